@@ -1,0 +1,1 @@
+"""careplan: coordinated, multidisciplinary care scheduling for a clinic."""
