@@ -1,1 +1,109 @@
-"""careplan: coordinated, multidisciplinary care scheduling for a clinic."""
+"""careplan: coordinated, multidisciplinary care scheduling for a clinic.
+
+Imports stay inside `create_app` so that `python -m careplan.optimizer`
+starts without loading Flask or SQLAlchemy.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+# Settings the service contract lets the environment override, with their types.
+ENVIRONMENT_SETTINGS = {
+    "SECRET_KEY": str,
+    "CLINIC_TIMEZONE": str,
+    "REMINDER_OFFSETS_HOURS": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USE_TLS": lambda v: v.lower() in {"1", "true", "yes", "on"},
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+}
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None, instance_path: str | None = None):
+    from flask import Flask
+
+    from config.settings import BY_NAME
+
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    name = config_name or os.environ.get("CAREPLAN_ENV", "development")
+    app.config.from_object(BY_NAME[name])
+    for key, cast in ENVIRONMENT_SETTINGS.items():
+        if os.environ.get(key):
+            app.config[key] = cast(os.environ[key])
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.update(overrides or {})
+
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{os.path.join(app.instance_path, 'careplan.db')}"
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite waits for the writer ahead of it instead of failing at once.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30},
+                                                   **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    app.config.setdefault("API_SPEC_OPTIONS", {
+        "security": [{"bearerAuth": []}],
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "info": {"description": "Coordinated care plans, optimized schedules, reminders and shared notes."},
+    })
+
+    _bind_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """Generated once and kept, so sessions and signed links survive a restart."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _bind_extensions(app) -> None:
+    from careplan import errors, models  # noqa: F401  (models: every table on the metadata)
+    from careplan.db import tune_sqlite
+    from careplan.extensions import api, db, migrate
+    from apispec.ext.marshmallow import MarshmallowPlugin
+
+    from careplan.schemas import ClockTime, RecordIdConverter, Weekday, schema_name
+
+    app.url_map.converters["int"] = RecordIdConverter
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)
+    api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
+    api.register_field(ClockTime, "string", None)
+    api.register_field(Weekday, "string", None)
+    api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
+    errors.register(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            tune_sqlite(db.engine)
+
+
+def _register_blueprints(app) -> None:
+    from careplan import health
+    from careplan.clinic.routes import blp as clinic
+    from careplan.extensions import api
+    from careplan.patients.routes import blp as patients
+    from careplan.providers.routes import blp as providers
+
+    app.register_blueprint(health.bp)
+    for blueprint in (clinic, providers, patients):
+        api.register_blueprint(blueprint)
+
+
+def _register_commands(app) -> None:
+    from careplan import cli
+
+    cli.register(app)

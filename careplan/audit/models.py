@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from careplan.db import Base, UTCDateTime, utcnow
+
+
+class AuditEvent(Base):
+    """One look at or change of a patient's record, or a denied attempt. Rows are only ever appended."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    role: Mapped[str] = mapped_column(String(20), default="")
+    action: Mapped[str] = mapped_column(String(20))
+    resource: Mapped[str] = mapped_column(String(40))
+    resource_id: Mapped[str] = mapped_column(String(40), default="")
+    # Which patient's record this touched, so "who looked at Mrs X" is one query.
+    patient_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(String(400), default="")

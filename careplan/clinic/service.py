@@ -1,0 +1,113 @@
+"""The clinic's settings and disciplines, and its local time."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, g, has_app_context
+from sqlalchemy import select
+
+from careplan.clinic.models import ClinicSettings, Discipline
+from careplan.errors import Conflict, Invalid, NotFound
+from careplan.extensions import db
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def settings() -> ClinicSettings:
+    row = db.session.get(ClinicSettings, 1)
+    if row is None:
+        raise NotFound("The clinic has no settings yet; run the migrations.")
+    return row
+
+
+def timezone_name() -> str:
+    """The settings row wins; CLINIC_TIMEZONE is the default until an admin sets one."""
+    row = db.session.get(ClinicSettings, 1)
+    return (row.timezone if row and row.timezone else None) or current_app.config["CLINIC_TIMEZONE"]
+
+
+def zone() -> ZoneInfo:
+    if has_app_context() and "clinic_zone" in g:
+        return g.clinic_zone
+    tz = ZoneInfo(timezone_name())
+    if has_app_context():
+        g.clinic_zone = tz
+    return tz
+
+
+def effective_settings() -> dict:
+    """The settings as they apply now: the time zone falls back to CLINIC_TIMEZONE."""
+    row = settings()
+    values = {c.key: getattr(row, c.key) for c in ClinicSettings.__table__.columns if c.key != "id"}
+    values["timezone"] = timezone_name()
+    return values
+
+
+def check_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid(f"'{name}' is not an IANA time zone", fields={"timezone": "unknown time zone"}) from None
+
+
+def update_settings(changes: dict) -> ClinicSettings:
+    row = settings()
+    if "timezone" in changes and changes["timezone"]:
+        check_zone(changes["timezone"])
+    for key, value in changes.items():
+        setattr(row, key, value)
+    db.session.commit()
+    g.pop("clinic_zone", None)
+    return row
+
+
+def local_datetime(day: date, clock: time) -> datetime:
+    """A wall-clock time on a date in the clinic, as an aware datetime (fold 0 at a repeated hour)."""
+    return datetime.combine(day, clock, tzinfo=zone())
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    tz = zone()
+    return datetime.combine(day, time(0), tzinfo=tz), datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+
+
+def to_local(moment: datetime) -> datetime:
+    return moment.astimezone(zone())
+
+
+def disciplines(include_inactive: bool = False) -> list[Discipline]:
+    query = select(Discipline).order_by(Discipline.core.desc(), Discipline.name)
+    if not include_inactive:
+        query = query.where(Discipline.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def discipline_codes() -> set[str]:
+    return set(db.session.scalars(select(Discipline.code).where(Discipline.active.is_(True))))
+
+
+def add_discipline(data: dict) -> Discipline:
+    if db.session.get(Discipline, data["code"]) is not None:
+        raise Conflict(f"Discipline '{data['code']}' exists already.", fields={"code": "already exists"})
+    row = Discipline(**data)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def update_discipline(code: str, changes: dict) -> Discipline:
+    row = db.session.get(Discipline, code)
+    if row is None:
+        raise NotFound(f"No discipline '{code}'.")
+    for key, value in changes.items():
+        setattr(row, key, value)
+    db.session.commit()
+    return row
+
+
+def check_disciplines(codes: list[str], field: str = "disciplines") -> None:
+    known = discipline_codes()
+    errors = {f"{field}[{i}]": f"unknown discipline '{c}'" for i, c in enumerate(codes) if c not in known}
+    if errors:
+        raise Invalid("Unknown discipline.", fields=errors)

@@ -1,0 +1,122 @@
+"""The demo clinic that `make run` loads into an empty database.
+
+A realistic small clinic: providers of every discipline (some with two) on
+shifts over a Monday-to-Saturday week, some of them with time off, and a
+dozen patients with the hours they can come.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from careplan.auth.service import create_user
+from careplan.clinic import service as clinic
+from careplan.clinic.service import DAYS
+from careplan.extensions import db
+from careplan.patients.service import create_patient
+from careplan.providers.service import add_time_off, create_provider
+
+DEMO_PASSWORD = "demo-password"
+
+CLINIC = {"name": "Riverside Spine & Wellness", "address": "120 King Street West, Suite 400, Toronto, ON M5H 1J9",
+          "phone": "416-555-0142"}
+
+_MON_FRI = ("mon", "tue", "wed", "thu", "fri")
+
+
+def _shift(days, start, end):
+    return [{"day": DAYS.index(d), "start": time.fromisoformat(start), "end": time.fromisoformat(end)} for d in days]
+
+
+# name, e-mail, disciplines, weekly windows
+PROVIDERS = [
+    ("Ana Moreau", "ana.moreau", ["physiotherapy"], _shift(_MON_FRI, "08:00", "16:00")),
+    ("Daniel Okafor", "daniel.okafor", ["physiotherapy", "kinesiology"],
+     _shift(("mon", "wed", "fri"), "12:00", "20:00") + _shift(("sat",), "08:00", "14:00")),
+    ("Priya Raman", "priya.raman", ["physiotherapy"], _shift(("tue", "thu"), "10:00", "19:00")
+     + _shift(("sat",), "08:00", "13:00")),
+    ("Marc Tremblay", "marc.tremblay", ["massage"], _shift(("mon", "tue", "wed", "thu"), "11:00", "19:00")),
+    ("Sofia Lindqvist", "sofia.lindqvist", ["massage", "acupuncture"],
+     _shift(("wed", "thu", "fri"), "09:00", "17:00") + _shift(("sat",), "09:00", "14:00")),
+    ("Hugo Bellamy", "hugo.bellamy", ["chiropractic"],
+     _shift(("mon", "wed"), "07:30", "12:00") + _shift(("mon", "wed"), "15:00", "19:00")
+     + _shift(("fri",), "08:00", "14:00")),
+    ("Grace Nakamura", "grace.nakamura", ["chiropractic"], _shift(("tue", "thu"), "09:00", "18:00")
+     + _shift(("sat",), "08:00", "12:00")),
+    ("Elena Petrova", "elena.petrova", ["psychotherapy"], _shift(("mon", "tue", "thu"), "10:00", "18:00")),
+    ("Samuel Adeyemi", "samuel.adeyemi", ["psychotherapy", "mental_performance"],
+     _shift(("wed", "fri"), "12:00", "20:00")),
+    ("Claire Dubois", "claire.dubois", ["nutrition"], _shift(("tue", "wed", "thu"), "09:00", "15:00")),
+    ("Omar Haddad", "omar.haddad", ["nutrition", "naturopathy"], _shift(("mon", "fri"), "13:00", "19:00")
+     + _shift(("sat",), "09:00", "13:00")),
+    ("Lucas Ferreira", "lucas.ferreira", ["kinesiology"], _shift(_MON_FRI, "15:00", "21:00")),
+    ("Mei Chen", "mei.chen", ["acupuncture"], _shift(("mon", "tue", "thu"), "09:00", "16:00")),
+    ("Rachel Goldberg", "rachel.goldberg", ["naturopathy"], _shift(("tue", "thu"), "11:00", "18:00")),
+    ("Jonah Whitfield", "jonah.whitfield", ["mental_performance", "kinesiology"],
+     _shift(("sat",), "08:00", "14:00") + _shift(("tue", "thu"), "16:00", "20:00")),
+]
+
+# name, e-mail, phone, date of birth, weekly windows
+PATIENTS = [
+    ("Martha Kowalski", "martha.kowalski", "416-555-0101", date(1968, 4, 12),
+     _shift(("mon", "wed", "fri"), "09:00", "13:00")),
+    ("James O'Neill", "james.oneill", "416-555-0102", date(1975, 9, 3),
+     _shift(_MON_FRI, "17:00", "20:00")),
+    ("Aisha Mohammed", "aisha.mohammed", "416-555-0103", date(1988, 1, 27),
+     _shift(("tue", "thu"), "12:00", "18:00") + _shift(("sat",), "08:00", "14:00")),
+    ("Robert Chen", "robert.chen", "416-555-0104", date(1959, 11, 30), _shift(_MON_FRI, "10:00", "15:00")),
+    ("Linh Tran", "linh.tran", "647-555-0105", date(1992, 6, 18),
+     _shift(("mon", "wed"), "16:00", "20:00") + _shift(("sat",), "09:00", "13:00")),
+    ("Pierre Gagnon", "pierre.gagnon", "647-555-0106", date(1971, 2, 8), _shift(("tue", "thu", "fri"), "08:00", "12:00")),
+    ("Fatima Yusuf", "fatima.yusuf", "647-555-0107", date(1983, 7, 22), _shift(_MON_FRI, "12:00", "17:00")),
+    ("Karen Mitchell", "karen.mitchell", "416-555-0108", date(1965, 3, 14),
+     _shift(("mon", "tue", "wed", "thu"), "14:00", "19:00")),
+    ("Diego Alvarez", "diego.alvarez", "416-555-0109", date(1990, 10, 5),
+     _shift(("wed", "fri"), "15:00", "20:00") + _shift(("sat",), "08:00", "14:00")),
+    ("Hannah Schultz", "hannah.schultz", "647-555-0110", date(1979, 12, 1), _shift(_MON_FRI, "08:00", "11:00")),
+    ("Tomás Novak", "tomas.novak", "647-555-0111", date(1986, 5, 29), _shift(("mon", "thu"), "11:00", "19:00")),
+    ("Grace Obi", "grace.obi", "416-555-0112", date(1956, 8, 16), _shift(("tue", "wed", "thu"), "09:00", "14:00")),
+]
+
+
+DEMO_LOGINS = [
+    ("admin", "admin@riverside.example"),
+    ("front_desk", "frontdesk@riverside.example"),
+    ("provider", "ana.moreau@riverside.example (every provider: first.last@riverside.example)"),
+    ("patient", "martha.kowalski@mail.example (every patient: first.last@mail.example)"),
+]
+
+
+def _next_monday(today: date) -> date:
+    return today + timedelta(days=7 - today.weekday())
+
+
+def load_demo(today: date | None = None) -> None:
+    """Create the demo clinic around the weeks after `today`."""
+    today = today or date.today()
+    clinic.update_settings(CLINIC)
+    tz = clinic.zone()
+    monday = _next_monday(today)
+
+    providers = []
+    for name, handle, disciplines, windows in PROVIDERS:
+        providers.append(create_provider({"name": name, "email": f"{handle}@riverside.example",
+                                          "discipline_codes": disciplines, "availability": windows}))
+    # A week's vacation and a day at a course, a few weeks out, so re-planning has something to work around.
+    for provider, offset_days, length_days, reason in ((providers[0], 21, 5, "Vacation"),
+                                                       (providers[3], 9, 1, "Continuing education course"),
+                                                       (providers[7], 35, 7, "Vacation")):
+        start = datetime.combine(monday + timedelta(days=offset_days), time(0), tzinfo=tz)
+        add_time_off(provider.id, {"starts_at": start, "ends_at": start + timedelta(days=length_days),
+                                   "reason": reason})
+
+    patients = []
+    for name, handle, phone, born, windows in PATIENTS:
+        patients.append(create_patient({"name": name, "email": f"{handle}@mail.example", "phone": phone,
+                                        "date_of_birth": born, "availability": windows}))
+
+    create_user(email="admin@riverside.example", role="admin", password=DEMO_PASSWORD)
+    create_user(email="frontdesk@riverside.example", role="front_desk", password=DEMO_PASSWORD)
+    for provider in providers:
+        create_user(email=provider.email, role="provider", password=DEMO_PASSWORD, provider_id=provider.id)
+    for patient in patients:
+        create_user(email=patient.email, role="patient", password=DEMO_PASSWORD, patient_id=patient.id)

@@ -1,0 +1,158 @@
+"""One error format for the whole API: {"error": {"code", "message", "fields"}}.
+
+Services raise `ServiceError` subclasses; Flask's own HTTP errors (404, 405,
+the 422 of request parsing) and unexpected exceptions are turned into the
+same shape here, so no route formats an error by hand.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from marshmallow import Schema, fields
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True, metadata={"description": "what went wrong, for programs"})
+    message = fields.String(required=True, metadata={"description": "what went wrong, for people"})
+    fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
+                         metadata={"description": "each offending field's path and what is wrong with it"})
+
+
+class ErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class ServiceError(Exception):
+    """A business rule said no; carries what the API answers."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, fields: dict | None = None, code: str | None = None, extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+        if code:
+            self.code = code
+        self.extra = extra or {}
+
+
+class Invalid(ServiceError):
+    status = 422
+    code = "invalid"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+    code = "unauthenticated"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+def error_body(status: int, message: str, *, code: str | None = None, fields: dict | None = None, extra: dict | None = None) -> dict:
+    body = {"code": code or CODES.get(status, "error"), "message": message, "fields": fields or {}}
+    body.update(extra or {})
+    return {"error": body}
+
+
+def flatten_messages(messages, prefix: str = "") -> dict[str, str]:
+    """Turn marshmallow's nested messages into {"availability[1].start": "..."}."""
+    flat: dict[str, str] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                path = f"{prefix}[{key}]"
+            elif key == "_schema":
+                path = prefix or "_schema"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            flat.update(flatten_messages(value, path))
+    elif isinstance(messages, (list, tuple)):
+        if all(isinstance(m, str) for m in messages):
+            flat[prefix or "_schema"] = " ".join(messages)
+        else:
+            for item in messages:
+                flat.update(flatten_messages(item, prefix))
+    else:
+        flat[prefix or "_schema"] = str(messages)
+    return flat
+
+
+def parsing_fields(exc: HTTPException) -> dict[str, str]:
+    """webargs puts {"json": {...}, "query": {...}} on the exception; the location is not a field."""
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    fields: dict[str, str] = {}
+    for location_messages in messages.values():
+        fields.update(flatten_messages(location_messages))
+    return fields
+
+
+def _response(status: int, body: dict, headers=None):
+    response = jsonify(body)
+    response.status_code = status
+    for name, value in headers or []:
+        response.headers[name] = value
+    return response
+
+
+def handle_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    fields = parsing_fields(exc)
+    if status == 422 and fields:
+        message = "Some fields are not valid: " + ", ".join(sorted(fields))
+    else:
+        message = exc.description or CODES.get(status, "error")
+    headers = [(k, v) for k, v in exc.get_headers() if k.lower() in {"allow", "retry-after", "www-authenticate"}]
+    return _response(status, error_body(status, message, fields=fields), headers)
+
+
+def handle_service_error(exc: ServiceError):
+    from careplan.extensions import db
+
+    db.session.rollback()
+    return _response(exc.status, error_body(exc.status, exc.message, code=exc.code, fields=exc.fields, extra=exc.extra))
+
+
+def handle_unexpected(exc: Exception):
+    from careplan.extensions import db
+
+    db.session.rollback()
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _response(500, error_body(500, "Something went wrong on our side; the change was not saved."))
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, SmallInteger, String, Time
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from careplan.db import Base, UTCDateTime, utcnow
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    reminder_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    availability: Mapped[list[PatientAvailability]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan",
+        order_by="(PatientAvailability.day, PatientAvailability.start)")
+
+
+class PatientAvailability(Base):
+    """When the patient can come, weekly, in the clinic's local time (day 0 = Monday)."""
+
+    __tablename__ = "patient_availability"
+    __table_args__ = (
+        CheckConstraint("day BETWEEN 0 AND 6", name="day_of_week"),
+        CheckConstraint("start < \"end\"", name="start_before_end"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
+    day: Mapped[int] = mapped_column(SmallInteger)
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
+
+    patient: Mapped[Patient] = relationship(back_populates="availability")

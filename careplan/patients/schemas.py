@@ -1,0 +1,24 @@
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+from careplan.schemas import WithAvailability
+
+
+class PatientSchema(WithAvailability):
+    id = fields.Integer(dump_only=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    phone = fields.String(validate=validate.Length(max=40))
+    date_of_birth = fields.Date(allow_none=True)
+    reminder_opt_out = fields.Boolean()
+
+    @validates("date_of_birth")
+    def _born(self, value, **kwargs):
+        if value is not None and (value > date.today() or value.year < 1900):
+            raise ValidationError("must be a past date after 1900")
+
+
+class PatientQuerySchema(Schema):
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "part of the name, e-mail or phone"})

@@ -1,0 +1,62 @@
+"""Patients and when they can come."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from careplan.auth.models import User
+from careplan.errors import Conflict, NotFound
+from careplan.extensions import db
+from careplan.patients.models import Patient, PatientAvailability
+from careplan.plans.models import CarePlan
+from careplan.scheduling.models import Appointment
+
+
+def list_patients(*, q: str | None = None):
+    query = select(Patient).order_by(Patient.name, Patient.id)
+    if q:
+        pattern = f"%{q.lower()}%"
+        query = query.where(or_(Patient.name.ilike(pattern), Patient.email.ilike(pattern), Patient.phone.like(pattern)))
+    return query
+
+
+def get_patient(patient_id: int) -> Patient:
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"No patient {patient_id}.")
+    return patient
+
+
+def _apply(patient: Patient, data: dict) -> None:
+    if "availability" in data:
+        patient.availability = [PatientAvailability(day=w["day"], start=w["start"], end=w["end"])
+                                for w in data["availability"]]
+    for key in ("name", "email", "phone", "date_of_birth", "reminder_opt_out"):
+        if key in data:
+            setattr(patient, key, data[key].lower() if key == "email" else data[key])
+
+
+def create_patient(data: dict) -> Patient:
+    patient = Patient(name=data["name"], email=data["email"].lower())
+    _apply(patient, data)
+    db.session.add(patient)
+    db.session.commit()
+    return patient
+
+
+def update_patient(patient_id: int, data: dict) -> Patient:
+    patient = get_patient(patient_id)
+    _apply(patient, data)
+    db.session.commit()
+    return patient
+
+
+def delete_patient(patient_id: int) -> None:
+    """Only a record created by mistake goes: a patient with plans, appointments or a login is kept."""
+    patient = get_patient(patient_id)
+    for model, column in ((Appointment, Appointment.patient_id), (CarePlan, CarePlan.patient_id),
+                          (User, User.patient_id)):
+        if db.session.scalar(select(model.id).where(column == patient.id).limit(1)) is not None:
+            raise Conflict("This patient has plans, appointments or a user account on record; "
+                           "a health record is kept, not deleted.")
+    db.session.delete(patient)
+    db.session.commit()

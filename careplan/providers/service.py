@@ -1,0 +1,101 @@
+"""Providers, their weekly availability and their time off."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from careplan.clinic.models import Discipline
+from careplan.clinic.service import check_disciplines
+from careplan.errors import Conflict, Invalid, NotFound
+from careplan.extensions import db
+from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff
+from careplan.scheduling.models import Appointment
+from careplan.auth.models import User
+from careplan.plans.models import CareTeamMember
+
+
+def list_providers(*, discipline: str | None = None, active: bool | None = None):
+    query = select(Provider).order_by(Provider.name, Provider.id)
+    if discipline:
+        query = query.where(Provider.disciplines.any(Discipline.code == discipline))
+    if active is not None:
+        query = query.where(Provider.active.is_(active))
+    return query
+
+
+def get_provider(provider_id: int) -> Provider:
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound(f"No provider {provider_id}.")
+    return provider
+
+
+def _email_free(email: str, provider_id: int | None = None) -> None:
+    other = db.session.scalar(select(Provider).where(Provider.email == email))
+    if other is not None and other.id != provider_id:
+        raise Conflict(f"Another provider uses {email}.", fields={"email": "already used by another provider"})
+
+
+def _apply(provider: Provider, data: dict) -> None:
+    if "discipline_codes" in data:
+        check_disciplines(data["discipline_codes"])
+        provider.disciplines = [db.session.get(Discipline, code) for code in data["discipline_codes"]]
+    if "availability" in data:
+        provider.availability = [
+            ProviderAvailability(day=w["day"], start=w["start"], end=w["end"])
+            for w in data["availability"]]
+    for key in ("name", "email", "phone", "active"):
+        if key in data:
+            setattr(provider, key, data[key])
+
+
+def create_provider(data: dict) -> Provider:
+    data["email"] = data["email"].lower()
+    _email_free(data["email"])
+    provider = Provider(name=data["name"], email=data["email"])
+    _apply(provider, data)
+    db.session.add(provider)
+    db.session.commit()
+    return provider
+
+
+def update_provider(provider_id: int, data: dict) -> Provider:
+    provider = get_provider(provider_id)
+    if "email" in data:
+        data["email"] = data["email"].lower()
+        _email_free(data["email"], provider.id)
+    _apply(provider, data)
+    db.session.commit()
+    return provider
+
+
+def delete_provider(provider_id: int) -> None:
+    """Only a provider with no history goes; one with appointments, a care team or a login is deactivated."""
+    provider = get_provider(provider_id)
+    for model, column in ((Appointment, Appointment.provider_id), (CareTeamMember, CareTeamMember.provider_id),
+                          (User, User.provider_id)):
+        if db.session.scalar(select(model.id).where(column == provider.id).limit(1)) is not None:
+            raise Conflict("This provider has appointments, care teams or a user account on record; "
+                           "set active to false instead of deleting.")
+    db.session.delete(provider)
+    db.session.commit()
+
+
+def add_time_off(provider_id: int, data: dict) -> ProviderTimeOff:
+    provider = get_provider(provider_id)
+    for existing in provider.time_off:
+        if existing.starts_at < data["ends_at"] and data["starts_at"] < existing.ends_at:
+            raise Invalid("This absence overlaps one already recorded; change that one instead.",
+                          fields={"start": f"overlaps time off {existing.id}"})
+    row = ProviderTimeOff(provider=provider, starts_at=data["starts_at"], ends_at=data["ends_at"],
+                          reason=data.get("reason", ""))
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def delete_time_off(provider_id: int, time_off_id: int) -> None:
+    row = db.session.get(ProviderTimeOff, time_off_id)
+    if row is None or row.provider_id != provider_id:
+        raise NotFound(f"No time off {time_off_id} for provider {provider_id}.")
+    db.session.delete(row)
+    db.session.commit()

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from careplan.db import Base, UTCDateTime, utcnow
+from careplan.patients.models import Patient
+from careplan.providers.models import Provider
+
+APPOINTMENT_STATUSES = ("booked", "confirmed", "cancelled", "completed", "no_show")
+
+
+class Appointment(Base):
+    """One session of one discipline, with one provider, for one patient."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="starts_before_ends"),
+        CheckConstraint(
+            "status IN ('booked', 'confirmed', 'cancelled', 'completed', 'no_show')", name="known_status"),
+        CheckConstraint("kind IN ('assessment', 'treatment')", name="known_kind"),
+        Index("ix_appointments_provider_time", "provider_id", "starts_at"),
+        Index("ix_appointments_patient_time", "patient_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"))
+    discipline_code: Mapped[str] = mapped_column(ForeignKey("disciplines.code"))
+    kind: Mapped[str] = mapped_column(String(20), default="treatment")
+    # Which demand of which plan this answers; empty for a one-off booking.
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("care_plans.id", ondelete="SET NULL"), index=True)
+    phase_name: Mapped[str | None] = mapped_column(String(40))
+    plan_week: Mapped[int | None] = mapped_column(Integer)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="booked")
+    cancel_reason: Mapped[str] = mapped_column(String(400), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late_cancellation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Bumped on every change the patient should see; the iCalendar SEQUENCE.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    patient: Mapped[Patient] = relationship()
+    provider: Mapped[Provider] = relationship()
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)

@@ -1,0 +1,125 @@
+"""Schema building blocks shared by every capability: clock times, clinic datetimes, weekly windows."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from werkzeug.routing import IntegerConverter
+
+from careplan.clinic.service import DAYS
+
+
+
+def schema_name(schema) -> str:
+    """OpenAPI component names: `PatientSchema(partial=True)` becomes `PatientPatch`, not `Patient1`."""
+    cls = resolve_schema_cls(schema)
+    name = cls.__name__.removesuffix("Schema")
+    if isinstance(schema, Schema) and schema.partial:
+        name += "Patch"
+    return name
+
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class ClockTime(fields.Field):
+    """A wall-clock time "HH:MM" in the clinic's zone."""
+
+    def _serialize(self, value: time | None, attr, obj, **kwargs):
+        return None if value is None else value.strftime("%H:%M")
+
+    def _deserialize(self, value, attr, data, **kwargs) -> time:
+        if not isinstance(value, str) or not _CLOCK.match(value):
+            raise ValidationError("must be a time of day as HH:MM (00:00 to 23:59)")
+        hours, minutes = value.split(":")
+        return time(int(hours), int(minutes))
+
+
+class ClinicDateTime(fields.AwareDateTime):
+    """ISO 8601 with an offset on the way in (naive is refused); the clinic's local time on the way out."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", **kwargs)
+
+    def _serialize(self, value: datetime | None, attr, obj, **kwargs):
+        if value is None:
+            return None
+        from careplan.clinic.service import to_local
+
+        return to_local(value).isoformat()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError("must be an ISO 8601 date and time with a UTC offset")
+        try:
+            return super()._deserialize(value, attr, data, **kwargs)
+        except ValidationError:
+            raise ValidationError("must be an ISO 8601 date and time with a UTC offset, e.g. 2027-01-05T09:00:00-05:00") from None
+
+
+class Weekday(fields.Field):
+    """"mon".."sun" outside, 0..6 inside (Monday first, as Python's weekday())."""
+
+    def _serialize(self, value: int | None, attr, obj, **kwargs):
+        return None if value is None else DAYS[value]
+
+    def _deserialize(self, value, attr, data, **kwargs) -> int:
+        if value not in DAYS:
+            raise ValidationError(f"must be one of {', '.join(DAYS)}")
+        return DAYS.index(value)
+
+
+class WeeklyWindowSchema(Schema):
+    day = Weekday(required=True, metadata={"enum": list(DAYS)})
+    start = ClockTime(required=True, metadata={"pattern": _CLOCK.pattern, "example": "08:00"})
+    end = ClockTime(required=True, metadata={"pattern": _CLOCK.pattern, "example": "16:00"})
+
+    def load(self, data, *, many=None, partial=None, unknown=None):
+        # A window is whole or absent, even inside a partial update of its owner.
+        return super().load(data, many=many, partial=False, unknown=unknown)
+
+    @validates_schema
+    def _start_before_end(self, data, **kwargs):
+        if data["start"] >= data["end"]:
+            raise ValidationError("must be after start", "end")
+
+
+def window_overlaps(windows: list[dict]) -> dict[int, str]:
+    """Positions of windows that overlap an earlier one on the same day, with what they overlap."""
+    problems: dict[int, str] = {}
+    ordered = sorted(range(len(windows)), key=lambda i: (windows[i]["day"], windows[i]["start"]))
+    for before, after in zip(ordered, ordered[1:]):
+        a, b = windows[before], windows[after]
+        if a["day"] == b["day"] and b["start"] < a["end"]:
+            problems[after] = (f"overlaps window {before} ({DAYS[a['day']]} {a['start']:%H:%M}-{a['end']:%H:%M}); "
+                               "merge them into one")
+    return problems
+
+
+class WithAvailability(Schema):
+    """Weekly availability windows, none overlapping another (checked once each window is valid)."""
+
+    availability = fields.List(fields.Nested(WeeklyWindowSchema))
+
+    @validates_schema
+    def _windows_apart(self, data, **kwargs):
+        problems = window_overlaps(data.get("availability") or [])
+        if problems:
+            raise ValidationError({"availability": {i: [message] for i, message in problems.items()}})
+
+
+
+class RecordIdConverter(IntegerConverter):
+    """`<int:...>` in every URL: a record id fits the database's integer, else the URL is simply not found."""
+
+    MAX = 2**31 - 1
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, min=1, max=self.MAX)
+
+    @staticmethod
+    def openapi(_converter) -> dict:
+        return {"type": "integer", "minimum": 1, "maximum": RecordIdConverter.MAX}

@@ -1,0 +1,1 @@
+"""Settings per environment; `careplan.create_app` loads one and lets the environment override it."""

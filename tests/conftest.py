@@ -1,0 +1,101 @@
+"""Fixtures shared by the whole suite.
+
+The suite runs on SQLite by default and on PostgreSQL when
+CAREPLAN_TEST_ON_POSTGRES is set (the Makefile does that when
+TEST_DATABASE_URL is given). Each run gets a fresh database built by the
+migrations; each test starts from the migrated reference data.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+
+import pytest
+from sqlalchemy import delete, insert, make_url, select, text
+
+from careplan import create_app
+from careplan.extensions import db
+from tests import factories
+
+ON_POSTGRES = bool(os.environ.get("CAREPLAN_TEST_ON_POSTGRES"))
+REFERENCE_TABLES = ("disciplines", "clinic_settings")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'careplan.db'}"
+        return
+    import psycopg
+
+    server = make_url(os.environ["TEST_DATABASE_URL"])
+    name = f"careplan_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    from flask_migrate import upgrade
+
+    instance = tmp_path_factory.mktemp("instance")
+    application = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url}, instance_path=str(instance))
+    with application.app_context():
+        upgrade()
+        application.extensions["careplan_test_reference"] = {
+            name: [dict(row._mapping) for row in db.session.execute(select(db.metadata.tables[name]))]
+            for name in REFERENCE_TABLES}
+        db.session.remove()
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _fresh_data(request):
+    """Every test starts from the reference data alone, whatever the test before it committed."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    application = request.getfixturevalue("app")
+    with application.app_context():
+        db.session.remove()
+        tables = [t for t in reversed(db.metadata.sorted_tables)]
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                db.session.execute(delete(table))
+        for name, rows in application.extensions["careplan_test_reference"].items():
+            if rows:
+                db.session.execute(insert(db.metadata.tables[name]), rows)
+        db.session.commit()
+        db.session.remove()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context, for calling services directly."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(app):
+    """auth("front_desk") -> headers of a fresh user of that role (linked to a new provider/patient as needed)."""
+
+    def headers(role: str, **links) -> dict:
+        with app.app_context():
+            user = factories.user(role, **links)
+            return factories.bearer(user)
+
+    return headers

@@ -1,0 +1,50 @@
+from tests import factories
+
+NEW = {"name": "Martha Kowalski", "email": "martha@mail.example", "phone": "416-555-0101",
+       "date_of_birth": "1968-04-12", "availability": [{"day": "wed", "start": "09:00", "end": "13:00"}]}
+
+
+def test_create_read_update_search_delete(client, auth):
+    headers = auth("front_desk")
+    created = client.post("/api/v1/patients", json=NEW, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    patient = created.get_json()
+    assert patient["reminder_opt_out"] is False
+    url = f"/api/v1/patients/{patient['id']}"
+    assert client.patch(url, json={"reminder_opt_out": True}, headers=headers).get_json()["reminder_opt_out"] is True
+
+    found = client.get("/api/v1/patients?q=kowal", headers=headers).get_json()
+    assert [p["id"] for p in found] == [patient["id"]]
+    assert {"id", "name", "email"} <= set(found[0])
+    assert client.get("/api/v1/patients?q=nobody", headers=headers).get_json() == []
+
+    assert client.delete(url, headers=headers).status_code == 403  # the front desk does not delete records
+    assert client.delete(url, headers=auth("admin")).status_code == 204
+    assert client.get(url, headers=headers).status_code == 404
+
+
+def test_future_birth_date_is_refused(client, auth):
+    response = client.post("/api/v1/patients", json=dict(NEW, date_of_birth="2999-01-01"), headers=auth("front_desk"))
+    assert response.status_code == 422
+    assert "date_of_birth" in response.get_json()["error"]["fields"]
+
+
+def test_patch_with_bad_window_changes_nothing(client, auth, ctx):
+    patient = factories.patient(hours="mon 09:00-12:00")
+    headers = auth("front_desk")
+    url = f"/api/v1/patients/{patient.id}"
+    response = client.patch(url, headers=headers, json={
+        "name": "Renamed", "availability": [{"day": "tue", "start": "09:00", "end": "12:00"},
+                                            {"day": "tue", "start": "10:00", "end": "11:00"}]})
+    assert response.status_code == 422
+    after = client.get(url, headers=headers).get_json()
+    assert after["name"] == patient.name
+    assert after["availability"] == [{"day": "mon", "start": "09:00", "end": "12:00"}]
+
+
+def test_paging_header(client, auth, ctx):
+    for _ in range(3):
+        factories.patient()
+    response = client.get("/api/v1/patients?page=2&page_size=2", headers=auth("front_desk"))
+    assert len(response.get_json()) == 1
+    assert '"total": 3' in response.headers["X-Pagination"]

@@ -1,0 +1,66 @@
+"""Times keep their instant on every backend; SQLite is tuned for concurrent writers."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from careplan.extensions import db
+from careplan.providers.models import ProviderTimeOff
+from tests import factories
+
+TORONTO = ZoneInfo("America/Toronto")
+
+
+def test_toronto_morning_reads_back_as_the_same_instant(ctx):
+    provider = factories.provider()
+    written = datetime(2027, 1, 5, 9, 0, tzinfo=TORONTO)
+    row = ProviderTimeOff(provider=provider, starts_at=written, ends_at=datetime(2027, 1, 5, 17, 0, tzinfo=TORONTO))
+    db.session.add(row)
+    db.session.commit()
+    row_id = row.id
+    db.session.remove()
+
+    read = db.session.get(ProviderTimeOff, row_id).starts_at
+    assert read == written
+    assert read.utcoffset().total_seconds() == 0
+    assert read == datetime(2027, 1, 5, 14, 0, tzinfo=timezone.utc)
+
+
+def test_summer_time_keeps_its_own_offset(ctx):
+    provider = factories.provider()
+    written = datetime(2027, 7, 5, 9, 0, tzinfo=TORONTO)
+    db.session.add(ProviderTimeOff(provider=provider, starts_at=written, ends_at=written.replace(hour=10)))
+    db.session.commit()
+    db.session.remove()
+    read = db.session.scalars(db.select(ProviderTimeOff)).one().starts_at
+    assert read == datetime(2027, 7, 5, 13, 0, tzinfo=timezone.utc)
+
+
+def test_stored_value_is_utc_on_disk(ctx):
+    provider = factories.provider()
+    db.session.add(ProviderTimeOff(provider=provider, starts_at=datetime(2027, 1, 5, 9, 0, tzinfo=TORONTO),
+                                   ends_at=datetime(2027, 1, 5, 10, 0, tzinfo=TORONTO)))
+    db.session.commit()
+    raw = db.session.execute(text("SELECT starts_at FROM provider_time_off")).scalar_one()
+    if db.engine.dialect.name == "sqlite":
+        assert str(raw).startswith("2027-01-05 14:00:00")
+    else:
+        assert raw == datetime(2027, 1, 5, 14, 0, tzinfo=timezone.utc)
+
+
+def test_naive_datetime_is_refused(ctx):
+    provider = factories.provider()
+    db.session.add(ProviderTimeOff(provider=provider, starts_at=datetime(2027, 1, 5, 9), ends_at=datetime(2027, 1, 6)))
+    with pytest.raises(Exception, match="naive datetime"):
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_backend_is_tuned(ctx):
+    if db.engine.dialect.name == "sqlite":
+        assert db.session.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert db.session.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+    else:
+        assert db.engine.dialect.driver == "psycopg"
+        assert int(db.session.execute(text("SHOW server_version_num")).scalar_one()) >= 130000

@@ -1,0 +1,40 @@
+"""The OpenAPI document is served, and schemathesis finds no 5xx and no response that breaks it."""
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from careplan.demo import load_demo
+from tests import factories
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@pytest.fixture
+def api_schema(app):
+    return schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+
+
+@pytest.fixture
+def admin_headers(app):
+    """An admin over the demo clinic, so that generated ids often hit real records."""
+    with app.app_context():
+        load_demo()
+        return factories.bearer(factories.user("admin"))
+
+
+def test_document_is_served_with_docs(client):
+    document = client.get("/api/openapi.json").get_json()
+    assert document["openapi"].startswith("3.")
+    assert "/api/v1/providers" in document["paths"]
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert client.get("/api/docs").status_code == 200
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_no_server_error_and_responses_match_the_document(case, admin_headers):
+    response = case.call(headers=admin_headers)
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance], headers=admin_headers)
