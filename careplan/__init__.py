@@ -71,7 +71,7 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _bind_extensions(app) -> None:
-    from careplan import errors, models  # noqa: F401  (models: every table on the metadata)
+    from careplan import errors, models, text_guard  # noqa: F401  (models: every table on the metadata)
     from careplan.db import tune_sqlite
     from careplan.extensions import api, db, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
@@ -86,6 +86,7 @@ def _bind_extensions(app) -> None:
     api.register_field(Weekday, "string", None)
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
     errors.register(app)
+    text_guard.register(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)

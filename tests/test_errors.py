@@ -64,3 +64,13 @@ def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
+
+
+def test_text_no_database_can_store_is_422_naming_the_field(client, auth):
+    response = client.post("/api/v1/patients", headers=auth("front_desk"),
+                           json={"name": "Nul\x00l", "email": "n@mail.example", "availability": [
+                               {"day": "mon", "start": "09:00", "end": "10:00"}]})
+    assert response.status_code == 422
+    assert list(response.get_json()["error"]["fields"]) == ["name"]
+    search = client.get("/api/v1/patients?q=a%00b", headers=auth("front_desk"))
+    assert search.status_code == 422 and "q" in search.get_json()["error"]["fields"]
