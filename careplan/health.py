@@ -1,4 +1,5 @@
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,3 +20,9 @@ def healthz():
         current_app.logger.exception("health check: the database does not answer")
         return error_body(503, "The database does not answer.", code="unavailable"), 503
     return {"status": "ok"}
+
+
+@bp.get("/api/docs/static/<path:filename>")
+def swagger_ui_static(filename):
+    """Swagger UI's files, served here so the API docs work on a clinic network with no internet."""
+    return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

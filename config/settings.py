@@ -30,7 +30,7 @@ class Default:
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
     OPENAPI_SWAGGER_UI_PATH = "/docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+    OPENAPI_SWAGGER_UI_URL = "/api/docs/static/"
 
     # The reminder scheduler runs inside the web process in the embedded default only.
     SCHEDULER_IN_PROCESS = False

@@ -29,7 +29,10 @@ def test_document_is_served_with_docs(client):
     assert document["openapi"].startswith("3.")
     assert "/api/v1/providers" in document["paths"]
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    assert client.get("/api/docs").status_code == 200
+    page = client.get("/api/docs")
+    assert page.status_code == 200
+    assert b"/api/docs/static/swagger-ui-bundle.js" in page.data
+    assert client.get("/api/docs/static/swagger-ui-bundle.js").status_code == 200
 
 
 @schema.parametrize()
