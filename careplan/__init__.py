@@ -98,9 +98,10 @@ def _register_blueprints(app) -> None:
     from careplan.extensions import api
     from careplan.patients.routes import blp as patients
     from careplan.providers.routes import blp as providers
+    from careplan.scheduling.routes import blp as appointments
 
     app.register_blueprint(health.bp)
-    for blueprint in (clinic, providers, patients):
+    for blueprint in (clinic, providers, patients, appointments):
         api.register_blueprint(blueprint)
 
 

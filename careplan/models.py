@@ -1,6 +1,7 @@
 """Every capability's models, imported once so the metadata (and Alembic) sees all tables."""
 from careplan.audit.models import AuditEvent  # noqa: F401
 from careplan.auth.models import ApiToken, User  # noqa: F401
+from careplan.idempotency import IdempotentRequest  # noqa: F401
 from careplan.clinic.models import ClinicSettings, Discipline  # noqa: F401
 from careplan.patients.models import Patient, PatientAvailability  # noqa: F401
 from careplan.plans.models import CarePlan, CareTeamMember, Phase, SessionLine  # noqa: F401

@@ -56,3 +56,18 @@ def user(role: str, *, password: str | None = "correct horse battery", **links):
 
 def bearer(user) -> dict:
     return {"Authorization": f"Bearer {auth_service.issue_token(user)}"}
+
+
+def appointment(patient, provider, start, *, minutes=45, discipline=None, status="booked"):
+    """An appointment written straight to the database (no rules checked): for past or odd situations."""
+    from datetime import timedelta
+
+    from careplan.extensions import db
+    from careplan.scheduling.models import Appointment
+
+    row = Appointment(patient_id=patient.id, provider_id=provider.id, status=status,
+                      discipline_code=discipline or provider.discipline_codes[0],
+                      starts_at=start, ends_at=start + timedelta(minutes=minutes))
+    db.session.add(row)
+    db.session.commit()
+    return row

@@ -1,0 +1,83 @@
+from datetime import datetime, timezone
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from careplan.schemas import ClinicDateTime
+from careplan.scheduling.models import APPOINTMENT_STATUSES
+
+# A day's work at most; longer is a typing mistake, not a session.
+MAX_MINUTES = 480
+Minutes = validate.Range(min=1, max=MAX_MINUTES)
+RecordId = validate.Range(min=1, max=2**31 - 1)
+_EARLIEST, _LATEST = datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2999, 1, 1, tzinfo=timezone.utc)
+
+
+def Plausible(moment: datetime) -> None:
+    """Far from the ends of the calendar, where converting to the clinic's zone would overflow."""
+    if not _EARLIEST <= moment <= _LATEST:
+        raise ValidationError("must be between 1900 and 2999")
+
+
+class AppointmentSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    patient_id = fields.Integer(required=True, validate=RecordId)
+    provider_id = fields.Integer(required=True, validate=RecordId)
+    discipline = fields.String(required=True, attribute="discipline_code", validate=validate.Length(min=1, max=40))
+    start = ClinicDateTime(required=True, attribute="starts_at")
+    end = ClinicDateTime(dump_only=True, attribute="ends_at")
+    minutes = fields.Integer(required=True, validate=Minutes)
+    kind = fields.String(validate=validate.OneOf(("assessment", "treatment")), load_default="treatment")
+    plan_id = fields.Integer(allow_none=True, validate=RecordId)
+    phase = fields.String(allow_none=True, attribute="phase_name", validate=validate.Length(max=40))
+    week = fields.Integer(allow_none=True, attribute="plan_week", validate=validate.Range(min=1, max=520))
+    status = fields.String(dump_only=True, metadata={"enum": list(APPOINTMENT_STATUSES)})
+    cancel_reason = fields.String(dump_only=True)
+    cancelled_at = ClinicDateTime(dump_only=True, allow_none=True)
+    late_cancellation = fields.Boolean(dump_only=True)
+    sequence = fields.Integer(dump_only=True, metadata={"description": "bumped on every move or cancellation"})
+    created_at = ClinicDateTime(dump_only=True)
+    updated_at = ClinicDateTime(dump_only=True)
+
+
+class BookingSchema(AppointmentSchema):
+    """The POST body, loaded with the service's names."""
+
+    class Meta:
+        fields = ("patient_id", "provider_id", "discipline", "start", "minutes", "kind", "plan_id", "phase", "week")
+
+    discipline = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    start = ClinicDateTime(required=True, validate=Plausible)
+    phase = fields.String(allow_none=True, validate=validate.Length(max=40))
+    week = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=520))
+
+
+class AppointmentChangeSchema(Schema):
+    status = fields.String(validate=validate.OneOf(("confirmed", "cancelled", "completed", "no_show")))
+    reason = fields.String(validate=validate.Length(max=400), metadata={"description": "why it is cancelled"})
+    start = ClinicDateTime(validate=Plausible, metadata={"description": "a new start moves the appointment"})
+    minutes = fields.Integer(validate=Minutes)
+    provider_id = fields.Integer(validate=RecordId)
+
+
+class AppointmentQuerySchema(Schema):
+    patient_id = fields.Integer(validate=RecordId)
+    provider_id = fields.Integer(validate=RecordId)
+    starts_from = ClinicDateTime(data_key="from", validate=Plausible, metadata={"description": "appointments ending after this"})
+    until = ClinicDateTime(data_key="to", validate=Plausible, metadata={"description": "appointments starting before this"})
+    status = fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES))
+
+
+class FreeSlotQuerySchema(Schema):
+    start = ClinicDateTime(required=True, validate=Plausible)
+    end = ClinicDateTime(required=True, validate=Plausible)
+    minutes = fields.Integer(required=True, validate=Minutes)
+
+    @validates_schema
+    def _start_before_end(self, data, **kwargs):
+        if "start" in data and "end" in data and data["start"] >= data["end"]:
+            raise ValidationError("must be after start", "end")
+
+
+class FreeSlotSchema(Schema):
+    start = ClinicDateTime(required=True)
+    end = ClinicDateTime(required=True)

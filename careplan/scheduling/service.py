@@ -1,0 +1,370 @@
+"""Appointments: book, move, cancel, mark; free slots; double booking made impossible.
+
+Every booking path goes through `insert_appointments`, which checks the
+rules, looks for overlaps in the same transaction, and turns the database's
+own refusal (the PostgreSQL exclusion constraints or the SQLite triggers
+named in OVERLAP_GUARDS) into a 409 naming the appointments in the way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from careplan.auth.access import STAFF
+from careplan.clinic import service as clinic
+from careplan.clinic.models import Discipline
+from careplan.db import utcnow
+from careplan.errors import Conflict, Invalid, NotFound
+from careplan.extensions import db
+from careplan.patients.models import Patient
+from careplan.plans.models import CarePlan
+from careplan.providers.models import Provider, ProviderTimeOff
+from careplan.scheduling.models import Appointment
+
+# Names of the database guards against overlaps (constraints on PostgreSQL, trigger messages on SQLite).
+OVERLAP_GUARDS = ("appointments_provider_no_overlap", "appointments_patient_no_overlap")
+MAX_FREE_SLOT_DAYS = 31
+# The clinic books at most this far ahead.
+MAX_DAYS_AHEAD = 2 * 366
+ACTIVE = ("booked", "confirmed")
+# Which status a PATCH may set, from which statuses.
+TRANSITIONS = {
+    "confirmed": ("booked",),
+    "cancelled": ("booked", "confirmed"),
+    "completed": ("booked", "confirmed"),
+    "no_show": ("booked", "confirmed"),
+}
+
+
+@dataclass
+class Booking:
+    """One appointment to book; `field` prefixes the names of its fields in errors ("" or "appointments[3].")."""
+
+    patient_id: int
+    provider_id: int
+    discipline: str
+    start: datetime
+    minutes: int
+    kind: str = "treatment"
+    plan_id: int | None = None
+    phase: str | None = None
+    week: int | None = None
+    field: str = ""
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(minutes=self.minutes)
+
+
+# --- the rules a time must meet -------------------------------------------------------------------
+
+def _on_grid(start: datetime, minutes: int, field: str) -> dict[str, str]:
+    slot = clinic.settings().slot_minutes
+    problems = {}
+    local = clinic.to_local(start)
+    if local.second or local.microsecond or (local.hour * 60 + local.minute) % slot:
+        problems[f"{field}start"] = f"must be on the clinic's {slot}-minute grid (e.g. 09:00, 09:{slot:02d})"
+    if minutes <= 0 or minutes % slot:
+        problems[f"{field}minutes"] = f"must be a positive multiple of {slot}"
+    return problems
+
+
+def _within_hours(provider: Provider, start: datetime, end: datetime) -> bool:
+    day = clinic.to_local(start).date()
+    for window in provider.availability:
+        if window.day == day.weekday() and (clinic.local_datetime(day, window.start) <= start
+                                            and end <= clinic.local_datetime(day, window.end)):
+            return True
+    return False
+
+
+def _time_off_over(provider_id: int, start: datetime, end: datetime) -> ProviderTimeOff | None:
+    return db.session.scalar(select(ProviderTimeOff).where(
+        ProviderTimeOff.provider_id == provider_id, ProviderTimeOff.starts_at < end,
+        start < ProviderTimeOff.ends_at).limit(1))
+
+
+def _check(booking: Booking, now: datetime) -> Provider:
+    """Everything but overlaps; raises Invalid naming the fields."""
+    f = booking.field
+    if booking.start > now + timedelta(days=MAX_DAYS_AHEAD):
+        raise Invalid("This appointment cannot be booked as asked.",
+                      fields={f"{f}start": f"more than {MAX_DAYS_AHEAD} days ahead"})
+    problems: dict[str, str] = {}
+    provider = db.session.get(Provider, booking.provider_id)
+    if provider is None or not provider.active:
+        problems[f"{f}provider_id"] = f"no active provider {booking.provider_id}"
+    if db.session.get(Patient, booking.patient_id) is None:
+        problems[f"{f}patient_id"] = f"no patient {booking.patient_id}"
+    discipline = db.session.get(Discipline, booking.discipline)
+    if discipline is None or not discipline.active:
+        problems[f"{f}discipline"] = f"unknown discipline '{booking.discipline}'"
+    elif provider is not None and booking.discipline not in provider.discipline_codes:
+        problems[f"{f}discipline"] = f"provider {provider.id} does not give {booking.discipline}"
+    if booking.plan_id is not None:
+        plan = db.session.get(CarePlan, booking.plan_id)
+        if plan is None or plan.patient_id != booking.patient_id:
+            problems[f"{f}plan_id"] = f"no care plan {booking.plan_id} for patient {booking.patient_id}"
+    problems.update(_on_grid(booking.start, booking.minutes, f))
+    if booking.start < now:
+        problems.setdefault(f"{f}start", "is in the past")
+    if provider is not None and f"{f}start" not in problems:
+        if not _within_hours(provider, booking.start, booking.end):
+            problems[f"{f}start"] = f"outside provider {provider.id}'s working hours"
+        elif (absence := _time_off_over(provider.id, booking.start, booking.end)) is not None:
+            problems[f"{f}start"] = f"provider {provider.id} is away then (time off {absence.id})"
+    if problems:
+        raise Invalid("This appointment cannot be booked as asked.", fields=problems)
+    return provider
+
+
+# --- overlaps ---------------------------------------------------------------------------------------
+
+def busy_with(provider_id: int, patient_id: int, start: datetime, end: datetime,
+              exclude_id: int | None = None) -> list[Appointment]:
+    """Non-cancelled appointments of this provider or this patient overlapping [start, end)."""
+    query = select(Appointment).where(
+        Appointment.status != "cancelled", Appointment.starts_at < end, start < Appointment.ends_at,
+        or_(Appointment.provider_id == provider_id, Appointment.patient_id == patient_id)).order_by(Appointment.id)
+    if exclude_id is not None:
+        query = query.where(Appointment.id != exclude_id)
+    return list(db.session.scalars(query))
+
+
+def _conflicts(bookings: list[Booking], exclude_ids: list[int | None]) -> Conflict | None:
+    fields: dict[str, str] = {}
+    ids: set[int] = set()
+    for i, (booking, exclude) in enumerate(zip(bookings, exclude_ids)):
+        for other in busy_with(booking.provider_id, booking.patient_id, booking.start, booking.end, exclude):
+            who = "provider" if other.provider_id == booking.provider_id else "patient"
+            ids.add(other.id)
+            fields.setdefault(f"{booking.field}start",
+                              f"the {who} is busy then with appointment {other.id} "
+                              f"({clinic.to_local(other.starts_at):%Y-%m-%d %H:%M}-"
+                              f"{clinic.to_local(other.ends_at):%H:%M})")
+        for earlier in bookings[:i]:
+            same = ("provider" if earlier.provider_id == booking.provider_id else
+                    "patient" if earlier.patient_id == booking.patient_id else None)
+            if same and earlier.start < booking.end and booking.start < earlier.end:
+                fields.setdefault(f"{booking.field}start", f"overlaps {earlier.field.rstrip('.')} (same {same})")
+    if not fields:
+        return None
+    return Conflict("That time is no longer free.", fields=fields,
+                    extra={"conflicting_appointment_ids": sorted(ids)})
+
+
+def _is_overlap_refusal(exc: IntegrityError) -> bool:
+    return any(name in str(exc.orig) for name in OVERLAP_GUARDS)
+
+
+def _commit_guarded(bookings: list[Booking], exclude_ids: list[int | None]) -> None:
+    """Commit, turning the database's overlap refusal (a booking that raced ours) into a 409."""
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if not _is_overlap_refusal(exc):
+            raise
+        raise _conflicts(bookings, exclude_ids) or Conflict(
+            "That time is no longer free.", fields={f"{bookings[0].field}start": "taken by a concurrent booking"},
+            extra={"conflicting_appointment_ids": []}) from None
+
+
+def insert_appointments(bookings: list[Booking], *, now: datetime | None = None) -> list[Appointment]:
+    """Book all of them in one transaction, or none: Invalid (422) on a broken rule, Conflict (409) on overlaps.
+
+    The Conflict's `extra["conflicting_appointment_ids"]` lists the appointments in the way and its
+    `fields` say which booking (by its `field` prefix) met which.
+    """
+    now = now or utcnow()
+    for booking in bookings:
+        _check(booking, now)
+    conflict = _conflicts(bookings, [None] * len(bookings))
+    if conflict:
+        raise conflict
+    rows = [Appointment(patient_id=b.patient_id, provider_id=b.provider_id, discipline_code=b.discipline,
+                        kind=b.kind, plan_id=b.plan_id, phase_name=b.phase, plan_week=b.week,
+                        starts_at=b.start, ends_at=b.end) for b in bookings]
+    db.session.add_all(rows)
+    _commit_guarded(bookings, [None] * len(bookings))
+    return rows
+
+
+def book_appointment(data: dict, *, now: datetime | None = None) -> Appointment:
+    """One appointment from the front desk (the API's body, parsed)."""
+    return insert_appointments([Booking(**data)], now=now)[0]
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+def visible_to(user, appointment: Appointment) -> bool:
+    if user.role in STAFF:
+        return True
+    if user.role == "provider":
+        return appointment.provider_id == user.provider_id
+    if user.role == "patient":
+        return appointment.patient_id == user.patient_id
+    return False
+
+
+def get_appointment(appointment_id: int, user=None) -> Appointment:
+    """404 also for an appointment the user may not see, so ids cannot be probed."""
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or (user is not None and not visible_to(user, appointment)):
+        raise NotFound(f"No appointment {appointment_id}.")
+    return appointment
+
+
+def list_appointments(user, *, patient_id: int | None = None, provider_id: int | None = None,
+                      starts_from: datetime | None = None, until: datetime | None = None,
+                      status: str | None = None):
+    """A query of the appointments the user may see, filtered; a patient or provider sees their own only."""
+    query = select(Appointment).order_by(Appointment.starts_at, Appointment.id)
+    if user.role == "patient":
+        query = query.where(Appointment.patient_id == user.patient_id)
+    elif user.role == "provider":
+        query = query.where(Appointment.provider_id == user.provider_id)
+    if patient_id is not None:
+        query = query.where(Appointment.patient_id == patient_id)
+    if provider_id is not None:
+        query = query.where(Appointment.provider_id == provider_id)
+    if starts_from is not None:
+        query = query.where(Appointment.ends_at > starts_from)
+    if until is not None:
+        query = query.where(Appointment.starts_at < until)
+    if status is not None:
+        query = query.where(Appointment.status == status)
+    return query
+
+
+# --- changing --------------------------------------------------------------------------------------
+
+# What each role may change through PATCH; staff may change anything.
+_ROLE_MAY = {
+    "provider": ({"status"}, {"completed", "no_show"}),
+    "patient": ({"status", "reason"}, {"confirmed", "cancelled"}),
+}
+
+
+def _allowed(user, changes: dict) -> None:
+    if user is None or user.role in STAFF:
+        return
+    keys, statuses = _ROLE_MAY.get(user.role, (set(), set()))
+    refused = {k: "your role may not change this" for k in changes if k not in keys}
+    if "status" in changes and changes["status"] not in statuses:
+        refused["status"] = f"your role may only set {' or '.join(sorted(statuses))}"
+    if refused:
+        from careplan.errors import Forbidden
+
+        raise Forbidden("Your role may not make this change.", fields=refused)
+
+
+def update_appointment(appointment_id: int, changes: dict, *, user=None, now: datetime | None = None) -> Appointment:
+    """Change status (confirm, cancel with a reason, completed, no-show) or move it (start/minutes/provider)."""
+    now = now or utcnow()
+    appointment = get_appointment(appointment_id, user)
+    _allowed(user, changes)
+    moving = {k for k in ("start", "minutes", "provider_id") if k in changes}
+    if not changes:
+        raise Invalid("Nothing to change.", fields={"_schema": "give status, start, minutes or provider_id"})
+    if moving and "status" in changes:
+        raise Invalid("Change the status or move the appointment, not both at once.",
+                      fields={"status": "not with start, minutes or provider_id"})
+    if "reason" in changes and changes.get("status") != "cancelled":
+        raise Invalid("A reason goes with a cancellation.", fields={"reason": "only with status cancelled"})
+    if appointment.status not in ACTIVE:
+        raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it can no longer change.",
+                       fields={"status": f"already {appointment.status}"})
+    if moving:
+        _move(appointment, changes, now)
+    else:
+        _set_status(appointment, changes["status"], changes.get("reason", ""), now)
+    return appointment
+
+
+def _set_status(appointment: Appointment, status: str, reason: str, now: datetime) -> None:
+    if appointment.status not in TRANSITIONS[status]:
+        raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it cannot become {status}.",
+                       fields={"status": f"not from {appointment.status}"})
+    if status in ("completed", "no_show") and now < appointment.starts_at:
+        raise Invalid(f"Appointment {appointment.id} has not started yet.",
+                      fields={"status": f"{status} only once the appointment has started"})
+    if status == "cancelled":
+        if now >= appointment.ends_at:
+            raise Conflict(f"Appointment {appointment.id} is over; mark it completed or no_show instead.",
+                           fields={"status": "the appointment is over"})
+        late = timedelta(hours=clinic.settings().late_cancel_hours)
+        appointment.cancel_reason = reason
+        appointment.cancelled_at = now
+        appointment.late_cancellation = appointment.starts_at - now < late
+        appointment.sequence += 1
+    appointment.status = status
+    db.session.commit()
+
+
+def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
+    booking = Booking(patient_id=appointment.patient_id,
+                      provider_id=changes.get("provider_id", appointment.provider_id),
+                      discipline=appointment.discipline_code,
+                      start=changes.get("start", appointment.starts_at),
+                      minutes=changes.get("minutes", appointment.minutes))
+    _check(booking, now)
+    conflict = _conflicts([booking], [appointment.id])
+    if conflict:
+        raise conflict
+    appointment.provider_id = booking.provider_id
+    appointment.starts_at = booking.start
+    appointment.ends_at = booking.end
+    # A moved appointment is a new time the patient has not confirmed yet.
+    appointment.status = "booked"
+    appointment.sequence += 1
+    _commit_guarded([booking], [appointment.id])
+
+
+# --- free slots ------------------------------------------------------------------------------------
+
+def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
+               *, now: datetime | None = None) -> list[dict]:
+    """Starts on the clinic grid, not yet past, where the provider could take a `minutes` appointment in [start, end)."""
+    provider = db.session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFound(f"No provider {provider_id}.")
+    slot = clinic.settings().slot_minutes
+    problems = {}
+    if end <= start:
+        problems["end"] = "must be after start"
+    elif end - start > timedelta(days=MAX_FREE_SLOT_DAYS):
+        problems["end"] = f"at most {MAX_FREE_SLOT_DAYS} days after start"
+    if minutes <= 0 or minutes % slot:
+        problems["minutes"] = f"must be a positive multiple of {slot}"
+    if problems:
+        raise Invalid("Cannot list free slots for this range.", fields=problems)
+    if not provider.active:
+        return []
+    length = timedelta(minutes=minutes)
+    taken = [(a.starts_at, a.ends_at) for a in db.session.scalars(select(Appointment).where(
+        Appointment.provider_id == provider_id, Appointment.status != "cancelled",
+        Appointment.starts_at < end, start < Appointment.ends_at))]
+    taken += [(t.starts_at, t.ends_at) for t in provider.time_off if t.starts_at < end and start < t.ends_at]
+    slots = []
+    earliest = max(start, now or utcnow())
+    day: date = clinic.to_local(start).date()
+    while day <= clinic.to_local(end).date():
+        for window in provider.availability:
+            if window.day != day.weekday():
+                continue
+            closes = clinic.local_datetime(day, window.end)
+            opens_at = window.start.hour * 60 + window.start.minute
+            first = -(-opens_at // slot) * slot  # the first grid time at or after the window opens
+            for wall in range(first, window.end.hour * 60 + window.end.minute - minutes + 1, slot):
+                candidate = clinic.local_datetime(day, time(wall // 60, wall % 60))
+                finish = candidate + length
+                if candidate < earliest or finish > end or finish > closes:
+                    continue
+                if not any(s < finish and candidate < e for s, e in taken):
+                    slots.append({"start": candidate, "end": finish})
+        day += timedelta(days=1)
+    return slots
