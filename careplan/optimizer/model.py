@@ -1,0 +1,435 @@
+"""The CP-SAT model of one or more patients' care plans.
+
+One boolean per (demand, option): the sessions of one (patient, plan week,
+discipline) are interchangeable, so choosing at most `count` of the
+demand's (provider, start) options removes all symmetry between them. Every
+rule is stated on those booleans:
+
+* a patient's appointments (stretched by the transition time) and a
+  provider's appointments never overlap: at every option's start, at most
+  one chosen option covers it (for intervals, pairwise overlap means a
+  common start point, so these cliques are exact and tight);
+* the assessment comes first: an option may only be chosen once an
+  assessment option ending before it is;
+* spacing, the daily cap and the waiting limit per patient and day;
+* visits, providers per discipline, idle time and the first day as
+  auxiliary variables exact in both directions.
+
+Appointments of patients outside the model are fixed: their providers'
+times are removed from the options before the model is built.
+
+The objectives are solved in two stages, each a weighted sum whose weights
+make it lexicographic: (unmet demand, appointments moved, visits, continuity
+breaks), then with those held at their values (idle minutes, days to first,
+preference misses). A later stage can never cost an earlier one.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+from .demand import Option
+from .space import Booking, Space
+
+
+@dataclass
+class Outcome:
+    bookings: list[Booking]
+    proven: bool
+    stage1_proven: bool
+    visits_bound: int | None
+    scheduled_bound: int
+    deterministic_time: float = 0.0
+    wall_time: float = 0.0
+    levels: dict = field(default_factory=dict)
+
+
+def _sweep_cliques(items: list[tuple[int, int, object]]) -> list[list[object]]:
+    """For intervals (start, end, var): the vars covering each distinct start."""
+    items = sorted(items, key=lambda item: item[0])
+    cliques = []
+    active: list[tuple[int, object]] = []
+    i = 0
+    while i < len(items):
+        t = items[i][0]
+        active = [(end, var) for end, var in active if end > t]
+        while i < len(items) and items[i][0] == t:
+            active.append((items[i][1], items[i][2]))
+            i += 1
+        if len(active) > 1:
+            cliques.append([var for _, var in active])
+    return cliques
+
+
+class PlanModel:
+    def __init__(self, space: Space, patients: list[int], occupied: dict[int, list[tuple[int, int]]]):
+        from ortools.sat.python import cp_model
+
+        self.cp_model = cp_model
+        self.space = space
+        self.patients = patients
+        self.model = cp_model.CpModel()
+        self.x: dict[tuple[int, Option], object] = {}
+        self._build_options(occupied)
+        self._state_rules()
+        self._state_objectives()
+
+    def _build_options(self, occupied: dict[int, list[tuple[int, int]]]) -> None:
+        space = self.space
+        busy = {p: sorted(intervals) for p, intervals in occupied.items()}
+        fixed = {(b.demand, Option(*b[1:])) for b in space.fixed}
+        self.demands = [d for p in self.patients for d in space.by_patient[p]]
+        assessment_end: dict[int, int] = {}
+        for demand in self.demands:
+            for option in space.options(demand.index):
+                taken = busy.get(option.provider)
+                if taken:
+                    i = bisect.bisect_left(taken, (option.end,))
+                    if i > 0 and taken[i - 1][1] > option.start:
+                        continue
+                if demand.is_assessment:
+                    assessment_end[demand.patient] = min(assessment_end.get(demand.patient, option.end), option.end)
+                elif demand.patient in assessment_end and option.start < assessment_end[demand.patient]:
+                    continue
+                var = self.model.new_bool_var("")
+                self.x[demand.index, option] = var
+                if (demand.index, option) in fixed:
+                    self.model.add(var == 1)
+        # A plan with an assessment that has no option at all can book nothing.
+        for patient in self.patients:
+            first = space.by_patient[patient][0]
+            if first.is_assessment and patient not in assessment_end:
+                for key in [k for k in self.x if space.demands[k[0]].patient == patient]:
+                    del self.x[key]
+
+    def _state_rules(self) -> None:
+        m = self.model
+        space = self.space
+        problem = space.problem
+        transition = problem.transition_minutes
+        self.by_demand: dict[int, list] = {}
+        by_demand = self.by_demand
+        by_patient: dict[int, list] = {}
+        by_provider: dict[int, list] = {}
+        self.by_day: dict[tuple[int, int], list] = {}
+        for (d, option), var in self.x.items():
+            demand = space.demands[d]
+            by_demand.setdefault(d, []).append(var)
+            by_patient.setdefault(demand.patient, []).append((option.start, option.end + transition, var))
+            by_provider.setdefault(option.provider, []).append((option.start, option.end, var))
+            self.by_day.setdefault((demand.patient, option.day), []).append((demand, option, var))
+        for d, variables in by_demand.items():
+            m.add(sum(variables) <= space.demands[d].count)
+        for items in by_patient.values():
+            for clique in _sweep_cliques(items):
+                m.add_at_most_one(clique)
+        if len(self.patients) > 1:
+            for items in by_provider.values():
+                for clique in _sweep_cliques(items):
+                    m.add_at_most_one(clique)
+        self._assessment_first()
+        self._spacing()
+        self._days()
+
+    def _assessment_first(self) -> None:
+        m = self.model
+        space = self.space
+        for patient in self.patients:
+            first = space.by_patient[patient][0]
+            if not first.is_assessment:
+                continue
+            ends: dict[int, list] = {}
+            others = []
+            for (d, option), var in self.x.items():
+                if d == first.index:
+                    ends.setdefault(option.end, []).append(var)
+                elif space.demands[d].patient == patient:
+                    others.append((option.start, var))
+            if not ends:
+                continue
+            times = sorted(ends)
+            done = []
+            previous = 0
+            for t in times:
+                flag = m.new_bool_var("")
+                m.add(flag == previous + sum(ends[t]))
+                done.append(flag)
+                previous = flag
+            for start, var in others:
+                k = bisect.bisect_right(times, start) - 1
+                m.add_implication(var, done[k])
+
+    def _spacing(self) -> None:
+        m = self.model
+        space = self.space
+        per_day: dict[tuple[int, str], dict[int, list]] = {}
+        for (d, option), var in self.x.items():
+            demand = space.demands[d]
+            if not demand.is_assessment:
+                per_day.setdefault((demand.patient, demand.discipline), {}).setdefault(option.day, []).append(var)
+        for (patient, discipline), days in per_day.items():
+            ordered = sorted(days)
+            gap = {day: space.gap_days(patient, discipline, day) for day in ordered}
+            for i, first in enumerate(ordered):
+                if gap[first] >= 1 and len(days[first]) > 1:
+                    m.add_at_most_one(days[first])
+                for second in ordered[i + 1:]:
+                    if second - first >= max(gap[first], 7):
+                        break
+                    if second - first < max(gap[first], gap[second]):
+                        m.add(sum(days[first]) + sum(days[second]) <= 1)
+
+    def _days(self) -> None:
+        """Daily cap, waiting limit, visits and idle time, per patient and day."""
+        m = self.model
+        problem = self.space.problem
+        transition = problem.transition_minutes
+        max_wait = problem.max_wait_minutes
+        self.visit: dict[tuple[int, int], object] = {}
+        self.idle_terms = []
+        self.idle_max = 0
+        for (patient, day), items in self.by_day.items():
+            variables = [var for _, _, var in items]
+            cap = problem.patients[patient].max_sessions_per_day or len(variables)
+            cap = min(cap, len(variables))
+            visit = m.new_bool_var("")
+            self.visit[patient, day] = visit
+            m.add(sum(variables) <= cap * visit)
+            m.add_bool_or(variables + [visit.Not()])
+            if cap < 2:
+                continue
+            if max_wait is not None:
+                self._waiting(items, max_wait, transition)
+            span = self._last_end(items, visit) - self._first_start(items, visit)
+            idle = span - sum((o.end - o.start) * var for _, o, var in items) - transition * (sum(variables) - visit)
+            self.idle_terms.append(idle)
+            self.idle_max += max(o.end for _, o, _ in items) - min(o.start for _, o, _ in items)
+
+    def _first_start(self, items: list, visit):
+        """The day's first chosen start, through flags 'something starts by t'."""
+        m = self.model
+        starts = sorted({o.start for _, o, _ in items})
+        flags = [m.new_bool_var("") for _ in starts[:-1]]
+        for earlier, later in zip(flags, flags[1:]):
+            m.add_implication(earlier, later)
+        for _, option, var in items:
+            k = bisect.bisect_left(starts, option.start)
+            if k < len(flags):
+                m.add_implication(var, flags[k])
+        for flag in flags:
+            m.add_implication(flag, visit)
+        return starts[-1] * visit - sum((starts[i + 1] - starts[i]) * flags[i] for i in range(len(flags)))
+
+    def _last_end(self, items: list, visit):
+        """The day's last chosen end, through flags 'something ends at or after t'."""
+        m = self.model
+        ends = sorted({o.end for _, o, _ in items})
+        flags = [m.new_bool_var("") for _ in ends[1:]]
+        for earlier, later in zip(flags, flags[1:]):
+            m.add_implication(later, earlier)
+        for _, option, var in items:
+            k = bisect.bisect_left(ends, option.end)
+            if k > 0:
+                m.add_implication(var, flags[k - 1])
+        for flag in flags:
+            m.add_implication(flag, visit)
+        return ends[0] * visit + sum((ends[i + 1] - ends[i]) * flags[i] for i in range(len(flags)))
+
+    def _waiting(self, items: list, max_wait: int, transition: int) -> None:
+        """An appointment preceded that day by one ending too early needs one in between."""
+        m = self.model
+        ends = sorted(((o.end, var) for _, o, var in items), key=lambda item: item[0])
+        end_times = [e for e, _ in ends]
+        thresholds = sorted({o.start - max_wait - 1 for _, o, _ in items if o.start - max_wait - 1 >= end_times[0]})
+        if not thresholds:
+            return
+        early = {}
+        previous = None
+        for t in thresholds:
+            flag = m.new_bool_var("")
+            if previous is not None:
+                m.add_implication(previous, flag)
+            early[t] = flag
+            previous = flag
+        for end, var in ends:
+            k = bisect.bisect_left(thresholds, end)
+            if k < len(thresholds):
+                m.add_implication(var, early[thresholds[k]])
+        for _, option, var in items:
+            t = option.start - max_wait - 1
+            if t not in early:
+                continue
+            low = bisect.bisect_left(end_times, option.start - max_wait)
+            high = bisect.bisect_right(end_times, option.start - transition)
+            between = [v for _, v in ends[low:high]]
+            m.add_bool_or(between + [var.Not(), early[t].Not()])
+
+    def _state_objectives(self) -> None:
+        m = self.model
+        space = self.space
+        problem = space.problem
+        demand_total = sum(d.count for d in self.demands)
+        self.scheduled = sum(self.x.values())
+        self.unmet = demand_total - self.scheduled
+        self.demand_total = demand_total
+        # Continuity: one flag per provider seen and per discipline seen.
+        seen: dict[tuple[int, str, int], list] = {}
+        for (d, option), var in self.x.items():
+            demand = space.demands[d]
+            seen.setdefault((demand.patient, demand.discipline, option.provider), []).append(var)
+        per_discipline: dict[tuple[int, str], list] = {}
+        for (patient, discipline, _), variables in seen.items():
+            flag = m.new_bool_var("")
+            for var in variables:
+                m.add_implication(var, flag)
+            m.add_bool_or(variables + [flag.Not()])
+            per_discipline.setdefault((patient, discipline), []).append(flag)
+        breaks = []
+        for flags in per_discipline.values():
+            if len(flags) > 1:
+                any_flag = m.new_bool_var("")
+                for flag in flags:
+                    m.add_implication(flag, any_flag)
+                m.add_bool_or(flags + [any_flag.Not()])
+                breaks.append(sum(flags) - any_flag)
+        self.breaks = sum(breaks)
+        self.visits = sum(self.visit.values())
+        # Redundant: a week needs as many visit days as its busiest discipline has sessions.
+        for demand in self.demands:
+            variables = self.by_demand.get(demand.index, [])
+            if demand.is_assessment or demand.count < 2 or len(variables) < 2:
+                continue
+            if space.gap_days(demand.patient, demand.discipline, demand.first_day) >= 1:
+                week_visits = [self.visit[demand.patient, day] for day in range(demand.first_day, demand.end_day)
+                               if (demand.patient, day) in self.visit]
+                m.add(sum(week_visits) >= sum(variables))
+        # Re-planning: a hinted appointment is kept when its exact option is chosen.
+        self.moved = 0
+        self.hint_count = 0
+        for patient, _, booking in space.hints:
+            if patient not in self.patients:
+                continue
+            var = None if booking is None else self.x.get((booking.demand, Option(*booking[1:])))
+            self.moved += 1 if var is None else 1 - var
+            self.hint_count += 1
+        self.idle = sum(self.idle_terms)
+        self.first_days, self.first_max = self._days_to_first()
+        misses = []
+        for (d, option), var in self.x.items():
+            demand = space.demands[d]
+            wanted = problem.patients[demand.patient].preferred_providers.get(demand.discipline)
+            if wanted is not None and problem.providers[option.provider].id != wanted:
+                misses.append(var)
+        self.misses = sum(misses)
+
+    def _days_to_first(self):
+        m = self.model
+        space = self.space
+        terms = []
+        top = 0
+        for patient in self.patients:
+            earliest = space.clock.day_index(space.problem.patients[patient].earliest_start)
+            first = space.by_patient[patient][0]
+            if first.is_assessment:
+                options = [(o.day, v) for (d, o), v in self.x.items() if d == first.index]
+                terms.append(sum((day - earliest) * v for day, v in options))
+                top += max((day - earliest for day, _ in options), default=0)
+                continue
+            visits = {day: v for (p, day), v in self.visit.items() if p == patient}
+            if not visits:
+                continue
+            anything = m.new_bool_var("")
+            for v in visits.values():
+                m.add_implication(v, anything)
+            m.add_bool_or(list(visits.values()) + [anything.Not()])
+            started = None
+            for day in range(earliest, max(visits)):
+                flag = m.new_bool_var("")
+                m.add_implication(flag, anything)
+                reach = ([started] if started is not None else []) + ([visits[day]] if day in visits else [])
+                m.add_bool_or(reach + [flag.Not()])
+                if started is not None:
+                    m.add_implication(started, flag)
+                terms.append(anything - flag)
+                started = flag
+            top += max(visits) - earliest
+        return sum(terms), top
+
+    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, workers: int = 8) -> Outcome:
+        cp_model = self.cp_model
+        m = self.model
+        hinted = {(b.demand, Option(*b[1:])) for b in hint}
+        for key, var in self.x.items():
+            m.add_hint(var, key in hinted)
+        w_breaks = 1
+        w_visits = self.demand_total + 1
+        w_moved = w_visits * (self.demand_total + 1)
+        w_unmet = w_moved * (self.hint_count + 1)
+        m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
+        solver = cp_model.CpSolver()
+        _configure(solver, time_limit * 0.7, deterministic, workers)
+        status = solver.solve(m)
+        wall = solver.wall_time
+        import sys; print("stage1", solver.status_name(status), wall, file=sys.stderr)
+        det = solver.response_proto.deterministic_time
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return Outcome(list(hint), False, False, None, self.demand_total, det, wall)
+        stage1_proven = status == cp_model.OPTIMAL
+        values = {
+            "unmet": solver.value(self.unmet),
+            "moved": solver.value(self.moved),
+            "visits": solver.value(self.visits),
+            "breaks": solver.value(self.breaks),
+        }
+        chosen = self._chosen(solver)
+        bound = solver.best_objective_bound
+        unmet_bound = max(0, -(-int(bound - (w_unmet - 1)) // w_unmet)) if not stage1_proven else values["unmet"]
+        visits_bound = None
+        if self.hint_count == 0:
+            visits_bound = max(0, -(-int(bound - values["unmet"] * w_unmet - (w_visits - 1)) // w_visits))
+        # Stage 2: hold stage 1's figures, improve the daily comfort of the plan.
+        m.add(self.unmet == values["unmet"]) if stage1_proven else m.add(self.unmet <= values["unmet"])
+        m.add(self.moved <= values["moved"])
+        m.add(self.visits == values["visits"]) if stage1_proven else m.add(self.visits <= values["visits"])
+        m.add(self.breaks <= values["breaks"])
+        m.clear_hints()
+        chosen_keys = set(chosen)
+        for key, var in self.x.items():
+            m.add_hint(var, key in chosen_keys)
+        w_misses = 1
+        w_first = self.demand_total + 1
+        w_idle = w_first * (self.first_max + 1)
+        m.minimize(w_idle * self.idle + w_first * self.first_days + w_misses * self.misses)
+        remaining = max(time_limit - wall, time_limit * 0.3)
+        solver2 = cp_model.CpSolver()
+        _configure(solver2, remaining, deterministic, workers)
+        status2 = solver2.solve(m)
+        import sys; print("stage2", solver2.status_name(status2), solver2.wall_time, solver2.objective_value, solver2.best_objective_bound, file=sys.stderr)
+        wall += solver2.wall_time
+        det += solver2.response_proto.deterministic_time
+        proven = stage1_proven
+        if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            chosen = self._chosen(solver2)
+            proven = proven and status2 == cp_model.OPTIMAL
+        else:
+            proven = False
+        bookings = [Booking(d, *option) for d, option in chosen]
+        return Outcome(bookings, proven, stage1_proven, visits_bound,
+                       self.demand_total - unmet_bound, det, wall, values)
+
+    def _chosen(self, solver) -> list[tuple[int, Option]]:
+        return [key for key, var in self.x.items() if solver.boolean_value(var)]
+
+
+def _configure(solver, seconds: float, deterministic: bool, workers: int) -> None:
+    params = solver.parameters
+    params.num_workers = workers
+    params.log_search_progress = False
+    if deterministic:
+        params.interleave_search = True
+        params.random_seed = 7
+        params.max_deterministic_time = max(seconds, 0.05)
+        params.max_time_in_seconds = max(60.0, seconds * 20)
+    else:
+        params.max_time_in_seconds = max(seconds, 0.05)
