@@ -63,3 +63,19 @@ def visits_lower_bound(space: Space, bookings: list[Booking]) -> int:
         spread = max((n for discipline, n in counts.items() if discipline), default=1)
         bound += max(spread, math.ceil(counts[""] / cap))
     return bound
+
+
+def score(space: Space, bookings: list[Booking]) -> tuple[int, ...]:
+    """The objectives in the contract's order (lower is better) for some patients' bookings.
+
+    Compared lexicographically, so a re-solve of a few patients is accepted
+    only when it is not worse for them, and hence not worse for the clinic.
+    """
+    patients = {space.demands[b.demand].patient for b in bookings}
+    figures = metrics(space, bookings)
+    hints = [(p, booking) for p, _, booking in space.hints if p in patients]
+    kept = set(bookings)
+    moved = sum(1 for _, booking in hints if booking not in kept)
+    unmet = -figures["scheduled"]
+    return (unmet, moved, figures["visits"], figures["continuity_breaks"], figures["idle_minutes"],
+            figures["days_to_first"], figures["preference_misses"])

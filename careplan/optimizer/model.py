@@ -30,6 +30,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from .demand import Option
+from .sat import total
 from .space import Booking, Space
 
 
@@ -64,12 +65,12 @@ def _sweep_cliques(items: list[tuple[int, int, object]]) -> list[list[object]]:
 
 class PlanModel:
     def __init__(self, space: Space, patients: list[int], occupied: dict[int, list[tuple[int, int]]]):
-        from ortools.sat.python import cp_model
+        from . import sat
 
-        self.cp_model = cp_model
+        self.sat = sat
         self.space = space
         self.patients = patients
-        self.model = cp_model.CpModel()
+        self.model = sat.Model()
         self.x: dict[tuple[int, Option], object] = {}
         self._build_options(occupied)
         self._state_rules()
@@ -92,7 +93,7 @@ class PlanModel:
                     assessment_end[demand.patient] = min(assessment_end.get(demand.patient, option.end), option.end)
                 elif demand.patient in assessment_end and option.start < assessment_end[demand.patient]:
                     continue
-                var = self.model.new_bool_var("")
+                var = self.model.new_bool_var()
                 self.x[demand.index, option] = var
                 if (demand.index, option) in fixed:
                     self.model.add(var == 1)
@@ -120,7 +121,7 @@ class PlanModel:
             by_provider.setdefault(option.provider, []).append((option.start, option.end, var))
             self.by_day.setdefault((demand.patient, option.day), []).append((demand, option, var))
         for d, variables in by_demand.items():
-            m.add(sum(variables) <= space.demands[d].count)
+            m.add(total(variables) <= space.demands[d].count)
         for items in by_patient.values():
             for clique in _sweep_cliques(items):
                 m.add_at_most_one(clique)
@@ -152,8 +153,8 @@ class PlanModel:
             done = []
             previous = 0
             for t in times:
-                flag = m.new_bool_var("")
-                m.add(flag == previous + sum(ends[t]))
+                flag = m.new_bool_var()
+                m.add(flag == previous + total(ends[t]))
                 done.append(flag)
                 previous = flag
             for start, var in others:
@@ -178,7 +179,7 @@ class PlanModel:
                     if second - first >= max(gap[first], 7):
                         break
                     if second - first < max(gap[first], gap[second]):
-                        m.add(sum(days[first]) + sum(days[second]) <= 1)
+                        m.add(total(days[first]) + total(days[second]) <= 1)
 
     def _days(self) -> None:
         """Daily cap, waiting limit, visits and idle time, per patient and day."""
@@ -193,16 +194,16 @@ class PlanModel:
             variables = [var for _, _, var in items]
             cap = problem.patients[patient].max_sessions_per_day or len(variables)
             cap = min(cap, len(variables))
-            visit = m.new_bool_var("")
+            visit = m.new_bool_var()
             self.visit[patient, day] = visit
-            m.add(sum(variables) <= cap * visit)
+            m.add(total(variables) <= cap * visit)
             m.add_bool_or(variables + [visit.Not()])
             if cap < 2:
                 continue
             if max_wait is not None:
                 self._waiting(items, max_wait, transition)
             span = self._last_end(items, visit) - self._first_start(items, visit)
-            idle = span - sum((o.end - o.start) * var for _, o, var in items) - transition * (sum(variables) - visit)
+            idle = span - total((o.end - o.start) * var for _, o, var in items) - transition * (total(variables) - visit)
             self.idle_terms.append(idle)
             self.idle_max += max(o.end for _, o, _ in items) - min(o.start for _, o, _ in items)
 
@@ -210,7 +211,7 @@ class PlanModel:
         """The day's first chosen start, through flags 'something starts by t'."""
         m = self.model
         starts = sorted({o.start for _, o, _ in items})
-        flags = [m.new_bool_var("") for _ in starts[:-1]]
+        flags = [m.new_bool_var() for _ in starts[:-1]]
         for earlier, later in zip(flags, flags[1:]):
             m.add_implication(earlier, later)
         for _, option, var in items:
@@ -219,13 +220,13 @@ class PlanModel:
                 m.add_implication(var, flags[k])
         for flag in flags:
             m.add_implication(flag, visit)
-        return starts[-1] * visit - sum((starts[i + 1] - starts[i]) * flags[i] for i in range(len(flags)))
+        return starts[-1] * visit - total((starts[i + 1] - starts[i]) * flags[i] for i in range(len(flags)))
 
     def _last_end(self, items: list, visit):
         """The day's last chosen end, through flags 'something ends at or after t'."""
         m = self.model
         ends = sorted({o.end for _, o, _ in items})
-        flags = [m.new_bool_var("") for _ in ends[1:]]
+        flags = [m.new_bool_var() for _ in ends[1:]]
         for earlier, later in zip(flags, flags[1:]):
             m.add_implication(later, earlier)
         for _, option, var in items:
@@ -234,7 +235,7 @@ class PlanModel:
                 m.add_implication(var, flags[k - 1])
         for flag in flags:
             m.add_implication(flag, visit)
-        return ends[0] * visit + sum((ends[i + 1] - ends[i]) * flags[i] for i in range(len(flags)))
+        return ends[0] * visit + total((ends[i + 1] - ends[i]) * flags[i] for i in range(len(flags)))
 
     def _waiting(self, items: list, max_wait: int, transition: int) -> None:
         """An appointment preceded that day by one ending too early needs one in between."""
@@ -247,7 +248,7 @@ class PlanModel:
         early = {}
         previous = None
         for t in thresholds:
-            flag = m.new_bool_var("")
+            flag = m.new_bool_var()
             if previous is not None:
                 m.add_implication(previous, flag)
             early[t] = flag
@@ -270,7 +271,7 @@ class PlanModel:
         space = self.space
         problem = space.problem
         demand_total = sum(d.count for d in self.demands)
-        self.scheduled = sum(self.x.values())
+        self.scheduled = total(self.x.values())
         self.unmet = demand_total - self.scheduled
         self.demand_total = demand_total
         # Continuity: one flag per provider seen and per discipline seen.
@@ -280,7 +281,7 @@ class PlanModel:
             seen.setdefault((demand.patient, demand.discipline, option.provider), []).append(var)
         per_discipline: dict[tuple[int, str], list] = {}
         for (patient, discipline, _), variables in seen.items():
-            flag = m.new_bool_var("")
+            flag = m.new_bool_var()
             for var in variables:
                 m.add_implication(var, flag)
             m.add_bool_or(variables + [flag.Not()])
@@ -288,13 +289,13 @@ class PlanModel:
         breaks = []
         for flags in per_discipline.values():
             if len(flags) > 1:
-                any_flag = m.new_bool_var("")
+                any_flag = m.new_bool_var()
                 for flag in flags:
                     m.add_implication(flag, any_flag)
                 m.add_bool_or(flags + [any_flag.Not()])
-                breaks.append(sum(flags) - any_flag)
-        self.breaks = sum(breaks)
-        self.visits = sum(self.visit.values())
+                breaks.append(total(flags) - any_flag)
+        self.breaks = total(breaks)
+        self.visits = total(self.visit.values())
         # Redundant: a week needs as many visit days as its busiest discipline has sessions.
         for demand in self.demands:
             variables = self.by_demand.get(demand.index, [])
@@ -303,17 +304,18 @@ class PlanModel:
             if space.gap_days(demand.patient, demand.discipline, demand.first_day) >= 1:
                 week_visits = [self.visit[demand.patient, day] for day in range(demand.first_day, demand.end_day)
                                if (demand.patient, day) in self.visit]
-                m.add(sum(week_visits) >= sum(variables))
+                m.add(total(week_visits) >= total(variables))
         # Re-planning: a hinted appointment is kept when its exact option is chosen.
-        self.moved = 0
+        moved = []
         self.hint_count = 0
         for patient, _, booking in space.hints:
             if patient not in self.patients:
                 continue
             var = None if booking is None else self.x.get((booking.demand, Option(*booking[1:])))
-            self.moved += 1 if var is None else 1 - var
+            moved.append(1 if var is None else 1 - var)
             self.hint_count += 1
-        self.idle = sum(self.idle_terms)
+        self.moved = total(moved)
+        self.idle = total(self.idle_terms)
         self.first_days, self.first_max = self._days_to_first()
         misses = []
         for (d, option), var in self.x.items():
@@ -321,7 +323,7 @@ class PlanModel:
             wanted = problem.patients[demand.patient].preferred_providers.get(demand.discipline)
             if wanted is not None and problem.providers[option.provider].id != wanted:
                 misses.append(var)
-        self.misses = sum(misses)
+        self.misses = total(misses)
 
     def _days_to_first(self):
         m = self.model
@@ -333,19 +335,19 @@ class PlanModel:
             first = space.by_patient[patient][0]
             if first.is_assessment:
                 options = [(o.day, v) for (d, o), v in self.x.items() if d == first.index]
-                terms.append(sum((day - earliest) * v for day, v in options))
+                terms.append(total((day - earliest) * v for day, v in options))
                 top += max((day - earliest for day, _ in options), default=0)
                 continue
             visits = {day: v for (p, day), v in self.visit.items() if p == patient}
             if not visits:
                 continue
-            anything = m.new_bool_var("")
+            anything = m.new_bool_var()
             for v in visits.values():
                 m.add_implication(v, anything)
             m.add_bool_or(list(visits.values()) + [anything.Not()])
             started = None
             for day in range(earliest, max(visits)):
-                flag = m.new_bool_var("")
+                flag = m.new_bool_var()
                 m.add_implication(flag, anything)
                 reach = ([started] if started is not None else []) + ([visits[day]] if day in visits else [])
                 m.add_bool_or(reach + [flag.Not()])
@@ -354,82 +356,59 @@ class PlanModel:
                 terms.append(anything - flag)
                 started = flag
             top += max(visits) - earliest
-        return sum(terms), top
+        return total(terms), top
 
     def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, workers: int = 8) -> Outcome:
-        cp_model = self.cp_model
         m = self.model
         hinted = {(b.demand, Option(*b[1:])) for b in hint}
-        for key, var in self.x.items():
-            m.add_hint(var, key in hinted)
+        m.hint({var: key in hinted for key, var in self.x.items()})
         w_breaks = 1
         w_visits = self.demand_total + 1
         w_moved = w_visits * (self.demand_total + 1)
         w_unmet = w_moved * (self.hint_count + 1)
         m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
-        solver = cp_model.CpSolver()
-        _configure(solver, time_limit * 0.7, deterministic, workers)
-        status = solver.solve(m)
-        wall = solver.wall_time
-        import sys; print("stage1", solver.status_name(status), wall, file=sys.stderr)
-        det = solver.response_proto.deterministic_time
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        first = m.solve(time_limit * 0.7, deterministic, workers)
+        wall = first.wall_time
+        det = first.deterministic_time
+        if not first.found:
             return Outcome(list(hint), False, False, None, self.demand_total, det, wall)
-        stage1_proven = status == cp_model.OPTIMAL
         values = {
-            "unmet": solver.value(self.unmet),
-            "moved": solver.value(self.moved),
-            "visits": solver.value(self.visits),
-            "breaks": solver.value(self.breaks),
+            "unmet": first.value(self.unmet),
+            "moved": first.value(self.moved),
+            "visits": first.value(self.visits),
+            "breaks": first.value(self.breaks),
         }
-        chosen = self._chosen(solver)
-        bound = solver.best_objective_bound
-        unmet_bound = max(0, -(-int(bound - (w_unmet - 1)) // w_unmet)) if not stage1_proven else values["unmet"]
+        chosen = self._chosen(first)
+        bound = first.bound
+        unmet_bound = values["unmet"] if first.optimal else max(0, -(-int(bound - (w_unmet - 1)) // w_unmet))
         visits_bound = None
         if self.hint_count == 0:
             visits_bound = max(0, -(-int(bound - values["unmet"] * w_unmet - (w_visits - 1)) // w_visits))
-        # Stage 2: hold stage 1's figures, improve the daily comfort of the plan.
-        m.add(self.unmet == values["unmet"]) if stage1_proven else m.add(self.unmet <= values["unmet"])
+        # Stage 2: hold stage 1's figures (as equalities once proven: the
+        # search then needs no detour), improve the comfort of each visit day.
+        if first.optimal:
+            m.add(self.unmet == values["unmet"])
+            m.add(self.visits == values["visits"])
+        else:
+            m.add(self.unmet <= values["unmet"])
+            m.add(self.visits <= values["visits"])
         m.add(self.moved <= values["moved"])
-        m.add(self.visits == values["visits"]) if stage1_proven else m.add(self.visits <= values["visits"])
         m.add(self.breaks <= values["breaks"])
-        m.clear_hints()
         chosen_keys = set(chosen)
-        for key, var in self.x.items():
-            m.add_hint(var, key in chosen_keys)
+        m.hint({var: key in chosen_keys for key, var in self.x.items()})
         w_misses = 1
         w_first = self.demand_total + 1
         w_idle = w_first * (self.first_max + 1)
         m.minimize(w_idle * self.idle + w_first * self.first_days + w_misses * self.misses)
-        remaining = max(time_limit - wall, time_limit * 0.3)
-        solver2 = cp_model.CpSolver()
-        _configure(solver2, remaining, deterministic, workers)
-        status2 = solver2.solve(m)
-        import sys; print("stage2", solver2.status_name(status2), solver2.wall_time, solver2.objective_value, solver2.best_objective_bound, file=sys.stderr)
-        wall += solver2.wall_time
-        det += solver2.response_proto.deterministic_time
-        proven = stage1_proven
-        if status2 in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            chosen = self._chosen(solver2)
-            proven = proven and status2 == cp_model.OPTIMAL
-        else:
-            proven = False
+        second = m.solve(max(time_limit - wall, time_limit * 0.3), deterministic, workers)
+        wall += second.wall_time
+        det += second.deterministic_time
+        if second.found:
+            chosen = self._chosen(second)
+        proven = first.optimal and second.optimal
         bookings = [Booking(d, *option) for d, option in chosen]
-        return Outcome(bookings, proven, stage1_proven, visits_bound,
+        return Outcome(bookings, proven, first.optimal, visits_bound,
                        self.demand_total - unmet_bound, det, wall, values)
 
     def _chosen(self, solver) -> list[tuple[int, Option]]:
         return [key for key, var in self.x.items() if solver.boolean_value(var)]
-
-
-def _configure(solver, seconds: float, deterministic: bool, workers: int) -> None:
-    params = solver.parameters
-    params.num_workers = workers
-    params.log_search_progress = False
-    if deterministic:
-        params.interleave_search = True
-        params.random_seed = 7
-        params.max_deterministic_time = max(seconds, 0.05)
-        params.max_time_in_seconds = max(60.0, seconds * 20)
-    else:
-        params.max_time_in_seconds = max(seconds, 0.05)

@@ -7,7 +7,8 @@ from .metrics import metrics
 from .space import Booking, Space
 
 
-def document(space: Space, bookings: list[Booking], status: str, seconds: float, extra: dict | None = None) -> dict:
+def document(space: Space, bookings: list[Booking], status: str, seconds: float, extra: dict | None = None,
+             visits_bound: int | None = None) -> dict:
     problem = space.problem
     clock = space.clock
     bookings = sorted(bookings, key=lambda b: (space.demands[b.demand].patient, b.start, b.demand))
@@ -37,6 +38,8 @@ def document(space: Space, bookings: list[Booking], status: str, seconds: float,
                 appointment["rebooking"] = "new"
         appointments.append(appointment)
     figures = metrics(space, bookings)
+    if visits_bound is not None:
+        figures["visits_lower_bound"] = max(figures["visits_lower_bound"], visits_bound)
     if space.hints:
         kept = {(problem.providers[b.provider].id, b.start, space.demands[b.demand].discipline) for b in bookings}
         figures["moved"] = sum(1 for key in hinted if key not in kept)
