@@ -22,12 +22,20 @@ def _hm(text: str) -> int:
 
 
 def _local(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M")
+    return dt.datetime.fromisoformat(text)
 
 
 class _Zone:
     def __init__(self, name: str):
         self.zone = ZoneInfo(name)
+        self._intervals: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
+
+    def intervals(self, dated: list) -> list[tuple[dt.datetime, dt.datetime]]:
+        """A calendar's dated intervals as instants, read once per calendar."""
+        key = id(dated)
+        if key not in self._intervals:
+            self._intervals[key] = [(self.instant(_local(i["start"])), self.instant(_local(i["end"]))) for i in dated]
+        return self._intervals[key]
 
     def instant(self, wall: dt.datetime) -> dt.datetime:
         """The real instant of a local wall time (first occurrence if repeated)."""
@@ -50,9 +58,7 @@ def _within_weekly(zone: _Zone, windows: list, day: dt.date, start, end) -> bool
 
 
 def _overlaps_any(zone: _Zone, intervals: list, start, end) -> bool:
-    return any(
-        zone.instant(_local(i["start"])) < end and start < zone.instant(_local(i["end"])) for i in intervals
-    )
+    return any(low < end and start < high for low, high in zone.intervals(intervals))
 
 
 def _plan(patient: dict) -> tuple[dict, dict]:
@@ -161,7 +167,9 @@ def _rules(problem: dict, appointments: list[dict], partial: bool) -> tuple[list
             errors.append(f"{where}: before the patient's earliest start")
         if not _within_weekly(zone, provider["weekly"], day, start, end):
             errors.append(f"{where}: outside {provider['id']}'s weekly windows")
-        if _overlaps_any(zone, provider.get("time_off", []) + provider.get("booked", []), start, end):
+        if _overlaps_any(zone, provider.get("time_off", []), start, end) or _overlaps_any(
+            zone, provider.get("booked", []), start, end
+        ):
             errors.append(f"{where}: overlaps {provider['id']}'s time off or bookings")
         if not _within_weekly(zone, patient["availability"], day, start, end):
             errors.append(f"{where}: outside the patient's availability")

@@ -358,7 +358,7 @@ class PlanModel:
             top += max(visits) - earliest
         return total(terms), top
 
-    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, workers: int = 8) -> Outcome:
+    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, workers: int = 1) -> Outcome:
         m = self.model
         hinted = {(b.demand, Option(*b[1:])) for b in hint}
         m.hint({var: key in hinted for key, var in self.x.items()})

@@ -367,14 +367,12 @@ def _date(raw: object, path: str) -> dt.date:
 
 
 def _datetime(raw: object, path: str) -> dt.datetime:
-    match = _DATETIME.match(raw) if isinstance(raw, str) else None
-    if not match:
-        raise ProblemError(path, "must be a local date and time YYYY-MM-DDTHH:MM")
-    day = _date(match[1], path)
-    hours, minutes = int(match[2]), int(match[3])
-    if hours > 23 or minutes > 59:
-        raise ProblemError(path, "must be a local date and time YYYY-MM-DDTHH:MM")
-    return dt.datetime.combine(day, dt.time(hours, minutes))
+    if isinstance(raw, str) and len(raw) == 16 and raw[10] == "T" and _DATETIME.match(raw):
+        try:
+            return dt.datetime.fromisoformat(raw)
+        except ValueError:
+            pass
+    raise ProblemError(path, "must be a local date and time YYYY-MM-DDTHH:MM")
 
 
 def _timezone(raw: object, path: str) -> str:
