@@ -34,13 +34,14 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
     say(f"first available: {len(start)} of {space.total_demand} sessions booked")
     bookings, proven, visits_bound, extra = _optimise(space, start, time_limit, deterministic, say)
     status = "OPTIMAL" if proven else "FEASIBLE"
+    extra["method"] = "cp-sat"
     result = document(space, bookings, status, time.perf_counter() - began, extra, visits_bound)
     faults = check(problem, result)
     if faults:
         # Never hand out an invalid schedule: fall back to the first-available one.
         say("optimised schedule failed the independent check (" + "; ".join(faults[:3]) + "); "
             "returning the first-available schedule")
-        result = document(space, start, "FEASIBLE", time.perf_counter() - began)
+        result = document(space, start, "FEASIBLE", time.perf_counter() - began, {"method": "first-available"})
     say(f"{result['status']}: {result['metrics']['scheduled']} of {result['metrics']['demand']} sessions, "
         f"{result['metrics']['visits']} visits (lower bound {result['metrics']['visits_lower_bound']}) "
         f"in {result['solve_seconds']:.2f} s")
