@@ -188,7 +188,7 @@ class PlanModel:
         transition = problem.transition_minutes
         max_wait = problem.max_wait_minutes
         self.visit: dict[tuple[int, int], object] = {}
-        self.idle_terms = []
+        self.bundle_days = []
         self.idle_max = 0
         for (patient, day), items in self.by_day.items():
             variables = [var for _, _, var in items]
@@ -202,40 +202,8 @@ class PlanModel:
                 continue
             if max_wait is not None:
                 self._waiting(items, max_wait, transition)
-            span = self._last_end(items, visit) - self._first_start(items, visit)
-            idle = span - total((o.end - o.start) * var for _, o, var in items) - transition * (total(variables) - visit)
-            self.idle_terms.append(idle)
+            self.bundle_days.append((items, visit))
             self.idle_max += max(o.end for _, o, _ in items) - min(o.start for _, o, _ in items)
-
-    def _first_start(self, items: list, visit):
-        """The day's first chosen start, through flags 'something starts by t'."""
-        m = self.model
-        starts = sorted({o.start for _, o, _ in items})
-        flags = [m.new_bool_var() for _ in starts[:-1]]
-        for earlier, later in zip(flags, flags[1:]):
-            m.add_implication(earlier, later)
-        for _, option, var in items:
-            k = bisect.bisect_left(starts, option.start)
-            if k < len(flags):
-                m.add_implication(var, flags[k])
-        for flag in flags:
-            m.add_implication(flag, visit)
-        return starts[-1] * visit - total((starts[i + 1] - starts[i]) * flags[i] for i in range(len(flags)))
-
-    def _last_end(self, items: list, visit):
-        """The day's last chosen end, through flags 'something ends at or after t'."""
-        m = self.model
-        ends = sorted({o.end for _, o, _ in items})
-        flags = [m.new_bool_var() for _ in ends[1:]]
-        for earlier, later in zip(flags, flags[1:]):
-            m.add_implication(later, earlier)
-        for _, option, var in items:
-            k = bisect.bisect_left(ends, option.end)
-            if k > 0:
-                m.add_implication(var, flags[k - 1])
-        for flag in flags:
-            m.add_implication(flag, visit)
-        return ends[0] * visit + total((ends[i + 1] - ends[i]) * flags[i] for i in range(len(flags)))
 
     def _waiting(self, items: list, max_wait: int, transition: int) -> None:
         """An appointment preceded that day by one ending too early needs one in between."""
@@ -265,6 +233,49 @@ class PlanModel:
             high = bisect.bisect_right(end_times, option.start - transition)
             between = [v for _, v in ends[low:high]]
             m.add_bool_or(between + [var.Not(), early[t].Not()])
+
+
+    def _day_flow(self, items: list, visit, transition: int, max_wait: int | None):
+        """A visit day as one path: arrive, session, wait, session, ..., leave.
+
+        Nodes are the day's distinct start and end times; a unit of flow
+        enters at the first session's start, runs through each chosen
+        session (start -> end), and hops from an end to the next start only
+        when the gap is between the transition and the waiting limit. This
+        states the waiting limit and the order of the day exactly, and the
+        idle time as the cost of the hops, with the strong linear relaxation
+        of a network flow. Returns the day's idle minutes.
+        """
+        m = self.model
+        into_start: dict[int, list] = {}
+        out_of_end: dict[int, list] = {}
+        for _, option, var in items:
+            into_start.setdefault(option.start, [])
+            out_of_end.setdefault(option.end, [])
+        idle = []
+        for end in out_of_end:
+            for start in into_start:
+                gap = start - end
+                if gap >= transition and (max_wait is None or gap <= max_wait):
+                    hop = m.new_bool_var()
+                    out_of_end[end].append(hop)
+                    into_start[start].append(hop)
+                    if gap > transition:
+                        idle.append((gap - transition) * hop)
+        arrive = {start: m.new_bool_var() for start in into_start}
+        leave = {end: m.new_bool_var() for end in out_of_end}
+        m.add(total(arrive.values()) == visit)
+        m.add(total(leave.values()) == visit)
+        starting: dict[int, list] = {}
+        ending: dict[int, list] = {}
+        for _, option, var in items:
+            starting.setdefault(option.start, []).append(var)
+            ending.setdefault(option.end, []).append(var)
+        for start, hops in into_start.items():
+            m.add(total(hops) + arrive[start] == total(starting[start]))
+        for end, hops in out_of_end.items():
+            m.add(total(hops) + leave[end] == total(ending[end]))
+        return total(idle)
 
     def _state_objectives(self) -> None:
         m = self.model
@@ -315,7 +326,6 @@ class PlanModel:
             moved.append(1 if var is None else 1 - var)
             self.hint_count += 1
         self.moved = total(moved)
-        self.idle = total(self.idle_terms)
         self.first_days, self.first_max = self._days_to_first()
         misses = []
         for (d, option), var in self.x.items():
@@ -396,10 +406,14 @@ class PlanModel:
         m.add(self.breaks <= values["breaks"])
         chosen_keys = set(chosen)
         m.hint({var: key in chosen_keys for key, var in self.x.items()})
+        # The day flows state idle time exactly; stage 1 does not need them.
+        transition = self.space.problem.transition_minutes
+        max_wait = self.space.problem.max_wait_minutes
+        idle = total(self._day_flow(items, visit, transition, max_wait) for items, visit in self.bundle_days)
         w_misses = 1
         w_first = self.demand_total + 1
         w_idle = w_first * (self.first_max + 1)
-        m.minimize(w_idle * self.idle + w_first * self.first_days + w_misses * self.misses)
+        m.minimize(w_idle * idle + w_first * self.first_days + w_misses * self.misses)
         second = m.solve(max(time_limit - wall, time_limit * 0.3), deterministic, workers)
         wall += second.wall_time
         det += second.deterministic_time
