@@ -23,9 +23,13 @@ import time
 from collections import Counter, defaultdict
 from typing import Callable
 
-from .metrics import score
+from .metrics import score, visits_lower_bound
 from .model import PlanModel
 from .space import Booking, Space
+
+
+# Share of the time limit kept to prove each plan's visits lower bound.
+BOUND_SHARE = 0.15
 
 
 class Batch:
@@ -76,9 +80,11 @@ class Batch:
     def run(self) -> None:
         space = self.space
         patients = list(range(len(space.problem.patients)))
+        # Keep time at the end to prove a visits lower bound for each plan.
+        self.reserve = self.budget * BOUND_SHARE
         # Pass 1: each plan optimised on its own, in intake order.
         for n, patient in enumerate(patients):
-            left = self.remaining()
+            left = self.remaining() - self.reserve
             if left <= 0:
                 break
             share = max(0.05, min(1.0, 0.6 * left / (len(patients) - n)))
@@ -86,15 +92,30 @@ class Batch:
         self.say(f"each plan optimised: {self._summary()}")
         # Pass 2: patients still missing sessions, with those blocking them.
         tried: set[tuple[int, ...]] = set()
-        while self.remaining() > 0.5:
+        while self.remaining() - self.reserve > 0.5:
             group = self._next_neighbourhood(tried)
             if group is None:
                 break
             tried.add(tuple(group))
-            if self.resolve(group, min(2.0, self.remaining())):
+            if self.resolve(group, min(2.0, self.remaining() - self.reserve)):
                 self.say(f"re-planned patients {', '.join(space.problem.patients[p].id for p in group)} "
                          f"together: {self._summary()}")
                 tried.clear()
+
+    def visits_bound(self) -> int:
+        """Sum over plans of a proven floor on their visits, each without the others."""
+        space = self.space
+        patients = [p for p in sorted(self.by_patient) if self.by_patient[p]]
+        bound = 0
+        for n, patient in enumerate(patients):
+            bookings = self.by_patient[patient]
+            floor = visits_lower_bound(space, bookings)
+            seconds = max(0.0, self.remaining()) / (len(patients) - n)
+            if seconds >= 0.02:
+                model = PlanModel(space, [patient], {})
+                floor = max(floor, model.visits_floor(bookings, seconds, self.deterministic))
+            bound += floor
+        return bound
 
     def _summary(self) -> str:
         figures = score(self.space, self.bookings())

@@ -45,19 +45,24 @@ def metrics(space: Space, bookings: list[Booking]) -> dict:
 def visits_lower_bound(space: Space, bookings: list[Booking]) -> int:
     """Visits any valid schedule of the same sessions needs, patient week by week.
 
-    The sessions of a plan week lie in one calendar week. In a week, two
+    The treatments of a plan week lie in one calendar week. In a week, two
     treatments of one discipline need two days when its spacing is at least a
-    day, and the daily cap spreads the week's sessions over at least
-    ceil(sessions / cap) days.
+    day, and the daily cap spreads the week's treatments over at least
+    ceil(treatments / cap) days. The assessment may go in any week, so it
+    only counts when nothing else is booked.
     """
     per_week: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    patients = set()
     for booking in bookings:
         demand = space.demands[booking.demand]
+        patients.add(demand.patient)
+        if demand.is_assessment:
+            continue
         counts = per_week[demand.patient, booking.day // 7]
         counts[""] += 1
-        if not demand.is_assessment and space.gap_days(demand.patient, demand.discipline, booking.day) >= 1:
+        if space.gap_days(demand.patient, demand.discipline, booking.day) >= 1:
             counts[demand.discipline] += 1
-    bound = 0
+    bound = len(patients - {patient for patient, _ in per_week})
     for (patient, _), counts in per_week.items():
         cap = space.problem.patients[patient].max_sessions_per_day or counts[""]
         spread = max((n for discipline, n in counts.items() if discipline), default=1)

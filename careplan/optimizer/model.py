@@ -27,6 +27,8 @@ preference misses). A later stage can never cost an earlier one.
 from __future__ import annotations
 
 import bisect
+import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .demand import Option
@@ -423,6 +425,24 @@ class PlanModel:
         bookings = [Booking(d, *option) for d, option in chosen]
         return Outcome(bookings, proven, first.optimal, visits_bound,
                        self.demand_total - unmet_bound, det, wall, values)
+
+    def visits_floor(self, bookings: list[Booking], seconds: float, deterministic: bool) -> int:
+        """A proven lower bound on the visits any valid schedule of exactly these sessions needs.
+
+        Built on a model without the run's other patients (they can only take
+        options away), with each demand's count fixed to what is booked.
+        """
+        m = self.model
+        counts = Counter(b.demand for b in bookings)
+        for demand in self.demands:
+            m.add(total(self.by_demand.get(demand.index, [])) == counts[demand.index])
+        booked = {(b.demand, Option(*b[1:])) for b in bookings}
+        m.hint({var: key in booked for key, var in self.x.items()})
+        m.minimize(self.visits)
+        result = m.solve(seconds, deterministic)
+        if result.optimal:
+            return result.value(self.visits)
+        return max(0, math.ceil(result.bound - 1e-6))
 
     def _chosen(self, solver) -> list[tuple[int, Option]]:
         return [key for key, var in self.x.items() if solver.boolean_value(var)]

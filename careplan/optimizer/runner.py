@@ -60,7 +60,7 @@ def _optimise(space: Space, start: list[Booking], time_limit: float, determinist
         return outcome.bookings, outcome.proven, outcome.visits_bound, extra
     batch = Batch(space, start, time_limit, deterministic, say)
     batch.run()
-    return batch.bookings(), False, None, {}
+    return batch.bookings(), False, batch.visits_bound(), {}
 
 
 def _infeasible(space: Space, conflicts: list[str], seconds: float) -> dict:
