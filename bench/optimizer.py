@@ -1,0 +1,192 @@
+"""Benchmark of the scheduling optimizer against first-available booking.
+
+Per instance (the shared samples and generated clinics on fresh seeds), both
+solvers' schedules go through the independent checker and their figures are
+printed side by side; then the targets of issue 9 with PASS/FAIL. CP-SAT
+runs through the command line, as a separate process, so wall times include
+process start.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from careplan.optimizer.baseline import first_available
+from careplan.optimizer.check import check
+from careplan.optimizer.generator import generate
+from careplan.optimizer.problem import parse
+from careplan.optimizer.solution import document
+from careplan.optimizer.space import Space
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = Path("/work/shared/samples")
+# Seeds never used while building or tuning the optimizer.
+SINGLE_SEEDS = (7301, 7302, 7303)
+CLINIC_SEEDS = (7311, 7312)
+
+
+def instances() -> list[tuple[str, dict, float]]:
+    """(name, problem, CP-SAT time limit in seconds)."""
+    found = []
+    for name, limit in (("tiny", 10), ("one-plan", 10), ("clinic", 30)):
+        path = SAMPLES / f"{name}.json"
+        if path.exists():
+            found.append((f"sample {name}", json.loads(path.read_text()), limit))
+    for seed in SINGLE_SEEDS:
+        found.append((f"1 plan, 25 prov. s{seed}", generate(seed, providers=25, patients=1, weeks=12), 10))
+    for seed, patients in zip(CLINIC_SEEDS, (10, 30)):
+        found.append((f"{patients} plans, 25 prov. s{seed}", generate(seed, providers=25, patients=patients,
+                                                                      weeks=12, booked=0.6), 30))
+    found.append(("100 plans, 40 prov. s7321", generate(7321, providers=40, patients=100, weeks=12, booked=0.5), 50))
+    return found
+
+
+def _cli(problem_path: Path, out: Path, limit: float, *extra: str) -> float:
+    began = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "careplan.optimizer", "solve", str(problem_path), "--out", str(out),
+                    "--time-limit", str(limit), "--quiet", *extra], cwd=ROOT, check=True)
+    return time.perf_counter() - began
+
+
+def _waits(solution: dict) -> list[float]:
+    """Minutes between a patient's consecutive same-day sessions."""
+    per_day: dict[tuple, list] = {}
+    for a in solution["appointments"]:
+        start = dt.datetime.fromisoformat(a["start"])
+        per_day.setdefault((a["patient"], a["start"][:10]), []).append((start, dt.datetime.fromisoformat(a["end"])))
+    waits = []
+    for times in per_day.values():
+        times.sort()
+        waits.extend((b[0] - a[1]).total_seconds() / 60 for a, b in zip(times, times[1:]))
+    return waits
+
+
+def _row(solution: dict, problem: dict, seconds: float) -> dict:
+    m = solution["metrics"]
+    waits = _waits(solution)
+    return {"valid": not check(problem, solution), "scheduled": m["scheduled"], "demand": m["demand"],
+            "visits": m["visits"], "bound": m["visits_lower_bound"], "breaks": m["continuity_breaks"],
+            "waits": waits, "first": m["days_to_first"], "seconds": seconds, "status": solution["status"]}
+
+
+def run_instances(work: Path) -> list[tuple[str, dict, dict]]:
+    rows = []
+    for name, problem, limit in instances():
+        began = time.perf_counter()
+        space = Space(parse(problem))
+        greedy = document(space, first_available(space), "FEASIBLE", 0.0)
+        greedy_seconds = time.perf_counter() - began
+        path = work / "problem.json"
+        path.write_text(json.dumps(problem))
+        out = work / "solution.json"
+        seconds = _cli(path, out, limit)
+        solution = json.loads(out.read_text())
+        rows.append((name, _row(greedy, problem, greedy_seconds), _row(solution, problem, seconds)))
+        print(f"  ... {name}: {solution['metrics']['scheduled']} sessions in {seconds:.1f} s", file=sys.stderr)
+    return rows
+
+
+def single_plan_wall(work: Path, runs: int = 7) -> list[float]:
+    """Wall clock of one new plan in a busy clinic, process start included."""
+    path = work / "one.json"
+    path.write_text(json.dumps(generate(7331, providers=25, patients=1, weeks=12, booked=0.7)))
+    return [_cli(path, work / "one.out.json", 10) for _ in range(runs)]
+
+
+def replan_wall(work: Path, runs: int = 5) -> tuple[list[float], int]:
+    """Wall clock of re-booking after a provider's day off hits a booked plan."""
+    problem = generate(7331, providers=25, patients=1, weeks=12, booked=0.7)
+    path = work / "one.json"
+    path.write_text(json.dumps(problem))
+    _cli(path, work / "one.out.json", 10)
+    solution = json.loads((work / "one.out.json").read_text())
+    patient = problem["patients"][0]
+    patient["appointments"] = [
+        {"provider": a["provider"], "discipline": a["discipline"], "kind": a["kind"], "phase": a["phase"],
+         "week": a["week"], "start": a["start"][:16]} for a in solution["appointments"]
+    ]
+    hit = solution["appointments"][len(solution["appointments"]) // 2]
+    day = hit["start"][:10]
+    absent = next(p for p in problem["providers"] if p["id"] == hit["provider"])
+    absent["time_off"].append({"start": f"{day}T00:00", "end": f"{day}T23:59"})
+    path = work / "replan.json"
+    path.write_text(json.dumps(problem))
+    walls = [_cli(path, work / "replan.out.json", 10) for _ in range(runs)]
+    moved = json.loads((work / "replan.out.json").read_text())["metrics"]["moved"]
+    return walls, moved
+
+
+def _avg(values: list[float]) -> str:
+    return f"{statistics.mean(values):.1f}" if values else "-"
+
+
+def print_table(rows) -> None:
+    head = (f"{'instance':28} {'solver':8} {'valid':5} {'sched/demand':>12} {'visits':>6} {'v.LB':>5} "
+            f"{'breaks':>6} {'wait':>5} {'1st':>4} {'wall s':>7}  status")
+    print(head)
+    print("-" * len(head))
+    for name, greedy, ours in rows:
+        for label, r in (("first", greedy), ("cp-sat", ours)):
+            print(f"{name if label == 'first' else '':28} {label:8} {'yes' if r['valid'] else 'NO':5} "
+                  f"{r['scheduled']:>5}/{r['demand']:<6} {r['visits']:>6} {r['bound']:>5} {r['breaks']:>6} "
+                  f"{_avg(r['waits']):>5} {r['first']:>4} {r['seconds']:>7.2f}  {r['status']}")
+
+
+def targets(rows, single: list[float], replan: list[float], moved: int) -> list[tuple[str, bool, str]]:
+    greedy = [g for _, g, _ in rows]
+    ours = [o for _, _, o in rows]
+    batch = next(o for name, _, o in rows if name.startswith("100 plans"))
+    total_g = sum(r["scheduled"] for r in greedy)
+    total_o = sum(r["scheduled"] for r in ours)
+    visits = sum(r["visits"] for r in ours)
+    bound = sum(r["bound"] for r in ours)
+    worst = max((r["visits"] / r["bound"] - 1 for r in ours if r["bound"]), default=0.0)
+    breaks_g = sum(r["breaks"] for r in greedy)
+    breaks_o = sum(r["breaks"] for r in ours)
+    waits_g = [w for r in greedy for w in r["waits"]]
+    waits_o = [w for r in ours for w in r["waits"]]
+    fewer = [name for name, g, o in rows if o["scheduled"] < g["scheduled"]]
+    return [
+        ("every schedule valid", all(r["valid"] for r in greedy + ours),
+         f"{sum(r['valid'] for r in greedy + ours)}/{len(greedy + ours)}"),
+        ("never fewer sessions than first-available", not fewer, ", ".join(fewer) or "none fewer"),
+        ("at least 3% more sessions in all", total_o >= 1.03 * total_g,
+         f"{total_o} vs {total_g} (+{100 * (total_o / total_g - 1):.1f}%)"),
+        ("visits within 8% of the lower bound", visits <= 1.08 * bound,
+         f"{visits} vs {bound} (+{100 * (visits / bound - 1):.1f}% in all; worst instance +{100 * worst:.1f}%)"),
+        ("continuity breaks <= 40% of first-available's", breaks_o <= 0.4 * breaks_g,
+         f"{breaks_o} vs {breaks_g} ({100 * breaks_o / max(1, breaks_g):.0f}%)"),
+        ("average same-day wait <= first-available's",
+         statistics.mean(waits_o or [0]) <= statistics.mean(waits_g or [0]),
+         f"{_avg(waits_o)} vs {_avg(waits_g)} min"),
+        ("one new plan, busy clinic: median < 1 s wall", statistics.median(single) < 1.0,
+         f"median {statistics.median(single):.2f} s of {len(single)} runs (min {min(single):.2f}, "
+         f"max {max(single):.2f})"),
+        ("re-booking after an absence: median < 1 s wall", statistics.median(replan) < 1.0,
+         f"median {statistics.median(replan):.2f} s, {moved} appointment(s) moved"),
+        ("100 plans over 40 providers: < 60 s", batch["seconds"] < 60.0 and batch["valid"],
+         f"{batch['seconds']:.1f} s"),
+    ]
+
+
+def main() -> None:
+    print("== optimizer: CP-SAT vs first-available booking ==")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        rows = run_instances(work)
+        single = single_plan_wall(work)
+        replan, moved = replan_wall(work)
+    print_table(rows)
+    print("(wait: mean minutes between a patient's consecutive same-day sessions; 1st: days to first, summed;"
+          " wall: first-available in-process, CP-SAT as a separate process)")
+    print()
+    print(f"{'target':52} result  measured")
+    for label, ok, detail in targets(rows, single, replan, moved):
+        print(f"{label:52} {'PASS' if ok else 'FAIL':6}  {detail}")

@@ -1,0 +1,448 @@
+"""The CP-SAT model of one or more patients' care plans.
+
+One boolean per (demand, option): the sessions of one (patient, plan week,
+discipline) are interchangeable, so choosing at most `count` of the
+demand's (provider, start) options removes all symmetry between them. Every
+rule is stated on those booleans:
+
+* a patient's appointments (stretched by the transition time) and a
+  provider's appointments never overlap: at every option's start, at most
+  one chosen option covers it (for intervals, pairwise overlap means a
+  common start point, so these cliques are exact and tight);
+* the assessment comes first: an option may only be chosen once an
+  assessment option ending before it is;
+* spacing, the daily cap and the waiting limit per patient and day;
+* visits, providers per discipline, idle time and the first day as
+  auxiliary variables exact in both directions.
+
+Appointments of patients outside the model are fixed: their providers'
+times are removed from the options before the model is built.
+
+The objectives are solved in two stages, each a weighted sum whose weights
+make it lexicographic: (unmet demand, appointments moved, visits, continuity
+breaks), then with those held at their values (idle minutes, days to first,
+preference misses). A later stage can never cost an earlier one.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .demand import Option
+from .sat import total
+from .space import Booking, Space
+
+
+@dataclass
+class Outcome:
+    bookings: list[Booking]
+    proven: bool
+    stage1_proven: bool
+    visits_bound: int | None
+    scheduled_bound: int
+    deterministic_time: float = 0.0
+    wall_time: float = 0.0
+    levels: dict = field(default_factory=dict)
+
+
+def _sweep_cliques(items: list[tuple[int, int, object]]) -> list[list[object]]:
+    """For intervals (start, end, var): the vars covering each distinct start."""
+    items = sorted(items, key=lambda item: item[0])
+    cliques = []
+    active: list[tuple[int, object]] = []
+    i = 0
+    while i < len(items):
+        t = items[i][0]
+        active = [(end, var) for end, var in active if end > t]
+        while i < len(items) and items[i][0] == t:
+            active.append((items[i][1], items[i][2]))
+            i += 1
+        if len(active) > 1:
+            cliques.append([var for _, var in active])
+    return cliques
+
+
+class PlanModel:
+    def __init__(self, space: Space, patients: list[int], occupied: dict[int, list[tuple[int, int]]]):
+        from . import sat
+
+        self.sat = sat
+        self.space = space
+        self.patients = patients
+        self.model = sat.Model()
+        self.x: dict[tuple[int, Option], object] = {}
+        self._build_options(occupied)
+        self._state_rules()
+        self._state_objectives()
+
+    def _build_options(self, occupied: dict[int, list[tuple[int, int]]]) -> None:
+        space = self.space
+        busy = {p: sorted(intervals) for p, intervals in occupied.items()}
+        fixed = {(b.demand, Option(*b[1:])) for b in space.fixed}
+        self.demands = [d for p in self.patients for d in space.by_patient[p]]
+        assessment_end: dict[int, int] = {}
+        for demand in self.demands:
+            for option in space.options(demand.index):
+                taken = busy.get(option.provider)
+                if taken:
+                    i = bisect.bisect_left(taken, (option.end,))
+                    if i > 0 and taken[i - 1][1] > option.start:
+                        continue
+                if demand.is_assessment:
+                    assessment_end[demand.patient] = min(assessment_end.get(demand.patient, option.end), option.end)
+                elif demand.patient in assessment_end and option.start < assessment_end[demand.patient]:
+                    continue
+                var = self.model.new_bool_var()
+                self.x[demand.index, option] = var
+                if (demand.index, option) in fixed:
+                    self.model.add(var == 1)
+        # A plan with an assessment that has no option at all can book nothing.
+        for patient in self.patients:
+            first = space.by_patient[patient][0]
+            if first.is_assessment and patient not in assessment_end:
+                for key in [k for k in self.x if space.demands[k[0]].patient == patient]:
+                    del self.x[key]
+
+    def _state_rules(self) -> None:
+        m = self.model
+        space = self.space
+        problem = space.problem
+        transition = problem.transition_minutes
+        self.by_demand: dict[int, list] = {}
+        by_demand = self.by_demand
+        by_patient: dict[int, list] = {}
+        by_provider: dict[int, list] = {}
+        self.by_day: dict[tuple[int, int], list] = {}
+        for (d, option), var in self.x.items():
+            demand = space.demands[d]
+            by_demand.setdefault(d, []).append(var)
+            by_patient.setdefault(demand.patient, []).append((option.start, option.end + transition, var))
+            by_provider.setdefault(option.provider, []).append((option.start, option.end, var))
+            self.by_day.setdefault((demand.patient, option.day), []).append((demand, option, var))
+        for d, variables in by_demand.items():
+            m.add(total(variables) <= space.demands[d].count)
+        for items in by_patient.values():
+            for clique in _sweep_cliques(items):
+                m.add_at_most_one(clique)
+        if len(self.patients) > 1:
+            for items in by_provider.values():
+                for clique in _sweep_cliques(items):
+                    m.add_at_most_one(clique)
+        self._assessment_first()
+        self._spacing()
+        self._days()
+
+    def _assessment_first(self) -> None:
+        m = self.model
+        space = self.space
+        for patient in self.patients:
+            first = space.by_patient[patient][0]
+            if not first.is_assessment:
+                continue
+            ends: dict[int, list] = {}
+            others = []
+            for (d, option), var in self.x.items():
+                if d == first.index:
+                    ends.setdefault(option.end, []).append(var)
+                elif space.demands[d].patient == patient:
+                    others.append((option.start, var))
+            if not ends:
+                continue
+            times = sorted(ends)
+            done = []
+            previous = 0
+            for t in times:
+                flag = m.new_bool_var()
+                m.add(flag == previous + total(ends[t]))
+                done.append(flag)
+                previous = flag
+            for start, var in others:
+                k = bisect.bisect_right(times, start) - 1
+                m.add_implication(var, done[k])
+
+    def _spacing(self) -> None:
+        m = self.model
+        space = self.space
+        per_day: dict[tuple[int, str], dict[int, list]] = {}
+        for (d, option), var in self.x.items():
+            demand = space.demands[d]
+            if not demand.is_assessment:
+                per_day.setdefault((demand.patient, demand.discipline), {}).setdefault(option.day, []).append(var)
+        for (patient, discipline), days in per_day.items():
+            ordered = sorted(days)
+            gap = {day: space.gap_days(patient, discipline, day) for day in ordered}
+            for i, first in enumerate(ordered):
+                if gap[first] >= 1 and len(days[first]) > 1:
+                    m.add_at_most_one(days[first])
+                for second in ordered[i + 1:]:
+                    if second - first >= max(gap[first], 7):
+                        break
+                    if second - first < max(gap[first], gap[second]):
+                        m.add(total(days[first]) + total(days[second]) <= 1)
+
+    def _days(self) -> None:
+        """Daily cap, waiting limit, visits and idle time, per patient and day."""
+        m = self.model
+        problem = self.space.problem
+        transition = problem.transition_minutes
+        max_wait = problem.max_wait_minutes
+        self.visit: dict[tuple[int, int], object] = {}
+        self.bundle_days = []
+        self.idle_max = 0
+        for (patient, day), items in self.by_day.items():
+            variables = [var for _, _, var in items]
+            cap = problem.patients[patient].max_sessions_per_day or len(variables)
+            cap = min(cap, len(variables))
+            visit = m.new_bool_var()
+            self.visit[patient, day] = visit
+            m.add(total(variables) <= cap * visit)
+            m.add_bool_or(variables + [visit.Not()])
+            if cap < 2:
+                continue
+            if max_wait is not None:
+                self._waiting(items, max_wait, transition)
+            self.bundle_days.append((items, visit))
+            self.idle_max += max(o.end for _, o, _ in items) - min(o.start for _, o, _ in items)
+
+    def _waiting(self, items: list, max_wait: int, transition: int) -> None:
+        """An appointment preceded that day by one ending too early needs one in between."""
+        m = self.model
+        ends = sorted(((o.end, var) for _, o, var in items), key=lambda item: item[0])
+        end_times = [e for e, _ in ends]
+        thresholds = sorted({o.start - max_wait - 1 for _, o, _ in items if o.start - max_wait - 1 >= end_times[0]})
+        if not thresholds:
+            return
+        early = {}
+        previous = None
+        for t in thresholds:
+            flag = m.new_bool_var()
+            if previous is not None:
+                m.add_implication(previous, flag)
+            early[t] = flag
+            previous = flag
+        for end, var in ends:
+            k = bisect.bisect_left(thresholds, end)
+            if k < len(thresholds):
+                m.add_implication(var, early[thresholds[k]])
+        for _, option, var in items:
+            t = option.start - max_wait - 1
+            if t not in early:
+                continue
+            low = bisect.bisect_left(end_times, option.start - max_wait)
+            high = bisect.bisect_right(end_times, option.start - transition)
+            between = [v for _, v in ends[low:high]]
+            m.add_bool_or(between + [var.Not(), early[t].Not()])
+
+
+    def _day_flow(self, items: list, visit, transition: int, max_wait: int | None):
+        """A visit day as one path: arrive, session, wait, session, ..., leave.
+
+        Nodes are the day's distinct start and end times; a unit of flow
+        enters at the first session's start, runs through each chosen
+        session (start -> end), and hops from an end to the next start only
+        when the gap is between the transition and the waiting limit. This
+        states the waiting limit and the order of the day exactly, and the
+        idle time as the cost of the hops, with the strong linear relaxation
+        of a network flow. Returns the day's idle minutes.
+        """
+        m = self.model
+        into_start: dict[int, list] = {}
+        out_of_end: dict[int, list] = {}
+        for _, option, var in items:
+            into_start.setdefault(option.start, [])
+            out_of_end.setdefault(option.end, [])
+        idle = []
+        for end in out_of_end:
+            for start in into_start:
+                gap = start - end
+                if gap >= transition and (max_wait is None or gap <= max_wait):
+                    hop = m.new_bool_var()
+                    out_of_end[end].append(hop)
+                    into_start[start].append(hop)
+                    if gap > transition:
+                        idle.append((gap - transition) * hop)
+        arrive = {start: m.new_bool_var() for start in into_start}
+        leave = {end: m.new_bool_var() for end in out_of_end}
+        m.add(total(arrive.values()) == visit)
+        m.add(total(leave.values()) == visit)
+        starting: dict[int, list] = {}
+        ending: dict[int, list] = {}
+        for _, option, var in items:
+            starting.setdefault(option.start, []).append(var)
+            ending.setdefault(option.end, []).append(var)
+        for start, hops in into_start.items():
+            m.add(total(hops) + arrive[start] == total(starting[start]))
+        for end, hops in out_of_end.items():
+            m.add(total(hops) + leave[end] == total(ending[end]))
+        return total(idle)
+
+    def _state_objectives(self) -> None:
+        m = self.model
+        space = self.space
+        problem = space.problem
+        demand_total = sum(d.count for d in self.demands)
+        self.scheduled = total(self.x.values())
+        self.unmet = demand_total - self.scheduled
+        self.demand_total = demand_total
+        # Continuity: one flag per provider seen and per discipline seen.
+        seen: dict[tuple[int, str, int], list] = {}
+        for (d, option), var in self.x.items():
+            demand = space.demands[d]
+            seen.setdefault((demand.patient, demand.discipline, option.provider), []).append(var)
+        per_discipline: dict[tuple[int, str], list] = {}
+        for (patient, discipline, _), variables in seen.items():
+            flag = m.new_bool_var()
+            for var in variables:
+                m.add_implication(var, flag)
+            m.add_bool_or(variables + [flag.Not()])
+            per_discipline.setdefault((patient, discipline), []).append(flag)
+        breaks = []
+        for flags in per_discipline.values():
+            if len(flags) > 1:
+                any_flag = m.new_bool_var()
+                for flag in flags:
+                    m.add_implication(flag, any_flag)
+                m.add_bool_or(flags + [any_flag.Not()])
+                breaks.append(total(flags) - any_flag)
+        self.breaks = total(breaks)
+        self.visits = total(self.visit.values())
+        # Redundant: a week needs as many visit days as its busiest discipline has sessions.
+        for demand in self.demands:
+            variables = self.by_demand.get(demand.index, [])
+            if demand.is_assessment or demand.count < 2 or len(variables) < 2:
+                continue
+            if space.gap_days(demand.patient, demand.discipline, demand.first_day) >= 1:
+                week_visits = [self.visit[demand.patient, day] for day in range(demand.first_day, demand.end_day)
+                               if (demand.patient, day) in self.visit]
+                m.add(total(week_visits) >= total(variables))
+        # Re-planning: a hinted appointment is kept when its exact option is chosen.
+        moved = []
+        self.hint_count = 0
+        for patient, _, booking in space.hints:
+            if patient not in self.patients:
+                continue
+            var = None if booking is None else self.x.get((booking.demand, Option(*booking[1:])))
+            moved.append(1 if var is None else 1 - var)
+            self.hint_count += 1
+        self.moved = total(moved)
+        self.first_days, self.first_max = self._days_to_first()
+        misses = []
+        for (d, option), var in self.x.items():
+            demand = space.demands[d]
+            wanted = problem.patients[demand.patient].preferred_providers.get(demand.discipline)
+            if wanted is not None and problem.providers[option.provider].id != wanted:
+                misses.append(var)
+        self.misses = total(misses)
+
+    def _days_to_first(self):
+        m = self.model
+        space = self.space
+        terms = []
+        top = 0
+        for patient in self.patients:
+            earliest = space.clock.day_index(space.problem.patients[patient].earliest_start)
+            first = space.by_patient[patient][0]
+            if first.is_assessment:
+                options = [(o.day, v) for (d, o), v in self.x.items() if d == first.index]
+                terms.append(total((day - earliest) * v for day, v in options))
+                top += max((day - earliest for day, _ in options), default=0)
+                continue
+            visits = {day: v for (p, day), v in self.visit.items() if p == patient}
+            if not visits:
+                continue
+            anything = m.new_bool_var()
+            for v in visits.values():
+                m.add_implication(v, anything)
+            m.add_bool_or(list(visits.values()) + [anything.Not()])
+            started = None
+            for day in range(earliest, max(visits)):
+                flag = m.new_bool_var()
+                m.add_implication(flag, anything)
+                reach = ([started] if started is not None else []) + ([visits[day]] if day in visits else [])
+                m.add_bool_or(reach + [flag.Not()])
+                if started is not None:
+                    m.add_implication(started, flag)
+                terms.append(anything - flag)
+                started = flag
+            top += max(visits) - earliest
+        return total(terms), top
+
+    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, workers: int = 1) -> Outcome:
+        m = self.model
+        hinted = {(b.demand, Option(*b[1:])) for b in hint}
+        m.hint({var: key in hinted for key, var in self.x.items()})
+        w_breaks = 1
+        w_visits = self.demand_total + 1
+        w_moved = w_visits * (self.demand_total + 1)
+        w_unmet = w_moved * (self.hint_count + 1)
+        m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
+        first = m.solve(time_limit * 0.7, deterministic, workers)
+        wall = first.wall_time
+        det = first.deterministic_time
+        if not first.found:
+            return Outcome(list(hint), False, False, None, self.demand_total, det, wall)
+        values = {
+            "unmet": first.value(self.unmet),
+            "moved": first.value(self.moved),
+            "visits": first.value(self.visits),
+            "breaks": first.value(self.breaks),
+        }
+        chosen = self._chosen(first)
+        bound = first.bound
+        unmet_bound = values["unmet"] if first.optimal else max(0, -(-int(bound - (w_unmet - 1)) // w_unmet))
+        visits_bound = None
+        if self.hint_count == 0:
+            visits_bound = max(0, -(-int(bound - values["unmet"] * w_unmet - (w_visits - 1)) // w_visits))
+        # Stage 2: hold stage 1's figures (as equalities once proven: the
+        # search then needs no detour), improve the comfort of each visit day.
+        if first.optimal:
+            m.add(self.unmet == values["unmet"])
+            m.add(self.visits == values["visits"])
+        else:
+            m.add(self.unmet <= values["unmet"])
+            m.add(self.visits <= values["visits"])
+        m.add(self.moved <= values["moved"])
+        m.add(self.breaks <= values["breaks"])
+        chosen_keys = set(chosen)
+        m.hint({var: key in chosen_keys for key, var in self.x.items()})
+        # The day flows state idle time exactly; stage 1 does not need them.
+        transition = self.space.problem.transition_minutes
+        max_wait = self.space.problem.max_wait_minutes
+        idle = total(self._day_flow(items, visit, transition, max_wait) for items, visit in self.bundle_days)
+        w_misses = 1
+        w_first = self.demand_total + 1
+        w_idle = w_first * (self.first_max + 1)
+        m.minimize(w_idle * idle + w_first * self.first_days + w_misses * self.misses)
+        second = m.solve(max(time_limit - wall, time_limit * 0.3), deterministic, workers)
+        wall += second.wall_time
+        det += second.deterministic_time
+        if second.found:
+            chosen = self._chosen(second)
+        proven = first.optimal and second.optimal
+        bookings = [Booking(d, *option) for d, option in chosen]
+        return Outcome(bookings, proven, first.optimal, visits_bound,
+                       self.demand_total - unmet_bound, det, wall, values)
+
+    def visits_floor(self, bookings: list[Booking], seconds: float, deterministic: bool) -> int:
+        """A proven lower bound on the visits any valid schedule of exactly these sessions needs.
+
+        Built on a model without the run's other patients (they can only take
+        options away), with each demand's count fixed to what is booked.
+        """
+        m = self.model
+        counts = Counter(b.demand for b in bookings)
+        for demand in self.demands:
+            m.add(total(self.by_demand.get(demand.index, [])) == counts[demand.index])
+        booked = {(b.demand, Option(*b[1:])) for b in bookings}
+        m.hint({var: key in booked for key, var in self.x.items()})
+        m.minimize(self.visits)
+        result = m.solve(seconds, deterministic)
+        if result.optimal:
+            return result.value(self.visits)
+        return max(0, math.ceil(result.bound - 1e-6))
+
+    def _chosen(self, solver) -> list[tuple[int, Option]]:
+        return [key for key, var in self.x.items() if solver.boolean_value(var)]

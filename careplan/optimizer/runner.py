@@ -1,0 +1,71 @@
+"""From a problem document to a solution document."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from .baseline import first_available
+from .check import check, rule_violations
+from .problem import parse
+from .solution import document
+from .space import Booking, Space
+
+# Up to this many patients, one model holds them all and can prove optimality.
+JOINT_PATIENTS = 3
+
+
+def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = False,
+          progress: Callable[[str], None] | None = None) -> dict:
+    """Schedule every care plan of the problem; returns the solution document.
+
+    Raises ProblemError (with the offending field's path) for an invalid
+    problem. `time_limit` bounds the search in seconds (in deterministic
+    mode, in CP-SAT's deterministic time units, so the same problem always
+    gives the same schedule).
+    """
+    began = time.perf_counter()
+    say = progress or (lambda message: None)
+    space = Space(parse(problem))
+    conflicts = rule_violations(problem, document(space, space.fixed, "FEASIBLE", 0.0)["appointments"])
+    if conflicts:
+        return _infeasible(space, conflicts, time.perf_counter() - began)
+    start = first_available(space)
+    say(f"first available: {len(start)} of {space.total_demand} sessions booked")
+    bookings, proven, visits_bound, extra = _optimise(space, start, time_limit, deterministic, say)
+    status = "OPTIMAL" if proven else "FEASIBLE"
+    extra["method"] = "cp-sat"
+    result = document(space, bookings, status, time.perf_counter() - began, extra, visits_bound)
+    faults = check(problem, result)
+    if faults:
+        # Never hand out an invalid schedule: fall back to the first-available one.
+        say("optimised schedule failed the independent check (" + "; ".join(faults[:3]) + "); "
+            "returning the first-available schedule")
+        result = document(space, start, "FEASIBLE", time.perf_counter() - began, {"method": "first-available"})
+    say(f"{result['status']}: {result['metrics']['scheduled']} of {result['metrics']['demand']} sessions, "
+        f"{result['metrics']['visits']} visits (lower bound {result['metrics']['visits_lower_bound']}) "
+        f"in {result['solve_seconds']:.2f} s")
+    return result
+
+
+def _optimise(space: Space, start: list[Booking], time_limit: float, deterministic: bool, say):
+    from .batch import Batch
+    from .model import PlanModel
+
+    patients = list(range(len(space.problem.patients)))
+    if len(patients) <= JOINT_PATIENTS:
+        outcome = PlanModel(space, patients, {}).solve(start, time_limit, deterministic)
+        extra = {"bounds": {"scheduled_upper_bound": outcome.scheduled_bound,
+                            "stage1_proven": outcome.stage1_proven}}
+        return outcome.bookings, outcome.proven, outcome.visits_bound, extra
+    batch = Batch(space, start, time_limit, deterministic, say)
+    batch.run()
+    return batch.bookings(), False, batch.visits_bound(), {}
+
+
+def _infeasible(space: Space, conflicts: list[str], seconds: float) -> dict:
+    result = document(space, [], "INFEASIBLE", seconds)
+    reason = "the fixed appointments break the clinic's rules: " + "; ".join(conflicts[:5])
+    for entry in result["unscheduled"]:
+        entry["reason"] = reason
+    return result

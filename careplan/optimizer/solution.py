@@ -1,0 +1,66 @@
+"""Writing a schedule as the contract's solution document."""
+
+from __future__ import annotations
+
+from .explain import explain
+from .metrics import metrics
+from .space import Booking, Space
+
+
+def document(space: Space, bookings: list[Booking], status: str, seconds: float, extra: dict | None = None,
+             visits_bound: int | None = None) -> dict:
+    problem = space.problem
+    clock = space.clock
+    bookings = sorted(bookings, key=lambda b: (space.demands[b.demand].patient, b.start, b.demand))
+    hinted = {(h.provider, clock.minute(h.start), h.discipline): h for _, h, _ in space.hints}
+    fixed = set(space.fixed)
+    replanned = {p.index for p in problem.patients if p.current}
+    appointments = []
+    for booking in bookings:
+        demand = space.demands[booking.demand]
+        provider = problem.providers[booking.provider].id
+        appointment = {
+            "patient": problem.patients[demand.patient].id,
+            "provider": provider,
+            "discipline": demand.discipline,
+            "kind": demand.kind,
+            "phase": demand.phase,
+            "week": demand.week,
+            "start": clock.iso(booking.start),
+            "end": clock.iso(booking.end),
+        }
+        if demand.patient in replanned:
+            if booking in fixed:
+                appointment["rebooking"] = "fixed"
+            elif (provider, booking.start, demand.discipline) in hinted:
+                appointment["rebooking"] = "kept"
+            else:
+                appointment["rebooking"] = "new"
+        appointments.append(appointment)
+    figures = metrics(space, bookings)
+    if visits_bound is not None:
+        figures["visits_lower_bound"] = max(figures["visits_lower_bound"], visits_bound)
+    if space.hints:
+        kept = {(problem.providers[b.provider].id, b.start, space.demands[b.demand].discipline) for b in bookings}
+        figures["moved"] = sum(1 for key in hinted if key not in kept)
+    unscheduled = []
+    for demand, reason in explain(space, bookings):
+        unscheduled.append({
+            "patient": problem.patients[demand.patient].id,
+            "discipline": demand.discipline,
+            "kind": demand.kind,
+            "phase": demand.phase,
+            "week": demand.week,
+            "reason": reason,
+        })
+    result = {
+        "version": 1,
+        "status": status,
+        "appointments": appointments,
+        "unscheduled": unscheduled,
+        "metrics": figures,
+        "solve_seconds": round(seconds, 3),
+    }
+    if extra:
+        result.update(extra)
+    return result
