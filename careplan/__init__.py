@@ -96,12 +96,15 @@ def _register_blueprints(app) -> None:
     from careplan import health
     from careplan.clinic.routes import blp as clinic
     from careplan.extensions import api
+    from careplan.intake.routes import blp as intake
     from careplan.patients.routes import blp as patients
+    from careplan.plans.routes import blp as plans
+    from careplan.protocols.routes import blp as protocols
     from careplan.providers.routes import blp as providers
     from careplan.scheduling.routes import blp as appointments
 
     app.register_blueprint(health.bp)
-    for blueprint in (clinic, providers, patients, appointments):
+    for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments):
         api.register_blueprint(blueprint)
 
 

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from careplan import REPOSITORY
 from careplan.auth.service import create_user
 from careplan.clinic import service as clinic
 from careplan.clinic.service import DAYS
+from careplan.errors import ServiceError
 from careplan.extensions import db
+from careplan.intake.service import override_red_flag, record_intake
 from careplan.patients.service import create_patient
+from careplan.plans.service import build_plan, mark_booked, set_status
+from careplan.protocols.service import load_directory
 from careplan.providers.service import add_time_off, create_provider
 
 DEMO_PASSWORD = "demo-password"
@@ -85,6 +90,55 @@ DEMO_LOGINS = [
     ("patient", "martha.kowalski@mail.example (every patient: first.last@mail.example)"),
 ]
 
+PROTOCOLS = REPOSITORY / "config" / "protocols"
+
+_NO_RED_FLAGS = {"loss_of_bladder_or_bowel_control": False, "sudden_severe_limb_weakness": False,
+                 "rapidly_progressing_numbness_or_paralysis": False, "fever": False, "unexplained_weight_loss": False,
+                 "night_sweats": False, "constant_pain_at_rest": False, "recent_infection": False,
+                 "trauma_with_head_injury": False}
+
+
+def _intake(patient, user, **answers):
+    data = {"condition": "radiculopathy", "symptoms": [], "pain_stress_or_insomnia": False,
+            "prefers_acupuncture": False, "preferences": "", "referral_signs": {}, **answers}
+    data["red_flags"] = {**_NO_RED_FLAGS, **answers.get("red_flags", {})}
+    try:
+        return record_intake(patient.id, data, user_id=user.id)
+    except ServiceError as refused:
+        # A positive screen is recorded and refused; the demo keeps it to show the override.
+        from careplan.intake.service import get_intake
+
+        return get_intake(refused.extra["intake_id"])
+
+
+def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
+    """Plans in several states, so every page has something to show."""
+    martha = _intake(patients[0], desk, region="lumbar", side="left", severity="moderate",
+                     symptoms=["low back pain", "sciatica down the left leg", "tingling in the foot"],
+                     referral_signs={"pain_below_knee": True, "pain_beyond_two_weeks_despite_rest": True})
+    build_plan({"intake_id": martha.id, "start_date": monday,
+                "care_team": [{"discipline": "physiotherapy", "provider_id": providers[0].id},
+                              {"discipline": "massage", "provider_id": providers[3].id}]}, user_id=desk.id)
+    aisha = _intake(patients[2], desk, region="cervical", side="right",
+                    severity_answers={"pain_score": 8, "worsening": False, "daily_activities": "limited"},
+                    symptoms=["neck pain", "pain into the right arm", "numb fingers"],
+                    pain_stress_or_insomnia=True, prefers_acupuncture=True,
+                    preferences="Prefers a female practitioner for hands-on care.")
+    build_plan({"intake_id": aisha.id, "start_date": monday + timedelta(days=1)}, user_id=desk.id)
+    robert = _intake(patients[3], desk, region="lumbar", side="both", severity="severe",
+                     symptoms=["low back pain", "night pain"], red_flags={"constant_pain_at_rest": True})
+    override_red_flag(robert.id, "Seen by Dr. Moreau: pain eases with position change; imaging already "
+                                 "ordered by the family physician, conservative care may begin.", user_id=admin.id)
+    build_plan({"intake_id": robert.id, "start_date": monday}, user_id=desk.id)
+    _intake(patients[5], desk, region="lumbar", side="left", severity="moderate", symptoms=["low back pain"],
+            red_flags={"loss_of_bladder_or_bowel_control": True})
+    linh = build_plan({"patient_id": patients[4].id, "region": "thoracic", "severity": "mild",
+                       "start_date": monday - timedelta(weeks=1), "reason": "Referred by her physician; "
+                       "assessed at her first visit."}, user_id=desk.id)
+    mark_booked(linh, user_id=desk.id, reason="Booked at the front desk.")
+    db.session.commit()
+    set_status(linh.id, "active", "Care has started.", user_id=desk.id)
+
 
 def _next_monday(today: date) -> date:
     return today + timedelta(days=7 - today.weekday())
@@ -114,9 +168,12 @@ def load_demo(today: date | None = None) -> None:
         patients.append(create_patient({"name": name, "email": f"{handle}@mail.example", "phone": phone,
                                         "date_of_birth": born, "availability": windows}))
 
-    create_user(email="admin@riverside.example", role="admin", password=DEMO_PASSWORD)
-    create_user(email="frontdesk@riverside.example", role="front_desk", password=DEMO_PASSWORD)
+    admin = create_user(email="admin@riverside.example", role="admin", password=DEMO_PASSWORD)
+    desk = create_user(email="frontdesk@riverside.example", role="front_desk", password=DEMO_PASSWORD)
     for provider in providers:
         create_user(email=provider.email, role="provider", password=DEMO_PASSWORD, provider_id=provider.id)
     for patient in patients:
         create_user(email=patient.email, role="patient", password=DEMO_PASSWORD, patient_id=patient.id)
+
+    load_directory(PROTOCOLS, user_id=admin.id)
+    _demo_plans(monday, patients, providers, desk, admin)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
-from marshmallow import Schema, fields
+from marshmallow import INCLUDE, Schema, fields
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,10 @@ CODES = {
 
 
 class ErrorDetailSchema(Schema):
+    class Meta:
+        # Some errors carry more, e.g. a conflict's `conflicting_appointment_ids`.
+        unknown = INCLUDE
+
     code = fields.String(required=True, metadata={"description": "what went wrong, for programs"})
     message = fields.String(required=True, metadata={"description": "what went wrong, for people"})
     fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,

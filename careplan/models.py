@@ -4,6 +4,8 @@ from careplan.auth.models import ApiToken, User  # noqa: F401
 from careplan.idempotency import IdempotentRequest  # noqa: F401
 from careplan.clinic.models import ClinicSettings, Discipline  # noqa: F401
 from careplan.patients.models import Patient, PatientAvailability  # noqa: F401
-from careplan.plans.models import CarePlan, CareTeamMember, Phase, SessionLine  # noqa: F401
+from careplan.intake.models import Intake  # noqa: F401
+from careplan.plans.models import CarePlan, CarePlanVersion, CareTeamMember, Phase, SessionLine  # noqa: F401
+from careplan.protocols.models import ProtocolTemplate  # noqa: F401
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff  # noqa: F401
 from careplan.scheduling.models import Appointment  # noqa: F401

@@ -8,4 +8,8 @@ def page_of(statement: Select, pagination_parameters) -> list:
     pagination_parameters.item_count = db.session.scalar(
         select(func.count()).select_from(statement.order_by(None).subquery()))
     size = pagination_parameters.page_size
-    return list(db.session.scalars(statement.limit(size).offset((pagination_parameters.page - 1) * size)))
+    offset = (pagination_parameters.page - 1) * size
+    if offset >= pagination_parameters.item_count:
+        # Past the last page (also for page numbers no database integer can hold).
+        return []
+    return list(db.session.scalars(statement.limit(size).offset(offset)))

@@ -71,3 +71,33 @@ def appointment(patient, provider, start, *, minutes=45, discipline=None, status
     db.session.add(row)
     db.session.commit()
     return row
+
+
+NO_RED_FLAGS = {"loss_of_bladder_or_bowel_control": False, "sudden_severe_limb_weakness": False,
+                "rapidly_progressing_numbness_or_paralysis": False, "fever": False, "unexplained_weight_loss": False,
+                "night_sweats": False, "constant_pain_at_rest": False, "recent_infection": False,
+                "trauma_with_head_injury": False}
+
+
+def protocols():
+    """The clinic's protocol templates from config/protocols/."""
+    from careplan import REPOSITORY
+    from careplan.protocols.service import load_directory
+
+    return load_directory(REPOSITORY / "config" / "protocols")
+
+
+def intake_body(**answers) -> dict:
+    """An intake as the API takes it: a clear screen unless red_flags say otherwise."""
+    body = {"region": "lumbar", "side": "left", "severity": "moderate", "symptoms": ["low back pain"]}
+    body.update(answers)
+    body["red_flags"] = {**NO_RED_FLAGS, **answers.get("red_flags", {})}
+    return body
+
+
+def plan(patient_id=None, *, region="lumbar", severity="moderate", start_date=None, **data):
+    """A draft plan built from the current template (load `protocols()` first)."""
+    from careplan.plans.service import build_plan
+
+    return build_plan({"patient_id": patient_id or patient().id, "region": region, "severity": severity,
+                       "start_date": start_date or date(2027, 1, 6), **data})

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.db import Base, UTCDateTime, utcnow
+from careplan.patients.models import Patient
 
 PLAN_STATUSES = ("draft", "booked", "active", "completed", "cancelled")
 
@@ -30,11 +31,54 @@ class CarePlan(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    intake_id: Mapped[int | None] = mapped_column(ForeignKey("intakes.id", ondelete="SET NULL"), index=True)
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("protocol_templates.id", ondelete="SET NULL"))
+    # The template as it was when the plan was built: a later template version never reaches this plan.
+    template_snapshot: Mapped[dict | None] = mapped_column(JSON)
+    # Specialist-referral signs from the intake, for the clinician; they do not block the plan.
+    referral_signs: Mapped[list] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    patient: Mapped[Patient] = relationship()
     phases: Mapped[list[Phase]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="Phase.position")
     care_team: Mapped[list[CareTeamMember]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="CareTeamMember.discipline_code")
+    versions: Mapped[list[CarePlanVersion]] = relationship(
+        back_populates="plan", cascade="all, delete-orphan", order_by="CarePlanVersion.version")
+
+    @property
+    def week_zero(self) -> date:
+        """The Monday of plan week 0: the Monday-to-Sunday week that holds the start date."""
+        return self.start_date - timedelta(days=self.start_date.weekday())
+
+    @property
+    def total_weeks(self) -> int:
+        return sum(phase.weeks for phase in self.phases)
+
+    @property
+    def ends_on(self) -> date:
+        return self.week_zero + timedelta(weeks=self.total_weeks, days=-1)
+
+    @property
+    def assessment(self) -> dict | None:
+        if self.assessment_discipline is None:
+            return None
+        return {"discipline": self.assessment_discipline, "minutes": self.assessment_minutes}
+
+    @property
+    def referral_advised(self) -> bool:
+        return bool(self.referral_signs)
+
+    @property
+    def referral_advice(self) -> list[dict]:
+        from careplan.intake.models import REFERRAL_SIGNS
+
+        return [{"sign": sign, "why": REFERRAL_SIGNS[sign]} for sign in self.referral_signs or []]
+
+    def first_week(self, phase: Phase) -> int:
+        """The plan week a phase starts in, counted across the phases before it."""
+        return sum(p.weeks for p in self.phases if p.position < phase.position)
 
 
 class Phase(Base):
@@ -55,6 +99,19 @@ class Phase(Base):
     plan: Mapped[CarePlan] = relationship(back_populates="phases")
     lines: Mapped[list[SessionLine]] = relationship(
         back_populates="phase", cascade="all, delete-orphan", order_by="SessionLine.id")
+
+    @property
+    def first_week(self) -> int:
+        return self.plan.first_week(self)
+
+    @property
+    def starts_on(self) -> date:
+        monday = self.plan.week_zero + timedelta(weeks=self.first_week)
+        return max(monday, self.plan.start_date)
+
+    @property
+    def ends_on(self) -> date:
+        return self.plan.week_zero + timedelta(weeks=self.first_week + self.weeks, days=-1)
 
 
 class SessionLine(Base):
@@ -79,6 +136,11 @@ class SessionLine(Base):
 
     phase: Mapped[Phase] = relationship(back_populates="lines")
 
+    def due_in(self, plan_week: int) -> bool:
+        """Whether this line asks for sessions in a plan week of its phase (every_weeks counts from the phase's start)."""
+        offset = plan_week - self.phase.first_week
+        return 0 <= offset < self.phase.weeks and offset % self.every_weeks == 0
+
 
 class CareTeamMember(Base):
     """The provider chosen for one discipline of a plan (continuity: the same clinician throughout)."""
@@ -92,3 +154,21 @@ class CareTeamMember(Base):
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
 
     plan: Mapped[CarePlan] = relationship(back_populates="care_team")
+
+
+class CarePlanVersion(Base):
+    """The plan as it stood after one change: who made it, when and why. Rows are only appended."""
+
+    __tablename__ = "care_plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("care_plans.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(Text)
+    # status, start date, assessment, phases with their lines, care team: the whole plan at this version.
+    snapshot: Mapped[dict] = mapped_column(JSON)
+
+    plan: Mapped[CarePlan] = relationship(back_populates="versions")

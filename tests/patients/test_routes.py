@@ -48,3 +48,10 @@ def test_paging_header(client, auth, ctx):
     response = client.get("/api/v1/patients?page=2&page_size=2", headers=auth("front_desk"))
     assert len(response.get_json()) == 1
     assert '"total": 3' in response.headers["X-Pagination"]
+
+
+def test_a_page_past_the_end_is_empty_even_when_huge(client, auth, ctx):
+    factories.patient()
+    headers = auth("front_desk")
+    assert client.get("/api/v1/patients?page=5", headers=headers).get_json() == []
+    assert client.get(f"/api/v1/patients?page={10**40}", headers=headers).get_json() == []

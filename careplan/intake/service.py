@@ -1,0 +1,86 @@
+"""Intake: what the patient reports, the red-flag screen, and a clinician's override of it."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from careplan.db import utcnow
+from careplan.errors import Conflict, Invalid, NotFound
+from careplan.extensions import db
+from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS, Intake
+from careplan.patients.service import get_patient
+
+
+def derive_severity(answers: dict) -> str:
+    """Worsening symptoms, pain of 8 or more, or a life the pain stops are severe; pain of 5 or more or a
+    limited life moderate; the rest mild (domain.md: severity sets the length of care)."""
+    if answers["worsening"] or answers["pain_score"] >= 8 or answers["daily_activities"] == "prevented":
+        return "severe"
+    if answers["pain_score"] >= 5 or answers["daily_activities"] == "limited":
+        return "moderate"
+    return "mild"
+
+
+def red_flag_error(intake: Intake) -> Invalid:
+    reasons = [RED_FLAGS[name] for name in intake.positive_red_flags]
+    return Invalid(
+        "Urgent medical care is needed, not a care plan: the screen found " + "; ".join(reasons)
+        + ". Send the patient to a physician or an emergency department now. "
+        f"The screen is recorded (intake {intake.id}); only a clinician may override it, with a written reason.",
+        code="red_flag",
+        fields={f"red_flags.{name}": f"positive: {RED_FLAGS[name]}" for name in intake.positive_red_flags},
+        extra={"intake_id": intake.id})
+
+
+def record_intake(patient_id: int, data: dict, *, user_id: int | None = None) -> Intake:
+    """Record the intake; a positive red flag is recorded too, then refused with `red_flag`.
+
+    The recorded screen is the one thing such a request writes: a red flag is a clinical fact the clinic
+    must keep, whatever happens to the plan.
+    """
+    get_patient(patient_id)
+    answers = data.get("severity_answers")
+    intake = Intake(
+        patient_id=patient_id, condition=data["condition"], region=data["region"], side=data["side"],
+        symptoms=list(data["symptoms"]), severity=data.get("severity") or derive_severity(answers),
+        severity_answers=dict(answers) if answers else None,
+        pain_stress_or_insomnia=data["pain_stress_or_insomnia"], prefers_acupuncture=data["prefers_acupuncture"],
+        preferences=data["preferences"], created_by_id=user_id,
+        **{name: data["red_flags"][name] for name in RED_FLAGS},
+        **{name: data["referral_signs"].get(name, False) for name in REFERRAL_SIGNS})
+    intake.screen_result = "red_flag" if intake.positive_red_flags else "clear"
+    db.session.add(intake)
+    db.session.commit()
+    if intake.screen_result == "red_flag":
+        raise red_flag_error(intake)
+    return intake
+
+
+def get_intake(intake_id: int) -> Intake:
+    intake = db.session.get(Intake, intake_id)
+    if intake is None:
+        raise NotFound(f"No intake {intake_id}.")
+    return intake
+
+
+def list_intakes(patient_id: int):
+    get_patient(patient_id)
+    return select(Intake).where(Intake.patient_id == patient_id).order_by(Intake.created_at.desc(), Intake.id.desc())
+
+
+def override_red_flag(intake_id: int, reason: str, *, user_id: int) -> Intake:
+    """A clinician's written decision that care may go ahead; who, when and why are kept."""
+    intake = get_intake(intake_id)
+    if intake.screen_result != "red_flag":
+        raise Conflict(f"Intake {intake_id} has no red flag to override (its screen is {intake.screen_result}).")
+    intake.screen_result = "overridden"
+    intake.override_reason = reason.strip()
+    intake.overridden_at = utcnow()
+    intake.overridden_by_id = user_id
+    db.session.commit()
+    return intake
+
+
+def check_plannable(intake: Intake) -> None:
+    """A plan may be built only from a clear screen or an overridden one."""
+    if intake.screen_result == "red_flag":
+        raise red_flag_error(intake)

@@ -1,0 +1,153 @@
+"""A plan, the patient, the clinic's providers and their calendars as a scheduling problem (format v1,
+shared/scheduling-problem.md): the plain data the optimizer reads.
+
+Ids in the document are "provider-<id>" and "patient-<id>" (database ids); `provider_key`/`patient_key`
+make them and `record_id` reads them back. Times are the clinic's local wall times, converted from the
+stored UTC instants through the clinic's zone, so a daylight-saving change lands on the right hour.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+
+from careplan.clinic.service import DAYS, effective_settings, timezone_name, zone
+from careplan.errors import Invalid
+from careplan.extensions import db
+from careplan.plans.models import CarePlan
+from careplan.providers.models import Provider
+from careplan.scheduling.models import Appointment
+
+FORMAT_VERSION = 1
+
+
+def provider_key(provider_id: int) -> str:
+    return f"provider-{provider_id}"
+
+
+def patient_key(patient_id: int) -> str:
+    return f"patient-{patient_id}"
+
+
+def record_id(key: str) -> int:
+    """"provider-12" or "patient-7" -> 12 or 7."""
+    return int(key.rsplit("-", 1)[1])
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _wall(moment: datetime) -> str:
+    return moment.astimezone(zone()).strftime("%Y-%m-%dT%H:%M")
+
+
+def _weekly(rows) -> list[dict]:
+    return [{"day": DAYS[r.day], "start": r.start.strftime("%H:%M"), "end": r.end.strftime("%H:%M")} for r in rows]
+
+
+def _interval(start: datetime, end: datetime) -> dict:
+    return {"start": _wall(start), "end": _wall(end)}
+
+
+def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[dict]]:
+    """Every appointment that is not cancelled, by provider or patient, inside the horizon."""
+    rows = db.session.scalars(select(Appointment).where(
+        column.in_(ids), Appointment.status != "cancelled",
+        Appointment.starts_at < window[1], Appointment.ends_at > window[0]).order_by(Appointment.starts_at))
+    found: dict[int, list[dict]] = {}
+    for row in rows:
+        found.setdefault(getattr(row, column.key), []).append(_interval(row.starts_at, row.ends_at))
+    return found
+
+
+def _plan_document(plan: CarePlan) -> dict:
+    document = {"phases": [
+        {"name": phase.name, "weeks": phase.weeks,
+         "sessions": [{"discipline": line.discipline_code, "per_week": line.per_week, "minutes": line.minutes,
+                       "every_weeks": line.every_weeks, "min_gap_days": line.min_gap_days}
+                      for line in phase.lines]}
+        for phase in plan.phases]}
+    if plan.assessment is not None:
+        document["assessment"] = dict(plan.assessment)
+    return document
+
+
+def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks: int | None = None,
+                      preferred_providers: dict[int, dict[str, int]] | None = None,
+                      patient_availability: dict[int, list[dict]] | None = None) -> dict:
+    """The problem document for scheduling these plans, one patient entry per plan.
+
+    start: the horizon's Monday (default: the Monday of the earliest plan's week 0); weeks: its length
+    (default: long enough for every plan). preferred_providers: {plan id: {discipline: provider id}},
+    over the care team's choices. patient_availability: {patient id: [{"day": 0..6, "start": time,
+    "end": time}]} instead of the patient's recorded windows (e.g. this once, other hours).
+    Every active provider of a discipline the plans need is offered, with their weekly hours, time off
+    and appointments as `booked`; each patient's other appointments are `booked` on their side.
+    """
+    if not plans:
+        raise Invalid("Give at least one plan.", fields={"plans": "empty"})
+    patients = [plan.patient_id for plan in plans]
+    if len(set(patients)) != len(patients):
+        raise Invalid("One plan per patient in a problem.", fields={"plans": "a patient appears twice"})
+    horizon_start = start or min(plan.week_zero for plan in plans)
+    if horizon_start.weekday() != 0:
+        raise Invalid("The horizon starts on a Monday.", fields={"start": "must be a Monday"})
+    late = [plan.id for plan in plans if plan.week_zero < horizon_start]
+    if late:
+        raise Invalid(f"Plan {late[0]} starts before the horizon.", fields={"start": "after a plan's week 0"})
+    needed_weeks = max((plan.week_zero - horizon_start).days // 7 + plan.total_weeks for plan in plans)
+    horizon_weeks = weeks or needed_weeks
+    tz = zone()
+    window = (datetime.combine(horizon_start, time(0), tzinfo=tz),
+              datetime.combine(horizon_start + timedelta(weeks=horizon_weeks), time(0), tzinfo=tz))
+
+    needed = set()
+    for plan in plans:
+        needed |= {line.discipline_code for phase in plan.phases for line in phase.lines}
+        if plan.assessment_discipline:
+            needed.add(plan.assessment_discipline)
+    providers = [p for p in db.session.scalars(select(Provider).where(Provider.active.is_(True))
+                                               .order_by(Provider.id))
+                 if needed & set(p.discipline_codes)]
+    provider_ids = [p.id for p in providers]
+    provider_busy = _busy(Appointment.provider_id, provider_ids, window)
+    patient_busy = _busy(Appointment.patient_id, patients, window)
+
+    settings = effective_settings()
+    rules = {"transition_minutes": settings["transition_minutes"], "max_wait_minutes": settings["max_wait_minutes"]}
+    if rules["max_wait_minutes"] < rules["transition_minutes"]:
+        rules["max_wait_minutes"] = rules["transition_minutes"]
+    document = {
+        "version": FORMAT_VERSION,
+        "clinic": {"timezone": timezone_name(), "slot_minutes": settings["slot_minutes"],
+                   "horizon": {"start": horizon_start.isoformat(), "weeks": horizon_weeks}},
+        "rules": rules,
+        "providers": [
+            {"id": provider_key(p.id), "disciplines": sorted(needed & set(p.discipline_codes)),
+             "weekly": _weekly(p.availability),
+             "time_off": [_interval(t.starts_at, t.ends_at) for t in p.time_off
+                          if t.starts_at < window[1] and t.ends_at > window[0]],
+             "booked": provider_busy.get(p.id, [])}
+            for p in providers],
+        "patients": [],
+    }
+    offered = {p.id: set(p.discipline_codes) for p in providers}
+    for plan in plans:
+        preferred = {m.discipline_code: m.provider_id for m in plan.care_team}
+        preferred.update((preferred_providers or {}).get(plan.id, {}))
+        windows = (patient_availability or {}).get(plan.patient_id)
+        document["patients"].append({
+            "id": patient_key(plan.patient_id),
+            "earliest_start": plan.start_date.isoformat(),
+            "availability": [{"day": DAYS[w["day"]], "start": w["start"].strftime("%H:%M"),
+                              "end": w["end"].strftime("%H:%M")} for w in windows]
+            if windows is not None else _weekly(plan.patient.availability),
+            "booked": patient_busy.get(plan.patient_id, []),
+            # A preference for someone who cannot take the discipline (left, inactive) would only mislead.
+            "preferred_providers": {discipline: provider_key(provider_id)
+                                    for discipline, provider_id in sorted(preferred.items())
+                                    if discipline in offered.get(provider_id, set())},
+            "plan": _plan_document(plan),
+        })
+    return document

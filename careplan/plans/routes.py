@@ -1,0 +1,119 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from careplan.auth.access import STAFF, login_required, reach_patient
+from careplan.auth.service import current_user
+from careplan.errors import ErrorSchema
+from careplan.pagination import page_of
+from careplan.plans import service
+from careplan.plans.problem import problem_for_plans
+from careplan.plans.schemas import (PhaseChangeOutSchema, PhaseChangeSchema, PlanCreateSchema, PlanOutSchema,
+                                    PlanQuerySchema, PlanRevisionSchema, PlanVersionOutSchema, ProblemQuerySchema,
+                                    StaleAppointmentSchema, StatusChangeSchema)
+
+blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans",
+                description="Care plans: built from intake and protocol, revised with history, exported to the optimizer")
+
+CLINICIANS = ("provider", "admin")
+
+
+def _plan(plan_id):
+    """The plan, if the caller may see its patient (404 otherwise, like the patient)."""
+    plan = service.get_plan(plan_id)
+    reach_patient(plan.patient_id)
+    return plan
+
+
+def _stale(plan):
+    return [{**StaleAppointmentSchema().dump(appointment), "why": why}
+            for appointment, why in service.stale_with_reasons(plan)]
+
+
+@blp.route("")
+class Plans(MethodView):
+    @login_required()
+    @blp.arguments(PlanQuerySchema, location="query")
+    @blp.response(200, PlanOutSchema(many=True))
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
+        """Plans the caller may see, newest first"""
+        return page_of(service.list_plans(user=current_user(), **query), pagination_parameters)
+
+    @login_required(*STAFF)
+    @blp.arguments(PlanCreateSchema)
+    @blp.response(201, PlanOutSchema)
+    @blp.alt_response(422, schema=ErrorSchema,
+                      description="not valid, or (code `red_flag`) the intake's red flag is not overridden")
+    def post(self, data):
+        """Build a draft plan from an intake, or from a patient, region and severity, and the template"""
+        return service.build_plan(data, user_id=current_user().id)
+
+
+@blp.route("/<int:plan_id>")
+class PlanById(MethodView):
+    @login_required()
+    @blp.response(200, PlanOutSchema)
+    def get(self, plan_id):
+        return _plan(plan_id)
+
+    @login_required(*STAFF)
+    @blp.arguments(PlanRevisionSchema)
+    @blp.response(200, PlanOutSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="the plan is no longer a draft")
+    def patch(self, data, plan_id):
+        """Change a draft plan's start date, assessment, phases and lines or care team (a new version)"""
+        return service.revise_plan(plan_id, data, user_id=current_user().id)
+
+
+@blp.route("/<int:plan_id>/status")
+class PlanStatus(MethodView):
+    @login_required(*STAFF, "provider")
+    @blp.arguments(StatusChangeSchema)
+    @blp.response(200, PlanOutSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="the plan's status cannot follow its current one")
+    def post(self, data, plan_id):
+        """Start (booked to active), complete or cancel a plan; a plan is booked by booking its schedule"""
+        _plan(plan_id)
+        return service.set_status(plan_id, data["status"], data["reason"], user_id=current_user().id)
+
+
+@blp.route("/<int:plan_id>/versions")
+class PlanVersions(MethodView):
+    @login_required()
+    @blp.response(200, PlanVersionOutSchema(many=True))
+    def get(self, plan_id):
+        """Every version of the plan: who changed it, when, why, and the plan as it then stood"""
+        return _plan(plan_id).versions
+
+
+@blp.route("/<int:plan_id>/phases/<int:position>")
+class PlanPhase(MethodView):
+    @login_required(*CLINICIANS)
+    @blp.arguments(PhaseChangeSchema)
+    @blp.response(200, PhaseChangeOutSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="the plan is not active, or the phase is over")
+    def patch(self, data, plan_id, position):
+        """A clinician extends, shortens or advances a phase of an active plan (a new version)"""
+        _plan(plan_id)
+        plan = service.change_phase(plan_id, position, data, user_id=current_user().id)
+        return {"plan": plan, "stale_appointments": _stale(plan)}
+
+
+@blp.route("/<int:plan_id>/stale-appointments")
+class PlanStaleAppointments(MethodView):
+    @login_required(*STAFF, "provider")
+    @blp.response(200, StaleAppointmentSchema(many=True))
+    def get(self, plan_id):
+        """Future appointments of the plan that it no longer asks for, each with why"""
+        return _stale(_plan(plan_id))
+
+
+@blp.route("/<int:plan_id>/problem")
+class PlanProblem(MethodView):
+    @login_required(*STAFF)
+    @blp.arguments(ProblemQuerySchema, location="query")
+    @blp.response(200, description="the scheduling problem (format v1, shared/scheduling-problem.md) "
+                                   "for this plan; ids are provider-<id> and patient-<id>")
+    def get(self, query, plan_id):
+        """The plan as a problem document for the optimizer"""
+        return problem_for_plans([service.get_plan(plan_id)], **query)
