@@ -5,7 +5,7 @@ from careplan.auth.access import STAFF, login_required, reach_patient
 from careplan.auth.service import current_user
 from careplan.errors import ErrorSchema
 from careplan.intake import service
-from careplan.intake.schemas import IntakeOutSchema, IntakeSchema, OverrideSchema
+from careplan.intake.schemas import IntakeOutSchema, IntakeSchema, OverrideSchema, RedFlagErrorSchema
 from careplan.pagination import page_of
 
 blp = Blueprint("intake", __name__, url_prefix="/api/v1", description="Intake and the red-flag screen")
@@ -25,7 +25,7 @@ class PatientIntakes(MethodView):
     @login_required(*STAFF, "provider")
     @blp.arguments(IntakeSchema)
     @blp.response(201, IntakeOutSchema)
-    @blp.alt_response(422, schema=ErrorSchema,
+    @blp.alt_response(422, schema=RedFlagErrorSchema,
                       description="a field is not valid, or (code `red_flag`) the screen found a red flag: "
                                   "urgent medical care is needed; the screen is recorded and its id is "
                                   "`error.intake_id`")

@@ -1,5 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from careplan.errors import ErrorDetailSchema
 from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS, SCREEN_RESULTS
 from careplan.protocols.models import REGIONS, SEVERITIES
 from careplan.schemas import ClinicDateTime
@@ -79,3 +80,11 @@ class IntakeOutSchema(Schema):
 class OverrideSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=10, max=2000),
                            metadata={"description": "why care may go ahead despite the red flag, in writing"})
+
+
+class RedFlagErrorDetailSchema(ErrorDetailSchema):
+    intake_id = fields.Integer(metadata={"description": "with code `red_flag`: the recorded screen's intake"})
+
+
+class RedFlagErrorSchema(Schema):
+    error = fields.Nested(RedFlagErrorDetailSchema, required=True)

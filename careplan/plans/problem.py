@@ -34,10 +34,6 @@ def record_id(key: str) -> int:
     return int(key.rsplit("-", 1)[1])
 
 
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def _wall(moment: datetime) -> str:
     return moment.astimezone(zone()).strftime("%Y-%m-%dT%H:%M")
 

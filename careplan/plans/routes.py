@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 from careplan.auth.access import STAFF, login_required, reach_patient
 from careplan.auth.service import current_user
 from careplan.errors import ErrorSchema
+from careplan.intake.schemas import RedFlagErrorSchema
 from careplan.pagination import page_of
 from careplan.plans import service
 from careplan.plans.problem import problem_for_plans
@@ -24,8 +25,11 @@ def _plan(plan_id):
     return plan
 
 
+_STALE_FIELDS = ("id", "discipline_code", "kind", "phase_name", "plan_week", "provider_id", "starts_at", "ends_at")
+
+
 def _stale(plan):
-    return [{**StaleAppointmentSchema().dump(appointment), "why": why}
+    return [{**{name: getattr(appointment, name) for name in _STALE_FIELDS}, "why": why}
             for appointment, why in service.stale_with_reasons(plan)]
 
 
@@ -42,7 +46,7 @@ class Plans(MethodView):
     @login_required(*STAFF)
     @blp.arguments(PlanCreateSchema)
     @blp.response(201, PlanOutSchema)
-    @blp.alt_response(422, schema=ErrorSchema,
+    @blp.alt_response(422, schema=RedFlagErrorSchema,
                       description="not valid, or (code `red_flag`) the intake's red flag is not overridden")
     def post(self, data):
         """Build a draft plan from an intake, or from a patient, region and severity, and the template"""
@@ -86,16 +90,16 @@ class PlanVersions(MethodView):
         return _plan(plan_id).versions
 
 
-@blp.route("/<int:plan_id>/phases/<int:position>")
+@blp.route("/<int:plan_id>/phases/<string:phase_name>")
 class PlanPhase(MethodView):
     @login_required(*CLINICIANS)
     @blp.arguments(PhaseChangeSchema)
     @blp.response(200, PhaseChangeOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan is not active, or the phase is over")
-    def patch(self, data, plan_id, position):
+    def patch(self, data, plan_id, phase_name):
         """A clinician extends, shortens or advances a phase of an active plan (a new version)"""
         _plan(plan_id)
-        plan = service.change_phase(plan_id, position, data, user_id=current_user().id)
+        plan = service.change_phase(plan_id, phase_name, data, user_id=current_user().id)
         return {"plan": plan, "stale_appointments": _stale(plan)}
 
 

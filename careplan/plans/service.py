@@ -6,18 +6,18 @@ For the booking capability: `mark_booked(plan)` when a plan's schedule is booked
 from __future__ import annotations
 
 import copy
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import or_, select
 
-from careplan.clinic.service import discipline_codes, to_local
+from careplan.clinic.service import to_local
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
 from careplan.intake.service import check_plannable, get_intake
 from careplan.patients.service import get_patient
 from careplan.plans.models import CarePlan, CarePlanVersion, CareTeamMember, Phase, SessionLine
-from careplan.protocols.service import apply_conditions, current_template, get_template
+from careplan.protocols.service import apply_conditions, current_template, discipline_problems, get_template
 from careplan.providers.models import Provider
 from careplan.scheduling.models import Appointment
 
@@ -71,14 +71,7 @@ def _phases(phases: list[dict]) -> list[Phase]:
 
 
 def _check_disciplines(assessment: dict | None, phases: list[dict]) -> None:
-    known = discipline_codes()
-    problems = {}
-    if assessment and assessment["discipline"] not in known:
-        problems["assessment.discipline"] = f"unknown discipline '{assessment['discipline']}'"
-    for p, phase in enumerate(phases):
-        for s, line in enumerate(phase["sessions"]):
-            if line["discipline"] not in known:
-                problems[f"phases[{p}].sessions[{s}].discipline"] = f"unknown discipline '{line['discipline']}'"
+    problems = discipline_problems(assessment, phases)
     if problems:
         raise Invalid("The plan names a discipline the clinic does not offer.", fields=problems)
 
@@ -245,16 +238,16 @@ def current_plan_week(plan: CarePlan, today: date | None = None) -> int:
     return ((today or clinic_today()) - plan.week_zero).days // 7
 
 
-def change_phase(plan_id: int, position: int, change: dict, *, user_id: int | None = None,
+def change_phase(plan_id: int, phase_name: str, change: dict, *, user_id: int | None = None,
                  today: date | None = None) -> CarePlan:
     """A clinician extends, shortens or advances (ends this week) a phase of an active plan; a new version."""
     plan = get_plan(plan_id)
     if plan.status != "active":
         raise Conflict(f"Plan {plan_id} is {plan.status}; a clinician adjusts the phases of an active plan.",
                        fields={"status": plan.status})
-    phase = next((p for p in plan.phases if p.position == position), None)
+    phase = next((p for p in plan.phases if p.name == phase_name), None)
     if phase is None:
-        raise NotFound(f"Plan {plan_id} has no phase {position}.")
+        raise NotFound(f"Plan {plan_id} has no {phase_name} phase.")
     week = current_plan_week(plan, today)
     first = phase.first_week
     if first + phase.weeks <= week:

@@ -48,16 +48,23 @@ def current_template(condition: str, region: str, severity: str) -> ProtocolTemp
         ProtocolTemplate.severity == severity).order_by(ProtocolTemplate.version.desc()).limit(1))
 
 
-def check_body(body: dict, severity: str) -> None:
-    """What a schema cannot see: disciplines the clinic offers, and a length that fits the severity."""
+def discipline_problems(assessment: dict | None, phases: list[dict]) -> dict[str, str]:
+    """Each assessment or session line naming a discipline the clinic does not offer, by its path."""
     known = discipline_codes()
     problems: dict[str, str] = {}
-    if body.get("assessment") and body["assessment"]["discipline"] not in known:
-        problems["assessment.discipline"] = f"unknown discipline '{body['assessment']['discipline']}'"
-    for p, phase in enumerate(body["phases"]):
+    if assessment and assessment["discipline"] not in known:
+        problems["assessment.discipline"] = f"unknown discipline '{assessment['discipline']}'"
+    for p, phase in enumerate(phases):
         for s, line in enumerate(phase["sessions"]):
             if line["discipline"] not in known:
                 problems[f"phases[{p}].sessions[{s}].discipline"] = f"unknown discipline '{line['discipline']}'"
+    return problems
+
+
+def check_body(body: dict, severity: str) -> None:
+    """What a schema cannot see: disciplines the clinic offers, and a length that fits the severity."""
+    known = discipline_codes()
+    problems = discipline_problems(body.get("assessment"), body["phases"])
     for c, conditional in enumerate(body.get("conditional_lines", [])):
         if conditional["line"]["discipline"] not in known:
             problems[f"conditional_lines[{c}].line.discipline"] = \

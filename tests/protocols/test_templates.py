@@ -139,3 +139,31 @@ def test_admin_creates_a_template_where_none_exists(client, auth):
     backwards = {**body, "phases": list(reversed(body["phases"]))}
     response = client.post("/api/v1/protocols", headers=auth("admin"), json=backwards)
     assert response.status_code == 422 and "phases" in response.get_json()["error"]["fields"]
+
+
+def test_loading_the_files_again_adds_versions_only_for_changed_files(ctx, tmp_path):
+    from careplan import REPOSITORY
+    from careplan.protocols.models import ProtocolTemplate
+    from careplan.protocols.service import load_directory
+
+    first = {(t.region, t.severity): t.id for t in factories.protocols()}
+    again = factories.protocols()
+    assert [t.version for t in again] == [1] * 9 and {t.id for t in again} == set(first.values())
+    source = REPOSITORY / "config" / "protocols" / "radiculopathy-lumbar-mild.json"
+    (tmp_path / source.name).write_text(source.read_text().replace('"weeks": 1', '"weeks": 2', 1))
+    (changed,) = load_directory(tmp_path)
+    assert changed.version == 2 and changed.total_weeks == 6
+    kept = db.session.get(ProtocolTemplate, first[("lumbar", "mild")])
+    assert kept.version == 1 and kept.total_weeks == 5
+
+
+def test_the_demo_clinic_has_templates_and_plans(ctx):
+    from careplan.demo import load_demo
+    from careplan.plans.models import CarePlan
+    from careplan.protocols.models import ProtocolTemplate
+
+    load_demo()
+    assert db.session.query(ProtocolTemplate).count() == 9
+    plans = db.session.query(CarePlan).order_by(CarePlan.id).all()
+    assert sorted(p.status for p in plans) == ["active", "draft", "draft", "draft"]
+    assert any(p.referral_signs for p in plans) and all(p.versions for p in plans)
