@@ -96,11 +96,15 @@ def _register_blueprints(app) -> None:
     from careplan import health
     from careplan.clinic.routes import blp as clinic
     from careplan.extensions import api
+    from careplan.fhir.feed_routes import blp as calendar_feeds, bp as calendar
+    from careplan.fhir.routes import bp as fhir
     from careplan.patients.routes import blp as patients
     from careplan.providers.routes import blp as providers
 
     app.register_blueprint(health.bp)
-    for blueprint in (clinic, providers, patients):
+    app.register_blueprint(fhir)
+    app.register_blueprint(calendar)
+    for blueprint in (clinic, providers, patients, calendar_feeds):
         api.register_blueprint(blueprint)
 
 
