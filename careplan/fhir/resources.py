@@ -129,7 +129,7 @@ def appointment(row: Appointment, based_on: str | None) -> dict:
         "serviceType": [discipline(row.discipline_code)], "specialty": [discipline(row.discipline_code)],
         "description": f"{title} {row.kind}",
         "start": instant(row.starts_at), "end": instant(row.ends_at), "minutesDuration": row.minutes,
-        "created": to_local(row.created_at).isoformat(),
+        "created": instant(row.created_at),
         "participant": [
             {"actor": reference("Patient", row.patient_id, row.patient.name), "required": "required",
              "status": PATIENT_PARTICIPATION[row.status]},
@@ -189,13 +189,28 @@ def _plan_common(plan: CarePlan, patient_name: str, status: str) -> dict:
             "careTeam": [reference("CareTeam", plan.id)], "created": instant(plan.created_at)}
 
 
-def _appointment_activities(appointments: list[Appointment]) -> list[dict]:
-    return [{"reference": reference("Appointment", a.id)} for a in appointments]
+def _session_detail(plan: CarePlan, code: str, status: str, providers: dict[int, Provider],
+                    timing: dict | None, description: str | None = None) -> dict:
+    """Sessions of one discipline, performed by the plan's provider for it when the team has one."""
+    detail = {"kind": "Appointment", "code": discipline(code), "status": status}
+    if description:
+        detail["description"] = description
+    if timing:
+        detail["scheduledTiming"] = timing
+    performer = [reference("Practitioner", m.provider_id, providers[m.provider_id].name)
+                 for m in plan.care_team if m.discipline_code == code]
+    if performer:
+        detail["performer"] = performer
+    return detail
 
 
-def _performer(plan: CarePlan, code: str, providers: dict[int, Provider]) -> list[dict]:
-    return [reference("Practitioner", m.provider_id, providers[m.provider_id].name)
-            for m in plan.care_team if m.discipline_code == code]
+def _with_activities(resource: dict, details: list[dict], appointments: list[Appointment]) -> dict:
+    # A CarePlan activity is either a planned detail or a reference to what was booked, never both.
+    activities = [{"detail": d} for d in details] + [{"reference": reference("Appointment", a.id)}
+                                                     for a in appointments]
+    if activities:
+        resource["activity"] = activities
+    return resource
 
 
 def plan_care_plan(plan: CarePlan, patient_name: str, providers: dict[int, Provider],
@@ -207,21 +222,13 @@ def plan_care_plan(plan: CarePlan, patient_name: str, providers: dict[int, Provi
                 "title": f"{plan.condition.capitalize()} care plan",
                 "description": f"{plan.condition.capitalize()}, {plan.region} region, {plan.severity}; version {plan.version}.",
                 "period": _period(plan.start_date, end)}
-    activities = []
+    details = []
     if plan.assessment_discipline:
-        detail = {"kind": "Appointment", "code": discipline(plan.assessment_discipline),
-                  "status": ACTIVITY_STATUS[plan.status], "description": "Opening assessment"}
-        if plan.assessment_minutes:
-            detail["scheduledTiming"] = {"repeat": {"count": 1, "duration": plan.assessment_minutes,
-                                                    "durationUnit": "min"}}
-        performer = _performer(plan, plan.assessment_discipline, providers)
-        if performer:
-            detail["performer"] = performer
-        activities.append({"detail": detail})
-    activities += _appointment_activities(appointments)
-    if activities:
-        resource["activity"] = activities
-    return resource
+        timing = ({"repeat": {"count": 1, "duration": plan.assessment_minutes, "durationUnit": "min"}}
+                  if plan.assessment_minutes else None)
+        details.append(_session_detail(plan, plan.assessment_discipline, ACTIVITY_STATUS[plan.status], providers,
+                                       timing, "Opening assessment"))
+    return _with_activities(resource, details, appointments)
 
 
 def phase_care_plan(plan: CarePlan, phase: Phase, patient_name: str, providers: dict[int, Provider],
@@ -232,18 +239,8 @@ def phase_care_plan(plan: CarePlan, phase: Phase, patient_name: str, providers: 
                 "title": f"{phase.name.capitalize()} phase", "period": _period(start, end)}
     if phase.purpose:
         resource["description"] = phase.purpose
-    activities = []
-    for line in phase.lines:
-        detail = {"kind": "Appointment", "code": discipline(line.discipline_code),
-                  "status": ACTIVITY_STATUS[plan.status] if resource["status"] != "completed" else "completed",
-                  "scheduledTiming": {"repeat": {
-                      "boundsPeriod": _period(start, end), "frequency": line.per_week, "period": line.every_weeks,
-                      "periodUnit": "wk", "duration": line.minutes, "durationUnit": "min"}}}
-        performer = _performer(plan, line.discipline_code, providers)
-        if performer:
-            detail["performer"] = performer
-        activities.append({"detail": detail})
-    activities += _appointment_activities(appointments)
-    if activities:
-        resource["activity"] = activities
-    return resource
+    status = ACTIVITY_STATUS[plan.status] if resource["status"] != "completed" else "completed"
+    details = [_session_detail(plan, line.discipline_code, status, providers, {"repeat": {
+        "boundsPeriod": _period(start, end), "frequency": line.per_week, "period": line.every_weeks,
+        "periodUnit": "wk", "duration": line.minutes, "durationUnit": "min"}}) for line in phase.lines]
+    return _with_activities(resource, details, appointments)

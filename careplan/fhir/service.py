@@ -87,14 +87,14 @@ def _record_id(resource_id: str) -> int:
     return int(resource_id) if resource_id.isdigit() and int(resource_id) <= 2**31 - 1 else 0
 
 
-def _by_id(resource_type: str, params: dict) -> Callable:
-    """A read is a search by `_id` that must find exactly the one resource."""
+def _by_id(resource_type: str, search: Callable[[Query, User], Page], params: dict[str, str]) -> Callable:
+    """A read is a search by `_id` that must find exactly the one resource (`1,2` is no id)."""
     def read(resource_id: str, user: User) -> dict:
         try:
-            found = params["search"](Query(_IdArgs(resource_id), params["params"]), user)
+            found = search(Query(_IdArgs(resource_id), params), user)
         except BadSearch:
             raise NotFound(f"No {resource_type} {resource_id}.") from None
-        return _one(found.resources, resource_type, resource_id)
+        return _one([r for r in found.resources if r["id"] == resource_id], resource_type, resource_id)
     return read
 
 
@@ -365,7 +365,7 @@ def _registry() -> dict[str, ResourceType]:
     ]
     registry = {}
     for kind in types:
-        read = kind.read or _by_id(kind.name, {"search": kind.search, "params": kind.params})
+        read = kind.read or _by_id(kind.name, kind.search, kind.params)
         registry[kind.name] = ResourceType(kind.name, kind.params, kind.search, read, kind.documentation)
     return registry
 

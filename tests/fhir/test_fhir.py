@@ -230,7 +230,8 @@ def test_errors_are_operation_outcomes(client, auth, clinic):
     anonymous = client.get("/fhir/Patient")
     assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"] == "Bearer"
     valid(anonymous.get_json())
-    for url, status in (("/fhir/Patient/999", 404), ("/fhir/Patient/not-a-number", 404),
+    for url, status in (("/fhir/Patient/999", 404), (f"/fhir/Patient/{clinic.martha},{clinic.james}", 404),
+                        ("/fhir/CarePlan/1-PHASE-1", 404), ("/fhir/Patient/not-a-number", 404),
                         ("/fhir/Encounter", 404), ("/fhir/Patient/1/_history", 404),
                         ("/fhir/Patient?family=Kowalski", 400), ("/fhir/Appointment?date=tomorrow", 400),
                         ("/fhir/Appointment?date=ne2027-03-01", 400), ("/fhir/Appointment?date=2027-03-01T09:00", 400),
@@ -243,3 +244,17 @@ def test_errors_are_operation_outcomes(client, auth, clinic):
     posted = client.post("/fhir/Patient", json={"resourceType": "Patient"}, headers=headers)
     assert posted.status_code == 405 and posted.mimetype == FHIR_JSON and "GET" in posted.headers["Allow"]
     valid(posted.get_json())
+
+
+def test_an_unexpected_error_is_a_500_operation_outcome_without_internals(client, auth, monkeypatch, caplog):
+    from dataclasses import replace
+
+    from careplan.fhir.service import RESOURCE_TYPES
+
+    def explode(query, user):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setitem(RESOURCE_TYPES, "Patient", replace(RESOURCE_TYPES["Patient"], search=explode))
+    outcome = fetch(client, "/fhir/Patient", auth("admin"), 500)
+    assert outcome["issue"][0]["code"] == "exception" and "secret" not in str(outcome)
+    assert "secret internals" in caplog.text
