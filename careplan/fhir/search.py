@@ -82,6 +82,8 @@ def parse_date(name: str, raw: str) -> DateCriterion:
         # A date without a time is a day in the clinic, as people there mean it.
         return DateCriterion(prefix, local_datetime(first, datetime.min.time()),
                              local_datetime(after, datetime.min.time()))
+    # An offset's "+" arrives as a space when the client did not percent-encode it.
+    value = value.replace(" ", "+")
     if _INSTANT.match(value):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

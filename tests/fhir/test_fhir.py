@@ -145,6 +145,7 @@ def test_appointment_search_by_date_prefixes_status_and_people(client, auth, cli
     assert search("date=eq2027-03") == [a.assessment, a.massage, a.no_show, a.cancelled, a.before_dst,
                                         a.after_dst, a.one_off]
     assert search("date=ge2027-03-15T13:00:00Z&date=lt2027-03-15T13:01:00%2B00:00") == [a.after_dst]
+    assert search("date=ge2027-03-15T09:00:00-04:00&date=lt2027-03-15T13:00:01+00:00") == [a.after_dst]
     assert search("status=fulfilled,noshow") == [a.massage, a.no_show]
     assert search(f"practitioner=Practitioner/{clinic.masseur}") == [a.massage, a.cancelled]
     assert search(f"patient={clinic.james}") == [a.one_off]
