@@ -96,6 +96,8 @@ def _register_blueprints(app) -> None:
     from careplan import health
     from careplan.clinic.routes import blp as clinic
     from careplan.extensions import api
+    from careplan.fhir.feed_routes import blp as calendar_feeds, bp as calendar
+    from careplan.fhir.routes import bp as fhir
     from careplan.intake.routes import blp as intake
     from careplan.patients.routes import blp as patients
     from careplan.plans.routes import blp as plans
@@ -104,7 +106,9 @@ def _register_blueprints(app) -> None:
     from careplan.scheduling.routes import blp as appointments
 
     app.register_blueprint(health.bp)
-    for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments):
+    app.register_blueprint(fhir)
+    app.register_blueprint(calendar)
+    for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds):
         api.register_blueprint(blueprint)
 
 

@@ -9,3 +9,4 @@ from careplan.plans.models import CarePlan, CarePlanVersion, CareTeamMember, Pha
 from careplan.protocols.models import ProtocolTemplate  # noqa: F401
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff  # noqa: F401
 from careplan.scheduling.models import Appointment  # noqa: F401
+from careplan.fhir.models import CalendarFeed  # noqa: F401

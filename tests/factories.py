@@ -58,16 +58,34 @@ def bearer(user) -> dict:
     return {"Authorization": f"Bearer {auth_service.issue_token(user)}"}
 
 
-def appointment(patient, provider, start, *, minutes=45, discipline=None, status="booked"):
+def care_plan(patient, team: dict, *, start=date(2027, 3, 1), status="booked", assessment=None,
+              phases=(("acute", 2, "Calm the irritation", [("physiotherapy", 2, 1, 45)]),)):
+    """A plan with `team` {discipline: provider} and phases (name, weeks, purpose, [(discipline, per_week, every_weeks, minutes)])."""
+    from careplan.extensions import db
+    from careplan.plans.models import CarePlan, CareTeamMember, Phase, SessionLine
+
+    plan = CarePlan(patient_id=patient.id, status=status, region="lumbar", severity="moderate", start_date=start,
+                    assessment_discipline=assessment, assessment_minutes=60 if assessment else None,
+                    care_team=[CareTeamMember(discipline_code=code, provider_id=p.id) for code, p in team.items()],
+                    phases=[Phase(position=i, name=name, weeks=weeks, purpose=purpose,
+                                  lines=[SessionLine(discipline_code=code, per_week=per_week, every_weeks=every,
+                                                     minutes=minutes) for code, per_week, every, minutes in lines])
+                            for i, (name, weeks, purpose, lines) in enumerate(phases, start=1)])
+    db.session.add(plan)
+    db.session.commit()
+    return plan
+
+
+def appointment(patient, provider, starts_at, *, minutes=45, discipline=None, **fields):
     """An appointment written straight to the database (no rules checked): for past or odd situations."""
     from datetime import timedelta
 
     from careplan.extensions import db
     from careplan.scheduling.models import Appointment
 
-    row = Appointment(patient_id=patient.id, provider_id=provider.id, status=status,
+    row = Appointment(patient_id=patient.id, provider_id=provider.id,
                       discipline_code=discipline or provider.discipline_codes[0],
-                      starts_at=start, ends_at=start + timedelta(minutes=minutes))
+                      starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), **fields)
     db.session.add(row)
     db.session.commit()
     return row

@@ -108,10 +108,10 @@ def _activate(app, plan_id, start=None):
         service.set_status(plan_id, "active", "Started.")
 
 
-def _appointment(plan_id, patient_id, provider_id, discipline, phase, week, start):
+def _appointment(plan_id, patient_id, provider_id, discipline, phase, week, start, status="booked"):
     row = Appointment(patient_id=patient_id, provider_id=provider_id, discipline_code=discipline, kind="treatment",
                       plan_id=plan_id, phase_name=phase, plan_week=week, starts_at=start,
-                      ends_at=start + timedelta(minutes=45))
+                      ends_at=start + timedelta(minutes=45), status=status)
     db.session.add(row)
     db.session.flush()
     return row
@@ -130,8 +130,7 @@ def test_a_clinician_shortens_extends_and_advances_and_stale_appointments_show(c
         third_in_week_3 = [_appointment(*args, "physiotherapy", "subacute", 3, soon + timedelta(days=d)).id
                            for d in (2, 3)]
         past = _appointment(*args, "physiotherapy", "acute", 2, soon - timedelta(days=60)).id
-        cancelled = _appointment(*args, "physiotherapy", "acute", 2, soon)
-        cancelled.status = "cancelled"
+        cancelled = _appointment(*args, "physiotherapy", "acute", 2, soon, status="cancelled").id
         db.session.commit()
     url = f"/api/v1/plans/{draft['plan_id']}/phases/acute"
     assert client.patch(url, headers=auth("front_desk"), json={"change": "extend", "weeks": 1,

@@ -1,0 +1,122 @@
+"""Private, revocable iCalendar feeds: a provider's or a patient's appointments for calendar apps.
+
+A feed URL carries a random token and needs no login (calendar apps cannot
+send one), so the token is the secret: it is stored hashed, shown once, and
+replaced or revoked by its owner or the front desk.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from icalendar import Calendar
+from sqlalchemy import select
+
+from careplan.auth.access import STAFF, reach_patient
+from careplan.auth.service import current_user
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.errors import Forbidden, NotFound
+from careplan.extensions import db
+from careplan.fhir.models import CalendarFeed
+from careplan.patients.service import get_patient
+from careplan.providers.service import get_provider
+from careplan.scheduling.calendar import appointment_event
+from careplan.scheduling.models import Appointment
+
+# A feed shows the recent past (so this week's sessions stay visible) and the months of care ahead.
+FEED_PAST = timedelta(days=7)
+FEED_AHEAD = timedelta(days=180)
+OWNERS = ("provider", "patient")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _owner_column(owner: str):
+    return CalendarFeed.provider_id if owner == "provider" else CalendarFeed.patient_id
+
+
+def check_owner(owner: str, owner_id: int) -> None:
+    """The owner themself or staff; a patient outside the caller's reach does not exist for them."""
+    user = current_user()
+    if owner == "patient":
+        reach_patient(owner_id)
+        get_patient(owner_id)
+    else:
+        get_provider(owner_id)
+    if user.role in STAFF:
+        return
+    if getattr(user, f"{owner}_id") != owner_id or user.role != owner:
+        raise Forbidden(f"Only the {owner} themself or the front desk manages this calendar feed.")
+
+
+def get_feed(owner: str, owner_id: int) -> CalendarFeed:
+    check_owner(owner, owner_id)
+    feed = db.session.scalar(select(CalendarFeed).where(_owner_column(owner) == owner_id))
+    if feed is None:
+        raise NotFound(f"This {owner} has no calendar feed.")
+    return feed
+
+
+def open_feed(owner: str, owner_id: int) -> tuple[CalendarFeed, str]:
+    """A new feed token; any earlier URL of this owner stops working at once."""
+    check_owner(owner, owner_id)
+    db.session.execute(CalendarFeed.__table__.delete().where(_owner_column(owner) == owner_id))
+    token = secrets.token_urlsafe(32)
+    feed = CalendarFeed(token_hash=_digest(token), **{f"{owner}_id": owner_id})
+    db.session.add(feed)
+    db.session.commit()
+    return feed, token
+
+
+def revoke_feed(owner: str, owner_id: int) -> None:
+    db.session.delete(get_feed(owner, owner_id))
+    db.session.commit()
+
+
+def feed_for_token(token: str) -> CalendarFeed:
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _digest(token)))
+    if feed is None:
+        raise NotFound("No such calendar feed; it may have been revoked or replaced.")
+    return feed
+
+
+def feed_appointments(feed: CalendarFeed, now: datetime) -> list[Appointment]:
+    owner = (Appointment.provider_id == feed.provider_id if feed.provider_id is not None
+             else Appointment.patient_id == feed.patient_id)
+    return list(db.session.scalars(select(Appointment).where(
+        owner, Appointment.starts_at >= now - FEED_PAST, Appointment.starts_at < now + FEED_AHEAD)
+        .order_by(Appointment.starts_at, Appointment.id)))
+
+
+def _title(appointment: Appointment, names: dict[str, str]) -> str:
+    title = names.get(appointment.discipline_code, appointment.discipline_code)
+    return f"{title} assessment" if appointment.kind == "assessment" else title
+
+
+def calendar(feed: CalendarFeed, now: datetime | None = None) -> bytes:
+    """The feed's iCalendar text. Summaries name the discipline and the other person, never a condition."""
+    now = now or utcnow()
+    settings = clinic.settings()
+    names = {d.code: d.name for d in clinic.disciplines(include_inactive=True)}
+    location = ", ".join(part for part in (settings.name, settings.address) if part)
+    owner_name = (get_provider(feed.provider_id).name if feed.provider_id is not None
+                  else get_patient(feed.patient_id).name)
+    cal = Calendar()
+    cal.add("prodid", "-//careplan//calendar feed//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", f"{settings.name}: {owner_name}")
+    cal.add("x-wr-timezone", clinic.timezone_name())
+    for appointment in feed_appointments(feed, now):
+        other = appointment.patient.name if feed.provider_id is not None else f"with {appointment.provider.name}"
+        separator = ": " if feed.provider_id is not None else " "
+        cal.add_component(appointment_event(appointment, f"{_title(appointment, names)}{separator}{other}", location))
+    # The zone's rules for the feed's window only (with a year's margin), not from 1970 on.
+    cal.add_missing_timezones(first_date=(now - FEED_PAST - timedelta(days=366)).date(),
+                              last_date=(now + FEED_AHEAD + timedelta(days=366)).date())
+    return cal.to_ical()

@@ -1,0 +1,137 @@
+"""The FHIR R4 read API under /fhir: its own wire format, so a plain blueprint rather than flask-smorest.
+
+Errors here are OperationOutcomes, not the JSON API's error body: the
+blueprint's own handlers win over the application's for every request routed
+to it, and a catch-all route keeps unknown paths and methods under /fhir too.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, request, url_for
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotAcceptable, NotFound as HTTPNotFound
+
+from careplan.auth.service import current_user
+from careplan.errors import ServiceError, Unauthenticated
+from careplan.extensions import db
+from careplan.fhir import capability
+from careplan.fhir.search import Query
+from careplan.fhir.service import RESOURCE_TYPES
+
+bp = Blueprint("fhir", __name__, url_prefix="/fhir")
+
+FHIR_JSON = "application/fhir+json"
+_JSON_FORMATS = {"json", FHIR_JSON, "application/json", "application/json+fhir"}
+
+# FHIR's issue types for our error statuses.
+ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
+               406: "not-supported", 409: "conflict", 422: "processing", 429: "throttled", 500: "exception"}
+
+
+def fhir_response(resource: dict, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(resource, ensure_ascii=False), status=status, mimetype=FHIR_JSON,
+                    headers=headers or {})
+
+
+def operation_outcome(status: int, message: str, fields: dict | None = None, code: str | None = None) -> dict:
+    issues = [{"severity": "error", "code": code or ISSUE_CODES.get(status, "processing"), "diagnostics": message}]
+    issues += [{"severity": "error", "code": code or ISSUE_CODES.get(status, "processing"),
+                "diagnostics": f"{name}: {problem}", "expression": [name]} for name, problem in (fields or {}).items()]
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    db.session.rollback()
+    code = "too-costly" if exc.code == "too_costly" else None
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    return fhir_response(operation_outcome(exc.status, exc.message, exc.fields, code), exc.status, headers)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
+    return fhir_response(operation_outcome(exc.code or 500, exc.description or "error"), exc.code or 500, headers)
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception):
+    from careplan.errors import handle_unexpected
+
+    handle_unexpected(exc)
+    return fhir_response(operation_outcome(500, "Something went wrong on our side."), 500)
+
+
+@bp.before_request
+def _json_only():
+    """FHIR JSON only: `_format` or Accept asking for anything else (XML, Turtle) is 406."""
+    wanted = request.args.get("_format")
+    if wanted is not None and wanted not in _JSON_FORMATS:
+        raise NotAcceptable(f"Only JSON is served ({FHIR_JSON}); _format={wanted} is not.")
+    if wanted is None and request.accept_mimetypes and request.accept_mimetypes.best_match(
+            [FHIR_JSON, "application/json"]) is None:
+        raise NotAcceptable(f"Only JSON is served; send Accept: {FHIR_JSON}.")
+
+
+def _caller():
+    user = current_user()
+    if user is None:
+        raise Unauthenticated("Send 'Authorization: Bearer <token>'.")
+    return user
+
+
+def _resource_type(name: str):
+    kind = RESOURCE_TYPES.get(name)
+    if kind is None:
+        raise HTTPNotFound(f"Resource type '{name}' is not served here; see /fhir/metadata.")
+    return kind
+
+
+@bp.get("/metadata")
+def metadata():
+    # Public, as FHIR expects: it says what the server does, nothing about anyone.
+    return fhir_response(capability.statement(RESOURCE_TYPES, url_for("fhir.metadata", _external=True)))
+
+
+@bp.get("/<resource_type>")
+def search(resource_type: str):
+    user = _caller()
+    kind = _resource_type(resource_type)
+    query = Query(request.args, kind.params)
+    page = kind.search(query, user)
+    return fhir_response(_bundle(resource_type, query, page))
+
+
+@bp.get("/<resource_type>/<resource_id>")
+def read(resource_type: str, resource_id: str):
+    user = _caller()
+    kind = _resource_type(resource_type)
+    return fhir_response(kind.read(resource_id, user))
+
+
+@bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+@bp.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def elsewhere(rest: str):
+    if request.method != "GET":
+        raise MethodNotAllowed(["GET"], "This FHIR server is read-only.")
+    raise HTTPNotFound(f"Nothing at /fhir/{rest}; see /fhir/metadata.")
+
+
+def _bundle(resource_type: str, query: Query, page) -> dict:
+    def link(offset: int) -> str:
+        args = {k: request.args.getlist(k) for k in request.args if k not in ("_offset", "_count")}
+        return url_for("fhir.search", resource_type=resource_type, _external=True,
+                       **args, _count=query.count, _offset=offset)
+
+    links = [{"relation": "self", "url": link(query.offset)}]
+    if query.offset + query.count < page.total:
+        links.append({"relation": "next", "url": link(query.offset + query.count)})
+    if query.offset > 0:
+        links.append({"relation": "previous", "url": link(max(0, query.offset - query.count))})
+    bundle = {"resourceType": "Bundle", "type": "searchset", "total": page.total, "link": links}
+    if page.resources:
+        # FHIR JSON has no empty arrays: an empty result has no `entry` at all.
+        bundle["entry"] = [
+            {"fullUrl": url_for("fhir.read", resource_type=r["resourceType"], resource_id=r["id"], _external=True),
+             "resource": r, "search": {"mode": "match"}} for r in page.resources]
+    return bundle
