@@ -6,3 +6,4 @@ from careplan.patients.models import Patient, PatientAvailability  # noqa: F401
 from careplan.plans.models import CarePlan, CareTeamMember, Phase, SessionLine  # noqa: F401
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff  # noqa: F401
 from careplan.scheduling.models import Appointment  # noqa: F401
+from careplan.reminders.models import AppointmentLinkUse, OutboundEmail  # noqa: F401

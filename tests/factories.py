@@ -56,3 +56,22 @@ def user(role: str, *, password: str | None = "correct horse battery", **links):
 
 def bearer(user) -> dict:
     return {"Authorization": f"Bearer {auth_service.issue_token(user)}"}
+
+
+_new_patient, _new_provider = patient, provider
+
+
+def appointment(*, patient=None, provider=None, starts_at, minutes=45, discipline="physiotherapy", **fields):
+    """A booked appointment written straight to the table (no booking rules), committed."""
+    from datetime import timedelta
+
+    from careplan.extensions import db
+    from careplan.scheduling.models import Appointment
+
+    patient = patient or _new_patient()
+    provider = provider or _new_provider(disciplines=(discipline,))
+    row = Appointment(patient_id=patient.id, provider_id=provider.id, discipline_code=discipline,
+                      starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), **fields)
+    db.session.add(row)
+    db.session.commit()
+    return row
