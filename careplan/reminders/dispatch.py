@@ -110,6 +110,15 @@ def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> 
     return prepared
 
 
+def _still_ours(email_id: int, owner: str) -> bool:
+    """Checked just before sending: a booking may have withdrawn the e-mail since the batch was composed,
+    and a batch slower than its lease may have lost it to another dispatcher."""
+    held = db.session.scalar(select(OutboundEmail.id).where(
+        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending"))
+    db.session.commit()
+    return held is not None
+
+
 def _mark_sent(email_id: int, owner: str, now: datetime) -> None:
     db.session.execute(update(OutboundEmail).where(
         OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
@@ -151,6 +160,9 @@ def dispatch_batch(*, owner: str | None = None, now: datetime | None = None,
     backend = backend_for(current_app)
     try:
         for email_id, name, message in prepared:
+            if not _still_ours(email_id, owner):
+                result.withdrawn.append(email_id)
+                continue
             try:
                 backend.send(message, name)
             except SendFailure as failure:

@@ -219,3 +219,19 @@ def test_without_mail_server_the_emails_go_to_the_outbox(app, ctx):
     message = message_from_bytes(files[0].read_bytes(), policy=default)
     assert message["X-Careplan-Kind"] == "booking-confirmation"
     assert message["To"].addresses[0].addr_spec == patient.email
+
+
+def test_an_email_withdrawn_after_its_batch_was_composed_is_not_sent(app, ctx, smtp, monkeypatch):
+    first, second = booked(1)
+    compose = dispatch._prepare
+
+    def compose_then_cancel(*args):
+        prepared = compose(*args)
+        visit = db.session.scalars(select(Appointment)).one()
+        service.cancel_reminders(visit, notify=False)
+        db.session.commit()
+        return prepared
+
+    monkeypatch.setattr(dispatch, "_prepare", compose_then_cancel)
+    result = dispatch.dispatch_due(due_before=AFTER_ALL, now=clock(datetime(2027, 1, 1, tzinfo=timezone.utc)))
+    assert sorted(result.withdrawn) == [first, second] and smtp.inbox.messages == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from types import SimpleNamespace
 
 import itsdangerous.timed
@@ -163,3 +163,28 @@ def test_notice_kinds_are_named_in_the_header(app, smtp):
     assert kinds == ["booking-confirmation", "reschedule"]
     reschedule = [m for m in smtp.inbox.messages if m["X-Careplan-Kind"] == "reschedule"][0]
     assert "until now on" in reschedule.get_body(("plain",)).get_content()
+
+
+def test_emails_say_nothing_of_the_condition_or_the_plan(app, smtp):
+    from datetime import date
+
+    from careplan.plans.models import CarePlan
+
+    with app.app_context():
+        patient = factories.patient()
+        plan = CarePlan(patient_id=patient.id, region="lumbar", severity="severe", start_date=date(2027, 1, 4))
+        db.session.add(plan)
+        db.session.commit()
+        visit = factories.appointment(patient=patient, starts_at=utcnow() + timedelta(days=4), plan_id=plan.id,
+                                      phase_name="acute", plan_week=1, kind="assessment")
+        service.schedule_reminders(visit)
+        service.queue_booking_confirmation(patient, [visit])
+        service.cancel_reminders(visit, notify=True)
+        db.session.commit()
+        born = str(patient.date_of_birth)
+        dispatch.dispatch_due()
+    assert len(smtp.inbox.messages) == 2
+    for message in smtp.inbox.messages:
+        raw = message.as_string().lower()
+        for secret in ("radiculopathy", "lumbar", "severe", "acute", "assessment", born):
+            assert secret not in raw
