@@ -20,6 +20,9 @@ ENVIRONMENT_SETTINGS = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_DEFAULT_SENDER": str,
+    "PUBLIC_BASE_URL": str,
+    "REMINDER_BATCH_SIZE": int,
+    "REMINDER_LEASE_SECONDS": int,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -58,6 +61,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
     _bind_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    if app.config["SCHEDULER_IN_PROCESS"] and not app.testing:
+        from careplan.reminders.scheduler import start_when_serving
+
+        start_when_serving(app)
     return app
 
 
@@ -103,12 +110,14 @@ def _register_blueprints(app) -> None:
     from careplan.plans.routes import blp as plans
     from careplan.protocols.routes import blp as protocols
     from careplan.providers.routes import blp as providers
+    from careplan.reminders.routes import blp as reminders, links_blp as appointment_links
     from careplan.scheduling.routes import blp as appointments
 
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir)
     app.register_blueprint(calendar)
-    for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds):
+    for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
+                      reminders, appointment_links):
         api.register_blueprint(blueprint)
 
 

@@ -71,5 +71,7 @@ def create_token(email, name, days):
 
 
 def register(app: Flask) -> None:
-    for group in (careplan_cli, users_cli, tokens_cli):
+    from careplan.reminders.cli import reminders_cli, worker
+
+    for group in (careplan_cli, users_cli, tokens_cli, reminders_cli, worker):
         app.cli.add_command(group)

@@ -10,3 +10,4 @@ from careplan.protocols.models import ProtocolTemplate  # noqa: F401
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff  # noqa: F401
 from careplan.scheduling.models import Appointment  # noqa: F401
 from careplan.fhir.models import CalendarFeed  # noqa: F401
+from careplan.reminders.models import AppointmentLinkUse, OutboundEmail  # noqa: F401

@@ -34,6 +34,24 @@ class Default:
 
     # The reminder scheduler runs inside the web process in the embedded default only.
     SCHEDULER_IN_PROCESS = False
+    SCHEDULER_INTERVAL_SECONDS = 30
+
+    # Dispatch: e-mails claimed per batch, and how long a claim holds before another worker may take it over
+    # (longer than a batch can take to send, so a live worker never loses its claim).
+    REMINDER_BATCH_SIZE = 50
+    REMINDER_LEASE_SECONDS = 300
+    # Retries: a transient failure (4xx, no connection) is retried up to MAIL_MAX_ATTEMPTS times, a permanent
+    # one (5xx) up to MAIL_PERMANENT_ATTEMPTS, waiting MAIL_RETRY_SECONDS doubled each time, at most
+    # MAIL_RETRY_MAX_SECONDS; then the e-mail is marked failed for the front desk.
+    MAIL_MAX_ATTEMPTS = 6
+    MAIL_PERMANENT_ATTEMPTS = 2
+    MAIL_RETRY_SECONDS = 60
+    MAIL_RETRY_MAX_SECONDS = 1800
+    MAIL_TIMEOUT_SECONDS = 20
+    # Confirm and cancel links in e-mails stop working after this long (covers the 48 h reminder).
+    EMAIL_LINK_MAX_AGE_HOURS = 72
+    # Where the links in e-mails point: the address patients reach the service at.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
     # API tokens live this long unless created with another lifetime.
     API_TOKEN_DAYS = 90

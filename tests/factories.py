@@ -76,15 +76,22 @@ def care_plan(patient, team: dict, *, start=date(2027, 3, 1), status="booked", a
     return plan
 
 
-def appointment(patient, provider, starts_at, *, minutes=45, discipline=None, **fields):
-    """An appointment written straight to the database (no rules checked): for past or odd situations."""
+_new_patient, _new_provider = patient, provider
+
+
+def appointment(patient=None, provider=None, starts_at=None, *, minutes=45, discipline=None, **fields):
+    """An appointment written straight to the table (no booking rules), committed; for past or odd situations."""
     from datetime import timedelta
 
     from careplan.extensions import db
     from careplan.scheduling.models import Appointment
 
-    row = Appointment(patient_id=patient.id, provider_id=provider.id,
-                      discipline_code=discipline or provider.discipline_codes[0],
+    if starts_at is None:
+        raise TypeError("appointment() needs starts_at")
+    discipline = discipline or (provider.discipline_codes[0] if provider else "physiotherapy")
+    patient = patient or _new_patient()
+    provider = provider or _new_provider(disciplines=(discipline,))
+    row = Appointment(patient_id=patient.id, provider_id=provider.id, discipline_code=discipline,
                       starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), **fields)
     db.session.add(row)
     db.session.commit()

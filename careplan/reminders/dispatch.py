@@ -1,0 +1,186 @@
+"""The dispatcher: claim due e-mails under a lease, send them outside any transaction, mark them sent.
+
+Claiming is one short transaction: on PostgreSQL `FOR UPDATE SKIP LOCKED`
+lets several dispatchers take disjoint rows at once; on SQLite every
+transaction starts with BEGIN IMMEDIATE (careplan.db), so claims simply queue.
+The claim writes a lease (owner, expiry) and commits; a row whose lease has
+run out is claimable again, which is how a crashed dispatcher's e-mails still
+go out. Marking is conditional on still holding the lease.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from careplan.db import utcnow
+from careplan.extensions import db
+from careplan.mail.backends import SendFailure, backend_for
+from careplan.reminders.messages import compose
+from careplan.reminders.models import OutboundEmail
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    sent: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    withdrawn: list[int] = field(default_factory=list)
+
+    def add(self, other: BatchResult) -> None:
+        self.claimed += other.claimed
+        for name in ("sent", "retrying", "failed", "withdrawn"):
+            getattr(self, name).extend(getattr(other, name))
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(owner: str, *, now: datetime, due_before: datetime, limit: int) -> list[int]:
+    """Lease up to `limit` due e-mails to `owner` and commit; the ids claimed."""
+    lease = timedelta(seconds=current_app.config["REMINDER_LEASE_SECONDS"])
+    ids = list(db.session.scalars(
+        select(OutboundEmail.id)
+        .where(OutboundEmail.status == "pending", OutboundEmail.due_at <= due_before,
+               or_(OutboundEmail.next_attempt_at.is_(None), OutboundEmail.next_attempt_at <= now),
+               or_(OutboundEmail.lease_expires_at.is_(None), OutboundEmail.lease_expires_at <= now))
+        .order_by(OutboundEmail.due_at, OutboundEmail.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)))
+    if ids:
+        db.session.execute(update(OutboundEmail).where(OutboundEmail.id.in_(ids)).values(
+            lease_owner=owner, lease_expires_at=now + lease, attempts=OutboundEmail.attempts + 1))
+    db.session.commit()
+    return ids
+
+
+def _withdraw_reason(row: OutboundEmail, now: datetime) -> str | None:
+    """A reminder that should no longer go: the appointment changed after it was queued."""
+    if row.kind != "reminder":
+        return None
+    appointment = row.appointment
+    if appointment is None or appointment.status not in ("booked", "confirmed"):
+        return "appointment no longer booked"
+    if row.patient.reminder_opt_out:
+        return "patient opted out of reminders"
+    if appointment.starts_at <= now:
+        return "appointment has started"
+    return None
+
+
+def _release(row: OutboundEmail) -> None:
+    row.lease_owner = None
+    row.lease_expires_at = None
+
+
+def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> list[tuple[int, str, object]]:
+    """Compose the claimed e-mails in one transaction, so that sending needs no database."""
+    prepared = []
+    rows = db.session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == owner,
+                                                          OutboundEmail.status == "pending"))
+    for row in rows:
+        reason = _withdraw_reason(row, now)
+        if reason:
+            row.status, row.last_error = "cancelled", reason
+            _release(row)
+            result.withdrawn.append(row.id)
+            continue
+        try:
+            message = compose(row)
+        except (ValueError, TypeError, LookupError) as exc:
+            # Nothing to retry: the data cannot make this e-mail (an address the mail library refuses, ...).
+            row.status, row.last_error = "failed", f"could not compose: {exc}"[:1000]
+            _release(row)
+            result.failed.append(row.id)
+            continue
+        row.message_id = message["Message-ID"]
+        row.recipient = row.patient.email
+        prepared.append((row.id, f"{row.id:09d}-{row.kind}", message))
+    db.session.commit()
+    return prepared
+
+
+def _still_ours(email_id: int, owner: str) -> bool:
+    """Checked just before sending: a booking may have withdrawn the e-mail since the batch was composed,
+    and a batch slower than its lease may have lost it to another dispatcher."""
+    held = db.session.scalar(select(OutboundEmail.id).where(
+        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending"))
+    db.session.commit()
+    return held is not None
+
+
+def _mark_sent(email_id: int, owner: str, now: datetime) -> None:
+    db.session.execute(update(OutboundEmail).where(
+        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
+    ).values(status="sent", sent_at=now, last_error="", lease_owner=None, lease_expires_at=None))
+    db.session.commit()
+
+
+def _mark_failure(email_id: int, owner: str, failure: SendFailure, now: datetime, result: BatchResult) -> None:
+    config = current_app.config
+    row = db.session.get(OutboundEmail, email_id)
+    if row is None or row.lease_owner != owner or row.status != "pending":
+        db.session.commit()
+        return
+    limit = config["MAIL_PERMANENT_ATTEMPTS"] if failure.permanent else config["MAIL_MAX_ATTEMPTS"]
+    row.last_error = f"attempt {row.attempts}: {failure}"[:1000]
+    _release(row)
+    if row.attempts >= limit:
+        row.status = "failed"
+        result.failed.append(email_id)
+        log.warning("e-mail %s failed for good after %s attempts: %s", email_id, row.attempts, failure)
+    else:
+        wait = min(config["MAIL_RETRY_SECONDS"] * 2 ** (row.attempts - 1), config["MAIL_RETRY_MAX_SECONDS"])
+        row.next_attempt_at = now + timedelta(seconds=wait)
+        result.retrying.append(email_id)
+    db.session.commit()
+
+
+def dispatch_batch(*, owner: str | None = None, now: datetime | None = None,
+                   due_before: datetime | None = None) -> BatchResult:
+    """Claim one batch, send it, record what happened."""
+    owner = owner or worker_name()
+    now = now or utcnow()
+    result = BatchResult()
+    ids = claim(owner, now=now, due_before=due_before or now, limit=current_app.config["REMINDER_BATCH_SIZE"])
+    result.claimed = len(ids)
+    if not ids:
+        return result
+    prepared = _prepare(ids, owner, now, result)
+    backend = backend_for(current_app)
+    try:
+        for email_id, name, message in prepared:
+            if not _still_ours(email_id, owner):
+                result.withdrawn.append(email_id)
+                continue
+            try:
+                backend.send(message, name)
+            except SendFailure as failure:
+                _mark_failure(email_id, owner, failure, now, result)
+            else:
+                _mark_sent(email_id, owner, now)
+                result.sent.append(email_id)
+    finally:
+        backend.close()
+    return result
+
+
+def dispatch_due(*, once: bool = False, due_before: datetime | None = None, now=utcnow) -> BatchResult:
+    """Batches until nothing due is left to claim (or one batch with `once`). `now` is a clock."""
+    owner = worker_name()
+    total = BatchResult()
+    while True:
+        result = dispatch_batch(owner=owner, now=now(), due_before=due_before)
+        total.add(result)
+        if once or result.claimed == 0:
+            return total

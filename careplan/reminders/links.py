@@ -1,0 +1,122 @@
+"""Signed, expiring confirm and cancel links from e-mails, usable without signing in.
+
+A link names one appointment, one action and the appointment's version
+(`sequence`): it works once, and stops working when the appointment changes or
+the link grows older than EMAIL_LINK_MAX_AGE_HOURS. Inside the clinic's late
+cancellation window a link does not cancel: the patient is asked to call, so
+that the front desk, not a click, decides how a late cancellation is handled.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from careplan.clinic.service import settings
+from careplan.db import utcnow
+from careplan.errors import Conflict, NotFound
+from careplan.extensions import db
+from careplan.reminders.models import LINK_ACTIONS, AppointmentLinkUse
+from careplan.reminders.service import cancel_reminders
+from careplan.scheduling.models import Appointment
+
+SALT = "careplan.appointment-link"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def link_token(appointment: Appointment, action: str) -> str:
+    return _serializer().dumps({"a": appointment.id, "do": action, "s": appointment.sequence})
+
+
+def link_url(appointment: Appointment, action: str) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/api/v1/appointment-links/{link_token(appointment, action)}"
+
+
+@dataclass
+class Link:
+    appointment: Appointment | None
+    action: str
+    # Why the link cannot be used now, in the patient's words; None when it can.
+    problem: str | None
+
+
+def read_link(token: str, *, now: datetime | None = None) -> Link:
+    """What the link would do; NotFound for a link this service did not sign."""
+    max_age = int(current_app.config["EMAIL_LINK_MAX_AGE_HOURS"] * 3600)
+    serializer = _serializer()
+    try:
+        data = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        # Signed by us, only too old: the page can still say which appointment it was for.
+        data = _payload(serializer.load_payload(exc.payload))
+        appointment = db.session.get(Appointment, data["a"])
+        if appointment is None:
+            raise NotFound("This link is not valid.") from None
+        return Link(appointment, data["do"], "This link has expired. Please use a newer e-mail or call the clinic.")
+    except BadSignature:
+        raise NotFound("This link is not valid.") from None
+    data = _payload(data)
+    appointment = db.session.get(Appointment, data["a"])
+    if appointment is None:
+        raise NotFound("This link is not valid.")
+    return Link(appointment, data["do"], _problem(appointment, data["do"], data["s"], now or utcnow()))
+
+
+def _payload(data) -> dict:
+    if (not isinstance(data, dict) or data.get("do") not in LINK_ACTIONS
+            or not isinstance(data.get("a"), int) or not isinstance(data.get("s"), int)):
+        raise NotFound("This link is not valid.")
+    return data
+
+
+def _problem(appointment: Appointment, action: str, sequence: int, now: datetime) -> str | None:
+    used = db.session.scalar(select(AppointmentLinkUse.id).where(
+        AppointmentLinkUse.appointment_id == appointment.id, AppointmentLinkUse.action == action,
+        AppointmentLinkUse.sequence == sequence))
+    if used is not None:
+        return "This link has been used already."
+    if appointment.status == "cancelled":
+        return "This appointment is cancelled."
+    if appointment.status not in ("booked", "confirmed") or appointment.starts_at <= now:
+        return "This appointment is over."
+    if sequence != appointment.sequence:
+        return "This appointment has changed since this e-mail was sent. Please use the newest e-mail."
+    late_hours = settings().late_cancel_hours
+    if action == "cancel" and appointment.starts_at - now < timedelta(hours=late_hours):
+        return (f"It is less than {late_hours} hours before the appointment, so it cannot be cancelled online. "
+                "Please call the clinic.")
+    return None
+
+
+def use_link(token: str, *, now: datetime | None = None) -> Link:
+    """Confirm or cancel; a second use of the same link is refused (409)."""
+    now = now or utcnow()
+    link = read_link(token, now=now)
+    if link.problem:
+        raise Conflict(link.problem)
+    appointment = link.appointment
+    db.session.add(AppointmentLinkUse(appointment_id=appointment.id, action=link.action,
+                                      sequence=appointment.sequence, used_at=now))
+    if link.action == "confirm":
+        appointment.status = "confirmed"
+    else:
+        appointment.status = "cancelled"
+        appointment.cancelled_at = now
+        appointment.cancel_reason = "Cancelled by the patient from an e-mail link."
+        appointment.sequence += 1
+        cancel_reminders(appointment, notify=True, now=now)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two clicks at once: the unique use row lets exactly one through.
+        db.session.rollback()
+        raise Conflict("This link has been used already.") from None
+    return link

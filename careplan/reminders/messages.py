@@ -1,0 +1,99 @@
+"""Turning a queued e-mail into the message sent: templates, the calendar part, the links.
+
+Minimum necessary: the time, the place, the clinician's name and discipline.
+Never a diagnosis, a plan's reasons or notes.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from careplan.clinic.models import Discipline
+from careplan.clinic.service import settings, to_local
+from careplan.db import utcnow
+from careplan.extensions import db
+from careplan.mail.message import build, calendar, domain_of
+from careplan.reminders.links import link_url
+from careplan.reminders.models import OutboundEmail
+from careplan.scheduling.models import Appointment
+
+SUBJECTS = {
+    "reminder": "Reminder: {first} at {clinic}",
+    "booking-confirmation": "Your appointments at {clinic} are booked",
+    "cancellation": "Cancelled: {first} at {clinic}",
+    "reschedule": "Moved: your appointment at {clinic} is now {first}",
+}
+CALENDAR_METHODS = {"reminder": "REQUEST", "reschedule": "REQUEST", "cancellation": "CANCEL",
+                    "booking-confirmation": "PUBLISH"}
+
+
+def mail_domain() -> str:
+    return domain_of(current_app.config["MAIL_DEFAULT_SENDER"])
+
+
+def message_id(row: OutboundEmail) -> str:
+    """Derived from the row alone: a resend after a crash between sending and marking keeps the same id."""
+    return f"<careplan-email-{row.id}@{mail_domain()}>"
+
+
+def calendar_uid(appointment: Appointment) -> str:
+    return f"appointment-{appointment.id}@{mail_domain()}"
+
+
+def when(moment: datetime) -> str:
+    local = to_local(moment)
+    return f"{local:%A %-d %B %Y at %H:%M} ({local.tzname()})"
+
+
+def describe(appointment: Appointment) -> dict:
+    discipline = db.session.get(Discipline, appointment.discipline_code)
+    return {"when": when(appointment.starts_at), "minutes": appointment.minutes,
+            "provider": appointment.provider.name,
+            "title": discipline.practitioner_title if discipline else appointment.discipline_code}
+
+
+def appointments_of(row: OutboundEmail) -> list[Appointment]:
+    if row.kind == "booking-confirmation":
+        ids = row.payload.get("appointment_ids") or []
+        return list(db.session.scalars(select(Appointment).where(Appointment.id.in_(ids))
+                                       .order_by(Appointment.starts_at)))
+    return [row.appointment] if row.appointment is not None else []
+
+
+def compose(row: OutboundEmail) -> EmailMessage:
+    clinic = settings()
+    appointments = appointments_of(row)
+    if not appointments:
+        raise ValueError("none of its appointments exists any more")
+    first = appointments[0]
+    context = {
+        "patient_name": row.patient.name, "clinic": clinic, "late_cancel_hours": clinic.late_cancel_hours,
+        "appointments": [describe(a) for a in appointments],
+    }
+    if row.kind == "reminder":
+        context["confirm_url"] = link_url(first, "confirm")
+        context["cancel_url"] = link_url(first, "cancel")
+    if row.kind == "reschedule" and row.payload.get("previous_starts_at"):
+        context["previous_when"] = when(datetime.fromisoformat(row.payload["previous_starts_at"]))
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    events = [{"uid": calendar_uid(a), "sequence": a.sequence, "start": to_local(a.starts_at),
+               "end": to_local(a.ends_at), "summary": f"{describe(a)['title'].capitalize()} appointment, {clinic.name}",
+               "location": clinic.address, "cancelled": row.kind == "cancellation"} for a in appointments]
+    method = CALENDAR_METHODS[row.kind]
+    return build(
+        kind=row.kind, message_id=message_id(row), sender=sender, to_name=row.patient.name,
+        to_email=row.patient.email,
+        subject=SUBJECTS[row.kind].format(first=when(first.starts_at), clinic=clinic.name),
+        text=render_template(f"email/{row.kind}.txt", **context),
+        html=render_template(f"email/{row.kind}.html", **context),
+        calendar=calendar(events, method=method, organizer=sender_address(sender), attendee=row.patient.email,
+                          stamp=utcnow()),
+        calendar_method=method)
+
+
+def sender_address(sender: str) -> str:
+    """The bare address of MAIL_DEFAULT_SENDER ("Clinic <desk@clinic>" -> desk@clinic), for ORGANIZER."""
+    return sender.rpartition("<")[2].rstrip(">").strip()

@@ -1,0 +1,76 @@
+from flask import Response, render_template
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from careplan.auth.access import STAFF, login_required
+from careplan.clinic.service import settings
+from careplan.errors import ErrorSchema
+from careplan.pagination import page_of
+from careplan.reminders import links, service
+from careplan.reminders.messages import describe
+from careplan.reminders.schemas import OutboundEmailQuerySchema, OutboundEmailSchema
+
+blp = Blueprint("reminders", __name__, url_prefix="/api/v1/reminders",
+                description="E-mails to patients (reminders and notices) and how their sending went")
+links_blp = Blueprint("appointment_links", __name__, url_prefix="/api/v1/appointment-links",
+                      description="The confirm and cancel links of reminder e-mails; no sign-in, the link is the key")
+
+
+@blp.route("")
+class Emails(MethodView):
+    @login_required(*STAFF)
+    @blp.arguments(OutboundEmailQuerySchema, location="query")
+    @blp.response(200, OutboundEmailSchema(many=True))
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
+        """E-mails, newest due first; `status=failed` is the front desk's list of patients to call."""
+        return page_of(service.list_emails(**query), pagination_parameters)
+
+
+@blp.route("/<int:email_id>")
+class EmailById(MethodView):
+    @login_required(*STAFF)
+    @blp.response(200, OutboundEmailSchema)
+    def get(self, email_id):
+        return service.get_email(email_id)
+
+
+@blp.route("/<int:email_id>/retry")
+class EmailRetry(MethodView):
+    @login_required(*STAFF)
+    @blp.response(200, OutboundEmailSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="The e-mail has not failed")
+    def post(self, email_id):
+        """Send a failed e-mail again (after fixing the address or the mail server)."""
+        return service.retry_email(email_id)
+
+
+def _page(link: links.Link, *, done: str | None = None) -> Response:
+    appointment = describe(link.appointment) if link.appointment is not None else None
+    html = render_template("reminders/link.html", clinic=settings(), appointment=appointment, action=link.action,
+                           problem=link.problem, done=done)
+    return Response(html, mimetype="text/html")
+
+
+HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+@links_blp.route("/<string:token>")
+class AppointmentLink(MethodView):
+    # A GET only shows what the link would do: mail scanners and link previews fetch links, and must not
+    # confirm or cancel anything. The page's button POSTs.
+    @links_blp.doc(security=[], responses={"200": {"description": "A page with the button, or why the link "
+                                                                  "cannot be used", **HTML_PAGE}})
+    @links_blp.alt_response(404, schema=ErrorSchema, description="Not a link this clinic sent")
+    def get(self, token):
+        return _page(links.read_link(token))
+
+    @links_blp.doc(security=[], responses={"200": {"description": "Done: a page saying so", **HTML_PAGE}})
+    @links_blp.alt_response(404, schema=ErrorSchema, description="Not a link this clinic sent")
+    @links_blp.alt_response(409, schema=ErrorSchema,
+                            description="Used already, expired, the appointment changed, or too late to cancel online")
+    def post(self, token):
+        link = links.use_link(token)
+        done = ("Thank you: your appointment is confirmed." if link.action == "confirm"
+                else "Your appointment is cancelled. A confirmation e-mail is on its way.")
+        return _page(link, done=done)

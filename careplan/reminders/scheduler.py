@@ -1,0 +1,70 @@
+"""APScheduler only triggers the dispatcher; the database decides what is sent, so any number of
+schedulers (web processes, workers, cron'd `reminders dispatch`) can run side by side."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_in_process: BackgroundScheduler | None = None
+
+
+def _dispatch(app) -> None:
+    from careplan.reminders.dispatch import dispatch_due
+
+    with app.app_context():
+        result = dispatch_due()
+        if result.claimed:
+            log.info("reminders: %s sent, %s retrying, %s failed", len(result.sent), len(result.retrying),
+                     len(result.failed))
+
+
+def _add_job(scheduler, app) -> None:
+    from datetime import datetime, timezone
+
+    scheduler.add_job(_dispatch, "interval", args=[app], seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
+                      id="dispatch-emails", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(timezone.utc))
+
+
+def start_when_serving(app) -> BackgroundScheduler | None:
+    """The in-process scheduler of `make run`: one per process, only in a process that serves requests.
+
+    Flask CLI commands (`reminders dispatch`, `worker`, `db upgrade`) load the app inside a click context
+    and must not start it; `flask run` does serve, but under the reloader only its child process does.
+    """
+    global _in_process
+    context = click.get_current_context(silent=True)
+    if context is not None and context.info_name != "run":
+        return None
+    if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        return None
+    with _lock:
+        if _in_process is None:
+            _in_process = BackgroundScheduler(timezone="UTC", daemon=True)
+            _add_job(_in_process, app)
+            _in_process.start()
+    return _in_process
+
+
+def run_worker(app) -> None:
+    """Block, dispatching every SCHEDULER_INTERVAL_SECONDS, until SIGTERM or SIGINT; the batch under way
+    finishes first so nothing it sent is left unmarked."""
+    scheduler = BlockingScheduler(timezone="UTC")
+    _add_job(scheduler, app)
+
+    def stop(signum, _frame):
+        log.info("worker: signal %s, stopping", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    scheduler.start()

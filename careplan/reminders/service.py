@@ -1,0 +1,150 @@
+"""Queueing patients' e-mails: the hooks booking calls inside its own transaction, and the front desk's view.
+
+The hooks add rows to the outbound queue and flush, never commit: the e-mails
+exist exactly when the booking that caused them does, and a dispatcher sends
+them later, outside any booking transaction.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import select
+
+from careplan.clinic.service import zone
+from careplan.db import utcnow
+from careplan.errors import Conflict, NotFound
+from careplan.extensions import db
+from careplan.patients.models import Patient
+from careplan.reminders.models import OutboundEmail
+from careplan.scheduling.models import Appointment
+
+ACTIVE_APPOINTMENT = ("booked", "confirmed")
+
+
+def offsets_hours() -> list[int]:
+    """REMINDER_OFFSETS_HOURS ("48,2"), largest first."""
+    raw = str(current_app.config["REMINDER_OFFSETS_HOURS"])
+    return sorted({int(part) for part in raw.split(",") if part.strip()}, reverse=True)
+
+
+def reminder_due_times(starts_at: datetime) -> list[tuple[int, datetime]]:
+    """(offset, due instant in UTC) per offset, counted on the clinic's wall clock.
+
+    "48 hours before" a 10:00 appointment means 10:00 two days earlier on the
+    clinic's clocks, even when a daylight-saving change in between makes that
+    47 or 49 real hours. A wall time that does not exist (inside the spring-forward
+    gap) resolves to the instant one hour later by the new clock, per PEP 495 fold=0.
+    """
+    tz = zone()
+    wall = starts_at.astimezone(tz).replace(tzinfo=None)
+    return [(hours, (wall - timedelta(hours=hours)).replace(tzinfo=tz).astimezone(timezone.utc))
+            for hours in offsets_hours()]
+
+
+def _pending(appointment: Appointment, kinds: tuple[str, ...]) -> list[OutboundEmail]:
+    return list(db.session.scalars(select(OutboundEmail).where(
+        OutboundEmail.appointment_id == appointment.id, OutboundEmail.kind.in_(kinds),
+        OutboundEmail.status == "pending")))
+
+
+def _withdraw(rows: list[OutboundEmail], reason: str) -> None:
+    for row in rows:
+        row.status = "cancelled"
+        row.last_error = reason
+
+
+def schedule_reminders(appointment: Appointment, *, now: datetime | None = None) -> list[OutboundEmail]:
+    """Queue the appointment's reminders. Offsets already past are skipped: a 48 h reminder for a booking
+    made 30 h ahead would arrive late and say the wrong thing; the booking confirmation covers it."""
+    db.session.flush()
+    now = now or utcnow()
+    patient = db.session.get(Patient, appointment.patient_id)
+    if patient.reminder_opt_out or appointment.status not in ACTIVE_APPOINTMENT:
+        return []
+    queued = {row.offset_hours for row in _pending(appointment, ("reminder",))}
+    rows = [OutboundEmail(kind="reminder", patient_id=appointment.patient_id, appointment_id=appointment.id,
+                          offset_hours=hours, due_at=due, payload={})
+            for hours, due in reminder_due_times(appointment.starts_at) if due > now and hours not in queued]
+    db.session.add_all(rows)
+    db.session.flush()
+    return rows
+
+
+def retime_reminders(appointment: Appointment, *, now: datetime | None = None) -> list[OutboundEmail]:
+    """After a move: the unsent reminders are withdrawn and new ones queued for the new time."""
+    db.session.flush()
+    _withdraw(_pending(appointment, ("reminder",)), "appointment moved")
+    db.session.flush()
+    return schedule_reminders(appointment, now=now)
+
+
+def cancel_reminders(appointment: Appointment, *, notify: bool = True,
+                     now: datetime | None = None) -> OutboundEmail | None:
+    """Withdraw the unsent reminders and reschedule notices; with notify, queue a cancellation notice
+    (sent even to patients who opted out of reminders: it is not a reminder)."""
+    db.session.flush()
+    _withdraw(_pending(appointment, ("reminder", "reschedule")), "appointment cancelled")
+    if not notify:
+        db.session.flush()
+        return None
+    return _queue("cancellation", appointment.patient_id, appointment.id, {}, now)
+
+
+def queue_booking_confirmation(patient: Patient, appointments: list[Appointment], *,
+                               now: datetime | None = None) -> OutboundEmail:
+    """One e-mail listing the appointments just booked (a plan's, or a single one)."""
+    db.session.flush()
+    ids = [a.id for a in sorted(appointments, key=lambda a: a.starts_at)]
+    return _queue("booking-confirmation", patient.id, None, {"appointment_ids": ids}, now)
+
+
+def queue_reschedule_notice(appointment: Appointment, *, previous_starts_at: datetime | None = None,
+                            now: datetime | None = None) -> OutboundEmail:
+    """Tell the patient where the appointment moved; an earlier notice not yet sent is superseded."""
+    db.session.flush()
+    _withdraw(_pending(appointment, ("reschedule",)), "superseded by a later change")
+    payload = {"previous_starts_at": previous_starts_at.astimezone(timezone.utc).isoformat()} if previous_starts_at else {}
+    return _queue("reschedule", appointment.patient_id, appointment.id, payload, now)
+
+
+def _queue(kind: str, patient_id: int, appointment_id: int | None, payload: dict,
+           now: datetime | None) -> OutboundEmail:
+    row = OutboundEmail(kind=kind, patient_id=patient_id, appointment_id=appointment_id, payload=payload,
+                        due_at=now or utcnow())
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def list_emails(*, status: str | None = None, kind: str | None = None, patient_id: int | None = None,
+                appointment_id: int | None = None):
+    query = select(OutboundEmail).order_by(OutboundEmail.due_at.desc(), OutboundEmail.id.desc())
+    for column, value in ((OutboundEmail.status, status), (OutboundEmail.kind, kind),
+                          (OutboundEmail.patient_id, patient_id), (OutboundEmail.appointment_id, appointment_id)):
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+def get_email(email_id: int) -> OutboundEmail:
+    row = db.session.get(OutboundEmail, email_id)
+    if row is None:
+        raise NotFound(f"No e-mail {email_id}.")
+    return row
+
+
+def retry_email(email_id: int) -> OutboundEmail:
+    """The front desk fixed the cause (an address, the mail server): send a failed e-mail again."""
+    row = get_email(email_id)
+    if row.status != "failed":
+        raise Conflict(f"E-mail {email_id} is {row.status}; only a failed e-mail can be sent again.",
+                       fields={"status": row.status})
+    row.status = "pending"
+    row.attempts = 0
+    row.next_attempt_at = None
+    row.lease_owner = None
+    row.lease_expires_at = None
+    row.due_at = utcnow()
+    db.session.commit()
+    return row

@@ -1,0 +1,190 @@
+"""The reminder e-mail itself: its calendar part, and confirm/cancel links that work once and expire."""
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from datetime import timedelta
+from types import SimpleNamespace
+
+import itsdangerous.timed
+from icalendar import Calendar
+from sqlalchemy import select
+
+from careplan.db import utcnow
+from careplan.extensions import db
+from careplan.reminders import dispatch, service
+from careplan.reminders.models import OutboundEmail
+from careplan.scheduling.models import Appointment
+from tests import factories
+
+_days = itertools.count(3)
+
+
+def reminder_email(app, smtp, *, starts_in: timedelta | None = None, **patient_fields):
+    """Book an appointment some days ahead, send its 48 h reminder, and return (appointment id, message)."""
+    with app.app_context():
+        provider = factories.provider(name="Dana Whitfield")
+        patient = factories.patient(**patient_fields)
+        start = (utcnow() + (starts_in or timedelta(days=next(_days)))).replace(second=0, microsecond=0)
+        visit = factories.appointment(patient=patient, provider=provider, starts_at=start)
+        service.schedule_reminders(visit, now=utcnow() - timedelta(days=10))
+        db.session.commit()
+        sent = dispatch.dispatch_due(due_before=start - timedelta(hours=24))
+        assert sent.sent, sent
+        return visit.id, smtp.inbox.messages[-1]
+
+
+def links_in(message) -> dict[str, str]:
+    text = message.get_body(("plain",)).get_content()
+    return {"confirm": re.search(r"I will be there: \S+(/api/v1/appointment-links/\S+)", text).group(1),
+            "cancel": re.search(r"Cancel this appointment: \S+(/api/v1/appointment-links/\S+)", text).group(1)}
+
+
+def appointment(app, appointment_id) -> Appointment:
+    with app.app_context():
+        row = db.session.get(Appointment, appointment_id)
+        db.session.expunge(row)
+        return row
+
+
+def test_the_reminder_carries_the_minimum_and_an_ics_that_parses(app, smtp):
+    appointment_id, message = reminder_email(app, smtp)
+    assert message["X-Careplan-Kind"] == "reminder"
+    assert message["Message-ID"].startswith("<careplan-email-")
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Dana Whitfield" in body and "physiotherapist" in body
+    with app.app_context():
+        from careplan.clinic.service import settings
+
+        clinic = settings()
+        assert clinic.name in text and clinic.name in html
+    parts = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 1 and parts[0].get_param("method") == "REQUEST"
+    calendar = Calendar.from_ical(parts[0].get_content())
+    assert calendar["METHOD"] == "REQUEST"
+    event = calendar.walk("VEVENT")[0]
+    assert str(event["UID"]) == f"appointment-{appointment_id}@localhost"
+    assert int(event["SEQUENCE"]) == 0
+    assert event["DTSTART"].params["TZID"] == "America/Toronto"
+    assert event.decoded("DTSTART") == appointment(app, appointment_id).starts_at
+    assert calendar.walk("VTIMEZONE")
+
+
+def test_a_name_with_line_breaks_cannot_inject_headers(app, smtp):
+    _, message = reminder_email(app, smtp, name="Eve\r\nBcc: attacker@evil.example\r\n\r\nInjected body")
+    assert message["Bcc"] is None
+    assert smtp.inbox.envelopes[-1] == [message["To"].addresses[0].addr_spec]
+    assert message["To"].addresses[0].display_name == "Eve Bcc: attacker@evil.example Injected body"
+
+
+def test_the_confirm_link_shows_a_page_on_get_and_confirms_once_on_post(app, smtp, client):
+    appointment_id, message = reminder_email(app, smtp)
+    confirm = links_in(message)["confirm"]
+    page = client.get(confirm)
+    assert page.status_code == 200 and page.mimetype == "text/html" and b"<form method=\"post\">" in page.data
+    assert appointment(app, appointment_id).status == "booked"
+    done = client.post(confirm)
+    assert done.status_code == 200 and b"confirmed" in done.data
+    assert appointment(app, appointment_id).status == "confirmed"
+    again = client.post(confirm)
+    assert again.status_code == 409 and "used already" in again.get_json()["error"]["message"]
+    assert b"used already" in client.get(confirm).data
+
+
+def test_the_cancel_link_cancels_once_queues_the_notice_and_withdraws_the_reminders(app, smtp, client):
+    appointment_id, message = reminder_email(app, smtp)
+    cancel = links_in(message)["cancel"]
+    assert client.post(cancel).status_code == 200
+    visit = appointment(app, appointment_id)
+    assert (visit.status, visit.sequence) == ("cancelled", 1)
+    assert client.post(cancel).status_code == 409
+    assert client.post(links_in(message)["confirm"]).status_code == 409
+    with app.app_context():
+        rows = db.session.scalars(select(OutboundEmail).where(OutboundEmail.appointment_id == appointment_id)).all()
+        assert sorted((r.kind, r.status) for r in rows) == [
+            ("cancellation", "pending"), ("reminder", "cancelled"), ("reminder", "sent")]
+        dispatch.dispatch_due()
+    notice = smtp.inbox.messages[-1]
+    assert notice["X-Careplan-Kind"] == "cancellation"
+    calendar = Calendar.from_ical([p for p in notice.walk() if p.get_content_type() == "text/calendar"][0].get_content())
+    assert calendar["METHOD"] == "CANCEL" and int(calendar.walk("VEVENT")[0]["SEQUENCE"]) == 1
+
+
+def test_inside_the_late_cancellation_window_the_link_asks_to_call(app, smtp, client):
+    appointment_id, message = reminder_email(app, smtp, starts_in=timedelta(hours=20))
+    cancel = links_in(message)["cancel"]
+    assert b"call the clinic" in client.get(cancel).data
+    refused = client.post(cancel)
+    assert refused.status_code == 409 and "call the clinic" in refused.get_json()["error"]["message"]
+    assert appointment(app, appointment_id).status == "booked"
+
+
+def test_links_expire(app, smtp, client, monkeypatch):
+    appointment_id, message = reminder_email(app, smtp)
+    later = time.time() + app.config["EMAIL_LINK_MAX_AGE_HOURS"] * 3600 + 5
+    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: later))
+    confirm = links_in(message)["confirm"]
+    assert b"expired" in client.get(confirm).data
+    assert client.post(confirm).status_code == 409
+    assert appointment(app, appointment_id).status == "booked"
+
+
+def test_a_link_not_signed_by_the_clinic_is_not_found(app, client):
+    assert client.get("/api/v1/appointment-links/not-a-real-token").status_code == 404
+    forged = itsdangerous.URLSafeTimedSerializer("another key", salt="careplan.appointment-link").dumps(
+        {"a": 1, "do": "cancel", "s": 0})
+    assert client.post(f"/api/v1/appointment-links/{forged}").get_json()["error"]["code"] == "not_found"
+
+
+def test_a_moved_appointment_makes_old_links_stale(app, smtp, client):
+    appointment_id, message = reminder_email(app, smtp)
+    with app.app_context():
+        visit = db.session.get(Appointment, appointment_id)
+        visit.starts_at += timedelta(days=1)
+        visit.ends_at += timedelta(days=1)
+        visit.sequence += 1
+        db.session.commit()
+    refused = client.post(links_in(message)["confirm"])
+    assert refused.status_code == 409 and "changed" in refused.get_json()["error"]["message"]
+
+
+def test_notice_kinds_are_named_in_the_header(app, smtp):
+    with app.app_context():
+        patient = factories.patient()
+        visit = factories.appointment(patient=patient, starts_at=utcnow() + timedelta(days=4))
+        service.queue_booking_confirmation(patient, [visit])
+        service.queue_reschedule_notice(visit, previous_starts_at=visit.starts_at - timedelta(days=1))
+        db.session.commit()
+        dispatch.dispatch_due()
+    kinds = sorted(m["X-Careplan-Kind"] for m in smtp.inbox.messages)
+    assert kinds == ["booking-confirmation", "reschedule"]
+    reschedule = [m for m in smtp.inbox.messages if m["X-Careplan-Kind"] == "reschedule"][0]
+    assert "until now on" in reschedule.get_body(("plain",)).get_content()
+
+
+def test_emails_say_nothing_of_the_condition_or_the_plan(app, smtp):
+    from datetime import date
+
+    from careplan.plans.models import CarePlan
+
+    with app.app_context():
+        patient = factories.patient()
+        plan = CarePlan(patient_id=patient.id, region="lumbar", severity="severe", start_date=date(2027, 1, 4))
+        db.session.add(plan)
+        db.session.commit()
+        visit = factories.appointment(patient=patient, starts_at=utcnow() + timedelta(days=4), plan_id=plan.id,
+                                      phase_name="acute", plan_week=1, kind="assessment")
+        service.schedule_reminders(visit)
+        service.queue_booking_confirmation(patient, [visit])
+        service.cancel_reminders(visit, notify=True)
+        db.session.commit()
+        born = str(patient.date_of_birth)
+        dispatch.dispatch_due()
+    assert len(smtp.inbox.messages) == 2
+    for message in smtp.inbox.messages:
+        raw = message.as_string().lower()
+        for secret in ("radiculopathy", "lumbar", "severe", "acute", "assessment", born):
+            assert secret not in raw
