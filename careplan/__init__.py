@@ -20,6 +20,8 @@ ENVIRONMENT_SETTINGS = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_DEFAULT_SENDER": str,
+    "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes", "on"},
+    "RATELIMIT_STORAGE_URI": str,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -73,7 +75,7 @@ def _instance_secret(instance: Path) -> str:
 def _bind_extensions(app) -> None:
     from careplan import errors, models, text_guard  # noqa: F401  (models: every table on the metadata)
     from careplan.db import tune_sqlite
-    from careplan.extensions import api, db, migrate
+    from careplan.extensions import api, csrf, db, limiter, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     from careplan.schemas import ClockTime, RecordIdConverter, Weekday, schema_name
@@ -85,6 +87,8 @@ def _bind_extensions(app) -> None:
     api.register_field(ClockTime, "string", None)
     api.register_field(Weekday, "string", None)
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
+    limiter.init_app(app)
+    csrf.init_app(app)
     errors.register(app)
     text_guard.register(app)
     with app.app_context():
@@ -94,13 +98,21 @@ def _bind_extensions(app) -> None:
 
 def _register_blueprints(app) -> None:
     from careplan import health
+    from careplan.audit import service as audit
+    from careplan.audit.routes import blp as audit_trail
+    from careplan.auth import web
+    from careplan.auth.routes import blp as auth
+    from careplan.auth.routes import users_blp as users
+    from careplan.notes.routes import blp as notes
     from careplan.clinic.routes import blp as clinic
     from careplan.extensions import api
     from careplan.patients.routes import blp as patients
     from careplan.providers.routes import blp as providers
 
     app.register_blueprint(health.bp)
-    for blueprint in (clinic, providers, patients):
+    web.register(app)
+    audit.register(app)
+    for blueprint in (clinic, providers, patients, auth, users, notes, audit_trail):
         api.register_blueprint(blueprint)
 
 

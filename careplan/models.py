@@ -6,3 +6,5 @@ from careplan.patients.models import Patient, PatientAvailability  # noqa: F401
 from careplan.plans.models import CarePlan, CareTeamMember, Phase, SessionLine  # noqa: F401
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff  # noqa: F401
 from careplan.scheduling.models import Appointment  # noqa: F401
+from careplan.auth.models import WebSession  # noqa: F401
+from careplan.notes.models import Note, NoteVersion  # noqa: F401

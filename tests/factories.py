@@ -56,3 +56,28 @@ def user(role: str, *, password: str | None = "correct horse battery", **links):
 
 def bearer(user) -> dict:
     return {"Authorization": f"Bearer {auth_service.issue_token(user)}"}
+
+
+def appointment(patient_id: int, provider_id: int, *, discipline: str = "physiotherapy", days_ahead: int = 7,
+                minutes: int = 45):
+    """A booked appointment, written directly: it puts the provider on the patient's care team."""
+    from datetime import datetime, timedelta, timezone
+
+    from careplan.extensions import db
+    from careplan.scheduling.models import Appointment
+
+    start = datetime.now(timezone.utc).replace(hour=15, minute=0, second=0, microsecond=0) + timedelta(days=days_ahead)
+    row = Appointment(patient_id=patient_id, provider_id=provider_id, discipline_code=discipline,
+                      starts_at=start, ends_at=start + timedelta(minutes=minutes))
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def note(patient_id: int, author, **fields):
+    """A SOAP note by `author` (a provider user) about that patient."""
+    from careplan.notes.service import write_note
+
+    data = {"subjective": "Pain down the left leg, better mornings.", "assessment": "Improving."}
+    data.update(fields)
+    return write_note(patient_id, data, author=author)
