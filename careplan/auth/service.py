@@ -144,8 +144,12 @@ def tokens_of(user: User):
 
 def token_of(user: User, token_id: int) -> ApiToken:
     """One of the user's own tokens; someone else's answers 404 like a missing one."""
+    from careplan.audit.service import note_denied
+
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
+        if token is not None:
+            note_denied("token", token_id, detail="someone else's token")
         raise NotFound(f"No token {token_id}.")
     return token
 

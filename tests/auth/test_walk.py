@@ -190,7 +190,8 @@ def test_every_operation_answers_as_the_table_says(app, client, caller):
                 ok = status == int(expected) or (expected == "404" and missing and status in ABOUT_THE_BODY)
             with app.app_context():
                 after = _denials()
-            if ok and expected in ("401", "403") and after != before + 1:
+            refused = expected in ("401", "403") or (expected == "404" and not missing)
+            if ok and refused and after != before + 1:
                 wrong.append(f"{method} {url}: {status} refused but no audit row")
             elif not ok:
                 wrong.append(f"{method} {url} ({'inside' if inside else 'outside'}): "

@@ -48,3 +48,19 @@ def test_paging_header(client, auth, ctx):
     response = client.get("/api/v1/patients?page=2&page_size=2", headers=auth("front_desk"))
     assert len(response.get_json()) == 1
     assert '"total": 3' in response.headers["X-Pagination"]
+
+
+def test_a_provider_lists_and_reads_only_their_care_teams_patients(app, client, auth):
+    with app.app_context():
+        provider_id = factories.provider().id
+        mine, theirs = factories.patient(name="Mine Ours"), factories.patient(name="Theirs Other")
+        mine_id, theirs_id = mine.id, theirs.id
+        factories.appointment(mine_id, provider_id)
+    headers = auth("provider", provider_id=provider_id)
+    assert [p["id"] for p in client.get("/api/v1/patients", headers=headers).get_json()] == [mine_id]
+    assert client.get(f"/api/v1/patients/{mine_id}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/patients/{theirs_id}", headers=headers).status_code == 404
+    own = auth("patient", patient_id=mine_id)
+    assert client.get(f"/api/v1/patients/{mine_id}", headers=own).status_code == 200
+    assert client.get(f"/api/v1/patients/{theirs_id}", headers=own).status_code == 404
+    assert client.get("/api/v1/patients", headers=own).status_code == 403
