@@ -6,6 +6,7 @@ here. A path parameter the walk cannot fill fails it too: add a resolver to `Wor
 """
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -63,6 +64,7 @@ EXPECT = {
 ABOUT_THE_BODY = {400, 409, 422}
 MISSING = 999_999
 MISSING_CODE = "no-such-discipline"
+_days = itertools.count()
 
 
 class World:
@@ -73,8 +75,8 @@ class World:
         # Ids only: each request ends by removing the session, which would detach any object kept here.
         self.provider_1, self.provider_2 = factories.provider().id, factories.provider().id
         self.patient_a, self.patient_b = factories.patient().id, factories.patient().id
-        factories.appointment(self.patient_a, self.provider_1)
-        factories.appointment(self.patient_b, self.provider_2)
+        self.appointment_a = factories.appointment(self.patient_a, self.provider_1).id
+        self.appointment_b = factories.appointment(self.patient_b, self.provider_2).id
         users = {
             "admin": factories.user("admin", password=None),
             "front_desk": factories.user("front_desk", password=None),
@@ -129,6 +131,12 @@ class World:
         if param == "token_id":
             return self._token_id(self.users[role]) if inside and role else (
                 self.someone_elses_token if role else MISSING)
+        if param == "appointment_id":
+            if not inside:
+                return MISSING if role in ("admin", "front_desk", None) else self.appointment_b
+            if fresh:
+                return factories.appointment(self.patient_a, self.provider_1, days_ahead=60 + next(_days)).id
+            return self.appointment_a
         if param == "code":
             return "physiotherapy" if inside else MISSING_CODE
         raise AssertionError(f"the walk does not know path parameter {param!r}: add it to World.resolve")
