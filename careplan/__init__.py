@@ -23,6 +23,8 @@ ENVIRONMENT_SETTINGS = {
     "PUBLIC_BASE_URL": str,
     "REMINDER_BATCH_SIZE": int,
     "REMINDER_LEASE_SECONDS": int,
+    "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes", "on"},
+    "RATELIMIT_STORAGE_URI": str,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -80,7 +82,7 @@ def _instance_secret(instance: Path) -> str:
 def _bind_extensions(app) -> None:
     from careplan import errors, models, text_guard  # noqa: F401  (models: every table on the metadata)
     from careplan.db import tune_sqlite
-    from careplan.extensions import api, db, migrate
+    from careplan.extensions import api, csrf, db, limiter, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     from careplan.schemas import ClockTime, RecordIdConverter, Weekday, schema_name
@@ -92,6 +94,8 @@ def _bind_extensions(app) -> None:
     api.register_field(ClockTime, "string", None)
     api.register_field(Weekday, "string", None)
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
+    limiter.init_app(app)
+    csrf.init_app(app)
     errors.register(app)
     text_guard.register(app)
     with app.app_context():
@@ -101,6 +105,12 @@ def _bind_extensions(app) -> None:
 
 def _register_blueprints(app) -> None:
     from careplan import health
+    from careplan.audit import service as audit
+    from careplan.audit.routes import blp as audit_trail
+    from careplan.auth import web
+    from careplan.auth.routes import blp as auth
+    from careplan.auth.routes import users_blp as users
+    from careplan.notes.routes import blp as notes
     from careplan.clinic.routes import blp as clinic
     from careplan.extensions import api
     from careplan.fhir.feed_routes import blp as calendar_feeds, bp as calendar
@@ -116,8 +126,10 @@ def _register_blueprints(app) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir)
     app.register_blueprint(calendar)
+    web.register(app)
+    audit.register(app)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
-                      reminders, appointment_links):
+                      reminders, appointment_links, auth, users, notes, audit_trail):
         api.register_blueprint(blueprint)
 
 

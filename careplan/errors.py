@@ -84,6 +84,15 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class TooManyRequests(ServiceError):
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.headers = [("Retry-After", str(max(1, retry_after)))]
+
+
 def error_body(status: int, message: str, *, code: str | None = None, fields: dict | None = None, extra: dict | None = None) -> dict:
     body = {"code": code or CODES.get(status, "error"), "message": message, "fields": fields or {}}
     body.update(extra or {})
@@ -145,7 +154,8 @@ def handle_service_error(exc: ServiceError):
     from careplan.extensions import db
 
     db.session.rollback()
-    return _response(exc.status, error_body(exc.status, exc.message, code=exc.code, fields=exc.fields, extra=exc.extra))
+    return _response(exc.status, error_body(exc.status, exc.message, code=exc.code, fields=exc.fields, extra=exc.extra),
+                     getattr(exc, "headers", None))
 
 
 def handle_unexpected(exc: Exception):

@@ -11,3 +11,5 @@ from careplan.providers.models import Provider, ProviderAvailability, ProviderTi
 from careplan.scheduling.models import Appointment  # noqa: F401
 from careplan.fhir.models import CalendarFeed  # noqa: F401
 from careplan.reminders.models import AppointmentLinkUse, OutboundEmail  # noqa: F401
+from careplan.auth.models import WebSession  # noqa: F401
+from careplan.notes.models import Note, NoteVersion  # noqa: F401

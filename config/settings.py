@@ -58,14 +58,39 @@ class Default:
 
     JSON_SORT_KEYS = False
 
+    # Web sessions: the cookie only travels over HTTPS unless SESSION_COOKIE_SECURE=0 (plain-http development).
+    SESSION_COOKIE_NAME = "careplan_session"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # A web session ends after this long without a request, and after this long whatever happens.
+    SESSION_IDLE_MINUTES = 30
+    SESSION_ABSOLUTE_HOURS = 12
+    # CSRF is checked by careplan.auth.web for cookie-authenticated requests, not for every view.
+    WTF_CSRF_CHECK_DEFAULT = False
+
+    # Failed sign-ins: each address is slowed by the rate limit, each account is locked for a while.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute;100 per hour"
+    LOGIN_LOCK_AFTER = 5
+    LOGIN_LOCK_MINUTES = 15
+    # argon2id parameters for new password hashes (argon2-cffi's defaults: RFC 9106 low-memory profile).
+    PASSWORD_HASHING: dict = {}
+
 
 class Development(Default):
     SCHEDULER_IN_PROCESS = True
+    # `make run` serves plain http on localhost, where a Secure cookie would never come back.
+    SESSION_COOKIE_SECURE = False
 
 
 class Testing(Default):
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    SESSION_COOKIE_SECURE = False
+    # Cheap hashes keep the suite fast; production keeps the defaults.
+    PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 class Production(Default):

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import delete, insert, make_url, select, text
 
 from careplan import create_app
-from careplan.extensions import db
+from careplan.audit.append_only import SQLITE_TRIGGERS
+from careplan.extensions import db, limiter
 from tests import factories
 
 ON_POSTGRES = bool(os.environ.get("CAREPLAN_TEST_ON_POSTGRES"))
@@ -67,13 +68,18 @@ def _fresh_data(request):
             names = ", ".join(f'"{t.name}"' for t in tables)
             db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            for name in SQLITE_TRIGGERS:
+                db.session.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
             for table in tables:
                 db.session.execute(delete(table))
+            for statement in SQLITE_TRIGGERS.values():
+                db.session.execute(text(statement))
         for name, rows in application.extensions["careplan_test_reference"].items():
             if rows:
                 db.session.execute(insert(db.metadata.tables[name]), rows)
         db.session.commit()
         db.session.remove()
+    limiter.reset()
 
 
 @pytest.fixture

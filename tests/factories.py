@@ -79,15 +79,27 @@ def care_plan(patient, team: dict, *, start=date(2027, 3, 1), status="booked", a
 _new_patient, _new_provider = patient, provider
 
 
-def appointment(patient=None, provider=None, starts_at=None, *, minutes=45, discipline=None, **fields):
-    """An appointment written straight to the table (no booking rules), committed; for past or odd situations."""
-    from datetime import timedelta
+def appointment(patient=None, provider=None, starts_at=None, *, minutes=45, discipline=None, days_ahead=7, **fields):
+    """An appointment written straight to the table (no booking rules), committed; for past or odd situations.
+
+    `patient` and `provider` are models or ids (new ones when left out); without `starts_at` it is
+    15:00 UTC `days_ahead` days from now. It puts the provider on the patient's care team.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    from careplan.patients.models import Patient
+    from careplan.providers.models import Provider
 
     from careplan.extensions import db
     from careplan.scheduling.models import Appointment
 
+    if isinstance(patient, int):
+        patient = db.session.get(Patient, patient)
+    if isinstance(provider, int):
+        provider = db.session.get(Provider, provider)
     if starts_at is None:
-        raise TypeError("appointment() needs starts_at")
+        starts_at = (datetime.now(timezone.utc).replace(hour=15, minute=0, second=0, microsecond=0)
+                     + timedelta(days=days_ahead))
     discipline = discipline or (provider.discipline_codes[0] if provider else "physiotherapy")
     patient = patient or _new_patient()
     provider = provider or _new_provider(disciplines=(discipline,))
@@ -126,3 +138,12 @@ def plan(patient_id=None, *, region="lumbar", severity="moderate", start_date=No
 
     return build_plan({"patient_id": patient_id or patient().id, "region": region, "severity": severity,
                        "start_date": start_date or date(2027, 1, 6), **data})
+
+
+def note(patient_id: int, author, **fields):
+    """A SOAP note by `author` (a provider user) about that patient."""
+    from careplan.notes.service import write_note
+
+    data = {"subjective": "Pain down the left leg, better mornings.", "assessment": "Improving."}
+    data.update(fields)
+    return write_note(patient_id, data, author=author)

@@ -1,31 +1,83 @@
-"""The one decorator every API view wears: who may call it."""
+"""Who may call what. Every API view wears `login_required` as its OUTERMOST decorator:
+
+    @login_required(*STAFF, "provider", patient="patient_id")
+    @login_required("patient", patient=patient_of(Appointment, "appointment_id"))
+
+Roles outside the list get 403 (the role itself may not do this). With `patient=`, the record's patient
+must also be within the caller's reach, else 404 as if the record did not exist, so ids cannot be probed.
+The reach check runs before the body is parsed, so an out-of-reach record answers 404 whatever is sent.
+Every refusal is written to the audit trail.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
 
 from careplan.auth.service import current_user
-from careplan.errors import Forbidden, Unauthenticated
+from careplan.errors import Forbidden, NotFound, Unauthenticated
 
 STAFF = ("admin", "front_desk")
+ROLE_NAMES = ("admin", "front_desk", "provider", "patient")
 
 
-def login_required(*roles: str):
-    """Refuse anonymous callers (401) and, when roles are given, callers of other roles (403)."""
+def _resource_of(view_args: dict) -> tuple[str, str]:
+    from flask import request
+
+    return (request.endpoint or "").rsplit(".", 1)[0] or "api", ",".join(str(v) for v in view_args.values())
+
+
+def patient_of(model, param: str, *, resource: str | None = None) -> Callable[[dict], int]:
+    """For `login_required(patient=...)`: the patient of the `model` row whose id is the path's `param`
+    (404 when there is none). `model` needs a `patient_id` column."""
+
+    def find(view_args: dict) -> int:
+        from careplan.extensions import db
+
+        row = db.session.get(model, view_args[param])
+        if row is None:
+            _refuse_missing(resource or model.__tablename__, view_args[param])
+        return row.patient_id
+
+    return find
+
+
+def _refuse_missing(resource: str, record_id, patient_id: int | None = None):
+    from careplan.audit.service import note_denied
+
+    note_denied(resource, record_id, patient_id=patient_id, detail="not found or out of reach")
+    raise NotFound(f"No {resource.rstrip('s').replace('_', ' ')} {record_id}.")
+
+
+def login_required(*roles: str, patient: str | Callable[[dict], int] | None = None):
+    """Refuse anonymous callers (401), callers of other roles (403) and, with `patient`, records of a
+    patient outside the caller's reach (404). `patient` is a path parameter naming the patient's id, or a
+    function of the path parameters returning it (see `patient_of`)."""
+    from careplan.audit.service import note_denied
+
+    unknown = set(roles) - set(ROLE_NAMES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             user = current_user()
             if user is None:
+                note_denied(*_resource_of(kwargs), detail="not signed in")
                 raise Unauthenticated("Sign in, or send 'Authorization: Bearer <token>'.")
             if roles and user.role not in roles:
+                note_denied(*_resource_of(kwargs), detail=f"role {user.role} may not")
                 raise Forbidden("Your role may not do this.")
+            if patient is not None:
+                patient_id = kwargs[patient] if isinstance(patient, str) else patient(kwargs)
+                if not can_reach_patient(user, patient_id):
+                    resource, record_id = _resource_of(kwargs)
+                    _refuse_missing(resource, record_id, patient_id)
             return view(*args, **kwargs)
 
         return wrapped
 
     return decorator
-
 
 
 def on_care_team(provider_id: int, patient_id: int) -> bool:
@@ -43,6 +95,18 @@ def on_care_team(provider_id: int, patient_id: int) -> bool:
     return db.session.scalar(via_plan) is not None or db.session.scalar(via_appointment) is not None
 
 
+def care_team_patient_ids(provider_id: int):
+    """The ids of the patients whose care team this provider is on, as a subquery for `.in_(...)`."""
+    from sqlalchemy import select, union
+
+    from careplan.plans.models import CarePlan, CareTeamMember
+    from careplan.scheduling.models import Appointment
+
+    return union(
+        select(CarePlan.patient_id).join(CareTeamMember).where(CareTeamMember.provider_id == provider_id),
+        select(Appointment.patient_id).where(Appointment.provider_id == provider_id))
+
+
 def can_reach_patient(user, patient_id: int) -> bool:
     """Whether this user may see anything of this patient's record at all."""
     if user.role in STAFF:
@@ -55,9 +119,8 @@ def can_reach_patient(user, patient_id: int) -> bool:
 
 
 def reach_patient(patient_id: int) -> None:
-    """404 (not 403) for a patient outside the caller's reach, so ids cannot be probed."""
-    from careplan.errors import NotFound
-
+    """404 (not 403) for a patient outside the caller's reach, for checks inside a view or service."""
     user = current_user()
     if user is None or not can_reach_patient(user, patient_id):
-        raise NotFound(f"No patient {patient_id}.")
+        _refuse_missing("patient", patient_id, patient_id)
+

@@ -1,53 +1,120 @@
 """Users, password hashes and API tokens, and who is calling."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, g, request
-from sqlalchemy import select
+from flask import current_app, g, request, session
+from sqlalchemy import select, update
 
-from careplan.auth.models import ROLES, ApiToken, User
+from careplan.auth.models import ROLES, ApiToken, User, WebSession
 from careplan.db import utcnow
-from careplan.errors import Conflict, Invalid
+from careplan.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthenticated
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.providers.models import Provider
 
-_hasher = PasswordHasher()
+@functools.cache
+def _hasher_with(parameters: tuple) -> PasswordHasher:
+    return PasswordHasher(**dict(parameters))
+
+
+def _hasher() -> PasswordHasher:
+    """argon2 with PASSWORD_HASHING's parameters; each hash records its own, so old hashes still verify."""
+    return _hasher_with(tuple(sorted(current_app.config["PASSWORD_HASHING"].items())))
+
+
+@functools.cache
+def _hash_to_waste_time_on(hasher: PasswordHasher) -> str:
+    return hasher.hash(secrets.token_hex(16))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def password_matches(user: User, password: str) -> bool:
     if not user.password_hash:
         return False
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher().verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def create_user(*, email: str, role: str, password: str | None = None,
-                provider_id: int | None = None, patient_id: int | None = None) -> User:
-    email = email.strip().lower()
+def _check_links(role: str, provider_id: int | None, patient_id: int | None) -> None:
     if role not in ROLES:
         raise Invalid(f"Role must be one of {', '.join(ROLES)}.", fields={"role": "unknown role"})
     if role == "provider" and (provider_id is None or db.session.get(Provider, provider_id) is None):
         raise Invalid("A provider account must be linked to an existing provider.", fields={"provider_id": "required"})
     if role == "patient" and (patient_id is None or db.session.get(Patient, patient_id) is None):
         raise Invalid("A patient account must be linked to an existing patient.", fields={"patient_id": "required"})
+
+
+def create_user(*, email: str, role: str, password: str | None = None,
+                provider_id: int | None = None, patient_id: int | None = None, active: bool = True) -> User:
+    email = email.strip().lower()
+    _check_links(role, provider_id, patient_id)
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise Conflict(f"A user with e-mail {email} exists already.", fields={"email": "already used"})
     user = User(email=email, role=role, provider_id=provider_id if role == "provider" else None,
                 patient_id=patient_id if role == "patient" else None,
-                password_hash=hash_password(password) if password else None)
+                password_hash=hash_password(password) if password else None, active=active)
     db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def list_users(*, role: str | None = None, q: str | None = None):
+    query = select(User).order_by(User.email)
+    if role:
+        query = query.where(User.role == role)
+    if q:
+        query = query.where(User.email.ilike(f"%{q.lower()}%"))
+    return query
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    return user
+
+
+def _end_sessions_and_tokens(user: User, now) -> None:
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=now))
+    db.session.execute(update(WebSession).where(WebSession.user_id == user.id, WebSession.revoked_at.is_(None))
+                       .values(revoked_at=now))
+
+
+def update_user(user_id: int, data: dict, *, by: User) -> User:
+    """Change a user's role, links, password or whether they may sign in; disabling ends every session
+    and token of theirs in the same transaction, so it takes effect on their very next request."""
+    user = get_user(user_id)
+    if user.id == by.id and (data.get("active") is False or data.get("role", user.role) != user.role):
+        raise Conflict("An administrator cannot disable or demote their own account.",
+                       fields={"active" if "active" in data else "role": "your own account"})
+    previous_role = user.role
+    role = data.get("role", user.role)
+    provider_id = data.get("provider_id", user.provider_id)
+    patient_id = data.get("patient_id", user.patient_id)
+    _check_links(role, provider_id, patient_id)
+    user.role = role
+    user.provider_id = provider_id if role == "provider" else None
+    user.patient_id = patient_id if role == "patient" else None
+    if data.get("password"):
+        user.password_hash = hash_password(data["password"])
+    if "active" in data:
+        user.active = data["active"]
+        if data["active"]:
+            user.failed_logins, user.locked_until = 0, None
+    if not user.active or data.get("password") or role != previous_role:
+        _end_sessions_and_tokens(user, utcnow())
     db.session.commit()
     return user
 
@@ -71,22 +138,144 @@ def revoke_token(token: ApiToken) -> None:
     db.session.commit()
 
 
+def tokens_of(user: User):
+    return select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+
+
+def token_of(user: User, token_id: int) -> ApiToken:
+    """One of the user's own tokens; someone else's answers 404 like a missing one."""
+    from careplan.audit.service import note_denied
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        if token is not None:
+            note_denied("token", token_id, detail="someone else's token")
+        raise NotFound(f"No token {token_id}.")
+    return token
+
+
 def user_for_token(token: str, now: datetime | None = None) -> User | None:
     now = now or utcnow()
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         return None
+    g.api_token = row
+    return row.user
+
+
+def authenticate(email: str, password: str) -> User:
+    """The user with this e-mail and password. Wrong passwords count against the account: after
+    LOGIN_LOCK_AFTER in a row it is locked for LOGIN_LOCK_MINUTES (429 with Retry-After), even for the
+    right password. The count is committed before refusing, because the refusal rolls the request back."""
+    config = current_app.config
+    now = utcnow()
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        seconds = int((user.locked_until - now).total_seconds()) + 1
+        _note_refused_login(user, "account locked")
+        raise TooManyRequests("Too many failed sign-ins; this account is locked for a while.", retry_after=seconds)
+    if user is None:
+        # Verify against a real hash anyway, so that a wrong e-mail takes as long as a wrong password.
+        try:
+            _hasher().verify(_hash_to_waste_time_on(_hasher()), password)
+        except (VerificationError, InvalidHashError):
+            pass
+    elif user.active and password_matches(user, password):
+        user.failed_logins, user.locked_until = 0, None
+        return user
+    else:
+        user.failed_logins += 1
+        if user.failed_logins >= config["LOGIN_LOCK_AFTER"]:
+            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+        db.session.commit()
+    _note_refused_login(user, "wrong e-mail or password")
+    raise Unauthenticated("The e-mail or the password is wrong, or the account is disabled.")
+
+
+def _note_refused_login(user: User | None, why: str) -> None:
+    from careplan.audit.service import note_denied
+
+    note_denied("login", user.id if user else "", detail=why, user=user)
+
+
+def login_with_token(email: str, password: str, *, name: str = "login", days: int | None = None) -> tuple[User, str]:
+    user = authenticate(email, password)
+    return user, issue_token(user, name=name, days=days)
+
+
+# Web sessions. Flask's cookie is signed, not secret: it carries only a random session id whose
+# SHA-256 names a web_sessions row, so the server decides whether the session still stands.
+
+def login_user(user: User) -> None:
+    """Start a browser session for this user with a new id, ending the session the cookie carried before
+    (so an id planted before sign-in is worth nothing afterwards)."""
+    now = utcnow()
+    old = session.get("sid")
+    if old:
+        db.session.execute(update(WebSession).where(WebSession.session_hash == _digest(old),
+                                                    WebSession.revoked_at.is_(None)).values(revoked_at=now))
+    session.clear()
+    sid = secrets.token_urlsafe(32)
+    session["sid"] = sid
+    session.permanent = True
+    db.session.add(WebSession(session_hash=_digest(sid), user_id=user.id, created_at=now, last_seen_at=now,
+                              remote_addr=(request.remote_addr or "")[:64]))
+    db.session.commit()
+    g.user = user
+
+
+def logout_user() -> None:
+    """End the caller's browser session on the server and forget the cookie."""
+    sid = session.get("sid")
+    if sid:
+        db.session.execute(update(WebSession).where(WebSession.session_hash == _digest(sid),
+                                                    WebSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+        db.session.commit()
+    session.clear()
+    g.user = None
+
+
+def user_for_session(sid: str, now: datetime | None = None) -> User | None:
+    """The user of a live session: not revoked, used within the idle timeout, younger than the absolute one."""
+    config = current_app.config
+    now = now or utcnow()
+    row = db.session.scalar(select(WebSession).where(WebSession.session_hash == _digest(sid)))
+    if (row is None or row.revoked_at is not None or not row.user.active
+            or now - row.last_seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+            or now - row.created_at > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])):
+        return None
+    # Saved with the request's commit (see careplan.audit.service), so only requests that went through count.
+    row.last_seen_at = now
+    g.web_session = row
     return row.user
 
 
 def current_user() -> User | None:
-    """The caller of this request, from its bearer token; cached on `g`."""
+    """The caller of this request, from its bearer token or else its session cookie; cached on `g`.
+    A request that sends a bearer header is judged by it alone, never by a cookie it also carries."""
     if "user" in g:
         return g.user
     user = None
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        user = user_for_token(value.strip())
+    if header:
+        if scheme.lower() == "bearer" and value.strip():
+            user = user_for_token(value.strip())
+    elif session.get("sid"):
+        user = user_for_session(session["sid"])
     g.user = user
     return user
+
+
+def current_token_expiry(token: str) -> datetime:
+    return db.session.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == _digest(token)))
+
+
+def end_current_credential() -> None:
+    """Log out whatever authenticated this request: its bearer token, or its browser session."""
+    token = g.get("api_token")
+    if token is not None:
+        revoke_token(token)
+    else:
+        logout_user()

@@ -1,7 +1,9 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.audit.service import record
 from careplan.auth.access import STAFF, login_required
+from careplan.auth.service import current_user
 from careplan.pagination import page_of
 from careplan.patients import service
 from careplan.patients.schemas import PatientQuerySchema, PatientSchema
@@ -11,12 +13,17 @@ blp = Blueprint("patients", __name__, url_prefix="/api/v1/patients", description
 
 @blp.route("")
 class Patients(MethodView):
-    @login_required(*STAFF)
+    @login_required(*STAFF, "provider")
     @blp.arguments(PatientQuerySchema, location="query")
     @blp.response(200, PatientSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
-        return page_of(service.list_patients(**query), pagination_parameters)
+        """Staff see every patient; a provider sees the patients whose care team they are on."""
+        user = current_user()
+        care_team_of = user.provider_id if user.role == "provider" else None
+        patients = page_of(service.list_patients(**query, care_team_of=care_team_of), pagination_parameters)
+        record("read", "patient", "", detail="listed patients " + ",".join(str(p.id) for p in patients))
+        return patients
 
     @login_required(*STAFF)
     @blp.arguments(PatientSchema)
@@ -27,10 +34,12 @@ class Patients(MethodView):
 
 @blp.route("/<int:patient_id>")
 class PatientById(MethodView):
-    @login_required(*STAFF)
+    @login_required(patient="patient_id")
     @blp.response(200, PatientSchema)
     def get(self, patient_id):
-        return service.get_patient(patient_id)
+        patient = service.get_patient(patient_id)
+        record("read", "patient", patient.id, patient.id)
+        return patient
 
     @login_required(*STAFF)
     @blp.arguments(PatientSchema(partial=True))

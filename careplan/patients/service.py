@@ -3,16 +3,22 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from careplan.audit.service import record
+from careplan.auth.access import care_team_patient_ids
 from careplan.auth.models import User
 from careplan.errors import Conflict, NotFound
 from careplan.extensions import db
+from careplan.notes.models import Note
 from careplan.patients.models import Patient, PatientAvailability
 from careplan.plans.models import CarePlan
 from careplan.scheduling.models import Appointment
 
 
-def list_patients(*, q: str | None = None):
+def list_patients(*, q: str | None = None, care_team_of: int | None = None):
+    """All patients, or with `care_team_of` only those whose care team that provider is on."""
     query = select(Patient).order_by(Patient.name, Patient.id)
+    if care_team_of is not None:
+        query = query.where(Patient.id.in_(care_team_patient_ids(care_team_of)))
     if q:
         pattern = f"%{q.lower()}%"
         query = query.where(or_(Patient.name.ilike(pattern), Patient.email.ilike(pattern), Patient.phone.like(pattern)))
@@ -39,6 +45,8 @@ def create_patient(data: dict) -> Patient:
     patient = Patient(name=data["name"], email=data["email"].lower())
     _apply(patient, data)
     db.session.add(patient)
+    db.session.flush()
+    record("create", "patient", patient.id, patient.id)
     db.session.commit()
     return patient
 
@@ -46,6 +54,7 @@ def create_patient(data: dict) -> Patient:
 def update_patient(patient_id: int, data: dict) -> Patient:
     patient = get_patient(patient_id)
     _apply(patient, data)
+    record("update", "patient", patient.id, patient.id, detail="changed " + ", ".join(sorted(data)))
     db.session.commit()
     return patient
 
@@ -54,9 +63,10 @@ def delete_patient(patient_id: int) -> None:
     """Only a record created by mistake goes: a patient with plans, appointments or a login is kept."""
     patient = get_patient(patient_id)
     for model, column in ((Appointment, Appointment.patient_id), (CarePlan, CarePlan.patient_id),
-                          (User, User.patient_id)):
+                          (User, User.patient_id), (Note, Note.patient_id)):
         if db.session.scalar(select(model.id).where(column == patient.id).limit(1)) is not None:
-            raise Conflict("This patient has plans, appointments or a user account on record; "
+            raise Conflict("This patient has plans, appointments, notes or a user account on record; "
                            "a health record is kept, not deleted.")
+    record("delete", "patient", patient.id, patient.id)
     db.session.delete(patient)
     db.session.commit()

@@ -46,7 +46,7 @@ class ProviderById(MethodView):
 
 @blp.route("/<int:provider_id>/time-off")
 class ProviderTimeOff(MethodView):
-    @login_required()
+    @login_required(*STAFF, "provider")
     @blp.response(200, TimeOffSchema(many=True))
     def get(self, provider_id):
         return service.get_provider(provider_id).time_off

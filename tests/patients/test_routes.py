@@ -55,3 +55,19 @@ def test_a_page_past_the_end_is_empty_even_when_huge(client, auth, ctx):
     headers = auth("front_desk")
     assert client.get("/api/v1/patients?page=5", headers=headers).get_json() == []
     assert client.get(f"/api/v1/patients?page={10**40}", headers=headers).get_json() == []
+
+
+def test_a_provider_lists_and_reads_only_their_care_teams_patients(app, client, auth):
+    with app.app_context():
+        provider_id = factories.provider().id
+        mine, theirs = factories.patient(name="Mine Ours"), factories.patient(name="Theirs Other")
+        mine_id, theirs_id = mine.id, theirs.id
+        factories.appointment(mine_id, provider_id)
+    headers = auth("provider", provider_id=provider_id)
+    assert [p["id"] for p in client.get("/api/v1/patients", headers=headers).get_json()] == [mine_id]
+    assert client.get(f"/api/v1/patients/{mine_id}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/patients/{theirs_id}", headers=headers).status_code == 404
+    own = auth("patient", patient_id=mine_id)
+    assert client.get(f"/api/v1/patients/{mine_id}", headers=own).status_code == 200
+    assert client.get(f"/api/v1/patients/{theirs_id}", headers=own).status_code == 404
+    assert client.get("/api/v1/patients", headers=own).status_code == 403

@@ -1,0 +1,30 @@
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from careplan.schemas import ClinicDateTime
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer(required=True)
+    at = ClinicDateTime(required=True)
+    user_id = fields.Integer(allow_none=True)
+    role = fields.String(required=True)
+    action = fields.String(required=True)
+    resource = fields.String(required=True)
+    resource_id = fields.String(required=True)
+    patient_id = fields.Integer(allow_none=True)
+    remote_addr = fields.String(required=True)
+    detail = fields.String(required=True)
+
+
+class AuditQuerySchema(Schema):
+    user_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    patient_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
+    action = fields.String(validate=validate.Length(min=1, max=20))
+    resource = fields.String(validate=validate.Length(min=1, max=40))
+    start = ClinicDateTime(data_key="from", metadata={"description": "events at or after this instant"})
+    end = ClinicDateTime(data_key="to", metadata={"description": "events before this instant"})
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            raise ValidationError("must be after 'from'", field_name="to")

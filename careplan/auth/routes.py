@@ -1,0 +1,94 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from careplan.auth import service
+from careplan.auth.access import login_required
+from careplan.auth.schemas import (IssuedTokenSchema, LoginSchema, TokenSchema, UserQuerySchema, UserSchema,
+                                   UserUpdateSchema)
+from careplan.auth.web import failed, login_limit
+from careplan.extensions import limiter
+from careplan.pagination import page_of
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Signing in, tokens and who you are")
+users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description="User accounts (administrators)")
+
+
+@blp.route("/login")
+class Login(MethodView):
+    decorators = [limiter.limit(login_limit, deduct_when=failed)]
+
+    @blp.doc(security=[])
+    @blp.arguments(LoginSchema)
+    @blp.response(201, IssuedTokenSchema)
+    @blp.alt_response(401, description="wrong e-mail or password, or a disabled account")
+    @blp.alt_response(429, description="too many failed sign-ins; see Retry-After")
+    def post(self, data):
+        user, token = service.login_with_token(data["email"], data["password"], name=data["token_name"],
+                                               days=data["days"])
+        return {"token": token, "expires_at": service.current_token_expiry(token), "user": user}
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @login_required()
+    @blp.response(204)
+    def post(self):
+        """End the credential this request came with: its bearer token, or its web session."""
+        service.end_current_credential()
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @login_required()
+    @blp.response(200, UserSchema)
+    def get(self):
+        return service.current_user()
+
+
+@blp.route("/tokens")
+class Tokens(MethodView):
+    @login_required()
+    @blp.response(200, TokenSchema(many=True))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        return page_of(service.tokens_of(service.current_user()), pagination_parameters)
+
+
+@blp.route("/tokens/<int:token_id>")
+class TokenById(MethodView):
+    @login_required()
+    @blp.response(204)
+    def delete(self, token_id):
+        service.revoke_token(service.token_of(service.current_user(), token_id))
+
+
+@users_blp.route("")
+class Users(MethodView):
+    @login_required("admin")
+    @users_blp.arguments(UserQuerySchema, location="query")
+    @users_blp.response(200, UserSchema(many=True))
+    @users_blp.paginate()
+    def get(self, query, pagination_parameters):
+        return page_of(service.list_users(**query), pagination_parameters)
+
+    @login_required("admin")
+    @users_blp.arguments(UserSchema)
+    @users_blp.response(201, UserSchema)
+    def post(self, data):
+        return service.create_user(email=data["email"], role=data["role"], password=data.get("password"),
+                                   provider_id=data.get("provider_id"), patient_id=data.get("patient_id"),
+                                   active=data.get("active", True))
+
+
+@users_blp.route("/<int:user_id>")
+class UserById(MethodView):
+    @login_required("admin")
+    @users_blp.response(200, UserSchema)
+    def get(self, user_id):
+        return service.get_user(user_id)
+
+    @login_required("admin")
+    @users_blp.arguments(UserUpdateSchema(partial=True))
+    @users_blp.response(200, UserSchema)
+    def patch(self, data, user_id):
+        return service.update_user(user_id, data, by=service.current_user())

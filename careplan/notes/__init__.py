@@ -1,0 +1,1 @@
+"""The care team's shared clinical notes (SOAP), amended but never deleted."""
