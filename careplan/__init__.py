@@ -73,7 +73,7 @@ def _instance_secret(instance: Path) -> str:
 def _bind_extensions(app) -> None:
     from careplan import errors, models, text_guard  # noqa: F401  (models: every table on the metadata)
     from careplan.db import tune_sqlite
-    from careplan.extensions import api, db, migrate
+    from careplan.extensions import api, csrf, db, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     from careplan.schemas import ClockTime, RecordIdConverter, Weekday, schema_name
@@ -81,6 +81,7 @@ def _bind_extensions(app) -> None:
     app.url_map.converters["int"] = RecordIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
     api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     api.register_field(ClockTime, "string", None)
     api.register_field(Weekday, "string", None)
@@ -95,13 +96,16 @@ def _bind_extensions(app) -> None:
 def _register_blueprints(app) -> None:
     from careplan import health
     from careplan.clinic.routes import blp as clinic
-    from careplan.extensions import api
+    from careplan.extensions import api, csrf
     from careplan.patients.routes import blp as patients
     from careplan.providers.routes import blp as providers
+    from careplan.web import bp as web
 
     app.register_blueprint(health.bp)
     for blueprint in (clinic, providers, patients):
         api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
+    app.register_blueprint(web)
 
 
 def _register_commands(app) -> None:

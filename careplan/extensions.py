@@ -2,6 +2,7 @@
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 
 from careplan.db import Base
 from careplan.errors import ErrorSchema
@@ -16,3 +17,5 @@ class CareplanApi(Api):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = CareplanApi()
+# Web forms ride on the session cookie; the JSON API blueprints (bearer tokens) are exempted at registration.
+csrf = CSRFProtect()
