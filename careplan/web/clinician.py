@@ -32,6 +32,7 @@ def my_week():
     by_day = {day: [a for a in appointments if clinic.to_local(a.starts_at).date() == day] for day in days}
     return render_template("web/me/week.html", provider=provider, days=days, by_day=by_day,
                            today=queries.clinic_today(), minutes=sum(a.minutes for a in appointments),
+                           hours={d: [w for w in provider.availability if w.day == d] for d in range(7)},
                            time_off=_time_off_on(provider, days[0], days[-1]))
 
 

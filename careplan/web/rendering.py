@@ -8,8 +8,10 @@ from markupsafe import Markup, escape
 
 from careplan.auth.service import current_user
 from careplan.clinic import service as clinic
+from careplan.clinic.models import ClinicSettings
 from careplan.clinic.service import DAYS
 from careplan.db import utcnow
+from careplan.extensions import db
 from careplan.web import bp
 
 # (label, path) per role; a page added in a later round adds its entry here.
@@ -26,16 +28,15 @@ ROLE_NAMES = {"admin": "Administrator", "front_desk": "Front desk", "provider": 
 DISCIPLINE_TINTS = 9
 
 
+def _disciplines() -> list:
+    """The clinic's disciplines, read once per request for every filter below."""
+    if "page_disciplines" not in g:
+        g.page_disciplines = clinic.disciplines(include_inactive=True)
+    return g.page_disciplines
+
+
 def discipline_tints() -> dict[str, int]:
-    if "discipline_tints" not in g:
-        g.discipline_tints = {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(clinic.disciplines(True))}
-    return g.discipline_tints
-
-
-def discipline_names() -> dict[str, str]:
-    if "discipline_names" not in g:
-        g.discipline_names = {d.code: d.name for d in clinic.disciplines(True)}
-    return g.discipline_names
+    return {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(_disciplines())}
 
 
 @bp.app_context_processor
@@ -45,7 +46,8 @@ def page_context() -> dict:
         "visitor": user,
         "navigation": NAVIGATION.get(user.role, []) if user else [],
         "role_name": ROLE_NAMES.get(user.role, "") if user else "",
-        "clinic": clinic.settings(),
+        # Any template may render (the API docs too), even before the clinic has its settings row.
+        "clinic": db.session.get(ClinicSettings, 1) or ClinicSettings(name="careplan"),
         "has_path": has_path,
         "clinic_zone_name": clinic.timezone_name,
         "tint": lambda code: discipline_tints().get(code, 0),
@@ -78,15 +80,17 @@ def day(value: datetime | date | None) -> str:
 
 @bp.app_template_filter("short_day")
 def short_day(value: datetime | date) -> str:
-    """Tue 5 Jan."""
+    """Tue 5 Jan (and the year, when it is not this year)."""
     if isinstance(value, datetime):
         value = clinic.to_local(value).date()
-    return f"{value:%a} {value.day} {value:%b}"
+    this_year = clinic.to_local(utcnow()).year
+    return f"{value:%a} {value.day} {value:%b}" + ("" if value.year == this_year else f" {value.year}")
 
 
 @bp.app_template_filter("discipline")
 def discipline(code: str) -> str:
-    return discipline_names().get(code, code.replace("_", " ").capitalize())
+    names = {d.code: d.name for d in _disciplines()}
+    return names.get(code, code.replace("_", " ").capitalize())
 
 
 @bp.app_template_filter("discipline_chip")
@@ -105,7 +109,7 @@ def field_label(name: str) -> str:
     return FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
 
 
-FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "From", "end": "Until"}
+FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at"}
 WINDOW_PART_NAMES = {"day": "day", "start": "from", "end": "until"}
 
 
@@ -128,6 +132,12 @@ def weekly_summary(windows) -> str:
     return " · ".join(f"{_day_span(days)} {start:%H:%M}–{end:%H:%M}" for days, start, end in parts) or "—"
 
 
+@bp.app_template_filter("hours")
+def hours(window) -> str:
+    """A weekly window's hours: 08:00–16:00."""
+    return f"{window.start:%H:%M}–{window.end:%H:%M}"
+
+
 def _day_span(days: list[int]) -> str:
     days = sorted(set(days))
     if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
@@ -138,9 +148,8 @@ def _day_span(days: list[int]) -> str:
 @bp.app_template_filter("practitioner")
 def practitioner(code: str) -> str:
     """The clinic's word for a provider of this discipline ("physiotherapist")."""
-    if "practitioner_titles" not in g:
-        g.practitioner_titles = {d.code: d.practitioner_title for d in clinic.disciplines(True)}
-    return g.practitioner_titles.get(code, discipline(code).lower())
+    titles = {d.code: d.practitioner_title for d in _disciplines()}
+    return titles.get(code, discipline(code).lower())
 
 
 @bp.app_template_filter("iso")

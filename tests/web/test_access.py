@@ -115,3 +115,13 @@ def test_the_front_desk_reads_providers_but_only_an_admin_edits_them(client, app
         (absence,) = db.session.get(Provider, provider_id).time_off
         assert absence.starts_at == datetime(2027, 1, 12, 13, tzinfo=timezone.utc)
         assert absence.ends_at.date() == date(2027, 1, 13)
+
+
+def test_form_text_no_database_can_store_is_refused_with_a_page(client, app, auth):
+    headers = auth("front_desk")
+    token = csrf_from(client.get("/desk/patients/new", headers=headers).text)
+    response = client.post("/desk/patients/new", headers=headers,
+                           data={"csrf_token": token, "name": "Eve\x00", "email": "eve@mail.example"})
+    assert response.status_code == 422 and response.mimetype == "text/html"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Patient)) == 0
