@@ -29,7 +29,7 @@ def page_for(*roles: str):
             if user is None:
                 return login_redirect()
             if roles and user.role not in roles:
-                raise Forbidden("This page is not part of your work in careplan.")
+                raise Forbidden(f"Signed in as {user.email}, you cannot open this page.")
             return view(*args, **kwargs)
 
         return wrapped
