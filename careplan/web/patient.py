@@ -13,7 +13,7 @@ from careplan.web.access import page_for, patient_in_reach
 def my_appointments():
     patient = patient_in_reach(current_user().patient_id)
     return render_template("web/my/appointments.html", patient=patient,
-                           appointments=queries.upcoming_for_patient(patient.id))
+                           visits=queries.visits(queries.upcoming_for_patient(patient.id)))
 
 
 @bp.get("/my/plan")
