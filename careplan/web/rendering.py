@@ -156,3 +156,9 @@ def practitioner(code: str) -> str:
 def iso(moment: datetime) -> str:
     """For <time datetime>: the clinic's wall clock with its offset."""
     return clinic.to_local(moment).isoformat()
+
+
+@bp.app_template_filter("birth_date")
+def birth_date(value: date | None) -> str:
+    """5 January 1970 (no weekday: nobody needs it for a birthday)."""
+    return "" if value is None else f"{value.day} {value:%B %Y}"

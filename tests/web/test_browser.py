@@ -37,6 +37,7 @@ def test_front_desk_sees_the_day_and_admits_a_patient(app, open_as, person, clin
     page.get_by_label("Find a patient by name, e-mail or phone").fill("kowal")
     page.get_by_role("button", name="Search").click()
     expect(page.locator(".data-table tbody tr")).to_have_count(1)
+    expect(page.locator(".data-table tbody tr")).to_contain_text(re.compile(r"\n\s*\d{1,2} [A-Z][a-z]+ \d{4}\s*$"))
     screenshot(page, "desk-patients")
     page.get_by_role("link", name="Martha Kowalski").click()
     expect(page.locator("#plans")).to_contain_text("Lumbar radiculopathy, moderate")
