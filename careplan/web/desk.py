@@ -62,9 +62,8 @@ def desk_patient_new():
         if patient is not None:
             flash(f"{patient.name} is admitted.", "success")
             return redirect(url_for("web.desk_patient", patient_id=patient.id))
-    status = 422 if errors else 200
     return render_template("web/desk/patient_new.html", values=data, windows=windows.with_blanks(),
-                           errors=errors), status
+                           errors=errors), 422 if errors else 200
 
 
 @bp.route("/desk/patients/<int:patient_id>", methods=["GET", "POST"])

@@ -26,6 +26,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 LAPTOP = {"width": 1366, "height": 900}
+# Every test person's password, for signing in through the /login form.
+PASSWORD = "correct horse battery"
 TABLET = {"width": 820, "height": 1180}
 
 
@@ -41,7 +43,7 @@ class Person:
 
 
 def make_person(role: str, **links) -> Person:
-    user = factories.user(role, **links)
+    user = factories.user(role, password=PASSWORD, **links)
     return Person(user.id, user.email, user.role, user.provider_id, user.patient_id)
 
 
