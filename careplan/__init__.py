@@ -90,12 +90,12 @@ def _bind_extensions(app) -> None:
     app.url_map.converters["int"] = RecordIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
     api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     api.register_field(ClockTime, "string", None)
     api.register_field(Weekday, "string", None)
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
     limiter.init_app(app)
-    csrf.init_app(app)
     errors.register(app)
     text_guard.register(app)
     with app.app_context():
@@ -122,6 +122,7 @@ def _register_blueprints(app) -> None:
     from careplan.providers.routes import blp as providers
     from careplan.reminders.routes import blp as reminders, links_blp as appointment_links
     from careplan.scheduling.routes import blp as appointments
+    from careplan.web import bp as web_pages
 
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir)
@@ -131,6 +132,7 @@ def _register_blueprints(app) -> None:
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
                       reminders, appointment_links, auth, users, notes, audit_trail):
         api.register_blueprint(blueprint)
+    app.register_blueprint(web_pages)
 
 
 def _register_commands(app) -> None:

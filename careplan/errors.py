@@ -131,9 +131,22 @@ def parsing_fields(exc: HTTPException) -> dict[str, str]:
     return fields
 
 
+# Paths that answer JSON; every other path is a page for people and answers an HTML page.
+MACHINE_PATHS = ("/api", "/fhir", "/healthz")
+
+
+def for_a_page() -> bool:
+    return not request.path.startswith(MACHINE_PATHS)
+
+
 def _response(status: int, body: dict, headers=None):
-    response = jsonify(body)
-    response.status_code = status
+    if for_a_page():
+        from careplan.web.errors import error_page
+
+        response = error_page(status, body["error"]["message"])
+    else:
+        response = jsonify(body)
+        response.status_code = status
     for name, value in headers or []:
         response.headers[name] = value
     return response

@@ -40,6 +40,8 @@ def bad_paths(value, path: str = "") -> list[str]:
 
 def check_request() -> None:
     paths = bad_paths(request.args.to_dict(flat=True))
+    if request.form:
+        paths += bad_paths({key: request.form.getlist(key) for key in request.form})
     if request.is_json:
         paths += bad_paths(request.get_json(silent=True))
     if paths:

@@ -1,0 +1,48 @@
+"""Who may open a page: the page counterpart of `careplan.auth.access.login_required`."""
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from flask import redirect, request
+
+from careplan.auth.access import can_reach_patient
+from careplan.auth.service import current_user
+from careplan.errors import Forbidden, NotFound
+
+LOGIN_PATH = "/login"
+
+
+def login_redirect():
+    """Back to this page after signing in; only a local path is carried, never a full URL."""
+    here = request.full_path.rstrip("?") if request.query_string else request.path
+    return redirect(f"{LOGIN_PATH}?{urlencode({'next': here})}")
+
+
+def page_for(*roles: str):
+    """Anonymous visitors go to the sign-in page; other roles get the 403 page. Wear it outermost."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return login_redirect()
+            if roles and user.role not in roles:
+                raise Forbidden(f"Signed in as {user.email}, you cannot open this page.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def patient_in_reach(patient_id: int):
+    """The patient, or the 404 page when they are outside the visitor's reach (ids cannot be probed)."""
+    from careplan.extensions import db
+    from careplan.patients.models import Patient
+
+    patient = db.session.get(Patient, patient_id)
+    if patient is None or not can_reach_patient(current_user(), patient_id):
+        raise NotFound(f"No patient {patient_id}.")
+    return patient

@@ -1,0 +1,100 @@
+"""Providers, their weekly hours and their time off: admins edit, the front desk records absences."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+
+from careplan.auth.access import STAFF
+from careplan.auth.service import current_user
+from careplan.clinic import service as clinic
+from careplan.errors import Forbidden
+from careplan.extensions import db
+from careplan.providers import service as providers
+from careplan.providers.schemas import ProviderSchema, TimeOffSchema
+from careplan.web import bp
+from careplan.web.access import page_for
+from careplan.web.forms import WindowRows, local_input, local_moment, submit, text
+
+
+@bp.get("/admin/providers")
+@page_for(*STAFF)
+def admin_providers():
+    show = request.args.get("show", "active")
+    everyone = list(db.session.scalars(providers.list_providers(active=None if show == "all" else True)))
+    return render_template("web/admin/providers.html", providers=everyone, show=show)
+
+
+def _provider_form(form) -> tuple[dict, WindowRows]:
+    windows = WindowRows.from_form(form)
+    data = text(form, "name", "email", "phone")
+    data["active"] = form.get("active") == "on"
+    data["disciplines"] = form.getlist("disciplines")
+    data["availability"] = windows.as_data()
+    return data, windows
+
+
+def _only_admins_edit() -> None:
+    if current_user().role != "admin":
+        raise Forbidden("Only an administrator changes a provider's details and hours.")
+
+
+@bp.route("/admin/providers/new", methods=["GET", "POST"])
+@page_for("admin")
+def admin_provider_new():
+    data, windows, errors = {"active": True, "disciplines": []}, WindowRows([]), {}
+    if request.method == "POST":
+        data, windows = _provider_form(request.form)
+        provider, errors = submit(ProviderSchema(), data, providers.create_provider)
+        if provider is not None:
+            flash(f"{provider.name} is added.", "success")
+            return redirect(url_for("web.admin_provider", provider_id=provider.id))
+    return render_template("web/admin/provider_new.html", values=data, windows=windows.with_blanks(),
+                           errors=errors, disciplines=clinic.disciplines()), 422 if errors else 200
+
+
+@bp.route("/admin/providers/<int:provider_id>", methods=["GET", "POST"])
+@page_for(*STAFF)
+def admin_provider(provider_id: int):
+    provider = providers.get_provider(provider_id)
+    if request.method == "POST":
+        _only_admins_edit()
+        data, windows = _provider_form(request.form)
+        saved, errors = submit(ProviderSchema(), data,
+                               lambda loaded: providers.update_provider(provider_id, loaded))
+        if saved is not None:
+            flash("Changes saved.", "success")
+            return redirect(url_for("web.admin_provider", provider_id=provider_id))
+        return _provider_page(provider, values=data, windows=windows, errors=errors)
+    return _provider_page(provider)
+
+
+def _provider_page(provider, *, values=None, windows=None, errors=None, absence=None, absence_errors=None):
+    values = values or {"name": provider.name, "email": provider.email, "phone": provider.phone,
+                        "active": provider.active, "disciplines": provider.discipline_codes}
+    windows = windows or WindowRows.from_windows(provider.availability)
+    status = 422 if errors or absence_errors else 200
+    return render_template("web/admin/provider.html", provider=provider, values=values,
+                           windows=windows.with_blanks(), errors=errors or {}, disciplines=clinic.disciplines(),
+                           absence=absence or {}, absence_errors=absence_errors or {},
+                           may_edit=current_user().role == "admin", local_input=local_input), status
+
+
+@bp.post("/admin/providers/<int:provider_id>/time-off")
+@page_for(*STAFF)
+def admin_time_off_add(provider_id: int):
+    provider = providers.get_provider(provider_id)
+    absence = text(request.form, "start", "end", "reason")
+    data = {key: local_moment(absence[key]) for key in ("start", "end") if absence[key]}
+    data["reason"] = absence["reason"]
+    added, errors = submit(TimeOffSchema(), data, lambda loaded: providers.add_time_off(provider_id, loaded))
+    if added is None:
+        return _provider_page(provider, absence=absence, absence_errors=errors)
+    flash("Time off recorded.", "success")
+    return redirect(url_for("web.admin_provider", provider_id=provider_id) + "#time-off")
+
+
+@bp.post("/admin/providers/<int:provider_id>/time-off/<int:time_off_id>/delete")
+@page_for(*STAFF)
+def admin_time_off_delete(provider_id: int, time_off_id: int):
+    providers.delete_time_off(provider_id, time_off_id)
+    flash("Time off removed.", "success")
+    return redirect(url_for("web.admin_provider", provider_id=provider_id) + "#time-off")

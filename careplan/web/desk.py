@@ -1,0 +1,95 @@
+"""The front desk: today at a glance, finding and admitting patients, a patient's record."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, redirect, render_template, request, url_for
+
+from careplan.auth.access import STAFF
+from careplan.extensions import db
+from careplan.patients import service as patients
+from careplan.patients.schemas import PatientSchema
+from careplan.web import bp, queries
+from careplan.web.access import page_for
+from careplan.web.forms import WindowRows, submit, text
+
+SEARCH_LIMIT = 50
+
+
+def requested_day() -> date:
+    """?day=YYYY-MM-DD, else today in the clinic."""
+    try:
+        return date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        return queries.clinic_today()
+
+
+@bp.get("/desk")
+@page_for(*STAFF)
+def desk_today():
+    day = requested_day()
+    appointments = queries.day_appointments(day)
+    return render_template("web/desk/today.html", day=day, today=queries.clinic_today(),
+                           columns=queries.by_provider(appointments), visits=queries.visits(appointments),
+                           waiting=queries.plans_waiting(), session_count=len(appointments))
+
+
+@bp.get("/desk/patients")
+@page_for(*STAFF)
+def desk_patients():
+    q = request.args.get("q", "").strip()[:100]
+    found = list(db.session.scalars(patients.list_patients(q=q or None).limit(SEARCH_LIMIT + 1)))
+    return render_template("web/desk/patients.html", q=q, found=found[:SEARCH_LIMIT],
+                           more=len(found) > SEARCH_LIMIT)
+
+
+def _patient_form(form) -> tuple[dict, WindowRows]:
+    windows = WindowRows.from_form(form)
+    data = text(form, "name", "email", "phone")
+    data["date_of_birth"] = form.get("date_of_birth", "").strip() or None
+    data["reminder_opt_out"] = form.get("reminder_opt_out") == "on"
+    data["availability"] = windows.as_data()
+    return data, windows
+
+
+@bp.route("/desk/patients/new", methods=["GET", "POST"])
+@page_for(*STAFF)
+def desk_patient_new():
+    data, windows, errors = {}, WindowRows([]), {}
+    if request.method == "POST":
+        data, windows = _patient_form(request.form)
+        patient, errors = submit(PatientSchema(), data, patients.create_patient)
+        if patient is not None:
+            flash(f"{patient.name} is admitted.", "success")
+            return redirect(url_for("web.desk_patient", patient_id=patient.id))
+    return render_template("web/desk/patient_new.html", values=data, windows=windows.with_blanks(),
+                           errors=errors), 422 if errors else 200
+
+
+@bp.route("/desk/patients/<int:patient_id>", methods=["GET", "POST"])
+@page_for(*STAFF)
+def desk_patient(patient_id: int):
+    patient = patients.get_patient(patient_id)
+    errors = {}
+    if request.method == "POST":
+        data, windows = _patient_form(request.form)
+        saved, errors = submit(PatientSchema(), data,
+                               lambda loaded: patients.update_patient(patient_id, loaded))
+        if saved is not None:
+            flash("Changes saved.", "success")
+            return redirect(url_for("web.desk_patient", patient_id=patient_id))
+    else:
+        data = {"name": patient.name, "email": patient.email, "phone": patient.phone,
+                "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else "",
+                "reminder_opt_out": patient.reminder_opt_out}
+        windows = WindowRows.from_windows(patient.availability)
+    return render_template("web/desk/patient.html", patient=patient, values=data,
+                           windows=windows.with_blanks(), errors=errors, **record_of(patient)), 422 if errors else 200
+
+
+def record_of(patient) -> dict:
+    """A patient's plans and appointments, for the desk's record and the care team's view alike."""
+    plans = queries.plans_of(patient.id)
+    team = queries.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
+    return {"plans": plans, "team": team, "upcoming": queries.upcoming_for_patient(patient.id),
+            "past": queries.past_for_patient(patient.id)}

@@ -1,0 +1,44 @@
+"""The HTML error pages; `careplan.errors` sends page requests here instead of answering JSON."""
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, make_response, render_template
+
+log = logging.getLogger(__name__)
+
+TITLES = {
+    400: "That request could not be used",
+    403: "Not part of your work here",
+    404: "Nothing to show here",
+    405: "That cannot be done here",
+    409: "That clashes with something else",
+    422: "Some of what was sent cannot be used",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+}
+
+ADVICE = {
+    400: "If you were sending a form, it may have expired: go back, reload the page and try again.",
+    403: "Your account does not open this page. Use the menu above to find your own pages.",
+    404: "The page or record does not exist, or it is not one you can see.",
+    500: "Nothing was saved. Try again in a moment; if it happens again, tell the clinic's administrator.",
+}
+
+
+def error_page(status: int, message: str):
+    """The error as a page; a 401 on a page means 'sign in first'."""
+    if status == 401:
+        from careplan.web.access import login_redirect
+
+        return login_redirect()
+    context = {"status": status, "title": TITLES.get(status, "That did not work"),
+               "message": message, "advice": ADVICE.get(status, "")}
+    try:
+        html = render_template("web/error.html", **context)
+    except Exception:
+        # The layout's context reads the database (visitor, clinic name); when that is what failed,
+        # answer with a page that needs nothing (no context processors run).
+        log.exception("could not render the %s page", status)
+        html = current_app.jinja_env.get_template("web/error_plain.html").render(**context)
+    return make_response(html, status)

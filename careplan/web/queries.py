@@ -1,0 +1,121 @@
+"""What the pages read: days of appointments, visits, plans waiting. Read-only; changes go through services."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.extensions import db
+from careplan.patients.models import Patient
+from careplan.plans.models import CarePlan, Phase
+from careplan.providers.models import Provider
+from careplan.scheduling.models import Appointment
+
+# Statuses of an appointment that still takes up its time.
+HELD = ("booked", "confirmed", "completed", "no_show")
+UPCOMING = ("booked", "confirmed")
+
+
+def appointments_between(start: datetime, end: datetime | None, *, provider_id: int | None = None,
+                         patient_id: int | None = None, statuses=HELD) -> list[Appointment]:
+    query = (select(Appointment)
+             .where(Appointment.ends_at > start, Appointment.status.in_(statuses))
+             .options(selectinload(Appointment.patient), selectinload(Appointment.provider))
+             .order_by(Appointment.starts_at, Appointment.id))
+    if end is not None:
+        query = query.where(Appointment.starts_at < end)
+    if provider_id is not None:
+        query = query.where(Appointment.provider_id == provider_id)
+    if patient_id is not None:
+        query = query.where(Appointment.patient_id == patient_id)
+    return list(db.session.scalars(query))
+
+
+def day_appointments(day: date, **filters) -> list[Appointment]:
+    return appointments_between(*clinic.local_day_bounds(day), **filters)
+
+
+def by_provider(appointments: list[Appointment]) -> list[tuple[Provider, list[Appointment]]]:
+    groups: dict[int, tuple[Provider, list[Appointment]]] = {}
+    for appointment in appointments:
+        groups.setdefault(appointment.provider_id, (appointment.provider, []))[1].append(appointment)
+    return sorted(groups.values(), key=lambda group: (group[0].name, group[0].id))
+
+
+@dataclass
+class Visit:
+    """One trip to the clinic: a patient's sessions of the day that follow each other within the allowed wait."""
+
+    patient: Patient
+    appointments: list[Appointment] = field(default_factory=list)
+
+    @property
+    def arrives(self) -> datetime:
+        return self.appointments[0].starts_at
+
+    @property
+    def leaves(self) -> datetime:
+        return self.appointments[-1].ends_at
+
+
+def visits(appointments: list[Appointment]) -> list[Visit]:
+    """Arrivals in time order; sessions more than the clinic's longest wait apart are separate trips."""
+    longest_wait = timedelta(minutes=clinic.settings().max_wait_minutes)
+    trips: list[Visit] = []
+    latest: dict[int, Visit] = {}
+    for appointment in sorted(appointments, key=lambda a: (a.starts_at, a.id)):
+        trip = latest.get(appointment.patient_id)
+        if trip is None or appointment.starts_at - trip.leaves > longest_wait:
+            trip = Visit(appointment.patient)
+            trips.append(trip)
+            latest[appointment.patient_id] = trip
+        trip.appointments.append(appointment)
+    return sorted(trips, key=lambda t: (t.arrives, t.patient.name))
+
+
+def plans_waiting() -> list[tuple[CarePlan, Patient]]:
+    """Draft plans, oldest first: the front desk's queue of plans to schedule and book."""
+    query = (select(CarePlan, Patient).join(Patient, Patient.id == CarePlan.patient_id)
+             .where(CarePlan.status == "draft").order_by(CarePlan.created_at, CarePlan.id))
+    return [(plan, patient) for plan, patient in db.session.execute(query)]
+
+
+def plans_of(patient_id: int, *, include_cancelled: bool = True) -> list[CarePlan]:
+    query = (select(CarePlan).where(CarePlan.patient_id == patient_id)
+             .options(selectinload(CarePlan.phases).selectinload(Phase.lines), selectinload(CarePlan.care_team))
+             .order_by(CarePlan.start_date.desc(), CarePlan.id.desc()))
+    if not include_cancelled:
+        query = query.where(CarePlan.status != "cancelled")
+    return list(db.session.scalars(query))
+
+
+def upcoming_for_patient(patient_id: int) -> list[Appointment]:
+    """From the session under way now onwards."""
+    return appointments_between(utcnow(), None, patient_id=patient_id, statuses=UPCOMING)
+
+
+def past_for_patient(patient_id: int, *, limit: int = 20) -> list[Appointment]:
+    query = (select(Appointment).where(Appointment.patient_id == patient_id, Appointment.starts_at < utcnow())
+             .options(selectinload(Appointment.provider))
+             .order_by(Appointment.starts_at.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def providers_by_id(ids) -> dict[int, Provider]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_(ids)))}
+
+
+def clinic_today() -> date:
+    return clinic.to_local(utcnow()).date()
+
+
+def week_of(day: date) -> list[date]:
+    monday = day - timedelta(days=day.weekday())
+    return [monday + timedelta(days=i) for i in range(7)]

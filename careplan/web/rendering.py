@@ -1,0 +1,165 @@
+"""What every page template can use: the visitor, their navigation, the clinic, and clinic-zone times."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask import current_app, g, has_request_context
+from markupsafe import Markup, escape
+
+from careplan.auth.service import current_user
+from careplan.clinic import service as clinic
+from careplan.clinic.models import ClinicSettings
+from careplan.clinic.service import DAYS
+from careplan.db import utcnow
+from careplan.extensions import db
+from careplan.web import bp
+
+# (label, path) per role; a page added in a later round adds its entry here.
+NAVIGATION = {
+    "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
+    "front_desk": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
+    "provider": [("My day", "/me/day"), ("My week", "/me/week")],
+    "patient": [("My appointments", "/my/appointments"), ("My plan", "/my/plan")],
+}
+
+ROLE_NAMES = {"admin": "Administrator", "front_desk": "Front desk", "provider": "Clinician", "patient": "Patient"}
+
+# Calm, distinguishable tints (text stays dark on each, AA contrast); a discipline keeps its place in the clinic's list.
+DISCIPLINE_TINTS = 9
+
+
+def _disciplines() -> list:
+    """The clinic's disciplines, read once per request for every filter below."""
+    if "page_disciplines" not in g:
+        g.page_disciplines = clinic.disciplines(include_inactive=True)
+    return g.page_disciplines
+
+
+def discipline_tints() -> dict[str, int]:
+    return {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(_disciplines())}
+
+
+@bp.app_context_processor
+def page_context() -> dict:
+    # E-mails render from the dispatcher, outside any request: they have no visitor.
+    user = current_user() if has_request_context() else None
+    return {
+        "visitor": user,
+        "navigation": NAVIGATION.get(user.role, []) if user else [],
+        "role_name": ROLE_NAMES.get(user.role, "") if user else "",
+        # Any template may render (the API docs too), even before the clinic has its settings row.
+        "clinic": db.session.get(ClinicSettings, 1) or ClinicSettings(name="careplan"),
+        "has_path": has_path,
+        "clinic_zone_name": clinic.timezone_name,
+        "tint": lambda code: discipline_tints().get(code, 0),
+        "one_day": timedelta(days=1),
+        "one_week": timedelta(days=7),
+        "now": utcnow(),
+    }
+
+
+def has_path(path: str) -> bool:
+    """Whether the app serves this path (sign-out shows once the accounts capability provides it)."""
+    return any(rule.rule == path for rule in current_app.url_map.iter_rules())
+
+
+@bp.app_template_filter("clock")
+def clock(moment: datetime | None) -> str:
+    """09:30, in the clinic's zone."""
+    return "" if moment is None else clinic.to_local(moment).strftime("%H:%M")
+
+
+@bp.app_template_filter("day")
+def day(value: datetime | date | None) -> str:
+    """Tuesday 5 January 2027 (a datetime is first brought to the clinic's zone)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = clinic.to_local(value).date()
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+@bp.app_template_filter("short_day")
+def short_day(value: datetime | date) -> str:
+    """Tue 5 Jan (and the year, when it is not this year)."""
+    if isinstance(value, datetime):
+        value = clinic.to_local(value).date()
+    this_year = clinic.to_local(utcnow()).year
+    return f"{value:%a} {value.day} {value:%b}" + ("" if value.year == this_year else f" {value.year}")
+
+
+@bp.app_template_filter("discipline")
+def discipline(code: str) -> str:
+    names = {d.code: d.name for d in _disciplines()}
+    return names.get(code, code.replace("_", " ").capitalize())
+
+
+@bp.app_template_filter("discipline_chip")
+def discipline_chip(code: str) -> Markup:
+    tint = discipline_tints().get(code, 0)
+    return Markup(f'<span class="chip tint-{tint}">{escape(discipline(code))}</span>')
+
+
+@bp.app_template_filter("field_label")
+def field_label(name: str) -> str:
+    """An input's name as the error summary says it: "availability-2-end" -> "Weekly hours, row 3, until"."""
+    parts = name.split("-")
+    if parts[0] == "availability" and len(parts) >= 2 and parts[1].isdigit():
+        words = f"Weekly hours, row {int(parts[1]) + 1}"
+        return words + (f", {WINDOW_PART_NAMES.get(parts[2], parts[2])}" if len(parts) > 2 else "")
+    return FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
+
+
+FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at"}
+WINDOW_PART_NAMES = {"day": "day", "start": "from", "end": "until"}
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@bp.app_template_filter("weekday_name")
+def weekday_name(day: int) -> str:
+    return WEEKDAY_NAMES[day]
+
+
+@bp.app_template_filter("weekly_summary")
+def weekly_summary(windows) -> str:
+    """"Mon, Wed 12:00–20:00 · Sat 08:00–14:00": days that share hours are named together."""
+    by_hours: dict[tuple, list[int]] = {}
+    for w in windows:
+        by_hours.setdefault((w.start, w.end), []).append(w.day)
+    parts = [(days, start, end) for (start, end), days in by_hours.items()]
+    parts.sort(key=lambda p: (p[0][0], p[1]))
+    return " · ".join(f"{_day_span(days)} {start:%H:%M}–{end:%H:%M}" for days, start, end in parts) or "—"
+
+
+@bp.app_template_filter("hours")
+def hours(window) -> str:
+    """A weekly window's hours: 08:00–16:00."""
+    return f"{window.start:%H:%M}–{window.end:%H:%M}"
+
+
+def _day_span(days: list[int]) -> str:
+    days = sorted(set(days))
+    if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
+        return f"{DAYS[days[0]].capitalize()}–{DAYS[days[-1]].capitalize()}"
+    return ", ".join(DAYS[d].capitalize() for d in days)
+
+
+@bp.app_template_filter("practitioner")
+def practitioner(code: str) -> str:
+    """The clinic's word for a provider of this discipline ("physiotherapist")."""
+    titles = {d.code: d.practitioner_title for d in _disciplines()}
+    return titles.get(code, discipline(code).lower())
+
+
+@bp.app_template_filter("iso")
+def iso(moment: datetime) -> str:
+    """For <time datetime>: the clinic's wall clock with its offset."""
+    return clinic.to_local(moment).isoformat()
+
+
+@bp.app_template_filter("birth_date")
+def birth_date(value: date | None) -> str:
+    """5 January 1970 (no weekday: nobody needs it for a birthday)."""
+    return "" if value is None else f"{value.day} {value:%B %Y}"
