@@ -19,6 +19,7 @@ first-available schedule.
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import Counter, defaultdict
 from typing import Callable
@@ -90,7 +91,8 @@ class Batch:
             share = max(0.05, min(1.0, 0.6 * left / (len(patients) - n)))
             self.resolve([patient], share)
         self.say(f"each plan optimised: {self._summary()}")
-        # Pass 2: patients still missing sessions, with those blocking them.
+        # Pass 2: patients missing sessions, then those with the most visits
+        # above their week-by-week bound, each with the patients in their way.
         tried: set[tuple[int, ...]] = set()
         while self.remaining() - self.reserve > 0.5:
             group = self._next_neighbourhood(tried)
@@ -100,7 +102,6 @@ class Batch:
             if self.resolve(group, min(2.0, self.remaining() - self.reserve)):
                 self.say(f"re-planned patients {', '.join(space.problem.patients[p].id for p in group)} "
                          f"together: {self._summary()}")
-                tried.clear()
 
     def visits_bound(self) -> int:
         """Sum over plans of a proven floor on their visits, each without the others."""
@@ -122,24 +123,31 @@ class Batch:
         return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits"
 
     def _next_neighbourhood(self, tried: set[tuple[int, ...]]) -> list[int] | None:
-        """A patient with unmet demand and the (up to three) patients most in their way."""
+        """The most wanting patient not yet tried, with the (up to three) patients most in their way."""
         space = self.space
         booked = Counter(b.demand for b in self.bookings())
-        holder: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        holders: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         for patient, bookings in self.by_patient.items():
             for b in bookings:
-                holder[b.provider].append((b.start, b.end, patient))
+                holders[b.provider].append((b.start, b.end, patient))
+        for taken in holders.values():
+            taken.sort()
+        wanting = []
         for patient in range(len(space.problem.patients)):
-            short = [d for d in space.by_patient[patient] if booked[d.index] < d.count]
-            if not short:
-                continue
+            unmet = sum(d.count - booked[d.index] for d in space.by_patient[patient])
+            mine = self.by_patient.get(patient, [])
+            excess = len({b.day for b in mine}) - visits_lower_bound(space, mine)
+            if unmet or excess:
+                wanting.append((-unmet, -excess, patient))
+        for _, _, patient in sorted(wanting):
             blockers: Counter = Counter()
-            for demand in short:
+            for demand in space.by_patient[patient]:
                 for option in space.options(demand.index):
-                    for start, end, other in holder.get(option.provider, ()):
-                        if other != patient and start < option.end and option.start < end:
-                            blockers[other] += 1
-            group = sorted([patient] + [p for p, _ in blockers.most_common(3)])
-            if len(group) > 1 and tuple(group) not in tried:
-                return group
+                    taken = holders.get(option.provider, [])
+                    i = bisect.bisect_left(taken, (option.end,))
+                    if i > 0 and taken[i - 1][1] > option.start and taken[i - 1][2] != patient:
+                        blockers[taken[i - 1][2]] += 1
+            group = tuple(sorted([patient] + [p for p, _ in blockers.most_common(3)]))
+            if len(group) > 1 and group not in tried:
+                return list(group)
         return None
