@@ -353,20 +353,19 @@ class PlanModel:
             visits = {day: v for (p, day), v in self.visit.items() if p == patient}
             if not visits:
                 continue
+            # One flag for the day of the first visit: it is a visit day, and
+            # every visit day has the first one on or before it.
+            first_on = {day: m.new_bool_var() for day in sorted(visits)}
             anything = m.new_bool_var()
+            m.add(total(first_on.values()) == anything)
             for v in visits.values():
                 m.add_implication(v, anything)
-            m.add_bool_or(list(visits.values()) + [anything.Not()])
-            started = None
-            for day in range(earliest, max(visits)):
-                flag = m.new_bool_var()
-                m.add_implication(flag, anything)
-                reach = ([started] if started is not None else []) + ([visits[day]] if day in visits else [])
-                m.add_bool_or(reach + [flag.Not()])
-                if started is not None:
-                    m.add_implication(started, flag)
-                terms.append(anything - flag)
-                started = flag
+            flags = []
+            for day in sorted(visits):
+                m.add_implication(first_on[day], visits[day])
+                flags.append(first_on[day])
+                m.add_bool_or(flags + [visits[day].Not()])
+            terms.append(total((day - earliest) * flag for day, flag in first_on.items()))
             top += max(visits) - earliest
         return total(terms), top
 
