@@ -31,6 +31,8 @@ from .space import Booking, Space
 
 # Share of the time limit kept to prove each plan's visits lower bound.
 BOUND_SHARE = 0.15
+# Share kept for stage 2 (idle time, earliest care, preferences) of each plan.
+COMFORT_SHARE = 0.2
 
 
 class Batch:
@@ -62,12 +64,19 @@ class Batch:
                     occupied[booking.provider].append((booking.start, booking.end))
         return occupied
 
-    def resolve(self, patients: list[int], seconds: float) -> bool:
-        """Re-solve these patients around everyone else; keep the result if not worse."""
+    def resolve(self, patients: list[int], seconds: float, polish: bool = False) -> bool:
+        """Re-solve these patients around everyone else; keep the result if not worse.
+
+        Without `polish`, stage 1 (demand, moves, visits, continuity); with
+        it, stage 2 alone (the comfort of each day) for the current schedule.
+        """
         group = set(patients)
         before = [b for p in patients for b in self.by_patient.get(p, [])]
         model = PlanModel(self.space, patients, self._occupied(group))
-        outcome = model.solve(before, seconds, self.deterministic)
+        if polish:
+            outcome = model.polish(before, seconds, self.deterministic)
+        else:
+            outcome = model.solve(before, seconds, self.deterministic, comfort=False)
         self.spent += outcome.deterministic_time if self.deterministic else outcome.wall_time
         if score(self.space, outcome.bookings) > score(self.space, before):
             return False
@@ -81,8 +90,9 @@ class Batch:
     def run(self) -> None:
         space = self.space
         patients = list(range(len(space.problem.patients)))
-        # Keep time at the end to prove a visits lower bound for each plan.
-        self.reserve = self.budget * BOUND_SHARE
+        # Keep time at the end for each plan's comfort, and to prove a visits
+        # lower bound for each plan.
+        self.reserve = self.budget * (BOUND_SHARE + COMFORT_SHARE)
         # Pass 1: each plan optimised on its own, in intake order.
         for n, patient in enumerate(patients):
             left = self.remaining() - self.reserve
@@ -102,6 +112,15 @@ class Batch:
             if self.resolve(group, min(2.0, self.remaining() - self.reserve)):
                 self.say(f"re-planned patients {', '.join(space.problem.patients[p].id for p in group)} "
                          f"together: {self._summary()}")
+        # Pass 3: each plan's days made as comfortable as its figures allow.
+        self.reserve = self.budget * BOUND_SHARE
+        for n, patient in enumerate(patients):
+            left = self.remaining() - self.reserve
+            if left <= 0:
+                break
+            if self.by_patient.get(patient):
+                self.resolve([patient], max(0.02, min(1.0, left / (len(patients) - n))), polish=True)
+        self.say(f"days made comfortable: {self._summary()}")
 
     def visits_bound(self) -> int:
         """Sum over plans of a proven floor on their visits, each without the others."""

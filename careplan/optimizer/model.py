@@ -321,10 +321,13 @@ class PlanModel:
         # Re-planning: a hinted appointment is kept when its exact option is chosen.
         moved = []
         self.hint_count = 0
+        self.hint_keys = set()
         for patient, _, booking in space.hints:
             if patient not in self.patients:
                 continue
             var = None if booking is None else self.x.get((booking.demand, Option(*booking[1:])))
+            if var is not None:
+                self.hint_keys.add((booking.demand, Option(*booking[1:])))
             moved.append(1 if var is None else 1 - var)
             self.hint_count += 1
         self.moved = total(moved)
@@ -369,7 +372,8 @@ class PlanModel:
             top += max(visits) - earliest
         return total(terms), top
 
-    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, workers: int = 1) -> Outcome:
+    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, comfort: bool = True) -> Outcome:
+        """Both stages (stage 1 only without `comfort`), hinted with a valid schedule."""
         m = self.model
         hinted = {(b.demand, Option(*b[1:])) for b in hint}
         m.hint({var: key in hinted for key, var in self.x.items()})
@@ -378,26 +382,45 @@ class PlanModel:
         w_moved = w_visits * (self.demand_total + 1)
         w_unmet = w_moved * (self.hint_count + 1)
         m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
-        first = m.solve(time_limit * 0.7, deterministic, workers)
-        wall = first.wall_time
-        det = first.deterministic_time
+        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic)
         if not first.found:
-            return Outcome(list(hint), False, False, None, self.demand_total, det, wall)
-        values = {
-            "unmet": first.value(self.unmet),
-            "moved": first.value(self.moved),
-            "visits": first.value(self.visits),
-            "breaks": first.value(self.breaks),
-        }
+            return Outcome(list(hint), False, False, None, self.demand_total,
+                           first.deterministic_time, first.wall_time)
+        values = self._levels(first)
         chosen = self._chosen(first)
         bound = first.bound
         unmet_bound = values["unmet"] if first.optimal else max(0, -(-int(bound - (w_unmet - 1)) // w_unmet))
         visits_bound = None
         if self.hint_count == 0:
             visits_bound = max(0, -(-int(bound - values["unmet"] * w_unmet - (w_visits - 1)) // w_visits))
-        # Stage 2: hold stage 1's figures (as equalities once proven: the
-        # search then needs no detour), improve the comfort of each visit day.
-        if first.optimal:
+        outcome = Outcome([Booking(d, *option) for d, option in chosen], False, first.optimal, visits_bound,
+                          self.demand_total - unmet_bound, first.deterministic_time, first.wall_time, values)
+        if comfort:
+            self._comfort(outcome, max(time_limit - first.wall_time, time_limit * 0.3), deterministic)
+        return outcome
+
+    def polish(self, current: list[Booking], seconds: float, deterministic: bool) -> Outcome:
+        """Stage 2 alone: the comfort of a schedule whose stage 1 figures are kept (or bettered)."""
+        m = self.model
+        booked = {(b.demand, Option(*b[1:])) for b in current}
+        values = {"unmet": self.demand_total - len(current),
+                  "moved": len(self.hint_keys - booked) + self.hint_count - len(self.hint_keys),
+                  "visits": len({(self.space.demands[b.demand].patient, b.day) for b in current})}
+        providers: dict[tuple[int, str], set[int]] = {}
+        for b in current:
+            demand = self.space.demands[b.demand]
+            providers.setdefault((demand.patient, demand.discipline), set()).add(b.provider)
+        values["breaks"] = sum(len(seen) - 1 for seen in providers.values())
+        outcome = Outcome(list(current), False, False, None, 0, 0.0, 0.0, values)
+        self._comfort(outcome, seconds, deterministic)
+        return outcome
+
+    def _comfort(self, outcome: Outcome, seconds: float, deterministic: bool) -> None:
+        """Stage 2: hold stage 1's figures (as equalities once proven: the search
+        then needs no detour) and improve the comfort of each visit day."""
+        m = self.model
+        values = outcome.levels
+        if outcome.stage1_proven:
             m.add(self.unmet == values["unmet"])
             m.add(self.visits == values["visits"])
         else:
@@ -405,8 +428,8 @@ class PlanModel:
             m.add(self.visits <= values["visits"])
         m.add(self.moved <= values["moved"])
         m.add(self.breaks <= values["breaks"])
-        chosen_keys = set(chosen)
-        m.hint({var: key in chosen_keys for key, var in self.x.items()})
+        chosen = {(b.demand, Option(*b[1:])) for b in outcome.bookings}
+        m.hint({var: key in chosen for key, var in self.x.items()})
         # The day flows state idle time exactly; stage 1 does not need them.
         transition = self.space.problem.transition_minutes
         max_wait = self.space.problem.max_wait_minutes
@@ -415,15 +438,16 @@ class PlanModel:
         w_first = self.demand_total + 1
         w_idle = w_first * (self.first_max + 1)
         m.minimize(w_idle * idle + w_first * self.first_days + w_misses * self.misses)
-        second = m.solve(max(time_limit - wall, time_limit * 0.3), deterministic, workers)
-        wall += second.wall_time
-        det += second.deterministic_time
+        second = m.solve(seconds, deterministic)
+        outcome.wall_time += second.wall_time
+        outcome.deterministic_time += second.deterministic_time
         if second.found:
-            chosen = self._chosen(second)
-        proven = first.optimal and second.optimal
-        bookings = [Booking(d, *option) for d, option in chosen]
-        return Outcome(bookings, proven, first.optimal, visits_bound,
-                       self.demand_total - unmet_bound, det, wall, values)
+            outcome.bookings = [Booking(d, *option) for d, option in self._chosen(second)]
+        outcome.proven = outcome.stage1_proven and second.optimal
+
+    def _levels(self, result) -> dict:
+        return {"unmet": result.value(self.unmet), "moved": result.value(self.moved),
+                "visits": result.value(self.visits), "breaks": result.value(self.breaks)}
 
     def visits_floor(self, bookings: list[Booking], seconds: float, deterministic: bool) -> int:
         """A proven lower bound on the visits any valid schedule of exactly these sessions needs.
