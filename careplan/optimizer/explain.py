@@ -53,8 +53,8 @@ def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str
                 f"({clock.first_day:%b %d}–{last:%b %d} {last:%Y}); plan it in a later run or extend the horizon")
     if not space.calendars.qualified.get(discipline):
         return f"no provider of the clinic offers {discipline}; add a {discipline} provider or change the plan"
-    first = space.by_patient[demand.patient][0]
-    if first.is_assessment and not demand.is_assessment and booked[first.index] == 0:
+    first = space.assessment(demand.patient)
+    if first is not None and not demand.is_assessment and booked[first.index] == 0:
         return (f"the {first.discipline} assessment could not be placed, and nothing can be booked before it; "
                 f"{discipline} {when} waits for it (see the assessment's reason)")
     options = space.options(demand.index)

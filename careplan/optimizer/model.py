@@ -101,8 +101,7 @@ class PlanModel:
                     self.model.add(var == 1)
         # A plan with an assessment that has no option at all can book nothing.
         for patient in self.patients:
-            first = space.by_patient[patient][0]
-            if first.is_assessment and patient not in assessment_end:
+            if space.assessment(patient) is not None and patient not in assessment_end:
                 for key in [k for k in self.x if space.demands[k[0]].patient == patient]:
                     del self.x[key]
 
@@ -139,8 +138,8 @@ class PlanModel:
         m = self.model
         space = self.space
         for patient in self.patients:
-            first = space.by_patient[patient][0]
-            if not first.is_assessment:
+            first = space.assessment(patient)
+            if first is None:
                 continue
             ends: dict[int, list] = {}
             others = []
@@ -347,8 +346,8 @@ class PlanModel:
         top = 0
         for patient in self.patients:
             earliest = space.clock.day_index(space.problem.patients[patient].earliest_start)
-            first = space.by_patient[patient][0]
-            if first.is_assessment:
+            first = space.assessment(patient)
+            if first is not None:
                 options = [(o.day, v) for (d, o), v in self.x.items() if d == first.index]
                 terms.append(total((day - earliest) * v for day, v in options))
                 top += max((day - earliest for day, _ in options), default=0)

@@ -42,6 +42,10 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
     status = "OPTIMAL" if proven else "FEASIBLE"
     extra["method"] = "cp-sat"
     result = document(space, bookings, status, time.perf_counter() - began, extra, visits_bound)
+    figures = result["metrics"]
+    result["gap"] = {"visits_above_lower_bound": figures["visits"] - figures["visits_lower_bound"]}
+    if "bounds" in result:
+        result["gap"]["sessions_below_upper_bound"] = result["bounds"]["scheduled_upper_bound"] - figures["scheduled"]
     faults = check(problem, result)
     if faults:
         # Never hand out an invalid schedule: fall back to the first-available one.
