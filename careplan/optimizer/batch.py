@@ -123,19 +123,23 @@ class Batch:
         self.say(f"days made comfortable: {self._summary()}")
 
     def visits_bound(self) -> int:
-        """Sum over plans of a proven floor on their visits, each without the others."""
+        """Sum over plans of a proven floor on their visits, each without the others.
+
+        A plan whose visits already equal its week-by-week bound needs no
+        more; the others are tried, widest gap first, while time remains.
+        """
         space = self.space
-        patients = [p for p in sorted(self.by_patient) if self.by_patient[p]]
-        bound = 0
-        for n, patient in enumerate(patients):
-            bookings = self.by_patient[patient]
-            floor = visits_lower_bound(space, bookings)
-            seconds = max(0.0, self.remaining()) / (len(patients) - n)
-            if seconds >= 0.02:
-                model = PlanModel(space, [patient], {})
-                floor = max(floor, model.visits_floor(bookings, seconds, self.deterministic))
-            bound += floor
-        return bound
+        floors = {p: visits_lower_bound(space, b) for p, b in self.by_patient.items() if b}
+        gaps = sorted((floors[p] - len({b.day for b in self.by_patient[p]}), p) for p in floors)
+        wanting = [p for gap, p in gaps if gap < 0]
+        for n, patient in enumerate(wanting):
+            seconds = self.remaining() / (len(wanting) - n)
+            if seconds < 0.02:
+                break
+            model = PlanModel(space, [patient], {})
+            floor = model.visits_floor(self.by_patient[patient], seconds, self.deterministic)
+            floors[patient] = max(floors[patient], floor)
+        return sum(floors.values())
 
     def _summary(self) -> str:
         figures = score(self.space, self.bookings())

@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .demand import Option
+from . import sat
 from .sat import total
 from .space import Booking, Space
 
@@ -67,9 +68,6 @@ def _sweep_cliques(items: list[tuple[int, int, object]]) -> list[list[object]]:
 
 class PlanModel:
     def __init__(self, space: Space, patients: list[int], occupied: dict[int, list[tuple[int, int]]]):
-        from . import sat
-
-        self.sat = sat
         self.space = space
         self.patients = patients
         self.model = sat.Model()
@@ -160,7 +158,10 @@ class PlanModel:
                 previous = flag
             for start, var in others:
                 k = bisect.bisect_right(times, start) - 1
-                m.add_implication(var, done[k])
+                if k < 0:
+                    m.add(var == 0)
+                else:
+                    m.add_implication(var, done[k])
 
     def _spacing(self) -> None:
         m = self.model

@@ -25,7 +25,11 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
     units instead, so the same problem always gives the same schedule.
     """
     began = time.perf_counter()
-    say = progress or (lambda message: None)
+
+    def say(message: str) -> None:
+        if progress is not None:
+            progress(f"[{time.perf_counter() - began:5.1f} s] {message}")
+
     space = Space(parse(problem))
     conflicts = rule_violations(problem, document(space, space.fixed, "FEASIBLE", 0.0)["appointments"])
     if conflicts:
