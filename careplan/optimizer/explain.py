@@ -75,8 +75,11 @@ def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str
                 f"{space.problem.providers[option.provider].id}) but the solver stopped before placing it; "
                 f"allow more time")
     parts = [_blocker_words(space, demand, why, n) for why, n in blocked.most_common()]
-    return (f"all {len(options)} {discipline} options {when} inside the patient's windows are blocked: "
-            + "; ".join(parts) + help_text)
+    if len(options) == 1:
+        lead = f"the only {discipline} option {when} inside the patient's windows is blocked: "
+    else:
+        lead = f"all {len(options)} {discipline} options {when} inside the patient's windows are blocked: "
+    return lead + "; ".join(parts) + help_text
 
 
 def _no_option(space: Space, demand: Demand, when: str) -> str:
@@ -84,7 +87,7 @@ def _no_option(space: Space, demand: Demand, when: str) -> str:
     patient = demand.patient
     days = calendars.days(demand)
     if not any(calendars.patient_hours(patient, day) for day in days):
-        return f"the patient has no availability {when} (after the earliest start) for {demand.discipline}"
+        return f"the patient is not available {when} on or after their earliest start, for {demand.discipline}"
     works_inside = any(
         high - low >= demand.minutes
         for day in days
