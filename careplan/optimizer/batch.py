@@ -5,16 +5,20 @@ minute, so the batch starts from the first-available schedule (valid at
 once) and re-solves small neighbourhoods with everyone else's appointments
 held fixed:
 
-1. each patient alone, in order (their own plan, exactly optimised around
-   the others);
-2. then, while time remains, each patient with unmet demand together with
-   the patients whose appointments take the providers at that patient's
-   options, so a slot can change hands when that books more.
+1. each patient alone, in order (stage 1 of their plan, exactly optimised
+   around the others);
+2. then, while time remains, each patient with unmet demand, then each with
+   visits above their week-by-week bound, together with the (up to three)
+   patients whose appointments take the providers at that patient's
+   options, so slots can change hands when that books more or bundles
+   better;
+3. then each plan's stage 2 (idle time, earliest care, preferences).
 
 A re-solve is accepted only when the neighbourhood's objectives, compared
 in the contract's order, are not worse; every step is valid and the clinic's
 totals never get worse, so the result never books fewer sessions than the
-first-available schedule.
+first-available schedule. The last share of the time proves each plan's
+visits floor.
 """
 
 from __future__ import annotations
@@ -137,7 +141,9 @@ class Batch:
             if seconds < 0.02:
                 break
             model = PlanModel(space, [patient], {})
-            floor = model.visits_floor(self.by_patient[patient], seconds, self.deterministic)
+            floor, deterministic_time, wall_time = model.visits_floor(
+                self.by_patient[patient], seconds, self.deterministic)
+            self.spent += deterministic_time if self.deterministic else wall_time
             floors[patient] = max(floors[patient], floor)
         return sum(floors.values())
 

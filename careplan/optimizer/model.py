@@ -449,11 +449,12 @@ class PlanModel:
         return {"unmet": result.value(self.unmet), "moved": result.value(self.moved),
                 "visits": result.value(self.visits), "breaks": result.value(self.breaks)}
 
-    def visits_floor(self, bookings: list[Booking], seconds: float, deterministic: bool) -> int:
+    def visits_floor(self, bookings: list[Booking], seconds: float, deterministic: bool) -> tuple[int, float, float]:
         """A proven lower bound on the visits any valid schedule of exactly these sessions needs.
 
         Built on a model without the run's other patients (they can only take
         options away), with each demand's count fixed to what is booked.
+        Returns (bound, deterministic time, wall time spent).
         """
         m = self.model
         counts = Counter(b.demand for b in bookings)
@@ -463,9 +464,8 @@ class PlanModel:
         m.hint({var: key in booked for key, var in self.x.items()})
         m.minimize(self.visits)
         result = m.solve(seconds, deterministic)
-        if result.optimal:
-            return result.value(self.visits)
-        return max(0, math.ceil(result.bound - 1e-6))
+        floor = result.value(self.visits) if result.optimal else max(0, math.ceil(result.bound - 1e-6))
+        return floor, result.deterministic_time, result.wall_time
 
     def _chosen(self, solver) -> list[tuple[int, Option]]:
         return [key for key, var in self.x.items() if solver.boolean_value(var)]
