@@ -251,7 +251,7 @@ class PlanModel:
         m = self.model
         into_start: dict[int, list] = {}
         out_of_end: dict[int, list] = {}
-        for _, option, var in items:
+        for _, option, _ in items:
             into_start.setdefault(option.start, [])
             out_of_end.setdefault(option.end, [])
         idle = []
@@ -401,7 +401,6 @@ class PlanModel:
 
     def polish(self, current: list[Booking], seconds: float, deterministic: bool) -> Outcome:
         """Stage 2 alone: the comfort of a schedule whose stage 1 figures are kept (or bettered)."""
-        m = self.model
         booked = {(b.demand, Option(*b[1:])) for b in current}
         values = {"unmet": self.demand_total - len(current),
                   "moved": len(self.hint_keys - booked) + self.hint_count - len(self.hint_keys),
