@@ -31,9 +31,10 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
             progress(f"[{time.perf_counter() - began:5.1f} s] {message}")
 
     space = Space(parse(problem))
-    conflicts = rule_violations(problem, document(space, space.fixed, "FEASIBLE", 0.0)["appointments"])
-    if conflicts:
-        return _infeasible(space, conflicts, time.perf_counter() - began)
+    if space.fixed:
+        conflicts = rule_violations(problem, document(space, space.fixed, "FEASIBLE", 0.0)["appointments"])
+        if conflicts:
+            return _infeasible(space, conflicts, time.perf_counter() - began)
     start = first_available(space)
     say(f"first available: {len(start)} of {space.total_demand} sessions booked")
     search = time_limit
