@@ -80,7 +80,7 @@ class Batch:
         if polish:
             outcome = model.polish(before, seconds, self.deterministic)
         else:
-            outcome = model.solve(before, seconds, self.deterministic, comfort=False)
+            outcome = model.solve(before, seconds, self.deterministic, comfort=False, workers=1)
         self.spent += outcome.deterministic_time if self.deterministic else outcome.wall_time
         if score(self.space, outcome.bookings) > score(self.space, before):
             return False

@@ -379,8 +379,12 @@ class PlanModel:
             top += max(visits) - earliest
         return total(terms), top
 
-    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, comfort: bool = True) -> Outcome:
-        """Both stages (stage 1 only without `comfort`), hinted with a valid schedule."""
+    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, comfort: bool = True,
+              workers: int = STAGE1_WORKERS) -> Outcome:
+        """Both stages (stage 1 only without `comfort`), hinted with a valid schedule.
+
+        `workers` runs stage 1; the batch's many short re-solves use one,
+        as each extra worker costs its own presolve."""
         m = self.model
         hinted = {(b.demand, Option(*b[1:])) for b in hint}
         m.hint({var: key in hinted for key, var in self.x.items()})
@@ -389,7 +393,7 @@ class PlanModel:
         w_moved = w_visits * (self.demand_total + 1)
         w_unmet = w_moved * (self.hint_count + 1)
         m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
-        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=STAGE1_WORKERS)
+        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=workers)
         if not first.found:
             return Outcome(list(hint), False, False, None, self.demand_total,
                            first.deterministic_time, first.wall_time)
