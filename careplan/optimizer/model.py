@@ -12,8 +12,9 @@ rule is stated on those booleans:
 * the assessment comes first: an option may only be chosen once an
   assessment option ending before it is;
 * spacing, the daily cap and the waiting limit per patient and day;
-* visits, providers per discipline, idle time and the first day as
-  auxiliary variables exact in both directions.
+* visits, providers per discipline and the first visit day as auxiliary
+  variables exact in both directions; idle time (stage 2 only) as the cost
+  of a unit flow through each visit day's sessions.
 
 Appointments of patients outside the model are fixed: their providers'
 times are removed from the options before the model is built.
@@ -191,14 +192,14 @@ class PlanModel:
                         m.add(total(days[first]) + total(days[second]) <= 1)
 
     def _days(self) -> None:
-        """Daily cap, waiting limit, visits and idle time, per patient and day."""
+        """Daily cap, waiting limit and visits per patient and day; days that may
+        hold two sessions or more are kept for stage 2's idle time."""
         m = self.model
         problem = self.space.problem
         transition = problem.transition_minutes
         max_wait = problem.max_wait_minutes
         self.visit: dict[tuple[int, int], object] = {}
         self.bundle_days = []
-        self.idle_max = 0
         for (patient, day), items in self.by_day.items():
             variables = [var for _, _, var in items]
             cap = problem.patients[patient].max_sessions_per_day or len(variables)
@@ -212,7 +213,6 @@ class PlanModel:
             if max_wait is not None:
                 self._waiting(items, max_wait, transition)
             self.bundle_days.append((items, visit))
-            self.idle_max += max(o.end for _, o, _ in items) - min(o.start for _, o, _ in items)
 
     def _waiting(self, items: list, max_wait: int, transition: int) -> None:
         """An appointment preceded that day by one ending too early needs one in between."""
