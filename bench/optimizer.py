@@ -18,12 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from careplan.optimizer.baseline import first_available
-from careplan.optimizer.check import check
+from careplan.optimizer import baseline, check
 from careplan.optimizer.generator import generate
-from careplan.optimizer.problem import parse
-from careplan.optimizer.solution import document
-from careplan.optimizer.space import Space
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = Path("/work/shared/samples")
@@ -80,8 +76,7 @@ def run_instances(work: Path) -> list[tuple[str, dict, dict]]:
     rows = []
     for name, problem, limit in instances():
         began = time.perf_counter()
-        space = Space(parse(problem))
-        greedy = document(space, first_available(space), "FEASIBLE", 0.0)
+        greedy = baseline(problem)
         greedy_seconds = time.perf_counter() - began
         path = work / "problem.json"
         path.write_text(json.dumps(problem))

@@ -63,6 +63,14 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
     return result
 
 
+def baseline(problem: dict) -> dict:
+    """The first-available schedule (what a front desk books by hand), as a solution document."""
+    began = time.perf_counter()
+    space = Space(parse(problem))
+    bookings = first_available(space)
+    return document(space, bookings, "FEASIBLE", time.perf_counter() - began, {"method": "first-available"})
+
+
 def _optimise(space: Space, start: list[Booking], time_limit: float, deterministic: bool, say):
     from .batch import Batch
     from .model import PlanModel
