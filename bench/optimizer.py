@@ -22,7 +22,7 @@ from careplan.optimizer import baseline, check
 from careplan.optimizer.generator import generate
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = ROOT / "bench" / "samples"
 # Seeds never used while building or tuning the optimizer.
 SINGLE_SEEDS = (7301, 7302, 7303)
 CLINIC_SEEDS = (7311, 7312)

@@ -10,7 +10,7 @@ import pytest
 
 from careplan.optimizer import check
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[2] / "bench" / "samples"
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 
 from careplan.optimizer import baseline, check, solve
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = Path(__file__).resolve().parents[2] / "bench" / "samples"
 
 
 def _load(name: str) -> dict:
