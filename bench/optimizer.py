@@ -18,15 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from careplan.optimizer.baseline import first_available
-from careplan.optimizer.check import check
+from careplan.optimizer import baseline, check
 from careplan.optimizer.generator import generate
-from careplan.optimizer.problem import parse
-from careplan.optimizer.solution import document
-from careplan.optimizer.space import Space
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = ROOT / "bench" / "samples"
 # Seeds never used while building or tuning the optimizer.
 SINGLE_SEEDS = (7301, 7302, 7303)
 CLINIC_SEEDS = (7311, 7312)
@@ -35,7 +31,7 @@ CLINIC_SEEDS = (7311, 7312)
 def instances() -> list[tuple[str, dict, float]]:
     """(name, problem, CP-SAT time limit in seconds)."""
     found = []
-    for name, limit in (("tiny", 10), ("one-plan", 10), ("clinic", 30)):
+    for name, limit in (("tiny", 10), ("one-plan", 10), ("clinic", 45)):
         path = SAMPLES / f"{name}.json"
         if path.exists():
             found.append((f"sample {name}", json.loads(path.read_text()), limit))
@@ -43,8 +39,8 @@ def instances() -> list[tuple[str, dict, float]]:
         found.append((f"1 plan, 25 prov. s{seed}", generate(seed, providers=25, patients=1, weeks=12), 10))
     for seed, patients in zip(CLINIC_SEEDS, (10, 30)):
         found.append((f"{patients} plans, 25 prov. s{seed}", generate(seed, providers=25, patients=patients,
-                                                                      weeks=12, booked=0.6), 30))
-    found.append(("100 plans, 40 prov. s7321", generate(7321, providers=40, patients=100, weeks=12, booked=0.5), 50))
+                                                                      weeks=12, booked=0.6), 45))
+    found.append(("100 plans, 40 prov. s7321", generate(7321, providers=40, patients=100, weeks=12, booked=0.5), 55))
     return found
 
 
@@ -80,8 +76,7 @@ def run_instances(work: Path) -> list[tuple[str, dict, dict]]:
     rows = []
     for name, problem, limit in instances():
         began = time.perf_counter()
-        space = Space(parse(problem))
-        greedy = document(space, first_available(space), "FEASIBLE", 0.0)
+        greedy = baseline(problem)
         greedy_seconds = time.perf_counter() - began
         path = work / "problem.json"
         path.write_text(json.dumps(problem))
@@ -93,11 +88,20 @@ def run_instances(work: Path) -> list[tuple[str, dict, dict]]:
     return rows
 
 
-def single_plan_wall(work: Path, runs: int = 7) -> list[float]:
+# The front desk's answer time: the whole call, process start excluded, is
+# bounded by --time-limit; status says whether it was proven.
+FAST = 0.8
+
+
+def single_plan_wall(work: Path, runs: int = 7) -> tuple[list[float], list[dict]]:
     """Wall clock of one new plan in a busy clinic, process start included."""
     path = work / "one.json"
     path.write_text(json.dumps(generate(7331, providers=25, patients=1, weeks=12, booked=0.7)))
-    return [_cli(path, work / "one.out.json", 10) for _ in range(runs)]
+    walls, results = [], []
+    for _ in range(runs):
+        walls.append(_cli(path, work / "one.out.json", FAST))
+        results.append(json.loads((work / "one.out.json").read_text()))
+    return walls, results
 
 
 def replan_wall(work: Path, runs: int = 5) -> tuple[list[float], int]:
@@ -118,7 +122,7 @@ def replan_wall(work: Path, runs: int = 5) -> tuple[list[float], int]:
     absent["time_off"].append({"start": f"{day}T00:00", "end": f"{day}T23:59"})
     path = work / "replan.json"
     path.write_text(json.dumps(problem))
-    walls = [_cli(path, work / "replan.out.json", 10) for _ in range(runs)]
+    walls = [_cli(path, work / "replan.out.json", FAST) for _ in range(runs)]
     moved = json.loads((work / "replan.out.json").read_text())["metrics"]["moved"]
     return walls, moved
 
@@ -168,7 +172,7 @@ def targets(rows, single: list[float], replan: list[float], moved: int) -> list[
          f"{_avg(waits_o)} vs {_avg(waits_g)} min"),
         ("one new plan, busy clinic: median < 1 s wall", statistics.median(single) < 1.0,
          f"median {statistics.median(single):.2f} s of {len(single)} runs (min {min(single):.2f}, "
-         f"max {max(single):.2f})"),
+         f"max {max(single):.2f}), --time-limit {FAST}"),
         ("re-booking after an absence: median < 1 s wall", statistics.median(replan) < 1.0,
          f"median {statistics.median(replan):.2f} s, {moved} appointment(s) moved"),
         ("100 plans over 40 providers: < 60 s", batch["seconds"] < 60.0 and batch["valid"],
@@ -181,9 +185,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         rows = run_instances(work)
-        single = single_plan_wall(work)
+        single, fast = single_plan_wall(work)
         replan, moved = replan_wall(work)
     print_table(rows)
+    m = fast[-1]["metrics"]
+    print(f"one new plan at --time-limit {FAST}: {m['scheduled']}/{m['demand']} sessions, {m['visits']} visits "
+          f"(bound {m['visits_lower_bound']}), {m['continuity_breaks']} breaks; "
+          f"statuses {sorted(r['status'] for r in fast)}")
     print("(wait: mean minutes between a patient's consecutive same-day sessions; 1st: days to first, summed;"
           " wall: first-available in-process, CP-SAT as a separate process)")
     print()

@@ -1,8 +1,9 @@
 """The care-plan scheduling optimizer: a problem document in, a solution document out.
 
-    from careplan.optimizer import solve, validate, check, ProblemError
+    from careplan.optimizer import solve, validate, check, baseline, ProblemError
 
     solution = solve(problem, time_limit=20.0, deterministic=False)
+    by_hand = baseline(problem)        # first-available booking, for comparison
 
 It imports nothing from Flask or the database; OR-Tools is only loaded when a
 problem is actually solved. See README.md beside this file.
@@ -10,6 +11,6 @@ problem is actually solved. See README.md beside this file.
 
 from .check import check
 from .problem import ProblemError, validate
-from .runner import solve
+from .runner import baseline, solve
 
-__all__ = ["ProblemError", "check", "solve", "validate"]
+__all__ = ["ProblemError", "baseline", "check", "solve", "validate"]

@@ -78,7 +78,11 @@ def _check(problem: object, solution_path: str) -> int:
     except (OSError, ValueError) as error:
         print(f"{solution_path}: cannot read a JSON document: {error}", file=sys.stderr)
         return 2
-    faults = check(problem, solution)
+    try:
+        faults = check(problem, solution)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        print(f"{solution_path}: not a solution document of format v1 ({error!r})", file=sys.stderr)
+        return 2
     for fault in faults:
         print(fault)
     print("valid" if not faults else f"{len(faults)} problem(s)", file=sys.stderr)

@@ -5,20 +5,25 @@ minute, so the batch starts from the first-available schedule (valid at
 once) and re-solves small neighbourhoods with everyone else's appointments
 held fixed:
 
-1. each patient alone, in order (their own plan, exactly optimised around
-   the others);
-2. then, while time remains, each patient with unmet demand together with
-   the patients whose appointments take the providers at that patient's
-   options, so a slot can change hands when that books more.
+1. each patient alone, in order (stage 1 of their plan, exactly optimised
+   around the others);
+2. then, while time remains, each patient with unmet demand, then each with
+   visits above their week-by-week bound, together with the (up to three)
+   patients whose appointments take the providers at that patient's
+   options, so slots can change hands when that books more or bundles
+   better;
+3. then each plan's stage 2 (idle time, earliest care, preferences).
 
 A re-solve is accepted only when the neighbourhood's objectives, compared
 in the contract's order, are not worse; every step is valid and the clinic's
 totals never get worse, so the result never books fewer sessions than the
-first-available schedule.
+first-available schedule. The last share of the time proves each plan's
+visits floor.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections import Counter, defaultdict
 from typing import Callable
@@ -30,6 +35,8 @@ from .space import Booking, Space
 
 # Share of the time limit kept to prove each plan's visits lower bound.
 BOUND_SHARE = 0.15
+# Share kept for stage 2 (idle time, earliest care, preferences) of each plan.
+COMFORT_SHARE = 0.2
 
 
 class Batch:
@@ -61,12 +68,19 @@ class Batch:
                     occupied[booking.provider].append((booking.start, booking.end))
         return occupied
 
-    def resolve(self, patients: list[int], seconds: float) -> bool:
-        """Re-solve these patients around everyone else; keep the result if not worse."""
+    def resolve(self, patients: list[int], seconds: float, polish: bool = False) -> bool:
+        """Re-solve these patients around everyone else; keep the result if not worse.
+
+        Without `polish`, stage 1 (demand, moves, visits, continuity); with
+        it, stage 2 alone (the comfort of each day) for the current schedule.
+        """
         group = set(patients)
         before = [b for p in patients for b in self.by_patient.get(p, [])]
         model = PlanModel(self.space, patients, self._occupied(group))
-        outcome = model.solve(before, seconds, self.deterministic)
+        if polish:
+            outcome = model.polish(before, seconds, self.deterministic)
+        else:
+            outcome = model.solve(before, seconds, self.deterministic, comfort=False, workers=1)
         self.spent += outcome.deterministic_time if self.deterministic else outcome.wall_time
         if score(self.space, outcome.bookings) > score(self.space, before):
             return False
@@ -80,8 +94,9 @@ class Batch:
     def run(self) -> None:
         space = self.space
         patients = list(range(len(space.problem.patients)))
-        # Keep time at the end to prove a visits lower bound for each plan.
-        self.reserve = self.budget * BOUND_SHARE
+        # Keep time at the end for each plan's comfort, and to prove a visits
+        # lower bound for each plan.
+        self.reserve = self.budget * (BOUND_SHARE + COMFORT_SHARE)
         # Pass 1: each plan optimised on its own, in intake order.
         for n, patient in enumerate(patients):
             left = self.remaining() - self.reserve
@@ -90,7 +105,8 @@ class Batch:
             share = max(0.05, min(1.0, 0.6 * left / (len(patients) - n)))
             self.resolve([patient], share)
         self.say(f"each plan optimised: {self._summary()}")
-        # Pass 2: patients still missing sessions, with those blocking them.
+        # Pass 2: patients missing sessions, then those with the most visits
+        # above their week-by-week bound, each with the patients in their way.
         tried: set[tuple[int, ...]] = set()
         while self.remaining() - self.reserve > 0.5:
             group = self._next_neighbourhood(tried)
@@ -100,46 +116,67 @@ class Batch:
             if self.resolve(group, min(2.0, self.remaining() - self.reserve)):
                 self.say(f"re-planned patients {', '.join(space.problem.patients[p].id for p in group)} "
                          f"together: {self._summary()}")
-                tried.clear()
+        # Pass 3: each plan's days made as comfortable as its figures allow.
+        self.reserve = self.budget * BOUND_SHARE
+        for n, patient in enumerate(patients):
+            left = self.remaining() - self.reserve
+            if left <= 0:
+                break
+            if self.by_patient.get(patient):
+                self.resolve([patient], max(0.02, min(1.0, left / (len(patients) - n))), polish=True)
+        self.say(f"days made comfortable: {self._summary()}")
 
     def visits_bound(self) -> int:
-        """Sum over plans of a proven floor on their visits, each without the others."""
+        """Sum over plans of a proven floor on their visits, each without the others.
+
+        A plan whose visits already equal its week-by-week bound needs no
+        more; the others are tried, widest gap first, while time remains.
+        """
         space = self.space
-        patients = [p for p in sorted(self.by_patient) if self.by_patient[p]]
-        bound = 0
-        for n, patient in enumerate(patients):
-            bookings = self.by_patient[patient]
-            floor = visits_lower_bound(space, bookings)
-            seconds = max(0.0, self.remaining()) / (len(patients) - n)
-            if seconds >= 0.02:
-                model = PlanModel(space, [patient], {})
-                floor = max(floor, model.visits_floor(bookings, seconds, self.deterministic))
-            bound += floor
-        return bound
+        floors = {p: visits_lower_bound(space, b) for p, b in self.by_patient.items() if b}
+        gaps = sorted((floors[p] - len({b.day for b in self.by_patient[p]}), p) for p in floors)
+        wanting = [p for gap, p in gaps if gap < 0]
+        for n, patient in enumerate(wanting):
+            seconds = self.remaining() / (len(wanting) - n)
+            if seconds < 0.02:
+                break
+            model = PlanModel(space, [patient], {})
+            floor, deterministic_time, wall_time = model.visits_floor(
+                self.by_patient[patient], seconds, self.deterministic)
+            self.spent += deterministic_time if self.deterministic else wall_time
+            floors[patient] = max(floors[patient], floor)
+        return sum(floors.values())
 
     def _summary(self) -> str:
         figures = score(self.space, self.bookings())
         return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits"
 
     def _next_neighbourhood(self, tried: set[tuple[int, ...]]) -> list[int] | None:
-        """A patient with unmet demand and the (up to three) patients most in their way."""
+        """The most wanting patient not yet tried, with the (up to three) patients most in their way."""
         space = self.space
         booked = Counter(b.demand for b in self.bookings())
-        holder: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+        holders: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
         for patient, bookings in self.by_patient.items():
             for b in bookings:
-                holder[b.provider].append((b.start, b.end, patient))
+                holders[b.provider].append((b.start, b.end, patient))
+        for taken in holders.values():
+            taken.sort()
+        wanting = []
         for patient in range(len(space.problem.patients)):
-            short = [d for d in space.by_patient[patient] if booked[d.index] < d.count]
-            if not short:
-                continue
+            unmet = sum(d.count - booked[d.index] for d in space.by_patient[patient])
+            mine = self.by_patient.get(patient, [])
+            excess = len({b.day for b in mine}) - visits_lower_bound(space, mine)
+            if unmet or excess:
+                wanting.append((-unmet, -excess, patient))
+        for _, _, patient in sorted(wanting):
             blockers: Counter = Counter()
-            for demand in short:
+            for demand in space.by_patient[patient]:
                 for option in space.options(demand.index):
-                    for start, end, other in holder.get(option.provider, ()):
-                        if other != patient and start < option.end and option.start < end:
-                            blockers[other] += 1
-            group = sorted([patient] + [p for p, _ in blockers.most_common(3)])
-            if len(group) > 1 and tuple(group) not in tried:
-                return group
+                    taken = holders.get(option.provider, [])
+                    i = bisect.bisect_left(taken, (option.end,))
+                    if i > 0 and taken[i - 1][1] > option.start and taken[i - 1][2] != patient:
+                        blockers[taken[i - 1][2]] += 1
+            group = tuple(sorted([patient] + [p for p, _ in blockers.most_common(3)]))
+            if len(group) > 1 and group not in tried:
+                return list(group)
         return None

@@ -12,7 +12,6 @@ occurrence.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 UTC = dt.timezone.utc
@@ -25,6 +24,8 @@ class Clock:
         self.days = weeks * 7
         self.slot = slot_minutes
         self.origin = self._utc(dt.datetime.combine(horizon_start, dt.time()), 0)
+        self._starts: dict[int, int] = {}
+        self._grids: dict[int, tuple[int, ...]] = {}
 
     def _utc(self, wall: dt.datetime, fold: int) -> dt.datetime:
         return wall.replace(tzinfo=self.zone, fold=fold).astimezone(UTC)
@@ -47,17 +48,21 @@ class Clock:
             return self._day_start(day_index) + minute_of_day
         return self.minute(dt.datetime.combine(self.date(day_index), dt.time()) + dt.timedelta(minutes=minute_of_day))
 
-    @lru_cache(maxsize=None)
     def _day_start(self, day_index: int) -> int:
-        return self.minute(dt.datetime.combine(self.date(day_index), dt.time()))
+        if day_index not in self._starts:
+            self._starts[day_index] = self.minute(dt.datetime.combine(self.date(day_index), dt.time()))
+        return self._starts[day_index]
 
-    @lru_cache(maxsize=None)
     def _changes_on(self, day_index: int) -> bool:
         return self._day_start(day_index + 1) - self._day_start(day_index) != 1440
 
-    @lru_cache(maxsize=None)
     def grid(self, day_index: int) -> tuple[int, ...]:
         """Real minutes of every start the slot grid allows on that day, in order."""
+        if day_index not in self._grids:
+            self._grids[day_index] = self._grid(day_index)
+        return self._grids[day_index]
+
+    def _grid(self, day_index: int) -> tuple[int, ...]:
         base = self._day_start(day_index)
         if not self._changes_on(day_index):
             return tuple(base + m for m in range(0, 1440, self.slot))

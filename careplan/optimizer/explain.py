@@ -53,8 +53,8 @@ def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str
                 f"({clock.first_day:%b %d}–{last:%b %d} {last:%Y}); plan it in a later run or extend the horizon")
     if not space.calendars.qualified.get(discipline):
         return f"no provider of the clinic offers {discipline}; add a {discipline} provider or change the plan"
-    first = space.by_patient[demand.patient][0]
-    if first.is_assessment and not demand.is_assessment and booked[first.index] == 0:
+    first = space.assessment(demand.patient)
+    if first is not None and not demand.is_assessment and booked[first.index] == 0:
         return (f"the {first.discipline} assessment could not be placed, and nothing can be booked before it; "
                 f"{discipline} {when} waits for it (see the assessment's reason)")
     options = space.options(demand.index)
@@ -75,8 +75,11 @@ def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str
                 f"{space.problem.providers[option.provider].id}) but the solver stopped before placing it; "
                 f"allow more time")
     parts = [_blocker_words(space, demand, why, n) for why, n in blocked.most_common()]
-    return (f"all {len(options)} {discipline} options {when} inside the patient's windows are blocked: "
-            + "; ".join(parts) + help_text)
+    if len(options) == 1:
+        lead = f"the only {discipline} option {when} inside the patient's windows is blocked: "
+    else:
+        lead = f"all {len(options)} {discipline} options {when} inside the patient's windows are blocked: "
+    return lead + "; ".join(parts) + help_text
 
 
 def _no_option(space: Space, demand: Demand, when: str) -> str:
@@ -84,7 +87,7 @@ def _no_option(space: Space, demand: Demand, when: str) -> str:
     patient = demand.patient
     days = calendars.days(demand)
     if not any(calendars.patient_hours(patient, day) for day in days):
-        return f"the patient has no availability {when} (after the earliest start) for {demand.discipline}"
+        return f"the patient is not available {when} on or after their earliest start, for {demand.discipline}"
     works_inside = any(
         high - low >= demand.minutes
         for day in days

@@ -141,8 +141,8 @@ def _patient(rng: random.Random, index: int, first: dt.date, weeks: int, provide
         # Works office hours: evenings on weekdays, and Saturday mornings.
         start = rng.choice((16 * 60 + 30, 17 * 60, 17 * 60 + 30, 18 * 60))
         days = sorted(rng.sample(range(5), rng.randint(2, 4)))
-        availability = [{"day": DAYS[d], "start": _hm(start), "end": _hm(min(21 * 60, start + rng.choice((150, 180, 210))))}
-                        for d in days]
+        availability = [{"day": DAYS[d], "start": _hm(start),
+                         "end": _hm(min(21 * 60, start + rng.choice((150, 180, 210))))} for d in days]
         if rng.random() < 0.7:
             availability.append({"day": "sat", "start": "08:00", "end": _hm(rng.choice((12, 13, 14)) * 60)})
     else:

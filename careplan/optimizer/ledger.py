@@ -49,8 +49,7 @@ class Ledger:
         """The first hard rule adding this option would break, or None."""
         space = self.space
         patient = demand.patient
-        has_assessment = space.by_patient[patient][0].is_assessment
-        if has_assessment and not demand.is_assessment:
+        if space.assessment(patient) is not None and not demand.is_assessment:
             end = self._assessment_end.get(patient)
             if end is None or end > option.start:
                 return BEFORE_ASSESSMENT

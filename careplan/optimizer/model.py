@@ -12,8 +12,9 @@ rule is stated on those booleans:
 * the assessment comes first: an option may only be chosen once an
   assessment option ending before it is;
 * spacing, the daily cap and the waiting limit per patient and day;
-* visits, providers per discipline, idle time and the first day as
-  auxiliary variables exact in both directions.
+* visits, providers per discipline and the first visit day as auxiliary
+  variables exact in both directions; idle time (stage 2 only) as the cost
+  of a unit flow through each visit day's sessions.
 
 Appointments of patients outside the model are fixed: their providers'
 times are removed from the options before the model is built.
@@ -32,8 +33,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .demand import Option
+from . import sat
 from .sat import total
 from .space import Booking, Space
+
+
+# Stage 1 (demand, moves, visits, continuity) is proven fastest by a small
+# portfolio: on generated single plans four workers used about half the CPU
+# time of one worker with the strongest relaxation, which in turn proves
+# stage 2 (idle time) 2-4x faster than any portfolio.
+STAGE1_WORKERS = 4
 
 
 @dataclass
@@ -67,9 +76,6 @@ def _sweep_cliques(items: list[tuple[int, int, object]]) -> list[list[object]]:
 
 class PlanModel:
     def __init__(self, space: Space, patients: list[int], occupied: dict[int, list[tuple[int, int]]]):
-        from . import sat
-
-        self.sat = sat
         self.space = space
         self.patients = patients
         self.model = sat.Model()
@@ -101,8 +107,7 @@ class PlanModel:
                     self.model.add(var == 1)
         # A plan with an assessment that has no option at all can book nothing.
         for patient in self.patients:
-            first = space.by_patient[patient][0]
-            if first.is_assessment and patient not in assessment_end:
+            if space.assessment(patient) is not None and patient not in assessment_end:
                 for key in [k for k in self.x if space.demands[k[0]].patient == patient]:
                     del self.x[key]
 
@@ -139,8 +144,8 @@ class PlanModel:
         m = self.model
         space = self.space
         for patient in self.patients:
-            first = space.by_patient[patient][0]
-            if not first.is_assessment:
+            first = space.assessment(patient)
+            if first is None:
                 continue
             ends: dict[int, list] = {}
             others = []
@@ -161,7 +166,10 @@ class PlanModel:
                 previous = flag
             for start, var in others:
                 k = bisect.bisect_right(times, start) - 1
-                m.add_implication(var, done[k])
+                if k < 0:
+                    m.add(var == 0)
+                else:
+                    m.add_implication(var, done[k])
 
     def _spacing(self) -> None:
         m = self.model
@@ -184,14 +192,14 @@ class PlanModel:
                         m.add(total(days[first]) + total(days[second]) <= 1)
 
     def _days(self) -> None:
-        """Daily cap, waiting limit, visits and idle time, per patient and day."""
+        """Daily cap, waiting limit and visits per patient and day; days that may
+        hold two sessions or more are kept for stage 2's idle time."""
         m = self.model
         problem = self.space.problem
         transition = problem.transition_minutes
         max_wait = problem.max_wait_minutes
         self.visit: dict[tuple[int, int], object] = {}
         self.bundle_days = []
-        self.idle_max = 0
         for (patient, day), items in self.by_day.items():
             variables = [var for _, _, var in items]
             cap = problem.patients[patient].max_sessions_per_day or len(variables)
@@ -205,7 +213,6 @@ class PlanModel:
             if max_wait is not None:
                 self._waiting(items, max_wait, transition)
             self.bundle_days.append((items, visit))
-            self.idle_max += max(o.end for _, o, _ in items) - min(o.start for _, o, _ in items)
 
     def _waiting(self, items: list, max_wait: int, transition: int) -> None:
         """An appointment preceded that day by one ending too early needs one in between."""
@@ -251,7 +258,7 @@ class PlanModel:
         m = self.model
         into_start: dict[int, list] = {}
         out_of_end: dict[int, list] = {}
-        for _, option, var in items:
+        for _, option, _ in items:
             into_start.setdefault(option.start, [])
             out_of_end.setdefault(option.end, [])
         idle = []
@@ -321,10 +328,13 @@ class PlanModel:
         # Re-planning: a hinted appointment is kept when its exact option is chosen.
         moved = []
         self.hint_count = 0
+        self.hint_keys = set()
         for patient, _, booking in space.hints:
             if patient not in self.patients:
                 continue
             var = None if booking is None else self.x.get((booking.demand, Option(*booking[1:])))
+            if var is not None:
+                self.hint_keys.add((booking.demand, Option(*booking[1:])))
             moved.append(1 if var is None else 1 - var)
             self.hint_count += 1
         self.moved = total(moved)
@@ -344,8 +354,8 @@ class PlanModel:
         top = 0
         for patient in self.patients:
             earliest = space.clock.day_index(space.problem.patients[patient].earliest_start)
-            first = space.by_patient[patient][0]
-            if first.is_assessment:
+            first = space.assessment(patient)
+            if first is not None:
                 options = [(o.day, v) for (d, o), v in self.x.items() if d == first.index]
                 terms.append(total((day - earliest) * v for day, v in options))
                 top += max((day - earliest for day, _ in options), default=0)
@@ -353,24 +363,28 @@ class PlanModel:
             visits = {day: v for (p, day), v in self.visit.items() if p == patient}
             if not visits:
                 continue
+            # One flag for the day of the first visit: it is a visit day, and
+            # every visit day has the first one on or before it.
+            first_on = {day: m.new_bool_var() for day in sorted(visits)}
             anything = m.new_bool_var()
+            m.add(total(first_on.values()) == anything)
             for v in visits.values():
                 m.add_implication(v, anything)
-            m.add_bool_or(list(visits.values()) + [anything.Not()])
-            started = None
-            for day in range(earliest, max(visits)):
-                flag = m.new_bool_var()
-                m.add_implication(flag, anything)
-                reach = ([started] if started is not None else []) + ([visits[day]] if day in visits else [])
-                m.add_bool_or(reach + [flag.Not()])
-                if started is not None:
-                    m.add_implication(started, flag)
-                terms.append(anything - flag)
-                started = flag
+            flags = []
+            for day in sorted(visits):
+                m.add_implication(first_on[day], visits[day])
+                flags.append(first_on[day])
+                m.add_bool_or(flags + [visits[day].Not()])
+            terms.append(total((day - earliest) * flag for day, flag in first_on.items()))
             top += max(visits) - earliest
         return total(terms), top
 
-    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, workers: int = 1) -> Outcome:
+    def solve(self, hint: list[Booking], time_limit: float, deterministic: bool, comfort: bool = True,
+              workers: int = STAGE1_WORKERS) -> Outcome:
+        """Both stages (stage 1 only without `comfort`), hinted with a valid schedule.
+
+        `workers` runs stage 1; the batch's many short re-solves use one,
+        as each extra worker costs its own presolve."""
         m = self.model
         hinted = {(b.demand, Option(*b[1:])) for b in hint}
         m.hint({var: key in hinted for key, var in self.x.items()})
@@ -379,26 +393,44 @@ class PlanModel:
         w_moved = w_visits * (self.demand_total + 1)
         w_unmet = w_moved * (self.hint_count + 1)
         m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
-        first = m.solve(time_limit * 0.7, deterministic, workers)
-        wall = first.wall_time
-        det = first.deterministic_time
+        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=workers)
         if not first.found:
-            return Outcome(list(hint), False, False, None, self.demand_total, det, wall)
-        values = {
-            "unmet": first.value(self.unmet),
-            "moved": first.value(self.moved),
-            "visits": first.value(self.visits),
-            "breaks": first.value(self.breaks),
-        }
+            return Outcome(list(hint), False, False, None, self.demand_total,
+                           first.deterministic_time, first.wall_time)
+        values = self._levels(first)
         chosen = self._chosen(first)
         bound = first.bound
         unmet_bound = values["unmet"] if first.optimal else max(0, -(-int(bound - (w_unmet - 1)) // w_unmet))
         visits_bound = None
         if self.hint_count == 0:
             visits_bound = max(0, -(-int(bound - values["unmet"] * w_unmet - (w_visits - 1)) // w_visits))
-        # Stage 2: hold stage 1's figures (as equalities once proven: the
-        # search then needs no detour), improve the comfort of each visit day.
-        if first.optimal:
+        outcome = Outcome([Booking(d, *option) for d, option in chosen], False, first.optimal, visits_bound,
+                          self.demand_total - unmet_bound, first.deterministic_time, first.wall_time, values)
+        if comfort:
+            self._comfort(outcome, max(time_limit - first.wall_time, time_limit * 0.3), deterministic)
+        return outcome
+
+    def polish(self, current: list[Booking], seconds: float, deterministic: bool) -> Outcome:
+        """Stage 2 alone: the comfort of a schedule whose stage 1 figures are kept (or bettered)."""
+        booked = {(b.demand, Option(*b[1:])) for b in current}
+        values = {"unmet": self.demand_total - len(current),
+                  "moved": len(self.hint_keys - booked) + self.hint_count - len(self.hint_keys),
+                  "visits": len({(self.space.demands[b.demand].patient, b.day) for b in current})}
+        providers: dict[tuple[int, str], set[int]] = {}
+        for b in current:
+            demand = self.space.demands[b.demand]
+            providers.setdefault((demand.patient, demand.discipline), set()).add(b.provider)
+        values["breaks"] = sum(len(seen) - 1 for seen in providers.values())
+        outcome = Outcome(list(current), False, False, None, 0, 0.0, 0.0, values)
+        self._comfort(outcome, seconds, deterministic)
+        return outcome
+
+    def _comfort(self, outcome: Outcome, seconds: float, deterministic: bool) -> None:
+        """Stage 2: hold stage 1's figures (as equalities once proven: the search
+        then needs no detour) and improve the comfort of each visit day."""
+        m = self.model
+        values = outcome.levels
+        if outcome.stage1_proven:
             m.add(self.unmet == values["unmet"])
             m.add(self.visits == values["visits"])
         else:
@@ -406,8 +438,8 @@ class PlanModel:
             m.add(self.visits <= values["visits"])
         m.add(self.moved <= values["moved"])
         m.add(self.breaks <= values["breaks"])
-        chosen_keys = set(chosen)
-        m.hint({var: key in chosen_keys for key, var in self.x.items()})
+        chosen = {(b.demand, Option(*b[1:])) for b in outcome.bookings}
+        m.hint({var: key in chosen for key, var in self.x.items()})
         # The day flows state idle time exactly; stage 1 does not need them.
         transition = self.space.problem.transition_minutes
         max_wait = self.space.problem.max_wait_minutes
@@ -416,21 +448,23 @@ class PlanModel:
         w_first = self.demand_total + 1
         w_idle = w_first * (self.first_max + 1)
         m.minimize(w_idle * idle + w_first * self.first_days + w_misses * self.misses)
-        second = m.solve(max(time_limit - wall, time_limit * 0.3), deterministic, workers)
-        wall += second.wall_time
-        det += second.deterministic_time
+        second = m.solve(seconds, deterministic)
+        outcome.wall_time += second.wall_time
+        outcome.deterministic_time += second.deterministic_time
         if second.found:
-            chosen = self._chosen(second)
-        proven = first.optimal and second.optimal
-        bookings = [Booking(d, *option) for d, option in chosen]
-        return Outcome(bookings, proven, first.optimal, visits_bound,
-                       self.demand_total - unmet_bound, det, wall, values)
+            outcome.bookings = [Booking(d, *option) for d, option in self._chosen(second)]
+        outcome.proven = outcome.stage1_proven and second.optimal
 
-    def visits_floor(self, bookings: list[Booking], seconds: float, deterministic: bool) -> int:
+    def _levels(self, result) -> dict:
+        return {"unmet": result.value(self.unmet), "moved": result.value(self.moved),
+                "visits": result.value(self.visits), "breaks": result.value(self.breaks)}
+
+    def visits_floor(self, bookings: list[Booking], seconds: float, deterministic: bool) -> tuple[int, float, float]:
         """A proven lower bound on the visits any valid schedule of exactly these sessions needs.
 
         Built on a model without the run's other patients (they can only take
         options away), with each demand's count fixed to what is booked.
+        Returns (bound, deterministic time, wall time spent).
         """
         m = self.model
         counts = Counter(b.demand for b in bookings)
@@ -440,9 +474,8 @@ class PlanModel:
         m.hint({var: key in booked for key, var in self.x.items()})
         m.minimize(self.visits)
         result = m.solve(seconds, deterministic)
-        if result.optimal:
-            return result.value(self.visits)
-        return max(0, math.ceil(result.bound - 1e-6))
+        floor = result.value(self.visits) if result.optimal else max(0, math.ceil(result.bound - 1e-6))
+        return floor, result.deterministic_time, result.wall_time
 
     def _chosen(self, solver) -> list[tuple[int, Option]]:
         return [key for key, var in self.x.items() if solver.boolean_value(var)]

@@ -194,10 +194,9 @@ class Model:
     def solve(self, seconds: float, deterministic: bool, workers: int = 1) -> Result:
         """Solve within `seconds` (deterministic time units in deterministic mode).
 
-        One worker with the strongest linear relaxation (linearization level
-        2) proves a plan's optimum fastest on these models: measured on
-        generated single plans it beat eight portfolio workers by 2-4x, and
-        it is deterministic by construction.
+        A single worker gets the strongest linear relaxation (linearization
+        level 2); several workers run CP-SAT's portfolio, interleaved in
+        deterministic mode so that the same model always gives the same answer.
         """
         params = _cmh.SatParameters()
         params.num_workers = workers

@@ -53,6 +53,11 @@ class Space:
             self._options[demand] = self.calendars.options(self.demands[demand])
         return self._options[demand]
 
+    def assessment(self, patient: int) -> Demand | None:
+        """The patient's assessment demand, if the plan opens with one."""
+        demands = self.by_patient[patient]
+        return demands[0] if demands and demands[0].is_assessment else None
+
     def gap_days(self, patient: int, discipline: str, day: int) -> int:
         """min_gap_days of the plan line a treatment on that day answers."""
         week = (day - self.week0(patient)) // 7

@@ -143,7 +143,7 @@ def lexicographic_optimum(problem: dict) -> tuple[int, ...]:
             before = [a[9] for a in cands if a[0] == c[0] and a[6] and a[4] <= c[3]]
             h.addConstr(c[9] <= sum(before) if before else c[9] <= 0)
     visits, idle_terms = [], []
-    for (pi, day), items in by_patient_day.items():
+    for (pi, _), items in by_patient_day.items():
         cap = problem["patients"][pi].get("max_sessions_per_day")
         if cap is not None:
             h.addConstr(sum(c[9] for c in items) <= cap)

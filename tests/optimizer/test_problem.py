@@ -107,3 +107,11 @@ def test_cli_writes_the_solution_and_progress_apart(tmp_path):
     assert json.loads(to_stdout.stdout)["version"] == 1 and to_stdout.stderr == ""
     checked = _cli("check", str(good), str(out))
     assert checked.returncode == 0 and "valid" in checked.stderr
+
+
+def test_a_plan_that_asks_for_nothing_is_solved_with_nothing():
+    doc = problem([provider("pt", ["physiotherapy"], [window("mon", "08:00", "12:00")])],
+                  [patient("p1", [window("mon", "08:00", "12:00")], []),
+                   patient("p2", [window("mon", "08:00", "12:00")], [line("physiotherapy")])])
+    solution = solve(doc, deterministic=True)
+    assert solution["metrics"]["demand"] == solution["metrics"]["scheduled"] == 1

@@ -134,7 +134,8 @@ def test_patient_never_in_two_places_and_gets_transition_time():
 def test_waiting_between_sessions_is_capped():
     # Physiotherapy 08:00-09:00 and massage 11:00-12:00 on Monday would be one
     # visit with two hours of waiting; the cap forces a second day.
-    doc = problem([provider("pt", ["physiotherapy"], [window("mon", "08:00", "09:00"), window("tue", "08:00", "12:00")]),
+    doc = problem([provider("pt", ["physiotherapy"],
+                            [window("mon", "08:00", "09:00"), window("tue", "08:00", "12:00")]),
                    provider("mt", ["massage"], [window("mon", "11:00", "12:00")])],
                   [patient("p", [window("mon", "08:00", "12:00"), window("tue", "08:00", "12:00")],
                            [line("physiotherapy"), line("massage")])])
@@ -168,7 +169,8 @@ def test_spacing_between_sessions_of_one_discipline():
 
 def test_spacing_holds_across_plan_weeks():
     # Friday of week 0 and Monday of week 1 are 3 days apart: too close for 4.
-    doc = problem([provider("pt", ["physiotherapy"], [window("mon", "08:00", "12:00"), window("fri", "08:00", "12:00")])],
+    doc = problem([provider("pt", ["physiotherapy"],
+                            [window("mon", "08:00", "12:00"), window("fri", "08:00", "12:00")])],
                   [patient("p", [window("mon", "08:00", "12:00"), window("fri", "08:00", "12:00")],
                            [line("physiotherapy", min_gap_days=4)], weeks=2, earliest="2027-01-08")],
                   weeks=2)
