@@ -109,7 +109,7 @@ EXPECT = {
 }
 
 # Every refusal is audited under one of these singular names, so the trail can be searched by resource.
-AUDITED_RESOURCES = {"clinic", "discipline", "provider", "patient", "auth", "token", "user", "note", "audit",
+AUDITED_RESOURCES = {"clinic", "provider", "patient", "auth", "token", "user", "note", "audit",
                      "protocol", "intake", "plan", "appointment", "free_slot", "calendar_feed", "reminder",
                      "appointment_link"}
 
