@@ -41,6 +41,14 @@ def record(action: str, resource: str, resource_id, patient_id: int | None = Non
     db.session.add(_event(action, resource, resource_id, patient_id, detail, user, remote_addr))
 
 
+def record_listed(resource: str, rows, patient_id: int | None = None) -> None:
+    """One `read` row for a listed page, naming the ids on it; a patient's list is of their own record."""
+    user, _, _ = _who()
+    if patient_id is None and user is not None and user.role == "patient":
+        patient_id = user.patient_id
+    record("read", resource, "", patient_id, detail=f"listed {resource}s " + ",".join(str(row.id) for row in rows))
+
+
 def note_denied(resource: str, resource_id="", *, patient_id: int | None = None, detail: str = "",
                 user=None) -> None:
     """Remember a refusal of this request; written after the request's transaction is rolled back."""

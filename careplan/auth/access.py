@@ -20,10 +20,21 @@ STAFF = ("admin", "front_desk")
 ROLE_NAMES = ("admin", "front_desk", "provider", "patient")
 
 
-def _resource_of(view_args: dict) -> tuple[str, str]:
+# The audit trail names resources in the singular, whatever the blueprint or table is called, so that one
+# search by resource finds the reads, the changes and the refusals alike.
+_RESOURCE_NAMES = {"care_plans": "plan", "outbound_emails": "reminder", "protocol_templates": "protocol"}
+
+
+def resource_name(name: str) -> str:
+    """The audit trail's singular resource name for a blueprint or table name (`notes` -> `note`)."""
+    return _RESOURCE_NAMES.get(name) or (name[:-1] if name.endswith("s") else name)
+
+
+def _resource_of(view_args: dict, resource: str | None = None) -> tuple[str, str]:
     from flask import request
 
-    return (request.endpoint or "").rsplit(".", 1)[0] or "api", ",".join(str(v) for v in view_args.values())
+    return (resource or resource_name((request.endpoint or "").rsplit(".", 1)[0] or "api"),
+            ",".join(str(v) for v in view_args.values()))
 
 
 def patient_of(model, param: str, *, resource: str | None = None) -> Callable[[dict], int]:
@@ -35,7 +46,7 @@ def patient_of(model, param: str, *, resource: str | None = None) -> Callable[[d
 
         row = db.session.get(model, view_args[param])
         if row is None:
-            _refuse_missing(resource or model.__tablename__, view_args[param])
+            _refuse_missing(resource or resource_name(model.__tablename__), view_args[param])
         return row.patient_id
 
     return find
@@ -45,13 +56,14 @@ def _refuse_missing(resource: str, record_id, patient_id: int | None = None):
     from careplan.audit.service import note_denied
 
     note_denied(resource, record_id, patient_id=patient_id, detail="not found or out of reach")
-    raise NotFound(f"No {resource.rstrip('s').replace('_', ' ')} {record_id}.")
+    raise NotFound(f"No {resource.replace('_', ' ')} {record_id}.")
 
 
-def login_required(*roles: str, patient: str | Callable[[dict], int] | None = None):
+def login_required(*roles: str, patient: str | Callable[[dict], int] | None = None, resource: str | None = None):
     """Refuse anonymous callers (401), callers of other roles (403) and, with `patient`, records of a
     patient outside the caller's reach (404). `patient` is a path parameter naming the patient's id, or a
-    function of the path parameters returning it (see `patient_of`)."""
+    function of the path parameters returning it (see `patient_of`). `resource` names what a refusal is
+    audited as (default: the blueprint's name in the singular)."""
     from careplan.audit.service import note_denied
 
     unknown = set(roles) - set(ROLE_NAMES)
@@ -63,16 +75,15 @@ def login_required(*roles: str, patient: str | Callable[[dict], int] | None = No
         def wrapped(*args, **kwargs):
             user = current_user()
             if user is None:
-                note_denied(*_resource_of(kwargs), detail="not signed in")
+                note_denied(*_resource_of(kwargs, resource), detail="not signed in")
                 raise Unauthenticated("Sign in, or send 'Authorization: Bearer <token>'.")
             if roles and user.role not in roles:
-                note_denied(*_resource_of(kwargs), detail=f"role {user.role} may not")
+                note_denied(*_resource_of(kwargs, resource), detail=f"role {user.role} may not")
                 raise Forbidden("Your role may not do this.")
             if patient is not None:
                 patient_id = kwargs[patient] if isinstance(patient, str) else patient(kwargs)
                 if not can_reach_patient(user, patient_id):
-                    resource, record_id = _resource_of(kwargs)
-                    _refuse_missing(resource, record_id, patient_id)
+                    _refuse_missing(*_resource_of(kwargs, resource), patient_id)
             return view(*args, **kwargs)
 
         return wrapped

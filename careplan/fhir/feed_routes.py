@@ -3,7 +3,8 @@ from flask import Blueprint, Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 
-from careplan.auth.access import login_required
+from careplan.audit.service import record
+from careplan.auth.access import STAFF, login_required
 from careplan.fhir import feeds
 from careplan.fhir.schemas import CalendarFeedSchema, NewCalendarFeedSchema
 
@@ -13,14 +14,20 @@ bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 
 
 def _feed_view(owner: str):
+    # The owner themself or the front desk; a patient's feed outside the caller's reach answers 404.
+    access = login_required(*STAFF, owner, patient="owner_id" if owner == "patient" else None,
+                            resource="calendar_feed")
+
     class FeedView(MethodView):
-        @login_required()
+        @access
         @blp.response(200, CalendarFeedSchema)
         def get(self, owner_id):
             """When this owner's feed URL was made (the URL itself is only shown when it is made)."""
-            return feeds.get_feed(owner, owner_id)
+            feed = feeds.get_feed(owner, owner_id)
+            record("read", "calendar_feed", feed.id, feed.patient_id)
+            return feed
 
-        @login_required()
+        @access
         @blp.response(201, NewCalendarFeedSchema)
         def post(self, owner_id):
             """Make the feed URL, or replace it: the previous URL stops working."""
@@ -28,7 +35,7 @@ def _feed_view(owner: str):
             return {"created_at": feed.created_at, "token": token,
                     "url": url_for("calendar.feed", token=token, _external=True)}
 
-        @login_required()
+        @access
         @blp.response(204)
         def delete(self, owner_id):
             """Revoke the feed URL."""
@@ -44,7 +51,9 @@ for _owner in feeds.OWNERS:
 
 @bp.get("/<token>.ics")
 def feed(token: str):
-    body = feeds.calendar(feeds.feed_for_token(token))
+    found = feeds.feed_for_token(token)
+    record("read", "calendar_feed", found.id, found.patient_id, detail="fetched by its URL")
+    body = feeds.calendar(found)
     return Response(body, mimetype="text/calendar", headers={
         "Content-Disposition": 'inline; filename="careplan.ics"',
         # The feed is one person's schedule: no shared cache may keep it.

@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from icalendar import Calendar
 from sqlalchemy import select
 
+from careplan.audit.service import note_denied, record
 from careplan.auth.access import STAFF, reach_patient
 from careplan.auth.service import current_user
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
-from careplan.errors import Forbidden, NotFound
+from careplan.errors import NotFound
 from careplan.extensions import db
 from careplan.fhir.models import CalendarFeed
 from careplan.patients.service import get_patient
@@ -39,8 +40,12 @@ def _owner_column(owner: str):
     return CalendarFeed.provider_id if owner == "provider" else CalendarFeed.patient_id
 
 
+def _patient_id(owner: str, owner_id: int) -> int | None:
+    return owner_id if owner == "patient" else None
+
+
 def check_owner(owner: str, owner_id: int) -> None:
-    """The owner themself or staff; a patient outside the caller's reach does not exist for them."""
+    """The owner themself or staff; anyone else's feed does not exist for the caller (404, audited)."""
     user = current_user()
     if owner == "patient":
         reach_patient(owner_id)
@@ -50,7 +55,9 @@ def check_owner(owner: str, owner_id: int) -> None:
     if user.role in STAFF:
         return
     if getattr(user, f"{owner}_id") != owner_id or user.role != owner:
-        raise Forbidden(f"Only the {owner} themself or the front desk manages this calendar feed.")
+        note_denied("calendar_feed", owner_id, patient_id=_patient_id(owner, owner_id),
+                    detail=f"not the {owner}'s own feed")
+        raise NotFound(f"No calendar feed of {owner} {owner_id}.")
 
 
 def get_feed(owner: str, owner_id: int) -> CalendarFeed:
@@ -68,18 +75,23 @@ def open_feed(owner: str, owner_id: int) -> tuple[CalendarFeed, str]:
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed(token_hash=_digest(token), **{f"{owner}_id": owner_id})
     db.session.add(feed)
+    db.session.flush()
+    record("create", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed")
     db.session.commit()
     return feed, token
 
 
 def revoke_feed(owner: str, owner_id: int) -> None:
-    db.session.delete(get_feed(owner, owner_id))
+    feed = get_feed(owner, owner_id)
+    record("delete", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed")
+    db.session.delete(feed)
     db.session.commit()
 
 
 def feed_for_token(token: str) -> CalendarFeed:
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _digest(token)))
     if feed is None:
+        note_denied("calendar_feed", "", detail="unknown feed URL")
         raise NotFound("No such calendar feed; it may have been revoked or replaced.")
     return feed
 

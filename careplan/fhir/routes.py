@@ -11,8 +11,9 @@ import json
 from flask import Blueprint, Response, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotAcceptable, NotFound as HTTPNotFound
 
+from careplan.audit.service import note_denied, record
 from careplan.auth.service import current_user
-from careplan.errors import ServiceError, Unauthenticated
+from careplan.errors import NotFound, ServiceError, Unauthenticated
 from careplan.extensions import db
 from careplan.fhir import capability
 from careplan.fhir.search import Query
@@ -73,11 +74,27 @@ def _json_only():
         raise NotAcceptable(f"Only JSON is served; send Accept: {FHIR_JSON}.")
 
 
-def _caller():
+# Resource types that carry a patient's record: reading or searching them is audited.
+PATIENT_DATA = {"Patient", "Appointment", "CarePlan", "CareTeam"}
+
+
+def _caller(resource_type: str, resource_id: str = ""):
     user = current_user()
     if user is None:
+        note_denied(f"fhir:{resource_type}", resource_id, detail="not signed in")
         raise Unauthenticated("Send 'Authorization: Bearer <token>'.")
     return user
+
+
+def _patient_id(resource: dict) -> int | None:
+    """The patient a resource is about: itself, its subject, or its patient participant."""
+    if resource["resourceType"] == "Patient":
+        return int(resource["id"])
+    references = [resource.get("subject", {})] + [p.get("actor", {}) for p in resource.get("participant", [])]
+    for ref in references:
+        if ref.get("reference", "").startswith("Patient/"):
+            return int(ref["reference"].split("/", 1)[1])
+    return None
 
 
 def _resource_type(name: str):
@@ -95,18 +112,31 @@ def metadata():
 
 @bp.get("/<resource_type>")
 def search(resource_type: str):
-    user = _caller()
+    user = _caller(resource_type)
     kind = _resource_type(resource_type)
     query = Query(request.args, kind.params)
     page = kind.search(query, user)
+    if resource_type in PATIENT_DATA:
+        found = ",".join(r["id"] for r in page.resources)
+        patients = {_patient_id(r) for r in page.resources}
+        record("read", f"fhir:{resource_type}", "", patients.pop() if len(patients) == 1 else None,
+               detail=f"searched {request.query_string.decode()[:150]}: {found}")
     return fhir_response(_bundle(resource_type, query, page))
 
 
 @bp.get("/<resource_type>/<resource_id>")
 def read(resource_type: str, resource_id: str):
-    user = _caller()
+    user = _caller(resource_type, resource_id)
     kind = _resource_type(resource_type)
-    return fhir_response(kind.read(resource_id, user))
+    try:
+        resource = kind.read(resource_id, user)
+    except NotFound:
+        # Missing and out of reach look the same to the caller; the trail keeps the attempt.
+        note_denied(f"fhir:{resource_type}", resource_id[:40], detail="not found or out of reach")
+        raise
+    if resource_type in PATIENT_DATA:
+        record("read", f"fhir:{resource_type}", resource_id, _patient_id(resource))
+    return fhir_response(resource)
 
 
 @bp.route("/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

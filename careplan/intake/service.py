@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from careplan.audit.service import record
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
@@ -49,6 +50,8 @@ def record_intake(patient_id: int, data: dict, *, user_id: int | None = None) ->
         **{name: data["referral_signs"].get(name, False) for name in REFERRAL_SIGNS})
     intake.screen_result = "red_flag" if intake.positive_red_flags else "clear"
     db.session.add(intake)
+    db.session.flush()
+    record("create", "intake", intake.id, patient_id, detail=f"screen {intake.screen_result}")
     db.session.commit()
     if intake.screen_result == "red_flag":
         raise red_flag_error(intake)
@@ -76,6 +79,7 @@ def override_red_flag(intake_id: int, reason: str, *, user_id: int) -> Intake:
     intake.override_reason = reason.strip()
     intake.overridden_at = utcnow()
     intake.overridden_by_id = user_id
+    record("update", "intake", intake.id, intake.patient_id, detail="red flag overridden")
     db.session.commit()
     return intake
 

@@ -1,7 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from careplan.audit.service import record
+from careplan.audit.service import record, record_listed
 from careplan.auth.access import login_required, patient_of
 from careplan.auth.service import current_user
 from careplan.notes import service
@@ -23,8 +23,7 @@ class PatientNotes(MethodView):
     @blp.paginate()
     def get(self, patient_id, pagination_parameters):
         notes = page_of(service.list_notes(patient_id), pagination_parameters)
-        record("read", "note", "", patient_id,
-               detail="listed notes " + ",".join(str(n.id) for n in notes))
+        record_listed("note", notes, patient_id)
         return notes
 
     @login_required(*CLINICIANS, patient="patient_id")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from careplan.audit.service import record
+from careplan.audit.service import note_denied, record
 from careplan.auth.models import User
 from careplan.clinic.service import discipline_codes
 from careplan.db import utcnow
@@ -69,6 +69,7 @@ def amend_note(note_id: int, data: dict, *, author: User) -> Note:
     """A new version with the changed parts; the earlier ones stay as they were."""
     note = get_note(note_id)
     if note.author_user_id != author.id:
+        note_denied("note", note.id, patient_id=note.patient_id, detail="not the author")
         raise Forbidden("Only the author of a note may amend it.")
     current = note.current
     text = {part: data[part] if part in data else getattr(current, part) for part in SOAP}

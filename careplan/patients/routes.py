@@ -1,7 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from careplan.audit.service import record
+from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required
 from careplan.auth.service import current_user
 from careplan.pagination import page_of
@@ -22,7 +22,7 @@ class Patients(MethodView):
         user = current_user()
         care_team_of = user.provider_id if user.role == "provider" else None
         patients = page_of(service.list_patients(**query, care_team_of=care_team_of), pagination_parameters)
-        record("read", "patient", "", detail="listed patients " + ",".join(str(p.id) for p in patients))
+        record_listed("patient", patients)
         return patients
 
     @login_required(*STAFF)

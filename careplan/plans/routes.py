@@ -1,12 +1,14 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from careplan.auth.access import STAFF, login_required, reach_patient
+from careplan.audit.service import record, record_listed
+from careplan.auth.access import STAFF, login_required, patient_of
 from careplan.auth.service import current_user
 from careplan.errors import ErrorSchema
 from careplan.intake.schemas import RedFlagErrorSchema
 from careplan.pagination import page_of
 from careplan.plans import service
+from careplan.plans.models import CarePlan
 from careplan.plans.problem import problem_for_plans
 from careplan.plans.schemas import (PhaseChangeOutSchema, PhaseChangeSchema, PlanCreateSchema, PlanOutSchema,
                                     PlanQuerySchema, PlanRevisionSchema, PlanVersionOutSchema, ProblemQuerySchema,
@@ -16,12 +18,12 @@ blp = Blueprint("plans", __name__, url_prefix="/api/v1/plans",
                 description="Care plans: built from intake and protocol, revised with history, exported to the optimizer")
 
 CLINICIANS = ("provider", "admin")
+# A plan outside the caller's reach (its patient's) answers 404, like the patient.
+PLAN = patient_of(CarePlan, "plan_id")
 
 
-def _plan(plan_id):
-    """The plan, if the caller may see its patient (404 otherwise, like the patient)."""
-    plan = service.get_plan(plan_id)
-    reach_patient(plan.patient_id)
+def _read(plan, what: str = ""):
+    record("read", "plan", plan.id, plan.patient_id, detail=what)
     return plan
 
 
@@ -41,7 +43,9 @@ class Plans(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """Plans the caller may see, newest first"""
-        return page_of(service.list_plans(user=current_user(), **query), pagination_parameters)
+        plans = page_of(service.list_plans(user=current_user(), **query), pagination_parameters)
+        record_listed("plan", plans, query.get("patient_id"))
+        return plans
 
     @login_required(*STAFF)
     @blp.arguments(PlanCreateSchema)
@@ -55,12 +59,12 @@ class Plans(MethodView):
 
 @blp.route("/<int:plan_id>")
 class PlanById(MethodView):
-    @login_required()
+    @login_required(patient=PLAN)
     @blp.response(200, PlanOutSchema)
     def get(self, plan_id):
-        return _plan(plan_id)
+        return _read(service.get_plan(plan_id))
 
-    @login_required(*STAFF)
+    @login_required(*STAFF, patient=PLAN)
     @blp.arguments(PlanRevisionSchema)
     @blp.response(200, PlanOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan is no longer a draft")
@@ -71,53 +75,51 @@ class PlanById(MethodView):
 
 @blp.route("/<int:plan_id>/status")
 class PlanStatus(MethodView):
-    @login_required(*STAFF, "provider")
+    @login_required(*STAFF, "provider", patient=PLAN)
     @blp.arguments(StatusChangeSchema)
     @blp.response(200, PlanOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan's status cannot follow its current one")
     def post(self, data, plan_id):
         """Start (booked to active), complete or cancel a plan; a plan is booked by booking its schedule"""
-        _plan(plan_id)
         return service.set_status(plan_id, data["status"], data["reason"], user_id=current_user().id)
 
 
 @blp.route("/<int:plan_id>/versions")
 class PlanVersions(MethodView):
-    @login_required()
+    @login_required(*STAFF, "provider", patient=PLAN)
     @blp.response(200, PlanVersionOutSchema(many=True))
     def get(self, plan_id):
         """Every version of the plan: who changed it, when, why, and the plan as it then stood"""
-        return _plan(plan_id).versions
+        return _read(service.get_plan(plan_id), "versions").versions
 
 
 @blp.route("/<int:plan_id>/phases/<string:phase_name>")
 class PlanPhase(MethodView):
-    @login_required(*CLINICIANS)
+    @login_required(*CLINICIANS, patient=PLAN)
     @blp.arguments(PhaseChangeSchema)
     @blp.response(200, PhaseChangeOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan is not active, or the phase is over")
     def patch(self, data, plan_id, phase_name):
         """A clinician extends, shortens or advances a phase of an active plan (a new version)"""
-        _plan(plan_id)
         plan = service.change_phase(plan_id, phase_name, data, user_id=current_user().id)
         return {"plan": plan, "stale_appointments": _stale(plan)}
 
 
 @blp.route("/<int:plan_id>/stale-appointments")
 class PlanStaleAppointments(MethodView):
-    @login_required(*STAFF, "provider")
+    @login_required(*STAFF, "provider", patient=PLAN)
     @blp.response(200, StaleAppointmentSchema(many=True))
     def get(self, plan_id):
         """Future appointments of the plan that it no longer asks for, each with why"""
-        return _stale(_plan(plan_id))
+        return _stale(_read(service.get_plan(plan_id), "stale appointments"))
 
 
 @blp.route("/<int:plan_id>/problem")
 class PlanProblem(MethodView):
-    @login_required(*STAFF)
+    @login_required(*STAFF, patient=PLAN)
     @blp.arguments(ProblemQuerySchema, location="query")
     @blp.response(200, description="the scheduling problem (format v1, shared/scheduling-problem.md) "
                                    "for this plan; ids are provider-<id> and patient-<id>")
     def get(self, query, plan_id):
         """The plan as a problem document for the optimizer"""
-        return problem_for_plans([service.get_plan(plan_id)], **query)
+        return problem_for_plans([_read(service.get_plan(plan_id), "problem export")], **query)

@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
+from careplan.audit.service import record
 from careplan.clinic.service import to_local
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
@@ -53,9 +54,13 @@ def snapshot(plan: CarePlan) -> dict:
 
 
 def _record_version(plan: CarePlan, reason: str, user_id: int | None) -> None:
-    if plan.versions:
+    first = not plan.versions
+    if not first:
         plan.version += 1
     db.session.flush()
+    # Every change of a plan makes a version, so this is where each one is audited.
+    record("create" if first else "update", "plan", plan.id, plan.patient_id,
+           detail=f"version {plan.version} ({plan.status}): {reason}")
     # Expire so the snapshot sees phases and lines in their stored order after a replacement.
     db.session.expire(plan, ["phases", "care_team"])
     plan.versions.append(CarePlanVersion(version=plan.version, reason=reason, created_by_id=user_id,

@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from careplan.audit.service import note_denied, record
 from careplan.clinic.service import settings
 from careplan.db import utcnow
 from careplan.errors import Conflict, NotFound
@@ -62,6 +63,8 @@ def read_link(token: str, *, now: datetime | None = None) -> Link:
             raise NotFound("This link is not valid.") from None
         return Link(appointment, data["do"], "This link has expired. Please use a newer e-mail or call the clinic.")
     except BadSignature:
+        # Links need no sign-in, so a forged one is the only trace of someone trying them.
+        note_denied("appointment_link", "", detail="not a link this clinic signed")
         raise NotFound("This link is not valid.") from None
     data = _payload(data)
     appointment = db.session.get(Appointment, data["a"])
@@ -113,6 +116,8 @@ def use_link(token: str, *, now: datetime | None = None) -> Link:
         appointment.cancel_reason = "Cancelled by the patient from an e-mail link."
         appointment.sequence += 1
         cancel_reminders(appointment, notify=True, now=now)
+    record("update", "appointment", appointment.id, appointment.patient_id,
+           detail=f"{appointment.status} from an e-mail link")
     try:
         db.session.commit()
     except IntegrityError:

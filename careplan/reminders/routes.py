@@ -2,6 +2,7 @@ from flask import Response, render_template
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required
 from careplan.clinic.service import settings
 from careplan.errors import ErrorSchema
@@ -24,7 +25,9 @@ class Emails(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """E-mails, newest due first; `status=failed` is the front desk's list of patients to call."""
-        return page_of(service.list_emails(**query), pagination_parameters)
+        emails = page_of(service.list_emails(**query), pagination_parameters)
+        record_listed("reminder", emails, query.get("patient_id"))
+        return emails
 
 
 @blp.route("/<int:email_id>")
@@ -32,7 +35,9 @@ class EmailById(MethodView):
     @login_required(*STAFF)
     @blp.response(200, OutboundEmailSchema)
     def get(self, email_id):
-        return service.get_email(email_id)
+        email = service.get_email(email_id)
+        record("read", "reminder", email.id, email.patient_id)
+        return email
 
 
 @blp.route("/<int:email_id>/retry")

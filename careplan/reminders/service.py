@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import select
 
+from careplan.audit.service import record
 from careplan.clinic.service import zone
 from careplan.db import utcnow
 from careplan.errors import Conflict, NotFound
@@ -146,5 +147,6 @@ def retry_email(email_id: int) -> OutboundEmail:
     row.lease_owner = None
     row.lease_expires_at = None
     row.due_at = utcnow()
+    record("update", "reminder", row.id, row.patient_id, detail="sent again")
     db.session.commit()
     return row

@@ -1,12 +1,14 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from careplan.auth.access import STAFF, login_required
+from careplan.audit.service import record, record_listed
+from careplan.auth.access import STAFF, login_required, patient_of
 from careplan.auth.service import current_user
 from careplan.errors import ErrorSchema
 from careplan.idempotency import HEADER_DOC, idempotent
 from careplan.pagination import page_of
 from careplan.scheduling import service
+from careplan.scheduling.models import Appointment
 from careplan.scheduling.schemas import (AppointmentChangeSchema, AppointmentQuerySchema, AppointmentSchema,
                                          BookingSchema, FreeSlotQuerySchema, FreeSlotSchema)
 
@@ -20,7 +22,10 @@ class Appointments(MethodView):
     @blp.response(200, AppointmentSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
-        return page_of(service.list_appointments(current_user(), **query), pagination_parameters)
+        """Staff see every appointment; a provider those of their care teams' patients; a patient their own."""
+        appointments = page_of(service.list_appointments(current_user(), **query), pagination_parameters)
+        record_listed("appointment", appointments, query.get("patient_id"))
+        return appointments
 
     @login_required(*STAFF)
     @idempotent
@@ -34,22 +39,27 @@ class Appointments(MethodView):
 
 @blp.route("/appointments/<int:appointment_id>")
 class AppointmentById(MethodView):
-    @login_required()
+    @login_required(patient=patient_of(Appointment, "appointment_id"))
     @blp.response(200, AppointmentSchema)
     def get(self, appointment_id):
-        return service.get_appointment(appointment_id, current_user())
+        appointment = service.get_appointment(appointment_id, current_user())
+        record("read", "appointment", appointment.id, appointment.patient_id)
+        return appointment
 
-    @login_required()
+    @login_required(patient=patient_of(Appointment, "appointment_id"))
     @blp.arguments(AppointmentChangeSchema)
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="busy then, or a change its status does not allow")
+    @blp.alt_response(403, schema=ErrorSchema, description="a change the caller's role may not make: a patient "
+                                                           "confirms or cancels, a provider marks their own "
+                                                           "appointments completed or no-show")
     def patch(self, changes, appointment_id):
         return service.update_appointment(appointment_id, changes, user=current_user())
 
 
 @blp.route("/providers/<int:provider_id>/free-slots")
 class FreeSlots(MethodView):
-    @login_required()
+    @login_required(*STAFF, "provider", resource="free_slot")
     @blp.arguments(FreeSlotQuerySchema, location="query")
     @blp.response(200, FreeSlotSchema(many=True))
     def get(self, query, provider_id):

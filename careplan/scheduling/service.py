@@ -7,13 +7,15 @@ named in OVERLAP_GUARDS) into a 409 naming the appointments in the way.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from careplan.auth.access import STAFF
+from careplan.audit.service import note_denied, record
+from careplan.auth.access import STAFF, care_team_patient_ids, on_care_team
 from careplan.clinic import service as clinic
 from careplan.clinic.models import Discipline
 from careplan.db import utcnow
@@ -160,9 +162,14 @@ def _is_overlap_refusal(exc: IntegrityError) -> bool:
     return any(name in str(exc.orig) for name in OVERLAP_GUARDS)
 
 
-def _commit_guarded(bookings: list[Booking], exclude_ids: list[int | None]) -> None:
-    """Commit, turning the database's overlap refusal (a booking that raced ours) into a 409."""
+def _commit_guarded(bookings: list[Booking], exclude_ids: list[int | None],
+                    audit: Callable[[], None] | None = None) -> None:
+    """Commit, turning the database's overlap refusal (a booking that raced ours) into a 409.
+    `audit` writes the audit rows once the rows have their ids, in the same transaction."""
     try:
+        if audit is not None:
+            db.session.flush()
+            audit()
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -189,7 +196,13 @@ def insert_appointments(bookings: list[Booking], *, now: datetime | None = None)
                         kind=b.kind, plan_id=b.plan_id, phase_name=b.phase, plan_week=b.week,
                         starts_at=b.start, ends_at=b.end) for b in bookings]
     db.session.add_all(rows)
-    _commit_guarded(bookings, [None] * len(bookings))
+
+    def audit():
+        for row in rows:
+            record("create", "appointment", row.id, row.patient_id,
+                   detail=f"with provider {row.provider_id} at {row.starts_at.isoformat()}")
+
+    _commit_guarded(bookings, [None] * len(bookings), audit)
     return rows
 
 
@@ -204,7 +217,9 @@ def visible_to(user, appointment: Appointment) -> bool:
     if user.role in STAFF:
         return True
     if user.role == "provider":
-        return appointment.provider_id == user.provider_id
+        # Their own schedule, and the schedule of the patients whose care team they are on.
+        return (appointment.provider_id == user.provider_id
+                or on_care_team(user.provider_id, appointment.patient_id))
     if user.role == "patient":
         return appointment.patient_id == user.patient_id
     return False
@@ -221,12 +236,13 @@ def get_appointment(appointment_id: int, user=None) -> Appointment:
 def list_appointments(user, *, patient_id: int | None = None, provider_id: int | None = None,
                       starts_from: datetime | None = None, until: datetime | None = None,
                       status: str | None = None):
-    """A query of the appointments the user may see, filtered; a patient or provider sees their own only."""
+    """A query of the appointments the user may see, filtered: a patient their own, a provider the appointments
+    of the patients whose care team they are on (their own schedule among them)."""
     query = select(Appointment).order_by(Appointment.starts_at, Appointment.id)
     if user.role == "patient":
         query = query.where(Appointment.patient_id == user.patient_id)
     elif user.role == "provider":
-        query = query.where(Appointment.provider_id == user.provider_id)
+        query = query.where(Appointment.patient_id.in_(care_team_patient_ids(user.provider_id)))
     if patient_id is not None:
         query = query.where(Appointment.patient_id == patient_id)
     if provider_id is not None:
@@ -249,16 +265,21 @@ _ROLE_MAY = {
 }
 
 
-def _allowed(user, changes: dict) -> None:
+def _allowed(user, appointment: Appointment, changes: dict) -> None:
     if user is None or user.role in STAFF:
         return
     keys, statuses = _ROLE_MAY.get(user.role, (set(), set()))
     refused = {k: "your role may not change this" for k in changes if k not in keys}
     if "status" in changes and changes["status"] not in statuses:
         refused["status"] = f"your role may only set {' or '.join(sorted(statuses))}"
+    if user.role == "provider" and appointment.provider_id != user.provider_id:
+        # A colleague's appointment of a shared patient is theirs to read, not to mark.
+        refused = {"_schema": "only the appointment's own provider marks it"}
     if refused:
         from careplan.errors import Forbidden
 
+        note_denied("appointment", appointment.id, patient_id=appointment.patient_id,
+                    detail="; ".join(f"{k}: {v}" for k, v in refused.items()))
         raise Forbidden("Your role may not make this change.", fields=refused)
 
 
@@ -266,7 +287,7 @@ def update_appointment(appointment_id: int, changes: dict, *, user=None, now: da
     """Change status (confirm, cancel with a reason, completed, no-show) or move it (start/minutes/provider)."""
     now = now or utcnow()
     appointment = get_appointment(appointment_id, user)
-    _allowed(user, changes)
+    _allowed(user, appointment, changes)
     moving = {k for k in ("start", "minutes", "provider_id") if k in changes}
     if not changes:
         raise Invalid("Nothing to change.", fields={"_schema": "give status, start, minutes or provider_id"})
@@ -302,6 +323,8 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
         appointment.late_cancellation = appointment.starts_at - now < late
         appointment.sequence += 1
     appointment.status = status
+    record("update", "appointment", appointment.id, appointment.patient_id,
+           detail=f"{status}{': ' + reason if reason else ''}")
     db.session.commit()
 
 
@@ -321,6 +344,8 @@ def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
     # A moved appointment is a new time the patient has not confirmed yet.
     appointment.status = "booked"
     appointment.sequence += 1
+    record("update", "appointment", appointment.id, appointment.patient_id,
+           detail=f"moved to provider {booking.provider_id} at {booking.start.isoformat()}")
     _commit_guarded([booking], [appointment.id])
 
 

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from flask import redirect, request
 
+from careplan.audit.service import note_denied, record
 from careplan.auth.access import can_reach_patient
 from careplan.auth.service import current_user
 from careplan.errors import Forbidden, NotFound
@@ -27,8 +28,11 @@ def page_for(*roles: str):
         def wrapped(*args, **kwargs):
             user = current_user()
             if user is None:
+                # A redirect is no failed request, so the refusal is recorded here rather than noted.
+                record("denied", "page", "", detail=f"not signed in ({request.method} {request.path})"[:400])
                 return login_redirect()
             if roles and user.role not in roles:
+                note_denied("page", detail=f"role {user.role} may not")
                 raise Forbidden(f"Signed in as {user.email}, you cannot open this page.")
             return view(*args, **kwargs)
 
@@ -38,11 +42,15 @@ def page_for(*roles: str):
 
 
 def patient_in_reach(patient_id: int):
-    """The patient, or the 404 page when they are outside the visitor's reach (ids cannot be probed)."""
+    """The patient, or the 404 page when they are outside the visitor's reach (ids cannot be probed).
+    The page that asks shows the patient's record, so the read is audited here."""
     from careplan.extensions import db
     from careplan.patients.models import Patient
 
     patient = db.session.get(Patient, patient_id)
     if patient is None or not can_reach_patient(current_user(), patient_id):
+        note_denied("patient", patient_id, patient_id=patient_id if patient else None,
+                    detail="not found or out of reach")
         raise NotFound(f"No patient {patient_id}.")
+    record("read", "patient", patient_id, patient_id, detail=f"page {request.path}")
     return patient

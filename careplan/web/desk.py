@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
+from careplan.audit.service import record
 from careplan.auth.access import STAFF
 from careplan.extensions import db
 from careplan.patients import service as patients
@@ -83,6 +84,7 @@ def desk_patient(patient_id: int):
                 "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else "",
                 "reminder_opt_out": patient.reminder_opt_out}
         windows = WindowRows.from_windows(patient.availability)
+        record("read", "patient", patient.id, patient.id, detail=f"page {request.path}")
     return render_template("web/desk/patient.html", patient=patient, values=data,
                            windows=windows.with_blanks(), errors=errors, **record_of(patient)), 422 if errors else 200
 

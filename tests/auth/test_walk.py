@@ -17,7 +17,14 @@ from careplan.audit.models import AuditEvent
 from careplan.auth import service as auth_service
 from careplan.auth.models import ApiToken, User
 from careplan.extensions import db
+from careplan.fhir.models import CalendarFeed
+from careplan.intake.schemas import IntakeSchema
+from careplan.intake.service import record_intake
 from careplan.providers.service import add_time_off
+from careplan.reminders.links import link_token
+from careplan.reminders.models import OutboundEmail
+from careplan.reminders.service import schedule_reminders
+from careplan.scheduling.models import Appointment
 from tests import factories
 
 ROLES = ("admin", "front_desk", "provider", "patient")
@@ -58,25 +65,82 @@ EXPECT = {
     ("GET", "/api/v1/notes/{note_id}"): "--y-",
     ("PATCH", "/api/v1/notes/{note_id}"): "--y-",
     ("GET", "/api/v1/audit"): "y---",
+    # Protocol templates: the clinic's configuration, read by those who plan care.
+    ("GET", "/api/v1/protocols"): "yyy-",
+    ("POST", "/api/v1/protocols"): "y---",
+    ("GET", "/api/v1/protocols/{template_id}"): "yyy-",
+    ("POST", "/api/v1/protocols/{template_id}/versions"): "y---",
+    # Intake and its red-flag screen: clinical, not the patient's plan summary.
+    ("GET", "/api/v1/patients/{patient_id}/intakes"): "yyy-",
+    ("POST", "/api/v1/patients/{patient_id}/intakes"): "yyy-",
+    ("GET", "/api/v1/intakes/{intake_id}"): "yyy-",
+    ("POST", "/api/v1/intakes/{intake_id}/override"): "y-y-",
+    # Care plans: the front desk manages them, the care team reads and adjusts, the patient reads their own.
+    ("GET", "/api/v1/plans"): "yyyy",
+    ("POST", "/api/v1/plans"): "yy--",
+    ("GET", "/api/v1/plans/{plan_id}"): "yyyy",
+    ("PATCH", "/api/v1/plans/{plan_id}"): "yy--",
+    ("POST", "/api/v1/plans/{plan_id}/status"): "yyy-",
+    ("GET", "/api/v1/plans/{plan_id}/versions"): "yyy-",
+    ("PATCH", "/api/v1/plans/{plan_id}/phases/{phase_name}"): "y-y-",
+    ("GET", "/api/v1/plans/{plan_id}/stale-appointments"): "yyy-",
+    ("GET", "/api/v1/plans/{plan_id}/problem"): "yy--",
+    # Single appointments: booked by the front desk, read by whoever's schedule it is on, confirmed or
+    # cancelled by the patient, marked completed or no-show by its provider.
+    ("GET", "/api/v1/appointments"): "yyyy",
+    ("POST", "/api/v1/appointments"): "yy--",
+    ("GET", "/api/v1/appointments/{appointment_id}"): "yyyy",
+    ("PATCH", "/api/v1/appointments/{appointment_id}"): "yyyy",
+    ("GET", "/api/v1/providers/{provider_id}/free-slots"): "yyy-",
+    # Calendar feeds: the owner themself or staff.
+    ("GET", "/api/v1/providers/{owner_id}/calendar-feed"): "yyy-",
+    ("POST", "/api/v1/providers/{owner_id}/calendar-feed"): "yyy-",
+    ("DELETE", "/api/v1/providers/{owner_id}/calendar-feed"): "yyy-",
+    ("GET", "/api/v1/patients/{owner_id}/calendar-feed"): "yy-y",
+    ("POST", "/api/v1/patients/{owner_id}/calendar-feed"): "yy-y",
+    ("DELETE", "/api/v1/patients/{owner_id}/calendar-feed"): "yy-y",
+    # E-mails to patients: the front desk's list of whom to call.
+    ("GET", "/api/v1/reminders"): "yy--",
+    ("GET", "/api/v1/reminders/{email_id}"): "yy--",
+    ("POST", "/api/v1/reminders/{email_id}/retry"): "yy--",
+    # The links of reminder e-mails: no sign-in (`security: []`), the signed link is the key.
+    ("GET", "/api/v1/appointment-links/{token}"): "yyyy",
+    ("POST", "/api/v1/appointment-links/{token}"): "yyyy",
 }
+
+# Every refusal is audited under one of these singular names, so the trail can be searched by resource.
+AUDITED_RESOURCES = {"clinic", "provider", "patient", "auth", "token", "user", "note", "audit",
+                     "protocol", "intake", "plan", "appointment", "free_slot", "calendar_feed", "reminder",
+                     "appointment_link"}
 
 # An allowed call may still be refused for what its body or query says (an empty body is sent), never for access.
 ABOUT_THE_BODY = {400, 409, 422}
 MISSING = 999_999
 MISSING_CODE = "no-such-discipline"
+FORGED_LINK = "not-a-link-this-clinic-signed"
 _days = itertools.count()
 
 
 class World:
-    """Two patients and two providers: provider 1 is on patient A's care team (an appointment), provider 2
-    on patient B's. The patient user is patient A; each role's "inside" is a record it may reach."""
+    """Two patients and two providers: provider 1 is on patient A's care team (a plan and an appointment),
+    provider 2 on patient B's. The patient user is patient A; each role's "inside" is a record it may reach,
+    its "outside" patient B's record (or, for staff, who reach every patient, one that does not exist)."""
 
     def __init__(self):
         # Ids only: each request ends by removing the session, which would detach any object kept here.
-        self.provider_1, self.provider_2 = factories.provider().id, factories.provider().id
-        self.patient_a, self.patient_b = factories.patient().id, factories.patient().id
+        provider_1, provider_2 = factories.provider(), factories.provider()
+        patient_a, patient_b = factories.patient(), factories.patient()
+        self.provider_1, self.provider_2 = provider_1.id, provider_2.id
+        self.patient_a, self.patient_b = patient_a.id, patient_b.id
+        self.plan_a = factories.care_plan(patient_a, {"physiotherapy": provider_1}).id
+        self.plan_b = factories.care_plan(patient_b, {"physiotherapy": provider_2}).id
         self.appointment_a = factories.appointment(self.patient_a, self.provider_1).id
         self.appointment_b = factories.appointment(self.patient_b, self.provider_2).id
+        self.intake_a, self.intake_b = self._intake(self.patient_a), self._intake(self.patient_b)
+        self.template = factories.protocols()[0].id
+        schedule_reminders(db.session.get(Appointment, self.appointment_a))
+        db.session.commit()
+        self.email = db.session.scalar(select(OutboundEmail.id).limit(1))
         users = {
             "admin": factories.user("admin", password=None),
             "front_desk": factories.user("front_desk", password=None),
@@ -88,6 +152,25 @@ class World:
         self.note_b = factories.note(self.patient_b, other_provider).id
         self.users = {role: user.id for role, user in users.items()}
         self.someone_elses_token = self._token_id(other_provider.id)
+
+    @staticmethod
+    def _intake(patient_id: int) -> int:
+        return record_intake(patient_id, IntakeSchema().load(factories.intake_body())).id
+
+    @staticmethod
+    def _feed(owner: str, owner_id: int) -> int:
+        """The owner has a feed, whatever an earlier call did to it."""
+        if db.session.scalar(select(CalendarFeed.id).where(getattr(CalendarFeed, f"{owner}_id") == owner_id)) is None:
+            db.session.add(CalendarFeed(token_hash=f"walk-{owner}-{owner_id}-{next(_days)}".ljust(64, "0"),
+                                        **{f"{owner}_id": owner_id}))
+            db.session.commit()
+        return owner_id
+
+    def _inside_or_out(self, role: str | None, inside: bool, mine, theirs):
+        """Staff reach every patient: their "outside" is a record that does not exist."""
+        if inside:
+            return mine
+        return MISSING if role in ("admin", "front_desk", None) else theirs
 
     def headers(self, role: str) -> dict:
         return factories.bearer(db.session.get(User, self.users[role]))
@@ -112,11 +195,11 @@ class World:
             # Something a delete may take away without spoiling the next call.
             patient = factories.patient()
             if role == "provider":
-                factories.appointment(patient.id, self.provider_1)
+                factories.appointment(patient.id, self.provider_1, days_ahead=60 + next(_days))
             return patient.id
         return self.patient_a
 
-    def resolve(self, param: str, role: str | None, inside: bool, fresh: bool, earlier: dict):
+    def resolve(self, param: str, role: str | None, inside: bool, fresh: bool, earlier: dict, path: str = ""):
         """The value of a path parameter; `earlier` holds the parameters before it in the path."""
         if param == "patient_id":
             return self._patient(role or "admin", inside, fresh)
@@ -139,6 +222,27 @@ class World:
             return self.appointment_a
         if param == "code":
             return "physiotherapy" if inside else MISSING_CODE
+        if param == "plan_id":
+            return self._inside_or_out(role, inside, self.plan_a, self.plan_b)
+        if param == "phase_name":
+            return "acute"
+        if param == "intake_id":
+            return self._inside_or_out(role, inside, self.intake_a, self.intake_b)
+        if param == "template_id":
+            return self.template if inside else MISSING
+        if param == "email_id":
+            return self.email if inside else MISSING
+        if param == "owner_id":
+            owner = "provider" if path.startswith("/api/v1/providers/") else "patient"
+            mine, theirs = ((self.provider_1, self.provider_2) if owner == "provider"
+                            else (self.patient_a, self.patient_b))
+            if role == owner and not inside:
+                return theirs
+            return self._feed(owner, mine) if inside else MISSING
+        if param == "token":
+            if not inside:
+                return FORGED_LINK
+            return link_token(db.session.get(Appointment, self.appointment_a), "confirm")
         raise AssertionError(f"the walk does not know path parameter {param!r}: add it to World.resolve")
 
 
@@ -149,6 +253,11 @@ def _operations(document) -> list[tuple[str, str, dict]]:
 
 def _denials() -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "denied"))
+
+
+def _last_denied_resource() -> str:
+    return db.session.scalar(select(AuditEvent.resource).where(AuditEvent.action == "denied")
+                             .order_by(AuditEvent.id.desc()).limit(1))
 
 
 def test_every_operation_is_in_the_table(client):
@@ -173,7 +282,7 @@ def test_every_operation_answers_as_the_table_says(app, client, caller):
             for inside in ((True, False) if params else (True,)):
                 values = {}
                 for param in params:
-                    values[param] = world.resolve(param, caller, inside, method == "DELETE", values)
+                    values[param] = world.resolve(param, caller, inside, method == "DELETE", values, path)
                 # A record that does not exist at all (rather than one out of reach) may be refused for
                 # its body first: which check comes first there gives nothing away.
                 missing = any(v in (MISSING, MISSING_CODE) for v in values.values())
@@ -198,10 +307,104 @@ def test_every_operation_answers_as_the_table_says(app, client, caller):
                 ok = status == int(expected) or (expected == "404" and missing and status in ABOUT_THE_BODY)
             with app.app_context():
                 after = _denials()
+                resource = _last_denied_resource()
             refused = expected in ("401", "403") or (expected == "404" and not missing)
             if ok and refused and after != before + 1:
                 wrong.append(f"{method} {url}: {status} refused but no audit row")
+            elif ok and refused and resource not in AUDITED_RESOURCES:
+                wrong.append(f"{method} {url}: refusal audited as {resource!r}, not one of the resource names")
             elif not ok:
                 wrong.append(f"{method} {url} ({'inside' if inside else 'outside'}): "
                              f"expected {expected}, got {status} {response.get_data(as_text=True)[:120]}")
     assert wrong == []
+
+
+# FHIR resources that carry a patient's record, each with the World's record of patient A and of patient B.
+FHIR_RECORDS = {
+    "Patient": ("patient_a", "patient_b"),
+    "Appointment": ("appointment_a", "appointment_b"),
+    "CarePlan": ("plan_a", "plan_b"),
+    "CareTeam": ("plan_a", "plan_b"),
+}
+
+
+def _audit_rows(action: str, resource: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action,
+                                                            AuditEvent.resource == resource)))
+
+
+@pytest.mark.parametrize("caller", ROLES + (None,), ids=lambda c: c or "anonymous")
+def test_fhir_reads_and_searches_stay_within_reach_and_are_audited(app, client, caller):
+    """Every role reaches patient A (staff all, provider 1 on the care team, the patient themself); patient B
+    is out of reach of the provider and the patient user; staff's "outside" is a record that does not exist."""
+    with app.app_context():
+        world = World()
+        headers = world.headers(caller) if caller else {}
+    wrong = []
+    for resource_type, (mine, theirs) in FHIR_RECORDS.items():
+        resource = f"fhir:{resource_type}"
+        inside, outside = getattr(world, mine), getattr(world, theirs)
+        if caller in ("admin", "front_desk"):
+            outside = MISSING
+        for record_id, reachable in ((inside, True), (outside, False)):
+            with app.app_context():
+                denied, read = len(_audit_rows("denied", resource)), len(_audit_rows("read", resource))
+            response = client.get(f"/fhir/{resource_type}/{record_id}", headers=headers)
+            body = response.get_json()
+            expected = 401 if caller is None else 200 if reachable else 404
+            with app.app_context():
+                denied_after = _audit_rows("denied", resource)
+                read_after = _audit_rows("read", resource)
+            if response.status_code != expected:
+                wrong.append(f"{caller} read {resource_type}/{record_id}: {response.status_code}, not {expected}")
+            elif expected == 200 and (len(read_after) != read + 1 or read_after[-1].patient_id != world.patient_a):
+                wrong.append(f"{caller} read {resource_type}/{record_id}: no read row for patient A")
+            elif expected != 200 and (body["resourceType"] != "OperationOutcome" or len(denied_after) != denied + 1):
+                wrong.append(f"{caller} read {resource_type}/{record_id}: not an audited OperationOutcome")
+        with app.app_context():
+            read = len(_audit_rows("read", resource))
+        response = client.get(f"/fhir/{resource_type}", headers=headers)
+        with app.app_context():
+            read_after = len(_audit_rows("read", resource))
+        if caller is None:
+            if response.status_code != 401:
+                wrong.append(f"anonymous search {resource_type}: {response.status_code}")
+            continue
+        found = {entry["resource"]["id"] for entry in response.get_json().get("entry", [])}
+        if str(inside) not in found or (caller in ("provider", "patient") and str(getattr(world, theirs)) in found):
+            wrong.append(f"{caller} search {resource_type}: found {sorted(found)}")
+        if read_after != read + 1:
+            wrong.append(f"{caller} search {resource_type}: no read row")
+    assert wrong == []
+
+
+def test_the_trail_is_searched_by_singular_resource_names(app, client):
+    """Reads, changes and refusals of one kind of record share one name, whichever path refused them."""
+    with app.app_context():
+        world = World()
+        provider, admin = world.headers("provider"), world.headers("admin")
+        patient = world.headers("patient")
+    assert client.get(f"/api/v1/plans/{world.plan_a}", headers=provider).status_code == 200
+    assert client.get(f"/api/v1/plans/{world.plan_b}/versions", headers=provider).status_code == 404
+    assert client.get(f"/api/v1/plans/{world.plan_a}/problem", headers=provider).status_code == 403
+    assert client.get(f"/api/v1/plans/{world.plan_a}").status_code == 401
+    assert client.get(f"/api/v1/intakes/{world.intake_b}", headers=provider).status_code == 404
+    assert client.get(f"/api/v1/appointments/{world.appointment_b}", headers=patient).status_code == 404
+    assert client.get(f"/api/v1/notes/{world.note_b}", headers=provider).status_code == 404
+    assert client.get(f"/api/v1/patients/{world.patient_b}/calendar-feed", headers=patient).status_code == 404
+    assert client.get(f"/api/v1/patients/{world.patient_b}", headers=provider).status_code == 404
+
+    def trail(**query):
+        rows = client.get("/api/v1/audit", headers=admin, query_string={**query, "page_size": 100}).get_json()
+        return sorted((row["action"], row["resource_id"], row["role"]) for row in rows)
+
+    assert trail(resource="plan") == sorted([
+        ("read", str(world.plan_a), "provider"), ("denied", str(world.plan_b), "provider"),
+        ("denied", str(world.plan_a), "provider"), ("denied", str(world.plan_a), "")])
+    # Out of reach is known to be about a patient; a refusal by role or for no sign-in comes before that.
+    assert trail(resource="plan", patient_id=world.patient_b) == [("denied", str(world.plan_b), "provider")]
+    assert trail(resource="intake", action="denied") == [("denied", str(world.intake_b), "provider")]
+    assert trail(resource="appointment", action="denied") == [("denied", str(world.appointment_b), "patient")]
+    assert trail(resource="note", action="denied") == [("denied", str(world.note_b), "provider")]
+    assert trail(resource="calendar_feed", action="denied") == [("denied", str(world.patient_b), "patient")]
+    assert trail(resource="patient", action="denied") == [("denied", str(world.patient_b), "provider")]

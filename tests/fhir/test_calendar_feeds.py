@@ -96,7 +96,8 @@ def test_only_the_owner_or_staff_manage_a_feed(client, auth, clinic, app):
     assert client.post(f"/api/v1/patients/{clinic.james}/calendar-feed", headers=martha).status_code == 404
     # On Martha's care team, so Martha exists for them, but her calendar is hers.
     assert client.post(f"/api/v1/patients/{clinic.martha}/calendar-feed", headers=physio).status_code == 403
-    assert client.post(f"/api/v1/providers/{clinic.masseur}/calendar-feed", headers=physio).status_code == 403
+    # A colleague's feed is outside a provider's reach: as if it did not exist.
+    assert client.post(f"/api/v1/providers/{clinic.masseur}/calendar-feed", headers=physio).status_code == 404
     assert client.post(f"/api/v1/providers/{clinic.physio}/calendar-feed", headers=martha).status_code == 403
     assert client.post(f"/api/v1/patients/{clinic.martha}/calendar-feed").status_code == 401
     assert client.get("/calendar/not-a-token.ics").status_code == 404

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from careplan.audit.models import AuditEvent
 from careplan.extensions import db
+from careplan.patients.models import Patient
 from tests import factories
 
 
@@ -123,3 +124,32 @@ def test_a_patient_with_notes_is_not_deleted(app, client, auth):
     patient_id, headers = _team(app)
     _write(client, headers["physio"], patient_id)
     assert client.delete(f"/api/v1/patients/{patient_id}", headers=auth("admin")).status_code == 409
+
+
+def test_a_provider_on_the_team_through_a_plan_alone_reads_every_disciplines_notes(app, client, auth):
+    """The care team is also the plan's team: an acupuncturist named on the plan, with no appointment yet,
+    reads the physiotherapist's and the massage therapist's notes; a provider on another patient's plan
+    does not, and front desk never does. Each read and each refusal is in the trail as a `note`."""
+    patient_id, headers = _team(app)
+    _write(client, headers["physio"], patient_id)
+    _write(client, headers["massage"], patient_id)
+    with app.app_context():
+        patient = db.session.get(Patient, patient_id)
+        acupuncturist = factories.provider(disciplines=("acupuncture",))
+        elsewhere = factories.provider(disciplines=("acupuncture",))
+        factories.care_plan(patient, {"acupuncture": acupuncturist})
+        factories.care_plan(factories.patient(), {"acupuncture": elsewhere})
+        on_plan = factories.bearer(factories.user("provider", provider_id=acupuncturist.id))
+        other_plan = factories.bearer(factories.user("provider", provider_id=elsewhere.id))
+    reads = _audit_rows(app, action="read", resource="note", patient_id=patient_id)
+    notes = client.get(f"/api/v1/patients/{patient_id}/notes", headers=on_plan)
+    assert notes.status_code == 200
+    assert sorted(n["discipline"] for n in notes.get_json()) == ["massage", "physiotherapy"]
+    for note in notes.get_json():
+        assert client.get(f"/api/v1/notes/{note['id']}", headers=on_plan).status_code == 200
+        assert client.get(f"/api/v1/notes/{note['id']}", headers=other_plan).status_code == 404
+        assert client.get(f"/api/v1/notes/{note['id']}", headers=auth("front_desk")).status_code in (403, 404)
+    assert client.get(f"/api/v1/patients/{patient_id}/notes", headers=other_plan).status_code == 404
+    assert _audit_rows(app, action="read", resource="note", patient_id=patient_id) == reads + 3
+    assert _audit_rows(app, action="denied", resource="note", patient_id=patient_id) == 3
+    assert _audit_rows(app, action="denied", resource="note") == 5

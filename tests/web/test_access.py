@@ -142,3 +142,27 @@ def test_a_bug_on_a_page_answers_the_500_page_without_internals(client, auth, mo
     response = client.get("/desk", headers=auth("front_desk"))
     assert response.status_code == 500 and response.mimetype == "text/html"
     assert "Something went wrong on our side" in response.text and "secret" not in response.text
+
+
+def test_pages_of_a_patient_and_refused_pages_are_audited(client, app, auth):
+    from careplan.audit.models import AuditEvent
+
+    with app.app_context():
+        clinician = factories.provider()
+        mine, stranger = factories.patient(), factories.patient()
+        book(mine.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=timezone.utc))
+        ids = (clinician.id, mine.id, stranger.id)
+        start = db.session.scalar(select(func.max(AuditEvent.id)))
+    provider = auth("provider", provider_id=ids[0])
+    assert client.get(f"/me/patients/{ids[1]}", headers=provider).status_code == 200
+    assert client.get(f"/me/patients/{ids[2]}", headers=provider).status_code == 404
+    assert client.get(f"/desk/patients/{ids[2]}", headers=auth("front_desk")).status_code == 200
+    assert client.get("/my/plan", headers=auth("patient", patient_id=ids[1])).status_code == 200
+    assert client.get("/desk", headers=provider).status_code == 403
+    assert client.get("/desk").status_code == 302
+    with app.app_context():
+        rows = [(e.action, e.resource, e.patient_id, e.role) for e in
+                db.session.scalars(select(AuditEvent).where(AuditEvent.id > start).order_by(AuditEvent.id))]
+    assert rows == [("read", "patient", ids[1], "provider"), ("denied", "patient", ids[2], "provider"),
+                    ("read", "patient", ids[2], "front_desk"), ("read", "patient", ids[1], "patient"),
+                    ("denied", "page", None, "provider"), ("denied", "page", None, "")]
