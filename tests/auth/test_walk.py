@@ -106,12 +106,23 @@ EXPECT = {
     # The links of reminder e-mails: no sign-in (`security: []`), the signed link is the key.
     ("GET", "/api/v1/appointment-links/{token}"): "yyyy",
     ("POST", "/api/v1/appointment-links/{token}"): "yyyy",
+    # --- booking whole plans (branch booking2): proposals, re-plans, absences, backfill ---
+    ("GET", "/api/v1/plans/{plan_id}/proposals"): "yy--",
+    ("POST", "/api/v1/plans/{plan_id}/proposals"): "yy--",
+    ("POST", "/api/v1/plans/{plan_id}/replans"): "yy--",
+    ("GET", "/api/v1/proposals/{proposal_id}"): "yy--",
+    ("POST", "/api/v1/proposals/{proposal_id}/book"): "yy--",
+    ("POST", "/api/v1/proposals/{proposal_id}/release"): "yy--",
+    ("GET", "/api/v1/providers/{provider_id}/time-off/{time_off_id}/affected-appointments"): "yy--",
+    ("POST", "/api/v1/providers/{provider_id}/time-off/{time_off_id}/replans"): "yy--",
+    ("GET", "/api/v1/appointments/{appointment_id}/backfill"): "yy--",
+    # --- end of booking2 ---
 }
 
 # Every refusal is audited under one of these singular names, so the trail can be searched by resource.
 AUDITED_RESOURCES = {"clinic", "provider", "patient", "auth", "token", "user", "note", "audit",
                      "protocol", "intake", "plan", "appointment", "free_slot", "calendar_feed", "reminder",
-                     "appointment_link"}
+                     "appointment_link", "proposal"}
 
 # An allowed call may still be refused for what its body or query says (an empty body is sent), never for access.
 ABOUT_THE_BODY = {400, 409, 422}
@@ -152,6 +163,8 @@ class World:
         self.note_b = factories.note(self.patient_b, other_provider).id
         self.users = {role: user.id for role, user in users.items()}
         self.someone_elses_token = self._token_id(other_provider.id)
+        # A proposal for A's plan (no solver run).
+        self.proposal_a = factories.proposal(self.plan_a).id
 
     @staticmethod
     def _intake(patient_id: int) -> int:
@@ -182,7 +195,8 @@ class World:
                                  .order_by(ApiToken.id.desc()).limit(1))
 
     def _time_off(self, provider_id: int) -> int:
-        start = datetime.now(timezone.utc) + timedelta(days=30)
+        # A day of its own per call: one provider's absences may not overlap.
+        start = datetime.now(timezone.utc) + timedelta(days=30 + 2 * next(_days))
         return add_time_off(provider_id, {"starts_at": start, "ends_at": start + timedelta(days=1),
                                                  "reason": "course"}).id
 
@@ -243,6 +257,11 @@ class World:
             if not inside:
                 return FORGED_LINK
             return link_token(db.session.get(Appointment, self.appointment_a), "confirm")
+        # --- booking2 ---
+        if param == "plan_id":
+            return self.plan_a if inside else (MISSING if role in ("admin", "front_desk", None) else self.plan_b)
+        if param == "proposal_id":
+            return self.proposal_a if inside else MISSING
         raise AssertionError(f"the walk does not know path parameter {param!r}: add it to World.resolve")
 
 
