@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from markupsafe import Markup, escape
 
 from careplan.auth.service import current_user
@@ -49,7 +49,6 @@ def page_context() -> dict:
         "role_name": ROLE_NAMES.get(user.role, "") if user else "",
         # Any template may render (the API docs too), even before the clinic has its settings row.
         "clinic": db.session.get(ClinicSettings, 1) or ClinicSettings(name="careplan"),
-        "has_path": has_path,
         "clinic_zone_name": clinic.timezone_name,
         "tint": lambda code: discipline_tints().get(code, 0),
         "one_day": timedelta(days=1),
@@ -57,10 +56,6 @@ def page_context() -> dict:
         "now": utcnow(),
     }
 
-
-def has_path(path: str) -> bool:
-    """Whether the app serves this path (sign-out shows once the accounts capability provides it)."""
-    return any(rule.rule == path for rule in current_app.url_map.iter_rules())
 
 
 @bp.app_template_filter("clock")
