@@ -119,3 +119,32 @@ def clinic_today() -> date:
 def week_of(day: date) -> list[date]:
     monday = day - timedelta(days=day.weekday())
     return [monday + timedelta(days=i) for i in range(7)]
+
+
+def active_providers() -> list[Provider]:
+    return list(db.session.scalars(select(Provider).where(Provider.active.is_(True)).order_by(Provider.name)))
+
+
+def users_by_id(ids) -> dict:
+    from careplan.auth.models import User
+
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def failed_emails(limit: int = 50) -> list:
+    """E-mails the dispatcher gave up on, latest first: the front desk fixes the cause and sends again."""
+    from careplan.reminders import service as reminders
+    from careplan.reminders.models import OutboundEmail
+
+    query = reminders.list_emails(status="failed").options(
+        selectinload(OutboundEmail.patient), selectinload(OutboundEmail.appointment)).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def intakes_of(patient_id: int) -> list:
+    from careplan.intake import service as intakes
+
+    return list(db.session.scalars(intakes.list_intakes(patient_id)))

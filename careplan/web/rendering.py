@@ -99,13 +99,41 @@ def discipline_chip(code: str) -> Markup:
 def field_label(name: str) -> str:
     """An input's name as the error summary says it: "availability-2-end" -> "Weekly hours, row 3, until"."""
     parts = name.split("-")
+    if parts[0] in FIELD_GROUPS:
+        return FIELD_GROUPS[parts[0]](parts[1:])
     if parts[0] == "availability" and len(parts) >= 2 and parts[1].isdigit():
         words = f"Weekly hours, row {int(parts[1]) + 1}"
         return words + (f", {WINDOW_PART_NAMES.get(parts[2], parts[2])}" if len(parts) > 2 else "")
     return FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
 
 
-FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at"}
+FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at",
+               "start_date": "Start date", "region": "Region of the spine"}
+def _red_flag(parts: list[str]) -> str:
+    from careplan.intake.models import RED_FLAGS
+
+    return "Red flag: " + RED_FLAGS.get(parts[0], parts[0]) if parts else "Red-flag screen"
+
+
+def _phase_input(parts: list[str]) -> str:
+    """phases-0-sessions-1-minutes -> "Phase 1, session line 2, minutes"."""
+    words = [f"Phase {int(parts[0]) + 1}"] if parts and parts[0].isdigit() else ["Phases"]
+    if len(parts) >= 3 and parts[1] == "sessions" and parts[2].isdigit():
+        words.append(f"session line {int(parts[2]) + 1}")
+        parts = parts[3:]
+    else:
+        parts = parts[1:]
+    return ", ".join(words + [p.replace("_", " ") for p in parts])
+
+
+FIELD_GROUPS = {
+    "red_flags": _red_flag,
+    "severity_answers": lambda parts: "Severity: " + " ".join(parts).replace("_", " "),
+    "phases": _phase_input,
+    "care_team": lambda parts: "Care team" + (f", row {int(parts[0]) + 1}" if parts and parts[0].isdigit() else ""),
+    "team": lambda parts: "Care team: " + (discipline(parts[0]) if parts else ""),
+}
+
 WINDOW_PART_NAMES = {"day": "day", "start": "from", "end": "until"}
 
 
