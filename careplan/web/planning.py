@@ -158,34 +158,57 @@ def _plan_disciplines(plan) -> list[str]:
     return sorted(used, key=lambda code: order.index(code) if code in order else len(order))
 
 
+LINE_PARTS = ("per_week", "every_weeks", "minutes", "min_gap_days")
+
+
+def plan_phases(plan) -> list[dict]:
+    """A plan's phases in the shape the API (and the phase editor) speaks."""
+    return [{"name": phase.name, "purpose": phase.purpose, "weeks": phase.weeks, "starts_on": phase.starts_on,
+             "ends_on": phase.ends_on,
+             "sessions": [{"discipline": line.discipline_code, **{part: getattr(line, part) for part in LINE_PARTS}}
+                          for line in phase.lines]}
+            for phase in plan.phases]
+
+
+def phase_values(phases: list[dict]) -> MultiDict:
+    """The phase editor's inputs, filled from phases."""
+    values = MultiDict()
+    for p, phase in enumerate(phases):
+        values[f"phases-{p}-weeks"] = str(phase["weeks"])
+        values[f"phases-{p}-purpose"] = phase["purpose"]
+        for s, line in enumerate(phase["sessions"]):
+            for part in LINE_PARTS:
+                values[f"phases-{p}-sessions-{s}-{part}"] = str(line.get(part, ""))
+    return values
+
+
+def phases_from_form(form: MultiDict, phases: list[dict], *, purpose_editable: bool = False) -> list[dict]:
+    """The edited phases: weeks and line figures from the form; a line whose "remove" box is ticked is left out."""
+    edited = []
+    for p, phase in enumerate(phases):
+        sessions = []
+        for s, line in enumerate(phase["sessions"]):
+            prefix = f"phases-{p}-sessions-{s}-"
+            if form.get(prefix + "remove") == "on":
+                continue
+            sessions.append({"discipline": line["discipline"],
+                             **{part: form.get(prefix + part, "").strip() for part in LINE_PARTS}})
+        purpose = form.get(f"phases-{p}-purpose", "").strip() if purpose_editable else phase["purpose"]
+        edited.append({"name": phase["name"], "purpose": purpose,
+                       "weeks": form.get(f"phases-{p}-weeks", "").strip(), "sessions": sessions})
+    return edited
+
+
 def _plan_values(plan) -> MultiDict:
-    """The editor's inputs as the stored plan fills them."""
-    values = MultiDict({"start_date": plan.start_date.isoformat()})
-    for p, phase in enumerate(plan.phases):
-        values[f"phases-{p}-weeks"] = str(phase.weeks)
-        for s, line in enumerate(phase.lines):
-            for part in ("per_week", "every_weeks", "minutes", "min_gap_days"):
-                values[f"phases-{p}-sessions-{s}-{part}"] = str(getattr(line, part))
+    values = phase_values(plan_phases(plan))
+    values["start_date"] = plan.start_date.isoformat()
     for member in plan.care_team:
         values[f"team-{member.discipline_code}"] = str(member.provider_id)
     return values
 
 
 def _revision_from_form(plan, form: MultiDict) -> dict:
-    """Every phase with its lines (a line whose "remove" box is ticked is left out), the team, the reason."""
-    phases = []
-    for p, phase in enumerate(plan.phases):
-        sessions = []
-        for s, line in enumerate(phase.lines):
-            prefix = f"phases-{p}-sessions-{s}-"
-            if form.get(prefix + "remove") == "on":
-                continue
-            sessions.append({"discipline": line.discipline_code,
-                             **{part: form.get(prefix + part, "").strip()
-                                for part in ("per_week", "every_weeks", "minutes", "min_gap_days")}})
-        phases.append({"name": phase.name, "purpose": phase.purpose,
-                       "weeks": form.get(f"phases-{p}-weeks", "").strip(), "sessions": sessions})
-    changes = {"reason": form.get("reason", "").strip(), "phases": phases,
+    changes = {"reason": form.get("reason", "").strip(), "phases": phases_from_form(form, plan_phases(plan)),
                "care_team": _team_from_form(form, _plan_disciplines(plan))}
     if form.get("start_date"):
         changes["start_date"] = form["start_date"].strip()
@@ -219,6 +242,7 @@ def desk_plan(plan_id: int):
         errors = _team_errors(form_errors(errors), changes["care_team"])
         db.session.refresh(plan)
     return render_template("web/desk/plan.html", plan=plan, patient=plan.patient, values=values, errors=errors,
+                           phases=plan_phases(plan),
                            disciplines=_plan_disciplines(plan), team_choices=_team_choices(),
                            team=queries.providers_by_id(m.provider_id for m in plan.care_team),
                            versions=list(reversed(plans.versions(plan_id))),

@@ -16,7 +16,8 @@ from careplan.web import bp
 
 # (label, path) per role; a page added in a later round adds its entry here.
 NAVIGATION = {
-    "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
+    "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
+              ("Templates", "/admin/templates"), ("Users", "/admin/users"), ("Audit", "/admin/audit")],
     "front_desk": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week")],
     "patient": [("My appointments", "/my/appointments"), ("My plan", "/my/plan")],
@@ -108,7 +109,8 @@ def field_label(name: str) -> str:
 
 
 FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at",
-               "start_date": "Start date", "region": "Region of the spine"}
+               "start_date": "Start date", "region": "Region of the spine", "provider_id": "Clinician",
+               "patient_id": "Patient number", "note": "Why this version"}
 def _red_flag(parts: list[str]) -> str:
     from careplan.intake.models import RED_FLAGS
 
