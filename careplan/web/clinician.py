@@ -50,6 +50,14 @@ def _time_off_on(provider, first, last):
 NOTE_LIMIT = 50
 
 
+@bp.get("/me/patients")
+@page_for("provider")
+def my_patients():
+    provider = get_provider(current_user().provider_id)
+    return render_template("web/me/patients.html", provider=provider,
+                           patients=queries.patients_of_provider(provider.id))
+
+
 @bp.route("/me/patients/<int:patient_id>", methods=["GET", "POST"])
 @page_for("provider")
 def my_patient(patient_id: int):

@@ -95,7 +95,7 @@ def desk_intake(intake_id: int):
 def _intake_page(intake, patient, *, values=None, errors=None, status=200):
     return render_template("web/desk/intake.html", intake=intake, patient=patient, values=values or {},
                            errors=errors or {}, may_override=current_user().role in OVERRIDERS,
-                           may_plan=current_user().role in STAFF, team_choices=_team_choices(),
+                           may_plan=current_user().role in STAFF, team_choices=team_choices(),
                            today=queries.clinic_today(), **_intake_choices()), status
 
 
@@ -115,7 +115,7 @@ def desk_intake_override(intake_id: int):
     return redirect(url_for("web.desk_intake", intake_id=intake_id))
 
 
-def _team_choices() -> dict[str, list[Provider]]:
+def team_choices() -> dict[str, list[Provider]]:
     """The active providers of each discipline, for the care-team selects."""
     choices: dict[str, list[Provider]] = {}
     for provider in queries.active_providers():
@@ -150,7 +150,7 @@ def plan_in_reach(plan_id: int):
     return plan
 
 
-def _plan_disciplines(plan) -> list[str]:
+def plan_disciplines(plan) -> list[str]:
     used = {line.discipline_code for phase in plan.phases for line in phase.lines}
     if plan.assessment_discipline:
         used.add(plan.assessment_discipline)
@@ -209,7 +209,7 @@ def _plan_values(plan) -> MultiDict:
 
 def _revision_from_form(plan, form: MultiDict) -> dict:
     changes = {"reason": form.get("reason", "").strip(), "phases": phases_from_form(form, plan_phases(plan)),
-               "care_team": _team_from_form(form, _plan_disciplines(plan))}
+               "care_team": _team_from_form(form, plan_disciplines(plan))}
     if form.get("start_date"):
         changes["start_date"] = form["start_date"].strip()
     return changes
@@ -243,7 +243,7 @@ def desk_plan(plan_id: int):
         db.session.refresh(plan)
     return render_template("web/desk/plan.html", plan=plan, patient=plan.patient, values=values, errors=errors,
                            phases=plan_phases(plan),
-                           disciplines=_plan_disciplines(plan), team_choices=_team_choices(),
+                           disciplines=plan_disciplines(plan), team_choices=team_choices(),
                            team=queries.providers_by_id(m.provider_id for m in plan.care_team),
                            versions=list(reversed(plans.versions(plan_id))),
                            authors=queries.users_by_id(v.created_by_id for v in plan.versions)), \

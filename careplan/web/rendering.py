@@ -19,7 +19,7 @@ NAVIGATION = {
     "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
               ("Templates", "/admin/templates"), ("Users", "/admin/users"), ("Audit", "/admin/audit")],
     "front_desk": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
-    "provider": [("My day", "/me/day"), ("My week", "/me/week")],
+    "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
     "patient": [("My appointments", "/my/appointments"), ("My plan", "/my/plan")],
 }
 

@@ -24,6 +24,8 @@ def test_a_clinician_writes_a_note_and_sees_the_team_s_notes_newest_first(client
         saved = client.post(f"/me/patients/{patient}", headers=me,
                             data={"subjective": words, "assessment": "Improving."})
         assert saved.status_code == 302
+    listed = client.get("/me/patients", headers=me).text
+    assert f'href="/me/patients/{patient}">Martha Kowalski' in listed
     page = client.get(f"/me/patients/{patient}", headers=me).text
     assert page.index("Pain 4/10 after the walk.") < page.index("Pain 6/10, sleeping better.")
     with app.app_context():
