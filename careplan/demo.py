@@ -13,14 +13,16 @@ from careplan.auth.service import create_user
 from careplan.clinic import service as clinic
 from careplan.clinic.service import DAYS
 from careplan.errors import ServiceError
-from careplan.extensions import db
 from careplan.intake.service import override_red_flag, record_intake
 from careplan.patients.service import create_patient
-from careplan.plans.service import build_plan, mark_booked, set_status
+from careplan.plans.service import build_plan, set_status
+from careplan.proposals.service import book_proposal, propose
 from careplan.protocols.service import load_directory
 from careplan.providers.service import add_time_off, create_provider
 
 DEMO_PASSWORD = "demo-password"
+# Short and reproducible: the demo starts in a few seconds and shows the same schedule every time.
+DEMO_SOLVER = {"time_limit": 0.2, "deterministic": True}
 
 CLINIC = {"name": "Riverside Spine & Wellness", "address": "120 King Street West, Suite 400, Toronto, ON M5H 1J9",
           "phone": "416-555-0142"}
@@ -135,8 +137,9 @@ def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
     linh = build_plan({"patient_id": patients[4].id, "region": "thoracic", "severity": "mild",
                        "start_date": monday - timedelta(weeks=1), "reason": "Referred by her physician; "
                        "assessed at her first visit."}, user_id=desk.id)
-    mark_booked(linh, user_id=desk.id, reason="Booked at the front desk.")
-    db.session.commit()
+    # Booked the way the front desk books: the optimizer's proposal, then all of it at once.
+    proposal = propose(linh.id, {"start_date": monday, **DEMO_SOLVER}, user_id=desk.id)
+    book_proposal(proposal.id, user_id=desk.id)
     set_status(linh.id, "active", "Care has started.", user_id=desk.id)
 
 

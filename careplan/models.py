@@ -13,3 +13,4 @@ from careplan.fhir.models import CalendarFeed  # noqa: F401
 from careplan.reminders.models import AppointmentLinkUse, OutboundEmail  # noqa: F401
 from careplan.auth.models import WebSession  # noqa: F401
 from careplan.notes.models import Note, NoteVersion  # noqa: F401
+from careplan.proposals.models import HeldSlot, Proposal  # noqa: F401

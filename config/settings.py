@@ -56,6 +56,9 @@ class Default:
     # API tokens live this long unless created with another lifetime.
     API_TOKEN_DAYS = 90
 
+    # The most seconds a proposal's optimizer search may take, whatever is asked (the API allows up to 20).
+    PROPOSAL_MAX_SECONDS = 20.0
+
     JSON_SORT_KEYS = False
 
     # Web sessions: the cookie only travels over HTTPS unless SESSION_COOKIE_SECURE=0 (plain-http development).
@@ -91,6 +94,8 @@ class Testing(Default):
     SESSION_COOKIE_SECURE = False
     # Cheap hashes keep the suite fast; production keeps the defaults.
     PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    # Solver searches stay short in tests (they ask for deterministic mode when they check a schedule).
+    PROPOSAL_MAX_SECONDS = 2.0
 
 
 class Production(Default):

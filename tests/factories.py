@@ -147,3 +147,20 @@ def note(patient_id: int, author, **fields):
     data = {"subjective": "Pain down the left leg, better mornings.", "assessment": "Improving."}
     data.update(fields)
     return write_note(patient_id, data, author=author)
+
+
+def proposal(plan_id: int, **fields):
+    """A live proposal row for a plan, holding nothing (no optimizer run), committed."""
+    from datetime import datetime, timedelta, timezone
+
+    from careplan.extensions import db
+    from careplan.plans.models import CarePlan
+    from careplan.proposals.models import Proposal
+
+    plan = db.session.get(CarePlan, plan_id)
+    row = Proposal(plan_id=plan.id, plan_version=plan.version, kind="plan", status="live",
+                   expires_at=datetime.now(timezone.utc) + timedelta(minutes=15), problem={},
+                   solution={"status": "FEASIBLE"}, **fields)
+    db.session.add(row)
+    db.session.commit()
+    return row

@@ -34,7 +34,7 @@ def record_id(key: str) -> int:
     return int(key.rsplit("-", 1)[1])
 
 
-def _wall(moment: datetime) -> str:
+def wall_time(moment: datetime) -> str:
     return moment.astimezone(zone()).strftime("%Y-%m-%dT%H:%M")
 
 
@@ -42,8 +42,8 @@ def _weekly(rows) -> list[dict]:
     return [{"day": DAYS[r.day], "start": r.start.strftime("%H:%M"), "end": r.end.strftime("%H:%M")} for r in rows]
 
 
-def _interval(start: datetime, end: datetime) -> dict:
-    return {"start": _wall(start), "end": _wall(end)}
+def wall_interval(start: datetime, end: datetime) -> dict:
+    return {"start": wall_time(start), "end": wall_time(end)}
 
 
 def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[dict]]:
@@ -53,7 +53,7 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
         Appointment.starts_at < window[1], Appointment.ends_at > window[0]).order_by(Appointment.starts_at))
     found: dict[int, list[dict]] = {}
     for row in rows:
-        found.setdefault(getattr(row, column.key), []).append(_interval(row.starts_at, row.ends_at))
+        found.setdefault(getattr(row, column.key), []).append(wall_interval(row.starts_at, row.ends_at))
     return found
 
 
@@ -122,7 +122,7 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         "providers": [
             {"id": provider_key(p.id), "disciplines": sorted(needed & set(p.discipline_codes)),
              "weekly": _weekly(p.availability),
-             "time_off": [_interval(t.starts_at, t.ends_at) for t in p.time_off
+             "time_off": [wall_interval(t.starts_at, t.ends_at) for t in p.time_off
                           if t.starts_at < window[1] and t.ends_at > window[0]],
              "booked": provider_busy.get(p.id, [])}
             for p in providers],

@@ -27,12 +27,24 @@ def _dispatch(app) -> None:
                      len(result.failed))
 
 
+def _expire_proposals(app) -> None:
+    from careplan.proposals.service import expire_proposals
+
+    with app.app_context():
+        expired = expire_proposals()
+        if expired:
+            log.info("proposals: %s expired, their holds released", expired)
+
+
 def _add_job(scheduler, app) -> None:
     from datetime import datetime, timezone
 
     scheduler.add_job(_dispatch, "interval", args=[app], seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
                       id="dispatch-emails", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(timezone.utc))
+    # Holds stop counting at their expiry anyway (a query condition); this only records the status.
+    scheduler.add_job(_expire_proposals, "interval", args=[app], seconds=60, id="expire-proposals",
+                      max_instances=1, coalesce=True)
 
 
 def start_when_serving(app) -> BackgroundScheduler | None:

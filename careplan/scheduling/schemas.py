@@ -29,7 +29,7 @@ class AppointmentSchema(Schema):
     kind = fields.String(validate=validate.OneOf(("assessment", "treatment")), load_default="treatment")
     plan_id = fields.Integer(allow_none=True, validate=RecordId)
     phase = fields.String(allow_none=True, attribute="phase_name", validate=validate.Length(max=40))
-    week = fields.Integer(allow_none=True, attribute="plan_week", validate=validate.Range(min=1, max=520))
+    week = fields.Integer(allow_none=True, attribute="plan_week", validate=validate.Range(min=0, max=520))
     status = fields.String(dump_only=True, metadata={"enum": list(APPOINTMENT_STATUSES)})
     cancel_reason = fields.String(dump_only=True)
     cancelled_at = ClinicDateTime(dump_only=True, allow_none=True)
@@ -48,7 +48,7 @@ class BookingSchema(AppointmentSchema):
     discipline = fields.String(required=True, validate=validate.Length(min=1, max=40))
     start = ClinicDateTime(required=True, validate=Plausible)
     phase = fields.String(allow_none=True, validate=validate.Length(max=40))
-    week = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=520))
+    week = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=520))
 
 
 class AppointmentChangeSchema(Schema):

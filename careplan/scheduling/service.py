@@ -7,6 +7,7 @@ named in OVERLAP_GUARDS) into a 409 naming the appointments in the way.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -21,7 +22,10 @@ from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
+from careplan.proposals.holds import holds_over
 from careplan.providers.models import Provider, ProviderTimeOff
+from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
+                                        retime_reminders, schedule_reminders)
 from careplan.scheduling.models import Appointment
 
 # Names of the database guards against overlaps (constraints on PostgreSQL, trigger messages on SQLite).
@@ -87,7 +91,7 @@ def _time_off_over(provider_id: int, start: datetime, end: datetime) -> Provider
         start < ProviderTimeOff.ends_at).limit(1))
 
 
-def _check(booking: Booking, now: datetime) -> Provider:
+def check_booking(booking: Booking, now: datetime) -> Provider:
     """Everything but overlaps; raises Invalid naming the fields."""
     f = booking.field
     if booking.start > now + timedelta(days=MAX_DAYS_AHEAD):
@@ -134,17 +138,32 @@ def busy_with(provider_id: int, patient_id: int, start: datetime, end: datetime,
     return list(db.session.scalars(query))
 
 
-def _conflicts(bookings: list[Booking], exclude_ids: list[int | None]) -> Conflict | None:
+def find_conflicts(bookings: list[Booking], exclude_ids: list[int | None], *, now: datetime | None = None,
+                   proposal_ids=(), ignore_ids=frozenset()) -> Conflict | None:
+    """What stands in the way: other appointments, other proposals' holds in force, each other.
+    `proposal_ids` are proposals whose holds are these very bookings, `ignore_ids` appointments that move
+    or go in the same transaction (neither is in the way)."""
+    now = now or utcnow()
     fields: dict[str, str] = {}
     ids: set[int] = set()
+    proposals: set[int] = set()
     for i, (booking, exclude) in enumerate(zip(bookings, exclude_ids)):
         for other in busy_with(booking.provider_id, booking.patient_id, booking.start, booking.end, exclude):
+            if other.id in ignore_ids:
+                continue
             who = "provider" if other.provider_id == booking.provider_id else "patient"
             ids.add(other.id)
             fields.setdefault(f"{booking.field}start",
                               f"the {who} is busy then with appointment {other.id} "
                               f"({clinic.to_local(other.starts_at):%Y-%m-%d %H:%M}-"
                               f"{clinic.to_local(other.ends_at):%H:%M})")
+        for hold in holds_over(booking.provider_id, booking.patient_id, booking.start, booking.end, now=now,
+                               exclude_proposal_ids=proposal_ids):
+            who = "provider" if hold.provider_id == booking.provider_id else "patient"
+            proposals.add(hold.proposal_id)
+            fields.setdefault(f"{booking.field}start",
+                              f"the {who}'s time is held for proposal {hold.proposal_id} until "
+                              f"{clinic.to_local(hold.proposal.expires_at):%Y-%m-%d %H:%M}")
         for earlier in bookings[:i]:
             same = ("provider" if earlier.provider_id == booking.provider_id else
                     "patient" if earlier.patient_id == booking.patient_id else None)
@@ -153,49 +172,76 @@ def _conflicts(bookings: list[Booking], exclude_ids: list[int | None]) -> Confli
     if not fields:
         return None
     return Conflict("That time is no longer free.", fields=fields,
-                    extra={"conflicting_appointment_ids": sorted(ids)})
+                    extra={"conflicting_appointment_ids": sorted(ids),
+                           "conflicting_proposal_ids": sorted(proposals)})
 
 
 def _is_overlap_refusal(exc: IntegrityError) -> bool:
     return any(name in str(exc.orig) for name in OVERLAP_GUARDS)
 
 
-def _commit_guarded(bookings: list[Booking], exclude_ids: list[int | None]) -> None:
-    """Commit, turning the database's overlap refusal (a booking that raced ours) into a 409."""
+@contextmanager
+def overlap_guard(bookings: list[Booking], exclude_ids: list[int | None], *, proposal_ids=()):
+    """Around a booking's writes and its commit: the database's overlap refusal (a booking that raced
+    ours, seen at a flush on PostgreSQL or at the commit) becomes a 409, after a rollback."""
     try:
-        db.session.commit()
+        yield
     except IntegrityError as exc:
         db.session.rollback()
         if not _is_overlap_refusal(exc):
             raise
-        raise _conflicts(bookings, exclude_ids) or Conflict(
+        raise find_conflicts(bookings, exclude_ids, proposal_ids=proposal_ids) or Conflict(
             "That time is no longer free.", fields={f"{bookings[0].field}start": "taken by a concurrent booking"},
-            extra={"conflicting_appointment_ids": []}) from None
+            extra={"conflicting_appointment_ids": [], "conflicting_proposal_ids": []}) from None
 
 
-def insert_appointments(bookings: list[Booking], *, now: datetime | None = None) -> list[Appointment]:
-    """Book all of them in one transaction, or none: Invalid (422) on a broken rule, Conflict (409) on overlaps.
+def _commit_guarded(bookings: list[Booking], exclude_ids: list[int | None]) -> None:
+    """Commit, turning the database's overlap refusal (a booking that raced ours) into a 409."""
+    with overlap_guard(bookings, exclude_ids):
+        db.session.commit()
 
-    The Conflict's `extra["conflicting_appointment_ids"]` lists the appointments in the way and its
-    `fields` say which booking (by its `field` prefix) met which.
-    """
+
+def add_appointments(bookings: list[Booking], *, now: datetime | None = None,
+                     proposal_id: int | None = None) -> list[Appointment]:
+    """Check and add them to the session (flushed, not committed): for a caller that writes more in the same
+    transaction and commits inside `overlap_guard`. `proposal_id`: the proposal whose holds these are."""
     now = now or utcnow()
     for booking in bookings:
-        _check(booking, now)
-    conflict = _conflicts(bookings, [None] * len(bookings))
+        check_booking(booking, now)
+    proposal_ids = (proposal_id,) if proposal_id is not None else ()
+    conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=proposal_ids)
     if conflict:
         raise conflict
     rows = [Appointment(patient_id=b.patient_id, provider_id=b.provider_id, discipline_code=b.discipline,
                         kind=b.kind, plan_id=b.plan_id, phase_name=b.phase, plan_week=b.week,
                         starts_at=b.start, ends_at=b.end) for b in bookings]
     db.session.add_all(rows)
-    _commit_guarded(bookings, [None] * len(bookings))
+    db.session.flush()
+    return rows
+
+
+def insert_appointments(bookings: list[Booking], *, now: datetime | None = None) -> list[Appointment]:
+    """Book all of them in one transaction, or none: Invalid (422) on a broken rule, Conflict (409) on overlaps.
+
+    The Conflict's `extra["conflicting_appointment_ids"]` lists the appointments in the way (and
+    `conflicting_proposal_ids` the proposals holding the time) and its `fields` say which booking (by its
+    `field` prefix) met which.
+    """
+    with overlap_guard(bookings, [None] * len(bookings)):
+        rows = add_appointments(bookings, now=now)
+        db.session.commit()
     return rows
 
 
 def book_appointment(data: dict, *, now: datetime | None = None) -> Appointment:
-    """One appointment from the front desk (the API's body, parsed)."""
-    return insert_appointments([Booking(**data)], now=now)[0]
+    """One appointment from the front desk (the API's body, parsed), with its reminders and confirmation."""
+    booking = Booking(**data)
+    with overlap_guard([booking], [None]):
+        [row] = add_appointments([booking], now=now)
+        schedule_reminders(row, now=now)
+        queue_booking_confirmation(db.session.get(Patient, row.patient_id), [row], now=now)
+        db.session.commit()
+    return row
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -302,6 +348,8 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
         appointment.late_cancellation = appointment.starts_at - now < late
         appointment.sequence += 1
     appointment.status = status
+    if status == "cancelled":
+        cancel_reminders(appointment, notify=True, now=now)
     db.session.commit()
 
 
@@ -311,17 +359,21 @@ def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
                       discipline=appointment.discipline_code,
                       start=changes.get("start", appointment.starts_at),
                       minutes=changes.get("minutes", appointment.minutes))
-    _check(booking, now)
-    conflict = _conflicts([booking], [appointment.id])
+    check_booking(booking, now)
+    conflict = find_conflicts([booking], [appointment.id], now=now)
     if conflict:
         raise conflict
+    previous_start = appointment.starts_at
     appointment.provider_id = booking.provider_id
     appointment.starts_at = booking.start
     appointment.ends_at = booking.end
     # A moved appointment is a new time the patient has not confirmed yet.
     appointment.status = "booked"
     appointment.sequence += 1
-    _commit_guarded([booking], [appointment.id])
+    with overlap_guard([booking], [appointment.id]):
+        retime_reminders(appointment, now=now)
+        queue_reschedule_notice(appointment, previous_starts_at=previous_start, now=now)
+        db.session.commit()
 
 
 # --- free slots ------------------------------------------------------------------------------------
@@ -349,8 +401,10 @@ def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
         Appointment.provider_id == provider_id, Appointment.status != "cancelled",
         Appointment.starts_at < end, start < Appointment.ends_at))]
     taken += [(t.starts_at, t.ends_at) for t in provider.time_off if t.starts_at < end and start < t.ends_at]
+    now = now or utcnow()
+    taken += [(h.starts_at, h.ends_at) for h in holds_over(provider_id, None, start, end, now=now)]
     slots = []
-    earliest = max(start, now or utcnow())
+    earliest = max(start, now)
     day: date = clinic.to_local(start).date()
     while day <= clinic.to_local(end).date():
         for window in provider.availability:

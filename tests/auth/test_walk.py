@@ -17,6 +17,8 @@ from careplan.audit.models import AuditEvent
 from careplan.auth import service as auth_service
 from careplan.auth.models import ApiToken, User
 from careplan.extensions import db
+from careplan.patients.models import Patient
+from careplan.providers.models import Provider
 from careplan.providers.service import add_time_off
 from tests import factories
 
@@ -58,6 +60,17 @@ EXPECT = {
     ("GET", "/api/v1/notes/{note_id}"): "--y-",
     ("PATCH", "/api/v1/notes/{note_id}"): "--y-",
     ("GET", "/api/v1/audit"): "y---",
+    # --- booking whole plans (branch booking2): proposals, re-plans, absences, backfill ---
+    ("GET", "/api/v1/plans/{plan_id}/proposals"): "yy--",
+    ("POST", "/api/v1/plans/{plan_id}/proposals"): "yy--",
+    ("POST", "/api/v1/plans/{plan_id}/replans"): "yy--",
+    ("GET", "/api/v1/proposals/{proposal_id}"): "yy--",
+    ("POST", "/api/v1/proposals/{proposal_id}/book"): "yy--",
+    ("POST", "/api/v1/proposals/{proposal_id}/release"): "yy--",
+    ("GET", "/api/v1/providers/{provider_id}/time-off/{time_off_id}/affected-appointments"): "yy--",
+    ("POST", "/api/v1/providers/{provider_id}/time-off/{time_off_id}/replans"): "yy--",
+    ("GET", "/api/v1/appointments/{appointment_id}/backfill"): "yy--",
+    # --- end of booking2 ---
 }
 
 # An allowed call may still be refused for what its body or query says (an empty body is sent), never for access.
@@ -88,6 +101,10 @@ class World:
         self.note_b = factories.note(self.patient_b, other_provider).id
         self.users = {role: user.id for role, user in users.items()}
         self.someone_elses_token = self._token_id(other_provider.id)
+        # --- booking2: a booked plan of patient A and a proposal for it (no solver run) ---
+        self.plan_a = factories.care_plan(db.session.get(Patient, self.patient_a),
+                                          {"physiotherapy": db.session.get(Provider, self.provider_1)}).id
+        self.proposal_a = factories.proposal(self.plan_a).id
 
     def headers(self, role: str) -> dict:
         return factories.bearer(db.session.get(User, self.users[role]))
@@ -99,7 +116,8 @@ class World:
                                  .order_by(ApiToken.id.desc()).limit(1))
 
     def _time_off(self, provider_id: int) -> int:
-        start = datetime.now(timezone.utc) + timedelta(days=30)
+        # A day of its own per call: one provider's absences may not overlap.
+        start = datetime.now(timezone.utc) + timedelta(days=30 + 2 * next(_days))
         return add_time_off(provider_id, {"starts_at": start, "ends_at": start + timedelta(days=1),
                                                  "reason": "course"}).id
 
@@ -112,7 +130,7 @@ class World:
             # Something a delete may take away without spoiling the next call.
             patient = factories.patient()
             if role == "provider":
-                factories.appointment(patient.id, self.provider_1)
+                factories.appointment(patient.id, self.provider_1, days_ahead=60 + next(_days))
             return patient.id
         return self.patient_a
 
@@ -139,6 +157,11 @@ class World:
             return self.appointment_a
         if param == "code":
             return "physiotherapy" if inside else MISSING_CODE
+        # --- booking2 ---
+        if param == "plan_id":
+            return self.plan_a if inside else MISSING
+        if param == "proposal_id":
+            return self.proposal_a if inside else MISSING
         raise AssertionError(f"the walk does not know path parameter {param!r}: add it to World.resolve")
 
 

@@ -45,7 +45,7 @@ def test_one_in_process_scheduler_per_process_and_none_in_cli_commands(app, monk
     try:
         assert running is not None and running.running
         assert scheduler.start_when_serving(served) is running
-        assert [job.id for job in running.get_jobs()] == ["dispatch-emails"]
+        assert sorted(job.id for job in running.get_jobs()) == ["dispatch-emails", "expire-proposals"]
     finally:
         running.shutdown(wait=True)
     monkeypatch.setattr(scheduler, "_in_process", None)

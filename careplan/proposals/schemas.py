@@ -1,0 +1,116 @@
+from marshmallow import Schema, fields, validate
+
+from careplan.db import utcnow
+from careplan.proposals.models import HOLD_ACTIONS, PROPOSAL_KINDS, PROPOSAL_STATUSES
+from careplan.proposals.service import MAX_TIME_LIMIT
+from careplan.scheduling.schemas import AppointmentSchema, RecordId
+from careplan.schemas import ClinicDateTime, WeeklyWindowSchema, WithAvailability
+
+_SOLVER = {"time_limit": fields.Float(
+               load_default=None, validate=validate.Range(min=0.1, max=MAX_TIME_LIMIT),
+               metadata={"description": f"seconds the optimizer may search (at most {MAX_TIME_LIMIT:g}; default 10)"}),
+           "deterministic": fields.Boolean(
+               load_default=False, metadata={"description": "the same problem always gives the same schedule"})}
+
+
+class ReplanRequestSchema(WithAvailability):
+    """What the front desk may change for this proposal only."""
+
+    preferred_providers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=40)), values=fields.Integer(validate=RecordId),
+        load_default=dict, metadata={"description": "{discipline: provider id}, over the care team's choices"})
+    availability = fields.List(fields.Nested(WeeklyWindowSchema), validate=validate.Length(max=50), metadata={
+        "description": "the patient's weekly windows for this proposal only (default: their recorded ones)"})
+    time_limit = _SOLVER["time_limit"]
+    deterministic = _SOLVER["deterministic"]
+
+
+class ProposalRequestSchema(ReplanRequestSchema):
+    start_date = fields.Date(metadata={"description": "when care starts (plan week 0 is the week holding it); "
+                                                      "default the plan's start date, or tomorrow if that is past"})
+
+
+class HeldSlotSchema(Schema):
+    patient_id = fields.Integer()
+    provider_id = fields.Integer()
+    provider_name = fields.String(attribute="provider.name")
+    discipline = fields.String(attribute="discipline_code")
+    kind = fields.String()
+    phase = fields.String(attribute="phase_name", allow_none=True)
+    week = fields.Integer(attribute="plan_week", allow_none=True)
+    start = ClinicDateTime(attribute="starts_at")
+    end = ClinicDateTime(attribute="ends_at")
+    minutes = fields.Integer()
+    action = fields.String(metadata={"enum": list(HOLD_ACTIONS),
+                                     "description": "create a new appointment, or move `appointment_id` here"})
+    appointment_id = fields.Integer(allow_none=True)
+    previous_provider_id = fields.Integer(allow_none=True)
+    previous_start = ClinicDateTime(attribute="previous_starts_at", allow_none=True)
+
+
+class UnscheduledSchema(Schema):
+    discipline = fields.String()
+    kind = fields.String()
+    phase = fields.String(allow_none=True)
+    week = fields.Integer(allow_none=True)
+    reason = fields.String()
+
+
+class CancellationSchema(Schema):
+    appointment_id = fields.Integer()
+    reason = fields.String()
+
+
+class ProposalSchema(Schema):
+    id = fields.Integer()
+    plan_id = fields.Integer()
+    plan_version = fields.Integer()
+    kind = fields.String(metadata={"enum": list(PROPOSAL_KINDS)})
+    status = fields.Function(lambda p: p.state(utcnow()), metadata={
+        "enum": list(PROPOSAL_STATUSES), "type": "string",
+        "description": "live: its slots are held until expires_at; expired: they are not (booking still re-checks)"})
+    created_by_id = fields.Integer(allow_none=True)
+    created_at = ClinicDateTime()
+    expires_at = ClinicDateTime(metadata={"description": "the holds stop counting at this time"})
+    booked_at = ClinicDateTime(allow_none=True)
+    parameters = fields.Dict()
+    solver_status = fields.Function(lambda p: p.solution.get("status"), metadata={"type": "string"})
+    metrics = fields.Dict()
+    solve_seconds = fields.Float()
+    appointments = fields.List(fields.Nested(HeldSlotSchema), attribute="holds",
+                               metadata={"description": "the held slots: what booking creates or moves"})
+    unscheduled = fields.List(fields.Nested(UnscheduledSchema))
+    cancellations = fields.List(fields.Nested(CancellationSchema))
+    booked_appointment_ids = fields.List(fields.Integer())
+
+
+class AbsenceReplanSchema(Schema):
+    proposals = fields.List(fields.Nested(ProposalSchema))
+    without_plan = fields.List(fields.Nested(AppointmentSchema),
+                               metadata={"description": "booked outside any plan: move them by hand"})
+    not_replanned = fields.List(fields.Dict(), metadata={"description": "plans left as they are, with why"})
+
+
+class BookingBodySchema(Schema):
+    patient_id = fields.Integer()
+    provider_id = fields.Integer()
+    discipline = fields.String()
+    start = ClinicDateTime()
+    minutes = fields.Integer()
+    kind = fields.String()
+    plan_id = fields.Integer()
+    phase = fields.String()
+    week = fields.Integer()
+
+
+class BackfillCandidateSchema(Schema):
+    plan_id = fields.Integer()
+    patient_id = fields.Integer()
+    patient_name = fields.String()
+    discipline = fields.String()
+    phase = fields.String()
+    week = fields.Integer()
+    missing_that_week = fields.Integer()
+    upcoming_sessions = fields.Integer()
+    continuity = fields.Boolean(metadata={"description": "the freed slot's provider already treats this patient"})
+    booking = fields.Nested(BookingBodySchema, metadata={"description": "POST it to /api/v1/appointments"})

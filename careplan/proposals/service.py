@@ -1,0 +1,621 @@
+"""Proposals: the optimizer's schedule for a whole plan, held while the front desk reviews it, booked in
+one transaction or not at all; re-plans that move as few booked appointments as possible.
+
+    propose(plan_id, parameters, user_id=...)        a draft plan's schedule, its slots held
+    propose_replan(plan_id, parameters, user_id=...) a booked or active plan's changes (moves, cancellations,
+                                                     new sessions) after a phase change or an absence
+    book_proposal(proposal_id, user_id=...)          all of it, or 409 and nothing written
+    expire_proposals()                               the periodic job: live proposals past expiry -> expired
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from careplan.audit.service import record
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.errors import Conflict, Invalid, NotFound
+from careplan.extensions import db
+from careplan.optimizer import ProblemError, solve
+from careplan.patients.models import Patient
+from careplan.plans.models import CarePlan
+from careplan.plans.problem import (patient_key, problem_for_plans, provider_key, record_id, wall_interval,
+                                    wall_time)
+from careplan.plans.service import current_plan_week, get_plan, mark_booked, stale_with_reasons
+from careplan.proposals.holds import holds_in_force
+from careplan.proposals.models import HeldSlot, Proposal
+from careplan.providers.models import Provider
+from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
+                                        retime_reminders, schedule_reminders)
+from careplan.scheduling.models import Appointment
+from careplan.scheduling.service import (ACTIVE, MAX_DAYS_AHEAD, Booking, add_appointments, busy_with,
+                                         check_booking, find_conflicts, overlap_guard)
+
+# The front desk waits for the answer: the search is bounded, and a clinic may bound it further
+# (PROPOSAL_MAX_SECONDS; the tests keep it small).
+MAX_TIME_LIMIT = 20.0
+DEFAULT_TIME_LIMIT = 10.0
+
+
+def time_limit(requested: float | None) -> float:
+    cap = min(MAX_TIME_LIMIT, float(current_app.config["PROPOSAL_MAX_SECONDS"]))
+    return min(requested or DEFAULT_TIME_LIMIT, cap)
+
+
+# --- the problem, from the database ----------------------------------------------------------------
+
+def _hold_busy(document: dict, plan: CarePlan, now: datetime) -> None:
+    """Other plans' holds in force are busy time for this proposal (this plan's own earlier proposals are
+    superseded by it, so theirs are not)."""
+    providers = {p["id"]: p for p in document["providers"]}
+    patients = {p["id"]: p for p in document["patients"]}
+    for hold in db.session.scalars(holds_in_force(now, exclude_plan_id=plan.id)):
+        interval = wall_interval(hold.starts_at, hold.ends_at)
+        if provider_key(hold.provider_id) in providers:
+            providers[provider_key(hold.provider_id)].setdefault("booked", []).append(interval)
+        if patient_key(hold.patient_id) in patients:
+            patients[patient_key(hold.patient_id)]["booked"].append(interval)
+
+
+def _not_before_now(document: dict, now: datetime) -> None:
+    """Nothing new lands in the past: the patient is busy from the horizon's start until now (on the grid)."""
+    slot = document["clinic"]["slot_minutes"]
+    local = clinic.to_local(now)
+    minutes = -(-(local.hour * 60 + local.minute + (1 if local.second or local.microsecond else 0)) // slot) * slot
+    until = datetime.combine(local.date(), datetime.min.time()) + timedelta(minutes=minutes)
+    horizon = date.fromisoformat(document["clinic"]["horizon"]["start"])
+    if until > datetime.combine(horizon, datetime.min.time()):
+        for patient in document["patients"]:
+            patient["booked"].append({"start": f"{horizon.isoformat()}T00:00", "end": until.strftime("%Y-%m-%dT%H:%M")})
+
+
+def _current(appointment_like, *, provider_id: int, start: datetime) -> dict:
+    entry = {"provider": provider_key(provider_id), "discipline": appointment_like.discipline_code,
+             "kind": appointment_like.kind, "start": wall_time(start), "fixed": False}
+    if appointment_like.kind != "assessment":
+        entry.update(phase=appointment_like.phase_name, week=appointment_like.plan_week)
+    return entry
+
+
+def _current_index(path: str) -> int | None:
+    """"patients[0].appointments[3].week" -> 3: which current appointment the optimizer refused."""
+    marker = ".appointments["
+    if marker not in path:
+        return None
+    return int(path.split(marker, 1)[1].split("]", 1)[0])
+
+
+def _solve(document: dict, parameters: dict, on_refused=None) -> dict:
+    """Run the optimizer. A current appointment it refuses as input (it answers no demand any more) is
+    dropped from the hints and handed to `on_refused`; anything else wrong is a 422 naming the field."""
+    currents = document["patients"][0].setdefault("appointments", [])
+    for _ in range(len(currents) + 1):
+        try:
+            return solve(document, time_limit=time_limit(parameters.get("time_limit")),
+                         deterministic=bool(parameters.get("deterministic")))
+        except ProblemError as error:
+            index = _current_index(error.path)
+            if index is None:
+                raise Invalid(f"The schedule cannot be computed: {error}", fields={"problem": str(error)}) from None
+            dropped = currents.pop(index)
+            if on_refused is not None:
+                on_refused(index, dropped)
+    raise Invalid("The schedule cannot be computed.", fields={"problem": "current appointments refused"})
+
+
+def _preferred(parameters: dict) -> dict[str, int]:
+    problems = {}
+    for discipline, provider_id in (parameters.get("preferred_providers") or {}).items():
+        provider = db.session.get(Provider, provider_id)
+        if provider is None or not provider.active:
+            problems[f"preferred_providers.{discipline}"] = f"no active provider {provider_id}"
+        elif discipline not in provider.discipline_codes:
+            problems[f"preferred_providers.{discipline}"] = f"{provider.name} does not practise {discipline}"
+    if problems:
+        raise Invalid("A preferred provider cannot take that discipline.", fields=problems)
+    return dict(parameters.get("preferred_providers") or {})
+
+
+def _document(plan: CarePlan, parameters: dict, now: datetime, *, start_date: date | None = None) -> dict:
+    """The problem for this plan alone, as problem_for_plans makes it, with this proposal's parameters."""
+    windows = parameters.get("availability")
+    availability = {plan.patient_id: windows} if windows else None
+    preferred = {plan.id: _preferred(parameters)}
+    with db.session.no_autoflush:
+        # The proposal may start care on another date; the plan itself changes only if it is booked.
+        original = plan.start_date
+        plan.start_date = start_date or original
+        try:
+            document = problem_for_plans([plan], preferred_providers=preferred, patient_availability=availability)
+        finally:
+            plan.start_date = original
+    _hold_busy(document, plan, now)
+    _not_before_now(document, now)
+    return document
+
+
+def _instant(iso: str) -> datetime:
+    return datetime.fromisoformat(iso)
+
+
+def _unscheduled(solution: dict) -> list[dict]:
+    return [{k: entry.get(k) for k in ("discipline", "kind", "phase", "week", "reason")}
+            for entry in solution["unscheduled"]]
+
+
+# --- proposing a draft plan's schedule --------------------------------------------------------------
+
+def _today(now: datetime) -> date:
+    return clinic.to_local(now).date()
+
+
+def _previous(plan: CarePlan) -> Proposal | None:
+    """The plan's latest proposal not booked: its appointments are the hints that keep what still fits."""
+    return db.session.scalar(select(Proposal).where(
+        Proposal.plan_id == plan.id, Proposal.kind == "plan", Proposal.status.in_(("live", "expired")))
+        .order_by(Proposal.id.desc()).limit(1))
+
+
+def _supersede(plan: CarePlan) -> None:
+    for proposal in db.session.scalars(select(Proposal).where(Proposal.plan_id == plan.id,
+                                                              Proposal.status == "live")):
+        proposal.status = "superseded"
+
+
+def _still_free(holds: list[HeldSlot], plan: CarePlan, now: datetime, moving: set[int]) -> None:
+    """The optimizer ran on a snapshot; refuse to hold what someone booked or held meanwhile."""
+    taken = set()
+    for hold in holds:
+        for other in busy_with(hold.provider_id, hold.patient_id, hold.starts_at, hold.ends_at):
+            if other.id not in moving:
+                taken.add(other.id)
+        held = db.session.scalars(holds_in_force(now, exclude_plan_id=plan.id).where(
+            HeldSlot.starts_at < hold.ends_at, hold.starts_at < HeldSlot.ends_at,
+            (HeldSlot.provider_id == hold.provider_id) | (HeldSlot.patient_id == hold.patient_id)))
+        if list(held) or taken:
+            raise Conflict("The clinic's calendar changed while the schedule was computed; ask for it again.",
+                           fields={"plan_id": "calendar changed meanwhile"},
+                           extra={"conflicting_appointment_ids": sorted(taken)})
+
+
+def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution: dict, holds: list[HeldSlot],
+           *, cancellations: list[dict], unscheduled: list[dict], user_id: int | None, now: datetime) -> Proposal:
+    _supersede(plan)
+    proposal = Proposal(plan_id=plan.id, plan_version=plan.version, kind=kind, status="live",
+                        created_by_id=user_id, created_at=now,
+                        expires_at=now + timedelta(minutes=clinic.settings().hold_minutes),
+                        parameters=parameters, problem=document, solution=solution,
+                        metrics=solution["metrics"], solve_seconds=solution.get("solve_seconds", 0.0),
+                        unscheduled=unscheduled, cancellations=cancellations, holds=holds)
+    db.session.add(proposal)
+    db.session.flush()
+    record("create", "proposal", proposal.id, patient_id=plan.patient_id,
+           detail=f"{kind} of plan {plan.id}: {len(holds)} slots held, {len(cancellations)} to cancel, "
+                  f"{len(unscheduled)} unscheduled")
+    db.session.commit()
+    return proposal
+
+
+def _stored_parameters(parameters: dict, start: date | None) -> dict:
+    """The parameters as JSON (dates and clock times as text), as the proposal keeps them."""
+    stored = {k: v for k, v in parameters.items() if k not in ("availability", "start_date")}
+    if parameters.get("availability"):
+        stored["availability"] = [{"day": w["day"], "start": w["start"].strftime("%H:%M"),
+                                   "end": w["end"].strftime("%H:%M")} for w in parameters["availability"]]
+    if start is not None:
+        stored["start_date"] = start.isoformat()
+    return stored
+
+
+def propose(plan_id: int, parameters: dict, *, user_id: int | None = None, now: datetime | None = None) -> Proposal:
+    """Schedule a draft plan with the optimizer and hold its slots for the clinic's `hold_minutes`.
+
+    parameters: start_date (care starts; default the plan's, or tomorrow if that is past),
+    preferred_providers {discipline: provider id}, availability (the patient's weekly windows for this
+    proposal only), time_limit (seconds, at most 20), deterministic (same problem, same schedule).
+    Asking again keeps what still fits: the previous proposal's appointments are the optimizer's hints.
+    """
+    now = now or utcnow()
+    plan = get_plan(plan_id)
+    if plan.status != "draft":
+        raise Conflict(f"Plan {plan.id} is {plan.status}: its schedule is booked; ask for a re-plan instead.",
+                       fields={"status": plan.status})
+    today = _today(now)
+    start = parameters.get("start_date") or max(plan.start_date, today + timedelta(days=1))
+    if start < today:
+        raise Invalid("Care cannot start in the past.", fields={"start_date": f"on or after {today.isoformat()}"})
+    if start > today + timedelta(days=MAX_DAYS_AHEAD):
+        raise Invalid("The clinic does not book that far ahead.",
+                      fields={"start_date": f"at most {MAX_DAYS_AHEAD} days ahead"})
+    document = _document(plan, parameters, now, start_date=start)
+    previous = _previous(plan)
+    if previous is not None and previous.plan_version == plan.version and \
+            previous.parameters.get("start_date") == start.isoformat():
+        document["patients"][0]["appointments"] = [
+            _current(h, provider_id=h.provider_id, start=h.starts_at) for h in previous.holds]
+    solution = _solve(document, parameters)
+    holds = [_hold(plan, a) for a in solution["appointments"]]
+    _still_free(holds, plan, now, set())
+    return _store(plan, "plan", _stored_parameters(parameters, start), document, solution, holds,
+                  cancellations=[], unscheduled=_unscheduled(solution), user_id=user_id, now=now)
+
+
+def _hold(plan: CarePlan, appointment: dict, **fields) -> HeldSlot:
+    return HeldSlot(patient_id=plan.patient_id, provider_id=record_id(appointment["provider"]),
+                    discipline_code=appointment["discipline"], kind=appointment["kind"],
+                    phase_name=appointment["phase"], plan_week=appointment["week"],
+                    starts_at=_instant(appointment["start"]), ends_at=_instant(appointment["end"]), **fields)
+
+
+# --- re-planning a booked plan -----------------------------------------------------------------------
+
+def _why_invalid(appointment: Appointment) -> str | None:
+    """Why a booked appointment can no longer take place where it is (an absence, changed hours), if so."""
+    booking = Booking(patient_id=appointment.patient_id, provider_id=appointment.provider_id,
+                      discipline=appointment.discipline_code, start=appointment.starts_at,
+                      minutes=appointment.minutes)
+    try:
+        check_booking(booking, appointment.starts_at)
+    except Invalid as refused:
+        return "; ".join(refused.fields.values())
+    return None
+
+
+def _future(plan: CarePlan, now: datetime) -> list[Appointment]:
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan.id, Appointment.status.in_(ACTIVE), Appointment.starts_at > now)
+        .order_by(Appointment.starts_at, Appointment.id)))
+
+
+def _key(item) -> tuple:
+    """Which demand an appointment (or a solution's appointment) answers."""
+    if isinstance(item, dict):
+        return item["discipline"], item["kind"], item.get("week")
+    return item.discipline_code, item.kind, item.plan_week if item.kind != "assessment" else None
+
+
+def _demand(plan: CarePlan) -> Counter:
+    need = Counter()
+    if plan.assessment_discipline:
+        need[(plan.assessment_discipline, "assessment", None)] = 1
+    for phase in plan.phases:
+        for week in range(phase.first_week, phase.first_week + phase.weeks):
+            for line in phase.lines:
+                if line.due_in(week):
+                    need[(line.discipline_code, "treatment", week)] += line.per_week
+    return need
+
+
+def _held_elsewhere(plan: CarePlan) -> Counter:
+    return Counter(_key(a) for a in db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan.id, Appointment.status != "cancelled")))
+
+
+def replan_needs(plan: CarePlan, now: datetime | None = None) -> dict:
+    """What a re-plan would work on: stale appointments (to cancel), appointments that can no longer take
+    place (to move), and sessions the plan asks for from this week on that nothing answers yet."""
+    now = now or utcnow()
+    stale = stale_with_reasons(plan, now)
+    stale_ids = {a.id for a, _ in stale}
+    invalid = {a.id: why for a in _future(plan, now) if a.id not in stale_ids and (why := _why_invalid(a))}
+    week = current_plan_week(plan, _today(now))
+    have = _held_elsewhere(plan)
+    missing = sum(max(0, count - have[key]) for key, count in _demand(plan).items()
+                  if key[2] is None or key[2] >= week)
+    return {"stale": stale, "invalid": invalid, "missing": missing}
+
+
+def propose_replan(plan_id: int, parameters: dict, *, user_id: int | None = None,
+                   now: datetime | None = None) -> Proposal:
+    """Re-plan a booked or active plan around what changed, moving as few appointments as possible.
+
+    The plan's future appointments are the optimizer's hints (moving one costs right after unmet demand),
+    so those that still can stay; stale ones (the plan no longer asks for them) are cancelled. Nothing moves
+    until the proposal is booked. parameters: preferred_providers, availability, time_limit, deterministic.
+    """
+    now = now or utcnow()
+    plan = get_plan(plan_id)
+    if plan.status not in ("booked", "active"):
+        raise Conflict(f"Plan {plan.id} is {plan.status}; only a booked or active plan is re-planned "
+                       "(a draft is proposed).", fields={"status": plan.status})
+    needs = replan_needs(plan, now)
+    if not needs["stale"] and not needs["invalid"] and not needs["missing"]:
+        raise Conflict(f"Nothing to re-plan: plan {plan.id}'s appointments all still fit and it asks for "
+                       "nothing more.", fields={"plan_id": "nothing to re-plan"})
+    stale_ids = {a.id for a, _ in needs["stale"]}
+    currents = [a for a in _future(plan, now) if a.id not in stale_ids]
+    document = _document(plan, parameters, now)
+    _free_own(document, plan, currents)
+    entry = document["patients"][0]
+    # What past appointments answer already (neither the movable ones nor the stale ones count).
+    held_before = _held_elsewhere(plan) - Counter(_key(a) for a in currents) - \
+        Counter(_key(a) for a, _ in needs["stale"])
+    if plan.assessment_discipline and held_before[(plan.assessment_discipline, "assessment", None)]:
+        # The assessment already took place: it answers its demand and ordering no longer binds the rest.
+        entry["plan"].pop("assessment", None)
+    entry["appointments"] = [_current(a, provider_id=a.provider_id, start=a.starts_at) for a in currents]
+    refused: list[Appointment] = []
+
+    def keep_in_place(index: int, _entry: dict) -> None:
+        # An appointment the optimizer cannot take as input stays where it is, as busy time.
+        appointment = currents.pop(index)
+        refused.append(appointment)
+        interval = wall_interval(appointment.starts_at, appointment.ends_at)
+        entry["booked"].append(interval)
+        for provider in document["providers"]:
+            if provider["id"] == provider_key(appointment.provider_id):
+                provider.setdefault("booked", []).append(interval)
+
+    solution = _solve(document, parameters, keep_in_place)
+    held_before += Counter(_key(a) for a in refused)
+    holds, cancellations = _changes(plan, solution, currents, needs, held_before)
+    _still_free(holds, plan, now, {a.id for a in currents})
+    week = current_plan_week(plan, _today(now))
+    unscheduled = _relevant_unscheduled(solution, held_before, week)
+    return _store(plan, "replan", _stored_parameters(parameters, None), document, solution, holds,
+                  cancellations=cancellations, unscheduled=unscheduled, user_id=user_id, now=now)
+
+
+def _free_own(document: dict, plan: CarePlan, currents: list[Appointment]) -> None:
+    """problem_for_plans lists every appointment as busy; the plan's own movable ones are hints instead."""
+    providers = {p["id"]: p for p in document["providers"]}
+    patient = document["patients"][0]
+    for appointment in currents:
+        interval = wall_interval(appointment.starts_at, appointment.ends_at)
+        if interval in patient["booked"]:
+            patient["booked"].remove(interval)
+        provider = providers.get(provider_key(appointment.provider_id))
+        if provider is not None and interval in provider.get("booked", []):
+            provider["booked"].remove(interval)
+
+
+def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs: dict,
+             held_before: Counter) -> tuple[list[HeldSlot], list[dict]]:
+    """The solution as changes: which current appointment moves where, which go, which are new."""
+    placed = {(a["provider"], _instant(a["start"]), a["discipline"]): a for a in solution["appointments"]}
+    unmoved, moving = [], []
+    for appointment in currents:
+        key = (provider_key(appointment.provider_id), appointment.starts_at, appointment.discipline_code)
+        if key in placed and placed[key].get("rebooking") == "kept":
+            placed.pop(key)
+            unmoved.append(appointment)
+        else:
+            moving.append(appointment)
+    fresh = sorted(placed.values(), key=lambda a: a["start"])
+    holds, cancellations = [], []
+    for appointment in moving:
+        partner = next((a for a in fresh if _key(a) == _key(appointment)
+                        and a["provider"] == provider_key(appointment.provider_id)), None) or \
+            next((a for a in fresh if _key(a) == _key(appointment)), None)
+        if partner is None:
+            why = needs["invalid"].get(appointment.id, "no other time fits")
+            cancellations.append({"appointment_id": appointment.id, "sequence": appointment.sequence,
+                                  "reason": f"cannot be placed: {why}"})
+            continue
+        fresh.remove(partner)
+        holds.append(_hold(plan, partner, action="move", appointment_id=appointment.id,
+                           appointment_sequence=appointment.sequence,
+                           previous_provider_id=appointment.provider_id,
+                           previous_starts_at=appointment.starts_at))
+    # New sessions only for demand nothing answers yet (past appointments answer theirs).
+    answered = held_before + Counter(_key(a) for a in unmoved) + Counter(_key(h) for h in holds)
+    need = _demand(plan)
+    for appointment in fresh:
+        key = _key(appointment)
+        if answered[key] < need[key]:
+            answered[key] += 1
+            holds.append(_hold(plan, appointment, action="create"))
+    for appointment, why in needs["stale"]:
+        cancellations.append({"appointment_id": appointment.id, "sequence": appointment.sequence,
+                              "reason": f"no longer in the plan: {why}"})
+    return holds, cancellations
+
+
+def _relevant_unscheduled(solution: dict, held_before: Counter, week: int) -> list[dict]:
+    """Sessions still missing from this week on; weeks gone by and demand answered in the past are history."""
+    excused = Counter(held_before)
+    kept = []
+    for entry in _unscheduled(solution):
+        key = (entry["discipline"], entry["kind"], entry["week"])
+        if entry["week"] is not None and entry["week"] < week:
+            continue
+        if excused[key]:
+            excused[key] -= 1
+            continue
+        kept.append(entry)
+    return kept
+
+
+# --- booking -----------------------------------------------------------------------------------------
+
+def get_proposal(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None:
+        raise NotFound(f"No proposal {proposal_id}.")
+    return proposal
+
+
+def read_proposal(proposal_id: int) -> Proposal:
+    proposal = get_proposal(proposal_id)
+    record("read", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id)
+    return proposal
+
+
+def list_proposals(plan_id: int):
+    plan = get_plan(plan_id)
+    record("read", "proposal", "", patient_id=plan.patient_id, detail=f"proposals of plan {plan.id}")
+    return select(Proposal).where(Proposal.plan_id == plan.id).order_by(Proposal.id.desc())
+
+
+def _bookable(proposal: Proposal, plan: CarePlan) -> None:
+    if proposal.status != "live" and proposal.status != "expired":
+        raise Conflict(f"Proposal {proposal.id} is {proposal.status}; it cannot be booked.",
+                       fields={"status": proposal.status}, extra={"conflicting_appointment_ids": []})
+    if proposal.plan_version != plan.version:
+        raise Conflict(f"Plan {plan.id} changed since proposal {proposal.id} (version {proposal.plan_version}, "
+                       f"now {plan.version}); ask for a new proposal.", fields={"plan_id": "changed since"},
+                       extra={"conflicting_appointment_ids": []})
+
+
+def _booking(hold: HeldSlot, plan: CarePlan, field: str) -> Booking:
+    return Booking(patient_id=hold.patient_id, provider_id=hold.provider_id, discipline=hold.discipline_code,
+                   start=hold.starts_at, minutes=hold.minutes, kind=hold.kind, plan_id=plan.id,
+                   phase=hold.phase_name, week=hold.plan_week, field=field)
+
+
+def book_proposal(proposal_id: int, *, user_id: int | None = None, now: datetime | None = None) -> Proposal:
+    """Book every held appointment in one transaction, or nothing: 409 with the appointments in the way when
+    the calendar changed (a booking slipped in, an expired hold's slot was taken), the plan changed version,
+    or a re-plan's appointments changed since. An expired proposal whose slots are all still free books."""
+    now = now or utcnow()
+    proposal = get_proposal(proposal_id)
+    plan = get_plan(proposal.plan_id)
+    _bookable(proposal, plan)
+    if proposal.kind == "plan":
+        rows = _book_plan(proposal, plan, user_id, now)
+    else:
+        rows = _book_replan(proposal, plan, now)
+    proposal.status = "booked"
+    proposal.booked_at = now
+    proposal.booked_appointment_ids = [row.id for row in rows]
+    record("update", "proposal", proposal.id, patient_id=plan.patient_id,
+           detail=f"booked: {len(rows)} appointments written, {len(proposal.cancellations)} cancelled")
+    with overlap_guard([_booking(h, plan, "") for h in proposal.holds], [None] * len(proposal.holds),
+                       proposal_ids=(proposal.id,)):
+        db.session.commit()
+    return proposal
+
+
+def _book_plan(proposal: Proposal, plan: CarePlan, user_id: int | None, now: datetime) -> list[Appointment]:
+    bookings = [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(proposal.holds)]
+    with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
+        rows = add_appointments(bookings, now=now, proposal_id=proposal.id)
+        for row in rows:
+            schedule_reminders(row, now=now)
+        if rows:
+            queue_booking_confirmation(db.session.get(Patient, plan.patient_id), rows, now=now)
+        start = proposal.parameters.get("start_date")
+        if start and start != plan.start_date.isoformat():
+            plan.start_date = date.fromisoformat(start)
+        mark_booked(plan, user_id=user_id, reason=f"Booked from proposal {proposal.id}.")
+    return rows
+
+
+def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appointment]:
+    moves = [h for h in proposal.holds if h.action == "move"]
+    creates = [h for h in proposal.holds if h.action == "create"]
+    changed = []
+    touched = {}
+    for appointment_id, sequence in [(h.appointment_id, h.appointment_sequence) for h in moves] + \
+            [(c["appointment_id"], c["sequence"]) for c in proposal.cancellations]:
+        appointment = db.session.get(Appointment, appointment_id)
+        if appointment is None or appointment.status not in ACTIVE or appointment.sequence != sequence:
+            changed.append(appointment_id)
+        else:
+            touched[appointment_id] = appointment
+    if changed:
+        raise Conflict("Appointments of this re-plan changed since it was proposed; ask for a new re-plan.",
+                       fields={"appointments": f"changed: {', '.join(map(str, changed))}"},
+                       extra={"conflicting_appointment_ids": sorted(changed)})
+    bookings = [_booking(h, plan, f"moves[{i}].") for i, h in enumerate(moves)] + \
+        [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(creates)]
+    for booking in bookings:
+        check_booking(booking, now)
+    conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=(proposal.id,),
+                              ignore_ids=frozenset(touched))
+    if conflict:
+        raise conflict
+    late = timedelta(hours=clinic.settings().late_cancel_hours)
+    with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
+        for cancellation in proposal.cancellations:
+            appointment = touched[cancellation["appointment_id"]]
+            appointment.status = "cancelled"
+            appointment.cancel_reason = f"Re-planned (proposal {proposal.id}): {cancellation['reason']}"[:400]
+            appointment.cancelled_at = now
+            appointment.late_cancellation = appointment.starts_at - now < late
+            appointment.sequence += 1
+            cancel_reminders(appointment, notify=True, now=now)
+        # Out of the way first, then into place: no moment where two moving appointments overlap.
+        for hold in moves:
+            touched[hold.appointment_id].status = "cancelled"
+        db.session.flush()
+        moved = []
+        for hold in moves:
+            appointment = touched[hold.appointment_id]
+            previous = appointment.starts_at
+            appointment.provider_id = hold.provider_id
+            appointment.starts_at, appointment.ends_at = hold.starts_at, hold.ends_at
+            appointment.status = "booked"
+            appointment.sequence += 1
+            db.session.flush()
+            retime_reminders(appointment, now=now)
+            queue_reschedule_notice(appointment, previous_starts_at=previous, now=now)
+            moved.append(appointment)
+        created = add_appointments(bookings[len(moves):], now=now, proposal_id=proposal.id)
+        for row in created:
+            schedule_reminders(row, now=now)
+        if created:
+            queue_booking_confirmation(db.session.get(Patient, plan.patient_id), created, now=now)
+    return moved + created
+
+
+def release_proposal(proposal_id: int, *, now: datetime | None = None) -> Proposal:
+    """The front desk lets a proposal go: its holds stop at once."""
+    proposal = get_proposal(proposal_id)
+    if proposal.status != "live":
+        raise Conflict(f"Proposal {proposal.id} is {proposal.status}; only a live proposal is released.",
+                       fields={"status": proposal.status})
+    proposal.status = "expired"
+    proposal.expires_at = min(proposal.expires_at, now or utcnow())
+    record("update", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id,
+           detail="released")
+    db.session.commit()
+    return proposal
+
+
+def expire_proposals(now: datetime | None = None) -> int:
+    """Record as expired the live proposals past their expiry (their holds stopped counting already)."""
+    now = now or utcnow()
+    rows = list(db.session.scalars(select(Proposal).where(Proposal.status == "live", Proposal.expires_at <= now)))
+    for proposal in rows:
+        proposal.status = "expired"
+    db.session.commit()
+    return len(rows)
+
+
+# --- absences -----------------------------------------------------------------------------------------
+
+def affected_by_absence(provider_id: int, time_off_id: int, *, now: datetime | None = None) -> list[Appointment]:
+    """The provider's live, future appointments inside that time off."""
+    from careplan.providers.models import ProviderTimeOff
+
+    now = now or utcnow()
+    absence = db.session.get(ProviderTimeOff, time_off_id)
+    if absence is None or absence.provider_id != provider_id:
+        raise NotFound(f"No time off {time_off_id} for provider {provider_id}.")
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.provider_id == provider_id, Appointment.status.in_(ACTIVE), Appointment.starts_at > now,
+        Appointment.starts_at < absence.ends_at, absence.starts_at < Appointment.ends_at)
+        .order_by(Appointment.starts_at, Appointment.id)))
+
+
+def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, user_id: int | None = None,
+                   now: datetime | None = None) -> dict:
+    """One re-plan proposal per plan with appointments inside the absence; appointments booked outside any
+    plan are listed for the front desk to move by hand."""
+    now = now or utcnow()
+    affected = affected_by_absence(provider_id, time_off_id, now=now)
+    plan_ids = sorted({a.plan_id for a in affected if a.plan_id is not None})
+    proposals, refused = [], []
+    for plan_id in plan_ids:
+        try:
+            proposals.append(propose_replan(plan_id, parameters, user_id=user_id, now=now))
+        except Conflict as why:
+            refused.append({"plan_id": plan_id, "why": why.message})
+    return {"proposals": proposals, "without_plan": [a for a in affected if a.plan_id is None],
+            "not_replanned": refused}
+

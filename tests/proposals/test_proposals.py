@@ -1,0 +1,246 @@
+"""Whole plans: proposed and held, booked all or nothing, re-planned around absences and phase changes."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from careplan.errors import Conflict
+from careplan.extensions import db
+from careplan.plans.models import CarePlan
+from careplan.plans.service import change_phase
+from careplan.proposals import service
+from careplan.proposals.models import Proposal
+from careplan.providers.service import add_time_off
+from careplan.reminders.models import OutboundEmail
+from careplan.scheduling import service as scheduling
+from careplan.scheduling.models import Appointment
+from tests import factories
+
+FAST = {"time_limit": 1.0, "deterministic": True}
+MONDAY = date(2027, 3, 1)
+
+
+def _draft(**fields):
+    physio = factories.provider()
+    patient = factories.patient()
+    plan = factories.care_plan(patient, {"physiotherapy": physio}, start=MONDAY, status="draft", **fields)
+    return plan, physio, patient
+
+
+def _appointments(plan_id: int) -> list[Appointment]:
+    return list(db.session.scalars(select(Appointment).where(Appointment.plan_id == plan_id,
+                                                             Appointment.status != "cancelled")
+                                   .order_by(Appointment.starts_at)))
+
+
+def _emails(kind: str, **where) -> list[OutboundEmail]:
+    query = select(OutboundEmail).where(OutboundEmail.kind == kind)
+    for name, value in where.items():
+        query = query.where(getattr(OutboundEmail, name) == value)
+    return list(db.session.scalars(query))
+
+
+def test_a_proposal_holds_every_session_of_the_plan(ctx):
+    plan, physio, _ = _draft()
+    proposal = service.propose(plan.id, dict(FAST))
+    assert proposal.status == "live" and proposal.kind == "plan"
+    assert len(proposal.holds) == 4 and proposal.unscheduled == []
+    assert {h.provider_id for h in proposal.holds} == {physio.id}
+    assert {h.plan_week for h in proposal.holds} == {0, 1}
+    assert proposal.metrics["scheduled"] == 4
+    assert db.session.get(CarePlan, plan.id).status == "draft"
+
+
+def test_held_slots_are_not_offered_to_anyone_else_until_they_expire(ctx):
+    plan, physio, _ = _draft()
+    now = datetime.now(timezone.utc)
+    proposal = service.propose(plan.id, dict(FAST), now=now)
+    hold = proposal.holds[0]
+    someone = factories.patient()
+    body = {"patient_id": someone.id, "provider_id": physio.id, "discipline": "physiotherapy",
+            "start": hold.starts_at, "minutes": 45}
+    with pytest.raises(Conflict) as refused:
+        scheduling.book_appointment(dict(body), now=now)
+    assert refused.value.extra["conflicting_proposal_ids"] == [proposal.id]
+    assert "held for proposal" in refused.value.fields["start"]
+    day = hold.starts_at.replace(hour=0, minute=0)
+    starts = {s["start"] for s in scheduling.free_slots(physio.id, day, day + timedelta(days=1), 45, now=now)}
+    assert hold.starts_at not in starts
+    later = proposal.expires_at + timedelta(seconds=1)
+    assert proposal.state(later) == "expired"
+    assert hold.starts_at in {s["start"] for s in scheduling.free_slots(
+        physio.id, day, day + timedelta(days=1), 45, now=later)}
+    booked = scheduling.book_appointment(dict(body), now=later)
+    assert booked.starts_at == hold.starts_at
+    assert service.expire_proposals(later) == 1
+    assert db.session.get(Proposal, proposal.id).status == "expired"
+
+
+def test_another_plans_proposal_works_around_live_holds(ctx):
+    plan, physio, _ = _draft()
+    first = service.propose(plan.id, dict(FAST))
+    other = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY, status="draft")
+    second = service.propose(other.id, dict(FAST))
+    mine = {(h.starts_at, h.ends_at) for h in first.holds}
+    for hold in second.holds:
+        assert not any(s < hold.ends_at and hold.starts_at < e for s, e in mine)
+
+
+def test_booking_a_proposal_books_all_with_reminders_and_one_confirmation(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        plan, _, patient = _draft()
+        plan_id, patient_id = plan.id, patient.id
+    made = client.post(f"/api/v1/plans/{plan_id}/proposals", json=FAST, headers=headers)
+    assert made.status_code == 201, made.get_json()
+    proposal = made.get_json()
+    assert proposal["status"] == "live" and len(proposal["appointments"]) == 4
+    assert all(a["provider_name"] and a["start"].endswith("-05:00") for a in proposal["appointments"])
+    key = {**headers, "Idempotency-Key": "book-plan-1"}
+    first = client.post(f"/api/v1/proposals/{proposal['id']}/book", headers=key)
+    again = client.post(f"/api/v1/proposals/{proposal['id']}/book", headers=key)
+    assert first.status_code == again.status_code == 200, first.get_json()
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+    assert first.get_json()["status"] == "booked" and len(first.get_json()["booked_appointment_ids"]) == 4
+    with app.app_context():
+        rows = _appointments(plan_id)
+        assert len(rows) == 4
+        assert {(r.phase_name, r.plan_week) for r in rows} == {("acute", 0), ("acute", 1)}
+        assert db.session.get(CarePlan, plan_id).status == "booked"
+        assert len(_emails("booking-confirmation", patient_id=patient_id)) == 1
+        assert len(_emails("reminder", patient_id=patient_id)) == 8
+    # Booked: no second booking, and its slots hold nothing any more.
+    assert client.post(f"/api/v1/proposals/{proposal['id']}/book", headers=headers).status_code == 409
+
+
+def test_a_booking_slipped_in_between_refuses_the_whole_plan_and_writes_nothing(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        plan, physio, _ = _draft()
+        plan_id = plan.id
+        proposal = service.propose(plan.id, dict(FAST))
+        proposal_id = proposal.id
+        hold = proposal.holds[2]
+        kept = {(h.starts_at, h.provider_id) for i, h in enumerate(proposal.holds) if i != 2}
+        # Written straight to the table, as a concurrent booking that raced the hold would be.
+        intruder = factories.appointment(factories.patient(), physio, hold.starts_at).id
+    refused = client.post(f"/api/v1/proposals/{proposal_id}/book", headers=headers)
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["conflicting_appointment_ids"] == [intruder]
+    assert "appointments[2].start" in refused.get_json()["error"]["fields"]
+    with app.app_context():
+        assert _appointments(plan_id) == []
+        assert db.session.get(CarePlan, plan_id).status == "draft"
+        assert db.session.get(Proposal, proposal_id).status == "live"
+        assert _emails("booking-confirmation") == []
+        # Asking again keeps what still fits and works around the intruder.
+        again = service.propose(plan_id, dict(FAST))
+        assert kept <= {(h.starts_at, h.provider_id) for h in again.holds}
+        assert again.metrics["moved"] == 1
+        assert db.session.get(Proposal, proposal_id).status == "superseded"
+
+
+def test_a_plan_changed_since_the_proposal_is_refused(ctx):
+    plan, _, _ = _draft()
+    proposal = service.propose(plan.id, dict(FAST))
+    plan.version += 1
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        service.book_proposal(proposal.id)
+    assert "changed since" in refused.value.message
+    assert _appointments(plan.id) == []
+
+
+def _booked_plan(weeks=2):
+    plan, physio, patient = _draft(phases=(("acute", weeks, "Calm", [("physiotherapy", 2, 1, 45)]),))
+    service.book_proposal(service.propose(plan.id, dict(FAST)).id)
+    return plan, physio, patient
+
+
+def test_an_absence_over_booked_appointments_moves_only_those(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        plan, physio, patient = _booked_plan()
+        before = {a.id: (a.starts_at, a.sequence) for a in _appointments(plan.id)}
+        hit = _appointments(plan.id)[1]
+        day = hit.starts_at.replace(hour=5, minute=0)
+        absence = add_time_off(physio.id, {"starts_at": day, "ends_at": day + timedelta(hours=20), "reason": "sick"})
+        ids = (plan.id, physio.id, absence.id, hit.id, patient.id)
+    plan_id, physio_id, absence_id, hit_id, patient_id = ids
+    affected = client.get(f"/api/v1/providers/{physio_id}/time-off/{absence_id}/affected-appointments",
+                          headers=headers)
+    assert [a["id"] for a in affected.get_json()] == [hit_id]
+    made = client.post(f"/api/v1/providers/{physio_id}/time-off/{absence_id}/replans", json=FAST, headers=headers)
+    assert made.status_code == 201, made.get_json()
+    [proposal] = made.get_json()["proposals"]
+    assert proposal["kind"] == "replan" and proposal["cancellations"] == []
+    [move] = proposal["appointments"]
+    assert move["action"] == "move" and move["appointment_id"] == hit_id and move["previous_start"]
+    with app.app_context():
+        # Nothing moves before the front desk books it.
+        assert {a.id: (a.starts_at, a.sequence) for a in _appointments(plan_id)} == before
+    booked = client.post(f"/api/v1/proposals/{proposal['id']}/book", headers=headers)
+    assert booked.status_code == 200, booked.get_json()
+    with app.app_context():
+        after = {a.id: (a.starts_at, a.sequence) for a in _appointments(plan_id)}
+        assert set(after) == set(before)
+        assert [i for i in after if after[i] != before[i]] == [hit_id]
+        assert after[hit_id][1] == before[hit_id][1] + 1
+        assert len(_emails("reschedule", appointment_id=hit_id)) == 1
+        pending = _emails("reminder", appointment_id=hit_id)
+        assert {r.status for r in pending if r.due_at < before[hit_id][0]} >= {"cancelled"}
+
+
+def test_a_clinicians_phase_change_is_re_planned(ctx):
+    plan, _, _ = _booked_plan()
+    plan.status = "active"
+    db.session.commit()
+    change_phase(plan.id, "acute", {"change": "extend", "weeks": 1, "reason": "Slow progress."},
+                 today=MONDAY - timedelta(days=7))
+    proposal = service.propose_replan(plan.id, dict(FAST))
+    assert [h.action for h in proposal.holds] == ["create", "create"]
+    assert {h.plan_week for h in proposal.holds} == {2}
+    service.book_proposal(proposal.id)
+    assert len(_appointments(plan.id)) == 6
+    change_phase(plan.id, "acute", {"change": "shorten", "weeks": 2, "reason": "Recovered fast."},
+                 today=MONDAY - timedelta(days=7))
+    shorter = service.propose_replan(plan.id, dict(FAST))
+    assert shorter.holds == [] and len(shorter.cancellations) == 4
+    service.book_proposal(shorter.id)
+    assert len(_appointments(plan.id)) == 2
+    assert len(_emails("cancellation")) == 4
+    with pytest.raises(Conflict):
+        service.propose_replan(plan.id, dict(FAST))
+
+
+def test_a_cancelled_slot_is_offered_to_plans_missing_that_session(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        physio = factories.provider()
+        waiting = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY)
+        freed = factories.appointment(factories.patient(), physio,
+                                      datetime(2027, 3, 3, 15, 0, tzinfo=timezone.utc))
+        scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"})
+        freed_id, waiting_id = freed.id, waiting.id
+    candidates = client.get(f"/api/v1/appointments/{freed_id}/backfill", headers=headers)
+    assert candidates.status_code == 200, candidates.get_json()
+    [best] = candidates.get_json()
+    assert best["plan_id"] == waiting_id and best["week"] == 0 and best["missing_that_week"] == 2
+    booked = client.post("/api/v1/appointments", json=best["booking"], headers=headers)
+    assert booked.status_code == 201, booked.get_json()
+    assert client.get(f"/api/v1/appointments/{freed_id}/backfill", headers=headers).get_json() == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Appointment)
+                                 .where(Appointment.plan_id == waiting_id)) == 1
+
+
+def test_the_demo_books_its_active_plan_through_a_proposal(ctx):
+    from careplan.demo import load_demo
+
+    load_demo()
+    [active] = db.session.scalars(select(CarePlan).where(CarePlan.status == "active")).all()
+    [proposal] = db.session.scalars(select(Proposal).where(Proposal.plan_id == active.id)).all()
+    assert proposal.status == "booked"
+    assert len(_appointments(active.id)) == len(proposal.holds) > 0
