@@ -10,4 +10,4 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from careplan.web import admin, admin_clinic, clinician, desk, home, patient, planning, rendering  # noqa: E402,F401  (views register on bp)
+from careplan.web import admin, admin_clinic, clinician, desk, home, patient, planning, rendering, schedule  # noqa: E402,F401  (views register on bp)

@@ -111,7 +111,8 @@ def screenshot(page, name: str) -> None:
 
 # Inputs, selects and text areas a person can reach without a label that names them.
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
-  .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
   .map(el => el.name || el.id || el.outerHTML)"""
 
 
