@@ -156,19 +156,19 @@ def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
 # so that the front desk's day and the clinicians' days have people in them.
 SINGLE_VISITS = [(1, 1, "physiotherapy", 45), (6, 0, "physiotherapy", 45), (7, 3, "massage", 60),
                  (9, 0, "physiotherapy", 30), (10, 12, "acupuncture", 45), (11, 6, "chiropractic", 30),
-                 (8, 4, "massage", 60), (2, 4, "acupuncture", 45), (5, 6, "chiropractic", 30)]
+                 (8, 4, "massage", 60), (8, 6, "chiropractic", 30), (2, 1, "physiotherapy", 45),
+                 (2, 4, "acupuncture", 45), (5, 6, "chiropractic", 30)]
 
 
-def _first_fit(patient, provider, day: date, minutes: int, tz) -> datetime | None:
-    """The earliest start on `day` (on the 5-minute grid) inside both the patient's and the provider's hours."""
+def _starts(patient, provider, day: date, minutes: int, tz):
+    """Starts on `day`, every quarter hour, inside both the patient's and the provider's hours."""
     for mine in (w for w in patient.availability if w.day == day.weekday()):
         for theirs in (w for w in provider.availability if w.day == day.weekday()):
-            start = max(mine.start, theirs.start)
-            end = min(mine.end, theirs.end)
-            begin = datetime.combine(day, start, tzinfo=tz)
-            if begin + timedelta(minutes=minutes) <= datetime.combine(day, end, tzinfo=tz):
-                return begin
-    return None
+            start = datetime.combine(day, max(mine.start, theirs.start), tzinfo=tz)
+            end = datetime.combine(day, min(mine.end, theirs.end), tzinfo=tz)
+            while start + timedelta(minutes=minutes) <= end:
+                yield start
+                start += timedelta(minutes=15)
 
 
 def _demo_day(today: date, patients, providers, desk) -> None:
@@ -177,19 +177,18 @@ def _demo_day(today: date, patients, providers, desk) -> None:
     morning = datetime.combine(today, time(0), tzinfo=tz)
     for patient_index, provider_index, discipline, minutes in SINGLE_VISITS:
         patient, provider = patients[patient_index], providers[provider_index]
-        start = _first_fit(patient, provider, today, minutes, tz)
-        if start is None:
-            continue
-        try:
-            # Booked before the day began, as the desk would have.
-            appointment = book_appointment({"patient_id": patient.id, "provider_id": provider.id,
-                                            "discipline": discipline, "start": start, "minutes": minutes},
-                                           now=morning)
-        except ServiceError:
-            db.session.rollback()
-            continue
-        if appointment.ends_at <= utcnow():
-            update_appointment(appointment.id, {"status": "completed"}, user=desk)
+        for start in _starts(patient, provider, today, minutes, tz):
+            try:
+                # Booked before the day began, as the desk would have.
+                appointment = book_appointment({"patient_id": patient.id, "provider_id": provider.id,
+                                                "discipline": discipline, "start": start, "minutes": minutes},
+                                               now=morning)
+            except ServiceError:
+                db.session.rollback()
+                continue
+            if appointment.ends_at <= utcnow():
+                update_appointment(appointment.id, {"status": "completed"}, user=desk)
+            break
 
 
 def _demo_history(patients, desk) -> None:
