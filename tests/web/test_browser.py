@@ -141,8 +141,16 @@ def test_an_admin_edits_a_provider_and_records_time_off(open_as, person, clinic_
     expect(page.locator("h1")).to_contain_text("Hugo Bellamy is away: re-plan the care it touches")
     expect(page.locator("#affected-title + *")).to_have_text("No booked appointment falls inside this absence.")
     check_page_basics(page)
+    screenshot(page, "admin-absence-replan")
     page.get_by_role("link", name="Hugo Bellamy").click()
     expect(page.locator(".time-off__item")).to_contain_text(
         re.compile(rf"\w{{3}} 1 Mar {year} 08:00 to \w{{3}} 5 Mar {year} 17:00"))
     check_page_basics(page)
     screenshot(page, "admin-provider")
+
+    # The administrator's other pages: templates, accounts, the audit trail.
+    for path, name in (("/admin/templates", "admin-templates"), ("/admin/users", "admin-users"),
+                       ("/admin/audit", "admin-audit")):
+        page.goto(path)
+        check_page_basics(page)
+        screenshot(page, name)
