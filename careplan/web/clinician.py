@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from careplan.auth.service import current_user
 from careplan.audit.service import record
+from careplan.auth.service import current_user
 from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.notes import service as notes

@@ -24,7 +24,12 @@ from careplan.scheduling.schemas import AppointmentChangeSchema
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.forms import load, local_input, local_moment, submit
-from careplan.web.planning import form_errors, plan_in_reach
+from careplan.web.planning import (
+    form_errors,
+    plan_disciplines,
+    plan_in_reach,
+    team_choices,
+)
 
 # The optimizer's search for the desk: a few seconds by default, never more than the service allows.
 TIME_LIMITS = (3, 5, 10, 20)
@@ -52,7 +57,7 @@ def plan_calendar(plan, sessions) -> tuple[list[CalendarWeek], list[int]]:
     last_week = max([plan.total_weeks - 1] + [(day - plan.week_zero).days // 7 for day in by_day])
     weekdays = list(range(7 if any(day.weekday() == 6 for day in by_day) else 6))
     weeks = []
-    for number in range(0, last_week + 1):
+    for number in range(last_week + 1):
         monday = plan.week_zero + timedelta(weeks=number)
         phase = next((name for first, end, name in weeks_of_phases if first <= number < end), "")
         week = CalendarWeek(number, monday, phase)
@@ -121,8 +126,6 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
     weeks, weekdays = plan_calendar(plan, showing)
     moving = {h.appointment_id: h for h in proposal.holds if h.action == "move"} if live else {}
     team = {m.discipline_code: m.provider_id for m in plan.care_team}
-    from careplan.web.planning import plan_disciplines, team_choices
-
     return render_template(
         "web/desk/schedule.html", plan=plan, patient=plan.patient, proposal=proposal, live=live, booked=booked,
         showing_proposal=showing is not booked, weeks=weeks, weekdays=weekdays, now=now,

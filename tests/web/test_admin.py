@@ -1,7 +1,7 @@
 """The administrator's pages: protocol templates and a new version, accounts, the audit search."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -63,7 +63,7 @@ def test_the_audit_search_finds_who_read_a_patient_s_notes(client, app, auth):
     with app.app_context():
         clinician = factories.provider()
         patient = factories.patient()
-        book(patient.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=timezone.utc))
+        book(patient.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=UTC))
         ids = clinician.id, patient.id
     assert client.get(f"/me/patients/{ids[1]}", headers=auth("provider", provider_id=ids[0])).status_code == 200
     admin = auth("admin")

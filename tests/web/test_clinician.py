@@ -1,7 +1,7 @@
 """A clinician writes a SOAP note on a care-team patient's page and reads the team's notes, newest first."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -16,7 +16,7 @@ def test_a_clinician_writes_a_note_and_sees_the_team_s_notes_newest_first(client
     with app.app_context():
         physio = factories.provider(name="Ana Moreau").id
         patient = factories.patient(name="Martha Kowalski").id
-        book(patient, physio, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=timezone.utc))
+        book(patient, physio, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=UTC))
     me = auth("provider", provider_id=physio)
     empty = client.post(f"/me/patients/{patient}", headers=me, data={"subjective": " ", "plan": ""})
     assert empty.status_code == 422 and "a note needs at least one of" in empty.text

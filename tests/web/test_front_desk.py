@@ -33,7 +33,7 @@ def test_a_red_flag_is_recorded_and_stops_there_until_a_clinician_overrides_it(c
                           data=intake_form(**{"red_flags-fever": "yes", "red_flags-night_sweats": "yes"}))
     assert refused.status_code == 302
     page = client.get(refused.headers["Location"], headers=desk)
-    alert = re.search(r'<div class="alert alert--urgent" role="alert".*?</div>', page.text, re.S).group(0)
+    alert = re.search(r'<div class="alert alert--urgent" role="alert".*?</div>', page.text, re.DOTALL).group(0)
     assert "Urgent" in alert and "Fever" in alert and "Night sweats" in alert
     assert "Build the plan" not in page.text and "Override the red flag" not in page.text
     with app.app_context():

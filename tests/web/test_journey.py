@@ -17,7 +17,13 @@ from careplan.patients.models import Patient
 from careplan.protocols.service import load_directory
 from careplan.scheduling.models import Appointment
 from tests import factories
-from tests.web.conftest import TABLET, LAPTOP, check_page_basics, make_person, screenshot
+from tests.web.conftest import (
+    LAPTOP,
+    TABLET,
+    check_page_basics,
+    make_person,
+    screenshot,
+)
 
 # The clinicians a moderate lumbar plan needs, open long enough for a patient free every weekday.
 TEAM = [("Ana Moreau", ("physiotherapy",)), ("Marc Tremblay", ("massage",)), ("Claire Dubois", ("nutrition",)),

@@ -19,7 +19,7 @@ from tests import factories
 FAST = {"time_limit": "1"}
 
 
-def mild_plan(app) -> tuple[int, int, int]:
+def mild_plan(app) -> tuple[int, int]:
     with app.app_context():
         load_directory(PROTOCOLS)
         physio = factories.provider(name="Ana Moreau", hours="mon-sat 08:00-18:00").id
@@ -30,11 +30,11 @@ def mild_plan(app) -> tuple[int, int, int]:
         plan = build_plan({"patient_id": patient, "region": "thoracic", "severity": "mild",
                            "start_date": today + timedelta(days=7 - today.weekday()),
                            "care_team": [{"discipline": "physiotherapy", "provider_id": physio}]})
-        return plan.id, patient, physio
+        return plan.id, physio
 
 
 def test_propose_book_move_cancel_and_backfill(client, app, auth):
-    plan_id, patient, physio = mild_plan(app)
+    plan_id, physio = mild_plan(app)
     desk = auth("front_desk")
     empty = client.get(f"/desk/plans/{plan_id}/schedule", headers=desk).text
     assert "Nothing scheduled yet" in empty and 'name="deterministic" value="on"' in empty
@@ -69,7 +69,7 @@ def test_propose_book_move_cancel_and_backfill(client, app, auth):
 
 
 def test_an_absence_leads_to_re_plan_proposals_that_book(client, app, auth):
-    plan_id, patient, physio = mild_plan(app)
+    plan_id, physio = mild_plan(app)
     desk = auth("front_desk")
     proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
     proposal_id = int(proposed.headers["Location"].rsplit("proposal=", 1)[1])
