@@ -13,7 +13,8 @@ from careplan.proposals.schemas import (AbsenceReplanSchema, BackfillCandidateSc
 from careplan.scheduling.schemas import AppointmentSchema
 
 blp = Blueprint("proposals", __name__, url_prefix="/api/v1",
-                description="Booking whole care plans: proposals held for review, booked all or nothing, re-plans, backfill")
+                description="Booking whole care plans: proposals held for review, booked all or nothing, "
+                            "re-plans, backfill")
 
 
 @blp.route("/plans/<int:plan_id>/proposals")

@@ -29,10 +29,10 @@ from careplan.plans.service import current_plan_week, get_plan, mark_booked, sta
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
-from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
-                                        retime_reminders, schedule_reminders)
+from careplan.reminders.service import (queue_booking_confirmation, queue_reschedule_notice, retime_reminders,
+                                        schedule_reminders)
 from careplan.scheduling.models import Appointment
-from careplan.scheduling.service import (ACTIVE, MAX_DAYS_AHEAD, Booking, add_appointments, busy_with,
+from careplan.scheduling.service import (ACTIVE, MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
                                          check_booking, find_conflicts, overlap_guard)
 
 # The front desk waits for the answer: the search is bounded, and a clinic may bound it further
@@ -529,16 +529,10 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
                               ignore_ids=frozenset(touched))
     if conflict:
         raise conflict
-    late = timedelta(hours=clinic.settings().late_cancel_hours)
     with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
         for cancellation in proposal.cancellations:
-            appointment = touched[cancellation["appointment_id"]]
-            appointment.status = "cancelled"
-            appointment.cancel_reason = f"Re-planned (proposal {proposal.id}): {cancellation['reason']}"[:400]
-            appointment.cancelled_at = now
-            appointment.late_cancellation = appointment.starts_at - now < late
-            appointment.sequence += 1
-            cancel_reminders(appointment, notify=True, now=now)
+            cancel(touched[cancellation["appointment_id"]],
+                   f"Re-planned (proposal {proposal.id}): {cancellation['reason']}", now)
         # Out of the way first, then into place: no moment where two moving appointments overlap.
         for hold in moves:
             touched[hold.appointment_id].status = "cancelled"

@@ -342,15 +342,21 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
         if now >= appointment.ends_at:
             raise Conflict(f"Appointment {appointment.id} is over; mark it completed or no_show instead.",
                            fields={"status": "the appointment is over"})
-        late = timedelta(hours=clinic.settings().late_cancel_hours)
-        appointment.cancel_reason = reason
-        appointment.cancelled_at = now
-        appointment.late_cancellation = appointment.starts_at - now < late
-        appointment.sequence += 1
-    appointment.status = status
-    if status == "cancelled":
-        cancel_reminders(appointment, notify=True, now=now)
+        cancel(appointment, reason, now)
+    else:
+        appointment.status = status
     db.session.commit()
+
+
+def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
+    """Cancel it (late inside the clinic's window), withdraw its reminders and tell the patient; no commit."""
+    late = timedelta(hours=clinic.settings().late_cancel_hours)
+    appointment.cancel_reason = reason[:400]
+    appointment.cancelled_at = now
+    appointment.late_cancellation = appointment.starts_at - now < late
+    appointment.sequence += 1
+    appointment.status = "cancelled"
+    cancel_reminders(appointment, notify=True, now=now)
 
 
 def _move(appointment: Appointment, changes: dict, now: datetime) -> None:

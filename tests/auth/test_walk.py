@@ -101,9 +101,11 @@ class World:
         self.note_b = factories.note(self.patient_b, other_provider).id
         self.users = {role: user.id for role, user in users.items()}
         self.someone_elses_token = self._token_id(other_provider.id)
-        # --- booking2: a booked plan of patient A and a proposal for it (no solver run) ---
-        self.plan_a = factories.care_plan(db.session.get(Patient, self.patient_a),
-                                          {"physiotherapy": db.session.get(Provider, self.provider_1)}).id
+        # --- booking2: a booked plan of each patient, and a proposal for A's (no solver run) ---
+        self.plan_a, self.plan_b = (
+            factories.care_plan(db.session.get(Patient, patient),
+                                {"physiotherapy": db.session.get(Provider, provider)}).id
+            for patient, provider in ((self.patient_a, self.provider_1), (self.patient_b, self.provider_2)))
         self.proposal_a = factories.proposal(self.plan_a).id
 
     def headers(self, role: str) -> dict:
@@ -159,7 +161,7 @@ class World:
             return "physiotherapy" if inside else MISSING_CODE
         # --- booking2 ---
         if param == "plan_id":
-            return self.plan_a if inside else MISSING
+            return self.plan_a if inside else (MISSING if role in ("admin", "front_desk", None) else self.plan_b)
         if param == "proposal_id":
             return self.proposal_a if inside else MISSING
         raise AssertionError(f"the walk does not know path parameter {param!r}: add it to World.resolve")

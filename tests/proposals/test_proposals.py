@@ -244,3 +244,28 @@ def test_the_demo_books_its_active_plan_through_a_proposal(ctx):
     [proposal] = db.session.scalars(select(Proposal).where(Proposal.plan_id == active.id)).all()
     assert proposal.status == "booked"
     assert len(_appointments(active.id)) == len(proposal.holds) > 0
+
+
+def test_an_expired_hold_whose_slot_was_taken_refuses_the_booking(ctx):
+    plan, physio, _ = _draft()
+    now = datetime.now(timezone.utc)
+    proposal = service.propose(plan.id, dict(FAST), now=now)
+    later = proposal.expires_at + timedelta(minutes=1)
+    hold = proposal.holds[0]
+    taken = scheduling.book_appointment({"patient_id": factories.patient().id, "provider_id": physio.id,
+                                         "discipline": "physiotherapy", "start": hold.starts_at, "minutes": 45},
+                                        now=later)
+    with pytest.raises(Conflict) as refused:
+        service.book_proposal(proposal.id, now=later)
+    assert refused.value.extra["conflicting_appointment_ids"] == [taken.id]
+    assert _appointments(plan.id) == [] and db.session.get(CarePlan, plan.id).status == "draft"
+
+
+def test_an_expired_proposal_whose_slots_are_still_free_books(ctx):
+    plan, _, _ = _draft()
+    now = datetime.now(timezone.utc)
+    proposal = service.propose(plan.id, dict(FAST), now=now)
+    later = proposal.expires_at + timedelta(minutes=1)
+    service.expire_proposals(later)
+    booked = service.book_proposal(proposal.id, now=later)
+    assert booked.status == "booked" and len(_appointments(plan.id)) == 4
