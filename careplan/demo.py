@@ -8,17 +8,26 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import select
+
 from careplan import REPOSITORY
+from careplan.auth.models import User
 from careplan.auth.service import create_user
 from careplan.clinic import service as clinic
 from careplan.clinic.service import DAYS
+from careplan.db import utcnow
 from careplan.errors import ServiceError
+from careplan.extensions import db
 from careplan.intake.service import override_red_flag, record_intake
+from careplan.notes.service import write_note
 from careplan.patients.service import create_patient
 from careplan.plans.service import build_plan, set_status
 from careplan.proposals.service import book_proposal, propose
 from careplan.protocols.service import load_directory
 from careplan.providers.service import add_time_off, create_provider
+from careplan.reminders.models import OutboundEmail
+from careplan.scheduling.models import Appointment
+from careplan.scheduling.service import book_appointment, update_appointment
 
 DEMO_PASSWORD = "demo-password"
 # Short and reproducible: the demo starts in a few seconds and shows the same schedule every time.
@@ -143,6 +152,70 @@ def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
     set_status(linh.id, "active", "Care has started.", user_id=desk.id)
 
 
+# (patient index, provider index, discipline, minutes): single visits booked at the desk outside any plan,
+# so that the front desk's day and the clinicians' days have people in them.
+SINGLE_VISITS = [(1, 1, "physiotherapy", 45), (6, 0, "physiotherapy", 45), (7, 3, "massage", 60),
+                 (9, 0, "physiotherapy", 30), (10, 12, "acupuncture", 45), (11, 6, "chiropractic", 30),
+                 (8, 4, "massage", 60), (8, 6, "chiropractic", 30), (2, 1, "physiotherapy", 45),
+                 (2, 4, "acupuncture", 45), (5, 6, "chiropractic", 30)]
+
+
+def _starts(patient, provider, day: date, minutes: int, tz):
+    """Starts on `day`, every quarter hour, inside both the patient's and the provider's hours."""
+    for mine in (w for w in patient.availability if w.day == day.weekday()):
+        for theirs in (w for w in provider.availability if w.day == day.weekday()):
+            start = datetime.combine(day, max(mine.start, theirs.start), tzinfo=tz)
+            end = datetime.combine(day, min(mine.end, theirs.end), tzinfo=tz)
+            while start + timedelta(minutes=minutes) <= end:
+                yield start
+                start += timedelta(minutes=15)
+
+
+def _demo_day(today: date, patients, providers, desk) -> None:
+    """Today's single visits, booked as the desk books them; those already over are marked completed."""
+    tz = clinic.zone()
+    morning = datetime.combine(today, time(0), tzinfo=tz)
+    for patient_index, provider_index, discipline, minutes in SINGLE_VISITS:
+        patient, provider = patients[patient_index], providers[provider_index]
+        for start in _starts(patient, provider, today, minutes, tz):
+            try:
+                # Booked before the day began, as the desk would have.
+                appointment = book_appointment({"patient_id": patient.id, "provider_id": provider.id,
+                                                "discipline": discipline, "start": start, "minutes": minutes},
+                                               now=morning)
+            except ServiceError:
+                db.session.rollback()
+                continue
+            if appointment.ends_at <= utcnow():
+                update_appointment(appointment.id, {"status": "completed"}, user=desk)
+            break
+
+
+def _demo_history(patients, desk) -> None:
+    """Linh's first visit, its SOAP note, and a confirmation e-mail the mail server refused."""
+    linh = patients[4]
+    first = db.session.scalar(select(Appointment).where(Appointment.patient_id == linh.id)
+                              .order_by(Appointment.starts_at).limit(1))
+    if first is None:
+        return
+    author = db.session.scalar(select(User).where(User.provider_id == first.provider_id))
+    write_note(linh.id, {"noted_at": utcnow() - timedelta(days=3), "discipline": first.discipline_code,
+                         "subjective": "Mid-back pain between the shoulder blades for three weeks, 4/10, worse "
+                                       "after long days at the computer; sleeps well.",
+                         "objective": "Thoracic rotation limited to the right; tender T5-T7 paraspinals; "
+                                      "neurological screen normal.",
+                         "assessment": "Mild thoracic radiculopathy, mechanical; good prognosis.",
+                         "plan": "Begin the mild thoracic plan next week; posture breaks every 45 minutes; "
+                                 "thoracic extension over a towel roll twice a day."}, author=author)
+    refused = db.session.scalar(select(OutboundEmail).where(OutboundEmail.patient_id == linh.id,
+                                                            OutboundEmail.kind == "booking-confirmation"))
+    if refused is not None:
+        # What the dispatcher leaves after its last retry when the address bounces.
+        refused.status, refused.attempts, refused.recipient = "failed", 5, linh.email
+        refused.last_error = "550 5.1.1 <linh.tran@mail.example>: Recipient address rejected: mailbox unavailable"
+        db.session.commit()
+
+
 def _next_monday(today: date) -> date:
     return today + timedelta(days=7 - today.weekday())
 
@@ -180,3 +253,5 @@ def load_demo(today: date | None = None) -> None:
 
     load_directory(PROTOCOLS, user_id=admin.id)
     _demo_plans(monday, patients, providers, desk, admin)
+    _demo_day(today, patients, providers, desk)
+    _demo_history(patients, desk)

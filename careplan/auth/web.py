@@ -32,7 +32,8 @@ def _next_page(value: str | None) -> str:
     """Only a path on this site, so the form cannot be used to bounce a user elsewhere."""
     if value and value.startswith("/") and not value.startswith("//") and not urlsplit(value).netloc:
         return value
-    return url_for("auth_web.signed_in")
+    # Each role's start page (the web pages' home sends it on).
+    return "/"
 
 
 @bp.route("/login", methods=["GET", "POST"])

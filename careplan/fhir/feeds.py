@@ -112,11 +112,16 @@ def _title(appointment: Appointment, names: dict[str, str]) -> str:
 def calendar(feed: CalendarFeed, now: datetime | None = None) -> bytes:
     """The feed's iCalendar text. Summaries name the discipline and the other person, never a condition."""
     now = now or utcnow()
+    owner_name = (get_provider(feed.provider_id).name if feed.provider_id is not None
+                  else get_patient(feed.patient_id).name)
+    return icalendar_of(feed_appointments(feed, now), owner_name, for_provider=feed.provider_id is not None, now=now)
+
+
+def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provider: bool, now: datetime) -> bytes:
+    """Appointments as an iCalendar file: a feed's, or a patient's download from their page."""
     settings = clinic.settings()
     names = {d.code: d.name for d in clinic.disciplines(include_inactive=True)}
     location = ", ".join(part for part in (settings.name, settings.address) if part)
-    owner_name = (get_provider(feed.provider_id).name if feed.provider_id is not None
-                  else get_patient(feed.patient_id).name)
     cal = Calendar()
     cal.add("prodid", "-//careplan//calendar feed//EN")
     cal.add("version", "2.0")
@@ -124,9 +129,9 @@ def calendar(feed: CalendarFeed, now: datetime | None = None) -> bytes:
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", f"{settings.name}: {owner_name}")
     cal.add("x-wr-timezone", clinic.timezone_name())
-    for appointment in feed_appointments(feed, now):
-        other = appointment.patient.name if feed.provider_id is not None else f"with {appointment.provider.name}"
-        separator = ": " if feed.provider_id is not None else " "
+    for appointment in appointments:
+        other = appointment.patient.name if for_provider else f"with {appointment.provider.name}"
+        separator = ": " if for_provider else " "
         cal.add_component(appointment_event(appointment, f"{_title(appointment, names)}{separator}{other}", location))
     # The zone's rules for the feed's window only (with a year's margin), not from 1970 on.
     cal.add_missing_timezones(first_date=(now - FEED_PAST - timedelta(days=366)).date(),

@@ -10,4 +10,14 @@ from flask import Blueprint
 
 bp = Blueprint("web", __name__)
 
-from careplan.web import admin, clinician, desk, home, patient, rendering  # noqa: E402,F401  (views register on bp)
+from careplan.web import (  # noqa: F401  (views register on bp)
+    admin,
+    admin_clinic,
+    clinician,
+    desk,
+    home,
+    patient,
+    planning,
+    rendering,
+    schedule,
+)

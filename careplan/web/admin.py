@@ -88,8 +88,8 @@ def admin_time_off_add(provider_id: int):
     added, errors = submit(TimeOffSchema(), data, lambda loaded: providers.add_time_off(provider_id, loaded))
     if added is None:
         return _provider_page(provider, absence=absence, absence_errors=errors)
-    flash("Time off recorded.", "success")
-    return redirect(url_for("web.admin_provider", provider_id=provider_id) + "#time-off")
+    flash("Time off recorded. Re-plan the care it touches next.", "success")
+    return redirect(url_for("web.desk_absence_replan", provider_id=provider_id, time_off_id=added.id))
 
 
 @bp.post("/admin/providers/<int:provider_id>/time-off/<int:time_off_id>/delete")

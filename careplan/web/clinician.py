@@ -1,14 +1,19 @@
 """A clinician's own pages: my day, my week, and the record of a patient on their care team."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
 
+from careplan.audit.service import record
 from careplan.auth.service import current_user
 from careplan.clinic import service as clinic
+from careplan.extensions import db
+from careplan.notes import service as notes
+from careplan.notes.schemas import SOAP, NoteInSchema
 from careplan.providers.service import get_provider
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.desk import record_of, requested_day
+from careplan.web.forms import submit, text
 
 
 @bp.get("/me/day")
@@ -42,8 +47,44 @@ def _time_off_on(provider, first, last):
     return [t for t in provider.time_off if t.starts_at < end and t.ends_at > start]
 
 
-@bp.get("/me/patients/<int:patient_id>")
+NOTE_LIMIT = 50
+
+
+@bp.get("/me/patients")
+@page_for("provider")
+def my_patients():
+    provider = get_provider(current_user().provider_id)
+    return render_template("web/me/patients.html", provider=provider,
+                           patients=queries.patients_of_provider(provider.id))
+
+
+@bp.route("/me/patients/<int:patient_id>", methods=["GET", "POST"])
 @page_for("provider")
 def my_patient(patient_id: int):
     patient = patient_in_reach(patient_id)
-    return render_template("web/me/patient.html", patient=patient, **record_of(patient))
+    me = current_user()
+    values, errors = {}, {}
+    if request.method == "POST":
+        values = text(request.form, *SOAP, "discipline", "appointment_id")
+        data = {key: value for key, value in values.items() if value}
+        note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded, author=me))
+        if note is not None:
+            flash("Note saved; the care team sees it now.", "success")
+            return redirect(url_for("web.my_patient", patient_id=patient_id) + "#notes")
+    shown = list(db.session.scalars(notes.list_notes(patient_id).limit(NOTE_LIMIT)))
+    # A clinician reading the team's notes is recorded, as on the API.
+    record("read", "note", "", patient_id, detail="listed notes " + ",".join(str(n.id) for n in shown))
+    provider = get_provider(me.provider_id)
+    record_data = record_of(patient)
+    return render_template("web/me/patient.html", patient=patient, notes=shown, values=values, errors=errors,
+                           my_disciplines=provider.discipline_codes, soap=SOAP_PARTS,
+                           my_appointments=[a for a in record_data["past"] + record_data["upcoming"]
+                                            if a.provider_id == provider.id],
+                           **record_data), 422 if errors else 200
+
+
+# What each part of a SOAP note holds, as the form's hints say it.
+SOAP_PARTS = [("subjective", "Subjective", "What the patient reports: pain, sleep, what helps, what hurts."),
+              ("objective", "Objective", "What you measured or observed: range of motion, tests, strength."),
+              ("assessment", "Assessment", "Your reading of it: progress, response to care."),
+              ("plan", "Plan", "What happens next: exercises, changes, referrals.")]

@@ -10,6 +10,7 @@ from careplan.auth.access import STAFF
 from careplan.extensions import db
 from careplan.patients import service as patients
 from careplan.patients.schemas import PatientSchema
+from careplan.reminders import service as reminders
 from careplan.web import bp, queries
 from careplan.web.access import page_for
 from careplan.web.forms import WindowRows, submit, text
@@ -32,7 +33,20 @@ def desk_today():
     appointments = queries.day_appointments(day)
     return render_template("web/desk/today.html", day=day, today=queries.clinic_today(),
                            columns=queries.by_provider(appointments), visits=queries.visits(appointments),
-                           waiting=queries.plans_waiting(), session_count=len(appointments))
+                           waiting=queries.plans_waiting(), session_count=len(appointments),
+                           failed_emails=queries.failed_emails(), email_kinds=EMAIL_KINDS)
+
+
+EMAIL_KINDS = {"reminder": "Reminder", "booking-confirmation": "Booking confirmation",
+               "cancellation": "Cancellation notice", "reschedule": "Change of time"}
+
+
+@bp.post("/desk/emails/<int:email_id>/retry")
+@page_for(*STAFF)
+def desk_email_retry(email_id: int):
+    email = reminders.retry_email(email_id)
+    flash(f"The e-mail to {email.patient.name} will be sent again in a moment.", "success")
+    return redirect(url_for("web.desk_today") + "#failed-emails")
 
 
 @bp.get("/desk/patients")
@@ -94,4 +108,5 @@ def record_of(patient) -> dict:
     plans = queries.plans_of(patient.id)
     team = queries.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
     return {"plans": plans, "team": team, "upcoming": queries.upcoming_for_patient(patient.id),
+            "intakes": queries.intakes_of(patient.id),
             "past": queries.past_for_patient(patient.id)}

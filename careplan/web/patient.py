@@ -1,11 +1,21 @@
 """A patient's own pages: upcoming appointments and the plan in plain words."""
 from __future__ import annotations
 
-from flask import render_template
+from datetime import timedelta
+
+from flask import Response, flash, redirect, render_template, request, url_for
 
 from careplan.auth.service import current_user
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.errors import NotFound, ServiceError
+from careplan.extensions import db
+from careplan.fhir.feeds import icalendar_of
+from careplan.scheduling import service as scheduling
+from careplan.scheduling.models import Appointment
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
+from careplan.web.rendering import clock, short_day
 
 
 @bp.get("/my/appointments")
@@ -13,7 +23,67 @@ from careplan.web.access import page_for, patient_in_reach
 def my_appointments():
     patient = patient_in_reach(current_user().patient_id)
     return render_template("web/my/appointments.html", patient=patient,
-                           visits=queries.visits(queries.upcoming_for_patient(patient.id)))
+                           visits=queries.visits(queries.upcoming_for_patient(patient.id)),
+                           late_hours=clinic.settings().late_cancel_hours, late_from=utcnow() + _late_window())
+
+
+def _late_window() -> timedelta:
+    return timedelta(hours=clinic.settings().late_cancel_hours)
+
+
+def _my_appointment(appointment_id: int):
+    """One of my own appointments, or the 404 page (another patient's ids cannot be probed)."""
+    me = current_user()
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.patient_id != me.patient_id:
+        raise NotFound(f"No appointment {appointment_id}.")
+    return appointment
+
+
+@bp.post("/my/appointments/<int:appointment_id>/confirm")
+@page_for("patient")
+def my_appointment_confirm(appointment_id: int):
+    _my_appointment(appointment_id)
+    try:
+        appointment = scheduling.update_appointment(appointment_id, {"status": "confirmed"}, user=current_user())
+    except ServiceError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(f"Thank you: your session of {short_day(appointment.starts_at)} at {clock(appointment.starts_at)} "
+              "is confirmed.", "success")
+    return redirect(url_for("web.my_appointments"))
+
+
+@bp.route("/my/appointments/<int:appointment_id>/cancel", methods=["GET", "POST"])
+@page_for("patient")
+def my_appointment_cancel(appointment_id: int):
+    appointment = _my_appointment(appointment_id)
+    errors = {}
+    reason = request.form.get("reason", "").strip()
+    if request.method == "POST":
+        try:
+            scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason},
+                                          user=current_user())
+        except ServiceError as refused:
+            db.session.rollback()
+            errors = {"_form": refused.message}
+        else:
+            flash("Your appointment is cancelled." + (" It was a late cancellation." if appointment.late_cancellation
+                                                      else ""), "success")
+            return redirect(url_for("web.my_appointments"))
+    late = appointment.starts_at - utcnow() < _late_window()
+    return render_template("web/my/cancel.html", appointment=appointment, late=late, reason=reason, errors=errors,
+                           late_hours=clinic.settings().late_cancel_hours), 409 if errors else 200
+
+
+@bp.get("/my/appointments.ics")
+@page_for("patient")
+def my_appointments_ics():
+    patient = patient_in_reach(current_user().patient_id)
+    body = icalendar_of(queries.upcoming_for_patient(patient.id), patient.name, for_provider=False, now=utcnow())
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": 'attachment; filename="my-appointments.ics"'})
 
 
 @bp.get("/my/plan")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from careplan.clinic import service as clinic
@@ -119,3 +119,56 @@ def clinic_today() -> date:
 def week_of(day: date) -> list[date]:
     monday = day - timedelta(days=day.weekday())
     return [monday + timedelta(days=i) for i in range(7)]
+
+
+def active_providers() -> list[Provider]:
+    return list(db.session.scalars(select(Provider).where(Provider.active.is_(True)).order_by(Provider.name)))
+
+
+def users_by_id(ids) -> dict:
+    from careplan.auth.models import User
+
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def failed_emails(limit: int = 50) -> list:
+    """E-mails the dispatcher gave up on, latest first: the front desk fixes the cause and sends again."""
+    from careplan.reminders import service as reminders
+    from careplan.reminders.models import OutboundEmail
+
+    query = reminders.list_emails(status="failed").options(
+        selectinload(OutboundEmail.patient), selectinload(OutboundEmail.appointment)).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def intakes_of(patient_id: int) -> list:
+    from careplan.intake import service as intakes
+
+    return list(db.session.scalars(intakes.list_intakes(patient_id)))
+
+
+def plans_by_id(ids) -> list[CarePlan]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return []
+    return list(db.session.scalars(select(CarePlan).where(CarePlan.id.in_(ids)).options(
+        selectinload(CarePlan.patient))))
+
+
+def patients_of_provider(provider_id: int) -> list[tuple[Patient, Appointment | None]]:
+    """A clinician's patients (care team or booked with them), each with their next session with this clinician."""
+    from careplan.plans.models import CareTeamMember
+
+    on_team = select(CarePlan.patient_id).join(CareTeamMember).where(
+        CareTeamMember.provider_id == provider_id, CarePlan.status != "cancelled")
+    booked = select(Appointment.patient_id).where(Appointment.provider_id == provider_id)
+    patients = db.session.scalars(select(Patient).where(or_(Patient.id.in_(on_team), Patient.id.in_(booked)))
+                                  .order_by(Patient.name))
+    upcoming = appointments_between(utcnow(), None, provider_id=provider_id, statuses=UPCOMING)
+    next_one: dict[int, Appointment] = {}
+    for appointment in upcoming:
+        next_one.setdefault(appointment.patient_id, appointment)
+    return [(patient, next_one.get(patient.id)) for patient in patients]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import current_app, g, has_request_context
+from flask import g, has_request_context
 from markupsafe import Markup, escape
 
 from careplan.auth.service import current_user
@@ -16,9 +16,10 @@ from careplan.web import bp
 
 # (label, path) per role; a page added in a later round adds its entry here.
 NAVIGATION = {
-    "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
+    "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
+              ("Templates", "/admin/templates"), ("Users", "/admin/users"), ("Audit", "/admin/audit")],
     "front_desk": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
-    "provider": [("My day", "/me/day"), ("My week", "/me/week")],
+    "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
     "patient": [("My appointments", "/my/appointments"), ("My plan", "/my/plan")],
 }
 
@@ -49,7 +50,6 @@ def page_context() -> dict:
         "role_name": ROLE_NAMES.get(user.role, "") if user else "",
         # Any template may render (the API docs too), even before the clinic has its settings row.
         "clinic": db.session.get(ClinicSettings, 1) or ClinicSettings(name="careplan"),
-        "has_path": has_path,
         "clinic_zone_name": clinic.timezone_name,
         "tint": lambda code: discipline_tints().get(code, 0),
         "one_day": timedelta(days=1),
@@ -57,10 +57,6 @@ def page_context() -> dict:
         "now": utcnow(),
     }
 
-
-def has_path(path: str) -> bool:
-    """Whether the app serves this path (sign-out shows once the accounts capability provides it)."""
-    return any(rule.rule == path for rule in current_app.url_map.iter_rules())
 
 
 @bp.app_template_filter("clock")
@@ -104,13 +100,42 @@ def discipline_chip(code: str) -> Markup:
 def field_label(name: str) -> str:
     """An input's name as the error summary says it: "availability-2-end" -> "Weekly hours, row 3, until"."""
     parts = name.split("-")
+    if parts[0] in FIELD_GROUPS:
+        return FIELD_GROUPS[parts[0]](parts[1:])
     if parts[0] == "availability" and len(parts) >= 2 and parts[1].isdigit():
         words = f"Weekly hours, row {int(parts[1]) + 1}"
         return words + (f", {WINDOW_PART_NAMES.get(parts[2], parts[2])}" if len(parts) > 2 else "")
     return FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
 
 
-FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at"}
+FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at",
+               "start_date": "Start date", "region": "Region of the spine", "provider_id": "Clinician",
+               "patient_id": "Patient number", "note": "Why this version"}
+def _red_flag(parts: list[str]) -> str:
+    from careplan.intake.models import RED_FLAGS
+
+    return "Red flag: " + RED_FLAGS.get(parts[0], parts[0]) if parts else "Red-flag screen"
+
+
+def _phase_input(parts: list[str]) -> str:
+    """phases-0-sessions-1-minutes -> "Phase 1, session line 2, minutes"."""
+    words = [f"Phase {int(parts[0]) + 1}"] if parts and parts[0].isdigit() else ["Phases"]
+    if len(parts) >= 3 and parts[1] == "sessions" and parts[2].isdigit():
+        words.append(f"session line {int(parts[2]) + 1}")
+        parts = parts[3:]
+    else:
+        parts = parts[1:]
+    return ", ".join(words + [p.replace("_", " ") for p in parts])
+
+
+FIELD_GROUPS = {
+    "red_flags": _red_flag,
+    "severity_answers": lambda parts: "Severity: " + " ".join(parts).replace("_", " "),
+    "phases": _phase_input,
+    "care_team": lambda parts: "Care team" + (f", row {int(parts[0]) + 1}" if parts and parts[0].isdigit() else ""),
+    "team": lambda parts: "Care team: " + (discipline(parts[0]) if parts else ""),
+}
+
 WINDOW_PART_NAMES = {"day": "day", "start": "from", "end": "until"}
 
 

@@ -1,7 +1,7 @@
 """Fixtures for the pages: a live server in a thread, one Chromium for the session, signed-in tabs, and data.
 
-Signing in happens in `sign_in` alone: today it hands the browser a bearer
-token; once the session login page exists it fills the /login form instead.
+Signing in happens in `sign_in` alone: it fills the /login form like a person
+(the session cookie and the form's CSRF token come with it).
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from careplan.auth import service as auth_service
 from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.plans.models import CarePlan, CareTeamMember, Phase, SessionLine
@@ -78,11 +77,13 @@ def browser():
         chromium.close()
 
 
-def sign_in(app, context, person: Person) -> None:
-    """The one place that knows how a browser signs in."""
-    with app.app_context():
-        token = auth_service.issue_token(db.session.get(auth_service.User, person.id), name="browser test")
-    context.set_extra_http_headers({"Authorization": f"Bearer {token}"})
+def sign_in(page, person: Person, password: str = PASSWORD) -> None:
+    """The one place that knows how a browser signs in: the /login form, landing on the role's start page."""
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(person.email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
 
 
 @pytest.fixture
@@ -94,8 +95,9 @@ def open_as(app, browser, live_server):
         context = browser.new_context(base_url=live_server, viewport=viewport, locale="en-CA")
         context.set_default_timeout(5000)
         contexts.append(context)
-        sign_in(app, context, person)
-        return context.new_page()
+        page = context.new_page()
+        sign_in(page, person)
+        return page
 
     yield open_tab
     for context in contexts:
@@ -109,7 +111,8 @@ def screenshot(page, name: str) -> None:
 
 # Inputs, selects and text areas a person can reach without a label that names them.
 UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
-  .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .filter(el => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby'))
   .map(el => el.name || el.id || el.outerHTML)"""
 
 

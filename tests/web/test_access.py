@@ -1,5 +1,5 @@
 """Who opens which page, and how refusals look: redirects, 403 and 404 pages, CSRF, the JSON API unchanged."""
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 
@@ -13,7 +13,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_back(client):
     response = client.get("/desk/patients?q=ann")
     assert response.status_code == 302
     assert response.headers["Location"] == "/login?next=%2Fdesk%2Fpatients%3Fq%3Dann"
-    assert client.get("/").headers["Location"] == "/login?next=%2F"
+    assert client.get("/").headers["Location"] == "/login"
 
 
 def test_each_role_starts_on_its_own_page(client, auth):
@@ -39,7 +39,7 @@ def test_a_clinician_sees_only_patients_of_their_care_team(client, app, auth):
     with app.app_context():
         clinician = factories.provider()
         mine, stranger = factories.patient(), factories.patient()
-        book(mine.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=timezone.utc))
+        book(mine.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=UTC))
         ids = (clinician.id, mine.id, stranger.id)
     headers = auth("provider", provider_id=ids[0])
     assert client.get(f"/me/patients/{ids[1]}", headers=headers).status_code == 200
@@ -61,7 +61,7 @@ def test_times_show_in_the_clinic_zone(client, app, auth):
     with app.app_context():
         clinician, patient = factories.provider(name="Ana Moreau"), factories.patient(name="Robert Chen")
         # 14:00 UTC on a January day is 09:00 in Toronto.
-        book(patient.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=timezone.utc))
+        book(patient.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=UTC))
     page = client.get("/desk?day=2027-01-12", headers=auth("front_desk")).text
     assert "Tuesday 12 January 2027" in page
     assert ">09:00<" in page and "14:00" not in page
@@ -118,7 +118,7 @@ def test_the_front_desk_reads_providers_but_only_an_admin_edits_them(client, app
         from careplan.providers.models import Provider
 
         (absence,) = db.session.get(Provider, provider_id).time_off
-        assert absence.starts_at == datetime(2027, 1, 12, 13, tzinfo=timezone.utc)
+        assert absence.starts_at == datetime(2027, 1, 12, 13, tzinfo=UTC)
         assert absence.ends_at.date() == date(2027, 1, 13)
 
 

@@ -137,7 +137,20 @@ def test_an_admin_edits_a_provider_and_records_time_off(open_as, person, clinic_
     page.get_by_label("Back at").fill(f"{year}-03-05T17:00")
     page.get_by_label("Reason").fill("Vacation")
     page.get_by_role("button", name="Record time off").click()
+    # Next comes the re-plan the absence needs: nothing is booked inside it here.
+    expect(page.locator("h1")).to_contain_text("Hugo Bellamy is away: re-plan the care it touches")
+    expect(page.locator("#affected-title + *")).to_have_text("No booked appointment falls inside this absence.")
+    check_page_basics(page)
+    screenshot(page, "admin-absence-replan")
+    page.get_by_role("link", name="Hugo Bellamy").click()
     expect(page.locator(".time-off__item")).to_contain_text(
         re.compile(rf"\w{{3}} 1 Mar {year} 08:00 to \w{{3}} 5 Mar {year} 17:00"))
     check_page_basics(page)
     screenshot(page, "admin-provider")
+
+    # The administrator's other pages: templates, accounts, the audit trail.
+    for path, name in (("/admin/templates", "admin-templates"), ("/admin/users", "admin-users"),
+                       ("/admin/audit", "admin-audit")):
+        page.goto(path)
+        check_page_basics(page)
+        screenshot(page, name)

@@ -1,0 +1,313 @@
+"""The proposal as a picture: a plan's weeks as a calendar, the optimizer's figures and what it could not
+place; booking, re-proposing, moving and cancelling; the re-plan after an absence; backfilling a freed slot."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from careplan.auth.access import STAFF
+from careplan.auth.service import current_user
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.errors import Invalid, ServiceError
+from careplan.extensions import db
+from careplan.proposals import service as proposals
+from careplan.proposals.backfill import backfill_candidates
+from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
+from careplan.providers import service as providers
+from careplan.scheduling import service as scheduling
+from careplan.scheduling.models import Appointment
+from careplan.scheduling.schemas import AppointmentChangeSchema
+from careplan.web import bp, queries
+from careplan.web.access import page_for, patient_in_reach
+from careplan.web.forms import load, local_input, local_moment, submit
+from careplan.web.planning import (
+    form_errors,
+    plan_disciplines,
+    plan_in_reach,
+    team_choices,
+)
+
+# The optimizer's search for the desk: a few seconds by default, never more than the service allows.
+TIME_LIMITS = (3, 5, 10, 20)
+DEFAULT_TIME_LIMIT = 5
+
+
+@dataclass
+class CalendarWeek:
+    number: int
+    monday: date
+    phase: str
+    days: list[list[list]] = field(default_factory=list)  # per day: the visits, each its back-to-back sessions
+
+
+def plan_calendar(plan, sessions) -> tuple[list[CalendarWeek], list[int]]:
+    """Rows of plan weeks (dated), columns of weekdays; each day's sessions grouped into visits.
+
+    Sunday shows only when something falls on one; so does any day after the plan's last week.
+    """
+    longest_wait = timedelta(minutes=clinic.settings().max_wait_minutes)
+    by_day: dict[date, list] = {}
+    for session in sorted(sessions, key=lambda s: s.starts_at):
+        by_day.setdefault(clinic.to_local(session.starts_at).date(), []).append(session)
+    weeks_of_phases = [(phase.first_week, phase.first_week + phase.weeks, phase.name) for phase in plan.phases]
+    last_week = max([plan.total_weeks - 1] + [(day - plan.week_zero).days // 7 for day in by_day])
+    weekdays = list(range(7 if any(day.weekday() == 6 for day in by_day) else 6))
+    weeks = []
+    for number in range(last_week + 1):
+        monday = plan.week_zero + timedelta(weeks=number)
+        phase = next((name for first, end, name in weeks_of_phases if first <= number < end), "")
+        week = CalendarWeek(number, monday, phase)
+        for weekday in weekdays:
+            visits: list[list] = []
+            for session in by_day.get(monday + timedelta(days=weekday), []):
+                if visits and session.starts_at - visits[-1][-1].ends_at <= longest_wait:
+                    visits[-1].append(session)
+                else:
+                    visits.append([session])
+            week.days.append(visits)
+        weeks.append(week)
+    return weeks, weekdays
+
+
+def _figures(metrics: dict) -> list[tuple[str, str, str]]:
+    """(label, value, explanation) for the figures beside the calendar."""
+    figures = [("Sessions placed", f"{metrics.get('scheduled', 0)} of {metrics.get('demand', 0)}",
+                "what the plan asks for and what the schedule gives"),
+               ("Visits", f"{metrics.get('visits', 0)}",
+                f"trips to the clinic; at least {metrics.get('visits_lower_bound', 0)} are needed"),
+               ("Continuity breaks", f"{metrics.get('continuity_breaks', 0)}",
+                "times a discipline changes clinician"),
+               ("Days to first session", f"{metrics.get('days_to_first', 0)}", "from the start date")]
+    if "moved" in metrics:
+        figures.append(("Appointments moved", f"{metrics['moved']}", "of those already booked"))
+    return figures
+
+
+def _latest_proposal(plan_id: int, proposal_id: int | None):
+    if proposal_id is not None:
+        proposal = proposals.get_proposal(proposal_id)
+        return proposal if proposal.plan_id == plan_id else None
+    return db.session.scalars(proposals.list_proposals(plan_id).limit(1)).first()
+
+
+def _booked(plan_id: int) -> list[Appointment]:
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan_id, Appointment.status.in_(queries.HELD)).order_by(Appointment.starts_at)))
+
+
+def _request_parameters(form, *, with_start: bool) -> dict:
+    """The re-propose form: start date, a preferred clinician per discipline, the optimizer's time."""
+    data = {"preferred_providers": {key[len("prefer-"):]: value for key, value in form.items()
+                                    if key.startswith("prefer-") and value},
+            "time_limit": form.get("time_limit") or str(DEFAULT_TIME_LIMIT),
+            "deterministic": form.get("deterministic") == "on"}
+    if with_start and form.get("start_date"):
+        data["start_date"] = form["start_date"]
+    return data
+
+
+@bp.get("/desk/plans/<int:plan_id>/schedule")
+@page_for(*STAFF)
+def desk_schedule(plan_id: int):
+    plan = plan_in_reach(plan_id)
+    return _schedule_page(plan, request.args.get("proposal", type=int))
+
+
+def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=200):
+    now = utcnow()
+    proposal = _latest_proposal(plan.id, proposal_id)
+    booked = _booked(plan.id)
+    live = proposal is not None and proposal.state(now) == "live"
+    showing = proposal.holds if live or (proposal is not None and plan.status == "draft") else booked
+    weeks, weekdays = plan_calendar(plan, showing)
+    moving = {h.appointment_id: h for h in proposal.holds if h.action == "move"} if live else {}
+    team = {m.discipline_code: m.provider_id for m in plan.care_team}
+    return render_template(
+        "web/desk/schedule.html", plan=plan, patient=plan.patient, proposal=proposal, live=live, booked=booked,
+        showing_proposal=showing is not booked, weeks=weeks, weekdays=weekdays, now=now,
+        figures=_figures(proposal.metrics) if proposal is not None else [],
+        moving=moving, cancelling={c["appointment_id"]: c["reason"] for c in (proposal.cancellations or [])}
+        if live else {},
+        minutes_left=max(0, int((proposal.expires_at - now).total_seconds() // 60)) if live else 0,
+        disciplines=plan_disciplines(plan), team_choices=team_choices(), team=team,
+        time_limits=TIME_LIMITS, default_time_limit=DEFAULT_TIME_LIMIT, errors=errors or {},
+        values=values or {}, today=queries.clinic_today(),
+        names=queries.providers_by_id(a.provider_id for a in showing)), status
+
+
+def _optimize(plan, save, *, with_start: bool):
+    """Run the optimizer through the service; a refusal is shown on the schedule page, nothing held."""
+    schema = ProposalRequestSchema() if with_start else ReplanRequestSchema()
+    proposal, errors = submit(schema, _request_parameters(request.form, with_start=with_start), save)
+    if proposal is None:
+        return _schedule_page(plan, errors=form_errors(errors), values=request.form, status=422)
+    placed, asked = proposal.metrics.get("scheduled", 0), proposal.metrics.get("demand", 0)
+    flash(f"Proposal ready: {placed} of {asked} sessions placed, held for you until {_clock(proposal.expires_at)}.",
+          "success")
+    return redirect(url_for("web.desk_schedule", plan_id=plan.id, proposal=proposal.id))
+
+
+def _clock(moment: datetime) -> str:
+    return clinic.to_local(moment).strftime("%H:%M")
+
+
+@bp.post("/desk/plans/<int:plan_id>/proposals")
+@page_for(*STAFF)
+def desk_propose(plan_id: int):
+    plan = plan_in_reach(plan_id)
+    return _optimize(plan, lambda loaded: proposals.propose(plan_id, loaded, user_id=current_user().id),
+                     with_start=True)
+
+
+@bp.post("/desk/plans/<int:plan_id>/replans")
+@page_for(*STAFF)
+def desk_replan(plan_id: int):
+    plan = plan_in_reach(plan_id)
+    return _optimize(plan, lambda loaded: proposals.propose_replan(plan_id, loaded, user_id=current_user().id),
+                     with_start=False)
+
+
+@bp.post("/desk/proposals/<int:proposal_id>/book")
+@page_for(*STAFF)
+def desk_book(proposal_id: int):
+    proposal = proposals.get_proposal(proposal_id)
+    plan = plan_in_reach(proposal.plan_id)
+    try:
+        booked = proposals.book_proposal(proposal_id, user_id=current_user().id)
+    except ServiceError as refused:
+        db.session.rollback()
+        return _schedule_page(plan, proposal_id, errors={"_form": refused.message}, status=refused.status)
+    flash(f"Booked: {len(booked.booked_appointment_ids)} appointments for {plan.patient.name}. "
+          "The patient gets a confirmation e-mail.", "success")
+    return redirect(url_for("web.desk_schedule", plan_id=plan.id))
+
+
+@bp.post("/desk/proposals/<int:proposal_id>/release")
+@page_for(*STAFF)
+def desk_release(proposal_id: int):
+    proposal = proposals.get_proposal(proposal_id)
+    plan = plan_in_reach(proposal.plan_id)
+    try:
+        proposals.release_proposal(proposal_id)
+    except ServiceError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash("Proposal let go: its slots are free for others.", "success")
+    return redirect(url_for("web.desk_schedule", plan_id=plan.id))
+
+
+# --- one appointment: move, cancel, and the backfill of its freed slot ------------------------------------
+
+
+def _appointment(appointment_id: int) -> Appointment:
+    appointment = scheduling.get_appointment(appointment_id)
+    patient_in_reach(appointment.patient_id)
+    return appointment
+
+
+def _back(appointment: Appointment) -> str:
+    if appointment.plan_id is not None:
+        return url_for("web.desk_schedule", plan_id=appointment.plan_id)
+    return url_for("web.desk_patient", patient_id=appointment.patient_id)
+
+
+@bp.route("/desk/appointments/<int:appointment_id>/move", methods=["GET", "POST"])
+@page_for(*STAFF)
+def desk_move(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    values = {"start": local_input(appointment.starts_at), "provider_id": str(appointment.provider_id)}
+    errors = {}
+    if request.method == "POST":
+        values = {"start": request.form.get("start", ""), "provider_id": request.form.get("provider_id", "")}
+        change = {"start": local_moment(values["start"]), "provider_id": values["provider_id"]}
+        loaded, errors = load(AppointmentChangeSchema(), change)
+        if loaded is not None:
+            try:
+                scheduling.update_appointment(appointment_id, loaded, user=current_user())
+            except ServiceError as refused:
+                db.session.rollback()
+                errors = form_errors(refused.fields) or {"_form": refused.message}
+            else:
+                flash("Appointment moved; the patient gets a notice of the new time.", "success")
+                return redirect(_back(appointment))
+    colleagues = [p for p in queries.active_providers() if appointment.discipline_code in p.discipline_codes]
+    return render_template("web/desk/move.html", appointment=appointment, values=values, errors=errors,
+                           colleagues=colleagues, back=_back(appointment)), 422 if errors else 200
+
+
+@bp.post("/desk/appointments/<int:appointment_id>/cancel")
+@page_for(*STAFF)
+def desk_cancel(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    reason = request.form.get("reason", "").strip() or "Cancelled at the front desk."
+    try:
+        scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason}, user=current_user())
+    except ServiceError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return redirect(_back(appointment))
+    flash("Appointment cancelled. Here is who could use the freed time.", "success")
+    return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
+
+
+@bp.get("/desk/appointments/<int:appointment_id>/backfill")
+@page_for(*STAFF)
+def desk_backfill(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    try:
+        candidates = backfill_candidates(appointment_id)
+        problem = None
+    except ServiceError as refused:
+        db.session.rollback()
+        candidates, problem = [], refused.message
+    return render_template("web/desk/backfill.html", appointment=appointment, candidates=candidates,
+                           problem=problem, back=_back(appointment))
+
+
+@bp.post("/desk/appointments/<int:appointment_id>/backfill")
+@page_for(*STAFF)
+def desk_backfill_book(appointment_id: int):
+    appointment = _appointment(appointment_id)
+    wanted = request.form.get("plan_id", type=int)
+    candidate = next((c for c in backfill_candidates(appointment_id) if c["plan_id"] == wanted), None)
+    if candidate is None:
+        raise Invalid("That plan can no longer use this slot.", fields={"plan_id": "not a candidate any more"})
+    try:
+        booked = scheduling.book_appointment(candidate["booking"])
+    except ServiceError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+        return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
+    flash(f"Booked {candidate['patient_name']} into the freed slot at {_clock(booked.starts_at)}.", "success")
+    return redirect(_back(appointment))
+
+
+# --- an absence and the re-plan it needs ------------------------------------------------------------------
+
+
+@bp.route("/admin/providers/<int:provider_id>/time-off/<int:time_off_id>/replan", methods=["GET", "POST"])
+@page_for(*STAFF)
+def desk_absence_replan(provider_id: int, time_off_id: int):
+    provider = providers.get_provider(provider_id)
+    absence = next((t for t in provider.time_off if t.id == time_off_id), None)
+    affected = proposals.affected_by_absence(provider_id, time_off_id)
+    result, errors = None, {}
+    if request.method == "POST":
+        loaded, errors = load(ReplanRequestSchema(), _request_parameters(request.form, with_start=False))
+        if loaded is not None:
+            result = proposals.replan_absence(provider_id, time_off_id, loaded, user_id=current_user().id)
+            affected = proposals.affected_by_absence(provider_id, time_off_id)
+    plans = {p.id: p for p in queries.plans_by_id(
+        [a.plan_id for a in affected if a.plan_id] + [p.plan_id for p in (result or {}).get("proposals", [])])}
+    return render_template("web/desk/absence.html", provider=provider, absence=absence, affected=affected,
+                           result=result, errors=errors, plans=plans, time_limits=TIME_LIMITS,
+                           default_time_limit=DEFAULT_TIME_LIMIT,
+                           names=queries.providers_by_id(
+                               [h.provider_id for p in (result or {}).get("proposals", []) for h in p.holds]
+                               + [h.previous_provider_id for p in (result or {}).get("proposals", [])
+                                  for h in p.holds if h.previous_provider_id])), 422 if errors else 200

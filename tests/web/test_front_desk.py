@@ -1,0 +1,122 @@
+"""The front desk's forms with Flask's test client: the intake and its red-flag screen, the plan editor,
+failed e-mails sent again."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from careplan.db import utcnow
+from careplan.demo import PROTOCOLS
+from careplan.extensions import db
+from careplan.intake.models import RED_FLAGS, Intake
+from careplan.plans.models import CarePlan
+from careplan.protocols.service import load_directory
+from careplan.reminders.models import OutboundEmail
+from tests import factories
+
+
+def intake_form(**answers) -> dict:
+    form = {"region": "lumbar", "side": "left", "symptoms": "low back pain\nsciatica", "severity": "",
+            "pain_score": "6", "daily_activities": "limited", "worsening": "false",
+            **{f"red_flags-{name}": "no" for name in RED_FLAGS}}
+    form.update(answers)
+    return form
+
+
+def test_a_red_flag_is_recorded_and_stops_there_until_a_clinician_overrides_it(client, app, auth):
+    with app.app_context():
+        patient_id = factories.patient().id
+    desk = auth("front_desk")
+    refused = client.post(f"/desk/patients/{patient_id}/intake", headers=desk,
+                          data=intake_form(**{"red_flags-fever": "yes", "red_flags-night_sweats": "yes"}))
+    assert refused.status_code == 302
+    page = client.get(refused.headers["Location"], headers=desk)
+    alert = re.search(r'<div class="alert alert--urgent" role="alert".*?</div>', page.text, re.DOTALL).group(0)
+    assert "Urgent" in alert and "Fever" in alert and "Night sweats" in alert
+    assert "Build the plan" not in page.text and "Override the red flag" not in page.text
+    with app.app_context():
+        intake = db.session.scalar(select(Intake))
+        assert intake.screen_result == "red_flag"
+        intake_id = intake.id
+    assert client.post(f"/desk/intakes/{intake_id}/plan", headers=desk, data={}).status_code == 422
+    assert client.post(f"/desk/intakes/{intake_id}/override", headers=desk, data={"reason": "x"}).status_code == 403
+
+    admin = auth("admin")
+    assert client.post(f"/desk/intakes/{intake_id}/override", headers=admin, data={"reason": " "}).status_code == 422
+    done = client.post(f"/desk/intakes/{intake_id}/override", headers=admin,
+                       data={"reason": "Fever from a cold, settled; examined today."})
+    assert done.status_code == 302
+    assert "Red flag overridden" in client.get(done.headers["Location"], headers=desk).text
+
+
+def test_an_unanswered_screen_is_refused_and_keeps_what_was_typed(client, app, auth):
+    with app.app_context():
+        patient_id = factories.patient().id
+    form = intake_form()
+    del form["red_flags-fever"]
+    page = client.post(f"/desk/patients/{patient_id}/intake", headers=auth("front_desk"), data=form)
+    assert page.status_code == 422
+    assert 'href="#red_flags-fever">Red flag: fever' in page.text
+    assert "sciatica</textarea>" in page.text
+
+
+def test_the_desk_builds_a_plan_from_a_clear_intake_and_revises_it(client, app, auth):
+    with app.app_context():
+        load_directory(PROTOCOLS)
+        patient_id = factories.patient().id
+        physio = factories.provider(name="Ana Moreau", disciplines=("physiotherapy",)).id
+    desk = auth("front_desk")
+    recorded = client.post(f"/desk/patients/{patient_id}/intake", headers=desk, data=intake_form())
+    intake_page = client.get(recorded.headers["Location"], headers=desk)
+    assert "Red-flag screen clear" in intake_page.text and "Build the plan" in intake_page.text
+    intake_id = int(recorded.headers["Location"].rsplit("/", 1)[1])
+    built = client.post(f"/desk/intakes/{intake_id}/plan", headers=desk, data={"start_date": "2027-03-01"})
+    assert built.status_code == 302
+    editor = client.get(built.headers["Location"], headers=desk)
+    assert "Lumbar radiculopathy, moderate" in editor.text and "Version 1" in editor.text
+    plan_id = int(built.headers["Location"].rsplit("/", 1)[1])
+
+    with app.app_context():
+        plan = db.session.get(CarePlan, plan_id)
+        form = {"start_date": "2027-03-08", "team-physiotherapy": str(physio), "reason": ""}
+        for p, phase in enumerate(plan.phases):
+            form[f"phases-{p}-weeks"] = str(phase.weeks)
+            for s, line in enumerate(phase.lines):
+                for part in ("per_week", "every_weeks", "minutes", "min_gap_days"):
+                    form[f"phases-{p}-sessions-{s}-{part}"] = str(getattr(line, part))
+        first_weeks = plan.phases[0].weeks
+    form["phases-0-sessions-0-minutes"] = "2"
+    refused = client.post(f"/desk/plans/{plan_id}", headers=desk, data=form)
+    assert refused.status_code == 422
+    assert "Phase 1, session line 1, minutes" in refused.text and 'href="#reason"' in refused.text
+    form.update({"phases-0-sessions-0-minutes": "50", "phases-0-weeks": str(first_weeks + 1),
+                 "phases-0-sessions-1-remove": "on", "reason": "Patient asked for longer physiotherapy."})
+    saved = client.post(f"/desk/plans/{plan_id}", headers=desk, data=form)
+    assert saved.status_code == 302
+    history = client.get(f"/desk/plans/{plan_id}", headers=desk).text
+    assert "Version 2" in history and "Patient asked for longer physiotherapy." in history
+    with app.app_context():
+        plan = db.session.get(CarePlan, plan_id)
+        assert plan.start_date.isoformat() == "2027-03-08"
+        assert plan.phases[0].weeks == first_weeks + 1 and plan.phases[0].lines[0].minutes == 50
+        assert [(m.discipline_code, m.provider_id) for m in plan.care_team] == [("physiotherapy", physio)]
+
+
+def test_failed_emails_show_on_the_desk_and_are_sent_again(client, app, auth):
+    with app.app_context():
+        patient = factories.patient(name="Grace Obi")
+        row = OutboundEmail(kind="booking-confirmation", patient_id=patient.id, due_at=utcnow() - timedelta(hours=2),
+                            status="failed", attempts=5, recipient=patient.email,
+                            last_error="550 5.1.1 mailbox unavailable")
+        db.session.add(row)
+        db.session.commit()
+        email_id = row.id
+    desk = auth("front_desk")
+    page = client.get("/desk", headers=desk).text
+    assert "Grace Obi" in page and "550 5.1.1 mailbox unavailable" in page and "Send again" in page
+    assert client.post(f"/desk/emails/{email_id}/retry", headers=desk).status_code == 302
+    with app.app_context():
+        assert db.session.get(OutboundEmail, email_id).status == "pending"
+    assert "Every e-mail went out." in client.get("/desk", headers=desk).text

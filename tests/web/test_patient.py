@@ -1,0 +1,41 @@
+"""A patient confirms and cancels their own appointments (the late-cancellation rule holds) and downloads them."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from careplan.db import utcnow
+from careplan.extensions import db
+from careplan.scheduling.models import Appointment
+from tests import factories
+from tests.web.conftest import book
+
+
+def test_a_patient_confirms_cancels_and_downloads_their_appointments(client, app, auth):
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau").id
+        mine, other = factories.patient(name="Martha Kowalski").id, factories.patient().id
+        start = utcnow().replace(second=0, microsecond=0)
+        soon = book(mine, physio, "physiotherapy", start + timedelta(hours=3)).id
+        later = book(mine, physio, "physiotherapy", start + timedelta(days=6)).id
+        theirs = book(other, physio, "physiotherapy", start + timedelta(days=5)).id
+    me = auth("patient", patient_id=mine)
+    page = client.get("/my/appointments", headers=me).text
+    assert f'/my/appointments/{later}/cancel' in page and "Add to my calendar (.ics)" in page
+
+    assert client.post(f"/my/appointments/{later}/confirm", headers=me).status_code == 302
+    assert "is confirmed." in client.get("/my/appointments", headers=me).text
+    assert client.post(f"/my/appointments/{theirs}/confirm", headers=me).status_code == 404
+    assert client.get(f"/my/appointments/{theirs}/cancel", headers=me).status_code == 404
+
+    warning = client.get(f"/my/appointments/{soon}/cancel", headers=me).text
+    assert "This is a late cancellation." in warning
+    assert "late cancellation" not in client.get(f"/my/appointments/{later}/cancel", headers=me).text.split("<main")[1].split("Cancelling")[0]
+    assert client.post(f"/my/appointments/{soon}/cancel", headers=me, data={"reason": "Sick"}).status_code == 302
+    with app.app_context():
+        cancelled = db.session.get(Appointment, soon)
+        assert cancelled.status == "cancelled" and cancelled.late_cancellation and cancelled.cancel_reason == "Sick"
+        assert db.session.get(Appointment, later).status == "confirmed"
+
+    ics = client.get("/my/appointments.ics", headers=me)
+    assert ics.mimetype == "text/calendar" and "attachment" in ics.headers["Content-Disposition"]
+    assert ics.text.count("BEGIN:VEVENT") == 1 and "with Ana Moreau" in ics.text

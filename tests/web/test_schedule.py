@@ -1,0 +1,98 @@
+"""The desk's schedule pages with Flask's test client: propose and book, move and cancel one appointment,
+the backfill of the freed slot, the re-plan after a clinician's absence."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from careplan.clinic import service as clinic
+from careplan.demo import PROTOCOLS
+from careplan.extensions import db
+from careplan.plans.service import build_plan
+from careplan.protocols.service import load_directory
+from careplan.providers.service import add_time_off
+from careplan.scheduling.models import Appointment
+from tests import factories
+
+FAST = {"time_limit": "1"}
+
+
+def mild_plan(app) -> tuple[int, int]:
+    with app.app_context():
+        load_directory(PROTOCOLS)
+        physio = factories.provider(name="Ana Moreau", hours="mon-sat 08:00-18:00").id
+        factories.provider(name="Sofia Lindqvist", disciplines=("massage",), hours="mon-sat 08:00-18:00")
+        factories.provider(name="Lucas Ferreira", disciplines=("kinesiology",), hours="mon-sat 08:00-18:00")
+        patient = factories.patient(hours="mon-fri 09:00-17:00").id
+        today = datetime.now(clinic.zone()).date()
+        plan = build_plan({"patient_id": patient, "region": "thoracic", "severity": "mild",
+                           "start_date": today + timedelta(days=7 - today.weekday()),
+                           "care_team": [{"discipline": "physiotherapy", "provider_id": physio}]})
+        return plan.id, physio
+
+
+def test_propose_book_move_cancel_and_backfill(client, app, auth):
+    plan_id, physio = mild_plan(app)
+    desk = auth("front_desk")
+    empty = client.get(f"/desk/plans/{plan_id}/schedule", headers=desk).text
+    assert "Nothing scheduled yet" in empty and 'name="deterministic" value="on"' in empty
+    refused = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "start_date": "2001-01-01"})
+    assert refused.status_code == 422 and 'href="#start_date"' in refused.text
+
+    proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
+    assert proposed.status_code == 302
+    page = client.get(proposed.headers["Location"], headers=desk).text
+    assert "Proposal held for you" in page and "session-block tint-" in page and "Sessions placed" in page
+    proposal_id = int(re.search(r"/desk/proposals/(\d+)/book", page).group(1))
+    assert client.post(f"/desk/proposals/{proposal_id}/book", headers=desk).status_code == 302
+    booked = client.get(f"/desk/plans/{plan_id}/schedule", headers=desk).text
+    assert "Booked appointments" in booked and "Propose a re-plan" in booked
+    with app.app_context():
+        first = db.session.scalar(select(Appointment).where(Appointment.plan_id == plan_id)
+                                  .order_by(Appointment.starts_at).limit(1))
+        first_id, sunday = first.id, clinic.to_local(first.starts_at) + timedelta(days=6 - first.starts_at.weekday())
+
+    form = client.get(f"/desk/appointments/{first_id}/move", headers=desk).text
+    assert 'type="datetime-local"' in form
+    outside = client.post(f"/desk/appointments/{first_id}/move", headers=desk,
+                          data={"start": sunday.strftime("%Y-%m-%dT06:00"), "provider_id": str(physio)})
+    assert outside.status_code == 422 and "working hours" in outside.text
+
+    cancelled = client.post(f"/desk/appointments/{first_id}/cancel", headers=desk, data={"reason": "Patient ill"})
+    assert cancelled.headers["Location"] == f"/desk/appointments/{first_id}/backfill"
+    backfill = client.get(cancelled.headers["Location"], headers=desk).text
+    assert "Who could use the freed slot?" in backfill
+    with app.app_context():
+        assert db.session.get(Appointment, first_id).status == "cancelled"
+
+
+def test_an_absence_leads_to_re_plan_proposals_that_book(client, app, auth):
+    plan_id, physio = mild_plan(app)
+    desk = auth("front_desk")
+    proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
+    proposal_id = int(proposed.headers["Location"].rsplit("proposal=", 1)[1])
+    client.post(f"/desk/proposals/{proposal_id}/book", headers=desk)
+    with app.app_context():
+        first = db.session.scalar(select(Appointment).where(Appointment.plan_id == plan_id,
+                                                            Appointment.provider_id == physio)
+                                  .order_by(Appointment.starts_at).limit(1))
+        day = clinic.to_local(first.starts_at).date()
+        away = add_time_off(physio, {"starts_at": clinic.local_datetime(day, datetime.min.time()),
+                                     "ends_at": clinic.local_datetime(day + timedelta(days=1), datetime.min.time()),
+                                     "reason": "Course"})
+        away_id, moved_id = away.id, first.id
+        factories.provider(name="Priya Raman", hours="mon-sat 08:00-18:00")
+    page = client.get(f"/admin/providers/{physio}/time-off/{away_id}/replan", headers=desk).text
+    assert "Appointments inside the absence" in page and "Propose the re-plans" in page
+    result = client.post(f"/admin/providers/{physio}/time-off/{away_id}/replan", headers=desk,
+                         data={**FAST, "deterministic": "on"})
+    assert result.status_code == 200 and "Re-plan proposals" in result.text
+    assert "<del>" in result.text
+    replan_id = int(re.search(r"/desk/proposals/(\d+)/book", result.text).group(1))
+    assert client.post(f"/desk/proposals/{replan_id}/book", headers=desk).status_code == 302
+    with app.app_context():
+        moved = db.session.get(Appointment, moved_id)
+        assert moved.status == "cancelled" or clinic.to_local(moved.starts_at).date() != day or \
+            moved.provider_id != physio
