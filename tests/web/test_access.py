@@ -150,7 +150,7 @@ def test_pages_of_a_patient_and_refused_pages_are_audited(client, app, auth):
     with app.app_context():
         clinician = factories.provider()
         mine, stranger = factories.patient(), factories.patient()
-        book(mine.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=timezone.utc))
+        book(mine.id, clinician.id, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=UTC))
         ids = (clinician.id, mine.id, stranger.id)
         start = db.session.scalar(select(func.max(AuditEvent.id)))
     provider = auth("provider", provider_id=ids[0])
@@ -163,6 +163,7 @@ def test_pages_of_a_patient_and_refused_pages_are_audited(client, app, auth):
     with app.app_context():
         rows = [(e.action, e.resource, e.patient_id, e.role) for e in
                 db.session.scalars(select(AuditEvent).where(AuditEvent.id > start).order_by(AuditEvent.id))]
-    assert rows == [("read", "patient", ids[1], "provider"), ("denied", "patient", ids[2], "provider"),
+    assert rows == [("read", "patient", ids[1], "provider"), ("read", "note", ids[1], "provider"),
+                    ("denied", "patient", ids[2], "provider"),
                     ("read", "patient", ids[2], "front_desk"), ("read", "patient", ids[1], "patient"),
                     ("denied", "page", None, "provider"), ("denied", "page", None, "")]
