@@ -17,6 +17,7 @@ from careplan.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauth
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.providers.models import Provider
+from careplan.records import get_or_404
 
 @functools.cache
 def _hasher_with(parameters: tuple) -> PasswordHasher:
@@ -79,10 +80,7 @@ def list_users(*, role: str | None = None, q: str | None = None):
 
 
 def get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise NotFound(f"No user {user_id}.")
-    return user
+    return get_or_404(User, user_id, f"No user {user_id}.")
 
 
 def _end_sessions_and_tokens(user: User, now) -> None:

@@ -10,15 +10,13 @@ from sqlalchemy import select
 from careplan.clinic.models import ClinicSettings, Discipline
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
+from careplan.records import get_or_404
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def settings() -> ClinicSettings:
-    row = db.session.get(ClinicSettings, 1)
-    if row is None:
-        raise NotFound("The clinic has no settings yet; run the migrations.")
-    return row
+    return get_or_404(ClinicSettings, 1, "The clinic has no settings yet; run the migrations.")
 
 
 def timezone_name() -> str:

@@ -5,10 +5,11 @@ from sqlalchemy import select
 
 from careplan.audit.service import record
 from careplan.db import utcnow
-from careplan.errors import Conflict, Invalid, NotFound
+from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS, Intake
 from careplan.patients.service import get_patient
+from careplan.records import get_or_404
 
 
 def derive_severity(answers: dict) -> str:
@@ -59,10 +60,7 @@ def record_intake(patient_id: int, data: dict, *, user_id: int | None = None) ->
 
 
 def get_intake(intake_id: int) -> Intake:
-    intake = db.session.get(Intake, intake_id)
-    if intake is None:
-        raise NotFound(f"No intake {intake_id}.")
-    return intake
+    return get_or_404(Intake, intake_id, f"No intake {intake_id}.")
 
 
 def list_intakes(patient_id: int):

@@ -8,13 +8,14 @@ from careplan.audit.service import note_denied, record
 from careplan.auth.models import User
 from careplan.clinic.service import discipline_codes
 from careplan.db import utcnow
-from careplan.errors import Forbidden, Invalid, NotFound
+from careplan.errors import Forbidden, Invalid
 from careplan.extensions import db
 from careplan.notes.models import Note, NoteVersion
 from careplan.notes.schemas import SOAP
 from careplan.patients.service import get_patient
 from careplan.providers.models import Provider
 from careplan.scheduling.models import Appointment
+from careplan.records import get_or_404
 
 
 def list_notes(patient_id: int):
@@ -24,10 +25,7 @@ def list_notes(patient_id: int):
 
 
 def get_note(note_id: int) -> Note:
-    note = db.session.get(Note, note_id)
-    if note is None:
-        raise NotFound(f"No note {note_id}.")
-    return note
+    return get_or_404(Note, note_id, f"No note {note_id}.")
 
 
 def _discipline(provider: Provider, requested: str | None) -> str:

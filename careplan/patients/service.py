@@ -6,12 +6,13 @@ from sqlalchemy import or_, select
 from careplan.audit.service import record
 from careplan.auth.access import care_team_patient_ids
 from careplan.auth.models import User
-from careplan.errors import Conflict, NotFound
+from careplan.errors import Conflict
 from careplan.extensions import db
 from careplan.notes.models import Note
 from careplan.patients.models import Patient, PatientAvailability
 from careplan.plans.models import CarePlan
 from careplan.scheduling.models import Appointment
+from careplan.records import get_or_404
 
 
 def list_patients(*, q: str | None = None, care_team_of: int | None = None):
@@ -26,10 +27,7 @@ def list_patients(*, q: str | None = None, care_team_of: int | None = None):
 
 
 def get_patient(patient_id: int) -> Patient:
-    patient = db.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"No patient {patient_id}.")
-    return patient
+    return get_or_404(Patient, patient_id, f"No patient {patient_id}.")
 
 
 def _apply(patient: Patient, data: dict) -> None:

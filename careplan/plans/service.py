@@ -21,6 +21,7 @@ from careplan.plans.models import CarePlan, CarePlanVersion, CareTeamMember, Pha
 from careplan.protocols.service import apply_conditions, current_template, discipline_problems, get_template
 from careplan.providers.models import Provider
 from careplan.scheduling.models import Appointment
+from careplan.records import get_or_404
 
 # Which status may follow which. `booked` is reached only through mark_booked, by the booking itself.
 TRANSITIONS = {
@@ -161,10 +162,7 @@ def build_plan(data: dict, *, user_id: int | None = None) -> CarePlan:
 
 
 def get_plan(plan_id: int) -> CarePlan:
-    plan = db.session.get(CarePlan, plan_id)
-    if plan is None:
-        raise NotFound(f"No care plan {plan_id}.")
-    return plan
+    return get_or_404(CarePlan, plan_id, f"No care plan {plan_id}.")
 
 
 def list_plans(*, user, patient_id: int | None = None, status: str | None = None):

@@ -32,6 +32,7 @@ from careplan.providers.models import Provider
 from careplan.reminders.service import (queue_booking_confirmation, queue_reschedule_notice, retime_reminders,
                                         schedule_reminders)
 from careplan.scheduling.models import Appointment
+from careplan.records import get_or_404
 from careplan.scheduling.service import (ACTIVE, MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
                                          check_booking, find_conflicts, overlap_guard)
 
@@ -433,10 +434,7 @@ def _relevant_unscheduled(solution: dict, held_before: Counter, week: int) -> li
 # --- booking -----------------------------------------------------------------------------------------
 
 def get_proposal(proposal_id: int) -> Proposal:
-    proposal = db.session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound(f"No proposal {proposal_id}.")
-    return proposal
+    return get_or_404(Proposal, proposal_id, f"No proposal {proposal_id}.")
 
 
 def read_proposal(proposal_id: int) -> Proposal:

@@ -9,10 +9,11 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from careplan.clinic.service import discipline_codes
-from careplan.errors import Conflict, Invalid, NotFound
+from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.protocols.models import ProtocolTemplate
 from careplan.protocols.schemas import TemplateSchema
+from careplan.records import get_or_404
 
 # Typical recovery per severity (domain.md), in weeks: a template's phases must add up to this.
 SEVERITY_WEEKS = {"mild": (4, 6), "moderate": (6, 12), "severe": (13, 26)}
@@ -36,10 +37,7 @@ def list_templates(*, region: str | None = None, severity: str | None = None, al
 
 
 def get_template(template_id: int) -> ProtocolTemplate:
-    template = db.session.get(ProtocolTemplate, template_id)
-    if template is None:
-        raise NotFound(f"No protocol template {template_id}.")
-    return template
+    return get_or_404(ProtocolTemplate, template_id, f"No protocol template {template_id}.")
 
 
 def current_template(condition: str, region: str, severity: str) -> ProtocolTemplate | None:

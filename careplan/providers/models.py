@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, SmallInteger, String, Table, Time
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, SmallInteger, String, Table, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.clinic.models import Discipline

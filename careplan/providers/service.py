@@ -11,6 +11,7 @@ from careplan.providers.models import Provider, ProviderAvailability, ProviderTi
 from careplan.scheduling.models import Appointment
 from careplan.auth.models import User
 from careplan.plans.models import CareTeamMember
+from careplan.records import get_or_404
 
 
 def list_providers(*, discipline: str | None = None, active: bool | None = None):
@@ -23,10 +24,7 @@ def list_providers(*, discipline: str | None = None, active: bool | None = None)
 
 
 def get_provider(provider_id: int) -> Provider:
-    provider = db.session.get(Provider, provider_id)
-    if provider is None:
-        raise NotFound(f"No provider {provider_id}.")
-    return provider
+    return get_or_404(Provider, provider_id, f"No provider {provider_id}.")
 
 
 def _email_free(email: str, provider_id: int | None = None) -> None:

@@ -14,11 +14,12 @@ from sqlalchemy import select
 from careplan.audit.service import record
 from careplan.clinic.service import zone
 from careplan.db import utcnow
-from careplan.errors import Conflict, NotFound
+from careplan.errors import Conflict
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.reminders.models import OutboundEmail
 from careplan.scheduling.models import Appointment
+from careplan.records import get_or_404
 
 ACTIVE_APPOINTMENT = ("booked", "confirmed")
 
@@ -129,10 +130,7 @@ def list_emails(*, status: str | None = None, kind: str | None = None, patient_i
 
 
 def get_email(email_id: int) -> OutboundEmail:
-    row = db.session.get(OutboundEmail, email_id)
-    if row is None:
-        raise NotFound(f"No e-mail {email_id}.")
-    return row
+    return get_or_404(OutboundEmail, email_id, f"No e-mail {email_id}.")
 
 
 def retry_email(email_id: int) -> OutboundEmail:
