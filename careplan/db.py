@@ -6,11 +6,11 @@ normalises every value to UTC on the way in and marks it UTC on the way out.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, time, timezone
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import CheckConstraint, DateTime, MetaData, SmallInteger, Time, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Constraint names must be stable for Alembic to alter them (and SQLite batch mode needs names).
@@ -25,6 +25,19 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class WeeklyWindow:
+    """Columns of a weekly window in the clinic's local time (day 0 = Monday), for providers and patients alike."""
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return (CheckConstraint("day BETWEEN 0 AND 6", name="day_of_week"),
+                CheckConstraint("start < \"end\"", name="start_before_end"))
+
+    day: Mapped[int] = mapped_column(SmallInteger)
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
 
 
 class UTCDateTime(TypeDecorator):

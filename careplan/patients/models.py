@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, SmallInteger, String, Time
+from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from careplan.db import Base, UTCDateTime, utcnow
+from careplan.db import Base, UTCDateTime, WeeklyWindow, utcnow
 
 
 class Patient(Base):
@@ -24,19 +24,12 @@ class Patient(Base):
         order_by="(PatientAvailability.day, PatientAvailability.start)")
 
 
-class PatientAvailability(Base):
-    """When the patient can come, weekly, in the clinic's local time (day 0 = Monday)."""
+class PatientAvailability(WeeklyWindow, Base):
+    """When the patient can come, weekly, in the clinic's local time."""
 
     __tablename__ = "patient_availability"
-    __table_args__ = (
-        CheckConstraint("day BETWEEN 0 AND 6", name="day_of_week"),
-        CheckConstraint("start < \"end\"", name="start_before_end"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"), index=True)
-    day: Mapped[int] = mapped_column(SmallInteger)
-    start: Mapped[time] = mapped_column(Time)
-    end: Mapped[time] = mapped_column(Time)
 
     patient: Mapped[Patient] = relationship(back_populates="availability")

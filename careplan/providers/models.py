@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, SmallInteger, String, Table, Time
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.clinic.models import Discipline
-from careplan.db import Base, UTCDateTime, utcnow
+from careplan.db import Base, UTCDateTime, WeeklyWindow, utcnow
 
 provider_disciplines = Table(
     "provider_disciplines",
@@ -40,20 +40,13 @@ class Provider(Base):
         return [d.code for d in self.disciplines]
 
 
-class ProviderAvailability(Base):
-    """A weekly working window in the clinic's local time (day 0 = Monday)."""
+class ProviderAvailability(WeeklyWindow, Base):
+    """A weekly working window in the clinic's local time."""
 
     __tablename__ = "provider_availability"
-    __table_args__ = (
-        CheckConstraint("day BETWEEN 0 AND 6", name="day_of_week"),
-        CheckConstraint("start < \"end\"", name="start_before_end"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
-    day: Mapped[int] = mapped_column(SmallInteger)
-    start: Mapped[time] = mapped_column(Time)
-    end: Mapped[time] = mapped_column(Time)
 
     provider: Mapped[Provider] = relationship(back_populates="availability")
 
