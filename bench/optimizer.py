@@ -72,9 +72,11 @@ def _row(solution: dict, problem: dict, seconds: float) -> dict:
             "waits": waits, "first": m["days_to_first"], "seconds": seconds, "status": solution["status"]}
 
 
-def run_instances(work: Path) -> list[tuple[str, dict, dict]]:
+def run_instances(work: Path, only: list[str]) -> list[tuple[str, dict, dict]]:
     rows = []
     for name, problem, limit in instances():
+        if only and not any(part in name for part in only):
+            continue
         began = time.perf_counter()
         greedy = baseline(problem)
         greedy_seconds = time.perf_counter() - began
@@ -180,11 +182,17 @@ def targets(rows, single: list[float], replan: list[float], moved: int) -> list[
     ]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """`--only TEXT` (repeatable): just the instances whose name contains TEXT, no timing runs or targets."""
+    argv = sys.argv[1:] if argv is None else argv
+    only = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--only"]
     print("== optimizer: CP-SAT vs first-available booking ==")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        rows = run_instances(work)
+        rows = run_instances(work, only)
+        if only:
+            print_table(rows)
+            return
         single, fast = single_plan_wall(work)
         replan, moved = replan_wall(work)
     print_table(rows)

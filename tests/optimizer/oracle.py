@@ -63,7 +63,7 @@ def _demands(patient: dict) -> list[dict]:
     plan = patient["plan"]
     if plan.get("assessment"):
         out.append({"discipline": plan["assessment"]["discipline"], "minutes": plan["assessment"]["minutes"],
-                    "count": 1, "gap": 0, "assessment": True, "days": None})
+                    "count": 1, "gap": 0, "assessment": True, "days": None, "week": None})
     week0 = 0
     for phase in plan["phases"]:
         for week in range(week0, week0 + phase["weeks"]):
@@ -72,14 +72,19 @@ def _demands(patient: dict) -> list[dict]:
                     first = monday + dt.timedelta(weeks=week)
                     out.append({"discipline": line["discipline"], "minutes": line["minutes"],
                                 "count": line["per_week"], "gap": line.get("min_gap_days", 1),
-                                "assessment": False,
+                                "assessment": False, "week": week,
                                 "days": [first + dt.timedelta(days=i) for i in range(7)]})
         week0 += phase["weeks"]
     return out
 
 
-def lexicographic_optimum(problem: dict) -> tuple[int, ...]:
-    """(scheduled, visits, continuity breaks, idle minutes, days to first, preference misses)."""
+def lexicographic_optimum(problem: dict, sessions: dict | None = None) -> tuple[int, ...]:
+    """(scheduled, visits, continuity breaks, idle minutes, days to first, preference misses).
+
+    With `sessions` ({(patient index, plan week or None for the assessment,
+    discipline): count}), exactly those sessions are booked, so the visits
+    figure is the fewest any valid schedule of them needs.
+    """
     cal = _Calendar(problem)
     transition = problem.get("rules", {}).get("transition_minutes", 0)
     max_wait = problem.get("rules", {}).get("max_wait_minutes")
@@ -91,6 +96,7 @@ def lexicographic_optimum(problem: dict) -> tuple[int, ...]:
     cands = []  # (patient, demand index, provider, start, end, date, assessment, discipline, gap)
     group_vars: dict[tuple[int, int], list] = {}
     counts = {}
+    booked: dict[tuple, list] = {}
     for pi, patient in enumerate(problem["patients"]):
         earliest = dt.date.fromisoformat(patient["earliest_start"])
         own_busy = cal.busy(patient.get("booked", []))
@@ -118,8 +124,12 @@ def lexicographic_optimum(problem: dict) -> tuple[int, ...]:
                         cands.append((pi, di, provider["id"], start, end, day, demand["assessment"],
                                       demand["discipline"], demand["gap"], var))
                         group_vars.setdefault((pi, di), []).append(var)
+                        booked.setdefault((pi, demand["week"], demand["discipline"]), []).append(var)
     for key, variables in group_vars.items():
         h.addConstr(sum(variables) <= counts[key])
+    if sessions is not None:
+        for key, variables in booked.items():
+            h.addConstr(sum(variables) == sessions.get(key, 0))
     by_patient_day: dict[tuple[int, dt.date], list] = {}
     for c in cands:
         by_patient_day.setdefault((c[0], c[5]), []).append(c)
