@@ -1,7 +1,7 @@
 """Calendar feeds parse with icalendar, match the FHIR API, and keep 09:00 local across a DST change."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 from urllib.parse import quote, urlsplit
 
 import pytest

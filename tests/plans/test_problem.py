@@ -1,6 +1,6 @@
 """The plan exported as a problem document of shared/scheduling-problem.md (format v1)."""
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
