@@ -18,6 +18,7 @@ from careplan.extensions import db
 from careplan.mail.message import build, calendar, domain_of
 from careplan.reminders.links import link_url
 from careplan.reminders.models import OutboundEmail
+from careplan.scheduling.calendar import appointment_uid
 from careplan.scheduling.models import Appointment
 
 SUBJECTS = {
@@ -37,10 +38,6 @@ def mail_domain() -> str:
 def message_id(row: OutboundEmail) -> str:
     """Derived from the row alone: a resend after a crash between sending and marking keeps the same id."""
     return f"<careplan-email-{row.id}@{mail_domain()}>"
-
-
-def calendar_uid(appointment: Appointment) -> str:
-    return f"appointment-{appointment.id}@{mail_domain()}"
 
 
 def when(moment: datetime) -> str:
@@ -79,7 +76,7 @@ def compose(row: OutboundEmail) -> EmailMessage:
     if row.kind == "reschedule" and row.payload.get("previous_starts_at"):
         context["previous_when"] = when(datetime.fromisoformat(row.payload["previous_starts_at"]))
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
-    events = [{"uid": calendar_uid(a), "sequence": a.sequence, "start": to_local(a.starts_at),
+    events = [{"uid": appointment_uid(a), "sequence": a.sequence, "start": to_local(a.starts_at),
                "end": to_local(a.ends_at), "summary": f"{describe(a)['title'].capitalize()} appointment, {clinic.name}",
                "location": clinic.address, "cancelled": row.kind == "cancellation"} for a in appointments]
     method = CALENDAR_METHODS[row.kind]

@@ -66,7 +66,8 @@ def test_the_reminder_carries_the_minimum_and_an_ics_that_parses(app, smtp):
     calendar = Calendar.from_ical(parts[0].get_content())
     assert calendar["METHOD"] == "REQUEST"
     event = calendar.walk("VEVENT")[0]
-    assert str(event["UID"]) == f"appointment-{appointment_id}@localhost"
+    # The same UID as the calendar feeds give it, so a calendar holds one event for the appointment.
+    assert str(event["UID"]) == f"appointment-{appointment_id}@careplan"
     assert int(event["SEQUENCE"]) == 0
     assert event["DTSTART"].params["TZID"] == "America/Toronto"
     assert event.decoded("DTSTART") == appointment(app, appointment_id).starts_at
