@@ -23,6 +23,8 @@ def main(argv: list[str] | None = None) -> int:
     solve_cmd.add_argument("--deterministic", action="store_true",
                            help="same problem, same schedule (the time limit counts deterministic time)")
     solve_cmd.add_argument("--quiet", action="store_true", help="no progress on standard error")
+    solve_cmd.add_argument("--processes", type=int, metavar="N",
+                           help="worker processes for a batch (default: one per core, at most 4)")
     check_cmd = commands.add_parser("check", help="check a solution against its problem's hard rules")
     check_cmd.add_argument("problem")
     check_cmd.add_argument("solution")
@@ -40,12 +42,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.time_limit <= 0:
         print("--time-limit: must be > 0", file=sys.stderr)
         return 2
+    if args.processes is not None and args.processes < 1:
+        print("--processes: must be >= 1", file=sys.stderr)
+        return 2
 
-    from .runner import solve
+    from .runner import default_processes, solve
 
     progress = None if args.quiet else (lambda message: print(message, file=sys.stderr, flush=True))
     try:
-        solution = solve(problem, time_limit=args.time_limit, deterministic=args.deterministic, progress=progress)
+        solution = solve(problem, time_limit=args.time_limit, deterministic=args.deterministic, progress=progress,
+                         processes=args.processes or default_processes())
     except ProblemError as error:
         print(f"invalid problem: {error}", file=sys.stderr)
         return 2

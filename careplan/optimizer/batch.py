@@ -11,7 +11,8 @@ held fixed:
    visits above their week-by-week bound, together with the (up to three)
    patients whose appointments take the providers at that patient's
    options, so slots can change hands when that books more or bundles
-   better;
+   better; then each patient seeing several providers of a discipline, with
+   the patients holding the time of the providers they already see;
 3. then each plan's stage 2 (idle time, earliest care, preferences).
 
 A re-solve is accepted only when the neighbourhood's objectives, compared
@@ -19,17 +20,25 @@ in the contract's order, are not worse; every step is valid and the clinic's
 totals never get worse, so the result never books fewer sessions than the
 first-available schedule. The last share of the time proves each plan's
 visits floor.
+
+Re-solves of disjoint neighbourhoods are independent CP-SAT runs, so outside
+deterministic mode they run in worker processes, one per core: each one
+solved while another was in flight is checked against what that other one
+booked before it is accepted.
 """
 
 from __future__ import annotations
 
 import bisect
+import multiprocessing
 import time
-from collections import Counter, defaultdict
-from typing import Callable
+from collections import Counter, defaultdict, deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Callable, NamedTuple
 
 from .metrics import score, visits_lower_bound
 from .model import PlanModel
+from .problem import parse
 from .space import Booking, Space
 
 
@@ -39,17 +48,116 @@ BOUND_SHARE = 0.15
 # in one model: in a full intake the other patients take the bundling
 # options, which no plan's own bound can see (30 plans: 302 visits proven
 # against 283 from the plans' own bounds). With more patients the model takes
-# seconds to build and CP-SAT proves nothing useful within a minute.
+# seconds to build and CP-SAT proves nothing useful within a minute (nor
+# does it for groups of 25 of them in 5 s each).
 JOINT_BOUND_PATIENTS = 40
 # Share kept for the bounds when the joint one is tried.
-JOINT_BOUND_SHARE = 0.3
-# Share kept for stage 2 (idle time, earliest care, preferences) of each plan.
+JOINT_BOUND_SHARE = 0.2
+# Share kept for stage 2 (idle time, earliest care, preferences) of each
+# plan, at most: it is one short solve per plan like pass 1, so it is kept
+# to this many times what pass 1 took (the rest goes to pass 2).
 COMFORT_SHARE = 0.2
+COMFORT_PER_PASS_1 = 1.5
+
+
+class Task(NamedTuple):
+    """One re-solve: `stage1`, `polish` (stage 2 alone) or `floor` (visits floor of one plan)."""
+
+    kind: str
+    patients: tuple[int, ...]
+    occupied: dict[int, list[tuple[int, int]]]
+    current: list[Booking]
+    seconds: float
+    deterministic: bool
+
+
+class Done(NamedTuple):
+    task: Task
+    bookings: list[Booking]
+    floor: int
+    deterministic_time: float
+    wall_time: float
+
+
+def run_task(space: Space, task: Task) -> Done:
+    model = PlanModel(space, list(task.patients), task.occupied)
+    if task.kind == "floor":
+        floor, deterministic_time, wall_time = model.visits_floor(task.current, task.seconds, task.deterministic)
+        return Done(task, task.current, floor, deterministic_time, wall_time)
+    if task.kind == "polish":
+        outcome = model.polish(task.current, task.seconds, task.deterministic)
+    else:
+        outcome = model.solve(task.current, task.seconds, task.deterministic, comfort=False, workers=1)
+    return Done(task, outcome.bookings, 0, outcome.deterministic_time, outcome.wall_time)
+
+
+class _Inline:
+    """Runs each task at once, in order: deterministic, and all a one-core machine can do."""
+
+    capacity = 1
+
+    def __init__(self, space: Space):
+        self.space = space
+        self.finished: deque[Done] = deque()
+
+    @property
+    def pending(self) -> int:
+        return len(self.finished)
+
+    def submit(self, task: Task) -> None:
+        self.finished.append(run_task(self.space, task))
+
+    def next_done(self) -> Done:
+        return self.finished.popleft()
+
+    def close(self) -> None:
+        pass
+
+
+# Each worker process parses the problem once, when it starts; the tasks
+# then only carry patient numbers and bookings.
+_worker_space: Space | None = None
+
+
+def _start_worker(problem: dict) -> None:
+    global _worker_space
+    _worker_space = Space(parse(problem))
+
+
+def _run_in_worker(task: Task) -> Done:
+    return run_task(_worker_space, task)
+
+
+class _Processes:
+    """Tasks in worker processes, as many in flight as there are workers."""
+
+    def __init__(self, problem: dict, processes: int):
+        self.capacity = processes
+        # Spawned, not forked: the parent may hold CP-SAT's or a web server's threads.
+        self.pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                        initializer=_start_worker, initargs=(problem,))
+        self.futures: set = set()
+
+    @property
+    def pending(self) -> int:
+        return len(self.futures)
+
+    def submit(self, task: Task) -> None:
+        self.futures.add(self.pool.submit(_run_in_worker, task))
+
+    def next_done(self) -> Done:
+        finished, _ = wait(self.futures, return_when=FIRST_COMPLETED)
+        future = finished.pop()
+        self.futures.discard(future)
+        return future.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class Batch:
     def __init__(self, space: Space, start: list[Booking], time_limit: float, deterministic: bool,
-                 say: Callable[[str], None]):
+                 say: Callable[[str], None], problem: dict | None = None, processes: int = 1):
         self.space = space
         self.deterministic = deterministic
         self.say = say
@@ -59,6 +167,17 @@ class Batch:
         self.by_patient: dict[int, list[Booking]] = defaultdict(list)
         for booking in start:
             self.by_patient[space.demands[booking.demand].patient].append(booking)
+        if deterministic or processes < 2 or problem is None:
+            self.runner = _Inline(space)
+        else:
+            self.runner = _Processes(problem, processes)
+            say(f"re-solving in {processes} worker processes")
+
+    def __enter__(self) -> Batch:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.runner.close()
 
     def remaining(self) -> float:
         """Budget left: deterministic time in deterministic mode, else wall-clock seconds."""
@@ -76,28 +195,50 @@ class Batch:
                     occupied[booking.provider].append((booking.start, booking.end))
         return occupied
 
-    def resolve(self, patients: list[int], seconds: float, polish: bool = False) -> bool:
-        """Re-solve these patients around everyone else; keep the result if not worse.
-
-        Without `polish`, stage 1 (demand, moves, visits, continuity); with
-        it, stage 2 alone (the comfort of each day) for the current schedule.
-        """
+    def _task(self, kind: str, patients: list[int], seconds: float) -> Task:
         group = set(patients)
-        before = [b for p in patients for b in self.by_patient.get(p, [])]
-        model = PlanModel(self.space, patients, self._occupied(group))
-        if polish:
-            outcome = model.polish(before, seconds, self.deterministic)
-        else:
-            outcome = model.solve(before, seconds, self.deterministic, comfort=False, workers=1)
-        self.spent += outcome.deterministic_time if self.deterministic else outcome.wall_time
-        if score(self.space, outcome.bookings) > score(self.space, before):
+        occupied = {} if kind == "floor" else dict(self._occupied(group))
+        current = [b for p in patients for b in self.by_patient.get(p, [])]
+        return Task(kind, tuple(patients), occupied, current, seconds, self.deterministic)
+
+    def _drive(self, next_task: Callable[[set[int]], Task | None], merged: Callable[[Done], None]) -> None:
+        """Keep the runner busy with tasks of disjoint patients until `next_task` has none."""
+        in_flight: set[int] = set()
+        while True:
+            while self.runner.pending < self.runner.capacity:
+                task = next_task(in_flight)
+                if task is None:
+                    break
+                self.runner.submit(task)
+                in_flight.update(task.patients)
+            if not self.runner.pending:
+                return
+            done = self.runner.next_done()
+            in_flight.difference_update(done.task.patients)
+            self.spent += done.deterministic_time if self.deterministic else done.wall_time
+            merged(done)
+
+    def _accept(self, done: Done) -> bool | None:
+        """Take a re-solve if it is not worse; True when it is better, None when it
+        clashes with what a re-solve that ran beside it booked (worth trying again)."""
+        patients = done.task.patients
+        before = done.task.current
+        if score(self.space, done.bookings) > score(self.space, before):
             return False
-        improved = score(self.space, outcome.bookings) < score(self.space, before)
+        occupied = self._occupied(set(patients))
+        for intervals in occupied.values():
+            intervals.sort()
+        for booking in done.bookings:
+            taken = occupied.get(booking.provider, [])
+            i = bisect.bisect_left(taken, (booking.end,))
+            if i > 0 and taken[i - 1][1] > booking.start:
+                # Booked by a re-solve that finished while this one ran.
+                return None
         for p in patients:
             self.by_patient[p] = []
-        for booking in outcome.bookings:
+        for booking in done.bookings:
             self.by_patient[self.space.demands[booking.demand].patient].append(booking)
-        return improved
+        return score(self.space, done.bookings) < score(self.space, before)
 
     def run(self) -> None:
         space = self.space
@@ -106,33 +247,70 @@ class Batch:
         # lower bound for each plan.
         self.bound_share = JOINT_BOUND_SHARE if len(patients) <= JOINT_BOUND_PATIENTS else BOUND_SHARE
         self.reserve = self.budget * (self.bound_share + COMFORT_SHARE)
+        lanes = self.runner.capacity
         # Pass 1: each plan optimised on its own, in intake order.
-        for n, patient in enumerate(patients):
+        queue = deque(patients)
+
+        def alone(in_flight: set[int]) -> Task | None:
             left = self.remaining() - self.reserve
-            if left <= 0:
-                break
-            share = max(0.05, min(1.0, 0.6 * left / (len(patients) - n)))
-            self.resolve([patient], share)
+            if not queue or left <= 0:
+                return None
+            share = max(0.05, min(1.0, 0.6 * lanes * left / len(queue)))
+            return self._task("stage1", [queue.popleft()], share)
+
+        def alone_done(done: Done) -> None:
+            if self._accept(done) is None:
+                queue.append(done.task.patients[0])
+
+        self._drive(alone, alone_done)
         self.say(f"each plan optimised: {self._summary()}")
+        pass_1 = self.budget - self.remaining()
+        self.reserve = self.budget * self.bound_share + min(self.budget * COMFORT_SHARE, COMFORT_PER_PASS_1 * pass_1)
         # Pass 2: patients missing sessions, then those with the most visits
         # above their week-by-week bound, each with the patients in their way.
         tried: set[tuple[int, ...]] = set()
-        while self.remaining() - self.reserve > 0.5:
-            group = self._next_neighbourhood(tried)
-            if group is None:
-                break
-            tried.add(tuple(group))
-            if self.resolve(group, min(2.0, self.remaining() - self.reserve)):
-                self.say(f"re-planned patients {', '.join(space.problem.patients[p].id for p in group)} "
+        changed = [False]
+
+        def neighbourhood(in_flight: set[int]) -> Task | None:
+            while self.remaining() - self.reserve > 0.5:
+                group = self._next_neighbourhood(tried, in_flight)
+                if group is None:
+                    if not changed[0] or in_flight:
+                        return None
+                    # The schedule moved since these were tried: they may now succeed.
+                    tried.clear()
+                    changed[0] = False
+                    continue
+                tried.add(tuple(group))
+                return self._task("stage1", group, min(2.0, self.remaining() - self.reserve))
+            return None
+
+        def regrouped(done: Done) -> None:
+            accepted = self._accept(done)
+            if accepted is None:
+                tried.discard(done.task.patients)
+            elif accepted:
+                changed[0] = True
+                self.say(f"re-planned patients {', '.join(space.problem.patients[p].id for p in done.task.patients)} "
                          f"together: {self._summary()}")
+
+        self._drive(neighbourhood, regrouped)
         # Pass 3: each plan's days made as comfortable as its figures allow.
         self.reserve = self.budget * self.bound_share
-        for n, patient in enumerate(patients):
+        queue = deque(p for p in patients if self.by_patient.get(p))
+
+        def comfort(in_flight: set[int]) -> Task | None:
             left = self.remaining() - self.reserve
-            if left <= 0:
-                break
-            if self.by_patient.get(patient):
-                self.resolve([patient], max(0.02, min(1.0, left / (len(patients) - n))), polish=True)
+            if not queue or left <= 0:
+                return None
+            share = max(0.02, min(1.0, lanes * left / len(queue)))
+            return self._task("polish", [queue.popleft()], share)
+
+        def comforted(done: Done) -> None:
+            if self._accept(done) is None:
+                queue.append(done.task.patients[0])
+
+        self._drive(comfort, comforted)
         self.say(f"days made comfortable: {self._summary()}")
 
     def visits_bound(self) -> int:
@@ -147,26 +325,32 @@ class Batch:
         space = self.space
         floors = {p: visits_lower_bound(space, b) for p, b in self.by_patient.items() if b}
         gaps = sorted((floors[p] - len({b.day for b in self.by_patient[p]}), p) for p in floors)
-        wanting = [p for gap, p in gaps if gap < 0]
+        wanting = deque(p for gap, p in gaps if gap < 0)
         joint = bool(wanting) and len(space.problem.patients) <= JOINT_BOUND_PATIENTS
         # The plans' own floors are cheap; most of the time goes to the joint one.
         own_until = self.remaining() * (0.7 if joint else 0.0)
-        for n, patient in enumerate(wanting):
-            seconds = (self.remaining() - own_until) / (len(wanting) - n)
+        lanes = self.runner.capacity
+
+        def own(in_flight: set[int]) -> Task | None:
+            if not wanting:
+                return None
+            seconds = lanes * (self.remaining() - own_until) / len(wanting)
             if seconds < 0.02:
-                break
-            model = PlanModel(space, [patient], {})
-            floor, deterministic_time, wall_time = model.visits_floor(
-                self.by_patient[patient], seconds, self.deterministic)
-            self.spent += deterministic_time if self.deterministic else wall_time
-            floors[patient] = max(floors[patient], floor)
+                return None
+            return self._task("floor", [wanting.popleft()], seconds)
+
+        def proven(done: Done) -> None:
+            patient = done.task.patients[0]
+            floors[patient] = max(floors[patient], done.floor)
+
+        self._drive(own, proven)
         bound = sum(floors.values())
         visits = sum(len({b.day for b in self.by_patient[p]}) for p in floors)
         if joint and bound < visits and self.remaining() > 0.5:
-            model = PlanModel(space, sorted(floors), {})
             seconds = self.remaining()
             if seconds > 0.2:
-                floor, deterministic_time, wall_time = model.visits_floor(self.bookings(), seconds, self.deterministic)
+                floor, deterministic_time, wall_time = PlanModel(space, sorted(floors), {}).visits_floor(
+                    self.bookings(), seconds, self.deterministic)
                 self.spent += deterministic_time if self.deterministic else wall_time
                 bound = max(bound, floor)
         return bound
@@ -175,8 +359,11 @@ class Batch:
         figures = score(self.space, self.bookings())
         return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits"
 
-    def _next_neighbourhood(self, tried: set[tuple[int, ...]]) -> list[int] | None:
-        """The most wanting patient not yet tried, with the (up to three) patients most in their way."""
+    def _next_neighbourhood(self, tried: set[tuple[int, ...]], busy: set[int] = frozenset()) -> list[int] | None:
+        """The most wanting patient not yet tried, with the (up to three) patients most in their way.
+
+        Patients in `busy` (being re-solved elsewhere) are neither chosen nor taken as blockers.
+        """
         space = self.space
         booked = Counter(b.demand for b in self.bookings())
         holders: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
@@ -187,18 +374,33 @@ class Batch:
             taken.sort()
         wanting = []
         for patient in range(len(space.problem.patients)):
+            if patient in busy:
+                continue
             unmet = sum(d.count - booked[d.index] for d in space.by_patient[patient])
             mine = self.by_patient.get(patient, [])
             excess = len({b.day for b in mine}) - visits_lower_bound(space, mine)
+            seen: dict[str, set[int]] = defaultdict(set)
+            for b in mine:
+                seen[space.demands[b.demand].discipline].add(b.provider)
+            breaks = {discipline: providers for discipline, providers in seen.items() if len(providers) > 1}
             if unmet or excess:
-                wanting.append((-unmet, -excess, patient))
-        for _, _, patient in sorted(wanting):
+                wanting.append((0, -unmet, -excess, patient, None))
+            if breaks:
+                # Then the same patient with only the holders of their own
+                # providers' time, so a discipline can come back to one of them.
+                wanting.append((1, -sum(len(p) - 1 for p in breaks.values()), 0, patient, breaks))
+        for _, _, _, patient, breaks in sorted(wanting, key=lambda item: item[:4]):
+            others = set(busy) | {patient}
             blockers: Counter = Counter()
             for demand in space.by_patient[patient]:
+                if breaks is not None and demand.discipline not in breaks:
+                    continue
                 for option in space.options(demand.index):
+                    if breaks is not None and option.provider not in breaks[demand.discipline]:
+                        continue
                     taken = holders.get(option.provider, [])
                     i = bisect.bisect_left(taken, (option.end,))
-                    if i > 0 and taken[i - 1][1] > option.start and taken[i - 1][2] != patient:
+                    if i > 0 and taken[i - 1][1] > option.start and taken[i - 1][2] not in others:
                         blockers[taken[i - 1][2]] += 1
             group = tuple(sorted([patient] + [p for p, _ in blockers.most_common(3)]))
             if len(group) > 1 and group not in tried:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Callable
 
@@ -13,16 +14,22 @@ from .space import Booking, Space
 
 # Up to this many patients, one model holds them all and can prove optimality.
 JOINT_PATIENTS = 3
+# The command line re-solves a batch's neighbourhoods in up to this many worker processes.
+MAX_PROCESSES = 4
 
 
 def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = False,
-          progress: Callable[[str], None] | None = None) -> dict:
+          progress: Callable[[str], None] | None = None, processes: int = 1) -> dict:
     """Schedule every care plan of the problem; returns the solution document.
 
     Raises ProblemError (with the offending field's path) for an invalid
     problem. `time_limit` bounds the whole call in wall-clock seconds; in
     deterministic mode it bounds the search in CP-SAT's deterministic time
     units instead, so the same problem always gives the same schedule.
+    A batch (more than three patients) re-solves its neighbourhoods in
+    `processes` worker processes when given more than one (spawned, so a
+    calling script needs the `if __name__ == "__main__":` guard);
+    deterministic mode always solves in this process.
     """
     began = time.perf_counter()
 
@@ -43,7 +50,7 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
         # problem and booking first-available did; keep that time for it.
         setup = time.perf_counter() - began
         search = max(0.05, time_limit - 3 * setup - 0.05)
-    bookings, proven, visits_bound, extra = _optimise(space, start, search, deterministic, say)
+    bookings, proven, visits_bound, extra = _optimise(problem, space, start, search, deterministic, say, processes)
     status = "OPTIMAL" if proven else "FEASIBLE"
     extra["method"] = "cp-sat"
     result = document(space, bookings, status, time.perf_counter() - began, extra, visits_bound)
@@ -63,6 +70,11 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
     return result
 
 
+def default_processes() -> int:
+    """One worker process per core, at most MAX_PROCESSES (the command line's default)."""
+    return min(os.cpu_count() or 1, MAX_PROCESSES)
+
+
 def baseline(problem: dict) -> dict:
     """The first-available schedule (what a front desk books by hand), as a solution document."""
     began = time.perf_counter()
@@ -71,7 +83,8 @@ def baseline(problem: dict) -> dict:
     return document(space, bookings, "FEASIBLE", time.perf_counter() - began, {"method": "first-available"})
 
 
-def _optimise(space: Space, start: list[Booking], time_limit: float, deterministic: bool, say):
+def _optimise(problem: dict, space: Space, start: list[Booking], time_limit: float, deterministic: bool, say,
+              processes: int):
     from .batch import Batch
     from .model import PlanModel
 
@@ -81,9 +94,9 @@ def _optimise(space: Space, start: list[Booking], time_limit: float, determinist
         extra = {"bounds": {"scheduled_upper_bound": outcome.scheduled_bound,
                             "stage1_proven": outcome.stage1_proven}}
         return outcome.bookings, outcome.proven, outcome.visits_bound, extra
-    batch = Batch(space, start, time_limit, deterministic, say)
-    batch.run()
-    return batch.bookings(), False, batch.visits_bound(), {}
+    with Batch(space, start, time_limit, deterministic, say, problem, processes) as batch:
+        batch.run()
+        return batch.bookings(), False, batch.visits_bound(), {}
 
 
 def _infeasible(space: Space, conflicts: list[str], seconds: float) -> dict:

@@ -6,9 +6,10 @@ from collections import Counter
 
 from careplan.optimizer import check, solve
 from careplan.optimizer.baseline import first_available
+from careplan.optimizer.batch import Batch, Done, Task
 from careplan.optimizer.generator import generate
 from careplan.optimizer.problem import parse
-from careplan.optimizer.space import Space
+from careplan.optimizer.space import Booking, Space
 
 from .oracle import lexicographic_optimum
 
@@ -36,3 +37,31 @@ def test_the_visits_bound_of_a_batch_is_the_fewest_any_schedule_of_its_sessions_
     sessions = Counter((index[a["patient"]], a["week"], a["discipline"]) for a in solution["appointments"])
     fewest = lexicographic_optimum(problem, sessions)[1]
     assert solution["metrics"]["visits_lower_bound"] == fewest == 21
+
+
+def test_a_batch_in_worker_processes_is_valid_and_never_books_fewer():
+    problem = generate(61, providers=8, patients=8, weeks=4, booked=0.6)
+    baseline = first_available(Space(parse(problem)))
+    said: list[str] = []
+    solution = solve(problem, time_limit=6, processes=2, progress=said.append)
+    assert any("re-solving in 2 worker processes" in line for line in said)
+    assert check(problem, solution) == []
+    assert solution["metrics"]["scheduled"] >= len(baseline)
+    assert solution["metrics"]["visits_lower_bound"] <= solution["metrics"]["visits"]
+
+
+def test_a_re_solve_that_clashes_with_one_finished_beside_it_is_not_taken():
+    problem = generate(61, providers=8, patients=8, weeks=4, booked=0.6)
+    space = Space(parse(problem))
+    start = first_available(space)
+    batch = Batch(space, start, 5, True, lambda message: None)
+    mine = [b for b in start if space.demands[b.demand].patient == 0]
+    theirs = next(b for b in start if space.demands[b.demand].patient == 1)
+    demand = next(d for d in space.by_patient[0] if not d.is_assessment)
+    # One more session for patient 0, at a time patient 1's re-solve has just booked with that provider.
+    clash = Booking(demand.index, theirs.provider, theirs.start, theirs.end, theirs.day)
+    done = Done(Task("stage1", (0,), {}, mine, 1.0, True), mine + [clash], 0, 0.0, 0.0)
+    assert batch._accept(done) is None
+    assert batch.by_patient[0] == mine
+    elsewhere = done._replace(bookings=mine + [clash._replace(start=-10_000, end=-9_000)])
+    assert batch._accept(elsewhere) is True

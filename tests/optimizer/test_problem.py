@@ -86,6 +86,14 @@ def test_cli_exits_2_with_the_path_and_no_traceback(tmp_path):
     assert result.stdout == ""
 
 
+def test_cli_exits_2_for_a_bad_option(tmp_path):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(_base()))
+    for option, message in (("--processes", "--processes: must be >= 1"), ("--time-limit", "--time-limit: must be > 0")):
+        result = _cli("solve", str(good), option, "0")
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
 def test_cli_exits_2_for_unreadable_json(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
