@@ -24,8 +24,10 @@ from careplan.optimizer.generator import generate
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "bench" / "samples"
 # Seeds never used while building or tuning the optimizer.
-SINGLE_SEEDS = (7301, 7302, 7303)
-CLINIC_SEEDS = (7311, 7312)
+SINGLE_SEEDS = (8401, 8402, 8403)
+CLINIC_SEEDS = (8411, 8412)
+INTAKE_SEED = 8421
+TIMING_SEED = 8431
 
 
 def instances() -> list[tuple[str, dict, float]]:
@@ -40,7 +42,8 @@ def instances() -> list[tuple[str, dict, float]]:
     for seed, patients in zip(CLINIC_SEEDS, (10, 30)):
         found.append((f"{patients} plans, 25 prov. s{seed}", generate(seed, providers=25, patients=patients,
                                                                       weeks=12, booked=0.6), 45))
-    found.append(("100 plans, 40 prov. s7321", generate(7321, providers=40, patients=100, weeks=12, booked=0.5), 55))
+    found.append((f"100 plans, 40 prov. s{INTAKE_SEED}",
+                  generate(INTAKE_SEED, providers=40, patients=100, weeks=12, booked=0.5), 55))
     return found
 
 
@@ -98,7 +101,7 @@ FAST = 0.8
 def single_plan_wall(work: Path, runs: int = 7) -> tuple[list[float], list[dict]]:
     """Wall clock of one new plan in a busy clinic, process start included."""
     path = work / "one.json"
-    path.write_text(json.dumps(generate(7331, providers=25, patients=1, weeks=12, booked=0.7)))
+    path.write_text(json.dumps(generate(TIMING_SEED, providers=25, patients=1, weeks=12, booked=0.7)))
     walls, results = [], []
     for _ in range(runs):
         walls.append(_cli(path, work / "one.out.json", FAST))
@@ -108,7 +111,7 @@ def single_plan_wall(work: Path, runs: int = 7) -> tuple[list[float], list[dict]
 
 def replan_wall(work: Path, runs: int = 5) -> tuple[list[float], int]:
     """Wall clock of re-booking after a provider's day off hits a booked plan."""
-    problem = generate(7331, providers=25, patients=1, weeks=12, booked=0.7)
+    problem = generate(TIMING_SEED, providers=25, patients=1, weeks=12, booked=0.7)
     path = work / "one.json"
     path.write_text(json.dumps(problem))
     _cli(path, work / "one.out.json", 10)

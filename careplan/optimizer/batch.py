@@ -43,7 +43,7 @@ from .space import Booking, Space
 
 
 # Share of the time limit kept to prove each plan's visits lower bound.
-BOUND_SHARE = 0.15
+BOUND_SHARE = 0.1
 # Up to this many patients, the visits bound is also proven for all of them
 # in one model: in a full intake the other patients take the bundling
 # options, which no plan's own bound can see (30 plans: 302 visits proven
@@ -80,7 +80,7 @@ class Done(NamedTuple):
 
 
 def run_task(space: Space, task: Task) -> Done:
-    model = PlanModel(space, list(task.patients), task.occupied)
+    model = PlanModel(space, list(task.patients), task.occupied, probing=False)
     if task.kind == "floor":
         floor, deterministic_time, wall_time = model.visits_floor(task.current, task.seconds, task.deterministic)
         return Done(task, task.current, floor, deterministic_time, wall_time)

@@ -191,7 +191,7 @@ class Model:
         self.proto.solution_hint.vars.extend(v.index for v in values)
         self.proto.solution_hint.values.extend(int(x) for x in values.values())
 
-    def solve(self, seconds: float, deterministic: bool, workers: int = 1) -> Result:
+    def solve(self, seconds: float, deterministic: bool, workers: int = 1, probing: bool = True) -> Result:
         """Solve within `seconds` (deterministic time units in deterministic mode).
 
         A single worker gets the strongest linear relaxation (linearization
@@ -202,6 +202,8 @@ class Model:
         params.num_workers = workers
         if workers == 1:
             params.linearization_level = 2
+        if not probing:
+            params.cp_model_probing_level = 0
         if deterministic:
             # Same problem, same schedule: interleaved workers, a fixed seed and
             # a budget in deterministic time rather than wall-clock seconds.
