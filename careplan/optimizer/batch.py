@@ -391,6 +391,8 @@ class Batch:
                 wanting.append((1, -sum(len(p) - 1 for p in breaks.values()), 0, patient, breaks))
         for _, _, _, patient, breaks in sorted(wanting, key=lambda item: item[:4]):
             others = set(busy) | {patient}
+            # Holders of time on the days the patient already comes in block bundling most.
+            visit_days = {b.day for b in self.by_patient.get(patient, [])}
             blockers: Counter = Counter()
             for demand in space.by_patient[patient]:
                 if breaks is not None and demand.discipline not in breaks:
@@ -401,7 +403,7 @@ class Batch:
                     taken = holders.get(option.provider, [])
                     i = bisect.bisect_left(taken, (option.end,))
                     if i > 0 and taken[i - 1][1] > option.start and taken[i - 1][2] not in others:
-                        blockers[taken[i - 1][2]] += 1
+                        blockers[taken[i - 1][2]] += 3 if option.day in visit_days else 1
             group = tuple(sorted([patient] + [p for p, _ in blockers.most_common(3)]))
             if len(group) > 1 and group not in tried:
                 return list(group)
