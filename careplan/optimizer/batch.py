@@ -29,7 +29,6 @@ booked before it is accepted.
 
 from __future__ import annotations
 
-import bisect
 import multiprocessing
 import time
 from collections import Counter, defaultdict, deque
@@ -39,7 +38,7 @@ from typing import Callable, NamedTuple
 from .metrics import score, visits_lower_bound
 from .model import PlanModel
 from .problem import parse
-from .space import Booking, Space
+from .space import Booking, Space, overlapping
 
 
 # Share of the time limit kept to prove each plan's visits lower bound.
@@ -222,23 +221,20 @@ class Batch:
         """Take a re-solve if it is not worse; True when it is better, None when it
         clashes with what a re-solve that ran beside it booked (worth trying again)."""
         patients = done.task.patients
-        before = done.task.current
-        if score(self.space, done.bookings) > score(self.space, before):
+        after, before = score(self.space, done.bookings), score(self.space, done.task.current)
+        if after > before:
             return False
         occupied = self._occupied(set(patients))
         for intervals in occupied.values():
             intervals.sort()
-        for booking in done.bookings:
-            taken = occupied.get(booking.provider, [])
-            i = bisect.bisect_left(taken, (booking.end,))
-            if i > 0 and taken[i - 1][1] > booking.start:
-                # Booked by a re-solve that finished while this one ran.
-                return None
+        # Booked by a re-solve that finished while this one ran?
+        if any(overlapping(occupied.get(b.provider, []), b.start, b.end) for b in done.bookings):
+            return None
         for p in patients:
             self.by_patient[p] = []
         for booking in done.bookings:
             self.by_patient[self.space.demands[booking.demand].patient].append(booking)
-        return score(self.space, done.bookings) < score(self.space, before)
+        return after < before
 
     def run(self) -> None:
         space = self.space
@@ -247,22 +243,8 @@ class Batch:
         # lower bound for each plan.
         self.bound_share = JOINT_BOUND_SHARE if len(patients) <= JOINT_BOUND_PATIENTS else BOUND_SHARE
         self.reserve = self.budget * (self.bound_share + COMFORT_SHARE)
-        lanes = self.runner.capacity
         # Pass 1: each plan optimised on its own, in intake order.
-        queue = deque(patients)
-
-        def alone(in_flight: set[int]) -> Task | None:
-            left = self.remaining() - self.reserve
-            if not queue or left <= 0:
-                return None
-            share = max(0.05, min(1.0, 0.6 * lanes * left / len(queue)))
-            return self._task("stage1", [queue.popleft()], share)
-
-        def alone_done(done: Done) -> None:
-            if self._accept(done) is None:
-                queue.append(done.task.patients[0])
-
-        self._drive(alone, alone_done)
+        self._each_alone("stage1", patients, lambda fair: max(0.05, min(1.0, 0.6 * fair)))
         self.say(f"each plan optimised: {self._summary()}")
         pass_1 = self.budget - self.remaining()
         self.reserve = self.budget * self.bound_share + min(self.budget * COMFORT_SHARE, COMFORT_PER_PASS_1 * pass_1)
@@ -297,21 +279,31 @@ class Batch:
         self._drive(neighbourhood, regrouped)
         # Pass 3: each plan's days made as comfortable as its figures allow.
         self.reserve = self.budget * self.bound_share
-        queue = deque(p for p in patients if self.by_patient.get(p))
+        self._each_alone("polish", [p for p in patients if self.by_patient.get(p)],
+                         lambda fair: max(0.02, min(1.0, fair)))
+        self.say(f"days made comfortable: {self._summary()}")
 
-        def comfort(in_flight: set[int]) -> Task | None:
+    def _each_alone(self, kind: str, patients: list[int], seconds: Callable[[float], float]) -> None:
+        """Re-solve each patient on their own, in order, until the time left over the reserve is gone.
+
+        `seconds` turns each one's fair share of that time into its limit; one
+        that clashes with a re-solve that ran beside it goes to the back of the queue.
+        """
+        queue = deque(patients)
+        lanes = self.runner.capacity
+
+        def next_task(in_flight: set[int]) -> Task | None:
             left = self.remaining() - self.reserve
             if not queue or left <= 0:
                 return None
-            share = max(0.02, min(1.0, lanes * left / len(queue)))
-            return self._task("polish", [queue.popleft()], share)
+            limit = seconds(lanes * left / len(queue))
+            return self._task(kind, [queue.popleft()], limit)
 
-        def comforted(done: Done) -> None:
+        def merged(done: Done) -> None:
             if self._accept(done) is None:
                 queue.append(done.task.patients[0])
 
-        self._drive(comfort, comforted)
-        self.say(f"days made comfortable: {self._summary()}")
+        self._drive(next_task, merged)
 
     def visits_bound(self) -> int:
         """A proven floor on the visits of exactly the sessions booked.
@@ -400,10 +392,9 @@ class Batch:
                 for option in space.options(demand.index):
                     if breaks is not None and option.provider not in breaks[demand.discipline]:
                         continue
-                    taken = holders.get(option.provider, [])
-                    i = bisect.bisect_left(taken, (option.end,))
-                    if i > 0 and taken[i - 1][1] > option.start and taken[i - 1][2] not in others:
-                        blockers[taken[i - 1][2]] += 3 if option.day in visit_days else 1
+                    holder = overlapping(holders.get(option.provider, []), option.start, option.end)
+                    if holder and holder[2] not in others:
+                        blockers[holder[2]] += 3 if option.day in visit_days else 1
             group = tuple(sorted([patient] + [p for p, _ in blockers.most_common(3)]))
             if len(group) > 1 and group not in tried:
                 return list(group)

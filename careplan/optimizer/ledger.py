@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 
 from .demand import Demand, Option
-from .space import Booking, Space
+from .space import Booking, Space, overlapping
 
 # Why an option cannot be added, in the order they are tested.
 BEFORE_ASSESSMENT = "before_assessment"
@@ -62,9 +62,7 @@ class Ledger:
         for other in same_day:
             if option.start < other.end + transition and other.start < option.end + transition:
                 return PATIENT_BUSY
-        busy = self._provider.get(option.provider, [])
-        i = bisect.bisect_left(busy, (option.end,))
-        if i > 0 and busy[i - 1][1] > option.start:
+        if overlapping(self._provider.get(option.provider, []), option.start, option.end):
             return PROVIDER_TAKEN
         if not demand.is_assessment:
             gap = space.gap_days(patient, demand.discipline, option.day)

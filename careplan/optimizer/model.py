@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from .demand import Option
 from . import sat
 from .sat import total
-from .space import Booking, Space
+from .space import Booking, Space, overlapping
 
 
 # Stage 1 (demand, moves, visits, continuity) is proven fastest by a small
@@ -96,11 +96,8 @@ class PlanModel:
         assessment_end: dict[int, int] = {}
         for demand in self.demands:
             for option in space.options(demand.index):
-                taken = busy.get(option.provider)
-                if taken:
-                    i = bisect.bisect_left(taken, (option.end,))
-                    if i > 0 and taken[i - 1][1] > option.start:
-                        continue
+                if overlapping(busy.get(option.provider, []), option.start, option.end):
+                    continue
                 if demand.is_assessment:
                     assessment_end[demand.patient] = min(assessment_end.get(demand.patient, option.end), option.end)
                 elif demand.patient in assessment_end and option.start < assessment_end[demand.patient]:

@@ -6,6 +6,7 @@ and the explanations, so each computes calendars and options only once.
 
 from __future__ import annotations
 
+import bisect
 from typing import NamedTuple
 
 from .calendar import Clock
@@ -21,6 +22,14 @@ class Booking(NamedTuple):
     start: int
     end: int
     day: int
+
+
+def overlapping(taken: list[tuple], start: int, end: int) -> tuple | None:
+    """The interval of `taken` (sorted, non-overlapping (start, end, ...) tuples) that [start, end) overlaps."""
+    i = bisect.bisect_left(taken, (end,))
+    if i > 0 and taken[i - 1][1] > start:
+        return taken[i - 1]
+    return None
 
 
 class Space:
