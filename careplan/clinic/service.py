@@ -8,7 +8,7 @@ from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
 from careplan.clinic.models import ClinicSettings, Discipline
-from careplan.errors import Conflict, Invalid, NotFound
+from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.records import get_or_404
 
@@ -95,9 +95,7 @@ def add_discipline(data: dict) -> Discipline:
 
 
 def update_discipline(code: str, changes: dict) -> Discipline:
-    row = db.session.get(Discipline, code)
-    if row is None:
-        raise NotFound(f"No discipline '{code}'.")
+    row = get_or_404(Discipline, code, f"No discipline '{code}'.")
     for key, value in changes.items():
         setattr(row, key, value)
     db.session.commit()

@@ -53,6 +53,14 @@ class CarePlan(Base):
         return self.start_date - timedelta(days=self.start_date.weekday())
 
     @property
+    def disciplines(self) -> set[str]:
+        """Every discipline the plan asks for: its session lines' and the assessment's."""
+        used = {line.discipline_code for phase in self.phases for line in phase.lines}
+        if self.assessment_discipline:
+            used.add(self.assessment_discipline)
+        return used
+
+    @property
     def total_weeks(self) -> int:
         return sum(phase.weeks for phase in self.phases)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
+from careplan.clinic.models import Discipline
 from careplan.clinic.service import DAYS, effective_settings, timezone_name, zone
 from careplan.errors import Invalid
 from careplan.extensions import db
@@ -98,14 +100,14 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
     window = (datetime.combine(horizon_start, time(0), tzinfo=tz),
               datetime.combine(horizon_start + timedelta(weeks=horizon_weeks), time(0), tzinfo=tz))
 
-    needed = set()
-    for plan in plans:
-        needed |= {line.discipline_code for phase in plan.phases for line in phase.lines}
-        if plan.assessment_discipline:
-            needed.add(plan.assessment_discipline)
-    providers = [p for p in db.session.scalars(select(Provider).where(Provider.active.is_(True))
-                                               .order_by(Provider.id))
-                 if needed & set(p.discipline_codes)]
+    needed = set().union(*(plan.disciplines for plan in plans))
+    # One query per relationship for all providers, not one per provider.
+    providers = list(db.session.scalars(
+        select(Provider)
+        .where(Provider.active.is_(True), Provider.disciplines.any(Discipline.code.in_(needed)))
+        .order_by(Provider.id)
+        .options(selectinload(Provider.disciplines), selectinload(Provider.availability),
+                 selectinload(Provider.time_off))))
     provider_ids = [p.id for p in providers]
     provider_busy = _busy(Appointment.provider_id, provider_ids, window)
     patient_busy = _busy(Appointment.patient_id, patients, window)

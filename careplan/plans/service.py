@@ -18,9 +18,10 @@ from careplan.extensions import db
 from careplan.intake.service import check_plannable, get_intake
 from careplan.patients.service import get_patient
 from careplan.plans.models import CarePlan, CarePlanVersion, CareTeamMember, Phase, SessionLine
+from careplan.protocols.models import CONDITIONS
 from careplan.protocols.service import apply_conditions, current_template, discipline_problems, get_template
 from careplan.providers.models import Provider
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.records import get_or_404
 
 # Which status may follow which. `booked` is reached only through mark_booked, by the booking itself.
@@ -32,7 +33,6 @@ TRANSITIONS = {
     "cancelled": set(),
 }
 # Appointments that still hold a place in the future; the rest (cancelled, done, missed) never go stale.
-_LIVE_APPOINTMENTS = ("booked", "confirmed")
 
 
 def clinic_today() -> date:
@@ -82,16 +82,9 @@ def _check_disciplines(assessment: dict | None, phases: list[dict]) -> None:
         raise Invalid("The plan names a discipline the clinic does not offer.", fields=problems)
 
 
-def _disciplines_of(plan: CarePlan) -> set[str]:
-    used = {line.discipline_code for phase in plan.phases for line in phase.lines}
-    if plan.assessment_discipline:
-        used.add(plan.assessment_discipline)
-    return used
-
-
 def _set_team(plan: CarePlan, team: list[dict]) -> None:
     """One provider per discipline the plan uses, active and practising that discipline."""
-    used = _disciplines_of(plan)
+    used = plan.disciplines
     problems = {}
     seen = set()
     for i, member in enumerate(team):
@@ -140,7 +133,7 @@ def build_plan(data: dict, *, user_id: int | None = None) -> CarePlan:
             raise Invalid("Give an intake, or a patient, region and severity.", fields=missing)
         intake = None
         patient_id, condition, region, severity = data["patient_id"], "radiculopathy", data["region"], data["severity"]
-        conditions = {name for name in ("pain_stress_or_insomnia", "prefers_acupuncture") if data.get(name)}
+        conditions = {name for name in CONDITIONS if data.get(name)}
         referral = []
     get_patient(patient_id)
     template = _template_for(data, region, severity, condition)
@@ -278,7 +271,7 @@ def change_phase(plan_id: int, phase_name: str, change: dict, *, user_id: int | 
 def stale_with_reasons(plan: CarePlan, now=None) -> list[tuple[Appointment, str]]:
     """Future, live appointments of this plan that the plan no longer asks for, each with why."""
     appointments = db.session.scalars(select(Appointment).where(
-        Appointment.plan_id == plan.id, Appointment.status.in_(_LIVE_APPOINTMENTS),
+        Appointment.plan_id == plan.id, Appointment.status.in_(ACTIVE_STATUSES),
         Appointment.starts_at > (now or utcnow())).order_by(Appointment.starts_at, Appointment.id))
     phases = {p.name: p for p in plan.phases}
     stale = []

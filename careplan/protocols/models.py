@@ -9,6 +9,8 @@ from careplan.db import Base, UTCDateTime, utcnow
 
 REGIONS = ("cervical", "thoracic", "lumbar")
 SEVERITIES = ("mild", "moderate", "severe")
+# What an intake can make true, and so what a conditional line may depend on.
+CONDITIONS = ("pain_stress_or_insomnia", "prefers_acupuncture")
 
 
 class ProtocolTemplate(Base):

@@ -1,11 +1,9 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from careplan.protocols.models import REGIONS, SEVERITIES
+from careplan.protocols.models import CONDITIONS, REGIONS, SEVERITIES
 from careplan.schemas import ClinicDateTime
 
 PHASE_NAMES = ("acute", "subacute", "maintenance")
-# What an intake can make true, and so what a conditional line may depend on.
-CONDITIONS = ("pain_stress_or_insomnia", "prefers_acupuncture")
 
 class SessionLineSchema(Schema):
     discipline = fields.String(required=True, validate=validate.Length(min=1, max=40))

@@ -24,6 +24,7 @@ from careplan.extensions import db
 from careplan.mail.backends import SendFailure, backend_for
 from careplan.reminders.messages import compose
 from careplan.reminders.models import OutboundEmail
+from careplan.scheduling.models import ACTIVE_STATUSES
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def _withdraw_reason(row: OutboundEmail, now: datetime) -> str | None:
     if row.kind != "reminder":
         return None
     appointment = row.appointment
-    if appointment is None or appointment.status not in ("booked", "confirmed"):
+    if appointment is None or appointment.status not in ACTIVE_STATUSES:
         return "appointment no longer booked"
     if row.patient.reminder_opt_out:
         return "patient opted out of reminders"

@@ -22,8 +22,9 @@ from careplan.db import utcnow
 from careplan.errors import Conflict, NotFound
 from careplan.extensions import db
 from careplan.reminders.models import LINK_ACTIONS, AppointmentLinkUse
-from careplan.reminders.service import cancel_reminders
-from careplan.scheduling.models import Appointment
+from careplan.records import get_or_404
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.service import cancel
 
 SALT = "careplan.appointment-link"
 
@@ -58,18 +59,14 @@ def read_link(token: str, *, now: datetime | None = None) -> Link:
     except SignatureExpired as exc:
         # Signed by us, only too old: the page can still say which appointment it was for.
         data = _payload(serializer.load_payload(exc.payload))
-        appointment = db.session.get(Appointment, data["a"])
-        if appointment is None:
-            raise NotFound("This link is not valid.") from None
+        appointment = get_or_404(Appointment, data["a"], "This link is not valid.")
         return Link(appointment, data["do"], "This link has expired. Please use a newer e-mail or call the clinic.")
     except BadSignature:
         # Links need no sign-in, so a forged one is the only trace of someone trying them.
         note_denied("appointment_link", "", detail="not a link this clinic signed")
         raise NotFound("This link is not valid.") from None
     data = _payload(data)
-    appointment = db.session.get(Appointment, data["a"])
-    if appointment is None:
-        raise NotFound("This link is not valid.")
+    appointment = get_or_404(Appointment, data["a"], "This link is not valid.")
     return Link(appointment, data["do"], _problem(appointment, data["do"], data["s"], now or utcnow()))
 
 
@@ -88,7 +85,7 @@ def _problem(appointment: Appointment, action: str, sequence: int, now: datetime
         return "This link has been used already."
     if appointment.status == "cancelled":
         return "This appointment is cancelled."
-    if appointment.status not in ("booked", "confirmed") or appointment.starts_at <= now:
+    if appointment.status not in ACTIVE_STATUSES or appointment.starts_at <= now:
         return "This appointment is over."
     if sequence != appointment.sequence:
         return "This appointment has changed since this e-mail was sent. Please use the newest e-mail."
@@ -111,11 +108,8 @@ def use_link(token: str, *, now: datetime | None = None) -> Link:
     if link.action == "confirm":
         appointment.status = "confirmed"
     else:
-        appointment.status = "cancelled"
-        appointment.cancelled_at = now
-        appointment.cancel_reason = "Cancelled by the patient from an e-mail link."
-        appointment.sequence += 1
-        cancel_reminders(appointment, notify=True, now=now)
+        # Never late: a link inside the late-cancellation window was refused above.
+        cancel(appointment, "Cancelled by the patient from an e-mail link.", now)
     record("update", "appointment", appointment.id, appointment.patient_id,
            detail=f"{appointment.status} from an e-mail link")
     try:

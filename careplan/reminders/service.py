@@ -18,10 +18,9 @@ from careplan.errors import Conflict
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.reminders.models import OutboundEmail
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.records import get_or_404
 
-ACTIVE_APPOINTMENT = ("booked", "confirmed")
 
 
 def offsets_hours() -> list[int]:
@@ -62,7 +61,7 @@ def schedule_reminders(appointment: Appointment, *, now: datetime | None = None)
     db.session.flush()
     now = now or utcnow()
     patient = db.session.get(Patient, appointment.patient_id)
-    if patient.reminder_opt_out or appointment.status not in ACTIVE_APPOINTMENT:
+    if patient.reminder_opt_out or appointment.status not in ACTIVE_STATUSES:
         return []
     queued = {row.offset_hours for row in _pending(appointment, ("reminder",))}
     rows = [OutboundEmail(kind="reminder", patient_id=appointment.patient_id, appointment_id=appointment.id,

@@ -10,6 +10,8 @@ from careplan.patients.models import Patient
 from careplan.providers.models import Provider
 
 APPOINTMENT_STATUSES = ("booked", "confirmed", "cancelled", "completed", "no_show")
+# Appointments still to happen: they hold the slot, get reminders and can be moved or cancelled.
+ACTIVE_STATUSES = ("booked", "confirmed")
 
 
 class Appointment(Base):

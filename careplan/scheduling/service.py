@@ -27,20 +27,20 @@ from careplan.proposals.holds import holds_over
 from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
                                         retime_reminders, schedule_reminders)
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 
 # Names of the database guards against overlaps (constraints on PostgreSQL, trigger messages on SQLite).
 OVERLAP_GUARDS = ("appointments_provider_no_overlap", "appointments_patient_no_overlap")
 MAX_FREE_SLOT_DAYS = 31
 # The clinic books at most this far ahead.
 MAX_DAYS_AHEAD = 2 * 366
-ACTIVE = ("booked", "confirmed")
+ACTIVE = ACTIVE_STATUSES
 # Which status a PATCH may set, from which statuses.
 TRANSITIONS = {
     "confirmed": ("booked",),
-    "cancelled": ("booked", "confirmed"),
-    "completed": ("booked", "confirmed"),
-    "no_show": ("booked", "confirmed"),
+    "cancelled": ACTIVE_STATUSES,
+    "completed": ACTIVE_STATUSES,
+    "no_show": ACTIVE_STATUSES,
 }
 
 

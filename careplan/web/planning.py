@@ -16,7 +16,7 @@ from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS
 from careplan.intake.schemas import DAILY_ACTIVITIES, SIDES, IntakeSchema
 from careplan.plans import service as plans
 from careplan.plans.schemas import PlanCreateSchema, PlanRevisionSchema
-from careplan.protocols.models import REGIONS, SEVERITIES
+from careplan.protocols.models import CONDITIONS, REGIONS, SEVERITIES
 from careplan.providers.models import Provider
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
@@ -46,7 +46,7 @@ def _intake_form(form: MultiDict) -> dict:
     data["red_flags"] = {name: form[f"red_flags-{name}"] == "yes" for name in RED_FLAGS
                          if form.get(f"red_flags-{name}") in ("yes", "no")}
     data["referral_signs"] = {name: form.get(f"referral_signs-{name}") == "on" for name in REFERRAL_SIGNS}
-    for flag in ("pain_stress_or_insomnia", "prefers_acupuncture"):
+    for flag in CONDITIONS:
         data[flag] = form.get(flag) == "on"
     return data
 

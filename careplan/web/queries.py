@@ -13,11 +13,10 @@ from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan, Phase
 from careplan.providers.models import Provider
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 
 # Statuses of an appointment that still takes up its time.
 HELD = ("booked", "confirmed", "completed", "no_show")
-UPCOMING = ("booked", "confirmed")
 
 
 def appointments_between(start: datetime, end: datetime | None, *, provider_id: int | None = None,
@@ -95,7 +94,7 @@ def plans_of(patient_id: int, *, include_cancelled: bool = True) -> list[CarePla
 
 def upcoming_for_patient(patient_id: int) -> list[Appointment]:
     """From the session under way now onwards."""
-    return appointments_between(utcnow(), None, patient_id=patient_id, statuses=UPCOMING)
+    return appointments_between(utcnow(), None, patient_id=patient_id, statuses=ACTIVE_STATUSES)
 
 
 def past_for_patient(patient_id: int, *, limit: int = 20) -> list[Appointment]:
@@ -167,7 +166,7 @@ def patients_of_provider(provider_id: int) -> list[tuple[Patient, Appointment | 
     booked = select(Appointment.patient_id).where(Appointment.provider_id == provider_id)
     patients = db.session.scalars(select(Patient).where(or_(Patient.id.in_(on_team), Patient.id.in_(booked)))
                                   .order_by(Patient.name))
-    upcoming = appointments_between(utcnow(), None, provider_id=provider_id, statuses=UPCOMING)
+    upcoming = appointments_between(utcnow(), None, provider_id=provider_id, statuses=ACTIVE_STATUSES)
     next_one: dict[int, Appointment] = {}
     for appointment in upcoming:
         next_one.setdefault(appointment.patient_id, appointment)
