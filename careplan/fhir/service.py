@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Callable
 
-from sqlalchemy import Select, false, func, or_, select, true, union
+from sqlalchemy import Select, false, func, or_, select, true
+from sqlalchemy.orm import selectinload
 
-from careplan.auth.access import STAFF
+from careplan.auth.access import STAFF, care_team_patient_ids
 from careplan.auth.models import User
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import local_datetime, to_local
@@ -25,7 +26,7 @@ from careplan.fhir import resources
 from careplan.fhir.search import BadSearch, Query, point_window
 from careplan.fhir.slots import parse_slot_id, provider_slots
 from careplan.patients.models import Patient
-from careplan.plans.models import CarePlan, CareTeamMember, Phase
+from careplan.plans.models import CarePlan, Phase
 from careplan.providers.models import Provider
 from careplan.scheduling.models import Appointment
 
@@ -45,10 +46,7 @@ def patient_filter(user: User, column):
     if user.role == "patient":
         return column == user.patient_id
     if user.role == "provider":
-        team = union(
-            select(CarePlan.patient_id).join(CareTeamMember).where(CareTeamMember.provider_id == user.provider_id),
-            select(Appointment.patient_id).where(Appointment.provider_id == user.provider_id))
-        return column.in_(select(team.subquery().c[0]))
+        return column.in_(select(care_team_patient_ids(user.provider_id).subquery().c[0]))
     return false()
 
 
@@ -145,7 +143,8 @@ def search_practitioners(query: Query, user: User) -> Page:
 
 
 def search_practitioner_roles(query: Query, user: User) -> Page:
-    statement = _providers(query)
+    statement = _providers(query).options(selectinload(Provider.disciplines), selectinload(Provider.availability),
+                                          selectinload(Provider.time_off))
     if (ids := query.ids("practitioner", "Practitioner")) is not None:
         statement = statement.where(Provider.id.in_(ids))
     now = utcnow()
@@ -234,7 +233,8 @@ def appointment_resources(rows: list[Appointment]) -> list[dict]:
 
 def search_appointments(query: Query, user: User) -> Page:
     statement = (select(Appointment).where(patient_filter(user, Appointment.patient_id))
-                 .order_by(Appointment.starts_at, Appointment.id))
+                 .order_by(Appointment.starts_at, Appointment.id)
+                 .options(selectinload(Appointment.patient), selectinload(Appointment.provider)))
     if (ids := query.ids("_id")) is not None:
         statement = statement.where(Appointment.id.in_(ids))
     if (ids := query.ids("patient", "Patient")) is not None:
@@ -257,7 +257,8 @@ def search_appointments(query: Query, user: User) -> Page:
 # CarePlan and CareTeam
 
 def _plans(query: Query, user: User, plan_ids: set[int] | None) -> list[CarePlan]:
-    statement = select(CarePlan).where(patient_filter(user, CarePlan.patient_id)).order_by(CarePlan.id)
+    statement = (select(CarePlan).where(patient_filter(user, CarePlan.patient_id)).order_by(CarePlan.id)
+                 .options(selectinload(CarePlan.phases).selectinload(Phase.lines), selectinload(CarePlan.care_team)))
     if plan_ids is not None:
         statement = statement.where(CarePlan.id.in_(plan_ids))
     for name in ("patient", "subject"):

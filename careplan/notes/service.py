@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from careplan.audit.service import note_denied, record
 from careplan.auth.models import User
@@ -21,7 +22,8 @@ from careplan.records import get_or_404
 def list_notes(patient_id: int):
     """Newest care first. Reads are audited by the routes, which know what was actually shown."""
     get_patient(patient_id)
-    return select(Note).where(Note.patient_id == patient_id).order_by(Note.noted_at.desc(), Note.id.desc())
+    return (select(Note).where(Note.patient_id == patient_id).order_by(Note.noted_at.desc(), Note.id.desc())
+            .options(selectinload(Note.versions), selectinload(Note.author_provider)))
 
 
 def get_note(note_id: int) -> Note:

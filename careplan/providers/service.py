@@ -35,8 +35,11 @@ def _email_free(email: str, provider_id: int | None = None) -> None:
 
 def _apply(provider: Provider, data: dict) -> None:
     if "discipline_codes" in data:
-        check_disciplines(data["discipline_codes"])
-        provider.disciplines = [db.session.get(Discipline, code) for code in data["discipline_codes"]]
+        codes = data["discipline_codes"]
+        check_disciplines(codes)
+        # One query for all of them, in the order given (all exist: checked above).
+        rows = {d.code: d for d in db.session.scalars(select(Discipline).where(Discipline.code.in_(codes)))}
+        provider.disciplines = [rows[code] for code in codes]
     if "availability" in data:
         provider.availability = [
             ProviderAvailability(day=w["day"], start=w["start"], end=w["end"])

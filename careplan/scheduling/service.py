@@ -25,6 +25,7 @@ from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
 from careplan.proposals.holds import holds_over
 from careplan.providers.models import Provider, ProviderTimeOff
+from careplan.providers.service import get_provider
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
                                         retime_reminders, schedule_reminders)
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
@@ -403,9 +404,7 @@ def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
 def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
                *, now: datetime | None = None) -> list[dict]:
     """Starts on the clinic grid, not yet past, where the provider could take a `minutes` appointment in [start, end)."""
-    provider = db.session.get(Provider, provider_id)
-    if provider is None:
-        raise NotFound(f"No provider {provider_id}.")
+    provider = get_provider(provider_id)
     slot = clinic.settings().slot_minutes
     problems = {}
     if end <= start:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from careplan.audit.service import record
+from careplan.audit.service import record_listed
 from careplan.auth.service import current_user
 from careplan.clinic import service as clinic
 from careplan.extensions import db
@@ -73,7 +73,7 @@ def my_patient(patient_id: int):
             return redirect(url_for("web.my_patient", patient_id=patient_id) + "#notes")
     shown = list(db.session.scalars(notes.list_notes(patient_id).limit(NOTE_LIMIT)))
     # A clinician reading the team's notes is recorded, as on the API.
-    record("read", "note", "", patient_id, detail="listed notes " + ",".join(str(n.id) for n in shown))
+    record_listed("note", shown, patient_id)
     provider = get_provider(me.provider_id)
     record_data = record_of(patient)
     return render_template("web/me/patient.html", patient=patient, notes=shown, values=values, errors=errors,

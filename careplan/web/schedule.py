@@ -3,7 +3,7 @@ place; booking, re-proposing, moving and cancelling; the re-plan after an absenc
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -24,6 +24,7 @@ from careplan.scheduling.schemas import AppointmentChangeSchema
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.forms import load, local_input, local_moment, submit
+from careplan.web.rendering import clock
 from careplan.web.planning import (
     form_errors,
     plan_disciplines,
@@ -146,13 +147,9 @@ def _optimize(plan, save, *, with_start: bool):
     if proposal is None:
         return _schedule_page(plan, errors=form_errors(errors), values=request.form, status=422)
     placed, asked = proposal.metrics.get("scheduled", 0), proposal.metrics.get("demand", 0)
-    flash(f"Proposal ready: {placed} of {asked} sessions placed, held for you until {_clock(proposal.expires_at)}.",
+    flash(f"Proposal ready: {placed} of {asked} sessions placed, held for you until {clock(proposal.expires_at)}.",
           "success")
     return redirect(url_for("web.desk_schedule", plan_id=plan.id, proposal=proposal.id))
-
-
-def _clock(moment: datetime) -> str:
-    return clinic.to_local(moment).strftime("%H:%M")
 
 
 @bp.post("/desk/plans/<int:plan_id>/proposals")
@@ -283,7 +280,7 @@ def desk_backfill_book(appointment_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
-    flash(f"Booked {candidate['patient_name']} into the freed slot at {_clock(booked.starts_at)}.", "success")
+    flash(f"Booked {candidate['patient_name']} into the freed slot at {clock(booked.starts_at)}.", "success")
     return redirect(_back(appointment))
 
 
