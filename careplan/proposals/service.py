@@ -29,12 +29,11 @@ from careplan.plans.service import current_plan_week, get_plan, mark_booked, sta
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
-from careplan.reminders.service import (queue_booking_confirmation, queue_reschedule_notice, retime_reminders,
-                                        schedule_reminders)
+from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
 from careplan.scheduling.models import Appointment
 from careplan.records import get_or_404
 from careplan.scheduling.service import (ACTIVE, MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
-                                         check_booking, find_conflicts, overlap_guard)
+                                         check_booking, find_conflicts, move_to, overlap_guard, write_appointments)
 
 # The front desk waits for the answer: the search is bounded, and a clinic may bound it further
 # (PROPOSAL_MAX_SECONDS; the tests keep it small).
@@ -537,17 +536,10 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
         db.session.flush()
         moved = []
         for hold in moves:
-            appointment = touched[hold.appointment_id]
-            previous = appointment.starts_at
-            appointment.provider_id = hold.provider_id
-            appointment.starts_at, appointment.ends_at = hold.starts_at, hold.ends_at
-            appointment.status = "booked"
-            appointment.sequence += 1
-            db.session.flush()
-            retime_reminders(appointment, now=now)
-            queue_reschedule_notice(appointment, previous_starts_at=previous, now=now)
-            moved.append(appointment)
-        created = add_appointments(bookings[len(moves):], now=now, proposal_id=proposal.id)
+            move_to(touched[hold.appointment_id], hold.provider_id, hold.starts_at, hold.ends_at, now)
+            moved.append(touched[hold.appointment_id])
+        # Checked with the moves above, against everyone else's bookings and holds.
+        created = write_appointments(bookings[len(moves):])
         for row in created:
             schedule_reminders(row, now=now)
         if created:

@@ -214,6 +214,11 @@ def add_appointments(bookings: list[Booking], *, now: datetime | None = None,
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=proposal_ids)
     if conflict:
         raise conflict
+    return write_appointments(bookings)
+
+
+def write_appointments(bookings: list[Booking]) -> list[Appointment]:
+    """Add already checked bookings to the session, flushed and audited, not committed."""
     rows = [Appointment(patient_id=b.patient_id, provider_id=b.provider_id, discipline_code=b.discipline,
                         kind=b.kind, plan_id=b.plan_id, phase_name=b.phase, plan_week=b.week,
                         starts_at=b.start, ends_at=b.end) for b in bookings]
@@ -384,19 +389,23 @@ def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
     conflict = find_conflicts([booking], [appointment.id], now=now)
     if conflict:
         raise conflict
-    previous_start = appointment.starts_at
-    appointment.provider_id = booking.provider_id
-    appointment.starts_at = booking.start
-    appointment.ends_at = booking.end
-    # A moved appointment is a new time the patient has not confirmed yet.
-    appointment.status = "booked"
-    appointment.sequence += 1
     record("update", "appointment", appointment.id, appointment.patient_id,
            detail=f"moved to provider {booking.provider_id} at {booking.start.isoformat()}")
     with overlap_guard([booking], [appointment.id]):
-        retime_reminders(appointment, now=now)
-        queue_reschedule_notice(appointment, previous_starts_at=previous_start, now=now)
+        move_to(appointment, booking.provider_id, booking.start, booking.end, now)
         db.session.commit()
+
+
+def move_to(appointment: Appointment, provider_id: int, start: datetime, end: datetime, now: datetime) -> None:
+    """Put it at a new time (and maybe with someone else), reminders retimed and the patient told; no commit."""
+    previous_start = appointment.starts_at
+    appointment.provider_id = provider_id
+    appointment.starts_at, appointment.ends_at = start, end
+    # A moved appointment is a new time the patient has not confirmed yet.
+    appointment.status = "booked"
+    appointment.sequence += 1
+    retime_reminders(appointment, now=now)
+    queue_reschedule_notice(appointment, previous_starts_at=previous_start, now=now)
 
 
 # --- free slots ------------------------------------------------------------------------------------
