@@ -19,13 +19,8 @@ from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.plans.models import CarePlan
 from careplan.scheduling.models import Appointment
-from careplan.scheduling.service import ACTIVE, Booking, check_booking, find_conflicts, get_appointment
-
-
-def _inside_windows(patient, start: datetime, end: datetime) -> bool:
-    day = clinic.to_local(start).date()
-    return any(w.day == day.weekday() and clinic.local_datetime(day, w.start) <= start
-               and end <= clinic.local_datetime(day, w.end) for w in patient.availability)
+from careplan.scheduling.service import (ACTIVE, Booking, check_booking, find_conflicts, get_appointment,
+                                         within_windows)
 
 
 def _count(*conditions) -> int:
@@ -98,7 +93,7 @@ def _offer(plan: CarePlan, phase: str, week: int, line, freed: Appointment, now:
     """The booking body for this plan's session in the freed slot, if it fits every rule."""
     booking = Booking(patient_id=plan.patient_id, provider_id=freed.provider_id, discipline=line.discipline_code,
                       start=freed.starts_at, minutes=line.minutes, plan_id=plan.id, phase=phase, week=week)
-    if not _inside_windows(plan.patient, booking.start, booking.end):
+    if not within_windows(plan.patient.availability, booking.start, booking.end):
         return None
     if not _spaced(plan, line.discipline_code, booking.start, line.min_gap_days):
         return None

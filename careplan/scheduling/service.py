@@ -78,13 +78,11 @@ def _on_grid(start: datetime, minutes: int, field: str) -> dict[str, str]:
     return problems
 
 
-def _within_hours(provider: Provider, start: datetime, end: datetime) -> bool:
+def within_windows(windows, start: datetime, end: datetime) -> bool:
+    """Whether [start, end) lies inside one of these weekly windows (a provider's or a patient's) on its day."""
     day = clinic.to_local(start).date()
-    for window in provider.availability:
-        if window.day == day.weekday() and (clinic.local_datetime(day, window.start) <= start
-                                            and end <= clinic.local_datetime(day, window.end)):
-            return True
-    return False
+    return any(w.day == day.weekday() and clinic.local_datetime(day, w.start) <= start
+               and end <= clinic.local_datetime(day, w.end) for w in windows)
 
 
 def _time_off_over(provider_id: int, start: datetime, end: datetime) -> ProviderTimeOff | None:
@@ -118,7 +116,7 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
     if booking.start < now:
         problems.setdefault(f"{f}start", "is in the past")
     if provider is not None and f"{f}start" not in problems:
-        if not _within_hours(provider, booking.start, booking.end):
+        if not within_windows(provider.availability, booking.start, booking.end):
             problems[f"{f}start"] = f"outside provider {provider.id}'s working hours"
         elif (absence := _time_off_over(provider.id, booking.start, booking.end)) is not None:
             problems[f"{f}start"] = f"provider {provider.id} is away then (time off {absence.id})"
