@@ -11,13 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from careplan.audit.service import record
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
-from careplan.plans.models import CarePlan
+from careplan.patients.models import Patient
+from careplan.plans.models import CarePlan, Phase
 from careplan.scheduling.models import Appointment
 from careplan.scheduling.service import (ACTIVE, Booking, check_booking, find_conflicts, get_appointment,
                                          within_windows)
@@ -53,8 +55,12 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
     record("read", "appointment", freed.id, patient_id=freed.patient_id, detail="backfill candidates")
     provider = freed.provider
     candidates = []
-    plans = db.session.scalars(select(CarePlan).where(CarePlan.status.in_(("booked", "active")),
-                                                      CarePlan.patient_id != freed.patient_id))
+    plans = db.session.scalars(
+        select(CarePlan)
+        .where(CarePlan.status.in_(("booked", "active")), CarePlan.patient_id != freed.patient_id)
+        .options(selectinload(CarePlan.phases).selectinload(Phase.lines),
+                 selectinload(CarePlan.patient).selectinload(Patient.availability),
+                 selectinload(CarePlan.care_team)))
     day = clinic.to_local(freed.starts_at).date()
     for plan in plans:
         week = (day - plan.week_zero).days // 7
@@ -63,6 +69,7 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
         phase = next((p for p in plan.phases if p.first_week <= week < p.first_week + p.weeks), None)
         if phase is None:
             continue
+        offers = []
         for line in phase.lines:
             if line.discipline_code not in provider.discipline_codes or not line.due_in(week):
                 continue
@@ -71,13 +78,17 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
             if booked >= line.per_week:
                 continue
             offer = _offer(plan, phase.name, week, line, freed, now)
-            if offer is None:
-                continue
-            upcoming = _count(Appointment.patient_id == plan.patient_id, Appointment.status.in_(ACTIVE),
-                              Appointment.starts_at > now)
-            continuity = _count(Appointment.patient_id == plan.patient_id,
-                                Appointment.provider_id == provider.id, Appointment.status != "cancelled") > 0 or \
-                any(m.provider_id == provider.id for m in plan.care_team)
+            if offer is not None:
+                offers.append((line, booked, offer))
+        if not offers:
+            continue
+        # The same for each of the plan's offers: counted once.
+        upcoming = _count(Appointment.patient_id == plan.patient_id, Appointment.status.in_(ACTIVE),
+                          Appointment.starts_at > now)
+        continuity = any(m.provider_id == provider.id for m in plan.care_team) or _count(
+            Appointment.patient_id == plan.patient_id, Appointment.provider_id == provider.id,
+            Appointment.status != "cancelled") > 0
+        for line, booked, offer in offers:
             candidates.append({
                 "plan_id": plan.id, "patient_id": plan.patient_id, "patient_name": plan.patient.name,
                 "discipline": line.discipline_code, "phase": phase.name, "week": week,

@@ -46,9 +46,10 @@ def current_template(condition: str, region: str, severity: str) -> ProtocolTemp
         ProtocolTemplate.severity == severity).order_by(ProtocolTemplate.version.desc()).limit(1))
 
 
-def discipline_problems(assessment: dict | None, phases: list[dict]) -> dict[str, str]:
-    """Each assessment or session line naming a discipline the clinic does not offer, by its path."""
-    known = discipline_codes()
+def discipline_problems(assessment: dict | None, phases: list[dict], known: set[str] | None = None) -> dict[str, str]:
+    """Each assessment or session line naming a discipline the clinic does not offer (`known`, read
+    from the database when not given), by its path."""
+    known = discipline_codes() if known is None else known
     problems: dict[str, str] = {}
     if assessment and assessment["discipline"] not in known:
         problems["assessment.discipline"] = f"unknown discipline '{assessment['discipline']}'"
@@ -62,7 +63,7 @@ def discipline_problems(assessment: dict | None, phases: list[dict]) -> dict[str
 def check_body(body: dict, severity: str) -> None:
     """What a schema cannot see: disciplines the clinic offers, and a length that fits the severity."""
     known = discipline_codes()
-    problems = discipline_problems(body.get("assessment"), body["phases"])
+    problems = discipline_problems(body.get("assessment"), body["phases"], known)
     for c, conditional in enumerate(body.get("conditional_lines", [])):
         if conditional["line"]["discipline"] not in known:
             problems[f"conditional_lines[{c}].line.discipline"] = \
