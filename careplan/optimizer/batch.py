@@ -15,6 +15,10 @@ held fixed:
    the patients holding the time of the providers they already see;
 3. then each plan's stage 2 (idle time, earliest care, preferences).
 
+A batch small enough (a week's intake of a small clinic) is also solved as
+one model after pass 1, hinted with its schedule: when CP-SAT proves that
+stage 1 optimal, pass 2 has nothing left to find and is skipped.
+
 A re-solve is accepted only when the neighbourhood's objectives, compared
 in the contract's order, are not worse; every step is valid and the clinic's
 totals never get worse, so the result never books fewer sessions than the
@@ -52,6 +56,13 @@ BOUND_SHARE = 0.1
 JOINT_BOUND_PATIENTS = 40
 # Share kept for the bounds when the joint one is tried.
 JOINT_BOUND_SHARE = 0.2
+# Up to this many patients, stage 1 of all the plans together is tried as
+# one model: measured on generated clinics (25 providers, 60% booked), eight
+# workers proved 10- and 12-plan intakes optimal in 2-13 s on two cores,
+# 15 plans in 28 s or not within 40 s.
+JOINT_PROOF_PATIENTS = 12
+JOINT_PROOF_SHARE = 0.5
+JOINT_PROOF_WORKERS = 8
 # Share kept for stage 2 (idle time, earliest care, preferences) of each
 # plan, at most: it is one short solve per plan like pass 1, so it is kept
 # to this many times what pass 1 took (the rest goes to pass 2).
@@ -163,6 +174,8 @@ class Batch:
         self.budget = time_limit
         self.spent = 0.0
         self.clock_start = time.perf_counter()
+        # Set when stage 1 of all the plans together is proven optimal.
+        self.stage1_proven = False
         self.by_patient: dict[int, list[Booking]] = defaultdict(list)
         for booking in start:
             self.by_patient[space.demands[booking.demand].patient].append(booking)
@@ -242,12 +255,40 @@ class Batch:
         # Keep time at the end for each plan's comfort, and to prove a visits
         # lower bound for each plan.
         self.bound_share = JOINT_BOUND_SHARE if len(patients) <= JOINT_BOUND_PATIENTS else BOUND_SHARE
-        self.reserve = self.budget * (self.bound_share + COMFORT_SHARE)
+        joint = len(patients) <= JOINT_PROOF_PATIENTS
+        self.reserve = self.budget * (self.bound_share + COMFORT_SHARE + (JOINT_PROOF_SHARE if joint else 0.0))
         # Pass 1: each plan optimised on its own, in intake order.
         self._each_alone("stage1", patients, lambda fair: max(0.05, min(1.0, 0.6 * fair)))
         self.say(f"each plan optimised: {self._summary()}")
         pass_1 = self.budget - self.remaining()
         self.reserve = self.budget * self.bound_share + min(self.budget * COMFORT_SHARE, COMFORT_PER_PASS_1 * pass_1)
+        if joint:
+            self._all_together(patients, min(self.budget * JOINT_PROOF_SHARE, self.remaining() - self.reserve))
+        if not self.stage1_proven:
+            self._pass_2()
+        # Pass 3: each plan's days made as comfortable as its figures allow.
+        self.reserve = 0.0 if self.stage1_proven else self.budget * self.bound_share
+        self._each_alone("polish", [p for p in patients if self.by_patient.get(p)],
+                         lambda fair: max(0.02, min(1.0, fair)))
+        self.say(f"days made comfortable: {self._summary()}")
+
+    def _all_together(self, patients: list[int], seconds: float) -> None:
+        """Stage 1 of every plan as one model, hinted with the schedule so far."""
+        if seconds < 0.2:
+            return
+        current = self.bookings()
+        outcome = PlanModel(self.space, patients, {}).solve(current, seconds, self.deterministic, comfort=False,
+                                                            workers=JOINT_PROOF_WORKERS)
+        self.spent += outcome.deterministic_time if self.deterministic else outcome.wall_time
+        if score(self.space, outcome.bookings) <= score(self.space, current):
+            self.by_patient = defaultdict(list)
+            for booking in outcome.bookings:
+                self.by_patient[self.space.demands[booking.demand].patient].append(booking)
+            self.stage1_proven = outcome.stage1_proven
+        self.say(f"all plans together{' (proven optimal)' if self.stage1_proven else ''}: {self._summary()}")
+
+    def _pass_2(self) -> None:
+        space = self.space
         # Pass 2: patients missing sessions, then those with the most visits
         # above their week-by-week bound, each with the patients in their way.
         tried: set[tuple[int, ...]] = set()
@@ -277,11 +318,6 @@ class Batch:
                          f"together: {self._summary()}")
 
         self._drive(neighbourhood, regrouped)
-        # Pass 3: each plan's days made as comfortable as its figures allow.
-        self.reserve = self.budget * self.bound_share
-        self._each_alone("polish", [p for p in patients if self.by_patient.get(p)],
-                         lambda fair: max(0.02, min(1.0, fair)))
-        self.say(f"days made comfortable: {self._summary()}")
 
     def _each_alone(self, kind: str, patients: list[int], seconds: Callable[[float], float]) -> None:
         """Re-solve each patient on their own, in order, until the time left over the reserve is gone.
@@ -315,6 +351,9 @@ class Batch:
         together in the rest; both are valid, so the larger is kept.
         """
         space = self.space
+        if self.stage1_proven:
+            # No schedule booking as many sessions has fewer visits, and stage 2 kept them.
+            return score(space, self.bookings())[2]
         floors = {p: visits_lower_bound(space, b) for p, b in self.by_patient.items() if b}
         gaps = sorted((floors[p] - len({b.day for b in self.by_patient[p]}), p) for p in floors)
         wanting = deque(p for gap, p in gaps if gap < 0)

@@ -96,7 +96,11 @@ def _optimise(problem: dict, space: Space, start: list[Booking], time_limit: flo
         return outcome.bookings, outcome.proven, outcome.visits_bound, extra
     with Batch(space, start, time_limit, deterministic, say, problem, processes) as batch:
         batch.run()
-        return batch.bookings(), False, batch.visits_bound(), {}
+        bookings = batch.bookings()
+        extra = {}
+        if batch.stage1_proven:
+            extra["bounds"] = {"scheduled_upper_bound": len(bookings), "stage1_proven": True}
+        return bookings, False, batch.visits_bound(), extra
 
 
 def _infeasible(space: Space, conflicts: list[str], seconds: float) -> dict:

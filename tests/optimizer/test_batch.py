@@ -28,15 +28,31 @@ def test_a_busy_intake_books_at_least_what_first_available_does():
 
 def test_the_visits_bound_of_a_batch_is_the_fewest_any_schedule_of_its_sessions_needs():
     # Six plans over four providers: the plans' own floors (each without the
-    # others) give 20 here; the whole run's floor is one more, and an
-    # independent MIP finds no schedule of the same sessions with fewer.
+    # others) give 20 for first-available's sessions; the whole run's floor
+    # is one more, and an independent MIP finds no schedule of the same
+    # sessions with fewer.
     problem = generate(123, providers=4, patients=6, weeks=3, booked=0.3)
-    solution = solve(problem, time_limit=4, deterministic=True)
+    space = Space(parse(problem))
+    start = first_available(space)
+    sessions = Counter((space.demands[b.demand].patient, space.demands[b.demand].week,
+                        space.demands[b.demand].discipline) for b in start)
+    bound = Batch(space, start, 4, True, lambda message: None).visits_bound()
+    assert bound == lexicographic_optimum(problem, sessions)[1] == 21
+
+
+def test_a_small_intake_is_solved_as_one_model_and_proven():
+    problem = generate(75, providers=6, patients=4, weeks=3, booked=0.5)
+    said: list[str] = []
+    solution = solve(problem, time_limit=6, deterministic=True, progress=said.append)
     assert check(problem, solution) == []
-    index = {patient["id"]: i for i, patient in enumerate(problem["patients"])}
-    sessions = Counter((index[a["patient"]], a["week"], a["discipline"]) for a in solution["appointments"])
-    fewest = lexicographic_optimum(problem, sessions)[1]
-    assert solution["metrics"]["visits_lower_bound"] == fewest == 21
+    assert any("all plans together (proven optimal)" in line for line in said)
+    figures = solution["metrics"]
+    assert (figures["scheduled"], figures["visits"], figures["continuity_breaks"]) == \
+        lexicographic_optimum(problem)[:3] == (14, 10, 2)
+    assert solution["bounds"] == {"scheduled_upper_bound": 14, "stage1_proven": True}
+    assert figures["visits_lower_bound"] == figures["visits"]
+    # Stage 2 was improved plan by plan, not proven across the plans.
+    assert solution["status"] == "FEASIBLE"
 
 
 def test_a_batch_in_worker_processes_is_valid_and_never_books_fewer():
