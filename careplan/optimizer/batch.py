@@ -255,19 +255,19 @@ class Batch:
         # Keep time at the end for each plan's comfort, and to prove a visits
         # lower bound for each plan.
         self.bound_share = JOINT_BOUND_SHARE if len(patients) <= JOINT_BOUND_PATIENTS else BOUND_SHARE
-        joint = len(patients) <= JOINT_PROOF_PATIENTS
-        self.reserve = self.budget * (self.bound_share + COMFORT_SHARE + (JOINT_PROOF_SHARE if joint else 0.0))
+        self.reserve = self.budget * (self.bound_share + COMFORT_SHARE)
         # Pass 1: each plan optimised on its own, in intake order.
         self._each_alone("stage1", patients, lambda fair: max(0.05, min(1.0, 0.6 * fair)))
         self.say(f"each plan optimised: {self._summary()}")
         pass_1 = self.budget - self.remaining()
         self.reserve = self.budget * self.bound_share + min(self.budget * COMFORT_SHARE, COMFORT_PER_PASS_1 * pass_1)
-        if joint:
+        if len(patients) <= JOINT_PROOF_PATIENTS:
             self._all_together(patients, min(self.budget * JOINT_PROOF_SHARE, self.remaining() - self.reserve))
         if not self.stage1_proven:
             self._pass_2()
-        # Pass 3: each plan's days made as comfortable as its figures allow.
-        self.reserve = 0.0 if self.stage1_proven else self.budget * self.bound_share
+        # Pass 3: each plan's days made as comfortable as its figures allow
+        # (and no floors to prove once stage 1 is proven, unless re-planning).
+        self.reserve = 0.0 if self.stage1_proven and not space.hints else self.budget * self.bound_share
         self._each_alone("polish", [p for p in patients if self.by_patient.get(p)],
                          lambda fair: max(0.02, min(1.0, fair)))
         self.say(f"days made comfortable: {self._summary()}")
@@ -280,7 +280,12 @@ class Batch:
         outcome = PlanModel(self.space, patients, {}).solve(current, seconds, self.deterministic, comfort=False,
                                                             workers=JOINT_PROOF_WORKERS)
         self.spent += outcome.deterministic_time if self.deterministic else outcome.wall_time
-        if score(self.space, outcome.bookings) <= score(self.space, current):
+        after, before = score(self.space, outcome.bookings), score(self.space, current)
+        if after[:4] == before[:4]:
+            # Stage 1 no better: keep the schedule so far (its comfort may be
+            # better), proven optimal if the other one was.
+            self.stage1_proven = outcome.stage1_proven
+        elif after < before:
             self.by_patient = defaultdict(list)
             for booking in outcome.bookings:
                 self.by_patient[self.space.demands[booking.demand].patient].append(booking)
@@ -351,8 +356,10 @@ class Batch:
         together in the rest; both are valid, so the larger is kept.
         """
         space = self.space
-        if self.stage1_proven:
-            # No schedule booking as many sessions has fewer visits, and stage 2 kept them.
+        if self.stage1_proven and not space.hints:
+            # No schedule booking as many sessions has fewer visits, and stage 2
+            # kept them. (When re-planning, fewest moves rank before visits:
+            # moving more could bundle better, so the floors are proven below.)
             return score(space, self.bookings())[2]
         floors = {p: visits_lower_bound(space, b) for p, b in self.by_patient.items() if b}
         gaps = sorted((floors[p] - len({b.day for b in self.by_patient[p]}), p) for p in floors)
