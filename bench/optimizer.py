@@ -178,9 +178,9 @@ def print_optima(optima: list[dict]) -> None:
     for row in optima:
         optimum = row["optimum"]
         ratio = f"{100 * optimum['continuity_breaks'] / max(1, row['first']['continuity_breaks']):.0f}%"
+        proof = f"{row['seconds']:.1f}" if row["proven"] else "-"
         print(f"{row['name']:28} {figures(row['first']):>15}  {figures(optimum):>14} "
-              f"{row['seconds'] if row['proven'] else float('nan'):>7.1f} {ratio if row['proven'] else '-':>6}  "
-              f"{figures(row['batch']):>14}")
+              f"{proof:>7} {ratio if row['proven'] else '-':>6}  {figures(row['batch']):>14}")
     proven = [row for row in optima if row["proven"]]
     if proven:
         first = sum(row["first"]["continuity_breaks"] for row in proven)
@@ -189,8 +189,8 @@ def print_optima(optima: list[dict]) -> None:
         reached = sum(1 for row in proven if all(row["batch"][k] == row["optimum"][k] for k in keys))
         over = sum(1 for row in proven if row["optimum"]["continuity_breaks"] > 0.4 * row["first"]["continuity_breaks"])
         print(f"proven optima: {best} breaks vs first-available's {first} ({100 * best / max(1, first):.0f}% in all); "
-              f"above 40% on {over} of {len(proven)}; the batch reached the optimum's sessions, visits and "
-              f"breaks on {reached} of {len(proven)}")
+              f"above 40% on {over} of {len(proven)}; the command line's batch (which also solves up to 12 "
+              f"plans as one model) reached the optimum's sessions, visits and breaks on {reached} of {len(proven)}")
 
 
 def _avg(values: list[float]) -> str:
