@@ -30,9 +30,9 @@ from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
 from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.records import get_or_404
-from careplan.scheduling.service import (ACTIVE, MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
+from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
                                          check_booking, find_conflicts, move_to, overlap_guard, write_appointments)
 
 # The front desk waits for the answer: the search is bounded, and a clinic may bound it further
@@ -267,7 +267,7 @@ def _why_invalid(appointment: Appointment) -> str | None:
 
 def _future(plan: CarePlan, now: datetime) -> list[Appointment]:
     return list(db.session.scalars(select(Appointment).where(
-        Appointment.plan_id == plan.id, Appointment.status.in_(ACTIVE), Appointment.starts_at > now)
+        Appointment.plan_id == plan.id, Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now)
         .order_by(Appointment.starts_at, Appointment.id)))
 
 
@@ -510,7 +510,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
     for appointment_id, sequence in [(h.appointment_id, h.appointment_sequence) for h in moves] + \
             [(c["appointment_id"], c["sequence"]) for c in proposal.cancellations]:
         appointment = db.session.get(Appointment, appointment_id)
-        if appointment is None or appointment.status not in ACTIVE or appointment.sequence != sequence:
+        if appointment is None or appointment.status not in ACTIVE_STATUSES or appointment.sequence != sequence:
             changed.append(appointment_id)
         else:
             touched[appointment_id] = appointment
@@ -582,7 +582,7 @@ def affected_by_absence(provider_id: int, time_off_id: int, *, now: datetime | N
     if absence is None or absence.provider_id != provider_id:
         raise NotFound(f"No time off {time_off_id} for provider {provider_id}.")
     return list(db.session.scalars(select(Appointment).where(
-        Appointment.provider_id == provider_id, Appointment.status.in_(ACTIVE), Appointment.starts_at > now,
+        Appointment.provider_id == provider_id, Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now,
         Appointment.starts_at < absence.ends_at, absence.starts_at < Appointment.ends_at)
         .order_by(Appointment.starts_at, Appointment.id)))
 

@@ -35,7 +35,6 @@ OVERLAP_GUARDS = ("appointments_provider_no_overlap", "appointments_patient_no_o
 MAX_FREE_SLOT_DAYS = 31
 # The clinic books at most this far ahead.
 MAX_DAYS_AHEAD = 2 * 366
-ACTIVE = ACTIVE_STATUSES
 # Which status a PATCH may set, from which statuses.
 TRANSITIONS = {
     "confirmed": ("booked",),
@@ -337,7 +336,7 @@ def update_appointment(appointment_id: int, changes: dict, *, user=None, now: da
                       fields={"status": "not with start, minutes or provider_id"})
     if "reason" in changes and changes.get("status") != "cancelled":
         raise Invalid("A reason goes with a cancellation.", fields={"reason": "only with status cancelled"})
-    if appointment.status not in ACTIVE:
+    if appointment.status not in ACTIVE_STATUSES:
         raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it can no longer change.",
                        fields={"status": f"already {appointment.status}"})
     if moving:
