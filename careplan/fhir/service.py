@@ -26,8 +26,8 @@ from careplan.fhir import resources
 from careplan.fhir.search import BadSearch, Query, point_window
 from careplan.fhir.slots import parse_slot_id, provider_slots
 from careplan.patients.models import Patient
-from careplan.plans.models import CarePlan, Phase
-from careplan.providers.models import Provider
+from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan, Phase
+from careplan.providers.models import WITH_CALENDAR, Provider
 from careplan.scheduling.models import Appointment
 
 # Slots are computed per request: a search covers at most this much time, and a week when it names none.
@@ -46,7 +46,7 @@ def patient_filter(user: User, column):
     if user.role == "patient":
         return column == user.patient_id
     if user.role == "provider":
-        return column.in_(select(care_team_patient_ids(user.provider_id).subquery().c[0]))
+        return column.in_(care_team_patient_ids(user.provider_id))
     return false()
 
 
@@ -143,8 +143,7 @@ def search_practitioners(query: Query, user: User) -> Page:
 
 
 def search_practitioner_roles(query: Query, user: User) -> Page:
-    statement = _providers(query).options(selectinload(Provider.disciplines), selectinload(Provider.availability),
-                                          selectinload(Provider.time_off))
+    statement = _providers(query).options(*WITH_CALENDAR)
     if (ids := query.ids("practitioner", "Practitioner")) is not None:
         statement = statement.where(Provider.id.in_(ids))
     now = utcnow()
@@ -258,7 +257,7 @@ def search_appointments(query: Query, user: User) -> Page:
 
 def _plans(query: Query, user: User, plan_ids: set[int] | None) -> list[CarePlan]:
     statement = (select(CarePlan).where(patient_filter(user, CarePlan.patient_id)).order_by(CarePlan.id)
-                 .options(selectinload(CarePlan.phases).selectinload(Phase.lines), selectinload(CarePlan.care_team)))
+                 .options(*WITH_LINES_AND_TEAM))
     if plan_ids is not None:
         statement = statement.where(CarePlan.id.in_(plan_ids))
     for name in ("patient", "subject"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from careplan.db import Base, UTCDateTime, utcnow
 from careplan.patients.models import Patient
@@ -180,3 +180,8 @@ class CarePlanVersion(Base):
     snapshot: Mapped[dict] = mapped_column(JSON)
 
     plan: Mapped[CarePlan] = relationship(back_populates="versions")
+
+
+# Loader options for pages and searches that render whole plans: phases with their lines and the care
+# team in one query each, not one per plan.
+WITH_LINES_AND_TEAM = (selectinload(CarePlan.phases).selectinload(Phase.lines), selectinload(CarePlan.care_team))

@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import DAYS, effective_settings, timezone_name, zone
 from careplan.errors import Invalid
 from careplan.extensions import db
 from careplan.plans.models import CarePlan
-from careplan.providers.models import Provider
+from careplan.providers.models import WITH_CALENDAR, Provider
 from careplan.scheduling.models import Appointment
 
 FORMAT_VERSION = 1
@@ -106,8 +105,7 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         select(Provider)
         .where(Provider.active.is_(True), Provider.disciplines.any(Discipline.code.in_(needed)))
         .order_by(Provider.id)
-        .options(selectinload(Provider.disciplines), selectinload(Provider.availability),
-                 selectinload(Provider.time_off))))
+        .options(*WITH_CALENDAR)))
     provider_ids = [p.id for p in providers]
     provider_busy = _busy(Appointment.provider_id, provider_ids, window)
     patient_busy = _busy(Appointment.patient_id, patients, window)

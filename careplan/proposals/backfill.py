@@ -19,9 +19,9 @@ from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.patients.models import Patient
-from careplan.plans.models import CarePlan, Phase
-from careplan.scheduling.models import Appointment
-from careplan.scheduling.service import (ACTIVE, Booking, check_booking, find_conflicts, get_appointment,
+from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.service import (Booking, check_booking, find_conflicts, get_appointment,
                                          within_windows)
 
 
@@ -58,10 +58,9 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
     plans = db.session.scalars(
         select(CarePlan)
         .where(CarePlan.status.in_(("booked", "active")), CarePlan.patient_id != freed.patient_id)
-        .options(selectinload(CarePlan.phases).selectinload(Phase.lines),
-                 selectinload(CarePlan.patient).selectinload(Patient.availability),
-                 selectinload(CarePlan.care_team)))
+        .options(*WITH_LINES_AND_TEAM, selectinload(CarePlan.patient).selectinload(Patient.availability)))
     day = clinic.to_local(freed.starts_at).date()
+    disciplines = set(provider.discipline_codes)
     for plan in plans:
         week = (day - plan.week_zero).days // 7
         if day < plan.start_date:
@@ -71,7 +70,7 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
             continue
         offers = []
         for line in phase.lines:
-            if line.discipline_code not in provider.discipline_codes or not line.due_in(week):
+            if line.discipline_code not in disciplines or not line.due_in(week):
                 continue
             booked = _count(Appointment.plan_id == plan.id, Appointment.plan_week == week,
                             Appointment.discipline_code == line.discipline_code, Appointment.status != "cancelled")
@@ -83,7 +82,7 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
         if not offers:
             continue
         # The same for each of the plan's offers: counted once.
-        upcoming = _count(Appointment.patient_id == plan.patient_id, Appointment.status.in_(ACTIVE),
+        upcoming = _count(Appointment.patient_id == plan.patient_id, Appointment.status.in_(ACTIVE_STATUSES),
                           Appointment.starts_at > now)
         continuity = any(m.provider_id == provider.id for m in plan.care_team) or _count(
             Appointment.patient_id == plan.patient_id, Appointment.provider_id == provider.id,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from careplan.clinic.models import Discipline
 from careplan.db import Base, UTCDateTime, WeeklyWindow, utcnow
@@ -64,3 +64,8 @@ class ProviderTimeOff(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
 
     provider: Mapped[Provider] = relationship(back_populates="time_off")
+
+
+# Loader options for a list of providers with their disciplines and calendars, one query per relationship.
+WITH_CALENDAR = (selectinload(Provider.disciplines), selectinload(Provider.availability),
+                 selectinload(Provider.time_off))

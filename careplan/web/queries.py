@@ -11,7 +11,7 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.extensions import db
 from careplan.patients.models import Patient
-from careplan.plans.models import CarePlan, Phase
+from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.providers.models import Provider
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 
@@ -85,7 +85,7 @@ def plans_waiting() -> list[tuple[CarePlan, Patient]]:
 
 def plans_of(patient_id: int, *, include_cancelled: bool = True) -> list[CarePlan]:
     query = (select(CarePlan).where(CarePlan.patient_id == patient_id)
-             .options(selectinload(CarePlan.phases).selectinload(Phase.lines), selectinload(CarePlan.care_team))
+             .options(*WITH_LINES_AND_TEAM)
              .order_by(CarePlan.start_date.desc(), CarePlan.id.desc()))
     if not include_cancelled:
         query = query.where(CarePlan.status != "cancelled")
