@@ -32,7 +32,6 @@ TRANSITIONS = {
     "completed": set(),
     "cancelled": set(),
 }
-# Appointments that still hold a place in the future; the rest (cancelled, done, missed) never go stale.
 
 
 def clinic_today() -> date:

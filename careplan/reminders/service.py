@@ -22,7 +22,6 @@ from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.records import get_or_404
 
 
-
 def offsets_hours() -> list[int]:
     """REMINDER_OFFSETS_HOURS ("48,2"), largest first."""
     raw = str(current_app.config["REMINDER_OFFSETS_HOURS"])
