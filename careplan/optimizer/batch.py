@@ -177,8 +177,7 @@ class Batch:
         # Set when stage 1 of all the plans together is proven optimal.
         self.stage1_proven = False
         self.by_patient: dict[int, list[Booking]] = defaultdict(list)
-        for booking in start:
-            self.by_patient[space.demands[booking.demand].patient].append(booking)
+        self._replace((), start)
         if deterministic or processes < 2 or problem is None:
             self.runner = _Inline(space)
         else:
@@ -198,6 +197,16 @@ class Batch:
 
     def bookings(self) -> list[Booking]:
         return [b for patient in sorted(self.by_patient) for b in self.by_patient[patient]]
+
+    def _replace(self, patients, bookings: list[Booking]) -> None:
+        """These patients' appointments become `bookings`."""
+        for p in patients:
+            self.by_patient[p] = []
+        for booking in bookings:
+            self.by_patient[self.space.demands[booking.demand].patient].append(booking)
+
+    def _charge(self, deterministic_time: float, wall_time: float) -> None:
+        self.spent += deterministic_time if self.deterministic else wall_time
 
     def _occupied(self, outside: set[int]) -> dict[int, list[tuple[int, int]]]:
         occupied: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -227,7 +236,7 @@ class Batch:
                 return
             done = self.runner.next_done()
             in_flight.difference_update(done.task.patients)
-            self.spent += done.deterministic_time if self.deterministic else done.wall_time
+            self._charge(done.deterministic_time, done.wall_time)
             merged(done)
 
     def _accept(self, done: Done) -> bool | None:
@@ -243,10 +252,7 @@ class Batch:
         # Booked by a re-solve that finished while this one ran?
         if any(overlapping(occupied.get(b.provider, []), b.start, b.end) for b in done.bookings):
             return None
-        for p in patients:
-            self.by_patient[p] = []
-        for booking in done.bookings:
-            self.by_patient[self.space.demands[booking.demand].patient].append(booking)
+        self._replace(patients, done.bookings)
         return after < before
 
     def run(self) -> None:
@@ -279,16 +285,14 @@ class Batch:
         current = self.bookings()
         outcome = PlanModel(self.space, patients, {}).solve(current, seconds, self.deterministic, comfort=False,
                                                             workers=JOINT_PROOF_WORKERS)
-        self.spent += outcome.deterministic_time if self.deterministic else outcome.wall_time
+        self._charge(outcome.deterministic_time, outcome.wall_time)
         after, before = score(self.space, outcome.bookings), score(self.space, current)
         if after[:4] == before[:4]:
             # Stage 1 no better: keep the schedule so far (its comfort may be
             # better), proven optimal if the other one was.
             self.stage1_proven = outcome.stage1_proven
         elif after < before:
-            self.by_patient = defaultdict(list)
-            for booking in outcome.bookings:
-                self.by_patient[self.space.demands[booking.demand].patient].append(booking)
+            self._replace(patients, outcome.bookings)
             self.stage1_proven = outcome.stage1_proven
         self.say(f"all plans together{' (proven optimal)' if self.stage1_proven else ''}: {self._summary()}")
 
@@ -385,12 +389,10 @@ class Batch:
         bound = sum(floors.values())
         visits = sum(len({b.day for b in self.by_patient[p]}) for p in floors)
         if joint and bound < visits and self.remaining() > 0.5:
-            seconds = self.remaining()
-            if seconds > 0.2:
-                floor, deterministic_time, wall_time = PlanModel(space, sorted(floors), {}).visits_floor(
-                    self.bookings(), seconds, self.deterministic)
-                self.spent += deterministic_time if self.deterministic else wall_time
-                bound = max(bound, floor)
+            floor, deterministic_time, wall_time = PlanModel(space, sorted(floors), {}).visits_floor(
+                self.bookings(), self.remaining(), self.deterministic)
+            self._charge(deterministic_time, wall_time)
+            bound = max(bound, floor)
         return bound
 
     def _summary(self) -> str:
