@@ -9,6 +9,7 @@ process start.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
 import statistics
@@ -20,10 +21,12 @@ from pathlib import Path
 
 from careplan.optimizer import baseline, check
 from careplan.optimizer.baseline import first_available
+from careplan.optimizer.batch import JOINT_PROOF_WORKERS
 from careplan.optimizer.generator import generate
 from careplan.optimizer.metrics import metrics
 from careplan.optimizer.model import PlanModel
 from careplan.optimizer.problem import parse
+from careplan.optimizer.solution import current_appointments
 from careplan.optimizer.space import Space
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,11 +59,15 @@ def instances() -> list[tuple[str, dict, float]]:
     return found
 
 
-def _cli(problem_path: Path, out: Path, limit: float, *extra: str) -> float:
+def _solve(work: Path, name: str, problem: dict, limit: float) -> tuple[dict, float]:
+    """The command line's solution of `problem` and its wall time, process start included."""
+    path, out = work / f"{name}.json", work / f"{name}.out.json"
+    path.write_text(json.dumps(problem))
     began = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "careplan.optimizer", "solve", str(problem_path), "--out", str(out),
-                    "--time-limit", str(limit), "--quiet", *extra], cwd=ROOT, check=True)
-    return time.perf_counter() - began
+    subprocess.run([sys.executable, "-m", "careplan.optimizer", "solve", str(path), "--out", str(out),
+                    "--time-limit", str(limit), "--quiet"], cwd=ROOT, check=True)
+    seconds = time.perf_counter() - began
+    return json.loads(out.read_text()), seconds
 
 
 def _waits(solution: dict) -> list[float]:
@@ -92,11 +99,7 @@ def run_instances(work: Path, only: list[str]) -> list[tuple[str, dict, dict]]:
         began = time.perf_counter()
         greedy = baseline(problem)
         greedy_seconds = time.perf_counter() - began
-        path = work / "problem.json"
-        path.write_text(json.dumps(problem))
-        out = work / "solution.json"
-        seconds = _cli(path, out, limit)
-        solution = json.loads(out.read_text())
+        solution, seconds = _solve(work, "problem", problem, limit)
         rows.append((name, _row(greedy, problem, greedy_seconds), _row(solution, problem, seconds)))
         print(f"  ... {name}: {solution['metrics']['scheduled']} sessions in {seconds:.1f} s", file=sys.stderr)
     return rows
@@ -109,36 +112,22 @@ FAST = 0.8
 
 def single_plan_wall(work: Path, runs: int = 7) -> tuple[list[float], list[dict]]:
     """Wall clock of one new plan in a busy clinic, process start included."""
-    path = work / "one.json"
-    path.write_text(json.dumps(generate(TIMING_SEED, providers=25, patients=1, weeks=12, booked=0.7)))
-    walls, results = [], []
-    for _ in range(runs):
-        walls.append(_cli(path, work / "one.out.json", FAST))
-        results.append(json.loads((work / "one.out.json").read_text()))
-    return walls, results
+    problem = generate(TIMING_SEED, providers=25, patients=1, weeks=12, booked=0.7)
+    solved = [_solve(work, "one", problem, FAST) for _ in range(runs)]
+    return [seconds for _, seconds in solved], [solution for solution, _ in solved]
 
 
 def replan_wall(work: Path, runs: int = 5) -> tuple[list[float], int]:
     """Wall clock of re-booking after a provider's day off hits a booked plan."""
     problem = generate(TIMING_SEED, providers=25, patients=1, weeks=12, booked=0.7)
-    path = work / "one.json"
-    path.write_text(json.dumps(problem))
-    _cli(path, work / "one.out.json", 10)
-    solution = json.loads((work / "one.out.json").read_text())
-    patient = problem["patients"][0]
-    patient["appointments"] = [
-        {"provider": a["provider"], "discipline": a["discipline"], "kind": a["kind"], "phase": a["phase"],
-         "week": a["week"], "start": a["start"][:16]} for a in solution["appointments"]
-    ]
+    solution, _ = _solve(work, "one", problem, 10)
+    problem["patients"][0]["appointments"] = current_appointments(solution["appointments"])
     hit = solution["appointments"][len(solution["appointments"]) // 2]
     day = hit["start"][:10]
     absent = next(p for p in problem["providers"] if p["id"] == hit["provider"])
     absent["time_off"].append({"start": f"{day}T00:00", "end": f"{day}T23:59"})
-    path = work / "replan.json"
-    path.write_text(json.dumps(problem))
-    walls = [_cli(path, work / "replan.out.json", FAST) for _ in range(runs)]
-    moved = json.loads((work / "replan.out.json").read_text())["metrics"]["moved"]
-    return walls, moved
+    solved = [_solve(work, "replan", problem, FAST) for _ in range(runs)]
+    return [seconds for _, seconds in solved], solved[-1][0]["metrics"]["moved"]
 
 
 def proven_optima(work: Path) -> list[dict]:
@@ -152,16 +141,12 @@ def proven_optima(work: Path) -> list[dict]:
         problem = generate(seed, providers=25, patients=10, weeks=12, booked=0.6)
         space = Space(parse(problem))
         start = first_available(space)
-        # Eight workers prove these in 4-8 s on two cores; one worker rarely does in a minute.
         outcome = PlanModel(space, list(range(len(space.problem.patients))), {}).solve(
-            start, OPTIMUM_SECONDS, deterministic=False, comfort=False, workers=8)
-        path = work / "optimum.json"
-        path.write_text(json.dumps(problem))
-        _cli(path, work / "optimum.out.json", 45)
+            start, OPTIMUM_SECONDS, deterministic=False, comfort=False, workers=JOINT_PROOF_WORKERS)
+        batch, _ = _solve(work, "optimum", problem, 45)
         found.append({"name": f"10 plans, 25 prov. s{seed}", "first": metrics(space, start),
                       "optimum": metrics(space, outcome.bookings), "proven": outcome.stage1_proven,
-                      "seconds": outcome.wall_time,
-                      "batch": json.loads((work / "optimum.out.json").read_text())["metrics"]})
+                      "seconds": outcome.wall_time, "batch": batch["metrics"]})
         print(f"  ... optimum of s{seed}: proven {outcome.stage1_proven} in {outcome.wall_time:.1f} s", file=sys.stderr)
     return found
 
@@ -177,10 +162,12 @@ def print_optima(optima: list[dict]) -> None:
     print("-" * len(head))
     for row in optima:
         optimum = row["optimum"]
-        ratio = f"{100 * optimum['continuity_breaks'] / max(1, row['first']['continuity_breaks']):.0f}%"
-        proof = f"{row['seconds']:.1f}" if row["proven"] else "-"
+        proof = ratio = "-"
+        if row["proven"]:
+            proof = f"{row['seconds']:.1f}"
+            ratio = f"{100 * optimum['continuity_breaks'] / max(1, row['first']['continuity_breaks']):.0f}%"
         print(f"{row['name']:28} {figures(row['first']):>15}  {figures(optimum):>14} "
-              f"{proof:>7} {ratio if row['proven'] else '-':>6}  {figures(row['batch']):>14}")
+              f"{proof:>7} {ratio:>6}  {figures(row['batch']):>14}")
     proven = [row for row in optima if row["proven"]]
     if proven:
         first = sum(row["first"]["continuity_breaks"] for row in proven)
@@ -246,10 +233,11 @@ def targets(rows, single: list[float], replan: list[float], moved: int) -> list[
     ]
 
 
-def main(argv: list[str] | None = None) -> None:
-    """`--only TEXT` (repeatable): just the instances whose name contains TEXT, no timing runs or targets."""
-    argv = sys.argv[1:] if argv is None else argv
-    only = [argv[i + 1] for i, arg in enumerate(argv[:-1]) if arg == "--only"]
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="just the instances whose name contains TEXT (repeatable), no timing runs or targets")
+    only = parser.parse_args().only
     print("== optimizer: CP-SAT vs first-available booking ==")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

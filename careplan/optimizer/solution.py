@@ -64,3 +64,9 @@ def document(space: Space, bookings: list[Booking], status: str, seconds: float,
     if extra:
         result.update(extra)
     return result
+
+
+def current_appointments(appointments: list[dict]) -> list[dict]:
+    """A solution's appointments as a patient's current `appointments` in a problem (re-planning hints)."""
+    return [{"provider": a["provider"], "discipline": a["discipline"], "kind": a["kind"], "phase": a["phase"],
+             "week": a["week"], "start": a["start"][:16]} for a in appointments]
