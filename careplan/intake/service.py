@@ -22,13 +22,18 @@ def derive_severity(answers: dict) -> str:
     return "mild"
 
 
-def red_flag_error(intake: Intake) -> Invalid:
+class RedFlag(Invalid):
+    """The patient needs urgent medical care, not a care plan: nothing of a plan goes ahead."""
+
+    code = "red_flag"
+
+
+def red_flag_error(intake: Intake) -> RedFlag:
     reasons = [RED_FLAGS[name] for name in intake.positive_red_flags]
-    return Invalid(
+    return RedFlag(
         "Urgent medical care is needed, not a care plan: the screen found " + "; ".join(reasons)
         + ". Send the patient to a physician or an emergency department now. "
         f"The screen is recorded (intake {intake.id}); only a clinician may override it, with a written reason.",
-        code="red_flag",
         fields={f"red_flags.{name}": f"positive: {RED_FLAGS[name]}" for name in intake.positive_red_flags},
         extra={"intake_id": intake.id})
 
@@ -82,7 +87,16 @@ def override_red_flag(intake_id: int, reason: str, *, user_id: int) -> Intake:
     return intake
 
 
-def check_plannable(intake: Intake) -> None:
-    """A plan may be built only from a clear screen or an overridden one."""
-    if intake.screen_result == "red_flag":
-        raise red_flag_error(intake)
+def latest_intake(patient_id: int) -> Intake | None:
+    return db.session.scalar(select(Intake).where(Intake.patient_id == patient_id)
+                             .order_by(Intake.created_at.desc(), Intake.id.desc()).limit(1))
+
+
+def check_no_red_flag(patient_id: int, intake: Intake | None = None) -> None:
+    """The one gate of every path to care: building a plan, proposing or re-planning its schedule, booking
+    it or a session of it. The patient's latest screen decides (an older clear intake does not get around
+    a newer red flag; a newer clear one, asked again, supersedes it), and so does the intake a plan is
+    built from, when one is named. Only a clinician's override resolves a red flag."""
+    for screen in (intake, latest_intake(patient_id)):
+        if screen is not None and screen.screen_result == "red_flag":
+            raise red_flag_error(screen)

@@ -20,6 +20,7 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
+from careplan.intake.service import RedFlag, check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
@@ -224,6 +225,7 @@ def propose(plan_id: int, parameters: dict, *, user_id: int | None = None, now: 
     if plan.status != "draft":
         raise Conflict(f"Plan {plan.id} is {plan.status}: its schedule is booked; ask for a re-plan instead.",
                        fields={"status": plan.status})
+    check_no_red_flag(plan.patient_id)
     today = _today(now)
     start = parameters.get("start_date") or max(plan.start_date, today + timedelta(days=1))
     if start < today:
@@ -322,6 +324,7 @@ def propose_replan(plan_id: int, parameters: dict, *, user_id: int | None = None
     if plan.status not in ("booked", "active"):
         raise Conflict(f"Plan {plan.id} is {plan.status}; only a booked or active plan is re-planned "
                        "(a draft is proposed).", fields={"status": plan.status})
+    check_no_red_flag(plan.patient_id)
     needs = replan_needs(plan, now)
     if not needs["stale"] and not needs["invalid"] and not needs["missing"]:
         raise Conflict(f"Nothing to re-plan: plan {plan.id}'s appointments all still fit and it asks for "
@@ -449,6 +452,7 @@ def list_proposals(plan_id: int):
 
 
 def _bookable(proposal: Proposal, plan: CarePlan) -> None:
+    check_no_red_flag(plan.patient_id)
     if proposal.status != "live" and proposal.status != "expired":
         raise Conflict(f"Proposal {proposal.id} is {proposal.status}; it cannot be booked.",
                        fields={"status": proposal.status}, extra={"conflicting_appointment_ids": []})
@@ -598,7 +602,7 @@ def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, user
     for plan_id in plan_ids:
         try:
             proposals.append(propose_replan(plan_id, parameters, user_id=user_id, now=now))
-        except Conflict as why:
+        except (Conflict, RedFlag) as why:
             refused.append({"plan_id": plan_id, "why": why.message})
     return {"proposals": proposals, "without_plan": [a for a in affected if a.plan_id is None],
             "not_replanned": refused}

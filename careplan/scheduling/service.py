@@ -21,6 +21,7 @@ from careplan.clinic.models import Discipline
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
+from careplan.intake.service import check_no_red_flag
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
 from careplan.proposals.holds import holds_over
@@ -93,6 +94,10 @@ def _time_off_over(provider_id: int, start: datetime, end: datetime) -> Provider
 def check_booking(booking: Booking, now: datetime) -> Provider:
     """Everything but overlaps; raises Invalid naming the fields."""
     f = booking.field
+    if booking.plan_id is not None:
+        # A session of a plan is care under that plan, which a red flag since stops; a single visit
+        # outside any plan stays the front desk's call.
+        check_no_red_flag(booking.patient_id)
     if booking.start > now + timedelta(days=MAX_DAYS_AHEAD):
         raise Invalid("This appointment cannot be booked as asked.",
                       fields={f"{f}start": f"more than {MAX_DAYS_AHEAD} days ahead"})
