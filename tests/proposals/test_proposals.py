@@ -269,3 +269,45 @@ def test_an_expired_proposal_whose_slots_are_still_free_books(ctx):
     service.expire_proposals(later)
     booked = service.book_proposal(proposal.id, now=later)
     assert booked.status == "booked" and len(_appointments(plan.id)) == 4
+
+
+def test_a_released_proposal_does_not_book(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        plan, _, _ = _draft()
+        plan_id = plan.id
+        proposal_id = service.propose(plan.id, dict(FAST)).id
+    let_go = client.post(f"/api/v1/proposals/{proposal_id}/release", headers=headers)
+    assert let_go.status_code == 200 and let_go.get_json()["status"] == "released"
+    refused = client.post(f"/api/v1/proposals/{proposal_id}/book", headers=headers)
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["fields"] == {"status": "released"}
+    with app.app_context():
+        assert _appointments(plan_id) == [] and db.session.get(CarePlan, plan_id).status == "draft"
+        # Asking again still starts from what the released proposal had found.
+        assert service._previous(db.session.get(CarePlan, plan_id)).id == proposal_id
+
+
+def test_a_proposal_with_nothing_placed_does_not_book(ctx):
+    # No working hours: the optimizer places nothing and says why for each session.
+    physio = factories.provider(hours=None)
+    plan = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY, status="draft")
+    proposal = service.propose(plan.id, dict(FAST))
+    assert proposal.holds == [] and len(proposal.unscheduled) == 4
+    with pytest.raises(Conflict) as refused:
+        service.book_proposal(proposal.id)
+    assert refused.value.fields == {"appointments": "none to book"}
+    assert db.session.get(CarePlan, plan.id).status == "draft"
+    assert db.session.get(Proposal, proposal.id).status == "live"
+
+
+def test_booking_re_checks_the_plans_state(ctx):
+    plan, _, _ = _draft()
+    proposal = service.propose(plan.id, dict(FAST))
+    # A plan's status moved on without a new version (as a concurrent change could leave it).
+    plan.status = "cancelled"
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        service.book_proposal(proposal.id)
+    assert refused.value.fields == {"status": "cancelled"}
+    assert _appointments(plan.id) == []
