@@ -311,3 +311,34 @@ def test_booking_re_checks_the_plans_state(ctx):
         service.book_proposal(proposal.id)
     assert refused.value.fields == {"status": "cancelled"}
     assert _appointments(plan.id) == []
+
+
+def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments(app, client, auth):
+    """Pain-related stress or insomnia brings the templates' 50-minute psychotherapy in; it books end to end."""
+    desk = auth("front_desk")
+    with app.app_context():
+        factories.protocols()
+        team = {code: factories.provider(disciplines=(code,), hours="mon-fri 08:00-18:00").id
+                for code in ("physiotherapy", "massage", "nutrition", "kinesiology", "chiropractic", "psychotherapy")}
+        patient_id = factories.patient(hours="mon-fri 08:00-18:00").id
+    intake = client.post(f"/api/v1/patients/{patient_id}/intakes", headers=desk, json=factories.intake_body(
+        severity="mild", pain_stress_or_insomnia=True))
+    assert intake.status_code == 201, intake.get_json()
+    plan = client.post("/api/v1/plans", headers=desk, json={
+        "intake_id": intake.get_json()["id"], "start_date": MONDAY.isoformat(),
+        "care_team": [{"discipline": code, "provider_id": pid} for code, pid in team.items()]})
+    assert plan.status_code == 201, plan.get_json()
+    therapy = [s for phase in plan.get_json()["phases"] for s in phase["sessions"] if s["discipline"] == "psychotherapy"]
+    assert [s["minutes"] for s in therapy] == [50, 50]
+    proposal = client.post(f"/api/v1/plans/{plan.get_json()['id']}/proposals", headers=desk,
+                           json={"time_limit": 5.0, "deterministic": True})
+    assert proposal.status_code == 201, proposal.get_json()
+    held = [a for a in proposal.get_json()["appointments"] if a["discipline"] == "psychotherapy"]
+    assert len(held) == 4 and proposal.get_json()["unscheduled"] == []
+    booked = client.post(f"/api/v1/proposals/{proposal.get_json()['id']}/book", headers=desk)
+    assert booked.status_code == 200, booked.get_json()
+    with app.app_context():
+        rows = [a for a in _appointments(plan.get_json()["id"]) if a.discipline_code == "psychotherapy"]
+        assert len(rows) == 4 and {a.minutes for a in rows} == {50}
+        assert all(a.starts_at.minute % 15 == 0 for a in rows)
+        assert db.session.get(CarePlan, plan.get_json()["id"]).status == "booked"
