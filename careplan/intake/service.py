@@ -9,6 +9,7 @@ from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS, Intake
 from careplan.patients.service import get_patient
+from careplan.providers.models import Provider
 from careplan.records import get_or_404
 
 
@@ -71,6 +72,39 @@ def get_intake(intake_id: int) -> Intake:
 def list_intakes(patient_id: int):
     get_patient(patient_id)
     return select(Intake).where(Intake.patient_id == patient_id).order_by(Intake.created_at.desc(), Intake.id.desc())
+
+
+def may_judge_red_flag(user, intake: Intake | None) -> bool:
+    """Any active clinician of the clinic may read a red-flag screen and override it with a reason: the
+    patient has no care team yet (the flag stops the plan that would make one). This opens the screen
+    (and, once overridden, who decided, when and why) and nothing else of the patient's record."""
+    if user is None or user.role != "provider" or intake is None or intake.screen_result == "clear":
+        return False
+    provider = db.session.get(Provider, user.provider_id)
+    return provider is not None and provider.active
+
+
+def red_flags_waiting() -> list[Intake]:
+    """Red flags no clinician has judged yet, oldest first: each patient's latest screen, when it is positive
+    (a newer clear screen, asked again, has settled an older one)."""
+    newer = Intake.__table__.alias("newer")
+    return list(db.session.scalars(select(Intake).where(
+        Intake.screen_result == "red_flag",
+        ~select(newer.c.id).where(newer.c.patient_id == Intake.patient_id,
+                                  (newer.c.created_at > Intake.created_at)
+                                  | ((newer.c.created_at == Intake.created_at) & (newer.c.id > Intake.id)))
+        .exists()).order_by(Intake.created_at, Intake.id)))
+
+
+def overrider_name(intake: Intake) -> str | None:
+    """Who overrode the red flag, as colleagues know them: the clinician's name, else the account's e-mail."""
+    from careplan.auth.models import User
+
+    user = db.session.get(User, intake.overridden_by_id) if intake.overridden_by_id is not None else None
+    if user is None:
+        return None
+    provider = db.session.get(Provider, user.provider_id) if user.provider_id is not None else None
+    return provider.name if provider is not None else user.email
 
 
 def override_red_flag(intake_id: int, reason: str, *, user_id: int) -> Intake:
