@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, time
 
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from werkzeug.routing import IntegerConverter
@@ -20,6 +20,39 @@ def schema_name(schema) -> str:
     if isinstance(schema, Schema) and schema.partial:
         name += "Patch"
     return name
+
+
+# How long a session may be, everywhere one is entered (a template's line or assessment, a plan's, a booking,
+# a move, a free-slot search). Lengths are clinical: any whole number of minutes (a therapy hour is 50);
+# only starts keep to the clinic's slot grid, so changing the grid never makes a template unbookable.
+SESSION_MINUTES = (5, 480)
+
+
+def session_minutes_problem(minutes) -> str | None:
+    """The same rule for a length that reaches a service without passing a schema (proposals, the demo)."""
+    low, high = SESSION_MINUTES
+    if isinstance(minutes, bool) or not isinstance(minutes, int):
+        return "must be a whole number of minutes"
+    if not low <= minutes <= high:
+        return f"must be between {low} and {high}"
+    return None
+
+
+class SessionMinutes(fields.Integer):
+    """A session's length in whole minutes, 5 to 480: 50 (or "50" from a form), never 50.5, 0 or -50."""
+
+    default_error_messages = {"fractional": "must be a whole number of minutes"}
+
+    def __init__(self, **kwargs):
+        low, high = SESSION_MINUTES
+        kwargs.setdefault("validate", validate.Range(min=low, max=high, error=f"must be between {low} and {high}"))
+        super().__init__(**kwargs)
+
+    def _validated(self, value):
+        # marshmallow's Integer would quietly cut 50.5 down to 50.
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("fractional")
+        return super()._validated(value)
 
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

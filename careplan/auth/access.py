@@ -59,11 +59,14 @@ def _refuse_missing(resource: str, record_id, patient_id: int | None = None):
     raise NotFound(f"No {resource.replace('_', ' ')} {record_id}.")
 
 
-def login_required(*roles: str, patient: str | Callable[[dict], int] | None = None, resource: str | None = None):
+def login_required(*roles: str, patient: str | Callable[[dict], int] | None = None, resource: str | None = None,
+                   also: Callable[[object, dict], bool] | None = None):
     """Refuse anonymous callers (401), callers of other roles (403) and, with `patient`, records of a
     patient outside the caller's reach (404). `patient` is a path parameter naming the patient's id, or a
     function of the path parameters returning it (see `patient_of`). `resource` names what a refusal is
-    audited as (default: the blueprint's name in the singular)."""
+    audited as (default: the blueprint's name in the singular). `also(user, path parameters)` opens this
+    one record to a caller outside the patient's reach when it answers True (e.g. a red-flag screen, which
+    any active clinician may judge), without opening the rest of the record."""
     from careplan.audit.service import note_denied
 
     unknown = set(roles) - set(ROLE_NAMES)
@@ -82,7 +85,7 @@ def login_required(*roles: str, patient: str | Callable[[dict], int] | None = No
                 raise Forbidden("Your role may not do this.")
             if patient is not None:
                 patient_id = kwargs[patient] if isinstance(patient, str) else patient(kwargs)
-                if not can_reach_patient(user, patient_id):
+                if not can_reach_patient(user, patient_id) and not (also is not None and also(user, kwargs)):
                     _refuse_missing(*_resource_of(kwargs, resource), patient_id)
             return view(*args, **kwargs)
 

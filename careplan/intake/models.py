@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from careplan.patients.models import Patient
 
 # Signs that mean urgent medical care, not a booked care plan (domain.md), each with why, in plain words.
 RED_FLAGS = {
@@ -73,6 +77,8 @@ class Intake(Base):
     overridden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    patient: Mapped[Patient] = relationship()
 
     @property
     def positive_red_flags(self) -> list[str]:

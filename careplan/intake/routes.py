@@ -5,6 +5,7 @@ from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required, patient_of
 from careplan.auth.service import current_user
 from careplan.errors import ErrorSchema
+from careplan.extensions import db
 from careplan.intake import service
 from careplan.intake.models import Intake
 from careplan.intake.schemas import IntakeOutSchema, IntakeSchema, OverrideSchema, RedFlagErrorSchema
@@ -13,6 +14,11 @@ from careplan.pagination import page_of
 blp = Blueprint("intake", __name__, url_prefix="/api/v1", description="Intake and the red-flag screen")
 
 CLINICIANS = ("provider", "admin")
+
+
+def _red_flag_screen(user, view_args: dict) -> bool:
+    """A red-flag screen is open to any active clinician, who may judge it (not the rest of the record)."""
+    return service.may_judge_red_flag(user, db.session.get(Intake, view_args["intake_id"]))
 
 
 @blp.route("/patients/<int:patient_id>/intakes")
@@ -38,7 +44,7 @@ class PatientIntakes(MethodView):
 
 @blp.route("/intakes/<int:intake_id>")
 class IntakeById(MethodView):
-    @login_required(*STAFF, "provider", patient=patient_of(Intake, "intake_id"))
+    @login_required(*STAFF, "provider", patient=patient_of(Intake, "intake_id"), also=_red_flag_screen)
     @blp.response(200, IntakeOutSchema)
     def get(self, intake_id):
         intake = service.get_intake(intake_id)
@@ -48,7 +54,7 @@ class IntakeById(MethodView):
 
 @blp.route("/intakes/<int:intake_id>/override")
 class IntakeOverride(MethodView):
-    @login_required(*CLINICIANS, patient=patient_of(Intake, "intake_id"))
+    @login_required(*CLINICIANS, patient=patient_of(Intake, "intake_id"), also=_red_flag_screen)
     @blp.arguments(OverrideSchema)
     @blp.response(200, IntakeOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the intake has no red flag to override")

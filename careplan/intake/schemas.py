@@ -49,10 +49,19 @@ class IntakeSchema(Schema):
             raise ValidationError("give the severity or the answers it is derived from", "severity")
 
 
+def _overrider_name(intake):
+    from careplan.intake.service import overrider_name
+
+    return overrider_name(intake)
+
+
 class OverrideOutSchema(Schema):
     reason = fields.String(attribute="override_reason")
     at = ClinicDateTime(attribute="overridden_at")
     by_user_id = fields.Integer(attribute="overridden_by_id", allow_none=True)
+    by_name = fields.Function(lambda intake: _overrider_name(intake), allow_none=True,
+                              metadata={"type": "string", "description": "the clinician's name (or the account's "
+                                                                         "e-mail) of who overrode it"})
 
 
 class IntakeOutSchema(Schema):

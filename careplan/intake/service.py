@@ -9,6 +9,7 @@ from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS, Intake
 from careplan.patients.service import get_patient
+from careplan.providers.models import Provider
 from careplan.records import get_or_404
 
 
@@ -22,13 +23,18 @@ def derive_severity(answers: dict) -> str:
     return "mild"
 
 
-def red_flag_error(intake: Intake) -> Invalid:
+class RedFlag(Invalid):
+    """The patient needs urgent medical care, not a care plan: nothing of a plan goes ahead."""
+
+    code = "red_flag"
+
+
+def red_flag_error(intake: Intake) -> RedFlag:
     reasons = [RED_FLAGS[name] for name in intake.positive_red_flags]
-    return Invalid(
+    return RedFlag(
         "Urgent medical care is needed, not a care plan: the screen found " + "; ".join(reasons)
         + ". Send the patient to a physician or an emergency department now. "
         f"The screen is recorded (intake {intake.id}); only a clinician may override it, with a written reason.",
-        code="red_flag",
         fields={f"red_flags.{name}": f"positive: {RED_FLAGS[name]}" for name in intake.positive_red_flags},
         extra={"intake_id": intake.id})
 
@@ -68,6 +74,39 @@ def list_intakes(patient_id: int):
     return select(Intake).where(Intake.patient_id == patient_id).order_by(Intake.created_at.desc(), Intake.id.desc())
 
 
+def may_judge_red_flag(user, intake: Intake | None) -> bool:
+    """Any active clinician of the clinic may read a red-flag screen and override it with a reason: the
+    patient has no care team yet (the flag stops the plan that would make one). This opens the screen
+    (and, once overridden, who decided, when and why) and nothing else of the patient's record."""
+    if user is None or user.role != "provider" or intake is None or intake.screen_result == "clear":
+        return False
+    provider = db.session.get(Provider, user.provider_id)
+    return provider is not None and provider.active
+
+
+def red_flags_waiting() -> list[Intake]:
+    """Red flags no clinician has judged yet, oldest first: each patient's latest screen, when it is positive
+    (a newer clear screen, asked again, has settled an older one)."""
+    newer = Intake.__table__.alias("newer")
+    return list(db.session.scalars(select(Intake).where(
+        Intake.screen_result == "red_flag",
+        ~select(newer.c.id).where(newer.c.patient_id == Intake.patient_id,
+                                  (newer.c.created_at > Intake.created_at)
+                                  | ((newer.c.created_at == Intake.created_at) & (newer.c.id > Intake.id)))
+        .exists()).order_by(Intake.created_at, Intake.id)))
+
+
+def overrider_name(intake: Intake) -> str | None:
+    """Who overrode the red flag, as colleagues know them: the clinician's name, else the account's e-mail."""
+    from careplan.auth.models import User
+
+    user = db.session.get(User, intake.overridden_by_id) if intake.overridden_by_id is not None else None
+    if user is None:
+        return None
+    provider = db.session.get(Provider, user.provider_id) if user.provider_id is not None else None
+    return provider.name if provider is not None else user.email
+
+
 def override_red_flag(intake_id: int, reason: str, *, user_id: int) -> Intake:
     """A clinician's written decision that care may go ahead; who, when and why are kept."""
     intake = get_intake(intake_id)
@@ -82,7 +121,16 @@ def override_red_flag(intake_id: int, reason: str, *, user_id: int) -> Intake:
     return intake
 
 
-def check_plannable(intake: Intake) -> None:
-    """A plan may be built only from a clear screen or an overridden one."""
-    if intake.screen_result == "red_flag":
-        raise red_flag_error(intake)
+def latest_intake(patient_id: int) -> Intake | None:
+    return db.session.scalar(select(Intake).where(Intake.patient_id == patient_id)
+                             .order_by(Intake.created_at.desc(), Intake.id.desc()).limit(1))
+
+
+def check_no_red_flag(patient_id: int, intake: Intake | None = None) -> None:
+    """The one gate of every path to care: building a plan, proposing or re-planning its schedule, booking
+    it or a session of it. The patient's latest screen decides (an older clear intake does not get around
+    a newer red flag; a newer clear one, asked again, supersedes it), and so does the intake a plan is
+    built from, when one is named. Only a clinician's override resolves a red flag."""
+    for screen in (intake, latest_intake(patient_id)):
+        if screen is not None and screen.screen_result == "red_flag":
+            raise red_flag_error(screen)

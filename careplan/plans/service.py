@@ -15,7 +15,7 @@ from careplan.clinic.service import to_local
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
-from careplan.intake.service import check_plannable, get_intake
+from careplan.intake.service import check_no_red_flag, get_intake
 from careplan.patients.service import get_patient
 from careplan.plans.models import CarePlan, CarePlanVersion, CareTeamMember, Phase, SessionLine
 from careplan.protocols.models import CONDITIONS
@@ -121,7 +121,6 @@ def build_plan(data: dict, *, user_id: int | None = None) -> CarePlan:
     """A draft plan from an intake (or from a patient, region and severity) and the matching template."""
     if data.get("intake_id"):
         intake = get_intake(data["intake_id"])
-        check_plannable(intake)
         if data.get("patient_id") and data["patient_id"] != intake.patient_id:
             raise Invalid("The intake is another patient's.", fields={"patient_id": "not the intake's patient"})
         patient_id, condition, region, severity = intake.patient_id, intake.condition, intake.region, intake.severity
@@ -135,6 +134,7 @@ def build_plan(data: dict, *, user_id: int | None = None) -> CarePlan:
         conditions = {name for name in CONDITIONS if data.get(name)}
         referral = []
     get_patient(patient_id)
+    check_no_red_flag(patient_id, intake)
     template = _template_for(data, region, severity, condition)
     plan = CarePlan(patient_id=patient_id, status="draft", condition=condition, region=region, severity=severity,
                     start_date=data.get("start_date") or clinic_today(), version=1,

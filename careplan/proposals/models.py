@@ -10,6 +10,8 @@ from careplan.db import Base, UTCDateTime, utcnow
 from careplan.providers.models import Provider
 
 PROPOSAL_STATUSES = ("live", "booked", "expired", "superseded")
+# What `Proposal.state` shows: the stored statuses, and `released` for one the front desk let go.
+PROPOSAL_STATES = (*PROPOSAL_STATUSES, "released")
 PROPOSAL_KINDS = ("plan", "replan")
 HOLD_ACTIONS = ("create", "move")
 
@@ -34,6 +36,9 @@ class Proposal(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the front desk let it go. Its status is then `expired` (the holds stop at once), but unlike a
+    # proposal that merely timed out it never books: letting go is a decision.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # What the front desk asked for (start date, preferred providers, availability, time limit).
     parameters: Mapped[dict] = mapped_column(JSON, default=dict)
     # The optimizer's input and output, kept so any schedule can be replayed and explained.
@@ -53,6 +58,8 @@ class Proposal(Base):
 
     def state(self, now: datetime) -> str:
         """The status as the front desk sees it: a live proposal past its expiry holds nothing any more."""
+        if self.released_at is not None:
+            return "released"
         if self.status == "live" and self.expires_at <= now:
             return "expired"
         return self.status

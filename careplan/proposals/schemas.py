@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from careplan.db import utcnow
-from careplan.proposals.models import HOLD_ACTIONS, PROPOSAL_KINDS, PROPOSAL_STATUSES
+from careplan.proposals.models import HOLD_ACTIONS, PROPOSAL_KINDS, PROPOSAL_STATES
 from careplan.proposals.service import MAX_TIME_LIMIT
 from careplan.scheduling.schemas import AppointmentSchema, RecordId
 from careplan.schemas import ClinicDateTime, WeeklyWindowSchema, WithAvailability
@@ -67,8 +67,9 @@ class ProposalSchema(Schema):
     plan_version = fields.Integer()
     kind = fields.String(metadata={"enum": list(PROPOSAL_KINDS)})
     status = fields.Function(lambda p: p.state(utcnow()), metadata={
-        "enum": list(PROPOSAL_STATUSES), "type": "string",
-        "description": "live: its slots are held until expires_at; expired: they are not (booking still re-checks)"})
+        "enum": list(PROPOSAL_STATES), "type": "string",
+        "description": "live: its slots are held until expires_at; expired: they are not (booking still re-checks); "
+                       "released: the front desk let it go, it no longer books"})
     created_by_id = fields.Integer(allow_none=True)
     created_at = ClinicDateTime()
     expires_at = ClinicDateTime(metadata={"description": "the holds stop counting at this time"})

@@ -20,6 +20,7 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
+from careplan.intake.service import RedFlag, check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
@@ -224,6 +225,7 @@ def propose(plan_id: int, parameters: dict, *, user_id: int | None = None, now: 
     if plan.status != "draft":
         raise Conflict(f"Plan {plan.id} is {plan.status}: its schedule is booked; ask for a re-plan instead.",
                        fields={"status": plan.status})
+    check_no_red_flag(plan.patient_id)
     today = _today(now)
     start = parameters.get("start_date") or max(plan.start_date, today + timedelta(days=1))
     if start < today:
@@ -322,6 +324,7 @@ def propose_replan(plan_id: int, parameters: dict, *, user_id: int | None = None
     if plan.status not in ("booked", "active"):
         raise Conflict(f"Plan {plan.id} is {plan.status}; only a booked or active plan is re-planned "
                        "(a draft is proposed).", fields={"status": plan.status})
+    check_no_red_flag(plan.patient_id)
     needs = replan_needs(plan, now)
     if not needs["stale"] and not needs["invalid"] and not needs["missing"]:
         raise Conflict(f"Nothing to re-plan: plan {plan.id}'s appointments all still fit and it asks for "
@@ -448,14 +451,33 @@ def list_proposals(plan_id: int):
     return select(Proposal).where(Proposal.plan_id == plan.id).order_by(Proposal.id.desc())
 
 
+# The plan's status a proposal of each kind books onto: a draft gets its schedule, a booked or active plan
+# its re-plan.
+BOOKS_ONTO = {"plan": ("draft",), "replan": ("booked", "active")}
+
+
 def _bookable(proposal: Proposal, plan: CarePlan) -> None:
-    if proposal.status != "live" and proposal.status != "expired":
-        raise Conflict(f"Proposal {proposal.id} is {proposal.status}; it cannot be booked.",
-                       fields={"status": proposal.status}, extra={"conflicting_appointment_ids": []})
+    """Booking re-checks everything that may have changed since the proposal was made: the red-flag
+    screen, the proposal's own state (live, or timed out but not let go), that it has something to book,
+    and the plan's status and version."""
+    check_no_red_flag(plan.patient_id)
+    nothing = {"conflicting_appointment_ids": []}
+    state = "released" if proposal.released_at is not None else proposal.status
+    if state not in ("live", "expired"):
+        raise Conflict(f"Proposal {proposal.id} is {state}; it cannot be booked.", fields={"status": state},
+                       extra=nothing)
+    if not proposal.holds and not proposal.cancellations:
+        raise Conflict(f"Proposal {proposal.id} places no session; there is nothing to book. "
+                       "Ask for a new proposal (other dates or clinicians).",
+                       fields={"appointments": "none to book"}, extra=nothing)
+    if plan.status not in BOOKS_ONTO[proposal.kind]:
+        raise Conflict(f"Plan {plan.id} is {plan.status}; a {proposal.kind} proposal books onto a "
+                       f"{' or '.join(BOOKS_ONTO[proposal.kind])} plan.", fields={"status": plan.status},
+                       extra=nothing)
     if proposal.plan_version != plan.version:
         raise Conflict(f"Plan {plan.id} changed since proposal {proposal.id} (version {proposal.plan_version}, "
                        f"now {plan.version}); ask for a new proposal.", fields={"plan_id": "changed since"},
-                       extra={"conflicting_appointment_ids": []})
+                       extra=nothing)
 
 
 def _booking(hold: HeldSlot, plan: CarePlan, field: str) -> Booking:
@@ -553,8 +575,10 @@ def release_proposal(proposal_id: int, *, now: datetime | None = None) -> Propos
     if proposal.status != "live":
         raise Conflict(f"Proposal {proposal.id} is {proposal.status}; only a live proposal is released.",
                        fields={"status": proposal.status})
+    now = now or utcnow()
     proposal.status = "expired"
-    proposal.expires_at = min(proposal.expires_at, now or utcnow())
+    proposal.released_at = now
+    proposal.expires_at = min(proposal.expires_at, now)
     record("update", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id,
            detail="released")
     db.session.commit()
@@ -598,7 +622,7 @@ def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, user
     for plan_id in plan_ids:
         try:
             proposals.append(propose_replan(plan_id, parameters, user_id=user_id, now=now))
-        except Conflict as why:
+        except (Conflict, RedFlag) as why:
             refused.append({"plan_id": plan_id, "why": why.message})
     return {"proposals": proposals, "without_plan": [a for a in affected if a.plan_id is None],
             "not_replanned": refused}

@@ -1,7 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from careplan.protocols.models import CONDITIONS, REGIONS, SEVERITIES
-from careplan.schemas import ClinicDateTime
+from careplan.schemas import ClinicDateTime, SessionMinutes
 
 PHASE_NAMES = ("acute", "subacute", "maintenance")
 
@@ -10,14 +10,14 @@ class SessionLineSchema(Schema):
     per_week = fields.Integer(required=True, validate=validate.Range(min=1, max=14))
     every_weeks = fields.Integer(load_default=1, validate=validate.Range(min=1, max=52),
                                  metadata={"description": "1: every week; 2: every other week; ..."})
-    minutes = fields.Integer(required=True, validate=validate.Range(min=5, max=480))
+    minutes = SessionMinutes(required=True)
     min_gap_days = fields.Integer(load_default=1, validate=validate.Range(min=0, max=7),
                                   metadata={"description": "least calendar days between two of these sessions"})
 
 
 class AssessmentSchema(Schema):
     discipline = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    minutes = fields.Integer(required=True, validate=validate.Range(min=5, max=480))
+    minutes = SessionMinutes(required=True)
 
 
 def unique_disciplines(lines: list[dict]) -> None:

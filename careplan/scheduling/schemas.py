@@ -2,12 +2,9 @@ from datetime import datetime, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from careplan.schemas import ClinicDateTime
+from careplan.schemas import ClinicDateTime, SessionMinutes
 from careplan.scheduling.models import APPOINTMENT_STATUSES
 
-# A day's work at most; longer is a typing mistake, not a session.
-MAX_MINUTES = 480
-Minutes = validate.Range(min=1, max=MAX_MINUTES)
 RecordId = validate.Range(min=1, max=2**31 - 1)
 _EARLIEST, _LATEST = datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2999, 1, 1, tzinfo=timezone.utc)
 
@@ -25,7 +22,7 @@ class AppointmentSchema(Schema):
     discipline = fields.String(required=True, attribute="discipline_code", validate=validate.Length(min=1, max=40))
     start = ClinicDateTime(required=True, attribute="starts_at")
     end = ClinicDateTime(dump_only=True, attribute="ends_at")
-    minutes = fields.Integer(required=True, validate=Minutes)
+    minutes = SessionMinutes(required=True)
     kind = fields.String(validate=validate.OneOf(("assessment", "treatment")), load_default="treatment")
     plan_id = fields.Integer(allow_none=True, validate=RecordId)
     phase = fields.String(allow_none=True, attribute="phase_name", validate=validate.Length(max=40))
@@ -55,7 +52,7 @@ class AppointmentChangeSchema(Schema):
     status = fields.String(validate=validate.OneOf(("confirmed", "cancelled", "completed", "no_show")))
     reason = fields.String(validate=validate.Length(max=400), metadata={"description": "why it is cancelled"})
     start = ClinicDateTime(validate=Plausible, metadata={"description": "a new start moves the appointment"})
-    minutes = fields.Integer(validate=Minutes)
+    minutes = SessionMinutes()
     provider_id = fields.Integer(validate=RecordId)
 
 
@@ -70,7 +67,7 @@ class AppointmentQuerySchema(Schema):
 class FreeSlotQuerySchema(Schema):
     start = ClinicDateTime(required=True, validate=Plausible)
     end = ClinicDateTime(required=True, validate=Plausible)
-    minutes = fields.Integer(required=True, validate=Minutes)
+    minutes = SessionMinutes(required=True)
 
     @validates_schema
     def _start_before_end(self, data, **kwargs):

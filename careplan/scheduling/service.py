@@ -21,6 +21,7 @@ from careplan.clinic.models import Discipline
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
+from careplan.intake.service import check_no_red_flag
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
 from careplan.proposals.holds import holds_over
@@ -29,6 +30,7 @@ from careplan.providers.service import get_provider
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
                                         retime_reminders, schedule_reminders)
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.schemas import session_minutes_problem
 
 # Names of the database guards against overlaps (constraints on PostgreSQL, trigger messages on SQLite).
 OVERLAP_GUARDS = ("appointments_provider_no_overlap", "appointments_patient_no_overlap")
@@ -66,15 +68,13 @@ class Booking:
 
 # --- the rules a time must meet -------------------------------------------------------------------
 
-def _on_grid(start: datetime, minutes: int, field: str) -> dict[str, str]:
+def _on_grid(start: datetime, field: str) -> dict[str, str]:
+    """Starts keep to the clinic's slot grid; lengths are the schemas' (SessionMinutes), any whole minutes."""
     slot = clinic.settings().slot_minutes
-    problems = {}
     local = clinic.to_local(start)
     if local.second or local.microsecond or (local.hour * 60 + local.minute) % slot:
-        problems[f"{field}start"] = f"must be on the clinic's {slot}-minute grid (e.g. 09:00, 09:{slot:02d})"
-    if minutes <= 0 or minutes % slot:
-        problems[f"{field}minutes"] = f"must be a positive multiple of {slot}"
-    return problems
+        return {f"{field}start": f"must be on the clinic's {slot}-minute grid (e.g. 09:00, 09:{slot:02d})"}
+    return {}
 
 
 def within_windows(windows, start: datetime, end: datetime) -> bool:
@@ -93,6 +93,10 @@ def _time_off_over(provider_id: int, start: datetime, end: datetime) -> Provider
 def check_booking(booking: Booking, now: datetime) -> Provider:
     """Everything but overlaps; raises Invalid naming the fields."""
     f = booking.field
+    if booking.plan_id is not None:
+        # A session of a plan is care under that plan, which a red flag since stops; a single visit
+        # outside any plan stays the front desk's call.
+        check_no_red_flag(booking.patient_id)
     if booking.start > now + timedelta(days=MAX_DAYS_AHEAD):
         raise Invalid("This appointment cannot be booked as asked.",
                       fields={f"{f}start": f"more than {MAX_DAYS_AHEAD} days ahead"})
@@ -111,7 +115,9 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
         plan = db.session.get(CarePlan, booking.plan_id)
         if plan is None or plan.patient_id != booking.patient_id:
             problems[f"{f}plan_id"] = f"no care plan {booking.plan_id} for patient {booking.patient_id}"
-    problems.update(_on_grid(booking.start, booking.minutes, f))
+    problems.update(_on_grid(booking.start, f))
+    if (wrong := session_minutes_problem(booking.minutes)) is not None:
+        problems[f"{f}minutes"] = wrong
     if booking.start < now:
         problems.setdefault(f"{f}start", "is in the past")
     if provider is not None and f"{f}start" not in problems:
@@ -417,8 +423,8 @@ def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
         problems["end"] = "must be after start"
     elif end - start > timedelta(days=MAX_FREE_SLOT_DAYS):
         problems["end"] = f"at most {MAX_FREE_SLOT_DAYS} days after start"
-    if minutes <= 0 or minutes % slot:
-        problems["minutes"] = f"must be a positive multiple of {slot}"
+    if (wrong := session_minutes_problem(minutes)) is not None:
+        problems["minutes"] = wrong
     if problems:
         raise Invalid("Cannot list free slots for this range.", fields=problems)
     if not provider.active:

@@ -7,6 +7,8 @@ from careplan.audit.service import record_listed
 from careplan.auth.service import current_user
 from careplan.clinic import service as clinic
 from careplan.extensions import db
+from careplan.intake import service as intakes
+from careplan.intake.models import RED_FLAGS
 from careplan.notes import service as notes
 from careplan.notes.schemas import SOAP, NoteInSchema
 from careplan.providers.service import get_provider
@@ -23,7 +25,9 @@ def my_day():
     day = requested_day()
     appointments = queries.day_appointments(day, provider_id=provider.id)
     return render_template("web/me/day.html", provider=provider, day=day, today=queries.clinic_today(),
-                           appointments=appointments, time_off=_time_off_on(provider, day, day))
+                           appointments=appointments, time_off=_time_off_on(provider, day, day),
+                           red_flags_waiting=intakes.red_flags_waiting() if provider.active else [],
+                           red_flags=RED_FLAGS)
 
 
 @bp.get("/me/week")

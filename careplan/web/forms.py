@@ -84,7 +84,11 @@ def submit(schema: Schema, data: dict, save) -> tuple[object | None, dict[str, s
         return save(loaded), {}
     except ServiceError as exc:
         db.session.rollback()
-        return None, input_errors(exc.fields) or {"_form": exc.message}
+        errors = input_errors(exc.fields)
+        if exc.code != "invalid" or not errors:
+            # A refusal that is more than a mistyped field (a red flag, a conflict) says why in its own words.
+            errors = {"_form": exc.message, **errors}
+        return None, errors
 
 
 # The schemas speak to programs; an empty box on a form is simply "required".

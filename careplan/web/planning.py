@@ -6,7 +6,8 @@ import re
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from careplan.auth.access import STAFF
+from careplan.audit.service import record
+from careplan.auth.access import STAFF, can_reach_patient
 from careplan.auth.service import current_user
 from careplan.clinic import service as clinic
 from careplan.errors import ServiceError
@@ -14,6 +15,7 @@ from careplan.extensions import db
 from careplan.intake import service as intakes
 from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS
 from careplan.intake.schemas import DAILY_ACTIVITIES, SIDES, IntakeSchema
+from careplan.patients.models import Patient
 from careplan.plans import service as plans
 from careplan.plans.schemas import PlanCreateSchema, PlanRevisionSchema
 from careplan.protocols.models import CONDITIONS, REGIONS, SEVERITIES
@@ -81,7 +83,13 @@ def desk_intake_new(patient_id: int):
 
 
 def _intake_in_reach(intake_id: int):
+    """The intake and its patient. A red-flag screen is also open to any active clinician, who may judge it:
+    that opens the screen, not the patient's record (the page then links nowhere else in it)."""
     intake = intakes.get_intake(intake_id)
+    user = current_user()
+    if not can_reach_patient(user, intake.patient_id) and intakes.may_judge_red_flag(user, intake):
+        record("read", "intake", intake.id, intake.patient_id, detail=f"red-flag screen, page {request.path}")
+        return intake, db.session.get(Patient, intake.patient_id)
     return intake, patient_in_reach(intake.patient_id)
 
 
@@ -95,6 +103,8 @@ def desk_intake(intake_id: int):
 def _intake_page(intake, patient, *, values=None, errors=None, status=200):
     return render_template("web/desk/intake.html", intake=intake, patient=patient, values=values or {},
                            errors=errors or {}, may_override=current_user().role in OVERRIDERS,
+                           may_open_record=can_reach_patient(current_user(), patient.id),
+                           overridden_by=intakes.overrider_name(intake),
                            may_plan=current_user().role in STAFF, team_choices=team_choices(),
                            today=queries.clinic_today(), **_intake_choices()), status
 

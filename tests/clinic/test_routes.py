@@ -22,3 +22,24 @@ def test_clinic_timezone_defaults_to_the_environment_then_can_be_set(client, aut
     assert bad.status_code == 422 and "timezone" in bad.get_json()["error"]["fields"]
     good = client.patch("/api/v1/clinic", headers=headers, json={"timezone": "America/Vancouver", "name": "West"})
     assert good.get_json()["timezone"] == "America/Vancouver"
+
+
+def test_a_slot_change_moves_the_grid_not_the_session_lengths(client, auth, app):
+    from tests import factories
+
+    with app.app_context():
+        provider_id = factories.provider(hours="mon-fri 08:00-16:00").id
+        patient_id = factories.patient().id
+    admin, desk = auth("admin"), auth("front_desk")
+    assert client.patch("/api/v1/clinic", headers=admin, json={"slot_minutes": 30}).status_code == 200
+    visit = {"patient_id": patient_id, "provider_id": provider_id, "discipline": "physiotherapy", "minutes": 45}
+    # 45 minutes is no multiple of the 30-minute grid and still a session; starts follow the new grid.
+    booked = client.post("/api/v1/appointments", headers=desk, json={**visit, "start": "2027-03-15T09:30:00-04:00"})
+    assert booked.status_code == 201, booked.get_json()
+    off_grid = client.post("/api/v1/appointments", headers=desk, json={**visit, "start": "2027-03-15T11:15:00-04:00"})
+    assert off_grid.status_code == 422
+    assert "30-minute grid" in off_grid.get_json()["error"]["fields"]["start"]
+    slots = client.get(f"/api/v1/providers/{provider_id}/free-slots", headers=desk, query_string={
+        "start": "2027-03-15T13:00:00-04:00", "end": "2027-03-15T16:00:00-04:00", "minutes": 50}).get_json()
+    assert [s["start"][11:16] for s in slots] == ["13:00", "13:30", "14:00", "14:30", "15:00"]
+    assert client.patch("/api/v1/clinic", headers=admin, json={"slot_minutes": 25}).status_code == 422

@@ -52,8 +52,6 @@ def test_only_a_clinician_overrides_with_a_reason_that_is_kept(client, auth, app
     reason = "Examined: the pain changes with position; imaging is ordered, conservative care may start."
 
     assert client.post(url, headers=desk, json={"reason": reason}).status_code == 403
-    # A provider outside the patient's care does not even learn the intake exists.
-    assert client.post(url, headers=auth("provider"), json={"reason": reason}).status_code == 404
     admin = auth("admin")
     assert client.post(url, headers=admin, json={}).get_json()["error"]["fields"] == {
         "reason": "Missing data for required field."}
@@ -82,6 +80,35 @@ def test_a_provider_on_the_care_team_may_override(client, auth, app, setup):
     response = client.post(f"/api/v1/intakes/{intake_id}/override", headers=auth("provider", provider_id=provider_id),
                            json={"reason": "Fever is from a cold that has passed; no infection of the spine."})
     assert response.status_code == 200 and response.get_json()["screen_result"] == "overridden"
+
+
+def test_any_active_clinician_may_judge_a_red_flag_and_sees_nothing_else(client, auth, app, setup):
+    desk = auth("front_desk")
+    patient_id = setup["patient_id"]
+    clear_id = client.post(f"/api/v1/patients/{patient_id}/intakes", headers=desk,
+                           json=factories.intake_body()).get_json()["id"]
+    intake_id = client.post(f"/api/v1/patients/{patient_id}/intakes", headers=desk, json=factories.intake_body(
+        red_flags={"night_sweats": True})).get_json()["error"]["intake_id"]
+    with app.app_context():
+        # A new patient has no care team yet: this clinician has never treated them.
+        clinician = factories.user("provider", provider_id=factories.provider(name="Dr Ana Moreau").id)
+        retired = factories.user("provider", provider_id=factories.provider(active=False).id)
+        clinician_id, headers, retired_headers = clinician.id, factories.bearer(clinician), factories.bearer(retired)
+
+    screen = client.get(f"/api/v1/intakes/{intake_id}", headers=headers)
+    assert screen.status_code == 200 and screen.get_json()["positive_red_flags"] == ["night_sweats"]
+    reason = "Night sweats explained by a new medication; no sign of infection or tumour on examination."
+    done = client.post(f"/api/v1/intakes/{intake_id}/override", headers=headers, json={"reason": reason})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["override"] == {"reason": reason, "at": done.get_json()["override"]["at"],
+                                           "by_user_id": clinician_id, "by_name": "Dr Ana Moreau"}
+    assert client.get(f"/api/v1/intakes/{intake_id}", headers=headers).status_code == 200
+    # The rest of the record stays closed to a clinician outside the care team.
+    for url in (f"/api/v1/patients/{patient_id}", f"/api/v1/patients/{patient_id}/intakes",
+                f"/api/v1/intakes/{clear_id}", f"/api/v1/patients/{patient_id}/notes"):
+        assert client.get(url, headers=headers).status_code == 404, url
+    # Only an active clinician judges.
+    assert client.get(f"/api/v1/intakes/{intake_id}", headers=retired_headers).status_code == 404
 
 
 def test_a_clear_intake_builds_a_plan_flagged_for_referral(client, auth, setup):

@@ -269,3 +269,76 @@ def test_an_expired_proposal_whose_slots_are_still_free_books(ctx):
     service.expire_proposals(later)
     booked = service.book_proposal(proposal.id, now=later)
     assert booked.status == "booked" and len(_appointments(plan.id)) == 4
+
+
+def test_a_released_proposal_does_not_book(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        plan, _, _ = _draft()
+        plan_id = plan.id
+        proposal_id = service.propose(plan.id, dict(FAST)).id
+    let_go = client.post(f"/api/v1/proposals/{proposal_id}/release", headers=headers)
+    assert let_go.status_code == 200 and let_go.get_json()["status"] == "released"
+    refused = client.post(f"/api/v1/proposals/{proposal_id}/book", headers=headers)
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["fields"] == {"status": "released"}
+    with app.app_context():
+        assert _appointments(plan_id) == [] and db.session.get(CarePlan, plan_id).status == "draft"
+        # Asking again still starts from what the released proposal had found.
+        assert service._previous(db.session.get(CarePlan, plan_id)).id == proposal_id
+
+
+def test_a_proposal_with_nothing_placed_does_not_book(ctx):
+    # No working hours: the optimizer places nothing and says why for each session.
+    physio = factories.provider(hours=None)
+    plan = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY, status="draft")
+    proposal = service.propose(plan.id, dict(FAST))
+    assert proposal.holds == [] and len(proposal.unscheduled) == 4
+    with pytest.raises(Conflict) as refused:
+        service.book_proposal(proposal.id)
+    assert refused.value.fields == {"appointments": "none to book"}
+    assert db.session.get(CarePlan, plan.id).status == "draft"
+    assert db.session.get(Proposal, proposal.id).status == "live"
+
+
+def test_booking_re_checks_the_plans_state(ctx):
+    plan, _, _ = _draft()
+    proposal = service.propose(plan.id, dict(FAST))
+    # A plan's status moved on without a new version (as a concurrent change could leave it).
+    plan.status = "cancelled"
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        service.book_proposal(proposal.id)
+    assert refused.value.fields == {"status": "cancelled"}
+    assert _appointments(plan.id) == []
+
+
+def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments(app, client, auth):
+    """Pain-related stress or insomnia brings the templates' 50-minute psychotherapy in; it books end to end."""
+    desk = auth("front_desk")
+    with app.app_context():
+        factories.protocols()
+        team = {code: factories.provider(disciplines=(code,), hours="mon-fri 08:00-18:00").id
+                for code in ("physiotherapy", "massage", "nutrition", "kinesiology", "chiropractic", "psychotherapy")}
+        patient_id = factories.patient(hours="mon-fri 08:00-18:00").id
+    intake = client.post(f"/api/v1/patients/{patient_id}/intakes", headers=desk, json=factories.intake_body(
+        severity="mild", pain_stress_or_insomnia=True))
+    assert intake.status_code == 201, intake.get_json()
+    plan = client.post("/api/v1/plans", headers=desk, json={
+        "intake_id": intake.get_json()["id"], "start_date": MONDAY.isoformat(),
+        "care_team": [{"discipline": code, "provider_id": pid} for code, pid in team.items()]})
+    assert plan.status_code == 201, plan.get_json()
+    therapy = [s for phase in plan.get_json()["phases"] for s in phase["sessions"] if s["discipline"] == "psychotherapy"]
+    assert [s["minutes"] for s in therapy] == [50, 50]
+    proposal = client.post(f"/api/v1/plans/{plan.get_json()['id']}/proposals", headers=desk,
+                           json={"time_limit": 5.0, "deterministic": True})
+    assert proposal.status_code == 201, proposal.get_json()
+    held = [a for a in proposal.get_json()["appointments"] if a["discipline"] == "psychotherapy"]
+    assert len(held) == 4 and proposal.get_json()["unscheduled"] == []
+    booked = client.post(f"/api/v1/proposals/{proposal.get_json()['id']}/book", headers=desk)
+    assert booked.status_code == 200, booked.get_json()
+    with app.app_context():
+        rows = [a for a in _appointments(plan.get_json()["id"]) if a.discipline_code == "psychotherapy"]
+        assert len(rows) == 4 and {a.minutes for a in rows} == {50}
+        assert all(a.starts_at.minute % 15 == 0 for a in rows)
+        assert db.session.get(CarePlan, plan.get_json()["id"]).status == "booked"

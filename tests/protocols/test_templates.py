@@ -119,6 +119,13 @@ def test_a_template_must_fit_its_severity_and_the_clinic_disciplines(client, aut
     odd[0]["sessions"][0]["discipline"] = "reiki"
     response = client.post(f"/api/v1/protocols/{lumbar_id}/versions", headers=admin, json={"phases": odd, "note": "x"})
     assert response.get_json()["error"]["fields"] == {"phases[0].sessions[0].discipline": "unknown discipline 'reiki'"}
+    for minutes, words in ((50.5, "whole number of minutes"), (0, "between 5 and 480"), (-45, "between 5 and 480")):
+        odd = copy.deepcopy(phases)
+        odd[0]["sessions"][0]["minutes"] = minutes
+        response = client.post(f"/api/v1/protocols/{lumbar_id}/versions", headers=admin,
+                               json={"phases": odd, "note": "x"})
+        assert response.status_code == 422
+        assert words in response.get_json()["error"]["fields"]["phases[0].sessions[0].minutes"]
     duplicate = {"region": "lumbar", "severity": "mild", "name": "Another", "phases": phases}
     assert client.post("/api/v1/protocols", headers=admin, json=duplicate).status_code == 409
 

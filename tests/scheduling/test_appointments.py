@@ -75,8 +75,10 @@ def test_overlap_with_provider_or_patient_is_a_conflict_naming_the_appointment(c
     ({"discipline": "nutrition"}, "discipline", "does not give"),
     ({"discipline": "astrology"}, "discipline", "unknown"),
     ({"start": f"{MON_AFTER_DST}T09:05:00-04:00"}, "start", "grid"),
-    ({"minutes": 40}, "minutes", "multiple of 15"),
-    ({"minutes": 0}, "minutes", ""),
+    ({"minutes": 50.5}, "minutes", "whole number of minutes"),
+    ({"minutes": 0}, "minutes", "between 5 and 480"),
+    ({"minutes": -15}, "minutes", "between 5 and 480"),
+    ({"minutes": 481}, "minutes", "between 5 and 480"),
     ({"start": f"{MON_AFTER_DST}T15:30:00-04:00"}, "start", "working hours"),
     ({"start": "2027-03-13T09:00:00-05:00"}, "start", "working hours"),
     ({"start": f"{MON_AFTER_DST}T09:00:00"}, "start", "offset"),
@@ -91,6 +93,36 @@ def test_a_broken_rule_is_422_naming_the_field(client, auth, people, change, fie
     response = client.post("/api/v1/appointments", json=body(people, **change), headers=auth("front_desk"))
     assert response.status_code == 422
     assert words in response.get_json()["error"]["fields"][field]
+
+
+def test_a_therapy_hour_of_50_minutes_books_on_the_grid(client, auth, people):
+    headers = auth("front_desk")
+    booked = client.post("/api/v1/appointments", json=body(people, minutes=50), headers=headers)
+    assert booked.status_code == 201, booked.get_json()
+    assert booked.get_json()["end"] == "2027-03-15T09:50:00-04:00"
+    # The next one starts on the grid after it; lengths are free, starts are not.
+    after = client.post("/api/v1/appointments", headers=headers,
+                        json=body(people, f"{MON_AFTER_DST}T10:00:00-04:00", minutes=50))
+    assert after.status_code == 201, after.get_json()
+    off_grid = client.post("/api/v1/appointments", headers=headers,
+                           json=body(people, f"{MON_AFTER_DST}T09:50:00-04:00", minutes=10))
+    assert off_grid.status_code == 422 and "grid" in off_grid.get_json()["error"]["fields"]["start"]
+    moved = client.patch(f"/api/v1/appointments/{after.get_json()['id']}", headers=headers, json={"minutes": 55})
+    assert moved.status_code == 200 and moved.get_json()["end"] == "2027-03-15T10:55:00-04:00"
+    for minutes in (52.5, 0, -50):
+        refused = client.patch(f"/api/v1/appointments/{after.get_json()['id']}", headers=headers,
+                               json={"minutes": minutes})
+        assert refused.status_code == 422 and "minutes" in refused.get_json()["error"]["fields"]
+    slots = client.get(f"/api/v1/providers/{people['provider']}/free-slots", headers=headers, query_string={
+        "start": f"{MON_AFTER_DST}T13:00:00-04:00", "end": f"{MON_AFTER_DST}T16:00:00-04:00", "minutes": 50})
+    assert slots.status_code == 200
+    assert [s["start"][11:16] for s in slots.get_json()] == ["13:00", "13:15", "13:30", "13:45", "14:00", "14:15",
+                                                             "14:30", "14:45", "15:00"]
+    for minutes in ("50.5", "0", "-50"):
+        refused = client.get(f"/api/v1/providers/{people['provider']}/free-slots", headers=headers, query_string={
+            "start": f"{MON_AFTER_DST}T13:00:00-04:00", "end": f"{MON_AFTER_DST}T16:00:00-04:00",
+            "minutes": minutes})
+        assert refused.status_code == 422 and "minutes" in refused.get_json()["error"]["fields"]
 
 
 def test_time_off_refuses_but_patient_availability_does_not(client, auth, people):

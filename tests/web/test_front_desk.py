@@ -51,6 +51,37 @@ def test_a_red_flag_is_recorded_and_stops_there_until_a_clinician_overrides_it(c
     assert "Red flag overridden" in client.get(done.headers["Location"], headers=desk).text
 
 
+def test_any_active_clinician_overrides_from_the_page_which_shows_who_when_and_why(client, app, auth):
+    with app.app_context():
+        patient_id = factories.patient(name="Pierre Gagnon").id
+        clinician = factories.user("provider", provider_id=factories.provider(name="Ana Moreau").id)
+        clinician_id, clinician_headers = clinician.id, factories.bearer(clinician)
+    desk = auth("front_desk")
+    refused = client.post(f"/desk/patients/{patient_id}/intake", headers=desk,
+                          data=intake_form(**{"red_flags-constant_pain_at_rest": "yes"}))
+    intake_url = refused.headers["Location"]
+    # On the clinician's day, a red flag waits for someone to judge it.
+    day = client.get("/me/day", headers=clinician_headers)
+    assert f'href="{intake_url}"' in day.text and "Pierre Gagnon" in day.text
+    page = client.get(intake_url, headers=clinician_headers)
+    assert page.status_code == 200 and "Override the red flag" in page.text
+    # The screen is theirs to judge, not the rest of the record.
+    assert f'href="/me/patients/{patient_id}"' not in page.text
+    assert client.get(f"/me/patients/{patient_id}", headers=clinician_headers).status_code == 404
+    reason = "Pain at rest eases lying on the side; examined, no sign of infection or fracture."
+    done = client.post(f"{intake_url}/override", headers=clinician_headers, data={"reason": reason})
+    assert done.status_code == 302
+    shown = client.get(done.headers["Location"], headers=clinician_headers).text
+    notice = re.search(r'<div class="alert alert--notice" role="status">.*?</div>', shown, re.DOTALL).group(0)
+    assert "Red flag overridden" in notice and "by Ana Moreau" in notice and reason in notice
+    with app.app_context():
+        intake = db.session.scalar(select(Intake))
+        assert intake.overridden_by_id == clinician_id
+        from careplan.web.rendering import clock, day as long_day
+        assert long_day(intake.overridden_at) in notice and clock(intake.overridden_at) in notice
+    assert f'href="{intake_url}"' not in client.get("/me/day", headers=clinician_headers).text
+
+
 def test_an_unanswered_screen_is_refused_and_keeps_what_was_typed(client, app, auth):
     with app.app_context():
         patient_id = factories.patient().id

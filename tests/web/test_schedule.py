@@ -96,3 +96,19 @@ def test_an_absence_leads_to_re_plan_proposals_that_book(client, app, auth):
         moved = db.session.get(Appointment, moved_id)
         assert moved.status == "cancelled" or clinic.to_local(moved.starts_at).date() != day or \
             moved.provider_id != physio
+
+
+def test_a_proposal_that_places_nothing_offers_no_booking(client, app, auth):
+    from careplan.proposals import service as proposals
+
+    with app.app_context():
+        physio = factories.provider(hours=None)
+        plan = factories.care_plan(factories.patient(), {"physiotherapy": physio}, status="draft")
+        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True})
+        plan_id, proposal_id = plan.id, proposal.id
+    desk = auth("front_desk")
+    page = client.get(f"/desk/plans/{plan_id}/schedule", headers=desk)
+    assert f'action="/desk/proposals/{proposal_id}/book"' not in page.text
+    assert "nothing to book" in page.text
+    refused = client.post(f"/desk/proposals/{proposal_id}/book", headers=desk)
+    assert refused.status_code == 409 and "places no session" in refused.text
