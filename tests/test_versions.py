@@ -6,9 +6,6 @@ read the row just before another committed is stopped by the database's version 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event, update
-from sqlalchemy.orm import Session
-
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.plans import service as plans
@@ -138,29 +135,6 @@ def test_a_delete_from_a_stale_read_is_refused(client, auth, records):
     client.patch(url, json=change, headers=auth("front_desk"))
     assert client.delete(url, headers={**auth("admin"), "If-Match": stale}).status_code == 412
     assert client.get(url, headers=auth("front_desk")).status_code == 200
-
-
-@pytest.fixture
-def writer_in_between(app):
-    """Another writer commits the same row after this request read it and before it writes.
-
-    The other writer's UPDATE runs on the request's own connection at its first flush: to the ORM it looks
-    exactly like a transaction that committed in between (SQLite's BEGIN IMMEDIATE would otherwise make the
-    second connection wait for the first)."""
-    targets = []
-
-    def bump(session, flush_context, instances):
-        # Only once the request has read the row and is about to write it.
-        for model, key in list(targets):
-            if any(isinstance(obj, model) and obj.id == key for obj in session.dirty):
-                table = model.__table__
-                session.connection().execute(update(table).where(table.c.id == key)
-                                             .values(version=table.c.version + 1))
-                targets.remove((model, key))
-
-    event.listen(Session, "before_flush", bump)
-    yield targets
-    event.remove(Session, "before_flush", bump)
 
 
 @pytest.mark.parametrize("kind, model", [("patient", Patient), ("provider", Provider), ("plan", CarePlan)])
