@@ -12,6 +12,7 @@ from careplan.plans import service as plans
 from careplan.plans.models import CarePlan
 from careplan.providers.models import Provider
 from tests import factories
+from tests.conftest import ON_POSTGRES
 
 
 @pytest.fixture
@@ -151,3 +152,19 @@ def test_a_writer_overtaken_at_the_database_gets_409_and_nothing_is_saved(client
     after = client.get(url, headers=headers).get_json()
     assert {k: v for k, v in after.items() if k not in ("version", "updated_at")} == \
         {k: v for k, v in before.items() if k not in ("version", "updated_at")}
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="on SQLite BEGIN IMMEDIATE makes the second writer wait for the first")
+def test_two_transactions_racing_for_one_row_the_later_writer_is_stopped_by_the_database(app):
+    with app.app_context():
+        patient_id = factories.patient().id
+    with app.app_context():
+        read_first = patients.get_patient(patient_id)
+        assert read_first.version == 1
+        with app.app_context():
+            # Another connection changes the row and commits while the first transaction still holds version 1.
+            patients.update_patient(patient_id, {"phone": "416-555-0111"})
+        with pytest.raises(StaleDataError):
+            patients.update_patient(patient_id, {"phone": "416-555-0222"})
+        db.session.rollback()
+        assert patients.get_patient(patient_id).phone == "416-555-0111"
