@@ -6,7 +6,10 @@ read the row just before another committed is stopped by the database's version 
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy.orm.exc import StaleDataError
+
 from careplan.extensions import db
+from careplan.patients import service as patients
 from careplan.patients.models import Patient
 from careplan.plans import service as plans
 from careplan.plans.models import CarePlan
