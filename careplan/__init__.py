@@ -63,6 +63,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
     _bind_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    _add_security_headers(app)
     if app.config["SCHEDULER_IN_PROCESS"] and not app.testing:
         from careplan.reminders.scheduler import start_when_serving
 
@@ -140,3 +141,9 @@ def _register_commands(app) -> None:
     from careplan import cli
 
     cli.register(app)
+
+
+def _add_security_headers(app) -> None:
+    from careplan import headers
+
+    headers.register(app)

@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask, jsonify, request
 from marshmallow import INCLUDE, Schema, fields
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -21,6 +22,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    412: "precondition_failed",
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
@@ -82,6 +84,13 @@ class Unauthenticated(ServiceError):
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
+
+
+class PreconditionFailed(ServiceError):
+    """The caller changed a record from a read that is no longer current (If-Match, a form's version)."""
+
+    status = 412
+    code = "precondition_failed"
 
 
 class TooManyRequests(ServiceError):
@@ -171,6 +180,17 @@ def handle_service_error(exc: ServiceError):
                      getattr(exc, "headers", None))
 
 
+def handle_changed_meanwhile(exc: Exception):
+    """The database's version check (careplan.versions): another writer committed between our read and write."""
+    from careplan.extensions import db
+
+    db.session.rollback()
+    return _response(409, error_body(409, CHANGED_MEANWHILE, code="changed_meanwhile"))
+
+
+CHANGED_MEANWHILE = "Someone else changed this record at the same moment; nothing was saved. Read it again and retry."
+
+
 def handle_unexpected(exc: Exception):
     from careplan.extensions import db
 
@@ -182,4 +202,5 @@ def handle_unexpected(exc: Exception):
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(StaleDataError, handle_changed_meanwhile)
     app.register_error_handler(Exception, handle_unexpected)

@@ -11,7 +11,8 @@ import os
 import secrets
 
 import pytest
-from sqlalchemy import delete, insert, make_url, select, text
+from sqlalchemy import delete, event, insert, make_url, select, text, update
+from sqlalchemy.orm import Session
 
 from careplan import create_app
 from careplan.audit.append_only import SQLITE_TRIGGERS
@@ -105,3 +106,26 @@ def auth(app):
             return factories.bearer(user)
 
     return headers
+
+
+@pytest.fixture
+def writer_in_between(app):
+    """Append (model, id): another writer commits that row after the next request read it and before it writes.
+
+    The other writer's UPDATE runs on the request's own connection at its first flush: to the ORM it looks
+    exactly like a transaction that committed in between (SQLite's BEGIN IMMEDIATE would otherwise make the
+    second connection wait for the first)."""
+    targets = []
+
+    def bump(session, flush_context, instances):
+        # Only once the request has read the row and is about to write it.
+        for model, key in list(targets):
+            if any(isinstance(obj, model) and obj.id == key for obj in session.dirty):
+                table = model.__table__
+                session.connection().execute(update(table).where(table.c.id == key)
+                                             .values(version=table.c.version + 1))
+                targets.remove((model, key))
+
+    event.listen(Session, "before_flush", bump)
+    yield targets
+    event.remove(Session, "before_flush", bump)

@@ -54,7 +54,5 @@ def feed(token: str):
     found = feeds.feed_for_token(token)
     record("read", "calendar_feed", found.id, found.patient_id, detail="fetched by its URL")
     body = feeds.calendar(found)
-    return Response(body, mimetype="text/calendar", headers={
-        "Content-Disposition": 'inline; filename="careplan.ics"',
-        # The feed is one person's schedule: no shared cache may keep it.
-        "Cache-Control": "private, max-age=300"})
+    # The feed is one person's schedule: careplan.headers forbids every cache to keep it.
+    return Response(body, mimetype="text/calendar", headers={"Content-Disposition": 'inline; filename="careplan.ics"'})

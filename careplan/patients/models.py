@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.db import Base, UTCDateTime, WeeklyWindow, utcnow
@@ -18,6 +18,10 @@ class Patient(Base):
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     reminder_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counts the changes of the record; see careplan.versions.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     availability: Mapped[list[PatientAvailability]] = relationship(
         back_populates="patient", cascade="all, delete-orphan",

@@ -6,7 +6,9 @@ from careplan.auth.access import STAFF, login_required
 from careplan.auth.service import current_user
 from careplan.pagination import page_of
 from careplan.patients import service
+from careplan.patients.models import Patient
 from careplan.patients.schemas import PatientQuerySchema, PatientSchema
+from careplan.versions import documents_if_match, if_match, with_etag
 
 blp = Blueprint("patients", __name__, url_prefix="/api/v1/patients", description="Patients and their availability")
 
@@ -39,15 +41,17 @@ class PatientById(MethodView):
     def get(self, patient_id):
         patient = service.get_patient(patient_id)
         record("read", "patient", patient.id, patient.id)
-        return patient
+        return with_etag(patient)
 
     @login_required(*STAFF)
     @blp.arguments(PatientSchema(partial=True))
     @blp.response(200, PatientSchema)
+    @documents_if_match(blp, "the patient")
     def patch(self, data, patient_id):
-        return service.update_patient(patient_id, data)
+        return with_etag(service.update_patient(patient_id, data, expected_version=if_match(Patient, patient_id)))
 
     @login_required("admin")
     @blp.response(204)
+    @documents_if_match(blp, "the patient")
     def delete(self, patient_id):
-        service.delete_patient(patient_id)
+        service.delete_patient(patient_id, expected_version=if_match(Patient, patient_id))

@@ -12,6 +12,7 @@ class PatientSchema(WithAvailability):
     phone = fields.String(validate=validate.Length(max=40))
     date_of_birth = fields.Date(allow_none=True)
     reminder_opt_out = fields.Boolean()
+    version = fields.Integer(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
 
     @validates("date_of_birth")
     def _born(self, value, **kwargs):

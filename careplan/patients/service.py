@@ -13,6 +13,7 @@ from careplan.patients.models import Patient, PatientAvailability
 from careplan.plans.models import CarePlan
 from careplan.scheduling.models import Appointment
 from careplan.records import get_or_404
+from careplan.versions import check_version, count_change
 
 
 def list_patients(*, q: str | None = None, care_team_of: int | None = None):
@@ -49,17 +50,21 @@ def create_patient(data: dict) -> Patient:
     return patient
 
 
-def update_patient(patient_id: int, data: dict) -> Patient:
+def update_patient(patient_id: int, data: dict, *, expected_version=None) -> Patient:
+    """`expected_version`: the version the caller read (careplan.versions); None applies the change anyway."""
     patient = get_patient(patient_id)
+    check_version(patient, expected_version)
     _apply(patient, data)
+    count_change(patient)
     record("update", "patient", patient.id, patient.id, detail="changed " + ", ".join(sorted(data)))
     db.session.commit()
     return patient
 
 
-def delete_patient(patient_id: int) -> None:
+def delete_patient(patient_id: int, *, expected_version=None) -> None:
     """Only a record created by mistake goes: a patient with plans, appointments or a login is kept."""
     patient = get_patient(patient_id)
+    check_version(patient, expected_version)
     for model, column in ((Appointment, Appointment.patient_id), (CarePlan, CarePlan.patient_id),
                           (User, User.patient_id), (Note, Note.patient_id)):
         if db.session.scalar(select(model.id).where(column == patient.id).limit(1)) is not None:

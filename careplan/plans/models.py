@@ -28,6 +28,8 @@ class CarePlan(Base):
     start_date: Mapped[date] = mapped_column(Date)
     assessment_discipline: Mapped[str | None] = mapped_column(ForeignKey("disciplines.code"))
     assessment_minutes: Mapped[int | None] = mapped_column(Integer)
+    # The plan's version in its history (one CarePlanVersion row each), and its optimistic lock
+    # (careplan.versions): _record_version counts it up, so the ORM only checks it.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -46,6 +48,8 @@ class CarePlan(Base):
         back_populates="plan", cascade="all, delete-orphan", order_by="CareTeamMember.discipline_code")
     versions: Mapped[list[CarePlanVersion]] = relationship(
         back_populates="plan", cascade="all, delete-orphan", order_by="CarePlanVersion.version")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     @property
     def week_zero(self) -> date:

@@ -10,6 +10,7 @@ from careplan.pagination import page_of
 from careplan.plans import service
 from careplan.plans.models import CarePlan
 from careplan.plans.problem import problem_for_plans
+from careplan.versions import documents_if_match, etag, if_match, with_etag
 from careplan.plans.schemas import (PhaseChangeOutSchema, PhaseChangeSchema, PlanCreateSchema, PlanOutSchema,
                                     PlanQuerySchema, PlanRevisionSchema, PlanVersionOutSchema, ProblemQuerySchema,
                                     StaleAppointmentSchema, StatusChangeSchema)
@@ -62,15 +63,17 @@ class PlanById(MethodView):
     @login_required(patient=PLAN)
     @blp.response(200, PlanOutSchema)
     def get(self, plan_id):
-        return _read(service.get_plan(plan_id))
+        return with_etag(_read(service.get_plan(plan_id)))
 
     @login_required(*STAFF, patient=PLAN)
     @blp.arguments(PlanRevisionSchema)
     @blp.response(200, PlanOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan is no longer a draft")
+    @documents_if_match(blp, "the plan")
     def patch(self, data, plan_id):
         """Change a draft plan's start date, assessment, phases and lines or care team (a new version)"""
-        return service.revise_plan(plan_id, data, user_id=current_user().id)
+        return with_etag(service.revise_plan(plan_id, data, user_id=current_user().id,
+                                             expected_version=if_match(CarePlan, plan_id)))
 
 
 @blp.route("/<int:plan_id>/status")
@@ -79,9 +82,11 @@ class PlanStatus(MethodView):
     @blp.arguments(StatusChangeSchema)
     @blp.response(200, PlanOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan's status cannot follow its current one")
+    @documents_if_match(blp, "the plan (GET /plans/{plan_id})")
     def post(self, data, plan_id):
         """Start (booked to active), complete or cancel a plan; a plan is booked by booking its schedule"""
-        return service.set_status(plan_id, data["status"], data["reason"], user_id=current_user().id)
+        return with_etag(service.set_status(plan_id, data["status"], data["reason"], user_id=current_user().id,
+                                            expected_version=if_match(CarePlan, plan_id)))
 
 
 @blp.route("/<int:plan_id>/versions")
@@ -99,10 +104,13 @@ class PlanPhase(MethodView):
     @blp.arguments(PhaseChangeSchema)
     @blp.response(200, PhaseChangeOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan is not active, or the phase is over")
+    @documents_if_match(blp, "the plan (GET /plans/{plan_id})")
     def patch(self, data, plan_id, phase_name):
-        """A clinician extends, shortens or advances a phase of an active plan (a new version)"""
-        plan = service.change_phase(plan_id, phase_name, data, user_id=current_user().id)
-        return {"plan": plan, "stale_appointments": _stale(plan)}
+        """A clinician extends, shortens or advances a phase of an active plan (a new version); the ETag
+        answered is the plan's"""
+        plan = service.change_phase(plan_id, phase_name, data, user_id=current_user().id,
+                                    expected_version=if_match(CarePlan, plan_id))
+        return {"plan": plan, "stale_appointments": _stale(plan)}, {"ETag": etag(plan)}
 
 
 @blp.route("/<int:plan_id>/stale-appointments")

@@ -23,6 +23,7 @@ from careplan.protocols.service import apply_conditions, current_template, disci
 from careplan.providers.models import Provider
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.records import get_or_404
+from careplan.versions import check_version
 
 # Which status may follow which. `booked` is reached only through mark_booked, by the booking itself.
 TRANSITIONS = {
@@ -174,9 +175,13 @@ def list_plans(*, user, patient_id: int | None = None, status: str | None = None
     return query
 
 
-def revise_plan(plan_id: int, changes: dict, *, user_id: int | None = None) -> CarePlan:
-    """The front desk's change to a draft: start date, assessment, phases and lines, care team; a new version."""
+def revise_plan(plan_id: int, changes: dict, *, user_id: int | None = None, expected_version=None) -> CarePlan:
+    """The front desk's change to a draft: start date, assessment, phases and lines, care team; a new version.
+
+    `expected_version` (here and in set_status, change_phase): the version the caller read
+    (careplan.versions); None applies the change anyway."""
     plan = get_plan(plan_id)
+    check_version(plan, expected_version)
     if plan.status != "draft":
         raise Conflict(f"Plan {plan_id} is {plan.status}; only a draft plan is changed this way "
                        "(a clinician adjusts the phases of an active plan).", fields={"status": plan.status})
@@ -209,9 +214,11 @@ def _transition(plan: CarePlan, status: str) -> None:
     plan.status = status
 
 
-def set_status(plan_id: int, status: str, reason: str, *, user_id: int | None = None) -> CarePlan:
+def set_status(plan_id: int, status: str, reason: str, *, user_id: int | None = None,
+               expected_version=None) -> CarePlan:
     """Start (booked -> active), complete or cancel a plan; booking itself goes through mark_booked."""
     plan = get_plan(plan_id)
+    check_version(plan, expected_version)
     if status == "booked":
         raise Invalid("A plan becomes booked when its schedule is booked.", fields={"status": "set by booking"})
     _transition(plan, status)
@@ -234,9 +241,10 @@ def current_plan_week(plan: CarePlan, today: date | None = None) -> int:
 
 
 def change_phase(plan_id: int, phase_name: str, change: dict, *, user_id: int | None = None,
-                 today: date | None = None) -> CarePlan:
+                 today: date | None = None, expected_version=None) -> CarePlan:
     """A clinician extends, shortens or advances (ends this week) a phase of an active plan; a new version."""
     plan = get_plan(plan_id)
+    check_version(plan, expected_version)
     if plan.status != "active":
         raise Conflict(f"Plan {plan_id} is {plan.status}; a clinician adjusts the phases of an active plan.",
                        fields={"status": plan.status})

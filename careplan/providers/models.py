@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from careplan.clinic.models import Discipline
@@ -27,6 +27,10 @@ class Provider(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Counts the changes of the record, its hours and its time off; see careplan.versions.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     disciplines: Mapped[list[Discipline]] = relationship(secondary=provider_disciplines, order_by=Discipline.code)
     availability: Mapped[list[ProviderAvailability]] = relationship(

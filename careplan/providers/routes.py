@@ -4,7 +4,9 @@ from flask_smorest import Blueprint
 from careplan.auth.access import STAFF, login_required
 from careplan.pagination import page_of
 from careplan.providers import service
+from careplan.providers.models import Provider
 from careplan.providers.schemas import ProviderOutSchema, ProviderQuerySchema, ProviderSchema, TimeOffSchema
+from careplan.versions import documents_if_match, if_match, with_etag
 
 blp = Blueprint("providers", __name__, url_prefix="/api/v1/providers", description="Clinicians, their hours and absences")
 
@@ -30,18 +32,21 @@ class ProviderById(MethodView):
     @login_required()
     @blp.response(200, ProviderOutSchema)
     def get(self, provider_id):
-        return service.get_provider(provider_id)
+        return with_etag(service.get_provider(provider_id))
 
     @login_required("admin")
     @blp.arguments(ProviderSchema(partial=True))
     @blp.response(200, ProviderOutSchema)
+    @documents_if_match(blp, "the provider")
     def patch(self, data, provider_id):
-        return service.update_provider(provider_id, data)
+        return with_etag(service.update_provider(provider_id, data,
+                                                 expected_version=if_match(Provider, provider_id)))
 
     @login_required("admin")
     @blp.response(204)
+    @documents_if_match(blp, "the provider")
     def delete(self, provider_id):
-        service.delete_provider(provider_id)
+        service.delete_provider(provider_id, expected_version=if_match(Provider, provider_id))
 
 
 @blp.route("/<int:provider_id>/time-off")

@@ -9,6 +9,7 @@ class ProviderSchema(WithAvailability):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     phone = fields.String(validate=validate.Length(max=40))
     active = fields.Boolean()
+    version = fields.Integer(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
     disciplines = fields.List(fields.String(validate=validate.Length(min=1, max=40)), required=True,
                               validate=validate.Length(min=1, error="a provider needs at least one discipline"),
                               attribute="discipline_codes")

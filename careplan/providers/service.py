@@ -12,6 +12,7 @@ from careplan.scheduling.models import Appointment
 from careplan.auth.models import User
 from careplan.plans.models import CareTeamMember
 from careplan.records import get_or_404
+from careplan.versions import check_version, count_change
 
 
 def list_providers(*, discipline: str | None = None, active: bool | None = None):
@@ -59,19 +60,23 @@ def create_provider(data: dict) -> Provider:
     return provider
 
 
-def update_provider(provider_id: int, data: dict) -> Provider:
+def update_provider(provider_id: int, data: dict, *, expected_version=None) -> Provider:
+    """`expected_version`: the version the caller read (careplan.versions); None applies the change anyway."""
     provider = get_provider(provider_id)
+    check_version(provider, expected_version)
     if "email" in data:
         data["email"] = data["email"].lower()
         _email_free(data["email"], provider.id)
     _apply(provider, data)
+    count_change(provider)
     db.session.commit()
     return provider
 
 
-def delete_provider(provider_id: int) -> None:
+def delete_provider(provider_id: int, *, expected_version=None) -> None:
     """Only a provider with no history goes; one with appointments, a care team or a login is deactivated."""
     provider = get_provider(provider_id)
+    check_version(provider, expected_version)
     for model, column in ((Appointment, Appointment.provider_id), (CareTeamMember, CareTeamMember.provider_id),
                           (User, User.provider_id)):
         if db.session.scalar(select(model.id).where(column == provider.id).limit(1)) is not None:
@@ -90,6 +95,8 @@ def add_time_off(provider_id: int, data: dict) -> ProviderTimeOff:
     row = ProviderTimeOff(provider=provider, starts_at=data["starts_at"], ends_at=data["ends_at"],
                           reason=data.get("reason", ""))
     db.session.add(row)
+    # The provider's calendar (and its representation) changed.
+    count_change(provider)
     db.session.commit()
     return row
 
@@ -98,5 +105,6 @@ def delete_time_off(provider_id: int, time_off_id: int) -> None:
     row = db.session.get(ProviderTimeOff, time_off_id)
     if row is None or row.provider_id != provider_id:
         raise NotFound(f"No time off {time_off_id} for provider {provider_id}.")
+    count_change(row.provider)
     db.session.delete(row)
     db.session.commit()

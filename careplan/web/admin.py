@@ -12,7 +12,7 @@ from careplan.providers import service as providers
 from careplan.providers.schemas import ProviderSchema, TimeOffSchema
 from careplan.web import bp
 from careplan.web.access import page_for
-from careplan.web.forms import WindowRows, local_input, local_moment, submit, text
+from careplan.web.forms import CHANGED, WindowRows, form_version, local_input, local_moment, submit, text
 
 
 @bp.get("/admin/providers")
@@ -58,21 +58,28 @@ def admin_provider(provider_id: int):
     if request.method == "POST":
         _only_admins_edit()
         data, windows = _provider_form(request.form)
-        saved, errors = submit(ProviderSchema(), data,
-                               lambda loaded: providers.update_provider(provider_id, loaded))
+        version = form_version(request.form)
+        saved, errors = submit(ProviderSchema(), data, lambda loaded: providers.update_provider(
+            provider_id, loaded, expected_version=version))
         if saved is not None:
             flash("Changes saved.", "success")
             return redirect(url_for("web.admin_provider", provider_id=provider_id))
-        return _provider_page(provider, values=data, windows=windows, errors=errors)
+        if errors.pop(CHANGED, None) is not None:
+            # The provider as it is now, after someone else's change: the one the admin edits next.
+            return _provider_page(providers.get_provider(provider_id), changed=True)
+        return _provider_page(provider, values=data, windows=windows, errors=errors, version=version)
     return _provider_page(provider)
 
 
-def _provider_page(provider, *, values=None, windows=None, errors=None, absence=None, absence_errors=None):
+def _provider_page(provider, *, values=None, windows=None, errors=None, absence=None, absence_errors=None,
+                   version=None, changed=False):
+    """`version`: the one the edit form was filled from (the provider's current one unless a form says so)."""
     values = values or {"name": provider.name, "email": provider.email, "phone": provider.phone,
                         "active": provider.active, "disciplines": provider.discipline_codes}
     windows = windows or WindowRows.from_windows(provider.availability)
-    status = 422 if errors or absence_errors else 200
+    status = 409 if changed else 422 if errors or absence_errors else 200
     return render_template("web/admin/provider.html", provider=provider, values=values,
+                           version=provider.version if version is None else version, changed=changed,
                            windows=windows.with_blanks(), errors=errors or {}, disciplines=clinic.disciplines(),
                            absence=absence or {}, absence_errors=absence_errors or {},
                            may_edit=current_user().role == "admin", local_input=local_input), status

@@ -13,7 +13,7 @@ from careplan.patients.schemas import PatientSchema
 from careplan.reminders import service as reminders
 from careplan.web import bp, queries
 from careplan.web.access import page_for
-from careplan.web.forms import WindowRows, submit, text
+from careplan.web.forms import CHANGED, WindowRows, form_version, submit, text
 
 SEARCH_LIMIT = 50
 
@@ -85,22 +85,27 @@ def desk_patient_new():
 @page_for(*STAFF)
 def desk_patient(patient_id: int):
     patient = patients.get_patient(patient_id)
-    errors = {}
+    errors, changed = {}, False
     if request.method == "POST":
         data, windows = _patient_form(request.form)
-        saved, errors = submit(PatientSchema(), data,
-                               lambda loaded: patients.update_patient(patient_id, loaded))
+        version = form_version(request.form)
+        saved, errors = submit(PatientSchema(), data, lambda loaded: patients.update_patient(
+            patient_id, loaded, expected_version=version))
         if saved is not None:
             flash("Changes saved.", "success")
             return redirect(url_for("web.desk_patient", patient_id=patient_id))
-    else:
+        changed = errors.pop(CHANGED, None) is not None
+    if request.method == "GET" or changed:
+        # The record as it is now (after someone else's change, the one the visitor edits next).
+        patient = patients.get_patient(patient_id)
         data = {"name": patient.name, "email": patient.email, "phone": patient.phone,
                 "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else "",
                 "reminder_opt_out": patient.reminder_opt_out}
-        windows = WindowRows.from_windows(patient.availability)
+        windows, version = WindowRows.from_windows(patient.availability), patient.version
         record("read", "patient", patient.id, patient.id, detail=f"page {request.path}")
-    return render_template("web/desk/patient.html", patient=patient, values=data,
-                           windows=windows.with_blanks(), errors=errors, **record_of(patient)), 422 if errors else 200
+    return render_template("web/desk/patient.html", patient=patient, values=data, version=version, changed=changed,
+                           windows=windows.with_blanks(), errors=errors, **record_of(patient)), \
+        409 if changed else 422 if errors else 200
 
 
 def record_of(patient) -> dict:

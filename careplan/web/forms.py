@@ -10,11 +10,12 @@ import re
 from datetime import datetime
 
 from marshmallow import Schema, ValidationError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import MultiDict
 
 from careplan.clinic import service as clinic
 from careplan.clinic.service import DAYS
-from careplan.errors import ServiceError, flatten_messages
+from careplan.errors import CHANGED_MEANWHILE, PreconditionFailed, ServiceError, flatten_messages
 from careplan.extensions import db
 
 WINDOW_PARTS = ("day", "start", "end")
@@ -72,6 +73,11 @@ def load(schema: Schema, data: dict) -> tuple[dict | None, dict[str, str]]:
         return None, input_errors(flatten_messages(exc.messages))
 
 
+# The error `submit` answers when the record changed since the form was filled (careplan.versions): the
+# page then shows the current record instead of the refused form.
+CHANGED = "_changed"
+
+
 def submit(schema: Schema, data: dict, save) -> tuple[object | None, dict[str, str]]:
     """Validate with the API's schema, then save through the service: (record, {}) or (None, errors).
 
@@ -82,6 +88,12 @@ def submit(schema: Schema, data: dict, save) -> tuple[object | None, dict[str, s
         return None, errors
     try:
         return save(loaded), {}
+    except PreconditionFailed as exc:
+        db.session.rollback()
+        return None, {CHANGED: exc.message}
+    except StaleDataError:
+        db.session.rollback()
+        return None, {CHANGED: CHANGED_MEANWHILE}
     except ServiceError as exc:
         db.session.rollback()
         errors = input_errors(exc.fields)
@@ -89,6 +101,16 @@ def submit(schema: Schema, data: dict, save) -> tuple[object | None, dict[str, s
             # A refusal that is more than a mistyped field (a red flag, a conflict) says why in its own words.
             errors = {"_form": exc.message, **errors}
         return None, errors
+
+
+def form_version(form: MultiDict) -> int | None:
+    """The version of the record an edit form was filled from (its hidden field); None from a form without one,
+    which saves over whatever is current, as the API does without If-Match."""
+    value = form.get("version")
+    if value is None:
+        return None
+    # A version that is not a number matches none: the visitor sees the current record, nothing is overwritten.
+    return int(value) if value.isdigit() else -1
 
 
 # The schemas speak to programs; an empty box on a form is simply "required".

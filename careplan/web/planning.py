@@ -22,7 +22,7 @@ from careplan.protocols.models import CONDITIONS, REGIONS, SEVERITIES
 from careplan.providers.models import Provider
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
-from careplan.web.forms import input_errors, load, submit, text
+from careplan.web.forms import CHANGED, form_version, input_errors, load, submit, text
 
 # Who may write the override of a red flag: a clinician's decision, never the front desk's.
 OVERRIDERS = ("admin", "provider")
@@ -240,22 +240,27 @@ def _team_errors(errors: dict[str, str], team: list[dict]) -> dict[str, str]:
 @page_for(*STAFF)
 def desk_plan(plan_id: int):
     plan = plan_in_reach(plan_id)
-    values, errors = _plan_values(plan), {}
+    values, errors, version, changed = _plan_values(plan), {}, plan.version, False
     if request.method == "POST":
-        values = request.form
+        values, version = request.form, form_version(request.form)
         changes = _revision_from_form(plan, request.form)
-        saved, errors = submit(PlanRevisionSchema(), changes,
-                               lambda loaded: plans.revise_plan(plan_id, loaded, user_id=current_user().id))
+        saved, errors = submit(PlanRevisionSchema(), changes, lambda loaded: plans.revise_plan(
+            plan_id, loaded, user_id=current_user().id, expected_version=version))
         if saved is not None:
             flash(f"Plan saved as version {saved.version}.", "success")
             return redirect(url_for("web.desk_plan", plan_id=plan_id))
+        changed = errors.pop(CHANGED, None) is not None
         errors = _team_errors(form_errors(errors), changes["care_team"])
         db.session.refresh(plan)
+        if changed:
+            # The plan as it is now, after someone else's change: the version the visitor edits next.
+            values, version = _plan_values(plan), plan.version
     return render_template("web/desk/plan.html", plan=plan, patient=plan.patient, values=values, errors=errors,
+                           version=version, changed=changed,
                            phases=plan_phases(plan),
                            disciplines=plan_disciplines(plan), team_choices=team_choices(),
                            team=queries.providers_by_id(m.provider_id for m in plan.care_team),
                            versions=list(reversed(plans.versions(plan_id))),
                            authors=queries.users_by_id(v.created_by_id for v in plan.versions)), \
-        422 if errors else 200
+        409 if changed else 422 if errors else 200
 
