@@ -1,7 +1,7 @@
 """concurrency: a version counter on patients and providers (care plans have theirs), for optimistic locking
 
 Revision ID: 9c1702f683a5
-Revises: 32aea2306fa0
+Revises: 3784ce7e29b2
 Create Date: 2026-12-04 18:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '9c1702f683a5'
-down_revision = '32aea2306fa0'
+down_revision = '3784ce7e29b2'
 branch_labels = None
 depends_on = None
 
