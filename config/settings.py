@@ -80,6 +80,8 @@ class Default:
     LOGIN_LOCK_MINUTES = 15
     # argon2id parameters for new password hashes (argon2-cffi's defaults: RFC 9106 low-memory profile).
     PASSWORD_HASHING: dict = {}
+    # New passwords need at least this zxcvbn score (0-4; 3 = "safely unguessable" to an online attacker).
+    PASSWORD_MIN_SCORE = 3
 
 
 class Development(Default):

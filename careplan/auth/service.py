@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 from flask import current_app, g, request, session
 from sqlalchemy import select, update
 
@@ -38,6 +39,26 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+PASSWORD_MIN_LENGTH = 10
+# zxcvbn refuses longer input; a password whose first 72 characters are hard to guess is hard to guess.
+_ESTIMATED_LENGTH = 72
+
+
+def check_new_password(password: str, *, email: str) -> None:
+    """Refuse a password an attacker would try early: too short, common, a keyboard walk, a dictionary word
+    with the usual substitutions, or built from the account's own e-mail or the clinic's name."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise Invalid(f"A password needs at least {PASSWORD_MIN_LENGTH} characters.",
+                      fields={"password": f"at least {PASSWORD_MIN_LENGTH} characters"})
+    local, _, domain = email.partition("@")
+    clues = [email, local, *domain.split("."), "careplan", "clinic", "riverside"]
+    estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=clues)
+    if estimate["score"] < current_app.config["PASSWORD_MIN_SCORE"]:
+        advice = estimate["feedback"]["warning"] or "This password is easy to guess."
+        hint = " ".join(estimate["feedback"]["suggestions"]) or "Use a few uncommon words together."
+        raise Invalid(f"{advice} {hint}", fields={"password": "too easy to guess"})
+
+
 def password_matches(user: User, password: str) -> bool:
     if not user.password_hash:
         return False
@@ -62,6 +83,8 @@ def create_user(*, email: str, role: str, password: str | None = None,
     _check_links(role, provider_id, patient_id)
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise Conflict(f"A user with e-mail {email} exists already.", fields={"email": "already used"})
+    if password:
+        check_new_password(password, email=email)
     user = User(email=email, role=role, provider_id=provider_id if role == "provider" else None,
                 patient_id=patient_id if role == "patient" else None,
                 password_hash=hash_password(password) if password else None, active=active)
@@ -102,6 +125,8 @@ def update_user(user_id: int, data: dict, *, by: User) -> User:
     provider_id = data.get("provider_id", user.provider_id)
     patient_id = data.get("patient_id", user.patient_id)
     _check_links(role, provider_id, patient_id)
+    if data.get("password"):
+        check_new_password(data["password"], email=user.email)
     user.role = role
     user.provider_id = provider_id if role == "provider" else None
     user.patient_id = patient_id if role == "patient" else None
