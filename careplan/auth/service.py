@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from careplan.auth.models import ROLES, ApiToken, User, WebSession
 from careplan.db import utcnow
-from careplan.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthenticated
+from careplan.errors import Conflict, Invalid, NotFound, Unauthenticated
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.providers.models import Provider
@@ -187,33 +187,36 @@ def user_for_token(token: str, now: datetime | None = None) -> User | None:
 
 
 def authenticate(email: str, password: str) -> User:
-    """The user with this e-mail and password. Wrong passwords count against the account: after
-    LOGIN_LOCK_AFTER in a row it is locked for LOGIN_LOCK_MINUTES (429 with Retry-After), even for the
-    right password. The count is committed before refusing, because the refusal rolls the request back."""
+    """The user with this e-mail and password. Every refusal looks the same from outside (a missing,
+    disabled or locked account, or a wrong password: one status, one message, one password hash computed),
+    so sign-in cannot be used to find out which accounts exist or are locked. Wrong passwords count against
+    the account: after LOGIN_LOCK_AFTER in a row it is locked for LOGIN_LOCK_MINUTES, even for the right
+    password. The count is committed before refusing, because the refusal rolls the request back."""
     config = current_app.config
     now = utcnow()
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        seconds = int((user.locked_until - now).total_seconds()) + 1
-        _note_refused_login(user, "account locked")
-        raise TooManyRequests("Too many failed sign-ins; this account is locked for a while.", retry_after=seconds)
-    if user is None:
+    if user is None or not user.password_hash:
         # Verify against a real hash anyway, so that a wrong e-mail takes as long as a wrong password.
         try:
             _hasher().verify(_hash_to_waste_time_on(_hasher()), password)
         except (VerificationError, InvalidHashError):
             pass
-    elif user.active and password_matches(user, password):
-        user.failed_logins, user.locked_until = 0, None
-        return user
+        why = "no such account" if user is None else "account without a password"
     else:
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_LOCK_AFTER"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-        db.session.commit()
-    _note_refused_login(user, "wrong e-mail or password")
-    raise Unauthenticated("The e-mail or the password is wrong, or the account is disabled.")
+        matches = password_matches(user, password)
+        locked = user.locked_until is not None and user.locked_until > now
+        if matches and user.active and not locked:
+            user.failed_logins, user.locked_until = 0, None
+            return user
+        why = "account locked" if locked else "account disabled" if not user.active else "wrong password"
+        if not locked:
+            user.failed_logins += 1
+            if user.failed_logins >= config["LOGIN_LOCK_AFTER"]:
+                user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+                user.failed_logins = 0
+            db.session.commit()
+    _note_refused_login(user, why)
+    raise Unauthenticated("The e-mail or the password is wrong, or the account is disabled or locked for a while.")
 
 
 def _note_refused_login(user: User | None, why: str) -> None:
