@@ -2,6 +2,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from careplan.auth.access import STAFF, login_required
+from careplan.auth.service import current_user
 from careplan.pagination import page_of
 from careplan.providers import service
 from careplan.providers.schemas import ProviderOutSchema, ProviderQuerySchema, ProviderSchema, TimeOffSchema
@@ -16,7 +17,8 @@ class Providers(MethodView):
     @blp.response(200, ProviderOutSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
-        return page_of(service.list_providers(**query), pagination_parameters)
+        return service.providers_seen_by(current_user(), page_of(service.list_providers(**query),
+                                                                 pagination_parameters))
 
     @login_required("admin")
     @blp.arguments(ProviderSchema)
@@ -30,7 +32,8 @@ class ProviderById(MethodView):
     @login_required()
     @blp.response(200, ProviderOutSchema)
     def get(self, provider_id):
-        return service.get_provider(provider_id)
+        [provider] = service.providers_seen_by(current_user(), [service.get_provider(provider_id)])
+        return provider
 
     @login_required("admin")
     @blp.arguments(ProviderSchema(partial=True))
