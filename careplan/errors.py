@@ -136,7 +136,16 @@ MACHINE_PATHS = ("/api", "/fhir", "/healthz")
 
 
 def for_a_page() -> bool:
-    return not request.path.startswith(MACHINE_PATHS)
+    return not request.path.startswith(MACHINE_PATHS) or _view_answers_people()
+
+
+def _view_answers_people() -> bool:
+    """A view under a machine path that people open in a browser (the links of e-mails) sets
+    `answers_people = True` on its class; its errors are pages too."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(getattr(view, "view_class", None), "answers_people", False))
 
 
 def _response(status: int, body: dict, headers=None):
