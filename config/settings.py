@@ -21,6 +21,8 @@ class Default:
     MAIL_USE_TLS = False
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
+    # A PEM file of CAs to trust for the mail server's STARTTLS certificate instead of the system's.
+    MAIL_SSL_CAFILE = None
     MAIL_DEFAULT_SENDER = "careplan@localhost"
 
     # OpenAPI (flask-smorest)
