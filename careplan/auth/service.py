@@ -182,6 +182,8 @@ def user_for_token(token: str, now: datetime | None = None) -> User | None:
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         return None
+    # Saved with the request's commit, as a session's last_seen_at: the owner's token list shows it.
+    row.last_used_at = now
     g.api_token = row
     return row.user
 
