@@ -99,6 +99,9 @@ def _bind_extensions(app) -> None:
     limiter.init_app(app)
     errors.register(app)
     text_guard.register(app)
+    from careplan import access_log
+
+    access_log.register(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)

@@ -184,7 +184,9 @@ def handle_unexpected(exc: Exception):
     from careplan.extensions import db
 
     db.session.rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    from careplan.access_log import redact
+
+    log.exception("unhandled error on %s %s", request.method, redact(request.path))
     return _response(500, error_body(500, "Something went wrong on our side; the change was not saved."))
 
 
