@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -42,6 +43,8 @@ def hash_password(password: str) -> str:
 PASSWORD_MIN_LENGTH = 10
 # zxcvbn refuses longer input; a password whose first 72 characters are hard to guess is hard to guess.
 _ESTIMATED_LENGTH = 72
+# zxcvbn keeps the clues of the current estimate in a module-level dictionary: one estimate at a time.
+_ESTIMATING = threading.Lock()
 
 
 def check_new_password(password: str, *, email: str) -> None:
@@ -52,7 +55,8 @@ def check_new_password(password: str, *, email: str) -> None:
                       fields={"password": f"at least {PASSWORD_MIN_LENGTH} characters"})
     local, _, domain = email.partition("@")
     clues = [email, local, *domain.split("."), "careplan", "clinic", "riverside"]
-    estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=clues)
+    with _ESTIMATING:
+        estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=clues)
     if estimate["score"] < current_app.config["PASSWORD_MIN_SCORE"]:
         advice = estimate["feedback"]["warning"] or "This password is easy to guess."
         hint = " ".join(estimate["feedback"]["suggestions"]) or "Use a few uncommon words together."
