@@ -20,6 +20,7 @@ ENVIRONMENT_SETTINGS = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_DEFAULT_SENDER": str,
+    "MAIL_SSL_CAFILE": str,
     "PUBLIC_BASE_URL": str,
     "REMINDER_BATCH_SIZE": int,
     "REMINDER_LEASE_SECONDS": int,
@@ -99,6 +100,9 @@ def _bind_extensions(app) -> None:
     limiter.init_app(app)
     errors.register(app)
     text_guard.register(app)
+    from careplan import access_log
+
+    access_log.register(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             tune_sqlite(db.engine)

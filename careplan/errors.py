@@ -145,7 +145,16 @@ MACHINE_PATHS = ("/api", "/fhir", "/healthz")
 
 
 def for_a_page() -> bool:
-    return not request.path.startswith(MACHINE_PATHS)
+    return not request.path.startswith(MACHINE_PATHS) or _view_answers_people()
+
+
+def _view_answers_people() -> bool:
+    """A view under a machine path that people open in a browser (the links of e-mails) sets
+    `answers_people = True` on its class; its errors are pages too."""
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(getattr(view, "view_class", None), "answers_people", False))
 
 
 def _response(status: int, body: dict, headers=None):
@@ -195,7 +204,9 @@ def handle_unexpected(exc: Exception):
     from careplan.extensions import db
 
     db.session.rollback()
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    from careplan.access_log import redact
+
+    log.exception("unhandled error on %s %s", request.method, redact(request.path))
     return _response(500, error_body(500, "Something went wrong on our side; the change was not saved."))
 
 

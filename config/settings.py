@@ -21,6 +21,8 @@ class Default:
     MAIL_USE_TLS = False
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
+    # A PEM file of CAs to trust for the mail server's STARTTLS certificate instead of the system's.
+    MAIL_SSL_CAFILE = None
     MAIL_DEFAULT_SENDER = "careplan@localhost"
 
     # OpenAPI (flask-smorest)
@@ -80,6 +82,8 @@ class Default:
     LOGIN_LOCK_MINUTES = 15
     # argon2id parameters for new password hashes (argon2-cffi's defaults: RFC 9106 low-memory profile).
     PASSWORD_HASHING: dict = {}
+    # New passwords need at least this zxcvbn score (0-4; 3 = "safely unguessable" to an online attacker).
+    PASSWORD_MIN_SCORE = 3
 
 
 class Development(Default):

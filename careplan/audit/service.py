@@ -13,6 +13,7 @@ from datetime import datetime
 from flask import Flask, g, has_request_context, request
 from sqlalchemy import select
 
+from careplan.access_log import redact
 from careplan.audit.models import AuditEvent
 from careplan.extensions import db
 
@@ -57,7 +58,7 @@ def note_denied(resource: str, resource_id="", *, patient_id: int | None = None,
     if user is None:
         user, _, _ = _who()
     g.audit_denied = (resource, resource_id, patient_id,
-                      f"{detail} ({request.method} {request.path})".strip(), user)
+                      f"{detail} ({request.method} {redact(request.path)})".strip(), user)
 
 
 def _finish_request(response):

@@ -5,8 +5,7 @@ from careplan.auth import service
 from careplan.auth.access import login_required
 from careplan.auth.schemas import (IssuedTokenSchema, LoginSchema, TokenSchema, UserQuerySchema, UserSchema,
                                    UserUpdateSchema)
-from careplan.auth.web import failed, login_limit
-from careplan.extensions import limiter
+from careplan.auth.web import login_failures
 from careplan.pagination import page_of
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Signing in, tokens and who you are")
@@ -15,13 +14,15 @@ users_blp = Blueprint("users", __name__, url_prefix="/api/v1/users", description
 
 @blp.route("/login")
 class Login(MethodView):
-    decorators = [limiter.limit(login_limit, deduct_when=failed)]
+    decorators = [login_failures]
 
     @blp.doc(security=[])
     @blp.arguments(LoginSchema)
     @blp.response(201, IssuedTokenSchema)
-    @blp.alt_response(401, description="wrong e-mail or password, or a disabled account")
-    @blp.alt_response(429, description="too many failed sign-ins; see Retry-After")
+    @blp.alt_response(401, description="wrong e-mail or password, or a disabled or locked account (one answer "
+                                       "for all, so it reveals none of them)")
+    @blp.alt_response(429, description="too many failed sign-ins from this address (web and API together); "
+                                       "see Retry-After")
     def post(self, data):
         user, token = service.login_with_token(data["email"], data["password"], name=data["token_name"],
                                                days=data["days"])

@@ -22,7 +22,9 @@ class UserSchema(Schema):
     patient_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
                                 metadata={"description": "the patient a patient account belongs to"})
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=200),
-                             metadata={"description": "leave out for an account that signs in by token only"})
+                             metadata={"description": "at least 10 characters and hard to guess (not a common "
+                                                      "password, keyboard walk or the e-mail); leave out for an "
+                                                      "account that signs in by token only"})
     active = fields.Boolean(metadata={"description": "false: the user cannot sign in; their sessions and tokens end"})
     created_at = ClinicDateTime(dump_only=True)
     locked_until = ClinicDateTime(dump_only=True, allow_none=True)

@@ -4,16 +4,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 from flask import current_app, g, request, session
 from sqlalchemy import select, update
 
 from careplan.auth.models import ROLES, ApiToken, User, WebSession
 from careplan.db import utcnow
-from careplan.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthenticated
+from careplan.errors import Conflict, Invalid, NotFound, Unauthenticated
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.providers.models import Provider
@@ -36,6 +38,29 @@ def _hash_to_waste_time_on(hasher: PasswordHasher) -> str:
 
 def hash_password(password: str) -> str:
     return _hasher().hash(password)
+
+
+PASSWORD_MIN_LENGTH = 10
+# zxcvbn refuses longer input; a password whose first 72 characters are hard to guess is hard to guess.
+_ESTIMATED_LENGTH = 72
+# zxcvbn keeps the clues of the current estimate in a module-level dictionary: one estimate at a time.
+_ESTIMATING = threading.Lock()
+
+
+def check_new_password(password: str, *, email: str) -> None:
+    """Refuse a password an attacker would try early: too short, common, a keyboard walk, a dictionary word
+    with the usual substitutions, or built from the account's own e-mail or the clinic's name."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise Invalid(f"A password needs at least {PASSWORD_MIN_LENGTH} characters.",
+                      fields={"password": f"at least {PASSWORD_MIN_LENGTH} characters"})
+    local, _, domain = email.partition("@")
+    clues = [email, local, *domain.split("."), "careplan", "clinic", "riverside"]
+    with _ESTIMATING:
+        estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=clues)
+    if estimate["score"] < current_app.config["PASSWORD_MIN_SCORE"]:
+        advice = estimate["feedback"]["warning"] or "This password is easy to guess."
+        hint = " ".join(estimate["feedback"]["suggestions"]) or "Use a few uncommon words together."
+        raise Invalid(f"{advice} {hint}", fields={"password": "too easy to guess"})
 
 
 def password_matches(user: User, password: str) -> bool:
@@ -62,6 +87,8 @@ def create_user(*, email: str, role: str, password: str | None = None,
     _check_links(role, provider_id, patient_id)
     if db.session.scalar(select(User).where(User.email == email)) is not None:
         raise Conflict(f"A user with e-mail {email} exists already.", fields={"email": "already used"})
+    if password:
+        check_new_password(password, email=email)
     user = User(email=email, role=role, provider_id=provider_id if role == "provider" else None,
                 patient_id=patient_id if role == "patient" else None,
                 password_hash=hash_password(password) if password else None, active=active)
@@ -102,6 +129,8 @@ def update_user(user_id: int, data: dict, *, by: User) -> User:
     provider_id = data.get("provider_id", user.provider_id)
     patient_id = data.get("patient_id", user.patient_id)
     _check_links(role, provider_id, patient_id)
+    if data.get("password"):
+        check_new_password(data["password"], email=user.email)
     user.role = role
     user.provider_id = provider_id if role == "provider" else None
     user.patient_id = patient_id if role == "patient" else None
@@ -157,38 +186,43 @@ def user_for_token(token: str, now: datetime | None = None) -> User | None:
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         return None
+    # Saved with the request's commit, as a session's last_seen_at: the owner's token list shows it.
+    row.last_used_at = now
     g.api_token = row
     return row.user
 
 
 def authenticate(email: str, password: str) -> User:
-    """The user with this e-mail and password. Wrong passwords count against the account: after
-    LOGIN_LOCK_AFTER in a row it is locked for LOGIN_LOCK_MINUTES (429 with Retry-After), even for the
-    right password. The count is committed before refusing, because the refusal rolls the request back."""
+    """The user with this e-mail and password. Every refusal looks the same from outside (a missing,
+    disabled or locked account, or a wrong password: one status, one message, one password hash computed),
+    so sign-in cannot be used to find out which accounts exist or are locked. Wrong passwords count against
+    the account: after LOGIN_LOCK_AFTER in a row it is locked for LOGIN_LOCK_MINUTES, even for the right
+    password. The count is committed before refusing, because the refusal rolls the request back."""
     config = current_app.config
     now = utcnow()
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        seconds = int((user.locked_until - now).total_seconds()) + 1
-        _note_refused_login(user, "account locked")
-        raise TooManyRequests("Too many failed sign-ins; this account is locked for a while.", retry_after=seconds)
-    if user is None:
+    if user is None or not user.password_hash:
         # Verify against a real hash anyway, so that a wrong e-mail takes as long as a wrong password.
         try:
             _hasher().verify(_hash_to_waste_time_on(_hasher()), password)
         except (VerificationError, InvalidHashError):
             pass
-    elif user.active and password_matches(user, password):
-        user.failed_logins, user.locked_until = 0, None
-        return user
+        why = "no such account" if user is None else "account without a password"
     else:
-        user.failed_logins += 1
-        if user.failed_logins >= config["LOGIN_LOCK_AFTER"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-        db.session.commit()
-    _note_refused_login(user, "wrong e-mail or password")
-    raise Unauthenticated("The e-mail or the password is wrong, or the account is disabled.")
+        matches = password_matches(user, password)
+        locked = user.locked_until is not None and user.locked_until > now
+        if matches and user.active and not locked:
+            user.failed_logins, user.locked_until = 0, None
+            return user
+        why = "account locked" if locked else "account disabled" if not user.active else "wrong password"
+        if not locked:
+            user.failed_logins += 1
+            if user.failed_logins >= config["LOGIN_LOCK_AFTER"]:
+                user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+                user.failed_logins = 0
+            db.session.commit()
+    _note_refused_login(user, why)
+    raise Unauthenticated("The e-mail or the password is wrong, or the account is disabled or locked for a while.")
 
 
 def _note_refused_login(user: User | None, why: str) -> None:

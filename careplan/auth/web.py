@@ -28,6 +28,11 @@ def failed(response) -> bool:
     return response.status_code in (401, 429)
 
 
+# One count of refused sign-ins per address for the form and the API together, so that an attacker cannot
+# double their guesses by alternating between the two.
+login_failures = limiter.shared_limit(login_limit, scope="login", methods=["POST"], deduct_when=failed)
+
+
 def _next_page(value: str | None) -> str:
     """Only a path on this site, so the form cannot be used to bounce a user elsewhere."""
     if value and value.startswith("/") and not value.startswith("//") and not urlsplit(value).netloc:
@@ -37,7 +42,7 @@ def _next_page(value: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"], deduct_when=failed)
+@login_failures
 def login():
     error = None
     status = 200

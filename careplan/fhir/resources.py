@@ -82,7 +82,8 @@ def practitioner(row: Provider) -> dict:
             "name": [{"use": "usual", "text": row.name}], "telecom": _telecom(row.email, row.phone, "work")}
 
 
-def practitioner_role(row: Provider, now: datetime) -> dict:
+def practitioner_role(row: Provider, now: datetime, *, with_reasons: bool) -> dict:
+    """with_reasons: whether the reader may see why the provider is away (patients may not)."""
     resource = {"resourceType": "PractitionerRole", "id": str(row.id), "active": row.active,
                 "practitioner": reference("Practitioner", row.id, row.name),
                 "specialty": [discipline(code) for code in row.discipline_codes]}
@@ -98,7 +99,7 @@ def practitioner_role(row: Provider, now: datetime) -> dict:
     absences = [off for off in row.time_off if off.ends_at > now]
     if absences:
         resource["notAvailable"] = [
-            {"description": off.reason or "Away", "during": {"start": instant(off.starts_at), "end": instant(off.ends_at)}}
+            {"description": (off.reason if with_reasons else "") or "Away", "during": {"start": instant(off.starts_at), "end": instant(off.ends_at)}}
             for off in absences]
     return resource
 

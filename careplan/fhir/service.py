@@ -28,6 +28,7 @@ from careplan.fhir.slots import parse_slot_id, provider_slots
 from careplan.patients.models import Patient
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan, Phase
 from careplan.providers.models import WITH_CALENDAR, Provider
+from careplan.providers.service import may_see_time_off_reasons
 from careplan.scheduling.models import Appointment
 
 # Slots are computed per request: a search covers at most this much time, and a week when it names none.
@@ -147,7 +148,9 @@ def search_practitioner_roles(query: Query, user: User) -> Page:
     if (ids := query.ids("practitioner", "Practitioner")) is not None:
         statement = statement.where(Provider.id.in_(ids))
     now = utcnow()
-    return _sql_page(statement, query, lambda rows: [resources.practitioner_role(r, now) for r in rows])
+    with_reasons = may_see_time_off_reasons(user)
+    return _sql_page(statement, query, lambda rows: [resources.practitioner_role(r, now, with_reasons=with_reasons)
+                                                     for r in rows])
 
 
 def search_schedules(query: Query, user: User) -> Page:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+import ssl
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -31,6 +32,13 @@ class OutboxBackend:
         pass
 
 
+def tls_context(config: dict) -> ssl.SSLContext:
+    """STARTTLS that checks the server's certificate and name, against the system's CAs or, for a mail
+    server with a certificate from the clinic's own CA, against MAIL_SSL_CAFILE. smtplib's default would
+    encrypt to anyone, so a machine in the middle could read the password and every e-mail."""
+    return ssl.create_default_context(cafile=config.get("MAIL_SSL_CAFILE") or None)
+
+
 class SMTPBackend:
     """One connection per batch, opened on the first e-mail and reopened after a failure."""
 
@@ -42,7 +50,7 @@ class SMTPBackend:
         config = self.config
         connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"])
         if config["MAIL_USE_TLS"]:
-            connection.starttls()
+            connection.starttls(context=tls_context(config))
         if config["MAIL_USERNAME"]:
             connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
         return connection

@@ -2,11 +2,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from careplan.auth.access import STAFF, login_required
+from careplan.auth.service import current_user
 from careplan.pagination import page_of
 from careplan.providers import service
 from careplan.providers.models import Provider
 from careplan.providers.schemas import ProviderOutSchema, ProviderQuerySchema, ProviderSchema, TimeOffSchema
-from careplan.versions import documents_if_match, if_match, with_etag
+from careplan.versions import documents_if_match, etag, if_match, with_etag
 
 blp = Blueprint("providers", __name__, url_prefix="/api/v1/providers", description="Clinicians, their hours and absences")
 
@@ -18,7 +19,8 @@ class Providers(MethodView):
     @blp.response(200, ProviderOutSchema(many=True))
     @blp.paginate()
     def get(self, query, pagination_parameters):
-        return page_of(service.list_providers(**query), pagination_parameters)
+        return service.providers_seen_by(current_user(), page_of(service.list_providers(**query),
+                                                                 pagination_parameters))
 
     @login_required("admin")
     @blp.arguments(ProviderSchema)
@@ -32,7 +34,9 @@ class ProviderById(MethodView):
     @login_required()
     @blp.response(200, ProviderOutSchema)
     def get(self, provider_id):
-        return with_etag(service.get_provider(provider_id))
+        provider = service.get_provider(provider_id)
+        [seen] = service.providers_seen_by(current_user(), [provider])
+        return seen, {"ETag": etag(provider)}
 
     @login_required("admin")
     @blp.arguments(ProviderSchema(partial=True))

@@ -1,6 +1,9 @@
 """Providers, their weekly availability and their time off."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from sqlalchemy import select
 
 from careplan.clinic.models import Discipline
@@ -26,6 +29,38 @@ def list_providers(*, discipline: str | None = None, active: bool | None = None)
 
 def get_provider(provider_id: int) -> Provider:
     return get_or_404(Provider, provider_id, f"No provider {provider_id}.")
+
+
+def may_see_time_off_reasons(user: User) -> bool:
+    """Patients see when a clinician is away but not why: a reason may be medical or personal."""
+    return user.role != "patient"
+
+
+@dataclass(frozen=True)
+class AbsenceWithoutReason:
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+class ProviderSeenByPatient:
+    """A provider as a patient may read them: everything the provider shows, time off without its reasons."""
+
+    def __init__(self, provider: Provider):
+        self._provider = provider
+
+    def __getattr__(self, name):
+        return getattr(self._provider, name)
+
+    @property
+    def time_off(self) -> list[AbsenceWithoutReason]:
+        return [AbsenceWithoutReason(off.id, off.starts_at, off.ends_at) for off in self._provider.time_off]
+
+
+def providers_seen_by(user: User, providers: list[Provider]) -> list:
+    if may_see_time_off_reasons(user):
+        return providers
+    return [ProviderSeenByPatient(provider) for provider in providers]
 
 
 def _email_free(email: str, provider_id: int | None = None) -> None:

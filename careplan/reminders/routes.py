@@ -62,18 +62,23 @@ HTML_PAGE = {"content": {"text/html": {"schema": {"type": "string"}}}}
 
 @links_blp.route("/<string:token>")
 class AppointmentLink(MethodView):
+    # Patients open these from their e-mail: refusals are pages in the clinic's layout (careplan.errors).
+    answers_people = True
+
     # A GET only shows what the link would do: mail scanners and link previews fetch links, and must not
     # confirm or cancel anything. The page's button POSTs.
-    @links_blp.doc(security=[], responses={"200": {"description": "A page with the button, or why the link "
-                                                                  "cannot be used", **HTML_PAGE}})
-    @links_blp.alt_response(404, schema=ErrorSchema, description="Not a link this clinic sent")
+    @links_blp.doc(security=[], responses={
+        "200": {"description": "A page with the button, or why the link cannot be used", **HTML_PAGE},
+        "404": {"description": "Not a link this clinic sent (a page saying so)", **HTML_PAGE}})
     def get(self, token):
         return _page(links.read_link(token))
 
-    @links_blp.doc(security=[], responses={"200": {"description": "Done: a page saying so", **HTML_PAGE}})
-    @links_blp.alt_response(404, schema=ErrorSchema, description="Not a link this clinic sent")
-    @links_blp.alt_response(409, schema=ErrorSchema,
-                            description="Used already, expired, the appointment changed, or too late to cancel online")
+    @links_blp.doc(security=[], responses={
+        "200": {"description": "Done: a page saying so", **HTML_PAGE},
+        "400": {"description": "A signed-in browser sent the form without its CSRF token (a page)", **HTML_PAGE},
+        "404": {"description": "Not a link this clinic sent (a page saying so)", **HTML_PAGE},
+        "409": {"description": "Used already, expired, the appointment changed, or too late to cancel online "
+                               "(a page saying which)", **HTML_PAGE}})
     def post(self, token):
         link = links.use_link(token)
         done = ("Thank you: your appointment is confirmed." if link.action == "confirm"

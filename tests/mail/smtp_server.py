@@ -46,8 +46,10 @@ class SMTPServer:
         self.inbox = Inbox()
         self.controller: Controller | None = None
 
-    def up(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+    def up(self, tls_context=None) -> None:
+        """tls_context: offer STARTTLS with this server context, and accept mail only after it."""
+        tls = {"tls_context": tls_context, "require_starttls": True} if tls_context is not None else {}
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **tls)
         self.controller.start()
 
     def down(self) -> None:

@@ -68,3 +68,57 @@ def test_line_breaks_in_names_and_subjects_stay_on_one_header_line():
     parsed = message_from_bytes(raw, policy=default)
     assert parsed["Bcc"] is None and parsed["X-Injected"] is None
     assert parsed["Subject"] == "Hi X-Injected: yes"
+
+
+@pytest.fixture
+def tls_smtp(app, tmp_path):
+    """A loopback SMTP server that requires STARTTLS, with a certificate for 127.0.0.1 from a throw-away CA
+    no system trusts; yields (server, the CA's certificate file)."""
+    import ssl
+
+    import trustme
+
+    from tests.mail.smtp_server import SMTPServer
+
+    authority = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    ca_file = tmp_path / "clinic-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_file))
+    server = SMTPServer()
+    server.up(tls_context=context)
+    yield server, ca_file
+    server.down()
+
+
+def tls_backend(app, server, **settings):
+    return SMTPBackend({**app.config, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": server.port, "MAIL_USE_TLS": True,
+                        "MAIL_TIMEOUT_SECONDS": 5, **settings})
+
+
+def test_starttls_refuses_a_certificate_nobody_vouches_for(app, tls_smtp):
+    server, _ = tls_smtp
+    sender = tls_backend(app, server)
+    with pytest.raises(SendFailure) as caught:
+        sender.send(message(), "one")
+    sender.close()
+    assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value)
+    assert server.inbox.messages == []
+
+
+def test_starttls_trusts_the_ca_named_by_mail_ssl_cafile(app, tls_smtp):
+    server, ca_file = tls_smtp
+    sender = tls_backend(app, server, MAIL_SSL_CAFILE=str(ca_file))
+    sender.send(message(), "one")
+    sender.close()
+    assert [m["Subject"] for m in server.inbox.messages] == ["Hello"]
+
+
+def test_starttls_checks_the_name_on_the_certificate(app, tls_smtp):
+    server, ca_file = tls_smtp
+    # The right CA, but the certificate is for 127.0.0.1 and the clinic asked for another name.
+    sender = tls_backend(app, server, MAIL_SERVER="localhost", MAIL_SSL_CAFILE=str(ca_file))
+    with pytest.raises(SendFailure):
+        sender.send(message(), "one")
+    sender.close()
+    assert server.inbox.messages == []

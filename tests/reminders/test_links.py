@@ -81,6 +81,47 @@ def test_a_name_with_line_breaks_cannot_inject_headers(app, smtp):
     assert message["To"].addresses[0].display_name == "Eve Bcc: attacker@evil.example Injected body"
 
 
+def _page_text(response) -> str:
+    """The text of a page in the clinic's layout (its header and main landmark), never a JSON error."""
+    assert response.mimetype == "text/html", response.get_data(as_text=True)[:200]
+    html = response.get_data(as_text=True)
+    assert '<header class="site-header">' in html and '<main id="main"' in html
+    return html
+
+
+def test_the_link_pages_wear_the_clinic_layout_and_so_do_their_errors(app, smtp, client):
+    _, message = reminder_email(app, smtp)
+    confirm = links_in(message)["confirm"]
+    _page_text(client.get(confirm))
+    _page_text(client.post(confirm))
+    used = client.post(confirm)
+    assert used.status_code == 409 and "used already" in _page_text(used)
+    unknown = client.get("/api/v1/appointment-links/not-a-real-token")
+    assert unknown.status_code == 404 and "This link is not valid." in _page_text(unknown)
+
+
+def test_a_signed_in_patient_can_use_the_link(app, smtp, client):
+    appointment_id, message = reminder_email(app, smtp)
+    with app.app_context():
+        patient_id = db.session.get(Appointment, appointment_id).patient_id
+        email = factories.user("patient", patient_id=patient_id).email
+    login_page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
+    assert client.post("/login", data={"email": email, "password": "correct horse battery",
+                                       "csrf_token": csrf}).status_code == 302
+    confirm = links_in(message)["confirm"]
+    form = client.get(confirm).get_data(as_text=True)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]+)"', form))
+    done = client.post(confirm, data=fields)
+    assert done.status_code == 200 and "confirmed" in _page_text(done)
+    assert appointment(app, appointment_id).status == "confirmed"
+    # Without the form's token, a page elsewhere cannot make the patient's browser press the button.
+    cancel = links_in(message)["cancel"]
+    forged = client.post(cancel)
+    assert forged.status_code == 400 and _page_text(forged)
+    assert appointment(app, appointment_id).status == "confirmed"
+
+
 def test_the_confirm_link_shows_a_page_on_get_and_confirms_once_on_post(app, smtp, client):
     appointment_id, message = reminder_email(app, smtp)
     confirm = links_in(message)["confirm"]
@@ -91,7 +132,7 @@ def test_the_confirm_link_shows_a_page_on_get_and_confirms_once_on_post(app, smt
     assert done.status_code == 200 and b"confirmed" in done.data
     assert appointment(app, appointment_id).status == "confirmed"
     again = client.post(confirm)
-    assert again.status_code == 409 and "used already" in again.get_json()["error"]["message"]
+    assert again.status_code == 409 and "used already" in _page_text(again)
     assert b"used already" in client.get(confirm).data
 
 
@@ -119,7 +160,7 @@ def test_inside_the_late_cancellation_window_the_link_asks_to_call(app, smtp, cl
     cancel = links_in(message)["cancel"]
     assert b"call the clinic" in client.get(cancel).data
     refused = client.post(cancel)
-    assert refused.status_code == 409 and "call the clinic" in refused.get_json()["error"]["message"]
+    assert refused.status_code == 409 and "call the clinic" in _page_text(refused)
     assert appointment(app, appointment_id).status == "booked"
 
 
@@ -137,7 +178,8 @@ def test_a_link_not_signed_by_the_clinic_is_not_found(app, client):
     assert client.get("/api/v1/appointment-links/not-a-real-token").status_code == 404
     forged = itsdangerous.URLSafeTimedSerializer("another key", salt="careplan.appointment-link").dumps(
         {"a": 1, "do": "cancel", "s": 0})
-    assert client.post(f"/api/v1/appointment-links/{forged}").get_json()["error"]["code"] == "not_found"
+    refused = client.post(f"/api/v1/appointment-links/{forged}")
+    assert refused.status_code == 404 and "This link is not valid." in _page_text(refused)
 
 
 def test_a_moved_appointment_makes_old_links_stale(app, smtp, client):
@@ -149,7 +191,7 @@ def test_a_moved_appointment_makes_old_links_stale(app, smtp, client):
         visit.sequence += 1
         db.session.commit()
     refused = client.post(links_in(message)["confirm"])
-    assert refused.status_code == 409 and "changed" in refused.get_json()["error"]["message"]
+    assert refused.status_code == 409 and "changed" in _page_text(refused)
 
 
 def test_notice_kinds_are_named_in_the_header(app, smtp):
