@@ -16,6 +16,7 @@ $(VENV)/.installed: requirements.txt
 
 run: install
 	$(FLASK) db upgrade
+	$(FLASK) careplan load-protocols
 	$(FLASK) careplan seed-demo --if-empty
 	@echo ""
 	@echo "careplan is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/docs)"

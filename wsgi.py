@@ -1,4 +1,11 @@
 """The WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
-from careplan import create_app
+import sys
 
-app = create_app()
+from careplan import create_app
+from careplan.operations.settings_check import ConfigurationError
+
+try:
+    app = create_app()
+except ConfigurationError as refused:
+    # The message names each missing variable; a traceback would bury it.
+    sys.exit(str(refused))

@@ -45,6 +45,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     app.config.update(overrides or {})
+    if name == "production":
+        from careplan.operations.settings_check import check_production
+
+        check_production(app.config)
 
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config["SQLALCHEMY_DATABASE_URI"]:

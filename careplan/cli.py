@@ -36,16 +36,35 @@ def seed_demo(if_empty: bool):
         click.echo(f"  {role:<11} {email}")
 
 
+@careplan_cli.command("load-protocols")
+def load_protocols():
+    """Load the clinic's protocol templates from config/protocols/: new ones are added, changed ones get a
+    new version, unchanged ones are left (safe to run on every deployment)."""
+    from careplan.protocols.service import CLINIC_PROTOCOLS, load_directory
+
+    try:
+        templates = load_directory(CLINIC_PROTOCOLS)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"{len(templates)} protocol templates current.")
+
+
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--role", required=True, type=click.Choice(["admin", "front_desk", "provider", "patient"]))
-@click.option("--password", help="Leave out to create an account that signs in by token only.")
+@click.option("--password", help="Asked for (hidden, twice) when left out; on the command line it stays in "
+                                   "the shell's history and the process list.")
+@click.option("--token-only", is_flag=True, help="No password: the account signs in by API token only.")
 @click.option("--provider", "provider_id", type=int, help="The provider a provider account belongs to.")
 @click.option("--patient", "patient_id", type=int, help="The patient a patient account belongs to.")
-def create_user(email, role, password, provider_id, patient_id):
+def create_user(email, role, password, token_only, provider_id, patient_id):
     """Create a user."""
     from careplan.auth.service import create_user as create
 
+    if token_only and password:
+        raise click.UsageError("--token-only and --password exclude each other.")
+    if password is None and not token_only:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = create(email=email, role=role, password=password, provider_id=provider_id, patient_id=patient_id)
     except ServiceError as exc:

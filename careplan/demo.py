@@ -10,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from careplan import REPOSITORY
 from careplan.auth.models import User
 from careplan.auth.service import create_user, hash_password
 from careplan.clinic import service as clinic
@@ -23,7 +22,7 @@ from careplan.notes.service import write_note
 from careplan.patients.service import create_patient
 from careplan.plans.service import build_plan, set_status
 from careplan.proposals.service import book_proposal, propose
-from careplan.protocols.service import load_directory
+from careplan.protocols.service import CLINIC_PROTOCOLS, load_directory
 from careplan.providers.service import add_time_off, create_provider
 from careplan.reminders.models import OutboundEmail
 from careplan.scheduling.models import Appointment
@@ -101,7 +100,6 @@ DEMO_LOGINS = [
     ("patient", "martha.kowalski@mail.example (every patient: first.last@mail.example)"),
 ]
 
-PROTOCOLS = REPOSITORY / "config" / "protocols"
 
 _NO_RED_FLAGS = {"loss_of_bladder_or_bowel_control": False, "sudden_severe_limb_weakness": False,
                  "rapidly_progressing_numbness_or_paralysis": False, "fever": False, "unexplained_weight_loss": False,
@@ -260,7 +258,7 @@ def load_demo(today: date | None = None) -> None:
     for patient in patients:
         _demo_account(email=patient.email, role="patient", patient_id=patient.id)
 
-    load_directory(PROTOCOLS, user_id=admin.id)
+    load_directory(CLINIC_PROTOCOLS, user_id=admin.id)
     _demo_plans(monday, patients, providers, desk, admin)
     _demo_day(today, patients, providers, desk)
     _demo_history(patients, desk)

@@ -5,6 +5,7 @@ from careplan.auth.models import User
 from careplan.auth.service import user_for_token
 from careplan.extensions import db
 from careplan.patients.models import Patient
+from careplan.protocols.models import ProtocolTemplate
 from careplan.providers.models import Provider
 
 
@@ -35,9 +36,11 @@ def test_users_and_tokens(app):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["users", "create", "--email", "Desk@Clinic.example", "--role", "front_desk",
                                "--password", "long enough password"]).exit_code == 0
-    duplicate = runner.invoke(args=["users", "create", "--email", "desk@clinic.example", "--role", "admin"])
+    duplicate = runner.invoke(args=["users", "create", "--email", "desk@clinic.example", "--role", "admin",
+                                      "--token-only"])
     assert duplicate.exit_code != 0 and "exists already" in duplicate.output
-    unlinked = runner.invoke(args=["users", "create", "--email", "dr@clinic.example", "--role", "provider"])
+    unlinked = runner.invoke(args=["users", "create", "--email", "dr@clinic.example", "--role", "provider",
+                                     "--token-only"])
     assert unlinked.exit_code != 0 and "provider" in unlinked.output
 
     result = runner.invoke(args=["tokens", "create", "--email", "desk@clinic.example"])
@@ -47,3 +50,39 @@ def test_users_and_tokens(app):
         assert user_for_token(token).email == "desk@clinic.example"
     response = app.test_client().get("/api/v1/patients", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+def test_load_protocols_fills_a_fresh_database_once(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["careplan", "load-protocols"])
+    assert first.exit_code == 0, first.output
+    with app.app_context():
+        loaded = db.session.scalar(select(func.count()).select_from(ProtocolTemplate))
+    assert loaded > 0 and f"{loaded} protocol templates current" in first.output
+    again = runner.invoke(args=["careplan", "load-protocols"])
+    assert again.exit_code == 0, again.output
+    with app.app_context():
+        # Unchanged files add no versions: every deployment may run it.
+        assert db.session.scalar(select(func.count()).select_from(ProtocolTemplate)) == loaded
+
+
+def test_users_create_asks_for_the_password_hidden_and_twice(app, client):
+    password = "correct horse battery staple clinic"
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--email", "desk@clinic.example", "--role", "front_desk"],
+        input=f"{password}\n{password}\n")
+    assert result.exit_code == 0, result.output
+    # Prompted for, and never echoed back.
+    assert "Password:" in result.output and "Repeat for confirmation:" in result.output
+    assert password not in result.output
+    signed_in = client.post("/api/v1/auth/login", json={"email": "desk@clinic.example", "password": password})
+    assert signed_in.status_code == 201
+
+
+def test_users_create_token_only_asks_nothing(app):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "--email", "robot@clinic.example", "--role", "front_desk", "--token-only"])
+    assert result.exit_code == 0, result.output
+    assert "Password" not in result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "robot@clinic.example")).password_hash is None

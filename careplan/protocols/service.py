@@ -8,12 +8,16 @@ from pathlib import Path
 from marshmallow import ValidationError
 from sqlalchemy import select
 
+from careplan import REPOSITORY
 from careplan.clinic.service import discipline_codes
 from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.protocols.models import ProtocolTemplate
 from careplan.protocols.schemas import TemplateSchema
 from careplan.records import get_or_404
+
+# The clinic's own protocols, loaded by `careplan load-protocols` on every deployment.
+CLINIC_PROTOCOLS = REPOSITORY / "config" / "protocols"
 
 # Typical recovery per severity (domain.md), in weeks: a template's phases must add up to this.
 SEVERITY_WEEKS = {"mild": (4, 6), "moderate": (6, 12), "severe": (13, 26)}
