@@ -26,6 +26,8 @@ ENVIRONMENT_SETTINGS = {
     "REMINDER_LEASE_SECONDS": int,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes", "on"},
     "RATELIMIT_STORAGE_URI": str,
+    "LOG_FORMAT": str,
+    "LOG_LEVEL": str,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -93,6 +95,10 @@ def _bind_extensions(app) -> None:
 
     from careplan.schemas import ClockTime, RecordIdConverter, Weekday, schema_name
 
+    from careplan.operations import logs
+
+    # First, so that every later hook and error of a request already has its request id.
+    logs.register(app)
     app.url_map.converters["int"] = RecordIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)

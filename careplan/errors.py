@@ -38,6 +38,7 @@ class ErrorDetailSchema(Schema):
 
     code = fields.String(required=True, metadata={"description": "what went wrong, for programs"})
     message = fields.String(required=True, metadata={"description": "what went wrong, for people"})
+    request_id = fields.String(metadata={"description": "the request's X-Request-ID, as on its log lines"})
     fields = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
                          metadata={"description": "each offending field's path and what is wrong with it"})
 
@@ -103,8 +104,14 @@ class TooManyRequests(ServiceError):
 
 
 def error_body(status: int, message: str, *, code: str | None = None, fields: dict | None = None, extra: dict | None = None) -> dict:
+    from careplan.operations.logs import current_request_id
+
     body = {"code": code or CODES.get(status, "error"), "message": message, "fields": fields or {}}
     body.update(extra or {})
+    request_id = current_request_id()
+    if request_id:
+        # The same id as the response's X-Request-ID and the request's log lines.
+        body["request_id"] = request_id
     return {"error": body}
 
 

@@ -5,3 +5,6 @@ e-mail links out of paths and referers, and every value out of query strings, be
 """
 logger_class = "careplan.access_log.RedactingLogger"
 accesslog = "-"
+# gunicorn's usual line, ending with the request id the service answered (X-Request-ID), which the service's
+# own log lines of that request carry too.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'

@@ -63,6 +63,11 @@ class Default:
 
     JSON_SORT_KEYS = False
 
+    # The service's log on stderr: "text" lines for people, "json" lines for a log shipper.
+    LOG_TO_STDERR = True
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
+
     # Web sessions: the cookie only travels over HTTPS unless SESSION_COOKIE_SECURE=0 (plain-http development).
     SESSION_COOKIE_NAME = "careplan_session"
     SESSION_COOKIE_SECURE = True
@@ -98,12 +103,14 @@ class Testing(Default):
     SESSION_COOKIE_SECURE = False
     # Cheap hashes keep the suite fast; production keeps the defaults.
     PASSWORD_HASHING = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+    # pytest captures logs itself; tests of the log build their own app with it on.
+    LOG_TO_STDERR = False
     # Solver searches stay short in tests (they ask for deterministic mode when they check a schedule).
     PROPOSAL_MAX_SECONDS = 2.0
 
 
 class Production(Default):
-    pass
+    LOG_FORMAT = "json"
 
 
 BY_NAME = {

@@ -129,3 +129,29 @@ def writer_in_between(app):
     event.listen(Session, "before_flush", bump)
     yield targets
     event.remove(Session, "before_flush", bump)
+
+
+@pytest.fixture
+def service_log(app, database_url, tmp_path):
+    """(app, lines) -> an app on the test database that writes the service's own log as production does
+    (LOG_FORMAT=json), into a buffer; `lines()` answers what was written so far, one dict a line."""
+    import io
+    import json
+    import logging
+
+    from careplan.operations.logs import ServiceLogHandler
+
+    logged = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "LOG_TO_STDERR": True,
+                                    "LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}, instance_path=str(tmp_path))
+    handler = next(h for h in logging.getLogger().handlers if isinstance(h, ServiceLogHandler))
+    buffer = io.StringIO()
+    handler.setStream(buffer)
+
+    def lines() -> list[dict]:
+        return [json.loads(line) for line in buffer.getvalue().splitlines()]
+
+    lines.text = buffer.getvalue
+    yield logged, lines
+    logging.getLogger().removeHandler(handler)
+    for name in ("careplan", "apscheduler"):
+        logging.getLogger(name).setLevel(logging.NOTSET)

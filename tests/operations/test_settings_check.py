@@ -15,7 +15,8 @@ SHARED = {"SECRET_KEY": "a-long-random-value-every-host-shares", "RATELIMIT_STOR
 
 
 def _production(tmp_path, **settings):
-    return create_app("production", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", **settings},
+    return create_app("production", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}",
+                                      "LOG_TO_STDERR": False, **settings},
                       instance_path=str(tmp_path / "instance"))
 
 
@@ -38,7 +39,8 @@ def test_production_starts_with_the_shared_settings(tmp_path):
 
 
 def test_development_still_makes_its_own_key(tmp_path):
-    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'd.db'}"},
+    app = create_app("development", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'd.db'}",
+                                        "LOG_TO_STDERR": False},
                      instance_path=str(tmp_path / "instance"))
     assert (tmp_path / "instance" / "secret_key").read_text().strip() == app.config["SECRET_KEY"]
 
