@@ -28,6 +28,7 @@ ENVIRONMENT_SETTINGS = {
     "RATELIMIT_STORAGE_URI": str,
     "LOG_FORMAT": str,
     "LOG_LEVEL": str,
+    "METRICS_TOKEN": str,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -99,6 +100,9 @@ def _bind_extensions(app) -> None:
 
     # First, so that every later hook and error of a request already has its request id.
     logs.register(app)
+    from careplan.operations import metrics
+
+    metrics.register(app)
     app.url_map.converters["int"] = RecordIdConverter
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)

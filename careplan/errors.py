@@ -148,7 +148,7 @@ def parsing_fields(exc: HTTPException) -> dict[str, str]:
 
 
 # Paths that answer JSON; every other path is a page for people and answers an HTML page.
-MACHINE_PATHS = ("/api", "/fhir", "/healthz")
+MACHINE_PATHS = ("/api", "/fhir", "/healthz", "/metrics")
 
 
 def for_a_page() -> bool:

@@ -8,3 +8,13 @@ accesslog = "-"
 # gunicorn's usual line, ending with the request id the service answered (X-Request-ID), which the service's
 # own log lines of that request carry too.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+
+
+def child_exit(server, worker):
+    """With PROMETHEUS_MULTIPROC_DIR set, a dead worker's live gauges stop counting (its counters stay summed)."""
+    import os
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -67,6 +67,8 @@ class Default:
     LOG_TO_STDERR = True
     LOG_FORMAT = "text"
     LOG_LEVEL = "INFO"
+    # A scraper's secret for /metrics (Authorization: Bearer ...); an admin's token works too.
+    METRICS_TOKEN = None
 
     # Web sessions: the cookie only travels over HTTPS unless SESSION_COOKIE_SECURE=0 (plain-http development).
     SESSION_COOKIE_NAME = "careplan_session"

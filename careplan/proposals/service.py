@@ -9,6 +9,7 @@ one transaction or not at all; re-plans that move as few booked appointments as 
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -93,18 +94,25 @@ def _current_index(path: str) -> int | None:
 def _solve(document: dict, parameters: dict, on_refused=None) -> dict:
     """Run the optimizer. A current appointment it refuses as input (it answers no demand any more) is
     dropped from the hints and handed to `on_refused`; anything else wrong is a 422 naming the field."""
+    from careplan.operations.metrics import observe_solve
+
     currents = document["patients"][0].setdefault("appointments", [])
     for _ in range(len(currents) + 1):
+        started = time.perf_counter()
         try:
-            return solve(document, time_limit=time_limit(parameters.get("time_limit")),
-                         deterministic=bool(parameters.get("deterministic")))
+            solution = solve(document, time_limit=time_limit(parameters.get("time_limit")),
+                             deterministic=bool(parameters.get("deterministic")))
         except ProblemError as error:
+            observe_solve(time.perf_counter() - started, "refused")
             index = _current_index(error.path)
             if index is None:
                 raise Invalid(f"The schedule cannot be computed: {error}", fields={"problem": str(error)}) from None
             dropped = currents.pop(index)
             if on_refused is not None:
                 on_refused(index, dropped)
+        else:
+            observe_solve(time.perf_counter() - started, solution.get("status") or "solved")
+            return solution
     raise Invalid("The schedule cannot be computed.", fields={"problem": "current appointments refused"})
 
 
