@@ -23,13 +23,15 @@ def _fail(exc: ServiceError):
 @click.option("--if-empty", is_flag=True, help="Do nothing when the clinic already has providers.")
 def seed_demo(if_empty: bool):
     """Load the demo clinic: providers, templates, patients and a user of every role."""
-    from careplan.demo import DEMO_LOGINS, DEMO_PASSWORD, load_demo
+    from careplan.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_STEPS, load_demo
     from careplan.providers.models import Provider
 
     if if_empty and db.session.scalar(select(Provider.id).limit(1)) is not None:
         click.echo("The database has a clinic already; demo not loaded.")
     else:
-        load_demo()
+        with click.progressbar(length=DEMO_STEPS, label="Loading the demo clinic", show_pos=True,
+                               item_show_func=lambda step: step) as bar:
+            load_demo(progress=lambda step: bar.update(1, step))
         click.echo("Demo clinic loaded.")
     click.echo(f"Demo logins (password '{DEMO_PASSWORD}' for all):")
     for role, email in DEMO_LOGINS:

@@ -6,6 +6,7 @@ dozen patients with the hours they can come.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -227,10 +228,16 @@ def _demo_account(**account):
     return user
 
 
-def load_demo(today: date | None = None) -> None:
-    """Create the demo clinic around the weeks after `today`."""
+# What load_demo reports to `progress`, one unit each: the clinic, every provider, the three absences, every
+# patient, every account, the protocols, the plans, today's visits and the history.
+DEMO_STEPS = 1 + len(PROVIDERS) + 3 + len(PATIENTS) + 2 + len(PROVIDERS) + len(PATIENTS) + 4
+
+
+def load_demo(today: date | None = None, progress: Callable[[str], None] = lambda step: None) -> None:
+    """Create the demo clinic around the weeks after `today`; `progress(step)` is called DEMO_STEPS times."""
     today = today or date.today()
     clinic.update_settings(CLINIC)
+    progress("clinic")
     tz = clinic.zone()
     monday = _next_monday(today)
 
@@ -238,6 +245,7 @@ def load_demo(today: date | None = None) -> None:
     for name, handle, disciplines, windows in PROVIDERS:
         providers.append(create_provider({"name": name, "email": f"{handle}@riverside.example",
                                           "discipline_codes": disciplines, "availability": windows}))
+        progress("providers")
     # A week's vacation and a day at a course, a few weeks out, so re-planning has something to work around.
     for provider, offset_days, length_days, reason in ((providers[0], 21, 5, "Vacation"),
                                                        (providers[3], 9, 1, "Continuing education course"),
@@ -245,20 +253,30 @@ def load_demo(today: date | None = None) -> None:
         start = datetime.combine(monday + timedelta(days=offset_days), time(0), tzinfo=tz)
         add_time_off(provider.id, {"starts_at": start, "ends_at": start + timedelta(days=length_days),
                                    "reason": reason})
+        progress("time off")
 
     patients = []
     for name, handle, phone, born, windows in PATIENTS:
         patients.append(create_patient({"name": name, "email": f"{handle}@mail.example", "phone": phone,
                                         "date_of_birth": born, "availability": windows}))
+        progress("patients")
 
     admin = _demo_account(email="admin@riverside.example", role="admin")
+    progress("accounts")
     desk = _demo_account(email="frontdesk@riverside.example", role="front_desk")
+    progress("accounts")
     for provider in providers:
         _demo_account(email=provider.email, role="provider", provider_id=provider.id)
+        progress("accounts")
     for patient in patients:
         _demo_account(email=patient.email, role="patient", patient_id=patient.id)
+        progress("accounts")
 
     load_directory(CLINIC_PROTOCOLS, user_id=admin.id)
+    progress("protocols")
     _demo_plans(monday, patients, providers, desk, admin)
+    progress("plans")
     _demo_day(today, patients, providers, desk)
+    progress("today's visits")
     _demo_history(patients, desk)
+    progress("history")

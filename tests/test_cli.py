@@ -14,6 +14,7 @@ def test_seed_demo_loads_a_realistic_clinic_once(app):
     result = runner.invoke(args=["careplan", "seed-demo", "--if-empty"])
     assert result.exit_code == 0, result.output
     assert "admin@riverside.example" in result.output
+    assert "Loading the demo clinic" in result.output
     with app.app_context():
         providers = db.session.scalars(select(Provider)).all()
         assert len(providers) >= 15

@@ -28,9 +28,18 @@ def _instant(_ctx, _param, value: str | None) -> datetime | None:
               help="Send what is due before this instant instead of now.")
 def dispatch(once: bool, due_before: datetime | None):
     """Send the e-mails that are due; safe to run in several processes at once."""
-    from careplan.reminders.dispatch import dispatch_due
+    from careplan.reminders.dispatch import count_due, dispatch_due
 
-    result = dispatch_due(once=once, due_before=due_before)
+    def so_far(total) -> str | None:
+        return total and f"{len(total.sent)} sent, {len(total.retrying)} to retry, {len(total.failed)} failed"
+
+    due = count_due(due_before=due_before)
+    with click.progressbar(length=due, label=f"Sending {due} due e-mails", show_pos=True,
+                           item_show_func=so_far) as bar:
+        # Claimed, not sent: withdrawn and retried ones move the bar too. A bar past its length means
+        # e-mails fell due while it ran.
+        result = dispatch_due(once=once, due_before=due_before,
+                              on_batch=lambda batch, total: bar.update(batch.claimed, total))
     click.echo(f"{len(result.sent)} sent, {len(result.retrying)} to retry, {len(result.failed)} failed, "
                f"{len(result.withdrawn)} withdrawn.")
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from careplan.db import utcnow
 from careplan.extensions import db
@@ -176,12 +176,28 @@ def dispatch_batch(*, owner: str | None = None, now: datetime | None = None,
     return result
 
 
-def dispatch_due(*, once: bool = False, due_before: datetime | None = None, now=utcnow) -> BatchResult:
-    """Batches until nothing due is left to claim (or one batch with `once`). `now` is a clock."""
+def count_due(*, now: datetime | None = None, due_before: datetime | None = None) -> int:
+    """How many e-mails a dispatch would find to send now (others may take some meanwhile)."""
+    now = now or utcnow()
+    count = db.session.scalar(
+        select(func.count()).select_from(OutboundEmail)
+        .where(OutboundEmail.status == "pending", OutboundEmail.due_at <= (due_before or now),
+               or_(OutboundEmail.next_attempt_at.is_(None), OutboundEmail.next_attempt_at <= now),
+               or_(OutboundEmail.lease_expires_at.is_(None), OutboundEmail.lease_expires_at <= now)))
+    db.session.commit()
+    return count
+
+
+def dispatch_due(*, once: bool = False, due_before: datetime | None = None, now=utcnow,
+                 on_batch=None) -> BatchResult:
+    """Batches until nothing due is left to claim (or one batch with `once`). `now` is a clock;
+    `on_batch(batch, total so far)` is told of each batch as it finishes."""
     owner = worker_name()
     total = BatchResult()
     while True:
         result = dispatch_batch(owner=owner, now=now(), due_before=due_before)
         total.add(result)
+        if on_batch is not None and result.claimed:
+            on_batch(result, total)
         if once or result.claimed == 0:
             return total

@@ -235,3 +235,22 @@ def test_an_email_withdrawn_after_its_batch_was_composed_is_not_sent(app, ctx, s
     monkeypatch.setattr(dispatch, "_prepare", compose_then_cancel)
     result = dispatch.dispatch_due(due_before=AFTER_ALL, now=clock(datetime(2027, 1, 1, tzinfo=timezone.utc)))
     assert sorted(result.withdrawn) == [first, second] and smtp.inbox.messages == []
+
+
+def test_a_long_dispatch_tells_its_counts_batch_by_batch(app, ctx, monkeypatch):
+    reminders = booked(5)
+    monkeypatch.setitem(app.config, "REMINDER_BATCH_SIZE", 4)
+    assert dispatch.count_due(due_before=AFTER_ALL) == len(reminders) == 10
+    told = []
+    dispatch.dispatch_due(due_before=AFTER_ALL,
+                          on_batch=lambda batch, total: told.append((batch.claimed, len(total.sent))))
+    assert told == [(4, 4), (4, 8), (2, 10)]
+
+
+def test_the_dispatch_command_shows_what_is_due_and_what_went(app, ctx):
+    booked(2)
+    db.session.remove()
+    result = app.test_cli_runner().invoke(args=["reminders", "dispatch", "--due-before", AFTER_ALL.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "Sending 4 due e-mails" in result.output
+    assert result.output.strip().splitlines()[-1] == "4 sent, 0 to retry, 0 failed, 0 withdrawn."
