@@ -34,8 +34,9 @@ def dispatch(once: bool, due_before: datetime | None):
         return total and f"{len(total.sent)} sent, {len(total.retrying)} to retry, {len(total.failed)} failed"
 
     due = count_due(due_before=due_before)
+    # On stderr: stdout keeps the one result line that scripts read.
     with click.progressbar(length=due, label=f"Sending {due} due e-mails", show_pos=True,
-                           item_show_func=so_far) as bar:
+                           item_show_func=so_far, file=click.get_text_stream("stderr")) as bar:
         # Claimed, not sent: withdrawn and retried ones move the bar too. A bar past its length means
         # e-mails fell due while it ran.
         result = dispatch_due(once=once, due_before=due_before,

@@ -252,5 +252,5 @@ def test_the_dispatch_command_shows_what_is_due_and_what_went(app, ctx):
     db.session.remove()
     result = app.test_cli_runner().invoke(args=["reminders", "dispatch", "--due-before", AFTER_ALL.isoformat()])
     assert result.exit_code == 0, result.output
-    assert "Sending 4 due e-mails" in result.output
-    assert result.output.strip().splitlines()[-1] == "4 sent, 0 to retry, 0 failed, 0 withdrawn."
+    assert "Sending 4 due e-mails" in result.stderr
+    assert result.stdout == "4 sent, 0 to retry, 0 failed, 0 withdrawn.\n"

@@ -103,7 +103,7 @@ def test_the_dispatch_command_sends_one_batch_and_refuses_a_time_without_offset(
     naive = runner.invoke(args=["reminders", "dispatch", "--due-before", "2027-12-01T00:00:00"])
     assert naive.exit_code == 2 and "UTC offset" in naive.output
     once = runner.invoke(args=["reminders", "dispatch", "--once", "--due-before", "2027-12-01T00:00:00Z"])
-    assert once.exit_code == 0 and once.output.startswith("1 sent,"), once.output
+    assert once.exit_code == 0 and once.stdout.startswith("1 sent,"), once.output
     rest = runner.invoke(args=["reminders", "dispatch", "--due-before", "2027-12-01T00:00:00+00:00"])
-    assert rest.output.startswith("3 sent,")
+    assert rest.stdout.startswith("3 sent,")
     assert {r.status for r in emails()} == {"sent"}
