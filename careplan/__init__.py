@@ -143,6 +143,7 @@ def _register_blueprints(app) -> None:
     from careplan.reminders.routes import blp as reminders, links_blp as appointment_links
     from careplan.scheduling.routes import blp as appointments
     from careplan.web import bp as web_pages
+    from careplan.webhooks.routes import blp as webhooks
 
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir)
@@ -150,7 +151,7 @@ def _register_blueprints(app) -> None:
     web.register(app)
     audit.register(app)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
-                      reminders, appointment_links, auth, users, notes, audit_trail, proposals):
+                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, webhooks):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_pages)
 

@@ -92,7 +92,7 @@ def create_token(email, name, days):
 
 
 def register(app: Flask) -> None:
-    from careplan.reminders.cli import reminders_cli, worker
+    from careplan.reminders.cli import reminders_cli, webhooks_dispatch, worker
 
-    for group in (careplan_cli, users_cli, tokens_cli, reminders_cli, worker):
+    for group in (careplan_cli, users_cli, tokens_cli, reminders_cli, worker, webhooks_dispatch):
         app.cli.add_command(group)

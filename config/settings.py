@@ -50,6 +50,14 @@ class Default:
     MAIL_RETRY_SECONDS = 60
     MAIL_RETRY_MAX_SECONDS = 1800
     MAIL_TIMEOUT_SECONDS = 20
+    # Webhook deliveries: claimed per batch, the claim's lease (longer than a batch of timeouts), each POST's
+    # timeout, and the retries of anything but a 2xx (doubling from WEBHOOK_RETRY_SECONDS, at most the max).
+    WEBHOOK_BATCH_SIZE = 20
+    WEBHOOK_LEASE_SECONDS = 300
+    WEBHOOK_TIMEOUT_SECONDS = 10
+    WEBHOOK_MAX_ATTEMPTS = 8
+    WEBHOOK_RETRY_SECONDS = 30
+    WEBHOOK_RETRY_MAX_SECONDS = 3600
     # Confirm and cancel links in e-mails stop working after this long (covers the 48 h reminder).
     EMAIL_LINK_MAX_AGE_HOURS = 72
     # Where the links in e-mails point: the address patients reach the service at.

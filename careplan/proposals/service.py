@@ -29,6 +29,7 @@ from careplan.plans.problem import (patient_key, problem_for_plans, provider_key
                                     wall_time)
 from careplan.plans.service import current_plan_week, get_plan, mark_booked, stale_with_reasons
 from careplan.proposals.holds import holds_in_force
+from careplan.webhooks import service as webhooks
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
 from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
@@ -511,6 +512,15 @@ def book_proposal(proposal_id: int, *, user_id: int | None = None, now: datetime
     proposal.booked_appointment_ids = [row.id for row in rows]
     record("update", "proposal", proposal.id, patient_id=plan.patient_id,
            detail=f"booked: {len(rows)} appointments written, {len(proposal.cancellations)} cancelled")
+    webhooks.emit("appointment.booked", [webhooks.appointment_data(row) for row in rows], now=now)
+    booked = {"proposal_id": proposal.id, "kind": proposal.kind, "plan_id": plan.id, "patient_id": plan.patient_id,
+              "appointment_ids": [row.id for row in rows],
+              "cancelled_appointment_ids": [c["appointment_id"] for c in proposal.cancellations]}
+    webhooks.emit("proposal.booked", [booked], now=now)
+    if proposal.kind == "plan":
+        webhooks.emit("plan.booked", [{"plan_id": plan.id, "patient_id": plan.patient_id,
+                                       "proposal_id": proposal.id, "appointment_ids": [row.id for row in rows]}],
+                      now=now)
     with overlap_guard([_booking(h, plan, "") for h in proposal.holds], [None] * len(proposal.holds),
                        proposal_ids=(proposal.id,)):
         db.session.commit()

@@ -45,6 +45,15 @@ def dispatch(once: bool, due_before: datetime | None):
                f"{len(result.withdrawn)} withdrawn.")
 
 
+@click.command("webhooks-dispatch")
+def webhooks_dispatch():
+    """Deliver the webhook deliveries that are due; safe to run in several processes at once."""
+    from careplan.webhooks.delivery import deliver_due
+
+    result = deliver_due()
+    click.echo(f"{len(result.sent)} delivered, {len(result.retrying)} to retry, {len(result.failed)} failed.")
+
+
 @click.command("worker")
 def worker():
     """Run the scheduler that dispatches e-mails until stopped (SIGTERM or Ctrl-C)."""

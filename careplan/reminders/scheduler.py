@@ -27,6 +27,16 @@ def _dispatch(app) -> None:
                      len(result.failed))
 
 
+def _deliver_webhooks(app) -> None:
+    from careplan.webhooks.delivery import deliver_due
+
+    with app.app_context():
+        result = deliver_due()
+        if result.claimed:
+            log.info("webhooks: %s delivered, %s retrying, %s failed", len(result.sent), len(result.retrying),
+                     len(result.failed))
+
+
 def _expire_proposals(app) -> None:
     from careplan.proposals.service import expire_proposals
 
@@ -41,6 +51,10 @@ def _add_job(scheduler, app) -> None:
 
     scheduler.add_job(_dispatch, "interval", args=[app], seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
                       id="dispatch-emails", max_instances=1, coalesce=True,
+                      next_run_time=datetime.now(timezone.utc))
+    # Webhooks go out the way e-mails do: the database decides what is due, leases keep each with one worker.
+    scheduler.add_job(_deliver_webhooks, "interval", args=[app], seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
+                      id="deliver-webhooks", max_instances=1, coalesce=True,
                       next_run_time=datetime.now(timezone.utc))
     # Holds stop counting at their expiry anyway (a query condition); this only records the status.
     scheduler.add_job(_expire_proposals, "interval", args=[app], seconds=60, id="expire-proposals",

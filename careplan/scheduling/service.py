@@ -27,6 +27,7 @@ from careplan.plans.models import CarePlan
 from careplan.proposals.holds import holds_over
 from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.providers.service import get_provider
+from careplan.webhooks import service as webhooks
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
                                         retime_reminders, schedule_reminders)
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
@@ -253,6 +254,7 @@ def book_appointment(data: dict, *, now: datetime | None = None) -> Appointment:
         [row] = add_appointments([booking], now=now)
         schedule_reminders(row, now=now)
         queue_booking_confirmation(db.session.get(Patient, row.patient_id), [row], now=now)
+        webhooks.emit("appointment.booked", [webhooks.appointment_data(row)], now=now)
         db.session.commit()
     return row
 
@@ -366,6 +368,8 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
         cancel(appointment, reason, now)
     else:
         appointment.status = status
+        if status == "no_show":
+            webhooks.emit("appointment.no_show", [webhooks.appointment_data(appointment)], now=now)
     record("update", "appointment", appointment.id, appointment.patient_id,
            detail=f"{status}{': ' + reason if reason else ''}")
     db.session.commit()
@@ -380,6 +384,8 @@ def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
     appointment.sequence += 1
     appointment.status = "cancelled"
     cancel_reminders(appointment, notify=True, now=now)
+    webhooks.emit("appointment.cancelled", [webhooks.appointment_data(
+        appointment, late_cancellation=appointment.late_cancellation)], now=now)
 
 
 def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
@@ -401,7 +407,7 @@ def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
 
 def move_to(appointment: Appointment, provider_id: int, start: datetime, end: datetime, now: datetime) -> None:
     """Put it at a new time (and maybe with someone else), reminders retimed and the patient told; no commit."""
-    previous_start = appointment.starts_at
+    previous_start, previous_provider = appointment.starts_at, appointment.provider_id
     appointment.provider_id = provider_id
     appointment.starts_at, appointment.ends_at = start, end
     # A moved appointment is a new time the patient has not confirmed yet.
@@ -409,6 +415,8 @@ def move_to(appointment: Appointment, provider_id: int, start: datetime, end: da
     appointment.sequence += 1
     retime_reminders(appointment, now=now)
     queue_reschedule_notice(appointment, previous_starts_at=previous_start, now=now)
+    webhooks.emit("appointment.moved", [webhooks.appointment_data(
+        appointment, previous_start=clinic.to_local(previous_start).isoformat(), previous_provider_id=previous_provider)], now=now)
 
 
 # --- free slots ------------------------------------------------------------------------------------
