@@ -66,6 +66,7 @@ def test_the_email_queue_depth_and_age(app, scrape):
     assert samples[("careplan_emails", (("status", "failed"),))] == 1
     assert samples[("careplan_emails_due", ())] == 2
     assert 30 * 60 <= samples[("careplan_emails_oldest_due_seconds", ())] < 40 * 60
+    assert samples[("careplan_webhook_deliveries", (("status", "pending"),))] == 0
 
 
 def test_solves_and_the_holds_they_leave(app, scrape):

@@ -170,3 +170,37 @@ def test_nobody_listening_queues_nothing_and_a_removed_endpoint_gets_nothing_mor
     assert [d.status for d in _deliveries(app)] == ["cancelled"]
     assert _book(client, auth, _people(app), start="2027-03-17T09:00:00-04:00").status_code == 201
     assert len(_deliveries(app)) == 1 and _deliver(app).claimed == 0 and receiver.received == []
+
+
+def test_moves_no_shows_and_booked_proposals_are_told(app, client, auth, receiver, registered):
+    registered("appointment.moved", "appointment.no_show", "plan.booked", "proposal.booked")
+    people = _people(app)
+    booked = _book(client, auth, people).get_json()
+    desk = auth("front_desk")
+    moved = client.patch(f"/api/v1/appointments/{booked['id']}", headers=desk,
+                         json={"start": "2027-03-15T11:00:00-04:00"})
+    assert moved.status_code == 200, moved.text
+    with app.app_context():
+        past = factories.appointment(patient=people["patient_id"], provider=people["provider_id"], days_ahead=-2)
+        past_id = past.id
+    assert client.patch(f"/api/v1/appointments/{past_id}", headers=desk, json={"status": "no_show"}).status_code == 200
+    with app.app_context():
+        from datetime import date
+
+        from careplan.proposals import service as proposals
+
+        plan = factories.care_plan(factories.patient(), {"physiotherapy": factories.provider()},
+                                   start=date(2027, 3, 1), status="draft")
+        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True})
+        proposals.book_proposal(proposal.id)
+        plan_id, proposal_id = plan.id, proposal.id
+        db.session.remove()
+    _deliver(app)
+    by_type = {r["body"]["type"]: r["body"]["data"] for r in receiver.received}
+    assert set(by_type) == {"appointment.moved", "appointment.no_show", "plan.booked", "proposal.booked"}
+    assert by_type["appointment.moved"]["previous_start"] == "2027-03-15T09:00:00-04:00"
+    assert by_type["appointment.moved"]["start"] == "2027-03-15T11:00:00-04:00"
+    assert by_type["appointment.no_show"]["appointment_id"] == past_id
+    assert by_type["plan.booked"]["plan_id"] == plan_id and len(by_type["plan.booked"]["appointment_ids"]) == 4
+    assert by_type["proposal.booked"]["proposal_id"] == proposal_id and by_type["proposal.booked"]["kind"] == "plan"
+    assert receiver.refused == 0
