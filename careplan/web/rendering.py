@@ -17,7 +17,8 @@ from careplan.web import bp
 # (label, path) per role; a page added in a later round adds its entry here.
 NAVIGATION = {
     "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
-              ("Templates", "/admin/templates"), ("Users", "/admin/users"), ("Audit", "/admin/audit")],
+              ("Templates", "/admin/templates"), ("Users", "/admin/users"), ("Audit", "/admin/audit"),
+              ("Webhooks", "/admin/webhooks")],
     "front_desk": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
     "patient": [("My appointments", "/my/appointments"), ("My plan", "/my/plan")],

@@ -72,6 +72,10 @@ def deliveries_of(endpoint_id: int, *, status: str | None = None):
     return query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc())
 
 
+def last_deliveries(endpoint_id: int, limit: int = 10) -> list[WebhookDelivery]:
+    return list(db.session.scalars(deliveries_of(endpoint_id).limit(limit)))
+
+
 def resend(delivery_id: int, *, now: datetime | None = None) -> WebhookDelivery:
     """Queue a delivery again, the same event (same id) with a fresh count of attempts."""
     delivery = db.session.get(WebhookDelivery, delivery_id)

@@ -204,3 +204,22 @@ def test_moves_no_shows_and_booked_proposals_are_told(app, client, auth, receive
     assert by_type["plan.booked"]["plan_id"] == plan_id and len(by_type["plan.booked"]["appointment_ids"]) == 4
     assert by_type["proposal.booked"]["proposal_id"] == proposal_id and by_type["proposal.booked"]["kind"] == "plan"
     assert receiver.refused == 0
+
+
+def test_the_admin_page_shows_failures_and_resends(app, client, auth, receiver, registered, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBHOOK_MAX_ATTEMPTS", 1)
+    registered("appointment.booked")
+    assert _book(client, auth, _people(app)).status_code == 201
+    receiver.answer = 500
+    _deliver(app)
+    [failed] = _deliveries(app)
+    admin = auth("admin")
+    page = client.get("/admin/webhooks", headers=admin)
+    assert page.status_code == 200
+    assert receiver.url in page.text and f'id="delivery-{failed.id}"' in page.text and "Failed" in page.text
+    assert "HTTP 500" in page.text
+    assert client.get("/admin/webhooks", headers=auth("front_desk")).status_code == 403
+    resent = client.post(f"/admin/webhooks/deliveries/{failed.id}/resend", headers=admin)
+    assert resent.status_code == 302
+    receiver.answer = 200
+    assert _deliver(app).sent == [failed.id]

@@ -1,0 +1,33 @@
+"""The administrator's webhooks: each endpoint with its last deliveries, what failed and why, and resend."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+
+from careplan.errors import ServiceError
+from careplan.extensions import db
+from careplan.web import bp
+from careplan.web.access import page_for
+from careplan.webhooks import service as webhooks
+
+LAST_DELIVERIES = 10
+
+
+@bp.get("/admin/webhooks")
+@page_for("admin")
+def admin_webhooks():
+    endpoints = list(db.session.scalars(webhooks.list_endpoints()))
+    deliveries = {e.id: webhooks.last_deliveries(e.id, LAST_DELIVERIES) for e in endpoints}
+    return render_template("web/admin/webhooks.html", endpoints=endpoints, deliveries=deliveries)
+
+
+@bp.post("/admin/webhooks/deliveries/<int:delivery_id>/resend")
+@page_for("admin")
+def admin_webhook_resend(delivery_id: int):
+    try:
+        delivery = webhooks.resend(delivery_id)
+    except ServiceError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(f"{delivery.event_type} ({delivery.event_id}) is queued again.", "success")
+    return redirect(url_for("web.admin_webhooks"))
