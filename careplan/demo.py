@@ -29,6 +29,9 @@ from careplan.reminders.models import OutboundEmail
 from careplan.scheduling.models import Appointment
 from careplan.scheduling.service import book_appointment, update_appointment
 
+# Where the demo's templates come from; the name other modules and tests have imported it by.
+PROTOCOLS = CLINIC_PROTOCOLS
+
 DEMO_PASSWORD = "demo-password"
 # Short and reproducible: the demo starts in a few seconds and shows the same schedule every time.
 DEMO_SOLVER = {"time_limit": 0.2, "deterministic": True}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from careplan.auth.models import User
-from careplan.demo import PROTOCOLS
+from careplan.protocols.service import CLINIC_PROTOCOLS as PROTOCOLS
 from careplan.extensions import db
 from careplan.protocols import service as protocols
 from careplan.protocols.service import load_directory

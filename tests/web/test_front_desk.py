@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from careplan.db import utcnow
-from careplan.demo import PROTOCOLS
+from careplan.protocols.service import CLINIC_PROTOCOLS as PROTOCOLS
 from careplan.extensions import db
 from careplan.intake.models import RED_FLAGS, Intake
 from careplan.plans.models import CarePlan

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from careplan.clinic import service as clinic
-from careplan.demo import PROTOCOLS
+from careplan.protocols.service import CLINIC_PROTOCOLS as PROTOCOLS
 from careplan.extensions import db
 from careplan.notes.models import Note
 from careplan.patients.models import Patient

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from careplan.clinic import service as clinic
-from careplan.demo import PROTOCOLS
+from careplan.protocols.service import CLINIC_PROTOCOLS as PROTOCOLS
 from careplan.extensions import db
 from careplan.plans.service import build_plan
 from careplan.protocols.service import load_directory
