@@ -117,12 +117,19 @@ EXPECT = {
     ("POST", "/api/v1/providers/{provider_id}/time-off/{time_off_id}/replans"): "yy--",
     ("GET", "/api/v1/appointments/{appointment_id}/backfill"): "yy--",
     # --- end of booking2 ---
+    # Webhooks: other systems' endpoints and their signing secrets are the administrator's alone.
+    ("GET", "/api/v1/webhooks"): "y---",
+    ("POST", "/api/v1/webhooks"): "y---",
+    ("GET", "/api/v1/webhooks/{endpoint_id}"): "y---",
+    ("DELETE", "/api/v1/webhooks/{endpoint_id}"): "y---",
+    ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): "y---",
+    ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/resend"): "y---",
 }
 
 # Every refusal is audited under one of these singular names, so the trail can be searched by resource.
 AUDITED_RESOURCES = {"clinic", "provider", "patient", "auth", "token", "user", "note", "audit",
                      "protocol", "intake", "plan", "appointment", "free_slot", "calendar_feed", "reminder",
-                     "appointment_link", "proposal"}
+                     "appointment_link", "proposal", "webhook"}
 
 # An allowed call may still be refused for what its body or query says (an empty body is sent), never for access.
 ABOUT_THE_BODY = {400, 409, 422}
@@ -165,6 +172,23 @@ class World:
         self.someone_elses_token = self._token_id(other_provider.id)
         # A proposal for A's plan (no solver run).
         self.proposal_a = factories.proposal(self.plan_a).id
+        self.delivery = self._delivery()
+
+    @staticmethod
+    def _endpoint() -> int:
+        from careplan.webhooks.service import create_endpoint
+
+        return create_endpoint({"url": "http://127.0.0.1:9/events", "events": ["appointment.booked"]}, by=None).id
+
+    def _delivery(self) -> int:
+        """A delivery that went out, so that a resend is allowed."""
+        from careplan.webhooks.models import WebhookDelivery
+
+        row = WebhookDelivery(endpoint_id=self._endpoint(), event_id="evt_walk", event_type="appointment.booked",
+                              payload={}, status="sent")
+        db.session.add(row)
+        db.session.commit()
+        return row.id
 
     @staticmethod
     def _intake(patient_id: int) -> int:
@@ -262,6 +286,10 @@ class World:
             return self.plan_a if inside else (MISSING if role in ("admin", "front_desk", None) else self.plan_b)
         if param == "proposal_id":
             return self.proposal_a if inside else MISSING
+        if param == "endpoint_id":
+            return self._endpoint() if inside else MISSING
+        if param == "delivery_id":
+            return self.delivery if inside else MISSING
         raise AssertionError(f"the walk does not know path parameter {param!r}: add it to World.resolve")
 
 
