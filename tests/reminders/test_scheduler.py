@@ -39,18 +39,20 @@ def test_the_worker_dispatches_and_stops_cleanly_on_sigterm(app, ctx, smtp):
 
 def test_one_in_process_scheduler_per_process_and_none_in_cli_commands(app, monkeypatch):
     monkeypatch.setattr(scheduler, "_in_process", None)
-    served = create_app("development", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+    served = create_app("development", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                        "LOG_TO_STDERR": False},
                         instance_path=app.instance_path)
     running = scheduler._in_process
     try:
         assert running is not None and running.running
         assert scheduler.start_when_serving(served) is running
-        assert sorted(job.id for job in running.get_jobs()) == ["dispatch-emails", "expire-proposals"]
+        assert sorted(job.id for job in running.get_jobs()) == ["deliver-webhooks", "dispatch-emails", "expire-proposals"]
     finally:
         running.shutdown(wait=True)
     monkeypatch.setattr(scheduler, "_in_process", None)
     # `flask --app wsgi reminders dispatch` builds the app inside the click context of its command group.
     with click.Context(click.Group("cli"), info_name="cli"):
-        create_app("development", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]},
+        create_app("development", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                                        "LOG_TO_STDERR": False},
                    instance_path=app.instance_path)
     assert scheduler._in_process is None
