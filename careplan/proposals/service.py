@@ -31,6 +31,7 @@ from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
 from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
+from careplan.scheduling.attention import lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.records import get_or_404
 from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
@@ -542,6 +543,8 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
                        extra={"conflicting_appointment_ids": sorted(changed)})
     bookings = [_booking(h, plan, f"moves[{i}].") for i, h in enumerate(moves)] + \
         [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(creates)]
+    # As for any booking: a change of these providers' hours waits until this one is written.
+    lock_providers(b.provider_id for b in bookings)
     for booking in bookings:
         check_booking(booking, now)
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=(proposal.id,),

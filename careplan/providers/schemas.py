@@ -1,5 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from careplan.scheduling.schemas import AppointmentSchema
 from careplan.schemas import ClinicDateTime, WithAvailability
 
 
@@ -34,3 +35,29 @@ class ProviderOutSchema(ProviderSchema):
 class ProviderQuerySchema(Schema):
     discipline = fields.String(metadata={"description": "only providers of this discipline"})
     active = fields.Boolean(metadata={"description": "only active (true) or inactive (false) providers"})
+
+
+AFFECTED_DOC = ("the provider's future booked appointments this change leaves outside their hours or inside a "
+                "time off, now flagged for the front desk (`flag_reason`) and their reminders held")
+
+
+class ChangeAnswer:
+    """A changed record (a provider, a time off) as answered: its own fields, and the appointments the change
+    left outside the provider's hours (careplan.providers.service.CalendarChange.affected)."""
+
+    def __init__(self, record, affected):
+        self._record = record
+        self.affected_appointments = affected
+
+    def __getattr__(self, name):
+        return getattr(self._record, name)
+
+
+class ProviderChangedSchema(ProviderOutSchema):
+    affected_appointments = fields.List(fields.Nested(AppointmentSchema), dump_only=True,
+                                        metadata={"description": AFFECTED_DOC})
+
+
+class TimeOffChangedSchema(TimeOffSchema):
+    affected_appointments = fields.List(fields.Nested(AppointmentSchema), dump_only=True,
+                                        metadata={"description": AFFECTED_DOC})

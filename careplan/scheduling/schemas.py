@@ -32,6 +32,10 @@ class AppointmentSchema(Schema):
     cancelled_at = ClinicDateTime(dump_only=True, allow_none=True)
     late_cancellation = fields.Boolean(dump_only=True)
     sequence = fields.Integer(dump_only=True, metadata={"description": "bumped on every move or cancellation"})
+    flag_reason = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "set when a change of the provider's hours or time off left it outside them: the front "
+                       "desk moves it or re-plans; its reminders are held meanwhile"})
+    flagged_at = ClinicDateTime(dump_only=True, allow_none=True)
     created_at = ClinicDateTime(dump_only=True)
     updated_at = ClinicDateTime(dump_only=True)
 
@@ -62,6 +66,8 @@ class AppointmentQuerySchema(Schema):
     starts_from = ClinicDateTime(data_key="from", validate=Plausible, metadata={"description": "appointments ending after this"})
     until = ClinicDateTime(data_key="to", validate=Plausible, metadata={"description": "appointments starting before this"})
     status = fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES))
+    flagged = fields.Boolean(metadata={"description": "true: only those flagged for the front desk (outside the "
+                                                      "provider's changed hours or inside a time off)"})
 
 
 class FreeSlotQuerySchema(Schema):

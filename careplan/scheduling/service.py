@@ -29,6 +29,7 @@ from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.providers.service import get_provider
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
                                         retime_reminders, schedule_reminders)
+from careplan.scheduling.attention import clear_flag, lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.schemas import session_minutes_problem
 
@@ -211,6 +212,8 @@ def add_appointments(bookings: list[Booking], *, now: datetime | None = None,
     """Check and add them to the session (flushed, not committed): for a caller that writes more in the same
     transaction and commits inside `overlap_guard`. `proposal_id`: the proposal whose holds these are."""
     now = now or utcnow()
+    # Checked against the hours as they are until the commit: a change of hours waits for this booking.
+    lock_providers(b.provider_id for b in bookings)
     for booking in bookings:
         check_booking(booking, now)
     proposal_ids = (proposal_id,) if proposal_id is not None else ()
@@ -281,7 +284,7 @@ def get_appointment(appointment_id: int, user=None) -> Appointment:
 
 def list_appointments(user, *, patient_id: int | None = None, provider_id: int | None = None,
                       starts_from: datetime | None = None, until: datetime | None = None,
-                      status: str | None = None):
+                      status: str | None = None, flagged: bool | None = None):
     """A query of the appointments the user may see, filtered: a patient their own, a provider the appointments
     of the patients whose care team they are on (their own schedule among them)."""
     query = select(Appointment).order_by(Appointment.starts_at, Appointment.id)
@@ -299,6 +302,9 @@ def list_appointments(user, *, patient_id: int | None = None, provider_id: int |
         query = query.where(Appointment.starts_at < until)
     if status is not None:
         query = query.where(Appointment.status == status)
+    if flagged is not None:
+        # The flag is set and cleared by careplan.scheduling.attention alone.
+        query = query.where(Appointment.flag_reason.is_not(None) if flagged else Appointment.flag_reason.is_(None))
     return query
 
 
@@ -366,6 +372,9 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
         cancel(appointment, reason, now)
     else:
         appointment.status = status
+        if status not in ACTIVE_STATUSES:
+            # Over (completed, no-show): nothing left for the front desk to move.
+            clear_flag(appointment)
     record("update", "appointment", appointment.id, appointment.patient_id,
            detail=f"{status}{': ' + reason if reason else ''}")
     db.session.commit()
@@ -379,6 +388,7 @@ def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
     appointment.late_cancellation = appointment.starts_at - now < late
     appointment.sequence += 1
     appointment.status = "cancelled"
+    clear_flag(appointment)
     cancel_reminders(appointment, notify=True, now=now)
 
 
@@ -388,6 +398,7 @@ def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
                       discipline=appointment.discipline_code,
                       start=changes.get("start", appointment.starts_at),
                       minutes=changes.get("minutes", appointment.minutes))
+    lock_providers([booking.provider_id])
     check_booking(booking, now)
     conflict = find_conflicts([booking], [appointment.id], now=now)
     if conflict:
@@ -407,6 +418,8 @@ def move_to(appointment: Appointment, provider_id: int, start: datetime, end: da
     # A moved appointment is a new time the patient has not confirmed yet.
     appointment.status = "booked"
     appointment.sequence += 1
+    # The new place was checked against the hours (or chosen by a re-plan inside them).
+    clear_flag(appointment)
     retime_reminders(appointment, now=now)
     queue_reschedule_notice(appointment, previous_starts_at=previous_start, now=now)
 

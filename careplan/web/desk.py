@@ -5,12 +5,13 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
-from careplan.audit.service import record
+from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF
 from careplan.extensions import db
 from careplan.patients import service as patients
 from careplan.patients.schemas import PatientSchema
 from careplan.reminders import service as reminders
+from careplan.scheduling import attention
 from careplan.web import bp, queries
 from careplan.web.access import page_for
 from careplan.web.forms import CHANGED, WindowRows, form_version, submit, text
@@ -34,7 +35,19 @@ def desk_today():
     return render_template("web/desk/today.html", day=day, today=queries.clinic_today(),
                            columns=queries.by_provider(appointments), visits=queries.visits(appointments),
                            waiting=queries.plans_waiting(), session_count=len(appointments),
-                           failed_emails=queries.failed_emails(), email_kinds=EMAIL_KINDS)
+                           failed_emails=queries.failed_emails(), email_kinds=EMAIL_KINDS,
+                           flagged_count=queries.flagged_count())
+
+
+@bp.get("/desk/flagged")
+@page_for(*STAFF)
+def desk_flagged():
+    """Booked appointments a change of hours or time off left outside them, with the next step for each:
+    move it, or re-plan the plan it belongs to (for an absence, the absence's re-plan)."""
+    flagged = queries.flagged()
+    record_listed("appointment", flagged)
+    absences = {a.id: attention.absence_over(a) for a in flagged}
+    return render_template("web/desk/flagged.html", flagged=flagged, absences=absences)
 
 
 EMAIL_KINDS = {"reminder": "Reminder", "booking-confirmation": "Booking confirmation",

@@ -171,3 +171,20 @@ def patients_of_provider(provider_id: int) -> list[tuple[Patient, Appointment | 
     for appointment in upcoming:
         next_one.setdefault(appointment.patient_id, appointment)
     return [(patient, next_one.get(patient.id)) for patient in patients]
+
+
+def flagged(limit: int = 500) -> list[Appointment]:
+    """Appointments flagged for the front desk (careplan.scheduling.attention), earliest first."""
+    from careplan.scheduling import attention
+
+    query = attention.flagged_appointments().options(
+        selectinload(Appointment.patient), selectinload(Appointment.provider)).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def flagged_count() -> int:
+    from sqlalchemy import func
+
+    from careplan.scheduling import attention
+
+    return db.session.scalar(select(func.count()).select_from(attention.flagged_appointments().subquery()))

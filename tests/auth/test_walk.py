@@ -198,7 +198,7 @@ class World:
         # A day of its own per call: one provider's absences may not overlap.
         start = datetime.now(timezone.utc) + timedelta(days=30 + 2 * next(_days))
         return add_time_off(provider_id, {"starts_at": start, "ends_at": start + timedelta(days=1),
-                                                 "reason": "course"}).id
+                                                 "reason": "course"}).time_off.id
 
     def _patient(self, role: str, inside: bool, fresh: bool) -> int:
         if not inside:

@@ -167,7 +167,7 @@ def test_an_absence_over_booked_appointments_moves_only_those(app, client, auth)
         hit = _appointments(plan.id)[1]
         day = hit.starts_at.replace(hour=5, minute=0)
         absence = add_time_off(physio.id, {"starts_at": day, "ends_at": day + timedelta(hours=20), "reason": "sick"})
-        ids = (plan.id, physio.id, absence.id, hit.id, patient.id)
+        ids = (plan.id, physio.id, absence.time_off.id, hit.id, patient.id)
     plan_id, physio_id, absence_id, hit_id, patient_id = ids
     affected = client.get(f"/api/v1/providers/{physio_id}/time-off/{absence_id}/affected-appointments",
                           headers=headers)

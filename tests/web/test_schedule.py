@@ -82,7 +82,7 @@ def test_an_absence_leads_to_re_plan_proposals_that_book(client, app, auth):
         away = add_time_off(physio, {"starts_at": clinic.local_datetime(day, datetime.min.time()),
                                      "ends_at": clinic.local_datetime(day + timedelta(days=1), datetime.min.time()),
                                      "reason": "Course"})
-        away_id, moved_id = away.id, first.id
+        away_id, moved_id = away.time_off.id, first.id
         factories.provider(name="Priya Raman", hours="mon-sat 08:00-18:00")
     page = client.get(f"/admin/providers/{physio}/time-off/{away_id}/replan", headers=desk).text
     assert "Appointments inside the absence" in page and "Propose the re-plans" in page
