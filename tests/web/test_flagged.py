@@ -11,6 +11,7 @@ from careplan.extensions import db
 from careplan.scheduling.models import Appointment
 from tests import factories
 from tests.web.conftest import at
+from tests.web.test_content_security import watched_tab  # noqa: F401  (a tab that reports CSP violations)
 from tests.web.test_editing_together import form_of
 
 MONDAY = date(2027, 3, 15)
@@ -89,3 +90,24 @@ def test_moving_a_flagged_appointment_on_the_page_takes_it_off_the_list(client, 
     assert "Martha Kowalski" not in client.get("/desk/flagged", headers=desk).text
     with app.app_context():
         assert clinic.to_local(db.session.get(Appointment, week["morning"]).starts_at).hour == 12
+
+
+def test_in_the_browser_the_desk_goes_from_home_to_the_flagged_list_to_a_re_plan_in_one_click(
+        app, week, person, watched_tab):
+    from playwright.sync_api import expect
+
+    from careplan.providers.service import update_provider
+
+    with app.app_context():
+        change = update_provider(week["ana"], {"availability": factories.windows("mon-fri 12:00-16:00")})
+        assert [a.id for a in change.affected] == [week["morning"]]
+    page, problems = watched_tab(person("front_desk"))
+    page.goto("/desk")
+    page.get_by_role("link", name="Move or re-plan them").click()
+    expect(page.get_by_role("heading", name="Appointments needing attention")).to_be_visible()
+    row = page.locator(f"#appointment-{week['morning']}")
+    expect(row).to_contain_text("outside Ana Moreau's working hours")
+    row.get_by_role("button", name="Re-plan Martha Kowalski's plan").click()
+    page.wait_for_url(f"**/desk/plans/{week['plan']}/schedule?proposal=*")
+    expect(page.get_by_text("Proposal ready")).to_be_visible()
+    assert problems == []
