@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -71,8 +71,42 @@ class ClockTime(fields.Field):
         return time(int(hours), int(minutes))
 
 
+# Every date and time anyone enters (a booking, an absence, a note, a date of birth, a search bound) lies in
+# these years. Outside them an entry is a slip of the keyboard (0001, 20270), and worse: turning it into the
+# clinic's zone overflows, so a record saved with it would make every later read of its owner fail.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+EARLIEST = datetime(EARLIEST_YEAR, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=timezone.utc)
+IMPLAUSIBLE = f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}"
+
+
+def plausible(moment: date | datetime) -> bool:
+    """A date, or an aware datetime, within the years people enter (naive datetimes are read as UTC)."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return EARLIEST <= moment < LATEST
+    return EARLIEST_YEAR <= moment.year <= LATEST_YEAR
+
+
+def Plausible(moment: date | datetime) -> None:
+    """The same check as a marshmallow validator, for fields that are not the shared ones below."""
+    if not plausible(moment):
+        raise ValidationError(IMPLAUSIBLE)
+
+
+class ClinicDate(fields.Date):
+    """A calendar date (YYYY-MM-DD) within the plausible years."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        Plausible(day)
+        return day
+
+
 class ClinicDateTime(fields.AwareDateTime):
-    """ISO 8601 with an offset on the way in (naive is refused); the clinic's local time on the way out."""
+    """ISO 8601 with an offset on the way in (naive is refused), within the plausible years; the clinic's local
+    time on the way out."""
 
     def __init__(self, **kwargs):
         super().__init__(format="iso", **kwargs)
@@ -88,9 +122,11 @@ class ClinicDateTime(fields.AwareDateTime):
         if not isinstance(value, str):
             raise ValidationError("must be an ISO 8601 date and time with a UTC offset")
         try:
-            return super()._deserialize(value, attr, data, **kwargs)
-        except ValidationError:
+            moment = super()._deserialize(value, attr, data, **kwargs)
+        except (ValidationError, OverflowError):
             raise ValidationError("must be an ISO 8601 date and time with a UTC offset, e.g. 2027-01-05T09:00:00-05:00") from None
+        Plausible(moment)
+        return moment
 
 
 class Weekday(fields.Field):

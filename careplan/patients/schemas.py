@@ -2,7 +2,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from careplan.schemas import WithAvailability
+from careplan.schemas import ClinicDate, WithAvailability
 
 
 class PatientSchema(WithAvailability):
@@ -10,7 +10,7 @@ class PatientSchema(WithAvailability):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=254))
     phone = fields.String(validate=validate.Length(max=40))
-    date_of_birth = fields.Date(allow_none=True)
+    date_of_birth = ClinicDate(allow_none=True)
     reminder_opt_out = fields.Boolean()
     version = fields.Integer(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
 

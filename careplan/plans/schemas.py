@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from careplan.plans.models import PLAN_STATUSES
 from careplan.protocols.models import REGIONS, SEVERITIES
 from careplan.protocols.schemas import AssessmentSchema, PhaseSchema, phases_in_order
-from careplan.schemas import ClinicDateTime
+from careplan.schemas import ClinicDate, ClinicDateTime
 
 _REASON = dict(validate=validate.Length(min=1, max=2000), metadata={"description": "why, in a sentence; kept"})
 
@@ -31,14 +31,14 @@ class PlanCreateSchema(Schema):
     prefers_acupuncture = fields.Boolean(metadata={"description": "without an intake: acupuncture for massage"})
     template_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
                                  metadata={"description": "a particular template version; default the current one"})
-    start_date = fields.Date(metadata={"description": "the first day care may start; default today"})
+    start_date = ClinicDate(metadata={"description": "the first day care may start; default today"})
     care_team = fields.List(fields.Nested(CareTeamInSchema), load_default=list)
     reason = fields.String(validate=validate.Length(min=1, max=2000))
 
 
 class PlanRevisionSchema(Schema):
     reason = fields.String(required=True, **_REASON)
-    start_date = fields.Date()
+    start_date = ClinicDate()
     assessment = fields.Nested(AssessmentSchema, allow_none=True)
     phases = fields.List(fields.Nested(PhaseSchema), validate=validate.Length(min=1),
                          metadata={"description": "every phase with its lines, replacing the plan's"})
@@ -85,8 +85,8 @@ class PlanPhaseOutSchema(Schema):
     purpose = fields.String()
     weeks = fields.Integer()
     first_week = fields.Integer(metadata={"description": "the plan week it starts in (week 0 holds start_date)"})
-    starts_on = fields.Date()
-    ends_on = fields.Date()
+    starts_on = ClinicDate()
+    ends_on = ClinicDate()
     sessions = fields.List(fields.Nested(PlanLineOutSchema), attribute="lines")
 
 
@@ -108,8 +108,8 @@ class PlanOutSchema(Schema):
     condition = fields.String()
     region = fields.String()
     severity = fields.String()
-    start_date = fields.Date()
-    ends_on = fields.Date()
+    start_date = ClinicDate()
+    ends_on = ClinicDate()
     total_weeks = fields.Integer()
     version = fields.Integer()
     assessment = fields.Nested(AssessmentSchema, allow_none=True)
@@ -157,5 +157,5 @@ class PhaseChangeOutSchema(Schema):
 
 
 class ProblemQuerySchema(Schema):
-    start = fields.Date(metadata={"description": "a Monday; default the Monday of the plan's week 0"})
+    start = ClinicDate(metadata={"description": "a Monday; default the Monday of the plan's week 0"})
     weeks = fields.Integer(validate=validate.Range(min=1, max=104))

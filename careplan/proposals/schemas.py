@@ -4,7 +4,7 @@ from careplan.db import utcnow
 from careplan.proposals.models import HOLD_ACTIONS, PROPOSAL_KINDS, PROPOSAL_STATES
 from careplan.proposals.service import MAX_TIME_LIMIT
 from careplan.scheduling.schemas import AppointmentSchema, RecordId
-from careplan.schemas import ClinicDateTime, WeeklyWindowSchema, WithAvailability
+from careplan.schemas import ClinicDate, ClinicDateTime, WeeklyWindowSchema, WithAvailability
 
 _SOLVER = {"time_limit": fields.Float(
                load_default=None, validate=validate.Range(min=0.1, max=MAX_TIME_LIMIT),
@@ -26,7 +26,7 @@ class ReplanRequestSchema(WithAvailability):
 
 
 class ProposalRequestSchema(ReplanRequestSchema):
-    start_date = fields.Date(metadata={"description": "when care starts (plan week 0 is the week holding it); "
+    start_date = ClinicDate(metadata={"description": "when care starts (plan week 0 is the week holding it); "
                                                       "default the plan's start date, or tomorrow if that is past"})
 
 

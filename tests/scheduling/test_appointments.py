@@ -84,7 +84,7 @@ def test_overlap_with_provider_or_patient_is_a_conflict_naming_the_appointment(c
     ({"start": f"{MON_AFTER_DST}T09:00:00"}, "start", "offset"),
     ({"start": "2020-03-16T09:00:00-04:00"}, "start", "past"),
     ({"start": "2035-03-12T09:00:00-05:00"}, "start", "days ahead"),
-    ({"start": "0001-01-01T09:00:00+05:00"}, "start", "between 1900 and 2999"),
+    ({"start": "0001-01-01T09:00:00+05:00"}, "start", "between the years 1900 and 2200"),
     ({"provider_id": 999999}, "provider_id", "no active provider"),
     ({"patient_id": 999999}, "patient_id", "no patient"),
     ({"plan_id": 999999}, "plan_id", "no care plan"),
