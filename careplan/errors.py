@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -175,6 +175,8 @@ def handle_http_exception(exc: HTTPException):
     fields = parsing_fields(exc)
     if status == 422 and fields:
         message = "Some fields are not valid: " + ", ".join(sorted(fields))
+    elif status == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
+        message = f"The request body is larger than the {current_app.config['MAX_CONTENT_LENGTH']} bytes accepted."
     else:
         message = exc.description or CODES.get(status, "error")
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() in {"allow", "retry-after", "www-authenticate"}]

@@ -38,7 +38,19 @@ def session_minutes_problem(minutes) -> str | None:
     return None
 
 
-class SessionMinutes(fields.Integer):
+class WholeNumber(fields.Integer):
+    """An integer that refuses fractions: 2.5 weeks or 50.5 minutes is a 422, where marshmallow's Integer would
+    quietly cut it down to 2 or 50. Every count, length and id a client sends is one of these."""
+
+    default_error_messages = {"fractional": "must be a whole number"}
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("fractional")
+        return super()._validated(value)
+
+
+class SessionMinutes(WholeNumber):
     """A session's length in whole minutes, 5 to 480: 50 (or "50" from a form), never 50.5, 0 or -50."""
 
     default_error_messages = {"fractional": "must be a whole number of minutes"}
@@ -47,12 +59,6 @@ class SessionMinutes(fields.Integer):
         low, high = SESSION_MINUTES
         kwargs.setdefault("validate", validate.Range(min=low, max=high, error=f"must be between {low} and {high}"))
         super().__init__(**kwargs)
-
-    def _validated(self, value):
-        # marshmallow's Integer would quietly cut 50.5 down to 50.
-        if isinstance(value, float) and not value.is_integer():
-            raise self.make_error("fractional")
-        return super()._validated(value)
 
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

@@ -110,3 +110,24 @@ def test_slot_ids_name_at_most_a_day_in_plausible_years(client, app, auth):
         response = client.get(f"/fhir/Slot/{slot_id}", headers=auth("admin"))
         assert response.status_code == 404, response.get_json()
     assert datetime.now(UTC) - started < timedelta(seconds=5)
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/api/v1/clinic", {"hold_minutes": 30.5}, "hold_minutes"),
+    ("/api/v1/clinic", {"transition_minutes": 10.25}, "transition_minutes"),
+])
+def test_fractional_numbers_are_422_not_cut_down(client, auth, path, body, field):
+    headers = auth("admin")
+    before = client.get(path, headers=headers).get_json()
+    response = client.patch(path, json=body, headers=headers)
+    assert response.status_code == 422 and response.get_json()["error"]["fields"] == {field: "must be a whole number"}
+    assert client.get(path, headers=headers).get_json() == before
+    assert client.patch(path, json={field: 30.0}, headers=headers).get_json()[field] == 30
+
+
+def test_fractional_minutes_in_a_query_are_422(client, app, auth):
+    with app.app_context():
+        provider_id = factories.provider().id
+    response = client.get(f"/api/v1/providers/{provider_id}/free-slots?start=2027-03-01T00:00:00-05:00"
+                          f"&end=2027-03-02T00:00:00-05:00&minutes=30.5", headers=auth("front_desk"))
+    assert response.status_code == 422 and set(response.get_json()["error"]["fields"]) == {"minutes"}
