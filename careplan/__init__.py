@@ -88,9 +88,9 @@ def _bind_extensions(app) -> None:
     from careplan.extensions import api, csrf, db, limiter, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    from careplan.schemas import ClockTime, RecordIdConverter, Weekday, schema_name
+    from careplan.schemas import URL_CONVERTERS, ClockTime, RecordIdConverter, Weekday, schema_name
 
-    app.url_map.converters["int"] = RecordIdConverter
+    app.url_map.converters.update(URL_CONVERTERS)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)

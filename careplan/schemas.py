@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timezone
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from careplan.clinic.service import DAYS
 
@@ -198,3 +198,16 @@ class RecordIdConverter(IntegerConverter):
     @staticmethod
     def openapi(_converter) -> dict:
         return {"type": "integer", "minimum": 1, "maximum": RecordIdConverter.MAX}
+
+
+class TextConverter(UnicodeConverter):
+    """`<token>`, `<string:code>`: a path part with a NUL byte matches no route (404), as PostgreSQL can store
+    no NUL and its driver would refuse the lookup with an error instead of "not found"."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\x00]", 1)
+
+
+# `<path:...>` keeps Werkzeug's converter: its one use, FHIR's catch-all, answers 404 without a lookup.
+URL_CONVERTERS = {"default": TextConverter, "string": TextConverter, "int": RecordIdConverter}
