@@ -26,6 +26,7 @@ ENVIRONMENT_SETTINGS = {
     "REMINDER_LEASE_SECONDS": int,
     "SESSION_COOKIE_SECURE": lambda v: v.lower() in {"1", "true", "yes", "on"},
     "RATELIMIT_STORAGE_URI": str,
+    "MAX_CONTENT_LENGTH": int,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -82,14 +83,14 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _bind_extensions(app) -> None:
-    from careplan import errors, models, text_guard  # noqa: F401  (models: every table on the metadata)
+    from careplan import errors, limits, models, text_guard  # noqa: F401  (models: every table on the metadata)
     from careplan.db import tune_sqlite
     from careplan.extensions import api, csrf, db, limiter, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    from careplan.schemas import ClockTime, RecordIdConverter, Weekday, schema_name
+    from careplan.schemas import URL_CONVERTERS, ClockTime, RecordIdConverter, Weekday, schema_name
 
-    app.url_map.converters["int"] = RecordIdConverter
+    app.url_map.converters.update(URL_CONVERTERS)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -99,6 +100,8 @@ def _bind_extensions(app) -> None:
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
     limiter.init_app(app)
     errors.register(app)
+    # Size and depth first: the text check walks the parsed body.
+    limits.register(app)
     text_guard.register(app)
     from careplan import access_log
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from marshmallow import INCLUDE, Schema, fields
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -28,6 +29,7 @@ CODES = {
     422: "invalid",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 
 
@@ -175,6 +177,8 @@ def handle_http_exception(exc: HTTPException):
     fields = parsing_fields(exc)
     if status == 422 and fields:
         message = "Some fields are not valid: " + ", ".join(sorted(fields))
+    elif status == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
+        message = f"The request body is larger than the {current_app.config['MAX_CONTENT_LENGTH']} bytes accepted."
     else:
         message = exc.description or CODES.get(status, "error")
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() in {"allow", "retry-after", "www-authenticate"}]
@@ -200,6 +204,32 @@ def handle_changed_meanwhile(exc: Exception):
 CHANGED_MEANWHILE = "Someone else changed this record at the same moment; nothing was saved. Read it again and retry."
 
 
+# The database cannot be reached or gave up (connection refused or lost, a missing SQLite file, a lock held
+# past the busy timeout): the request may be right and succeed later, so a 503, not a 500.
+UNREACHABLE = (OperationalError, InterfaceError)
+UNAVAILABLE = "The database does not answer; nothing was saved. Try again in a moment."
+RETRY_AFTER_SECONDS = 30
+
+
+def forget_the_transaction() -> None:
+    """Roll back what the request began; on a connection that is gone, rolling back fails as well."""
+    from careplan.extensions import db
+
+    try:
+        db.session.rollback()
+    except UNREACHABLE:
+        db.session.close()
+
+
+def handle_unavailable(exc: Exception):
+    forget_the_transaction()
+    from careplan.access_log import redact
+
+    log.error("the database does not answer on %s %s: %s", request.method, redact(request.path),
+              type(getattr(exc, "orig", exc)).__name__)
+    return _response(503, error_body(503, UNAVAILABLE, code="unavailable"), [("Retry-After", str(RETRY_AFTER_SECONDS))])
+
+
 def handle_unexpected(exc: Exception):
     from careplan.extensions import db
 
@@ -214,4 +244,6 @@ def register(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(StaleDataError, handle_changed_meanwhile)
+    for kind in UNREACHABLE:
+        app.register_error_handler(kind, handle_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

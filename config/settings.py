@@ -63,6 +63,11 @@ class Default:
 
     JSON_SORT_KEYS = False
 
+    # The largest request body (bytes) and the deepest JSON nesting any request may carry (careplan.limits):
+    # the biggest real body, a protocol template, is a few kilobytes and six levels deep.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_JSON_DEPTH = 32
+
     # Web sessions: the cookie only travels over HTTPS unless SESSION_COOKIE_SECURE=0 (plain-http development).
     SESSION_COOKIE_NAME = "careplan_session"
     SESSION_COOKIE_SECURE = True

@@ -1,16 +1,18 @@
 from marshmallow import Schema, fields, validate
 
+from careplan.schemas import WholeNumber
+
 
 class ClinicSettingsSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
     address = fields.String(validate=validate.Length(max=400))
     phone = fields.String(validate=validate.Length(max=40))
     timezone = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "IANA zone name"})
-    slot_minutes = fields.Integer(validate=validate.OneOf([5, 10, 15, 20, 30, 60]))
-    transition_minutes = fields.Integer(validate=validate.Range(min=0, max=120))
-    max_wait_minutes = fields.Integer(validate=validate.Range(min=0, max=600))
-    late_cancel_hours = fields.Integer(validate=validate.Range(min=0, max=168))
-    hold_minutes = fields.Integer(validate=validate.Range(min=1, max=240))
+    slot_minutes = WholeNumber(validate=validate.OneOf([5, 10, 15, 20, 30, 60]))
+    transition_minutes = WholeNumber(validate=validate.Range(min=0, max=120))
+    max_wait_minutes = WholeNumber(validate=validate.Range(min=0, max=600))
+    late_cancel_hours = WholeNumber(validate=validate.Range(min=0, max=168))
+    hold_minutes = WholeNumber(validate=validate.Range(min=1, max=240))
 
 
 class DisciplineSchema(Schema):

@@ -1,7 +1,7 @@
 """The clinic's settings and disciplines, and its local time."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, g, has_app_context
@@ -63,6 +63,14 @@ def update_settings(changes: dict) -> ClinicSettings:
 def local_datetime(day: date, clock: time) -> datetime:
     """A wall-clock time on a date in the clinic, as an aware datetime (fold 0 at a repeated hour)."""
     return datetime.combine(day, clock, tzinfo=zone())
+
+
+def wall_time_exists(day: date, clock: time) -> bool:
+    """False inside the hour a daylight-saving change skips: 02:30 on a spring-forward night names the same
+    instant as 03:30, so offering both would list one instant twice."""
+    moment = local_datetime(day, clock)
+    back = moment.astimezone(timezone.utc).astimezone(zone())
+    return (back.date(), back.time()) == (day, clock)
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:

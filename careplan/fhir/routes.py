@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, request, url_for
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotAcceptable, NotFound as HTTPNotFound
 
 from careplan.audit.service import note_denied, record
@@ -53,6 +54,16 @@ def _service_error(exc: ServiceError):
 def _http_error(exc: HTTPException):
     headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
     return fhir_response(operation_outcome(exc.code or 500, exc.description or "error"), exc.code or 500, headers)
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def _unavailable(exc: Exception):
+    from careplan.errors import UNAVAILABLE, handle_unavailable
+
+    answer = handle_unavailable(exc)
+    return fhir_response(operation_outcome(503, UNAVAILABLE, code="transient"), 503,
+                         {"Retry-After": answer.headers["Retry-After"]})
 
 
 @bp.errorhandler(Exception)

@@ -2,17 +2,17 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from careplan.schemas import WithAvailability
+from careplan.schemas import ClinicDate, WithAvailability, WholeNumber
 
 
 class PatientSchema(WithAvailability):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=254))
     phone = fields.String(validate=validate.Length(max=40))
-    date_of_birth = fields.Date(allow_none=True)
+    date_of_birth = ClinicDate(allow_none=True)
     reminder_opt_out = fields.Boolean()
-    version = fields.Integer(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
+    version = WholeNumber(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
 
     @validates("date_of_birth")
     def _born(self, value, **kwargs):

@@ -1,23 +1,23 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from careplan.scheduling.schemas import AppointmentSchema
-from careplan.schemas import ClinicDateTime, WithAvailability
+from careplan.schemas import ClinicDateTime, WithAvailability, WholeNumber
 
 
 class ProviderSchema(WithAvailability):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=254))
     phone = fields.String(validate=validate.Length(max=40))
     active = fields.Boolean()
-    version = fields.Integer(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
+    version = WholeNumber(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
     disciplines = fields.List(fields.String(validate=validate.Length(min=1, max=40)), required=True,
                               validate=validate.Length(min=1, error="a provider needs at least one discipline"),
                               attribute="discipline_codes")
 
 
 class TimeOffSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     start = ClinicDateTime(required=True, attribute="starts_at")
     end = ClinicDateTime(required=True, attribute="ends_at")
     reason = fields.String(validate=validate.Length(max=200))

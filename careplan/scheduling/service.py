@@ -460,6 +460,8 @@ def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
             opens_at = window.start.hour * 60 + window.start.minute
             first = -(-opens_at // slot) * slot  # the first grid time at or after the window opens
             for wall in range(first, window.end.hour * 60 + window.end.minute - minutes + 1, slot):
+                if not clinic.wall_time_exists(day, time(wall // 60, wall % 60)):
+                    continue
                 candidate = clinic.local_datetime(day, time(wall // 60, wall % 60))
                 finish = candidate + length
                 if candidate < earliest or finish > end or finish > closes:

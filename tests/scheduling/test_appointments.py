@@ -84,7 +84,7 @@ def test_overlap_with_provider_or_patient_is_a_conflict_naming_the_appointment(c
     ({"start": f"{MON_AFTER_DST}T09:00:00"}, "start", "offset"),
     ({"start": "2020-03-16T09:00:00-04:00"}, "start", "past"),
     ({"start": "2035-03-12T09:00:00-05:00"}, "start", "days ahead"),
-    ({"start": "0001-01-01T09:00:00+05:00"}, "start", "between 1900 and 2999"),
+    ({"start": "0001-01-01T09:00:00+05:00"}, "start", "between the years 1900 and 2200"),
     ({"provider_id": 999999}, "provider_id", "no active provider"),
     ({"patient_id": 999999}, "patient_id", "no patient"),
     ({"plan_id": 999999}, "plan_id", "no care plan"),
@@ -304,3 +304,17 @@ def test_idempotency_key_replays_the_first_answer(client, auth, people):
                        headers={**headers, "Idempotency-Key": "b-2"}).get_json() == refused.get_json()
     with client.application.app_context():
         assert db.session.query(Appointment).count() == 1
+
+
+def test_free_slots_never_list_an_instant_twice_across_the_skipped_hour(client, app, auth):
+    """02:00-03:00 does not exist on 14 March 2027 in Toronto: 02:30 would be the instant 03:30 names."""
+    with app.app_context():
+        night_owl = factories.provider(hours="sun 01:00-05:00").id
+    response = client.get(f"/api/v1/providers/{night_owl}/free-slots", headers=auth("front_desk"), query_string={
+        "start": "2027-03-14T00:00:00-05:00", "end": "2027-03-15T00:00:00-04:00", "minutes": 30})
+    starts = [s["start"] for s in response.get_json()]
+    instants = {datetime.fromisoformat(start) for start in starts}
+    assert len(instants) == len(starts)
+    assert [s[11:] for s in starts[:5]] == ["01:00:00-05:00", "01:15:00-05:00", "01:30:00-05:00", "01:45:00-05:00",
+                                            "03:00:00-04:00"]
+    assert starts[-1] == "2027-03-14T04:30:00-04:00"
