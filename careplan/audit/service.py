@@ -1,83 +1,81 @@
 """The audit trail: who looked at or changed which patient's record, when and from where, and every refusal.
 
-Call `record(...)` in any view or service that reads or changes a patient's record, plan, appointments or
-notes. The row joins the request's transaction: a change and its audit row are committed together, and
-for a read the row is committed when the request answers successfully (the hook below). Refusals go the
-other way: the request's transaction is rolled back, then the refusal is written in a short transaction
-of its own, so it survives the rollback (and, on SQLite, does not wait on the request's own write lock).
+Call `record(..., caller=)` in any service that reads or changes a patient's record, plan, appointments or
+notes; the caller (careplan.caller) says who and from where, so the trail is the same from a request, a
+worker or a command. A change's row joins the transaction of the change: both are committed together, or
+neither. Reads and refusals are recorded whatever the answer: their rows are also kept on the database
+session until a commit makes them durable, and when the transaction is rolled back instead (an error
+answer, a refused request), `write_kept` writes them again in a short transaction of their own, after the
+rollback (so, on SQLite, it does not wait on the rolled-back transaction's write lock).
 """
 from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
-from careplan.access_log import redact
 from careplan.audit.models import AuditEvent
+from careplan.caller import Caller
 from careplan.extensions import db
 
 ACTIONS = ("read", "create", "update", "delete", "denied", "login", "logout")
+# What happened whatever the request answered: a look at a record, a refusal.
+KEPT_ACTIONS = ("read", "denied")
+_KEPT = "careplan.audit.kept"
 
 
-def _who() -> tuple:
-    from careplan.auth.service import current_user
-
-    if not has_request_context():
-        return None, "", ""
-    user = current_user()
-    return user, (request.remote_addr or "")[:64], user.role if user else ""
+def _fields(action: str, resource: str, resource_id, patient_id, detail: str, caller: Caller) -> dict:
+    return {"user_id": caller.user_id, "role": caller.role, "action": action, "resource": resource,
+            "resource_id": str(resource_id if resource_id is not None else "")[:40], "patient_id": patient_id,
+            "remote_addr": (caller.remote_addr or "")[:64], "detail": detail[:400]}
 
 
-def _event(action: str, resource: str, resource_id, patient_id, detail: str, user, remote_addr: str) -> AuditEvent:
-    return AuditEvent(user_id=user.id if user else None, role=user.role if user else "", action=action,
-                      resource=resource, resource_id=str(resource_id if resource_id is not None else "")[:40],
-                      patient_id=patient_id, remote_addr=remote_addr, detail=detail[:400])
+def record(action: str, resource: str, resource_id, patient_id: int | None = None, detail: str = "", *,
+           caller: Caller) -> None:
+    """Append that `caller` did `action` to `resource` #`resource_id` (of patient `patient_id`), now."""
+    fields = _fields(action, resource, resource_id, patient_id, detail, caller)
+    db.session.add(AuditEvent(**fields))
+    if action in KEPT_ACTIONS:
+        db.session.info.setdefault(_KEPT, []).append(fields)
 
 
-def record(action: str, resource: str, resource_id, patient_id: int | None = None, detail: str = "") -> None:
-    """Append who did `action` to `resource` #`resource_id` (of patient `patient_id`), now, from where.
-    Committed with the request's own transaction, or by the caller outside a request."""
-    user, remote_addr, _ = _who()
-    db.session.add(_event(action, resource, resource_id, patient_id, detail, user, remote_addr))
-
-
-def record_listed(resource: str, rows, patient_id: int | None = None) -> None:
+def record_listed(resource: str, rows, patient_id: int | None = None, *, caller: Caller) -> None:
     """One `read` row for a listed page, naming the ids on it; a patient's list is of their own record."""
-    user, _, _ = _who()
-    if patient_id is None and user is not None and user.role == "patient":
-        patient_id = user.patient_id
-    record("read", resource, "", patient_id, detail=f"listed {resource}s " + ",".join(str(row.id) for row in rows))
+    if patient_id is None and caller.role == "patient":
+        patient_id = caller.user.patient_id
+    record("read", resource, "", patient_id, detail=f"listed {resource}s " + ",".join(str(row.id) for row in rows),
+           caller=caller)
 
 
-def note_denied(resource: str, resource_id="", *, patient_id: int | None = None, detail: str = "",
+def note_denied(resource: str, resource_id="", *, caller: Caller, patient_id: int | None = None, detail: str = "",
                 user=None) -> None:
-    """Remember a refusal of this request; written after the request's transaction is rolled back."""
-    if not has_request_context():
+    """Record a refusal; it stands even though the refused request's own transaction is rolled back.
+    `user` names the account a refusal was about when the caller is not yet anyone (a failed sign-in)."""
+    if user is not None and caller.user is None:
+        caller = Caller(user, caller.remote_addr, caller.origin)
+    record("denied", resource, resource_id, patient_id, detail, caller=caller)
+
+
+@event.listens_for(Session, "after_commit")
+def _kept_rows_are_durable(session: Session) -> None:
+    session.info.pop(_KEPT, None)
+
+
+def write_kept(*, status: int | None = None, request_line: str = "") -> None:
+    """After a rollback, write the reads and refusals the rolled-back transaction held, alone, so they
+    survive it; `status` and `request_line` ("POST /api/v1/...") tell the trail how the request ended."""
+    kept = db.session.info.pop(_KEPT, None)
+    if not kept:
         return
-    if user is None:
-        user, _, _ = _who()
-    g.audit_denied = (resource, resource_id, patient_id,
-                      f"{detail} ({request.method} {redact(request.path)})".strip(), user)
-
-
-def _finish_request(response):
-    """Commit a successful request's audit rows; after a failed one, roll back and write its refusal alone."""
-    if response.status_code < 400:
-        db.session.commit()
-        return response
     db.session.rollback()
-    denied = g.pop("audit_denied", None)
-    if denied is not None:
-        resource, resource_id, patient_id, detail, user = denied
-        db.session.add(_event("denied", resource, resource_id, patient_id, f"{response.status_code} {detail}",
-                              user, (request.remote_addr or "")[:64]))
-        db.session.commit()
-    return response
-
-
-def register(app: Flask) -> None:
-    app.after_request(_finish_request)
+    for fields in kept:
+        if fields["action"] == "denied":
+            detail = f"{status or ''} {fields['detail']} ({request_line})" if request_line else fields["detail"]
+        else:
+            detail = f"{fields['detail']} (answered {status})" if status else fields["detail"]
+        db.session.add(AuditEvent(**{**fields, "detail": detail.strip()[:400]}))
+    db.session.commit()
 
 
 def search(*, user_id: int | None = None, patient_id: int | None = None, action: str | None = None,

@@ -2,7 +2,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from careplan.auth.access import STAFF, login_required
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user
 from careplan.pagination import page_of
 from careplan.providers import service
 from careplan.providers.models import Provider

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from careplan.audit.service import record_listed
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.intake import service as intakes
@@ -69,23 +69,29 @@ def my_patient(patient_id: int):
     me = current_user()
     values, errors = {}, {}
     if request.method == "POST":
-        values = text(request.form, *SOAP, "discipline", "appointment_id")
+        values = text(request.form, *SOAP, "discipline", "appointment_id", "visibility")
         data = {key: value for key, value in values.items() if value}
-        note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded, author=me))
+        note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded, caller=request_caller()))
         if note is not None:
             flash("Note saved; the care team sees it now.", "success")
             return redirect(url_for("web.my_patient", patient_id=patient_id) + "#notes")
-    shown = list(db.session.scalars(notes.list_notes(patient_id).limit(NOTE_LIMIT)))
+    shown = list(db.session.scalars(notes.list_notes(patient_id, caller=request_caller()).limit(NOTE_LIMIT)))
     # A clinician reading the team's notes is recorded, as on the API.
-    record_listed("note", shown, patient_id)
+    record_listed("note", shown, patient_id, caller=request_caller())
     provider = get_provider(me.provider_id)
     record_data = record_of(patient)
     return render_template("web/me/patient.html", patient=patient, notes=shown, values=values, errors=errors,
                            my_disciplines=provider.discipline_codes, soap=SOAP_PARTS,
+                           visibility_labels=VISIBILITY_LABELS,
+                           note_defaults=[(code, notes.default_visibility(code)) for code in provider.discipline_codes],
                            my_appointments=[a for a in record_data["past"] + record_data["upcoming"]
                                             if a.provider_id == provider.id],
                            **record_data), 422 if errors else 200
 
+
+# Who reads a note, in the words of the form (careplan.clinic.models.NOTE_VISIBILITIES).
+VISIBILITY_LABELS = {"team": "The whole care team", "discipline": "The clinicians of its discipline on the team",
+                     "author": "Only you"}
 
 # What each part of a SOAP note holds, as the form's hints say it.
 SOAP_PARTS = [("subjective", "Subjective", "What the patient reports: pain, sleep, what helps, what hurts."),

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from careplan.audit.service import record
 from careplan.auth.access import STAFF
+from careplan.auth.edge import request_caller
 from careplan.extensions import db
 from careplan.patients import service as patients
 from careplan.patients.schemas import PatientSchema
@@ -44,7 +45,7 @@ EMAIL_KINDS = {"reminder": "Reminder", "booking-confirmation": "Booking confirma
 @bp.post("/desk/emails/<int:email_id>/retry")
 @page_for(*STAFF)
 def desk_email_retry(email_id: int):
-    email = reminders.retry_email(email_id)
+    email = reminders.retry_email(email_id, caller=request_caller())
     flash(f"The e-mail to {email.patient.name} will be sent again in a moment.", "success")
     return redirect(url_for("web.desk_today") + "#failed-emails")
 
@@ -73,7 +74,7 @@ def desk_patient_new():
     data, windows, errors = {}, WindowRows([]), {}
     if request.method == "POST":
         data, windows = _patient_form(request.form)
-        patient, errors = submit(PatientSchema(), data, patients.create_patient)
+        patient, errors = submit(PatientSchema(), data, lambda loaded: patients.create_patient(loaded, caller=request_caller()))
         if patient is not None:
             flash(f"{patient.name} is admitted.", "success")
             return redirect(url_for("web.desk_patient", patient_id=patient.id))
@@ -90,7 +91,7 @@ def desk_patient(patient_id: int):
         data, windows = _patient_form(request.form)
         version = form_version(request.form)
         saved, errors = submit(PatientSchema(), data, lambda loaded: patients.update_patient(
-            patient_id, loaded, expected_version=version))
+            patient_id, loaded, caller=request_caller(), expected_version=version))
         if saved is not None:
             flash("Changes saved.", "success")
             return redirect(url_for("web.desk_patient", patient_id=patient_id))
@@ -102,7 +103,7 @@ def desk_patient(patient_id: int):
                 "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else "",
                 "reminder_opt_out": patient.reminder_opt_out}
         windows, version = WindowRows.from_windows(patient.availability), patient.version
-        record("read", "patient", patient.id, patient.id, detail=f"page {request.path}")
+        record("read", "patient", patient.id, patient.id, detail=f"page {request.path}", caller=request_caller())
     return render_template("web/desk/patient.html", patient=patient, values=data, version=version, changed=changed,
                            windows=windows.with_blanks(), errors=errors, **record_of(patient)), \
         409 if changed else 422 if errors else 200

@@ -168,7 +168,7 @@ class World:
 
     @staticmethod
     def _intake(patient_id: int) -> int:
-        return record_intake(patient_id, IntakeSchema().load(factories.intake_body())).id
+        return record_intake(patient_id, IntakeSchema().load(factories.intake_body()), caller=factories.CALLER).id
 
     @staticmethod
     def _feed(owner: str, owner_id: int) -> int:
