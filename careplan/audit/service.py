@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import event, select
+from collections.abc import Iterable
+
+from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from careplan.audit.models import AuditEvent
+from careplan.audit.models import AuditEvent, AuditEventPatient
 from careplan.caller import Caller
 from careplan.extensions import db
 
@@ -31,21 +33,37 @@ def _fields(action: str, resource: str, resource_id, patient_id, detail: str, ca
             "remote_addr": (caller.remote_addr or "")[:64], "detail": detail[:400]}
 
 
+def _new_event(fields: dict, patients: Iterable[int]) -> AuditEvent:
+    return AuditEvent(**fields, patients=[AuditEventPatient(patient_id=p) for p in sorted(set(patients))])
+
+
 def record(action: str, resource: str, resource_id, patient_id: int | None = None, detail: str = "", *,
-           caller: Caller) -> None:
-    """Append that `caller` did `action` to `resource` #`resource_id` (of patient `patient_id`), now."""
+           caller: Caller, patients: Iterable[int] = ()) -> None:
+    """Append that `caller` did `action` to `resource` #`resource_id` (of patient `patient_id`), now.
+    `patients`: every patient whose data a list or search returned (their ids), for `who_saw`."""
     fields = _fields(action, resource, resource_id, patient_id, detail, caller)
-    db.session.add(AuditEvent(**fields))
+    patients = [p for p in patients if p is not None]
+    db.session.add(_new_event(fields, patients))
     if action in KEPT_ACTIONS:
-        db.session.info.setdefault(_KEPT, []).append(fields)
+        db.session.info.setdefault(_KEPT, []).append((fields, patients))
 
 
-def record_listed(resource: str, rows, patient_id: int | None = None, *, caller: Caller) -> None:
-    """One `read` row for a listed page, naming the ids on it; a patient's list is of their own record."""
+def patients_of(rows) -> list[int]:
+    """The patients listed rows are about: a patient row itself, else the row's `patient_id`."""
+    from careplan.patients.models import Patient
+
+    return [row.id if isinstance(row, Patient) else row.patient_id for row in rows]
+
+
+def record_listed(resource: str, rows, patient_id: int | None = None, *, caller: Caller,
+                  patients: Iterable[int] | None = None) -> None:
+    """One `read` row for a listed page, naming the ids on it and the patients they are about (by default
+    `patients_of(rows)`); a patient's list is of their own record."""
+    rows = list(rows)
     if patient_id is None and caller.role == "patient":
         patient_id = caller.user.patient_id
     record("read", resource, "", patient_id, detail=f"listed {resource}s " + ",".join(str(row.id) for row in rows),
-           caller=caller)
+           caller=caller, patients=patients_of(rows) if patients is None else patients)
 
 
 def note_denied(resource: str, resource_id="", *, caller: Caller, patient_id: int | None = None, detail: str = "",
@@ -69,12 +87,12 @@ def write_kept(*, status: int | None = None, request_line: str = "") -> None:
     if not kept:
         return
     db.session.rollback()
-    for fields in kept:
+    for fields, patients in kept:
         if fields["action"] == "denied":
             detail = f"{status or ''} {fields['detail']} ({request_line})" if request_line else fields["detail"]
         else:
             detail = f"{fields['detail']} (answered {status})" if status else fields["detail"]
-        db.session.add(AuditEvent(**{**fields, "detail": detail.strip()[:400]}))
+        db.session.add(_new_event({**fields, "detail": detail.strip()[:400]}, patients))
     db.session.commit()
 
 
@@ -84,7 +102,7 @@ def search(*, user_id: int | None = None, patient_id: int | None = None, action:
     if user_id is not None:
         query = query.where(AuditEvent.user_id == user_id)
     if patient_id is not None:
-        query = query.where(AuditEvent.patient_id == patient_id)
+        query = query.where(_about(patient_id))
     if action:
         query = query.where(AuditEvent.action == action)
     if resource:
@@ -94,3 +112,26 @@ def search(*, user_id: int | None = None, patient_id: int | None = None, action:
     if end is not None:
         query = query.where(AuditEvent.at < end)
     return query
+
+
+def _about(patient_id: int):
+    """Events about this patient: their own record, or a list or search that returned their data."""
+    listed = select(AuditEventPatient.event_id).where(AuditEventPatient.patient_id == patient_id)
+    return or_(AuditEvent.patient_id == patient_id, AuditEvent.id.in_(listed))
+
+
+# What shows a patient's data to the one who does it (a refusal shows nothing).
+SEEING_ACTIONS = ("read", "create", "update", "delete")
+
+
+def who_saw(patient_id: int, *, start: datetime | None = None, end: datetime | None = None) -> list[AuditEvent]:
+    """Every time someone saw this patient's data, oldest first: reads of their record, pages and lists that
+    showed it, searches that returned it, and changes to it, from the API, the pages, FHIR, feeds, e-mail
+    links, workers and commands."""
+    query = (select(AuditEvent).where(_about(patient_id), AuditEvent.action.in_(SEEING_ACTIONS))
+             .order_by(AuditEvent.at, AuditEvent.id))
+    if start is not None:
+        query = query.where(AuditEvent.at >= start)
+    if end is not None:
+        query = query.where(AuditEvent.at < end)
+    return list(db.session.scalars(query))

@@ -119,8 +119,9 @@ def search(resource_type: str):
     if resource_type in PATIENT_DATA:
         found = ",".join(r["id"] for r in page.resources)
         patients = {_patient_id(r) for r in page.resources}
-        record("read", f"fhir:{resource_type}", "", patients.pop() if len(patients) == 1 else None,
-               detail=f"searched {request.query_string.decode()[:150]}: {found}", caller=request_caller())
+        record("read", f"fhir:{resource_type}", "", next(iter(patients)) if len(patients) == 1 else None,
+               detail=f"searched {request.query_string.decode()[:150]}: {found}", caller=request_caller(),
+               patients=patients)
     return fhir_response(_bundle(resource_type, query, page))
 
 

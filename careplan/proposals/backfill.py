@@ -53,7 +53,6 @@ def backfill_candidates(appointment_id: int, *, caller: Caller, now: datetime | 
                        fields={"status": freed.status})
     if freed.starts_at <= now:
         raise Conflict(f"Appointment {freed.id}'s time has passed.", fields={"start": "in the past"})
-    record("read", "appointment", freed.id, patient_id=freed.patient_id, detail="backfill candidates", caller=caller)
     provider = freed.provider
     candidates = []
     plans = db.session.scalars(
@@ -97,6 +96,10 @@ def backfill_candidates(appointment_id: int, *, caller: Caller, now: datetime | 
             })
     candidates.sort(key=lambda c: (c["upcoming_sessions"], -c["missing_that_week"], c["week"],
                                    not c["continuity"], c["plan_id"]))
+    # The candidates' names and plans are shown as well as the freed appointment: each is named.
+    record("read", "appointment", freed.id, patient_id=freed.patient_id,
+           detail="backfill candidates: plans " + ",".join(str(c["plan_id"]) for c in candidates),
+           caller=caller, patients=[c["patient_id"] for c in candidates])
     return candidates
 
 

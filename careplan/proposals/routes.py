@@ -86,7 +86,7 @@ class AbsenceAffected(MethodView):
     @blp.response(200, AppointmentSchema(many=True))
     def get(self, provider_id, time_off_id):
         """The provider's future appointments inside this time off"""
-        return service.affected_by_absence(provider_id, time_off_id)
+        return service.affected_by_absence(provider_id, time_off_id, caller=request_caller())
 
 
 @blp.route("/providers/<int:provider_id>/time-off/<int:time_off_id>/replans")

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from careplan.audit.service import record
+from careplan.audit.service import record, record_listed
 from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
@@ -598,18 +598,21 @@ def expire_proposals(now: datetime | None = None) -> int:
 
 # --- absences -----------------------------------------------------------------------------------------
 
-def affected_by_absence(provider_id: int, time_off_id: int, *, now: datetime | None = None) -> list[Appointment]:
-    """The provider's live, future appointments inside that time off."""
+def affected_by_absence(provider_id: int, time_off_id: int, *, caller: Caller,
+                        now: datetime | None = None) -> list[Appointment]:
+    """The provider's live, future appointments inside that time off (a read of their patients, audited)."""
     from careplan.providers.models import ProviderTimeOff
 
     now = now or utcnow()
     absence = db.session.get(ProviderTimeOff, time_off_id)
     if absence is None or absence.provider_id != provider_id:
         raise NotFound(f"No time off {time_off_id} for provider {provider_id}.")
-    return list(db.session.scalars(select(Appointment).where(
+    rows = list(db.session.scalars(select(Appointment).where(
         Appointment.provider_id == provider_id, Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now,
         Appointment.starts_at < absence.ends_at, absence.starts_at < Appointment.ends_at)
         .order_by(Appointment.starts_at, Appointment.id)))
+    record_listed("appointment", rows, caller=caller)
+    return rows
 
 
 def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, caller: Caller,
@@ -617,7 +620,7 @@ def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, call
     """One re-plan proposal per plan with appointments inside the absence; appointments booked outside any
     plan are listed for the front desk to move by hand."""
     now = now or utcnow()
-    affected = affected_by_absence(provider_id, time_off_id, now=now)
+    affected = affected_by_absence(provider_id, time_off_id, caller=caller, now=now)
     plan_ids = sorted({a.plan_id for a in affected if a.plan_id is not None})
     proposals, refused = [], []
     for plan_id in plan_ids:

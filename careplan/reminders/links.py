@@ -52,6 +52,14 @@ class Link:
 
 
 def read_link(token: str, *, caller: Caller, now: datetime | None = None) -> Link:
+    """What the link would do, for its page: a read of the appointment by whoever holds the link."""
+    link = _open(token, caller=caller, now=now)
+    record("read", "appointment", link.appointment.id, link.appointment.patient_id, detail="e-mail link page",
+           caller=caller)
+    return link
+
+
+def _open(token: str, *, caller: Caller, now: datetime | None = None) -> Link:
     """What the link would do; NotFound for a link this service did not sign."""
     max_age = int(current_app.config["EMAIL_LINK_MAX_AGE_HOURS"] * 3600)
     serializer = _serializer()
@@ -100,7 +108,7 @@ def _problem(appointment: Appointment, action: str, sequence: int, now: datetime
 def use_link(token: str, *, caller: Caller, now: datetime | None = None) -> Link:
     """Confirm or cancel; a second use of the same link is refused (409)."""
     now = now or utcnow()
-    link = read_link(token, caller=caller, now=now)
+    link = _open(token, caller=caller, now=now)
     if link.problem:
         raise Conflict(link.problem)
     appointment = link.appointment

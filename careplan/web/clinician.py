@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from careplan.audit.service import record_listed
+from careplan.audit.service import patients_of, record_listed
 from careplan.auth.edge import current_user, request_caller
 from careplan.clinic import service as clinic
 from careplan.extensions import db
@@ -24,9 +24,12 @@ def my_day():
     provider = get_provider(current_user().provider_id)
     day = requested_day()
     appointments = queries.day_appointments(day, provider_id=provider.id)
+    waiting = intakes.red_flags_waiting() if provider.active else []
+    record_listed("appointment", appointments, caller=request_caller(),
+                  patients=patients_of(appointments) + patients_of(waiting))
     return render_template("web/me/day.html", provider=provider, day=day, today=queries.clinic_today(),
                            appointments=appointments, time_off=_time_off_on(provider, day, day),
-                           red_flags_waiting=intakes.red_flags_waiting() if provider.active else [],
+                           red_flags_waiting=waiting,
                            red_flags=RED_FLAGS)
 
 
@@ -38,6 +41,7 @@ def my_week():
     start, _ = clinic.local_day_bounds(days[0])
     _, end = clinic.local_day_bounds(days[-1])
     appointments = queries.appointments_between(start, end, provider_id=provider.id)
+    record_listed("appointment", appointments, caller=request_caller())
     by_day = {day: [a for a in appointments if clinic.to_local(a.starts_at).date() == day] for day in days}
     return render_template("web/me/week.html", provider=provider, days=days, by_day=by_day,
                            today=queries.clinic_today(), minutes=sum(a.minutes for a in appointments),
@@ -58,8 +62,9 @@ NOTE_LIMIT = 50
 @page_for("provider")
 def my_patients():
     provider = get_provider(current_user().provider_id)
-    return render_template("web/me/patients.html", provider=provider,
-                           patients=queries.patients_of_provider(provider.id))
+    mine = queries.patients_of_provider(provider.id)
+    record_listed("patient", [patient for patient, _ in mine], caller=request_caller())
+    return render_template("web/me/patients.html", provider=provider, patients=mine)
 
 
 @bp.route("/me/patients/<int:patient_id>", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
-from careplan.audit.service import record
+from careplan.audit.service import patients_of, record, record_listed
 from careplan.auth.access import STAFF
 from careplan.auth.edge import request_caller
 from careplan.extensions import db
@@ -32,10 +32,15 @@ def requested_day() -> date:
 def desk_today():
     day = requested_day()
     appointments = queries.day_appointments(day)
+    waiting, failed = queries.plans_waiting(), queries.failed_emails()
+    # The day list, the plans waiting and the failed e-mails all name patients: one read names them all.
+    record("read", "page", "", detail=f"desk day {day.isoformat()}: {len(appointments)} sessions",
+           caller=request_caller(), patients=patients_of(appointments) + [patient.id for _, patient in waiting]
+           + patients_of(failed))
     return render_template("web/desk/today.html", day=day, today=queries.clinic_today(),
                            columns=queries.by_provider(appointments), visits=queries.visits(appointments),
-                           waiting=queries.plans_waiting(), session_count=len(appointments),
-                           failed_emails=queries.failed_emails(), email_kinds=EMAIL_KINDS)
+                           waiting=waiting, session_count=len(appointments),
+                           failed_emails=failed, email_kinds=EMAIL_KINDS)
 
 
 EMAIL_KINDS = {"reminder": "Reminder", "booking-confirmation": "Booking confirmation",
@@ -55,6 +60,7 @@ def desk_email_retry(email_id: int):
 def desk_patients():
     q = request.args.get("q", "").strip()[:100]
     found = list(db.session.scalars(patients.list_patients(q=q or None).limit(SEARCH_LIMIT + 1)))
+    record_listed("patient", found[:SEARCH_LIMIT], caller=request_caller())
     return render_template("web/desk/patients.html", q=q, found=found[:SEARCH_LIMIT],
                            more=len(found) > SEARCH_LIMIT)
 

@@ -292,13 +292,13 @@ def desk_backfill_book(appointment_id: int):
 def desk_absence_replan(provider_id: int, time_off_id: int):
     provider = providers.get_provider(provider_id)
     absence = next((t for t in provider.time_off if t.id == time_off_id), None)
-    affected = proposals.affected_by_absence(provider_id, time_off_id)
+    affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
     result, errors = None, {}
     if request.method == "POST":
         loaded, errors = load(ReplanRequestSchema(), _request_parameters(request.form, with_start=False))
         if loaded is not None:
             result = proposals.replan_absence(provider_id, time_off_id, loaded, caller=request_caller())
-            affected = proposals.affected_by_absence(provider_id, time_off_id)
+            affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
     plans = {p.id: p for p in queries.plans_by_id(
         [a.plan_id for a in affected if a.plan_id] + [p.plan_id for p in (result or {}).get("proposals", [])])}
     return render_template("web/desk/absence.html", provider=provider, absence=absence, affected=affected,
