@@ -14,6 +14,22 @@ class AuditEventSchema(Schema):
     patient_id = fields.Integer(allow_none=True)
     remote_addr = fields.String(required=True)
     detail = fields.String(required=True)
+    patients = fields.Pluck("AuditEventPatientSchema", "patient_id", many=True, metadata={
+        "description": "the patients whose data a list or search returned"})
+
+
+class AuditEventPatientSchema(Schema):
+    patient_id = fields.Integer(required=True)
+
+
+class SeenQuerySchema(Schema):
+    start = ClinicDateTime(data_key="from", metadata={"description": "events at or after this instant"})
+    end = ClinicDateTime(data_key="to", metadata={"description": "events before this instant"})
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            raise ValidationError("must be after 'from'", field_name="to")
 
 
 class AuditQuerySchema(Schema):

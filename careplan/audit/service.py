@@ -124,14 +124,23 @@ def _about(patient_id: int):
 SEEING_ACTIONS = ("read", "create", "update", "delete")
 
 
-def who_saw(patient_id: int, *, start: datetime | None = None, end: datetime | None = None) -> list[AuditEvent]:
+def seen_query(patient_id: int, *, start: datetime | None = None, end: datetime | None = None):
     """Every time someone saw this patient's data, oldest first: reads of their record, pages and lists that
     showed it, searches that returned it, and changes to it, from the API, the pages, FHIR, feeds, e-mail
-    links, workers and commands."""
+    links, workers and commands. 404 for a patient that does not exist (a deleted one's trail is still found by
+    `search(patient_id=...)`)."""
+    from careplan.patients.models import Patient
+    from careplan.records import get_or_404
+
+    get_or_404(Patient, patient_id, f"No patient {patient_id}.")
     query = (select(AuditEvent).where(_about(patient_id), AuditEvent.action.in_(SEEING_ACTIONS))
              .order_by(AuditEvent.at, AuditEvent.id))
     if start is not None:
         query = query.where(AuditEvent.at >= start)
     if end is not None:
         query = query.where(AuditEvent.at < end)
-    return list(db.session.scalars(query))
+    return query
+
+
+def who_saw(patient_id: int, *, start: datetime | None = None, end: datetime | None = None) -> list[AuditEvent]:
+    return list(db.session.scalars(seen_query(patient_id, start=start, end=end)))

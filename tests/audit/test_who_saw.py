@@ -114,3 +114,14 @@ def test_a_refusal_is_no_sight_of_the_record(app, client, seen, auth):
     outsider = client.get(f"/api/v1/patients/{seen['martha']}", headers=auth("patient"))
     assert outsider.status_code == 404
     assert all(action != "denied" for _, action, _ in _seen_by(app, seen["martha"]))
+
+
+def test_an_administrator_asks_who_saw_a_patient(app, client, seen, auth):
+    assert client.get("/api/v1/patients", headers=seen["desk_headers"]).status_code == 200
+    admin = auth("admin")
+    answer = client.get(f"/api/v1/audit/patients/{seen['omar']}/seen", headers=admin)
+    assert answer.status_code == 200
+    assert [(e["user_id"], e["action"], e["resource"]) for e in answer.get_json()] == [
+        (None, "create", "patient"), (seen["desk"], "read", "patient")]
+    assert seen["omar"] in answer.get_json()[1]["patients"]
+    assert client.get(f"/api/v1/audit/patients/{seen['omar']}/seen", headers=seen["desk_headers"]).status_code == 403
