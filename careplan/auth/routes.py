@@ -25,7 +25,8 @@ class Login(MethodView):
     @blp.alt_response(429, description="too many failed sign-ins from this address (web and API together); "
                                        "see Retry-After")
     def post(self, data):
-        user, token = service.login_with_token(data["email"], data["password"], caller=request_caller(), name=data["token_name"],
+        user, token = service.login_with_token(data["email"], data["password"], caller=request_caller(),
+                                               name=data["token_name"],
                                                days=data["days"])
         return {"token": token, "expires_at": service.current_token_expiry(token), "user": user}
 

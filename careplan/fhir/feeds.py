@@ -76,14 +76,16 @@ def open_feed(owner: str, owner_id: int, *, caller: Caller) -> tuple[CalendarFee
     feed = CalendarFeed(token_hash=_digest(token), **{f"{owner}_id": owner_id})
     db.session.add(feed)
     db.session.flush()
-    record("create", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed", caller=caller)
+    record("create", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed",
+           caller=caller)
     db.session.commit()
     return feed, token
 
 
 def revoke_feed(owner: str, owner_id: int, *, caller: Caller) -> None:
     feed = get_feed(owner, owner_id, caller=caller)
-    record("delete", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed", caller=caller)
+    record("delete", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed",
+           caller=caller)
     db.session.delete(feed)
     db.session.commit()
 

@@ -133,7 +133,8 @@ def read(resource_type: str, resource_id: str):
         resource = kind.read(resource_id, user)
     except NotFound:
         # Missing and out of reach look the same to the caller; the trail keeps the attempt.
-        note_denied(f"fhir:{resource_type}", resource_id[:40], detail="not found or out of reach", caller=request_caller())
+        note_denied(f"fhir:{resource_type}", resource_id[:40], detail="not found or out of reach",
+                    caller=request_caller())
         raise
     if resource_type in PATIENT_DATA:
         record("read", f"fhir:{resource_type}", resource_id, _patient_id(resource), caller=request_caller())

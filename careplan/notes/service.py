@@ -39,7 +39,8 @@ def may_read(note: Note, caller: Caller) -> bool:
     if note.author_user_id == caller.user_id or note.visibility == "team":
         return True
     provider = db.session.get(Provider, caller.user.provider_id) if caller.user.provider_id else None
-    return note.visibility == "discipline" and provider is not None and note.discipline_code in provider.discipline_codes
+    return (note.visibility == "discipline" and provider is not None
+            and note.discipline_code in provider.discipline_codes)
 
 
 def list_notes(patient_id: int, *, caller: Caller):

@@ -48,7 +48,8 @@ class PatientById(MethodView):
     @blp.response(200, PatientSchema)
     @documents_if_match(blp, "the patient")
     def patch(self, data, patient_id):
-        return with_etag(service.update_patient(patient_id, data, caller=request_caller(), expected_version=if_match(Patient, patient_id)))
+        return with_etag(service.update_patient(patient_id, data, caller=request_caller(),
+                                                expected_version=if_match(Patient, patient_id)))
 
     @login_required("admin")
     @blp.response(204)

@@ -442,7 +442,8 @@ def get_proposal(proposal_id: int) -> Proposal:
 
 def read_proposal(proposal_id: int, *, caller: Caller) -> Proposal:
     proposal = get_proposal(proposal_id)
-    record("read", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id, caller=caller)
+    record("read", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id,
+           caller=caller)
     return proposal
 
 

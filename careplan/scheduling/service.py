@@ -331,7 +331,8 @@ def _allowed(caller: Caller, appointment: Appointment, changes: dict) -> None:
         raise Forbidden("Your role may not make this change.", fields=refused)
 
 
-def update_appointment(appointment_id: int, changes: dict, *, caller: Caller, now: datetime | None = None) -> Appointment:
+def update_appointment(appointment_id: int, changes: dict, *, caller: Caller,
+                       now: datetime | None = None) -> Appointment:
     """Change status (confirm, cancel with a reason, completed, no-show) or move it (start/minutes/provider)."""
     now = now or utcnow()
     appointment = get_appointment(appointment_id, caller.user)

@@ -29,7 +29,8 @@ def page_for(*roles: str):
             user = current_user()
             if user is None:
                 # A redirect is no failed request, so the refusal is recorded here rather than noted.
-                record("denied", "page", "", detail=f"not signed in ({request.method} {request.path})"[:400], caller=request_caller())
+                record("denied", "page", "", detail=f"not signed in ({request.method} {request.path})"[:400],
+                       caller=request_caller())
                 return login_redirect()
             if roles and user.role not in roles:
                 note_denied("page", detail=f"role {user.role} may not", caller=request_caller())

@@ -76,7 +76,8 @@ def my_patient(patient_id: int):
     if request.method == "POST":
         values = text(request.form, *SOAP, "discipline", "appointment_id", "visibility")
         data = {key: value for key, value in values.items() if value}
-        note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded, caller=request_caller()))
+        note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded,
+                                                                                    caller=request_caller()))
         if note is not None:
             flash("Note saved; the care team sees it now.", "success")
             return redirect(url_for("web.my_patient", patient_id=patient_id) + "#notes")

@@ -80,7 +80,8 @@ def desk_patient_new():
     data, windows, errors = {}, WindowRows([]), {}
     if request.method == "POST":
         data, windows = _patient_form(request.form)
-        patient, errors = submit(PatientSchema(), data, lambda loaded: patients.create_patient(loaded, caller=request_caller()))
+        patient, errors = submit(PatientSchema(), data, lambda loaded: patients.create_patient(loaded,
+                                                                                               caller=request_caller()))
         if patient is not None:
             flash(f"{patient.name} is admitted.", "success")
             return redirect(url_for("web.desk_patient", patient_id=patient.id))

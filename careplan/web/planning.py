@@ -88,7 +88,8 @@ def _intake_in_reach(intake_id: int):
     intake = intakes.get_intake(intake_id)
     user = current_user()
     if not can_reach_patient(user, intake.patient_id) and intakes.may_judge_red_flag(user, intake):
-        record("read", "intake", intake.id, intake.patient_id, detail=f"red-flag screen, page {request.path}", caller=request_caller())
+        record("read", "intake", intake.id, intake.patient_id, detail=f"red-flag screen, page {request.path}",
+               caller=request_caller())
         return intake, db.session.get(Patient, intake.patient_id)
     return intake, patient_in_reach(intake.patient_id)
 

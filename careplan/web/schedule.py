@@ -243,7 +243,8 @@ def desk_cancel(appointment_id: int):
     appointment = _appointment(appointment_id)
     reason = request.form.get("reason", "").strip() or "Cancelled at the front desk."
     try:
-        scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason}, caller=request_caller())
+        scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason},
+                                      caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -271,7 +272,8 @@ def desk_backfill(appointment_id: int):
 def desk_backfill_book(appointment_id: int):
     appointment = _appointment(appointment_id)
     wanted = request.form.get("plan_id", type=int)
-    candidate = next((c for c in backfill_candidates(appointment_id, caller=request_caller()) if c["plan_id"] == wanted), None)
+    offered = backfill_candidates(appointment_id, caller=request_caller())
+    candidate = next((c for c in offered if c["plan_id"] == wanted), None)
     if candidate is None:
         raise Invalid("That plan can no longer use this slot.", fields={"plan_id": "not a candidate any more"})
     try:

@@ -51,7 +51,8 @@ def red_flagged(app, client, auth):
         proposal = proposals.propose(draft.id, dict(FAST), caller=factories.CALLER)
         booked = factories.care_plan(patient, {"physiotherapy": physio}, start=MONDAY + timedelta(weeks=4),
                                      status="draft")
-        proposals.book_proposal(proposals.propose(booked.id, dict(FAST), caller=factories.CALLER).id, caller=factories.CALLER)
+        proposals.book_proposal(proposals.propose(booked.id, dict(FAST), caller=factories.CALLER).id,
+                                caller=factories.CALLER)
         ids = {"patient_id": patient.id, "physio_id": physio.id, "draft_id": draft.id,
                "proposal_id": proposal.id, "booked_id": booked.id,
                "hold_start": proposal.holds[0].starts_at}
