@@ -23,6 +23,8 @@ class AuditEvent(Base):
     # Which patient's record this touched, so "who looked at Mrs X" is one query.
     patient_id: Mapped[int | None] = mapped_column(Integer, index=True)
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    # Where the caller came from: web, api, worker or cli (careplan.caller.ORIGINS).
+    origin: Mapped[str] = mapped_column(String(10), default="", server_default="")
     detail: Mapped[str] = mapped_column(String(400), default="")
     # A list or search names every patient whose data it returned, so "who saw patient X" is one query
     # however the data was shown (careplan.audit.service.who_saw).

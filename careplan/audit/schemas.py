@@ -13,6 +13,7 @@ class AuditEventSchema(Schema):
     resource_id = fields.String(required=True)
     patient_id = fields.Integer(allow_none=True)
     remote_addr = fields.String(required=True)
+    origin = fields.String(required=True, metadata={"description": "web, api, worker or cli; empty before it was kept"})
     detail = fields.String(required=True)
     patients = fields.Pluck("AuditEventPatientSchema", "patient_id", many=True, metadata={
         "description": "the patients whose data a list or search returned"})

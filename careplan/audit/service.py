@@ -30,7 +30,7 @@ _KEPT = "careplan.audit.kept"
 def _fields(action: str, resource: str, resource_id, patient_id, detail: str, caller: Caller) -> dict:
     return {"user_id": caller.user_id, "role": caller.role, "action": action, "resource": resource,
             "resource_id": str(resource_id if resource_id is not None else "")[:40], "patient_id": patient_id,
-            "remote_addr": (caller.remote_addr or "")[:64], "detail": detail[:400]}
+            "remote_addr": (caller.remote_addr or "")[:64], "origin": caller.origin, "detail": detail[:400]}
 
 
 def _new_event(fields: dict, patients: Iterable[int]) -> AuditEvent:

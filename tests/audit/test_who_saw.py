@@ -125,3 +125,29 @@ def test_an_administrator_asks_who_saw_a_patient(app, client, seen, auth):
         (None, "create", "patient"), (seen["desk"], "read", "patient")]
     assert seen["omar"] in answer.get_json()[1]["patients"]
     assert client.get(f"/api/v1/audit/patients/{seen['omar']}/seen", headers=seen["desk_headers"]).status_code == 403
+
+
+def test_a_service_called_by_a_worker_audits_without_a_request(app, seen):
+    """No request context at all: the caller says who and from where, and the row keeps it."""
+    from careplan.caller import Caller
+    from careplan.extensions import db
+    from careplan.proposals import service as proposals
+
+    with app.app_context():
+        from careplan.patients.models import Patient
+        from careplan.providers.models import Provider
+
+        plan = factories.care_plan(db.session.get(Patient, seen["martha"]),
+                                   {"physiotherapy": db.session.get(Provider, seen["physio"])}, status="draft")
+        proposals.list_proposals(plan.id, caller=Caller.system("worker"))
+        db.session.commit()
+        [event] = [e for e in who_saw(seen["martha"]) if e.resource == "proposal"]
+        assert (event.user_id, event.origin, event.action) == (None, "worker", "read")
+
+
+def test_the_trail_says_where_a_request_came_from(app, client, seen):
+    client.get("/api/v1/appointments", headers=seen["desk_headers"])
+    client.get("/desk", headers=seen["desk_headers"])
+    with app.app_context():
+        origins = {(e.resource, e.origin) for e in who_saw(seen["martha"]) if e.user_id == seen["desk"]}
+    assert origins == {("appointment", "api"), ("page", "web")}
