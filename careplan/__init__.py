@@ -99,7 +99,7 @@ def _bind_extensions(app) -> None:
     api.register_field(Weekday, "string", None)
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
     limiter.init_app(app)
-    errors.register(app)
+    errors.register(app, rollback=db.session.rollback)
     # Size and depth first: the text check walks the parsed body.
     limits.register(app)
     text_guard.register(app)
@@ -112,8 +112,8 @@ def _bind_extensions(app) -> None:
 
 
 def _register_blueprints(app) -> None:
-    from careplan import health
-    from careplan.audit import service as audit
+    from careplan import errors, health
+    from careplan.auth import edge
     from careplan.audit.routes import blp as audit_trail
     from careplan.auth import web
     from careplan.auth.routes import blp as auth
@@ -132,12 +132,14 @@ def _register_blueprints(app) -> None:
     from careplan.reminders.routes import blp as reminders, links_blp as appointment_links
     from careplan.scheduling.routes import blp as appointments
     from careplan.web import bp as web_pages
+    from careplan.web.errors import error_page
 
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir)
     app.register_blueprint(calendar)
     web.register(app)
-    audit.register(app)
+    edge.register(app)
+    errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
                       reminders, appointment_links, auth, users, notes, audit_trail, proposals):
         api.register_blueprint(blueprint)

@@ -7,8 +7,9 @@ same shape here, so no route formats an error by hand.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import INCLUDE, Schema, fields
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
@@ -159,11 +160,22 @@ def _view_answers_people() -> bool:
     return bool(getattr(getattr(view, "view_class", None), "answers_people", False))
 
 
-def _response(status: int, body: dict, headers=None):
-    if for_a_page():
-        from careplan.web.errors import error_page
+_PAGE_RENDERER = "careplan.error_page"
+_ROLLBACK = "careplan.error_rollback"
 
-        response = error_page(status, body["error"]["message"])
+
+def register_page_renderer(app: Flask, renderer: Callable[[int, str], Response]) -> None:
+    """The HTML error page for requests of people, set by `create_app` (careplan.web.errors.error_page), so
+    that this module, which everything imports, imports nothing of the pages. Without one, pages get JSON."""
+    app.extensions[_PAGE_RENDERER] = renderer
+
+
+def _response(status: int, body: dict, headers=None):
+    from flask import current_app
+
+    renderer = current_app.extensions.get(_PAGE_RENDERER)
+    if renderer is not None and for_a_page():
+        response = renderer(status, body["error"]["message"])
     else:
         response = jsonify(body)
         response.status_code = status
@@ -186,18 +198,14 @@ def handle_http_exception(exc: HTTPException):
 
 
 def handle_service_error(exc: ServiceError):
-    from careplan.extensions import db
-
-    db.session.rollback()
+    _roll_back()
     return _response(exc.status, error_body(exc.status, exc.message, code=exc.code, fields=exc.fields, extra=exc.extra),
                      getattr(exc, "headers", None))
 
 
 def handle_changed_meanwhile(exc: Exception):
     """The database's version check (careplan.versions): another writer committed between our read and write."""
-    from careplan.extensions import db
-
-    db.session.rollback()
+    _roll_back()
     return _response(409, error_body(409, CHANGED_MEANWHILE, code="changed_meanwhile"))
 
 
@@ -231,16 +239,24 @@ def handle_unavailable(exc: Exception):
 
 
 def handle_unexpected(exc: Exception):
-    from careplan.extensions import db
-
-    db.session.rollback()
+    _roll_back()
     from careplan.access_log import redact
 
     log.exception("unhandled error on %s %s", request.method, redact(request.path))
     return _response(500, error_body(500, "Something went wrong on our side; the change was not saved."))
 
 
-def register(app: Flask) -> None:
+def _roll_back() -> None:
+    from flask import current_app
+
+    current_app.extensions[_ROLLBACK]()
+
+
+def register(app: Flask, *, rollback: Callable[[], None]) -> None:
+    """`rollback` undoes the request's unfinished database work before an error answers (create_app passes
+    the database session's); taken as an argument so that this module, which the database layer imports
+    for its error schema, imports nothing of it."""
+    app.extensions[_ROLLBACK] = rollback
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(StaleDataError, handle_changed_meanwhile)

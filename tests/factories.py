@@ -5,11 +5,20 @@ import itertools
 from datetime import date, time
 
 from careplan.auth import service as auth_service
+from careplan.caller import Caller
 from careplan.clinic.service import DAYS
 from careplan.patients.service import create_patient
 from careplan.providers.service import create_provider
 
 _numbers = itertools.count(1)
+
+# Who the factories and the service-level tests act as: an operator's command, nobody signed in.
+CALLER = Caller.system("cli")
+
+
+def caller(user, origin: str = "api") -> Caller:
+    """A caller signed in as `user`, for a service called as that user would call it."""
+    return Caller(user, "127.0.0.1", origin)
 
 
 def windows(spec: str) -> list[dict]:
@@ -42,7 +51,7 @@ def patient(*, hours="mon-fri 09:00-17:00", **fields):
             "date_of_birth": date(1970, 1, 1) + (date(1970, 1, 2) - date(1970, 1, 1)) * n,
             "availability": windows(hours) if hours else []}
     data.update(fields)
-    return create_patient(data)
+    return create_patient(data, caller=CALLER)
 
 
 def user(role: str, *, password: str | None = "correct horse battery", **links):
@@ -137,7 +146,7 @@ def plan(patient_id=None, *, region="lumbar", severity="moderate", start_date=No
     from careplan.plans.service import build_plan
 
     return build_plan({"patient_id": patient_id or patient().id, "region": region, "severity": severity,
-                       "start_date": start_date or date(2027, 1, 6), **data})
+                       "start_date": start_date or date(2027, 1, 6), **data}, caller=CALLER)
 
 
 def note(patient_id: int, author, **fields):
@@ -146,7 +155,7 @@ def note(patient_id: int, author, **fields):
 
     data = {"subjective": "Pain down the left leg, better mornings.", "assessment": "Improving."}
     data.update(fields)
-    return write_note(patient_id, data, author=author)
+    return write_note(patient_id, data, caller=caller(author))
 
 
 def proposal(plan_id: int, **fields):

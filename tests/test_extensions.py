@@ -64,7 +64,7 @@ def test_a_new_route_module_gets_the_check_without_asking():
     flask_app = Flask(__name__)
     flask_app.config.update(API_TITLE="t", API_VERSION="1", OPENAPI_VERSION="3.0.3")
     api = CareplanApi(flask_app)
-    errors.register(flask_app)
+    errors.register(flask_app, rollback=lambda: None)
     api.register_blueprint(blp)
     client = flask_app.test_client()
     assert client.get("/api/v1/things?color=red&page=2&page_size=5").status_code == 200

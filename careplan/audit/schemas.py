@@ -13,7 +13,24 @@ class AuditEventSchema(Schema):
     resource_id = fields.String(required=True)
     patient_id = WholeNumber(allow_none=True)
     remote_addr = fields.String(required=True)
+    origin = fields.String(required=True, metadata={"description": "web, api, worker or cli; empty before it was kept"})
     detail = fields.String(required=True)
+    patients = fields.Pluck("AuditEventPatientSchema", "patient_id", many=True, metadata={
+        "description": "the patients whose data a list or search returned"})
+
+
+class AuditEventPatientSchema(Schema):
+    patient_id = fields.Integer(required=True)
+
+
+class SeenQuerySchema(Schema):
+    start = ClinicDateTime(data_key="from", metadata={"description": "events at or after this instant"})
+    end = ClinicDateTime(data_key="to", metadata={"description": "events before this instant"})
+
+    @validates_schema
+    def _in_order(self, data, **kwargs):
+        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
+            raise ValidationError("must be after 'from'", field_name="to")
 
 
 class AuditQuerySchema(Schema):

@@ -5,6 +5,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from careplan.db import Base
 
+# Who reads a clinical note: the patient's whole care team, the clinicians of the note's discipline on it, or
+# only its author. Psychotherapy notes carry extra protection in health-privacy law, so that discipline's
+# notes default to its own clinicians (Discipline.note_visibility); the author chooses for each note.
+NOTE_VISIBILITIES = ("team", "discipline", "author")
+
 
 class ClinicSettings(Base):
     """The clinic's own facts; a single row (id 1)."""
@@ -37,3 +42,5 @@ class Discipline(Base):
     practitioner_title: Mapped[str] = mapped_column(String(80))
     core: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who reads this discipline's notes unless their author chooses otherwise (one of NOTE_VISIBILITIES).
+    note_visibility: Mapped[str] = mapped_column(String(20), default="team", server_default="team")

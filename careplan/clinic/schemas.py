@@ -1,5 +1,6 @@
 from marshmallow import Schema, fields, validate
 
+from careplan.clinic.models import NOTE_VISIBILITIES
 from careplan.schemas import WholeNumber
 
 
@@ -22,6 +23,9 @@ class DisciplineSchema(Schema):
     practitioner_title = fields.String(required=True, validate=validate.Length(min=1, max=80))
     core = fields.Boolean()
     active = fields.Boolean()
+    note_visibility = fields.String(validate=validate.OneOf(NOTE_VISIBILITIES), metadata={
+        "description": "who reads this discipline's notes unless the author chooses otherwise: the care team, "
+                       "the discipline's clinicians on it, or the author only"})
 
 
 class DisciplineQuerySchema(Schema):

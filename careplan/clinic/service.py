@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 from sqlalchemy import select
 
 from careplan.clinic.models import ClinicSettings, Discipline
@@ -25,13 +25,15 @@ def timezone_name() -> str:
     return (row.timezone if row and row.timezone else None) or current_app.config["CLINIC_TIMEZONE"]
 
 
+# Kept on the database session (one per request or job) rather than Flask's `g`: a worker has no request.
+_ZONE = "careplan.clinic.zone"
+
+
 def zone() -> ZoneInfo:
-    if has_app_context() and "clinic_zone" in g:
-        return g.clinic_zone
-    tz = ZoneInfo(timezone_name())
-    if has_app_context():
-        g.clinic_zone = tz
-    return tz
+    info = db.session.info
+    if _ZONE not in info:
+        info[_ZONE] = ZoneInfo(timezone_name())
+    return info[_ZONE]
 
 
 def effective_settings() -> dict:
@@ -56,7 +58,7 @@ def update_settings(changes: dict) -> ClinicSettings:
     for key, value in changes.items():
         setattr(row, key, value)
     db.session.commit()
-    g.pop("clinic_zone", None)
+    db.session.info.pop(_ZONE, None)
     return row
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from careplan.audit.service import note_denied, record
 from careplan.auth.access import STAFF, reach_patient
-from careplan.auth.service import current_user
+from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import NotFound
@@ -44,11 +44,11 @@ def _patient_id(owner: str, owner_id: int) -> int | None:
     return owner_id if owner == "patient" else None
 
 
-def check_owner(owner: str, owner_id: int) -> None:
+def check_owner(owner: str, owner_id: int, *, caller: Caller) -> None:
     """The owner themself or staff; anyone else's feed does not exist for the caller (404, audited)."""
-    user = current_user()
+    user = caller.user
     if owner == "patient":
-        reach_patient(owner_id)
+        reach_patient(owner_id, caller=caller)
         get_patient(owner_id)
     else:
         get_provider(owner_id)
@@ -56,42 +56,44 @@ def check_owner(owner: str, owner_id: int) -> None:
         return
     if getattr(user, f"{owner}_id") != owner_id or user.role != owner:
         note_denied("calendar_feed", owner_id, patient_id=_patient_id(owner, owner_id),
-                    detail=f"not the {owner}'s own feed")
+                    detail=f"not the {owner}'s own feed", caller=caller)
         raise NotFound(f"No calendar feed of {owner} {owner_id}.")
 
 
-def get_feed(owner: str, owner_id: int) -> CalendarFeed:
-    check_owner(owner, owner_id)
+def get_feed(owner: str, owner_id: int, *, caller: Caller) -> CalendarFeed:
+    check_owner(owner, owner_id, caller=caller)
     feed = db.session.scalar(select(CalendarFeed).where(_owner_column(owner) == owner_id))
     if feed is None:
         raise NotFound(f"This {owner} has no calendar feed.")
     return feed
 
 
-def open_feed(owner: str, owner_id: int) -> tuple[CalendarFeed, str]:
+def open_feed(owner: str, owner_id: int, *, caller: Caller) -> tuple[CalendarFeed, str]:
     """A new feed token; any earlier URL of this owner stops working at once."""
-    check_owner(owner, owner_id)
+    check_owner(owner, owner_id, caller=caller)
     db.session.execute(CalendarFeed.__table__.delete().where(_owner_column(owner) == owner_id))
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed(token_hash=_digest(token), **{f"{owner}_id": owner_id})
     db.session.add(feed)
     db.session.flush()
-    record("create", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed")
+    record("create", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed",
+           caller=caller)
     db.session.commit()
     return feed, token
 
 
-def revoke_feed(owner: str, owner_id: int) -> None:
-    feed = get_feed(owner, owner_id)
-    record("delete", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed")
+def revoke_feed(owner: str, owner_id: int, *, caller: Caller) -> None:
+    feed = get_feed(owner, owner_id, caller=caller)
+    record("delete", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed",
+           caller=caller)
     db.session.delete(feed)
     db.session.commit()
 
 
-def feed_for_token(token: str) -> CalendarFeed:
+def feed_for_token(token: str, *, caller: Caller) -> CalendarFeed:
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _digest(token)))
     if feed is None:
-        note_denied("calendar_feed", "", detail="unknown feed URL")
+        note_denied("calendar_feed", "", detail="unknown feed URL", caller=caller)
         raise NotFound("No such calendar feed; it may have been revoked or replaced.")
     return feed
 

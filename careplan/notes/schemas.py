@@ -1,5 +1,6 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from careplan.clinic.models import NOTE_VISIBILITIES
 from careplan.schemas import ClinicDateTime, WholeNumber
 
 SOAP = ("subjective", "objective", "assessment", "plan")
@@ -19,6 +20,10 @@ class NoteInSchema(SoapFields):
     appointment_id = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
                                     metadata={"description": "an appointment of this patient the note is about"})
     noted_at = ClinicDateTime(metadata={"description": "when the care happened; defaults to now"})
+    visibility = fields.String(validate=validate.OneOf(NOTE_VISIBILITIES), metadata={
+        "description": "who reads it: `team` (the patient's care team), `discipline` (the clinicians of its "
+                       "discipline on the team), `author` (only you); defaults to the discipline's "
+                       "note_visibility (psychotherapy: discipline, others: team)"})
 
     @validates_schema
     def _says_something(self, data, **kwargs):
@@ -28,6 +33,8 @@ class NoteInSchema(SoapFields):
 
 
 class AmendmentSchema(SoapFields):
+    visibility = fields.String(validate=validate.OneOf(NOTE_VISIBILITIES),
+                               metadata={"description": "change who reads it (author only)"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=400),
                            metadata={"description": "why the note is amended"})
 
@@ -45,6 +52,7 @@ class NoteOutSchema(SoapFields):
     author_provider_id = WholeNumber(required=True)
     author_name = fields.String(required=True, attribute="author_provider.name")
     discipline = fields.String(required=True, attribute="discipline_code")
+    visibility = fields.String(required=True, metadata={"description": "team, discipline or author"})
     appointment_id = WholeNumber(allow_none=True)
     noted_at = ClinicDateTime(required=True)
     created_at = ClinicDateTime(required=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from careplan.audit.service import record
+from careplan.caller import Caller
 from careplan.auth.access import care_team_patient_ids
 from careplan.auth.models import User
 from careplan.errors import Conflict
@@ -40,28 +41,28 @@ def _apply(patient: Patient, data: dict) -> None:
             setattr(patient, key, data[key].lower() if key == "email" else data[key])
 
 
-def create_patient(data: dict) -> Patient:
+def create_patient(data: dict, *, caller: Caller) -> Patient:
     patient = Patient(name=data["name"], email=data["email"].lower())
     _apply(patient, data)
     db.session.add(patient)
     db.session.flush()
-    record("create", "patient", patient.id, patient.id)
+    record("create", "patient", patient.id, patient.id, caller=caller)
     db.session.commit()
     return patient
 
 
-def update_patient(patient_id: int, data: dict, *, expected_version=None) -> Patient:
+def update_patient(patient_id: int, data: dict, *, caller: Caller, expected_version=None) -> Patient:
     """`expected_version`: the version the caller read (careplan.versions); None applies the change anyway."""
     patient = get_patient(patient_id)
     check_version(patient, expected_version)
     _apply(patient, data)
     count_change(patient)
-    record("update", "patient", patient.id, patient.id, detail="changed " + ", ".join(sorted(data)))
+    record("update", "patient", patient.id, patient.id, detail="changed " + ", ".join(sorted(data)), caller=caller)
     db.session.commit()
     return patient
 
 
-def delete_patient(patient_id: int, *, expected_version=None) -> None:
+def delete_patient(patient_id: int, *, caller: Caller, expected_version=None) -> None:
     """Only a record created by mistake goes: a patient with plans, appointments or a login is kept."""
     patient = get_patient(patient_id)
     check_version(patient, expected_version)
@@ -70,6 +71,6 @@ def delete_patient(patient_id: int, *, expected_version=None) -> None:
         if db.session.scalar(select(model.id).where(column == patient.id).limit(1)) is not None:
             raise Conflict("This patient has plans, appointments, notes or a user account on record; "
                            "a health record is kept, not deleted.")
-    record("delete", "patient", patient.id, patient.id)
+    record("delete", "patient", patient.id, patient.id, caller=caller)
     db.session.delete(patient)
     db.session.commit()

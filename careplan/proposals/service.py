@@ -1,10 +1,10 @@
 """Proposals: the optimizer's schedule for a whole plan, held while the front desk reviews it, booked in
 one transaction or not at all; re-plans that move as few booked appointments as possible.
 
-    propose(plan_id, parameters, user_id=...)        a draft plan's schedule, its slots held
-    propose_replan(plan_id, parameters, user_id=...) a booked or active plan's changes (moves, cancellations,
+    propose(plan_id, parameters, caller=...)        a draft plan's schedule, its slots held
+    propose_replan(plan_id, parameters, caller=...) a booked or active plan's changes (moves, cancellations,
                                                      new sessions) after a phase change or an absence
-    book_proposal(proposal_id, user_id=...)          all of it, or 409 and nothing written
+    book_proposal(proposal_id, caller=...)          all of it, or 409 and nothing written
     expire_proposals()                               the periodic job: live proposals past expiry -> expired
 """
 from __future__ import annotations
@@ -15,7 +15,8 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from careplan.audit.service import record
+from careplan.audit.service import record, record_listed
+from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
@@ -185,10 +186,10 @@ def _still_free(holds: list[HeldSlot], plan: CarePlan, now: datetime, moving: se
 
 
 def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution: dict, holds: list[HeldSlot],
-           *, cancellations: list[dict], unscheduled: list[dict], user_id: int | None, now: datetime) -> Proposal:
+           *, cancellations: list[dict], unscheduled: list[dict], caller: Caller, now: datetime) -> Proposal:
     _supersede(plan)
     proposal = Proposal(plan_id=plan.id, plan_version=plan.version, kind=kind, status="live",
-                        created_by_id=user_id, created_at=now,
+                        created_by_id=caller.user_id, created_at=now,
                         expires_at=now + timedelta(minutes=clinic.settings().hold_minutes),
                         parameters=parameters, problem=document, solution=solution,
                         metrics=solution["metrics"], solve_seconds=solution.get("solve_seconds", 0.0),
@@ -197,7 +198,7 @@ def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution
     db.session.flush()
     record("create", "proposal", proposal.id, patient_id=plan.patient_id,
            detail=f"{kind} of plan {plan.id}: {len(holds)} slots held, {len(cancellations)} to cancel, "
-                  f"{len(unscheduled)} unscheduled")
+                  f"{len(unscheduled)} unscheduled", caller=caller)
     db.session.commit()
     return proposal
 
@@ -213,7 +214,7 @@ def _stored_parameters(parameters: dict, start: date | None) -> dict:
     return stored
 
 
-def propose(plan_id: int, parameters: dict, *, user_id: int | None = None, now: datetime | None = None) -> Proposal:
+def propose(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> Proposal:
     """Schedule a draft plan with the optimizer and hold its slots for the clinic's `hold_minutes`.
 
     parameters: start_date (care starts; default the plan's, or tomorrow if that is past),
@@ -244,7 +245,7 @@ def propose(plan_id: int, parameters: dict, *, user_id: int | None = None, now: 
     holds = [_hold(plan, a) for a in solution["appointments"]]
     _still_free(holds, plan, now, set())
     return _store(plan, "plan", _stored_parameters(parameters, start), document, solution, holds,
-                  cancellations=[], unscheduled=_unscheduled(solution), user_id=user_id, now=now)
+                  cancellations=[], unscheduled=_unscheduled(solution), caller=caller, now=now)
 
 
 def _hold(plan: CarePlan, appointment: dict, **fields) -> HeldSlot:
@@ -312,7 +313,7 @@ def replan_needs(plan: CarePlan, now: datetime | None = None) -> dict:
     return {"stale": stale, "invalid": invalid, "missing": missing}
 
 
-def propose_replan(plan_id: int, parameters: dict, *, user_id: int | None = None,
+def propose_replan(plan_id: int, parameters: dict, *, caller: Caller,
                    now: datetime | None = None) -> Proposal:
     """Re-plan a booked or active plan around what changed, moving as few appointments as possible.
 
@@ -361,7 +362,7 @@ def propose_replan(plan_id: int, parameters: dict, *, user_id: int | None = None
     week = current_plan_week(plan, _today(now))
     unscheduled = _relevant_unscheduled(solution, held_before, week)
     return _store(plan, "replan", _stored_parameters(parameters, None), document, solution, holds,
-                  cancellations=cancellations, unscheduled=unscheduled, user_id=user_id, now=now)
+                  cancellations=cancellations, unscheduled=unscheduled, caller=caller, now=now)
 
 
 def _free_own(document: dict, plan: CarePlan, currents: list[Appointment]) -> None:
@@ -440,15 +441,16 @@ def get_proposal(proposal_id: int) -> Proposal:
     return get_or_404(Proposal, proposal_id, f"No proposal {proposal_id}.")
 
 
-def read_proposal(proposal_id: int) -> Proposal:
+def read_proposal(proposal_id: int, *, caller: Caller) -> Proposal:
     proposal = get_proposal(proposal_id)
-    record("read", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id)
+    record("read", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id,
+           caller=caller)
     return proposal
 
 
-def list_proposals(plan_id: int):
+def list_proposals(plan_id: int, *, caller: Caller):
     plan = get_plan(plan_id)
-    record("read", "proposal", "", patient_id=plan.patient_id, detail=f"proposals of plan {plan.id}")
+    record("read", "proposal", "", patient_id=plan.patient_id, detail=f"proposals of plan {plan.id}", caller=caller)
     return select(Proposal).where(Proposal.plan_id == plan.id).order_by(Proposal.id.desc())
 
 
@@ -487,7 +489,7 @@ def _booking(hold: HeldSlot, plan: CarePlan, field: str) -> Booking:
                    phase=hold.phase_name, week=hold.plan_week, field=field)
 
 
-def book_proposal(proposal_id: int, *, user_id: int | None = None, now: datetime | None = None) -> Proposal:
+def book_proposal(proposal_id: int, *, caller: Caller, now: datetime | None = None) -> Proposal:
     """Book every held appointment in one transaction, or nothing: 409 with the appointments in the way when
     the calendar changed (a booking slipped in, an expired hold's slot was taken), the plan changed version,
     or a re-plan's appointments changed since. An expired proposal whose slots are all still free books."""
@@ -496,24 +498,24 @@ def book_proposal(proposal_id: int, *, user_id: int | None = None, now: datetime
     plan = get_plan(proposal.plan_id)
     _bookable(proposal, plan)
     if proposal.kind == "plan":
-        rows = _book_plan(proposal, plan, user_id, now)
+        rows = _book_plan(proposal, plan, caller, now)
     else:
-        rows = _book_replan(proposal, plan, now)
+        rows = _book_replan(proposal, plan, caller, now)
     proposal.status = "booked"
     proposal.booked_at = now
     proposal.booked_appointment_ids = [row.id for row in rows]
     record("update", "proposal", proposal.id, patient_id=plan.patient_id,
-           detail=f"booked: {len(rows)} appointments written, {len(proposal.cancellations)} cancelled")
+           detail=f"booked: {len(rows)} appointments written, {len(proposal.cancellations)} cancelled", caller=caller)
     with overlap_guard([_booking(h, plan, "") for h in proposal.holds], [None] * len(proposal.holds),
                        proposal_ids=(proposal.id,)):
         db.session.commit()
     return proposal
 
 
-def _book_plan(proposal: Proposal, plan: CarePlan, user_id: int | None, now: datetime) -> list[Appointment]:
+def _book_plan(proposal: Proposal, plan: CarePlan, caller: Caller, now: datetime) -> list[Appointment]:
     bookings = [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(proposal.holds)]
     with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
-        rows = add_appointments(bookings, now=now, proposal_id=proposal.id)
+        rows = add_appointments(bookings, caller=caller, now=now, proposal_id=proposal.id)
         for row in rows:
             schedule_reminders(row, now=now)
         if rows:
@@ -521,11 +523,11 @@ def _book_plan(proposal: Proposal, plan: CarePlan, user_id: int | None, now: dat
         start = proposal.parameters.get("start_date")
         if start and start != plan.start_date.isoformat():
             plan.start_date = date.fromisoformat(start)
-        mark_booked(plan, user_id=user_id, reason=f"Booked from proposal {proposal.id}.")
+        mark_booked(plan, caller=caller, reason=f"Booked from proposal {proposal.id}.")
     return rows
 
 
-def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appointment]:
+def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: datetime) -> list[Appointment]:
     moves = [h for h in proposal.holds if h.action == "move"]
     creates = [h for h in proposal.holds if h.action == "create"]
     changed = []
@@ -564,7 +566,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
             move_to(touched[hold.appointment_id], hold.provider_id, hold.starts_at, hold.ends_at, now)
             moved.append(touched[hold.appointment_id])
         # Checked with the moves above, against everyone else's bookings and holds.
-        created = write_appointments(bookings[len(moves):])
+        created = write_appointments(bookings[len(moves):], caller=caller)
         for row in created:
             schedule_reminders(row, now=now)
         if created:
@@ -572,7 +574,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
     return moved + created
 
 
-def release_proposal(proposal_id: int, *, now: datetime | None = None) -> Proposal:
+def release_proposal(proposal_id: int, *, caller: Caller, now: datetime | None = None) -> Proposal:
     """The front desk lets a proposal go: its holds stop at once."""
     proposal = get_proposal(proposal_id)
     if proposal.status != "live":
@@ -583,7 +585,7 @@ def release_proposal(proposal_id: int, *, now: datetime | None = None) -> Propos
     proposal.released_at = now
     proposal.expires_at = min(proposal.expires_at, now)
     record("update", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id,
-           detail="released")
+           detail="released", caller=caller)
     db.session.commit()
     return proposal
 
@@ -600,31 +602,34 @@ def expire_proposals(now: datetime | None = None) -> int:
 
 # --- absences -----------------------------------------------------------------------------------------
 
-def affected_by_absence(provider_id: int, time_off_id: int, *, now: datetime | None = None) -> list[Appointment]:
-    """The provider's live, future appointments inside that time off."""
+def affected_by_absence(provider_id: int, time_off_id: int, *, caller: Caller,
+                        now: datetime | None = None) -> list[Appointment]:
+    """The provider's live, future appointments inside that time off (a read of their patients, audited)."""
     from careplan.providers.models import ProviderTimeOff
 
     now = now or utcnow()
     absence = db.session.get(ProviderTimeOff, time_off_id)
     if absence is None or absence.provider_id != provider_id:
         raise NotFound(f"No time off {time_off_id} for provider {provider_id}.")
-    return list(db.session.scalars(select(Appointment).where(
+    rows = list(db.session.scalars(select(Appointment).where(
         Appointment.provider_id == provider_id, Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now,
         Appointment.starts_at < absence.ends_at, absence.starts_at < Appointment.ends_at)
         .order_by(Appointment.starts_at, Appointment.id)))
+    record_listed("appointment", rows, caller=caller)
+    return rows
 
 
-def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, user_id: int | None = None,
+def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, caller: Caller,
                    now: datetime | None = None) -> dict:
     """One re-plan proposal per plan with appointments inside the absence; appointments booked outside any
     plan are listed for the front desk to move by hand."""
     now = now or utcnow()
-    affected = affected_by_absence(provider_id, time_off_id, now=now)
+    affected = affected_by_absence(provider_id, time_off_id, caller=caller, now=now)
     plan_ids = sorted({a.plan_id for a in affected if a.plan_id is not None})
     proposals, refused = [], []
     for plan_id in plan_ids:
         try:
-            proposals.append(propose_replan(plan_id, parameters, user_id=user_id, now=now))
+            proposals.append(propose_replan(plan_id, parameters, caller=caller, now=now))
         except (Conflict, RedFlag) as why:
             refused.append({"plan_id": plan_id, "why": why.message})
     return {"proposals": proposals, "without_plan": [a for a in affected if a.plan_id is None],

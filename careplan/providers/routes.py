@@ -3,7 +3,7 @@ from flask_smorest import Blueprint
 
 from careplan.audit.service import record_listed
 from careplan.auth.access import STAFF, login_required
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.pagination import page_of
 from careplan.providers import service
 from careplan.providers.models import Provider
@@ -48,7 +48,7 @@ class ProviderById(MethodView):
         """Hours cut (or the provider made inactive) over booked appointments: `affected_appointments` lists
         them, flagged for the front desk, their reminders held."""
         change = service.update_provider(provider_id, data, expected_version=if_match(Provider, provider_id))
-        record_listed("appointment", change.affected)
+        record_listed("appointment", change.affected, caller=request_caller())
         return ChangeAnswer(change.provider, change.affected), {"ETag": etag(change.provider)}
 
     @login_required("admin")
@@ -72,7 +72,7 @@ class ProviderTimeOff(MethodView):
         """An absence over booked appointments: `affected_appointments` lists them, flagged for the front desk,
         their reminders held."""
         change = service.add_time_off(provider_id, data)
-        record_listed("appointment", change.affected)
+        record_listed("appointment", change.affected, caller=request_caller())
         return ChangeAnswer(change.time_off, change.affected)
 
 

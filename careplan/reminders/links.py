@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from careplan.audit.service import note_denied, record
+from careplan.caller import Caller
 from careplan.clinic.service import settings
 from careplan.db import utcnow
 from careplan.errors import Conflict, NotFound
@@ -50,7 +51,15 @@ class Link:
     problem: str | None
 
 
-def read_link(token: str, *, now: datetime | None = None) -> Link:
+def read_link(token: str, *, caller: Caller, now: datetime | None = None) -> Link:
+    """What the link would do, for its page: a read of the appointment by whoever holds the link."""
+    link = _open(token, caller=caller, now=now)
+    record("read", "appointment", link.appointment.id, link.appointment.patient_id, detail="e-mail link page",
+           caller=caller)
+    return link
+
+
+def _open(token: str, *, caller: Caller, now: datetime | None = None) -> Link:
     """What the link would do; NotFound for a link this service did not sign."""
     max_age = int(current_app.config["EMAIL_LINK_MAX_AGE_HOURS"] * 3600)
     serializer = _serializer()
@@ -63,7 +72,7 @@ def read_link(token: str, *, now: datetime | None = None) -> Link:
         return Link(appointment, data["do"], "This link has expired. Please use a newer e-mail or call the clinic.")
     except BadSignature:
         # Links need no sign-in, so a forged one is the only trace of someone trying them.
-        note_denied("appointment_link", "", detail="not a link this clinic signed")
+        note_denied("appointment_link", "", detail="not a link this clinic signed", caller=caller)
         raise NotFound("This link is not valid.") from None
     data = _payload(data)
     appointment = get_or_404(Appointment, data["a"], "This link is not valid.")
@@ -96,10 +105,10 @@ def _problem(appointment: Appointment, action: str, sequence: int, now: datetime
     return None
 
 
-def use_link(token: str, *, now: datetime | None = None) -> Link:
+def use_link(token: str, *, caller: Caller, now: datetime | None = None) -> Link:
     """Confirm or cancel; a second use of the same link is refused (409)."""
     now = now or utcnow()
-    link = read_link(token, now=now)
+    link = _open(token, caller=caller, now=now)
     if link.problem:
         raise Conflict(link.problem)
     appointment = link.appointment
@@ -111,7 +120,7 @@ def use_link(token: str, *, now: datetime | None = None) -> Link:
         # Never late: a link inside the late-cancellation window was refused above.
         cancel(appointment, "Cancelled by the patient from an e-mail link.", now)
     record("update", "appointment", appointment.id, appointment.patient_id,
-           detail=f"{appointment.status} from an e-mail link")
+           detail=f"{appointment.status} from an e-mail link", caller=caller)
     try:
         db.session.commit()
     except IntegrityError:

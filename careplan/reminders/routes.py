@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required
+from careplan.auth.edge import request_caller
 from careplan.clinic.service import settings
 from careplan.errors import ErrorSchema
 from careplan.pagination import page_of
@@ -26,7 +27,7 @@ class Emails(MethodView):
     def get(self, query, pagination_parameters):
         """E-mails, newest due first; `status=failed` is the front desk's list of patients to call."""
         emails = page_of(service.list_emails(**query), pagination_parameters)
-        record_listed("reminder", emails, query.get("patient_id"))
+        record_listed("reminder", emails, query.get("patient_id"), caller=request_caller())
         return emails
 
 
@@ -36,7 +37,7 @@ class EmailById(MethodView):
     @blp.response(200, OutboundEmailSchema)
     def get(self, email_id):
         email = service.get_email(email_id)
-        record("read", "reminder", email.id, email.patient_id)
+        record("read", "reminder", email.id, email.patient_id, caller=request_caller())
         return email
 
 
@@ -47,7 +48,7 @@ class EmailRetry(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="The e-mail has not failed")
     def post(self, email_id):
         """Send a failed e-mail again (after fixing the address or the mail server)."""
-        return service.retry_email(email_id)
+        return service.retry_email(email_id, caller=request_caller())
 
 
 def _page(link: links.Link, *, done: str | None = None) -> Response:
@@ -71,7 +72,7 @@ class AppointmentLink(MethodView):
         "200": {"description": "A page with the button, or why the link cannot be used", **HTML_PAGE},
         "404": {"description": "Not a link this clinic sent (a page saying so)", **HTML_PAGE}})
     def get(self, token):
-        return _page(links.read_link(token))
+        return _page(links.read_link(token, caller=request_caller()))
 
     @links_blp.doc(security=[], responses={
         "200": {"description": "Done: a page saying so", **HTML_PAGE},
@@ -80,7 +81,7 @@ class AppointmentLink(MethodView):
         "409": {"description": "Used already, expired, the appointment changed, or too late to cancel online "
                                "(a page saying which)", **HTML_PAGE}})
     def post(self, token):
-        link = links.use_link(token)
+        link = links.use_link(token, caller=request_caller())
         done = ("Thank you: your appointment is confirmed." if link.action == "confirm"
                 else "Your appointment is cancelled. A confirmation e-mail is on its way.")
         return _page(link, done=done)

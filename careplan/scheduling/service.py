@@ -15,6 +15,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from careplan.audit.service import note_denied, record
+from careplan.caller import Caller
 from careplan.auth.access import STAFF, care_team_patient_ids, on_care_team
 from careplan.clinic import service as clinic
 from careplan.clinic.models import Discipline
@@ -207,7 +208,7 @@ def _commit_guarded(bookings: list[Booking], exclude_ids: list[int | None]) -> N
         db.session.commit()
 
 
-def add_appointments(bookings: list[Booking], *, now: datetime | None = None,
+def add_appointments(bookings: list[Booking], *, caller: Caller, now: datetime | None = None,
                      proposal_id: int | None = None) -> list[Appointment]:
     """Check and add them to the session (flushed, not committed): for a caller that writes more in the same
     transaction and commits inside `overlap_guard`. `proposal_id`: the proposal whose holds these are."""
@@ -220,10 +221,10 @@ def add_appointments(bookings: list[Booking], *, now: datetime | None = None,
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=proposal_ids)
     if conflict:
         raise conflict
-    return write_appointments(bookings)
+    return write_appointments(bookings, caller=caller)
 
 
-def write_appointments(bookings: list[Booking]) -> list[Appointment]:
+def write_appointments(bookings: list[Booking], *, caller: Caller) -> list[Appointment]:
     """Add already checked bookings to the session, flushed and audited, not committed."""
     rows = [Appointment(patient_id=b.patient_id, provider_id=b.provider_id, discipline_code=b.discipline,
                         kind=b.kind, plan_id=b.plan_id, phase_name=b.phase, plan_week=b.week,
@@ -232,11 +233,11 @@ def write_appointments(bookings: list[Booking]) -> list[Appointment]:
     db.session.flush()
     for row in rows:
         record("create", "appointment", row.id, row.patient_id,
-               detail=f"with provider {row.provider_id} at {row.starts_at.isoformat()}")
+               detail=f"with provider {row.provider_id} at {row.starts_at.isoformat()}", caller=caller)
     return rows
 
 
-def insert_appointments(bookings: list[Booking], *, now: datetime | None = None) -> list[Appointment]:
+def insert_appointments(bookings: list[Booking], *, caller: Caller, now: datetime | None = None) -> list[Appointment]:
     """Book all of them in one transaction, or none: Invalid (422) on a broken rule, Conflict (409) on overlaps.
 
     The Conflict's `extra["conflicting_appointment_ids"]` lists the appointments in the way (and
@@ -244,16 +245,16 @@ def insert_appointments(bookings: list[Booking], *, now: datetime | None = None)
     `field` prefix) met which.
     """
     with overlap_guard(bookings, [None] * len(bookings)):
-        rows = add_appointments(bookings, now=now)
+        rows = add_appointments(bookings, caller=caller, now=now)
         db.session.commit()
     return rows
 
 
-def book_appointment(data: dict, *, now: datetime | None = None) -> Appointment:
+def book_appointment(data: dict, *, caller: Caller, now: datetime | None = None) -> Appointment:
     """One appointment from the front desk (the API's body, parsed), with its reminders and confirmation."""
     booking = Booking(**data)
     with overlap_guard([booking], [None]):
-        [row] = add_appointments([booking], now=now)
+        [row] = add_appointments([booking], caller=caller, now=now)
         schedule_reminders(row, now=now)
         queue_booking_confirmation(db.session.get(Patient, row.patient_id), [row], now=now)
         db.session.commit()
@@ -317,7 +318,8 @@ _ROLE_MAY = {
 }
 
 
-def _allowed(user, appointment: Appointment, changes: dict) -> None:
+def _allowed(caller: Caller, appointment: Appointment, changes: dict) -> None:
+    user = caller.user
     if user is None or user.role in STAFF:
         return
     keys, statuses = _ROLE_MAY.get(user.role, (set(), set()))
@@ -331,15 +333,16 @@ def _allowed(user, appointment: Appointment, changes: dict) -> None:
         from careplan.errors import Forbidden
 
         note_denied("appointment", appointment.id, patient_id=appointment.patient_id,
-                    detail="; ".join(f"{k}: {v}" for k, v in refused.items()))
+                    detail="; ".join(f"{k}: {v}" for k, v in refused.items()), caller=caller)
         raise Forbidden("Your role may not make this change.", fields=refused)
 
 
-def update_appointment(appointment_id: int, changes: dict, *, user=None, now: datetime | None = None) -> Appointment:
+def update_appointment(appointment_id: int, changes: dict, *, caller: Caller,
+                       now: datetime | None = None) -> Appointment:
     """Change status (confirm, cancel with a reason, completed, no-show) or move it (start/minutes/provider)."""
     now = now or utcnow()
-    appointment = get_appointment(appointment_id, user)
-    _allowed(user, appointment, changes)
+    appointment = get_appointment(appointment_id, caller.user)
+    _allowed(caller, appointment, changes)
     moving = {k for k in ("start", "minutes", "provider_id") if k in changes}
     if not changes:
         raise Invalid("Nothing to change.", fields={"_schema": "give status, start, minutes or provider_id"})
@@ -352,13 +355,13 @@ def update_appointment(appointment_id: int, changes: dict, *, user=None, now: da
         raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it can no longer change.",
                        fields={"status": f"already {appointment.status}"})
     if moving:
-        _move(appointment, changes, now)
+        _move(appointment, changes, now, caller)
     else:
-        _set_status(appointment, changes["status"], changes.get("reason", ""), now)
+        _set_status(appointment, changes["status"], changes.get("reason", ""), now, caller)
     return appointment
 
 
-def _set_status(appointment: Appointment, status: str, reason: str, now: datetime) -> None:
+def _set_status(appointment: Appointment, status: str, reason: str, now: datetime, caller: Caller) -> None:
     if appointment.status not in TRANSITIONS[status]:
         raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it cannot become {status}.",
                        fields={"status": f"not from {appointment.status}"})
@@ -376,7 +379,7 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
             # Over (completed, no-show): nothing left for the front desk to move.
             clear_flag(appointment)
     record("update", "appointment", appointment.id, appointment.patient_id,
-           detail=f"{status}{': ' + reason if reason else ''}")
+           detail=f"{status}{': ' + reason if reason else ''}", caller=caller)
     db.session.commit()
 
 
@@ -392,7 +395,7 @@ def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
     cancel_reminders(appointment, notify=True, now=now)
 
 
-def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
+def _move(appointment: Appointment, changes: dict, now: datetime, caller: Caller) -> None:
     booking = Booking(patient_id=appointment.patient_id,
                       provider_id=changes.get("provider_id", appointment.provider_id),
                       discipline=appointment.discipline_code,
@@ -404,7 +407,7 @@ def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
     if conflict:
         raise conflict
     record("update", "appointment", appointment.id, appointment.patient_id,
-           detail=f"moved to provider {booking.provider_id} at {booking.start.isoformat()}")
+           detail=f"moved to provider {booking.provider_id} at {booking.start.isoformat()}", caller=caller)
     with overlap_guard([booking], [appointment.id]):
         move_to(appointment, booking.provider_id, booking.start, booking.end, now)
         db.session.commit()

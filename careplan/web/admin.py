@@ -5,7 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from careplan.auth.access import STAFF
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user
 from careplan.clinic import service as clinic
 from careplan.errors import Forbidden
 from careplan.extensions import db

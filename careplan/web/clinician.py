@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 
-from careplan.audit.service import record_listed
-from careplan.auth.service import current_user
+from careplan.audit.service import patients_of, record_listed
+from careplan.auth.edge import current_user, request_caller
 from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.intake import service as intakes
@@ -24,9 +24,12 @@ def my_day():
     provider = get_provider(current_user().provider_id)
     day = requested_day()
     appointments = queries.day_appointments(day, provider_id=provider.id)
+    waiting = intakes.red_flags_waiting() if provider.active else []
+    record_listed("appointment", appointments, caller=request_caller(),
+                  patients=patients_of(appointments) + patients_of(waiting))
     return render_template("web/me/day.html", provider=provider, day=day, today=queries.clinic_today(),
                            appointments=appointments, time_off=_time_off_on(provider, day, day),
-                           red_flags_waiting=intakes.red_flags_waiting() if provider.active else [],
+                           red_flags_waiting=waiting,
                            red_flags=RED_FLAGS)
 
 
@@ -38,6 +41,7 @@ def my_week():
     start, _ = clinic.local_day_bounds(days[0])
     _, end = clinic.local_day_bounds(days[-1])
     appointments = queries.appointments_between(start, end, provider_id=provider.id)
+    record_listed("appointment", appointments, caller=request_caller())
     by_day = {day: [a for a in appointments if clinic.to_local(a.starts_at).date() == day] for day in days}
     return render_template("web/me/week.html", provider=provider, days=days, by_day=by_day,
                            today=queries.clinic_today(), minutes=sum(a.minutes for a in appointments),
@@ -58,8 +62,9 @@ NOTE_LIMIT = 50
 @page_for("provider")
 def my_patients():
     provider = get_provider(current_user().provider_id)
-    return render_template("web/me/patients.html", provider=provider,
-                           patients=queries.patients_of_provider(provider.id))
+    mine = queries.patients_of_provider(provider.id)
+    record_listed("patient", [patient for patient, _ in mine], caller=request_caller())
+    return render_template("web/me/patients.html", provider=provider, patients=mine)
 
 
 @bp.route("/me/patients/<int:patient_id>", methods=["GET", "POST"])
@@ -69,23 +74,30 @@ def my_patient(patient_id: int):
     me = current_user()
     values, errors = {}, {}
     if request.method == "POST":
-        values = text(request.form, *SOAP, "discipline", "appointment_id")
+        values = text(request.form, *SOAP, "discipline", "appointment_id", "visibility")
         data = {key: value for key, value in values.items() if value}
-        note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded, author=me))
+        note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded,
+                                                                                    caller=request_caller()))
         if note is not None:
             flash("Note saved; the care team sees it now.", "success")
             return redirect(url_for("web.my_patient", patient_id=patient_id) + "#notes")
-    shown = list(db.session.scalars(notes.list_notes(patient_id).limit(NOTE_LIMIT)))
+    shown = list(db.session.scalars(notes.list_notes(patient_id, caller=request_caller()).limit(NOTE_LIMIT)))
     # A clinician reading the team's notes is recorded, as on the API.
-    record_listed("note", shown, patient_id)
+    record_listed("note", shown, patient_id, caller=request_caller())
     provider = get_provider(me.provider_id)
     record_data = record_of(patient)
     return render_template("web/me/patient.html", patient=patient, notes=shown, values=values, errors=errors,
                            my_disciplines=provider.discipline_codes, soap=SOAP_PARTS,
+                           visibility_labels=VISIBILITY_LABELS,
+                           note_defaults=[(code, notes.default_visibility(code)) for code in provider.discipline_codes],
                            my_appointments=[a for a in record_data["past"] + record_data["upcoming"]
                                             if a.provider_id == provider.id],
                            **record_data), 422 if errors else 200
 
+
+# Who reads a note, in the words of the form (careplan.clinic.models.NOTE_VISIBILITIES).
+VISIBILITY_LABELS = {"team": "The whole care team", "discipline": "The clinicians of its discipline on the team",
+                     "author": "Only you"}
 
 # What each part of a SOAP note holds, as the form's hints say it.
 SOAP_PARTS = [("subjective", "Subjective", "What the patient reports: pain, sleep, what helps, what hurts."),

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import NotFound, ServiceError
@@ -45,7 +45,7 @@ def _my_appointment(appointment_id: int):
 def my_appointment_confirm(appointment_id: int):
     _my_appointment(appointment_id)
     try:
-        appointment = scheduling.update_appointment(appointment_id, {"status": "confirmed"}, user=current_user())
+        appointment = scheduling.update_appointment(appointment_id, {"status": "confirmed"}, caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -64,7 +64,7 @@ def my_appointment_cancel(appointment_id: int):
     if request.method == "POST":
         try:
             scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason},
-                                          user=current_user())
+                                          caller=request_caller())
         except ServiceError as refused:
             db.session.rollback()
             errors = {"_form": refused.message}

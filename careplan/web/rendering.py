@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from flask import g, has_request_context
 from markupsafe import Markup, escape
 
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user
 from careplan.clinic import service as clinic
 from careplan.clinic.models import ClinicSettings
 from careplan.clinic.service import DAYS

@@ -9,7 +9,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from careplan.auth.access import STAFF
-from careplan.auth.service import current_user
+from careplan.auth.edge import request_caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Invalid, ServiceError
@@ -92,7 +92,7 @@ def _latest_proposal(plan_id: int, proposal_id: int | None):
     if proposal_id is not None:
         proposal = proposals.get_proposal(proposal_id)
         return proposal if proposal.plan_id == plan_id else None
-    return db.session.scalars(proposals.list_proposals(plan_id).limit(1)).first()
+    return db.session.scalars(proposals.list_proposals(plan_id, caller=request_caller()).limit(1)).first()
 
 
 def _booked(plan_id: int) -> list[Appointment]:
@@ -156,7 +156,7 @@ def _optimize(plan, save, *, with_start: bool):
 @page_for(*STAFF)
 def desk_propose(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _optimize(plan, lambda loaded: proposals.propose(plan_id, loaded, user_id=current_user().id),
+    return _optimize(plan, lambda loaded: proposals.propose(plan_id, loaded, caller=request_caller()),
                      with_start=True)
 
 
@@ -164,7 +164,7 @@ def desk_propose(plan_id: int):
 @page_for(*STAFF)
 def desk_replan(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _optimize(plan, lambda loaded: proposals.propose_replan(plan_id, loaded, user_id=current_user().id),
+    return _optimize(plan, lambda loaded: proposals.propose_replan(plan_id, loaded, caller=request_caller()),
                      with_start=False)
 
 
@@ -174,7 +174,7 @@ def desk_book(proposal_id: int):
     proposal = proposals.get_proposal(proposal_id)
     plan = plan_in_reach(proposal.plan_id)
     try:
-        booked = proposals.book_proposal(proposal_id, user_id=current_user().id)
+        booked = proposals.book_proposal(proposal_id, caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         return _schedule_page(plan, proposal_id, errors={"_form": refused.message}, status=refused.status)
@@ -189,7 +189,7 @@ def desk_release(proposal_id: int):
     proposal = proposals.get_proposal(proposal_id)
     plan = plan_in_reach(proposal.plan_id)
     try:
-        proposals.release_proposal(proposal_id)
+        proposals.release_proposal(proposal_id, caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -225,7 +225,7 @@ def desk_move(appointment_id: int):
         loaded, errors = load(AppointmentChangeSchema(), change)
         if loaded is not None:
             try:
-                scheduling.update_appointment(appointment_id, loaded, user=current_user())
+                scheduling.update_appointment(appointment_id, loaded, caller=request_caller())
             except ServiceError as refused:
                 db.session.rollback()
                 errors = form_errors(refused.fields) or {"_form": refused.message}
@@ -243,7 +243,8 @@ def desk_cancel(appointment_id: int):
     appointment = _appointment(appointment_id)
     reason = request.form.get("reason", "").strip() or "Cancelled at the front desk."
     try:
-        scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason}, user=current_user())
+        scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason},
+                                      caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -257,7 +258,7 @@ def desk_cancel(appointment_id: int):
 def desk_backfill(appointment_id: int):
     appointment = _appointment(appointment_id)
     try:
-        candidates = backfill_candidates(appointment_id)
+        candidates = backfill_candidates(appointment_id, caller=request_caller())
         problem = None
     except ServiceError as refused:
         db.session.rollback()
@@ -271,11 +272,12 @@ def desk_backfill(appointment_id: int):
 def desk_backfill_book(appointment_id: int):
     appointment = _appointment(appointment_id)
     wanted = request.form.get("plan_id", type=int)
-    candidate = next((c for c in backfill_candidates(appointment_id) if c["plan_id"] == wanted), None)
+    offered = backfill_candidates(appointment_id, caller=request_caller())
+    candidate = next((c for c in offered if c["plan_id"] == wanted), None)
     if candidate is None:
         raise Invalid("That plan can no longer use this slot.", fields={"plan_id": "not a candidate any more"})
     try:
-        booked = scheduling.book_appointment(candidate["booking"])
+        booked = scheduling.book_appointment(candidate["booking"], caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -292,13 +294,13 @@ def desk_backfill_book(appointment_id: int):
 def desk_absence_replan(provider_id: int, time_off_id: int):
     provider = providers.get_provider(provider_id)
     absence = next((t for t in provider.time_off if t.id == time_off_id), None)
-    affected = proposals.affected_by_absence(provider_id, time_off_id)
+    affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
     result, errors = None, {}
     if request.method == "POST":
         loaded, errors = load(ReplanRequestSchema(), _request_parameters(request.form, with_start=False))
         if loaded is not None:
-            result = proposals.replan_absence(provider_id, time_off_id, loaded, user_id=current_user().id)
-            affected = proposals.affected_by_absence(provider_id, time_off_id)
+            result = proposals.replan_absence(provider_id, time_off_id, loaded, caller=request_caller())
+            affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
     plans = {p.id: p for p in queries.plans_by_id(
         [a.plan_id for a in affected if a.plan_id] + [p.plan_id for p in (result or {}).get("proposals", [])])}
     return render_template("web/desk/absence.html", provider=provider, absence=absence, affected=affected,

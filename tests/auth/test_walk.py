@@ -65,6 +65,7 @@ EXPECT = {
     ("GET", "/api/v1/notes/{note_id}"): "--y-",
     ("PATCH", "/api/v1/notes/{note_id}"): "--y-",
     ("GET", "/api/v1/audit"): "y---",
+    ("GET", "/api/v1/audit/patients/{patient_id}/seen"): "y---",
     # Protocol templates: the clinic's configuration, read by those who plan care.
     ("GET", "/api/v1/protocols"): "yyy-",
     ("POST", "/api/v1/protocols"): "y---",
@@ -168,7 +169,7 @@ class World:
 
     @staticmethod
     def _intake(patient_id: int) -> int:
-        return record_intake(patient_id, IntakeSchema().load(factories.intake_body())).id
+        return record_intake(patient_id, IntakeSchema().load(factories.intake_body()), caller=factories.CALLER).id
 
     @staticmethod
     def _feed(owner: str, owner_id: int) -> int:

@@ -44,7 +44,7 @@ def _emails(kind: str, **where) -> list[OutboundEmail]:
 
 def test_a_proposal_holds_every_session_of_the_plan(ctx):
     plan, physio, _ = _draft()
-    proposal = service.propose(plan.id, dict(FAST))
+    proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     assert proposal.status == "live" and proposal.kind == "plan"
     assert len(proposal.holds) == 4 and proposal.unscheduled == []
     assert {h.provider_id for h in proposal.holds} == {physio.id}
@@ -56,13 +56,13 @@ def test_a_proposal_holds_every_session_of_the_plan(ctx):
 def test_held_slots_are_not_offered_to_anyone_else_until_they_expire(ctx):
     plan, physio, _ = _draft()
     now = datetime.now(timezone.utc)
-    proposal = service.propose(plan.id, dict(FAST), now=now)
+    proposal = service.propose(plan.id, dict(FAST), now=now, caller=factories.CALLER)
     hold = proposal.holds[0]
     someone = factories.patient()
     body = {"patient_id": someone.id, "provider_id": physio.id, "discipline": "physiotherapy",
             "start": hold.starts_at, "minutes": 45}
     with pytest.raises(Conflict) as refused:
-        scheduling.book_appointment(dict(body), now=now)
+        scheduling.book_appointment(dict(body), now=now, caller=factories.CALLER)
     assert refused.value.extra["conflicting_proposal_ids"] == [proposal.id]
     assert "held for proposal" in refused.value.fields["start"]
     day = hold.starts_at.replace(hour=0, minute=0)
@@ -72,7 +72,7 @@ def test_held_slots_are_not_offered_to_anyone_else_until_they_expire(ctx):
     assert proposal.state(later) == "expired"
     assert hold.starts_at in {s["start"] for s in scheduling.free_slots(
         physio.id, day, day + timedelta(days=1), 45, now=later)}
-    booked = scheduling.book_appointment(dict(body), now=later)
+    booked = scheduling.book_appointment(dict(body), now=later, caller=factories.CALLER)
     assert booked.starts_at == hold.starts_at
     assert service.expire_proposals(later) == 1
     assert db.session.get(Proposal, proposal.id).status == "expired"
@@ -80,9 +80,9 @@ def test_held_slots_are_not_offered_to_anyone_else_until_they_expire(ctx):
 
 def test_another_plans_proposal_works_around_live_holds(ctx):
     plan, physio, _ = _draft()
-    first = service.propose(plan.id, dict(FAST))
+    first = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     other = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY, status="draft")
-    second = service.propose(other.id, dict(FAST))
+    second = service.propose(other.id, dict(FAST), caller=factories.CALLER)
     mine = {(h.starts_at, h.ends_at) for h in first.holds}
     for hold in second.holds:
         assert not any(s < hold.ends_at and hold.starts_at < e for s, e in mine)
@@ -120,7 +120,7 @@ def test_a_booking_slipped_in_between_refuses_the_whole_plan_and_writes_nothing(
     with app.app_context():
         plan, physio, _ = _draft()
         plan_id = plan.id
-        proposal = service.propose(plan.id, dict(FAST))
+        proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
         proposal_id = proposal.id
         hold = proposal.holds[2]
         kept = {(h.starts_at, h.provider_id) for i, h in enumerate(proposal.holds) if i != 2}
@@ -136,7 +136,7 @@ def test_a_booking_slipped_in_between_refuses_the_whole_plan_and_writes_nothing(
         assert db.session.get(Proposal, proposal_id).status == "live"
         assert _emails("booking-confirmation") == []
         # Asking again keeps what still fits and works around the intruder.
-        again = service.propose(plan_id, dict(FAST))
+        again = service.propose(plan_id, dict(FAST), caller=factories.CALLER)
         assert kept <= {(h.starts_at, h.provider_id) for h in again.holds}
         assert again.metrics["moved"] == 1
         assert db.session.get(Proposal, proposal_id).status == "superseded"
@@ -144,18 +144,18 @@ def test_a_booking_slipped_in_between_refuses_the_whole_plan_and_writes_nothing(
 
 def test_a_plan_changed_since_the_proposal_is_refused(ctx):
     plan, _, _ = _draft()
-    proposal = service.propose(plan.id, dict(FAST))
+    proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     plan.version += 1
     db.session.commit()
     with pytest.raises(Conflict) as refused:
-        service.book_proposal(proposal.id)
+        service.book_proposal(proposal.id, caller=factories.CALLER)
     assert "changed since" in refused.value.message
     assert _appointments(plan.id) == []
 
 
 def _booked_plan(weeks=2):
     plan, physio, patient = _draft(phases=(("acute", weeks, "Calm", [("physiotherapy", 2, 1, 45)]),))
-    service.book_proposal(service.propose(plan.id, dict(FAST)).id)
+    service.book_proposal(service.propose(plan.id, dict(FAST), caller=factories.CALLER).id, caller=factories.CALLER)
     return plan, physio, patient
 
 
@@ -198,21 +198,21 @@ def test_a_clinicians_phase_change_is_re_planned(ctx):
     plan.status = "active"
     db.session.commit()
     change_phase(plan.id, "acute", {"change": "extend", "weeks": 1, "reason": "Slow progress."},
-                 today=MONDAY - timedelta(days=7))
-    proposal = service.propose_replan(plan.id, dict(FAST))
+                 today=MONDAY - timedelta(days=7), caller=factories.CALLER)
+    proposal = service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)
     assert [h.action for h in proposal.holds] == ["create", "create"]
     assert {h.plan_week for h in proposal.holds} == {2}
-    service.book_proposal(proposal.id)
+    service.book_proposal(proposal.id, caller=factories.CALLER)
     assert len(_appointments(plan.id)) == 6
     change_phase(plan.id, "acute", {"change": "shorten", "weeks": 2, "reason": "Recovered fast."},
-                 today=MONDAY - timedelta(days=7))
-    shorter = service.propose_replan(plan.id, dict(FAST))
+                 today=MONDAY - timedelta(days=7), caller=factories.CALLER)
+    shorter = service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)
     assert shorter.holds == [] and len(shorter.cancellations) == 4
-    service.book_proposal(shorter.id)
+    service.book_proposal(shorter.id, caller=factories.CALLER)
     assert len(_appointments(plan.id)) == 2
     assert len(_emails("cancellation")) == 4
     with pytest.raises(Conflict):
-        service.propose_replan(plan.id, dict(FAST))
+        service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)
 
 
 def test_a_cancelled_slot_is_offered_to_plans_missing_that_session(app, client, auth):
@@ -222,7 +222,7 @@ def test_a_cancelled_slot_is_offered_to_plans_missing_that_session(app, client, 
         waiting = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY)
         freed = factories.appointment(factories.patient(), physio,
                                       datetime(2027, 3, 3, 15, 0, tzinfo=timezone.utc))
-        scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"})
+        scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"}, caller=factories.CALLER)
         freed_id, waiting_id = freed.id, waiting.id
     candidates = client.get(f"/api/v1/appointments/{freed_id}/backfill", headers=headers)
     assert candidates.status_code == 200, candidates.get_json()
@@ -249,14 +249,14 @@ def test_the_demo_books_its_active_plan_through_a_proposal(ctx):
 def test_an_expired_hold_whose_slot_was_taken_refuses_the_booking(ctx):
     plan, physio, _ = _draft()
     now = datetime.now(timezone.utc)
-    proposal = service.propose(plan.id, dict(FAST), now=now)
+    proposal = service.propose(plan.id, dict(FAST), now=now, caller=factories.CALLER)
     later = proposal.expires_at + timedelta(minutes=1)
     hold = proposal.holds[0]
     taken = scheduling.book_appointment({"patient_id": factories.patient().id, "provider_id": physio.id,
                                          "discipline": "physiotherapy", "start": hold.starts_at, "minutes": 45},
-                                        now=later)
+                                        now=later, caller=factories.CALLER)
     with pytest.raises(Conflict) as refused:
-        service.book_proposal(proposal.id, now=later)
+        service.book_proposal(proposal.id, now=later, caller=factories.CALLER)
     assert refused.value.extra["conflicting_appointment_ids"] == [taken.id]
     assert _appointments(plan.id) == [] and db.session.get(CarePlan, plan.id).status == "draft"
 
@@ -264,10 +264,10 @@ def test_an_expired_hold_whose_slot_was_taken_refuses_the_booking(ctx):
 def test_an_expired_proposal_whose_slots_are_still_free_books(ctx):
     plan, _, _ = _draft()
     now = datetime.now(timezone.utc)
-    proposal = service.propose(plan.id, dict(FAST), now=now)
+    proposal = service.propose(plan.id, dict(FAST), now=now, caller=factories.CALLER)
     later = proposal.expires_at + timedelta(minutes=1)
     service.expire_proposals(later)
-    booked = service.book_proposal(proposal.id, now=later)
+    booked = service.book_proposal(proposal.id, now=later, caller=factories.CALLER)
     assert booked.status == "booked" and len(_appointments(plan.id)) == 4
 
 
@@ -276,7 +276,7 @@ def test_a_released_proposal_does_not_book(app, client, auth):
     with app.app_context():
         plan, _, _ = _draft()
         plan_id = plan.id
-        proposal_id = service.propose(plan.id, dict(FAST)).id
+        proposal_id = service.propose(plan.id, dict(FAST), caller=factories.CALLER).id
     let_go = client.post(f"/api/v1/proposals/{proposal_id}/release", headers=headers)
     assert let_go.status_code == 200 and let_go.get_json()["status"] == "released"
     refused = client.post(f"/api/v1/proposals/{proposal_id}/book", headers=headers)
@@ -292,10 +292,10 @@ def test_a_proposal_with_nothing_placed_does_not_book(ctx):
     # No working hours: the optimizer places nothing and says why for each session.
     physio = factories.provider(hours=None)
     plan = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY, status="draft")
-    proposal = service.propose(plan.id, dict(FAST))
+    proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     assert proposal.holds == [] and len(proposal.unscheduled) == 4
     with pytest.raises(Conflict) as refused:
-        service.book_proposal(proposal.id)
+        service.book_proposal(proposal.id, caller=factories.CALLER)
     assert refused.value.fields == {"appointments": "none to book"}
     assert db.session.get(CarePlan, plan.id).status == "draft"
     assert db.session.get(Proposal, proposal.id).status == "live"
@@ -303,12 +303,12 @@ def test_a_proposal_with_nothing_placed_does_not_book(ctx):
 
 def test_booking_re_checks_the_plans_state(ctx):
     plan, _, _ = _draft()
-    proposal = service.propose(plan.id, dict(FAST))
+    proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     # A plan's status moved on without a new version (as a concurrent change could leave it).
     plan.status = "cancelled"
     db.session.commit()
     with pytest.raises(Conflict) as refused:
-        service.book_proposal(proposal.id)
+        service.book_proposal(proposal.id, caller=factories.CALLER)
     assert refused.value.fields == {"status": "cancelled"}
     assert _appointments(plan.id) == []
 

@@ -172,12 +172,15 @@ def test_late_cancellation_is_recorded_inside_the_clinic_window(ctx):
     provider, patient = factories.provider(), factories.patient()
     start = datetime(2027, 3, 15, 13, 0, tzinfo=timezone.utc)
     early = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
-                                      "discipline": "physiotherapy", "start": start, "minutes": 45})
+                                      "discipline": "physiotherapy", "start": start, "minutes": 45},
+                                      caller=factories.CALLER)
     late = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
                                      "discipline": "physiotherapy", "start": start + timedelta(hours=2),
-                                     "minutes": 45})
-    service.update_appointment(early.id, {"status": "cancelled"}, now=start - timedelta(hours=25))
-    service.update_appointment(late.id, {"status": "cancelled", "reason": "sick"}, now=start - timedelta(hours=20))
+                                     "minutes": 45}, caller=factories.CALLER)
+    service.update_appointment(early.id, {"status": "cancelled"}, now=start - timedelta(hours=25),
+                               caller=factories.CALLER)
+    service.update_appointment(late.id, {"status": "cancelled", "reason": "sick"}, now=start - timedelta(hours=20),
+                               caller=factories.CALLER)
     assert (early.late_cancellation, late.late_cancellation) == (False, True)
     assert late.cancelled_at == start - timedelta(hours=20)
 
@@ -186,29 +189,34 @@ def test_completed_and_no_show_only_once_started(ctx):
     provider, patient = factories.provider(), factories.patient()
     start = datetime(2027, 3, 15, 13, 0, tzinfo=timezone.utc)
     row = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
-                                    "discipline": "physiotherapy", "start": start, "minutes": 45})
+                                    "discipline": "physiotherapy", "start": start, "minutes": 45},
+                                    caller=factories.CALLER)
     with pytest.raises(Invalid) as refused:
-        service.update_appointment(row.id, {"status": "completed"}, now=start - timedelta(minutes=1))
+        service.update_appointment(row.id, {"status": "completed"}, now=start - timedelta(minutes=1),
+                                   caller=factories.CALLER)
     assert "started" in refused.value.fields["status"]
-    service.update_appointment(row.id, {"status": "no_show"}, now=start + timedelta(minutes=10))
+    service.update_appointment(row.id, {"status": "no_show"}, now=start + timedelta(minutes=10),
+                               caller=factories.CALLER)
     with pytest.raises(Conflict):
-        service.update_appointment(row.id, {"status": "completed"}, now=start + timedelta(minutes=50))
+        service.update_appointment(row.id, {"status": "completed"}, now=start + timedelta(minutes=50),
+                                   caller=factories.CALLER)
 
 
 def test_bulk_insert_is_all_or_nothing(ctx):
     provider, patient = factories.provider(), factories.patient()
     start = datetime(2027, 3, 15, 13, 0, tzinfo=timezone.utc)
     existing = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
-                                         "discipline": "physiotherapy", "start": start, "minutes": 45})
+                                         "discipline": "physiotherapy", "start": start, "minutes": 45},
+                                         caller=factories.CALLER)
     bookings = [service.Booking(patient_id=patient.id, provider_id=provider.id, discipline="physiotherapy",
                                 start=start + timedelta(days=d), minutes=45, field=f"appointments[{i}].")
                 for i, d in enumerate((1, 2, 0))]
     with pytest.raises(Conflict) as refused:
-        service.insert_appointments(bookings)
+        service.insert_appointments(bookings, caller=factories.CALLER)
     assert refused.value.extra["conflicting_appointment_ids"] == [existing.id]
     assert set(refused.value.fields) == {"appointments[2].start"}
     assert db.session.query(Appointment).count() == 1
-    booked = service.insert_appointments(bookings[:2])
+    booked = service.insert_appointments(bookings[:2], caller=factories.CALLER)
     assert [b.id for b in booked] == [existing.id + 1, existing.id + 2]
 
 

@@ -29,7 +29,7 @@ def mild_plan(app) -> tuple[int, int]:
         today = datetime.now(clinic.zone()).date()
         plan = build_plan({"patient_id": patient, "region": "thoracic", "severity": "mild",
                            "start_date": today + timedelta(days=7 - today.weekday()),
-                           "care_team": [{"discipline": "physiotherapy", "provider_id": physio}]})
+                           "care_team": [{"discipline": "physiotherapy", "provider_id": physio}]}, caller=factories.CALLER)
         return plan.id, physio
 
 
@@ -104,7 +104,7 @@ def test_a_proposal_that_places_nothing_offers_no_booking(client, app, auth):
     with app.app_context():
         physio = factories.provider(hours=None)
         plan = factories.care_plan(factories.patient(), {"physiotherapy": physio}, status="draft")
-        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True})
+        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True}, caller=factories.CALLER)
         plan_id, proposal_id = plan.id, proposal.id
     desk = auth("front_desk")
     page = client.get(f"/desk/plans/{plan_id}/schedule", headers=desk)
