@@ -115,6 +115,7 @@ def _register_blueprints(app) -> None:
     from careplan.auth import web
     from careplan.auth.routes import blp as auth
     from careplan.auth.routes import users_blp as users
+    from careplan.calendar.routes import blp as clinic_calendar
     from careplan.notes.routes import blp as notes
     from careplan.clinic.routes import blp as clinic
     from careplan.extensions import api
@@ -136,7 +137,7 @@ def _register_blueprints(app) -> None:
     web.register(app)
     audit.register(app)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
-                      reminders, appointment_links, auth, users, notes, audit_trail, proposals):
+                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_pages)
 

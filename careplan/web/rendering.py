@@ -16,9 +16,9 @@ from careplan.web import bp
 
 # (label, path) per role; a page added in a later round adds its entry here.
 NAVIGATION = {
-    "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
+    "admin": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
               ("Templates", "/admin/templates"), ("Users", "/admin/users"), ("Audit", "/admin/audit")],
-    "front_desk": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
+    "front_desk": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
     "patient": [("My appointments", "/my/appointments"), ("My plan", "/my/plan")],
 }
@@ -54,6 +54,7 @@ def page_context() -> dict:
         "tint": lambda code: discipline_tints().get(code, 0),
         "one_day": timedelta(days=1),
         "one_week": timedelta(days=7),
+        "one_minute": timedelta(minutes=1),
         "now": utcnow(),
     }
 
@@ -182,6 +183,12 @@ def practitioner(code: str) -> str:
 def iso(moment: datetime) -> str:
     """For <time datetime>: the clinic's wall clock with its offset."""
     return clinic.to_local(moment).isoformat()
+
+
+@bp.app_template_filter("iso_local")
+def iso_local(moment: datetime) -> str:
+    """The clinic's wall clock as a datetime-local input and the booking links take it: 2027-01-05T09:00."""
+    return clinic.to_local(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 @bp.app_template_filter("birth_date")
