@@ -90,25 +90,36 @@ class DayGrid:
         return [self.opens + i * step for i in range(count)]
 
     def cells(self, column: Column) -> list[Cell]:
-        """The column slot by slot; an appointment's or a hold's first slot spans as many rows as it lasts."""
+        """The column slot by slot; an appointment's or a hold's first slot spans as many rows as it lasts.
+
+        One sweep over the column's items in time order (a grid of 40 clinicians draws thousands of cells)."""
         step = timedelta(minutes=self.slot_minutes)
+        # Appointments before holds at the same time: a held slot under a booking is the booking's.
+        items = sorted([(a.starts_at, a.ends_at, 0, a) for a in column.appointments]
+                       + [(h.starts_at, h.ends_at, 1, h) for h in column.holds], key=lambda i: (i[0], i[2]))
+        away = sorted((t.starts_at, t.ends_at) for t in column.time_off)
+        hours = column.hours
         cells: list[Cell] = []
         covered_until = self.opens
+        position = 0
         for start in self.times:
             end = start + step
             if start < covered_until:
                 cells.append(Cell(start, "busy"))
                 continue
-            appointment = next((a for a in column.appointments if a.starts_at < end and start < a.ends_at), None)
-            hold = next((h for h in column.holds if h.starts_at < end and start < h.ends_at), None)
-            if appointment is not None or hold is not None:
-                item = appointment or hold
-                covered_until = max(item.ends_at, end)
-                rows = max(1, -(-int((min(item.ends_at, self.closes) - start).total_seconds()) // (60 * self.slot_minutes)))
-                cells.append(Cell(start, "appointment" if appointment else "hold", appointment, hold, rows))
-            elif column.away(start, end):
+            while position < len(items) and items[position][1] <= start:
+                position += 1
+            if position < len(items) and items[position][0] < end:
+                item_start, item_end, is_hold, item = items[position]
+                covered_until = max(item_end, end)
+                rows = max(1, -(-int((min(item_end, self.closes) - start).total_seconds())
+                                // (60 * self.slot_minutes)))
+                cells.append(Cell(start, "hold" if is_hold else "appointment",
+                                  None if is_hold else item, item if is_hold else None, rows))
+                position += 1
+            elif any(s < end and start < e for s, e in away):
                 cells.append(Cell(start, "away"))
-            elif not column.working(start, end):
+            elif not any(s <= start and end <= e for s, e in hours):
                 cells.append(Cell(start, "closed"))
             else:
                 cells.append(Cell(start, "free"))

@@ -37,7 +37,10 @@ def _disciplines() -> list:
 
 
 def discipline_tints() -> dict[str, int]:
-    return {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(_disciplines())}
+    # Built once per request: the calendar asks for hundreds of blocks' tints.
+    if "page_tints" not in g:
+        g.page_tints = {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(_disciplines())}
+    return g.page_tints
 
 
 @bp.app_context_processor
@@ -87,8 +90,9 @@ def short_day(value: datetime | date) -> str:
 
 @bp.app_template_filter("discipline")
 def discipline(code: str) -> str:
-    names = {d.code: d.name for d in _disciplines()}
-    return names.get(code, code.replace("_", " ").capitalize())
+    if "page_discipline_names" not in g:
+        g.page_discipline_names = {d.code: d.name for d in _disciplines()}
+    return g.page_discipline_names.get(code, code.replace("_", " ").capitalize())
 
 
 @bp.app_template_filter("discipline_chip")
