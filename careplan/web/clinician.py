@@ -10,7 +10,7 @@ from careplan.extensions import db
 from careplan.intake import service as intakes
 from careplan.intake.models import RED_FLAGS
 from careplan.notes import service as notes
-from careplan.notes.schemas import SOAP, NoteInSchema
+from careplan.notes.schemas import SOAP, AmendmentSchema, NoteInSchema
 from careplan.providers.service import get_provider
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
@@ -64,11 +64,12 @@ def my_patients():
 
 @bp.route("/me/patients/<int:patient_id>", methods=["GET", "POST"])
 @page_for("provider")
-def my_patient(patient_id: int):
+def my_patient(patient_id: int, amend_errors: dict | None = None):
     patient = patient_in_reach(patient_id)
     me = current_user()
     values, errors = {}, {}
-    if request.method == "POST":
+    # A refused amendment shows this page with its error, without taking its form for a new note.
+    if request.method == "POST" and amend_errors is None:
         values = text(request.form, *SOAP, "discipline", "appointment_id")
         data = {key: value for key, value in values.items() if value}
         note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded, author=me))
@@ -81,10 +82,29 @@ def my_patient(patient_id: int):
     provider = get_provider(me.provider_id)
     record_data = record_of(patient)
     return render_template("web/me/patient.html", patient=patient, notes=shown, values=values, errors=errors,
+                           amend_errors=amend_errors or {},
                            my_disciplines=provider.discipline_codes, soap=SOAP_PARTS,
                            my_appointments=[a for a in record_data["past"] + record_data["upcoming"]
                                             if a.provider_id == provider.id],
-                           **record_data), 422 if errors else 200
+                           **record_data), 422 if errors or amend_errors else 200
+
+
+@bp.post("/me/notes/<int:note_id>/amend")
+@page_for("provider")
+def my_note_amend(note_id: int):
+    """A new version of one's own note (append-only: the earlier versions stay and are shown)."""
+    note = notes.get_note(note_id)
+    patient_in_reach(note.patient_id)
+    if note.author_user_id != current_user().id:
+        # The service's own refusal (audited), as the 403 page rather than a form error.
+        notes.amend_note(note_id, {}, author=current_user())
+    data = {key: value for key, value in text(request.form, *SOAP, "reason").items()}
+    saved, errors = submit(AmendmentSchema(), data, lambda loaded: notes.amend_note(note_id, loaded,
+                                                                                     author=current_user()))
+    if saved is None:
+        return my_patient(note.patient_id, amend_errors={note_id: "; ".join(errors.values())})
+    flash(f"Note amended: version {saved.current.number}.", "success")
+    return redirect(url_for("web.my_patient", patient_id=note.patient_id) + "#notes")
 
 
 # What each part of a SOAP note holds, as the form's hints say it.
