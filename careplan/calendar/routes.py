@@ -15,7 +15,7 @@ blp = Blueprint("clinic_calendar", __name__, url_prefix="/api/v1", description="
 
 @blp.route("/calendar/day")
 class CalendarDay(MethodView):
-    @login_required(*STAFF)
+    @login_required(*STAFF, resource="appointment")
     @blp.arguments(DayQuerySchema, location="query")
     @blp.response(200, FeedSchema)
     def get(self, query):
@@ -25,7 +25,7 @@ class CalendarDay(MethodView):
 
 @blp.route("/calendar/week")
 class CalendarWeek(MethodView):
-    @login_required(*STAFF)
+    @login_required(*STAFF, resource="appointment")
     @blp.arguments(WeekQuerySchema, location="query")
     @blp.response(200, FeedSchema)
     def get(self, query):
@@ -35,7 +35,7 @@ class CalendarWeek(MethodView):
 
 @blp.route("/appointments/<int:appointment_id>/check-in")
 class CheckIn(MethodView):
-    @login_required(*STAFF)
+    @login_required(*STAFF, resource="appointment")
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the appointment is cancelled or over")
     def post(self, appointment_id):
