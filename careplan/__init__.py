@@ -118,6 +118,7 @@ def _register_blueprints(app) -> None:
     from careplan.auth import web
     from careplan.auth.routes import blp as auth
     from careplan.auth.routes import users_blp as users
+    from careplan.calendar.routes import blp as clinic_calendar
     from careplan.notes.routes import blp as notes
     from careplan.clinic.routes import blp as clinic
     from careplan.extensions import api
@@ -141,7 +142,7 @@ def _register_blueprints(app) -> None:
     edge.register(app)
     errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
-                      reminders, appointment_links, auth, users, notes, audit_trail, proposals):
+                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_pages)
 

@@ -44,6 +44,8 @@ class Appointment(Base):
     cancel_reason: Mapped[str] = mapped_column(String(400), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late_cancellation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the front desk checked the patient in; the status stays until the session is completed or missed.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on every change the patient should see; the iCalendar SEQUENCE.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     # Why the front desk must act: a change of the provider's hours or time off left it outside them

@@ -22,6 +22,8 @@ class AppointmentSchema(Schema):
     cancel_reason = fields.String(dump_only=True)
     cancelled_at = ClinicDateTime(dump_only=True, allow_none=True)
     late_cancellation = fields.Boolean(dump_only=True)
+    arrived_at = ClinicDateTime(dump_only=True, allow_none=True,
+                                metadata={"description": "when the front desk checked the patient in"})
     sequence = WholeNumber(dump_only=True, metadata={"description": "bumped on every move or cancellation"})
     flag_reason = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "set when a change of the provider's hours or time off left it outside them: the front "

@@ -473,3 +473,23 @@ def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
                     slots.append({"start": candidate, "end": finish})
         day += timedelta(days=1)
     return slots
+
+
+# --- the day's life ---------------------------------------------------------------------------------
+
+def check_in(appointment_id: int, *, caller: Caller, now: datetime | None = None) -> Appointment:
+    """The patient is here. Only on the appointment's own day and while it is still to happen; a second
+    check-in keeps the first time (the desk clicking twice changes nothing)."""
+    now = now or utcnow()
+    appointment = get_appointment(appointment_id, caller.user)
+    if appointment.status not in ACTIVE_STATUSES:
+        raise Conflict(f"Appointment {appointment.id} is {appointment.status}; the patient cannot check in.",
+                       fields={"status": f"already {appointment.status}"})
+    if clinic.to_local(now).date() != clinic.to_local(appointment.starts_at).date():
+        raise Invalid(f"Appointment {appointment.id} is not today.",
+                      fields={"arrived_at": "a patient checks in on the day of the appointment"})
+    if appointment.arrived_at is None:
+        appointment.arrived_at = now
+        record("update", "appointment", appointment.id, appointment.patient_id, detail="arrived (checked in)", caller=caller)
+        db.session.commit()
+    return appointment

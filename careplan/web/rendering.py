@@ -16,9 +16,9 @@ from careplan.web import bp
 
 # (label, path) per role; a page added in a later round adds its entry here.
 NAVIGATION = {
-    "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
+    "admin": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
               ("Templates", "/admin/templates"), ("Users", "/admin/users"), ("Audit", "/admin/audit")],
-    "front_desk": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
+    "front_desk": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
     "patient": [("My appointments", "/my/appointments"), ("My plan", "/my/plan")],
 }
@@ -37,7 +37,10 @@ def _disciplines() -> list:
 
 
 def discipline_tints() -> dict[str, int]:
-    return {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(_disciplines())}
+    # Built once per request: the calendar asks for hundreds of blocks' tints.
+    if "page_tints" not in g:
+        g.page_tints = {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(_disciplines())}
+    return g.page_tints
 
 
 @bp.app_context_processor
@@ -54,6 +57,7 @@ def page_context() -> dict:
         "tint": lambda code: discipline_tints().get(code, 0),
         "one_day": timedelta(days=1),
         "one_week": timedelta(days=7),
+        "one_minute": timedelta(minutes=1),
         "now": utcnow(),
     }
 
@@ -86,8 +90,9 @@ def short_day(value: datetime | date) -> str:
 
 @bp.app_template_filter("discipline")
 def discipline(code: str) -> str:
-    names = {d.code: d.name for d in _disciplines()}
-    return names.get(code, code.replace("_", " ").capitalize())
+    if "page_discipline_names" not in g:
+        g.page_discipline_names = {d.code: d.name for d in _disciplines()}
+    return g.page_discipline_names.get(code, code.replace("_", " ").capitalize())
 
 
 @bp.app_template_filter("discipline_chip")
@@ -182,6 +187,12 @@ def practitioner(code: str) -> str:
 def iso(moment: datetime) -> str:
     """For <time datetime>: the clinic's wall clock with its offset."""
     return clinic.to_local(moment).isoformat()
+
+
+@bp.app_template_filter("iso_local")
+def iso_local(moment: datetime) -> str:
+    """The clinic's wall clock as a datetime-local input and the booking links take it: 2027-01-05T09:00."""
+    return clinic.to_local(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 @bp.app_template_filter("birth_date")

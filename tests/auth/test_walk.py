@@ -93,6 +93,10 @@ EXPECT = {
     ("GET", "/api/v1/appointments/{appointment_id}"): "yyyy",
     ("PATCH", "/api/v1/appointments/{appointment_id}"): "yyyy",
     ("GET", "/api/v1/providers/{provider_id}/free-slots"): "yyy-",
+    # The clinic calendar: the front desk's grid and check-in.
+    ("GET", "/api/v1/calendar/day"): "yy--",
+    ("GET", "/api/v1/calendar/week"): "yy--",
+    ("POST", "/api/v1/appointments/{appointment_id}/check-in"): "yy--",
     # Calendar feeds: the owner themself or staff.
     ("GET", "/api/v1/providers/{owner_id}/calendar-feed"): "yyy-",
     ("POST", "/api/v1/providers/{owner_id}/calendar-feed"): "yyy-",
