@@ -342,3 +342,30 @@ def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments
         assert len(rows) == 4 and {a.minutes for a in rows} == {50}
         assert all(a.starts_at.minute % 15 == 0 for a in rows)
         assert db.session.get(CarePlan, plan.get_json()["id"]).status == "booked"
+
+
+def test_a_required_clinician_alone_treats_and_what_they_cannot_take_is_unscheduled(app, client, auth):
+    """The desk marks the physiotherapist the patient asked for as required: no session goes to anyone else."""
+    desk = auth("front_desk")
+    with app.app_context():
+        chosen = factories.provider(hours="wed 09:00-12:00").id
+        anyone = factories.provider(hours="mon-fri 08:00-16:00")
+        patient = factories.patient(hours="mon-fri 09:00-17:00")
+        plan_id = factories.care_plan(patient, {"physiotherapy": anyone}, start=MONDAY, status="draft").id
+    team = [{"discipline": "physiotherapy", "provider_id": chosen, "required": True}]
+    changed = client.patch(f"/api/v1/plans/{plan_id}", headers=desk, json={"care_team": team, "reason": "Her wish."})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["care_team"] == [{"discipline": "physiotherapy", "provider_id": chosen,
+                                                "required": True}]
+    proposal = client.post(f"/api/v1/plans/{plan_id}/proposals", headers=desk, json=dict(FAST))
+    assert proposal.status_code == 201, proposal.get_json()
+    body = proposal.get_json()
+    # Two sessions a week, but she works one morning a week: one session a week with her, one unscheduled.
+    assert [a["provider_id"] for a in body["appointments"]] == [chosen, chosen]
+    assert len(body["unscheduled"]) == 2
+    assert all(f"only provider-{chosen} may give" in u["reason"] for u in body["unscheduled"])
+    refused = client.patch(f"/api/v1/plans/{plan_id}", headers=desk, json={
+        "care_team": [{"discipline": "physiotherapy", "provider_id": chosen, "required": "always"}],
+        "reason": "Typo."})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {"care_team[0].required": "Not a valid boolean."}

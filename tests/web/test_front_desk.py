@@ -123,16 +123,19 @@ def test_the_desk_builds_a_plan_from_a_clear_intake_and_revises_it(client, app, 
     assert refused.status_code == 422
     assert "Phase 1, session line 1, minutes" in refused.text and 'href="#reason"' in refused.text
     form.update({"phases-0-sessions-0-minutes": "50", "phases-0-weeks": str(first_weeks + 1),
-                 "phases-0-sessions-1-remove": "on", "reason": "Patient asked for longer physiotherapy."})
+                 "phases-0-sessions-1-remove": "on", "team-physiotherapy-required": "on",
+                 "reason": "Patient asked for longer physiotherapy."})
     saved = client.post(f"/desk/plans/{plan_id}", headers=desk, data=form)
     assert saved.status_code == 302
     history = client.get(f"/desk/plans/{plan_id}", headers=desk).text
     assert "Version 2" in history and "Patient asked for longer physiotherapy." in history
+    assert 'name="team-physiotherapy-required" type="checkbox" checked' in history
     with app.app_context():
         plan = db.session.get(CarePlan, plan_id)
         assert plan.start_date.isoformat() == "2027-03-08"
         assert plan.phases[0].weeks == first_weeks + 1 and plan.phases[0].lines[0].minutes == 50
-        assert [(m.discipline_code, m.provider_id) for m in plan.care_team] == [("physiotherapy", physio)]
+        assert [(m.discipline_code, m.provider_id, m.required) for m in plan.care_team] == [
+            ("physiotherapy", physio, True)]
 
 
 def test_failed_emails_show_on_the_desk_and_are_sent_again(client, app, auth):
