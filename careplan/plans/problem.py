@@ -138,8 +138,12 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         preferred = {m.discipline_code: m.provider_id for m in plan.care_team if not m.required}
         preferred.update(overrides)
         windows = (patient_availability or {}).get(plan.patient_id)
+        # The clinic's limit, or the patient's own when lower: a visit a person in pain can bear.
+        clinic_most = settings["max_sessions_per_day"]
+        most = min(clinic_most, plan.patient.max_sessions_per_day or clinic_most)
         document["patients"].append({
             "id": patient_key(plan.patient_id),
+            "max_sessions_per_day": most,
             "earliest_start": plan.start_date.isoformat(),
             "availability": [{"day": DAYS[w["day"]], "start": w["start"].strftime("%H:%M"),
                               "end": w["end"].strftime("%H:%M")} for w in windows]

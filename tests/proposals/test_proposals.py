@@ -1,7 +1,9 @@
 """Whole plans: proposed and held, booked all or nothing, re-planned around absences and phase changes."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -369,3 +371,35 @@ def test_a_required_clinician_alone_treats_and_what_they_cannot_take_is_unschedu
         "reason": "Typo."})
     assert refused.status_code == 422
     assert refused.get_json()["error"]["fields"] == {"care_team[0].required": "Not a valid boolean."}
+
+
+def _acute_new_patient(**patient_fields):
+    """A new lumbar patient (moderate), free every weekday, with every clinician free too: the optimizer's
+    fewest-visits objective would put the assessment and the week's three treatments on the first day."""
+    factories.protocols()
+    team = {code: factories.provider(disciplines=(code,), hours="mon-fri 08:00-18:00")
+            for code in ("physiotherapy", "massage", "nutrition", "chiropractic", "kinesiology")}
+    patient = factories.patient(hours="mon-fri 09:00-17:00", **patient_fields)
+    plan = factories.plan(patient.id, start_date=MONDAY, care_team=[
+        {"discipline": code, "provider_id": p.id} for code, p in team.items()
+        if code in {"physiotherapy", "massage", "nutrition"}])
+    return plan
+
+
+def _most_in_a_day(proposal) -> int:
+    days = Counter(h.starts_at.astimezone(ZoneInfo("America/Toronto")).date() for h in proposal.holds)
+    return max(days.values())
+
+
+def test_an_acute_new_patient_gets_at_most_the_clinics_three_sessions_a_day(ctx):
+    plan = _acute_new_patient()
+    proposal = service.propose(plan.id, {"time_limit": 3.0, "deterministic": True})
+    assert proposal.problem["patients"][0]["max_sessions_per_day"] == 3
+    assert proposal.holds and _most_in_a_day(proposal) == 3
+
+
+def test_a_patients_own_lower_limit_reaches_the_optimizer(ctx):
+    plan = _acute_new_patient(max_sessions_per_day=2)
+    proposal = service.propose(plan.id, {"time_limit": 3.0, "deterministic": True})
+    assert proposal.problem["patients"][0]["max_sessions_per_day"] == 2
+    assert proposal.holds and _most_in_a_day(proposal) == 2

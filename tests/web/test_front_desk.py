@@ -154,3 +154,22 @@ def test_failed_emails_show_on_the_desk_and_are_sent_again(client, app, auth):
     with app.app_context():
         assert db.session.get(OutboundEmail, email_id).status == "pending"
     assert "Every e-mail went out." in client.get("/desk", headers=desk).text
+
+
+def test_the_desk_lowers_a_patients_sessions_per_day_on_their_record(client, app, auth):
+    from careplan.patients.models import Patient
+
+    with app.app_context():
+        patient_id = factories.patient(name="Grace Obi", hours="tue 09:00-14:00").id
+    desk = auth("front_desk")
+    page = client.get(f"/desk/patients/{patient_id}", headers=desk).text
+    assert 'id="max_sessions_per_day" name="max_sessions_per_day" type="number" value=""' in page
+    form = {"name": "Grace Obi", "email": "grace.obi@mail.example", "max_sessions_per_day": "2",
+            "availability-0-day": "tue", "availability-0-start": "09:00", "availability-0-end": "14:00"}
+    assert client.post(f"/desk/patients/{patient_id}", headers=desk, data=form).status_code == 302
+    assert 'name="max_sessions_per_day" type="number" value="2"' in client.get(
+        f"/desk/patients/{patient_id}", headers=desk).text
+    refused = client.post(f"/desk/patients/{patient_id}", headers=desk, data={**form, "max_sessions_per_day": "5"})
+    assert refused.status_code == 422 and "at most 3, the clinic&#39;s limit" in refused.text
+    with app.app_context():
+        assert db.session.get(Patient, patient_id).max_sessions_per_day == 2
