@@ -403,3 +403,48 @@ def test_a_patients_own_lower_limit_reaches_the_optimizer(ctx):
     proposal = service.propose(plan.id, {"time_limit": 3.0, "deterministic": True})
     assert proposal.problem["patients"][0]["max_sessions_per_day"] == 2
     assert proposal.holds and _most_in_a_day(proposal) == 2
+
+
+def test_extending_a_phase_keeps_the_appointment_of_every_session_that_still_exists(ctx):
+    """Acute grows from 2 to 3 weeks, so subacute moves from weeks 2-3 to 3-4. Week 2's physiotherapy now
+    answers acute week 2 where it is; week 2's massage (subacute asks for massage in weeks 3 and 4, week 3's
+    is booked) moves to week 4; nothing the plan still asks for is cancelled."""
+    physio = factories.provider()
+    masseur = factories.provider(disciplines=("massage",))
+    patient = factories.patient()
+    plan = factories.care_plan(patient, {"physiotherapy": physio, "massage": masseur}, start=MONDAY,
+                               status="draft", phases=(
+                                   ("acute", 2, "Calm", [("physiotherapy", 2, 1, 45)]),
+                                   ("subacute", 2, "Build", [("physiotherapy", 1, 1, 45), ("massage", 1, 1, 60)])))
+    service.book_proposal(service.propose(plan.id, dict(FAST)).id)
+    plan.status = "active"
+    week2 = {a.discipline_code: a for a in _appointments(plan.id) if a.plan_week == 2}
+    week2["physiotherapy"].status = "confirmed"
+    db.session.commit()
+    before = {a.id: (a.starts_at, a.provider_id, a.sequence) for a in _appointments(plan.id)}
+    assert len(before) == 8
+    physio_id, massage_id = week2["physiotherapy"].id, week2["massage"].id
+    reminders = {r.id for r in _emails("reminder", appointment_id=physio_id) if r.status == "pending"}
+
+    change_phase(plan.id, "acute", {"change": "extend", "weeks": 1, "reason": "Slow progress."},
+                 today=MONDAY - timedelta(days=7))
+    proposal = service.propose_replan(plan.id, dict(FAST))
+    assert proposal.cancellations == []
+    assert proposal.relabels == [{"appointment_id": physio_id, "sequence": before[physio_id][2],
+                                  "phase": "acute", "week": 2}]
+    [move] = [h for h in proposal.holds if h.action == "move"]
+    assert (move.appointment_id, move.phase_name, move.plan_week) == (massage_id, "subacute", 4)
+    assert proposal.metrics["moved"] == 1
+    assert sorted((h.phase_name, h.plan_week, h.discipline_code) for h in proposal.holds if h.action == "create") \
+        == [("acute", 2, "physiotherapy"), ("subacute", 4, "physiotherapy")]
+
+    service.book_proposal(proposal.id)
+    after = {a.id: a for a in _appointments(plan.id)}
+    assert len(after) == 10 and set(before) <= set(after)
+    kept = after[physio_id]
+    assert (kept.starts_at, kept.provider_id, kept.sequence) == before[physio_id]
+    assert (kept.phase_name, kept.plan_week, kept.status) == ("acute", 2, "confirmed")
+    assert {r.id for r in _emails("reminder", appointment_id=physio_id) if r.status == "pending"} == reminders
+    assert (after[massage_id].phase_name, after[massage_id].plan_week) == ("subacute", 4)
+    assert _emails("cancellation") == []
+    assert service.replan_needs(db.session.get(CarePlan, plan.id))["stale"] == []
