@@ -79,8 +79,9 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
     (default: long enough for every plan). The care team's members are `required_providers` when marked
     required, `preferred_providers` otherwise. preferred_providers: {plan id: {discipline: provider id}},
     over the care team's choices (a discipline named there is a preference, even if the team requires
-    someone for it: the front desk asked for this proposal to try another clinician). patient_availability: {patient id: [{"day": 0..6, "start": time,
-    "end": time}]} instead of the patient's recorded windows (e.g. this once, other hours).
+    someone for it: the front desk asked for this proposal to try another clinician).
+    patient_availability: {patient id: [{"day": 0..6, "start": time, "end": time}]} instead of the
+    patient's recorded windows (e.g. this once, other hours).
     Every active provider of a discipline the plans need is offered, with their weekly hours, time off
     and appointments as `booked`; each patient's other appointments are `booked` on their side.
     """

@@ -139,7 +139,8 @@ def test_the_proposal_shows_who_treats_how_many_sessions_per_discipline(client, 
             held.setdefault(hold.discipline_code, Counter())[hold.provider.name] += 1
     physio = held["physiotherapy"]
     assert set(physio) == {"Ana Moreau", "Bruno Keller"}
-    rows = re.findall(r"<td>([^<]+?)(?: <span class=\"subtle\">\(([^)]*)\)</span>)?</td>\s*<td>(\d+) of (\d+)</td>", panel)
+    rows = re.findall(r"<td>([^<]+?)(?: <span class=\"subtle\">\(([^)]*)\)</span>)?</td>\s*"
+                      r"<td>(\d+) of (\d+)</td>", panel)
     shown = {name: (int(n), int(total), note) for name, note, n, total in rows}
     assert shown["Ana Moreau"] == (physio["Ana Moreau"], sum(physio.values()), "care team")
     assert shown["Bruno Keller"][:2] == (physio["Bruno Keller"], sum(physio.values()))
