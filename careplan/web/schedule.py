@@ -171,7 +171,7 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         disciplines=plan_disciplines(plan), team_choices=team_choices(), team=team,
         time_limits=TIME_LIMITS, default_time_limit=DEFAULT_TIME_LIMIT, errors=errors or {},
         values=values or {}, today=queries.clinic_today(),
-        treating=treating,
+        treating=treating, team_required={m.discipline_code for m in plan.care_team if m.required},
         names=queries.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
 
 

@@ -146,3 +146,4 @@ def test_the_proposal_shows_who_treats_how_many_sessions_per_discipline(client, 
     assert shown["Bruno Keller"][:2] == (physio["Bruno Keller"], sum(physio.values()))
     assert shown["Sofia Lindqvist"][:2] == (held["massage"]["Sofia Lindqvist"], held["massage"].total())
     assert "2 clinicians" in panel
+    assert "Care team: Ana Moreau</option>" in page
