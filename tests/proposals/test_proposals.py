@@ -238,6 +238,20 @@ def test_a_cancelled_slot_is_offered_to_plans_missing_that_session(app, client, 
                                  .where(Appointment.plan_id == waiting_id)) == 1
 
 
+def test_a_freed_slot_is_not_offered_to_a_plan_that_requires_another_clinician(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        physio, chosen = factories.provider(), factories.provider()
+        waiting = factories.care_plan(factories.patient(), {"physiotherapy": chosen}, start=MONDAY)
+        waiting.care_team[0].required = True
+        db.session.commit()
+        freed = factories.appointment(factories.patient(), physio,
+                                      datetime(2027, 3, 3, 15, 0, tzinfo=timezone.utc))
+        scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"})
+        freed_id = freed.id
+    assert client.get(f"/api/v1/appointments/{freed_id}/backfill", headers=headers).get_json() == []
+
+
 def test_the_demo_books_its_active_plan_through_a_proposal(ctx):
     from careplan.demo import load_demo
 
