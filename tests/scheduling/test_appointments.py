@@ -304,3 +304,23 @@ def test_idempotency_key_replays_the_first_answer(client, auth, people):
                        headers={**headers, "Idempotency-Key": "b-2"}).get_json() == refused.get_json()
     with client.application.app_context():
         assert db.session.query(Appointment).count() == 1
+
+
+def test_a_plan_session_goes_only_to_the_clinician_its_care_team_requires(client, auth, app, people):
+    with app.app_context():
+        chosen = factories.provider(hours="mon-fri 08:00-16:00")
+        from careplan.patients.models import Patient
+
+        plan = factories.care_plan(db.session.get(Patient, people["patient"]), {"physiotherapy": chosen},
+                                   start=datetime(2027, 3, 8).date())
+        plan.care_team[0].required = True
+        db.session.commit()
+        plan_id, chosen_id = plan.id, chosen.id
+    desk = auth("front_desk")
+    session = {"plan_id": plan_id, "kind": "treatment", "phase": "acute", "week": 1}
+    refused = client.post("/api/v1/appointments", json=body(people, **session), headers=desk)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {
+        "provider_id": f"the care plan requires provider {chosen_id} for physiotherapy"}
+    booked = client.post("/api/v1/appointments", json=body(people, provider_id=chosen_id, **session), headers=desk)
+    assert booked.status_code == 201, booked.get_json()
