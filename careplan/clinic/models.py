@@ -29,6 +29,9 @@ class ClinicSettings(Base):
     late_cancel_hours: Mapped[int] = mapped_column(Integer, default=24)
     # How long a proposal's slots stay held while the front desk reviews it.
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # The most sessions a patient is given in one day (a patient's record may lower it): a visit someone
+    # in pain can bear.
+    max_sessions_per_day: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
 
 
 class Discipline(Base):

@@ -14,6 +14,8 @@ class ClinicSettingsSchema(Schema):
     max_wait_minutes = WholeNumber(validate=validate.Range(min=0, max=600))
     late_cancel_hours = WholeNumber(validate=validate.Range(min=0, max=168))
     hold_minutes = WholeNumber(validate=validate.Range(min=1, max=240))
+    max_sessions_per_day = WholeNumber(validate=validate.Range(min=1, max=12), metadata={
+        "description": "the most sessions a patient is given in one day (a patient's record may lower it)"})
 
 
 class DisciplineSchema(Schema):

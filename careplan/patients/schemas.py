@@ -12,6 +12,9 @@ class PatientSchema(WithAvailability):
     phone = fields.String(validate=validate.Length(max=40))
     date_of_birth = ClinicDate(allow_none=True)
     reminder_opt_out = fields.Boolean()
+    max_sessions_per_day = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=12), metadata={
+        "description": "at most this many sessions in one day for this patient, below the clinic's limit; "
+                       "null: the clinic's"})
     version = WholeNumber(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
 
     @validates("date_of_birth")

@@ -7,7 +7,8 @@ from careplan.audit.service import record
 from careplan.caller import Caller
 from careplan.auth.access import care_team_patient_ids
 from careplan.auth.models import User
-from careplan.errors import Conflict
+from careplan.clinic.service import settings as clinic_settings
+from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.notes.models import Note
 from careplan.patients.models import Patient, PatientAvailability
@@ -33,10 +34,15 @@ def get_patient(patient_id: int) -> Patient:
 
 
 def _apply(patient: Patient, data: dict) -> None:
+    if data.get("max_sessions_per_day") is not None:
+        most = clinic_settings().max_sessions_per_day
+        if data["max_sessions_per_day"] > most:
+            raise Invalid(f"A patient's record may lower the clinic's limit of {most} sessions a day, not raise it.",
+                          fields={"max_sessions_per_day": f"at most {most}, the clinic's limit"})
     if "availability" in data:
         patient.availability = [PatientAvailability(day=w["day"], start=w["start"], end=w["end"])
                                 for w in data["availability"]]
-    for key in ("name", "email", "phone", "date_of_birth", "reminder_opt_out"):
+    for key in ("name", "email", "phone", "date_of_birth", "reminder_opt_out", "max_sessions_per_day"):
         if key in data:
             setattr(patient, key, data[key].lower() if key == "email" else data[key])
 

@@ -8,15 +8,21 @@ from careplan.schemas import ClinicDate, ClinicDateTime, WholeNumber
 _REASON = dict(validate=validate.Length(min=1, max=2000), metadata={"description": "why, in a sentence; kept"})
 
 
+_REQUIRED = {"description": "true: only this provider gives the patient this discipline (sessions they cannot "
+                            "take stay unscheduled); false: preferred, the schedule may use someone else"}
+
+
 class CareTeamMemberSchema(Schema):
     discipline = fields.String(required=True, validate=validate.Length(min=1, max=40), attribute="discipline_code",
                                data_key="discipline")
     provider_id = WholeNumber(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    required = fields.Boolean(metadata=_REQUIRED)
 
 
 class CareTeamInSchema(Schema):
     discipline = fields.String(required=True, validate=validate.Length(min=1, max=40))
     provider_id = WholeNumber(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    required = fields.Boolean(load_default=False, metadata=_REQUIRED)
 
 
 class PlanCreateSchema(Schema):

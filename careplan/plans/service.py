@@ -51,7 +51,8 @@ def snapshot(plan: CarePlan) -> dict:
                                   "every_weeks": line.every_weeks, "minutes": line.minutes,
                                   "min_gap_days": line.min_gap_days} for line in p.lines]}
                    for p in plan.phases],
-        "care_team": [{"discipline": m.discipline_code, "provider_id": m.provider_id} for m in plan.care_team],
+        "care_team": [{"discipline": m.discipline_code, "provider_id": m.provider_id, "required": bool(m.required)}
+                      for m in plan.care_team],
     }
 
 
@@ -101,7 +102,8 @@ def _set_team(plan: CarePlan, team: list[dict]) -> None:
         seen.add(member["discipline"])
     if problems:
         raise Invalid("The care team does not fit the plan.", fields=problems)
-    plan.care_team = [CareTeamMember(discipline_code=m["discipline"], provider_id=m["provider_id"]) for m in team]
+    plan.care_team = [CareTeamMember(discipline_code=m["discipline"], provider_id=m["provider_id"],
+                                     required=bool(m.get("required", False))) for m in team]
 
 
 def _template_for(data: dict, region: str, severity: str, condition: str):
@@ -200,7 +202,8 @@ def revise_plan(plan_id: int, changes: dict, *, caller: Caller, expected_version
             db.session.flush()
             plan.phases = _phases(phases)
     team = changes["care_team"] if "care_team" in changes else [
-        {"discipline": m.discipline_code, "provider_id": m.provider_id} for m in plan.care_team]
+        {"discipline": m.discipline_code, "provider_id": m.provider_id, "required": m.required}
+        for m in plan.care_team]
     if "care_team" in changes or "assessment" in changes or "phases" in changes:
         plan.care_team = []
         db.session.flush()

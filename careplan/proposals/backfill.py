@@ -69,8 +69,12 @@ def backfill_candidates(appointment_id: int, *, caller: Caller, now: datetime | 
         if phase is None:
             continue
         offers = []
+        # A discipline the care team requires someone else for is never offered this provider's slot.
+        required = {m.discipline_code: m.provider_id for m in plan.care_team if m.required}
         for line in phase.lines:
             if line.discipline_code not in disciplines or not line.due_in(week):
+                continue
+            if required.get(line.discipline_code, provider.id) != provider.id:
                 continue
             booked = _count(Appointment.plan_id == plan.id, Appointment.plan_week == week,
                             Appointment.discipline_code == line.discipline_code, Appointment.status != "cancelled")

@@ -61,6 +61,12 @@ class CancellationSchema(Schema):
     reason = fields.String()
 
 
+class RelabelSchema(Schema):
+    appointment_id = fields.Integer()
+    phase = fields.String()
+    week = fields.Integer()
+
+
 class ProposalSchema(Schema):
     id = WholeNumber()
     plan_id = WholeNumber()
@@ -82,6 +88,10 @@ class ProposalSchema(Schema):
                                metadata={"description": "the held slots: what booking creates or moves"})
     unscheduled = fields.List(fields.Nested(UnscheduledSchema))
     cancellations = fields.List(fields.Nested(CancellationSchema))
+    relabels = fields.Function(lambda p: RelabelSchema(many=True).dump(p.relabels or []), metadata={
+        "type": "array", "items": {"type": "object"},
+        "description": "a re-plan's appointments that stay where they are and now answer this phase and plan "
+                       "week (a phase changed length); booking changes only that"})
     booked_appointment_ids = fields.List(WholeNumber())
 
 

@@ -76,11 +76,13 @@ def _not_before_now(document: dict, now: datetime) -> None:
             patient["booked"].append({"start": f"{horizon.isoformat()}T00:00", "end": until.strftime("%Y-%m-%dT%H:%M")})
 
 
-def _current(appointment_like, *, provider_id: int, start: datetime) -> dict:
+def _current(appointment_like, *, provider_id: int, start: datetime, label: tuple[str, int] | None = None) -> dict:
+    """A booked (or held) appointment as a hint; `label`: the (phase, plan week) it answers now, if not its own."""
     entry = {"provider": provider_key(provider_id), "discipline": appointment_like.discipline_code,
              "kind": appointment_like.kind, "start": wall_time(start), "fixed": False}
     if appointment_like.kind != "assessment":
-        entry.update(phase=appointment_like.phase_name, week=appointment_like.plan_week)
+        phase, week = label or (appointment_like.phase_name, appointment_like.plan_week)
+        entry.update(phase=phase, week=week)
     return entry
 
 
@@ -186,19 +188,21 @@ def _still_free(holds: list[HeldSlot], plan: CarePlan, now: datetime, moving: se
 
 
 def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution: dict, holds: list[HeldSlot],
-           *, cancellations: list[dict], unscheduled: list[dict], caller: Caller, now: datetime) -> Proposal:
+           *, cancellations: list[dict], unscheduled: list[dict], caller: Caller, now: datetime,
+           relabels: list[dict] | None = None) -> Proposal:
     _supersede(plan)
     proposal = Proposal(plan_id=plan.id, plan_version=plan.version, kind=kind, status="live",
                         created_by_id=caller.user_id, created_at=now,
                         expires_at=now + timedelta(minutes=clinic.settings().hold_minutes),
                         parameters=parameters, problem=document, solution=solution,
                         metrics=solution["metrics"], solve_seconds=solution.get("solve_seconds", 0.0),
-                        unscheduled=unscheduled, cancellations=cancellations, holds=holds)
+                        unscheduled=unscheduled, cancellations=cancellations, holds=holds,
+                        relabels=relabels or [])
     db.session.add(proposal)
     db.session.flush()
     record("create", "proposal", proposal.id, patient_id=plan.patient_id,
            detail=f"{kind} of plan {plan.id}: {len(holds)} slots held, {len(cancellations)} to cancel, "
-                  f"{len(unscheduled)} unscheduled", caller=caller)
+                  f"{len(relabels or [])} kept under another week, {len(unscheduled)} unscheduled", caller=caller)
     db.session.commit()
     return proposal
 
@@ -275,10 +279,13 @@ def _future(plan: CarePlan, now: datetime) -> list[Appointment]:
         .order_by(Appointment.starts_at, Appointment.id)))
 
 
-def _key(item) -> tuple:
-    """Which demand an appointment (or a solution's appointment) answers."""
+def _key(item, carried: dict[int, tuple[str, int]] | None = None) -> tuple:
+    """Which demand an appointment (or a solution's appointment) answers; `carried` gives the new plan week
+    of appointments a re-plan carries over to another week or phase."""
     if isinstance(item, dict):
         return item["discipline"], item["kind"], item.get("week")
+    if carried and isinstance(item, Appointment) and item.id in carried:
+        return item.discipline_code, item.kind, carried[item.id][1]
     return item.discipline_code, item.kind, item.plan_week if item.kind != "assessment" else None
 
 
@@ -313,6 +320,39 @@ def replan_needs(plan: CarePlan, now: datetime | None = None) -> dict:
     return {"stale": stale, "invalid": invalid, "missing": missing}
 
 
+def _carry_over(plan: CarePlan, stale: list[tuple[Appointment, str]], now: datetime) -> dict[int, tuple[str, int]]:
+    """Stale appointments that still answer a session of the changed plan: {appointment id: (phase, week)}.
+
+    A phase that grows or shrinks shifts the plan weeks of the phases after it, so an appointment booked as
+    "subacute, week 2" may now fall in the acute phase, and the plan still asks for its session somewhere.
+    Each is given to a session of its discipline that nothing answers, from this week on: first in its own
+    calendar week (it stays where it is, confirmation and reminders untouched), else the nearest week that
+    asks for one (the optimizer moves it there). Only what no session of the plan wants any more is cancelled.
+    """
+    week_now = current_plan_week(plan, _today(now))
+    stale_ids = {a.id for a, _ in stale}
+    answered = Counter(_key(a) for a in db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan.id, Appointment.status != "cancelled")) if a.id not in stale_ids)
+    wanted = Counter({key: count - answered[key] for key, count in _demand(plan).items()
+                      if key[1] == "treatment" and key[2] >= week_now and count > answered[key]})
+    phase_of = {week: phase.name for phase in plan.phases
+                for week in range(phase.first_week, phase.first_week + phase.weeks)}
+    treatments = [a for a, _ in stale if a.kind == "treatment"]
+    own_week = {a.id: (clinic.to_local(a.starts_at).date() - plan.week_zero).days // 7 for a in treatments}
+    carried: dict[int, tuple[str, int]] = {}
+    for nearest in (False, True):
+        for appointment in treatments:
+            if appointment.id in carried:
+                continue
+            weeks = [key[2] for key, n in wanted.items() if n > 0 and key[0] == appointment.discipline_code
+                     and (nearest or key[2] == own_week[appointment.id])]
+            if weeks:
+                week = min(weeks, key=lambda w: (abs(w - own_week[appointment.id]), w))
+                wanted[(appointment.discipline_code, "treatment", week)] -= 1
+                carried[appointment.id] = (phase_of[week], week)
+    return carried
+
+
 def propose_replan(plan_id: int, parameters: dict, *, caller: Caller,
                    now: datetime | None = None) -> Proposal:
     """Re-plan a booked or active plan around what changed, moving as few appointments as possible.
@@ -331,18 +371,22 @@ def propose_replan(plan_id: int, parameters: dict, *, caller: Caller,
     if not needs["stale"] and not needs["invalid"] and not needs["missing"]:
         raise Conflict(f"Nothing to re-plan: plan {plan.id}'s appointments all still fit and it asks for "
                        "nothing more.", fields={"plan_id": "nothing to re-plan"})
-    stale_ids = {a.id for a, _ in needs["stale"]}
+    carried = _carry_over(plan, needs["stale"], now)
+    stale_ids = {a.id for a, _ in needs["stale"]} - set(carried)
     currents = [a for a in _future(plan, now) if a.id not in stale_ids]
+    # What past appointments answer already (neither the movable ones nor the stale ones count), by the
+    # labels they carry now.
+    held_before = _held_elsewhere(plan) - Counter(_key(a) for a in currents) - \
+        Counter(_key(a) for a, _ in needs["stale"] if a.id not in carried)
+    needs["stale"] = [(a, why) for a, why in needs["stale"] if a.id not in carried]
     document = _document(plan, parameters, now)
     _free_own(document, plan, currents)
     entry = document["patients"][0]
-    # What past appointments answer already (neither the movable ones nor the stale ones count).
-    held_before = _held_elsewhere(plan) - Counter(_key(a) for a in currents) - \
-        Counter(_key(a) for a, _ in needs["stale"])
     if plan.assessment_discipline and held_before[(plan.assessment_discipline, "assessment", None)]:
         # The assessment already took place: it answers its demand and ordering no longer binds the rest.
         entry["plan"].pop("assessment", None)
-    entry["appointments"] = [_current(a, provider_id=a.provider_id, start=a.starts_at) for a in currents]
+    entry["appointments"] = [_current(a, provider_id=a.provider_id, start=a.starts_at, label=carried.get(a.id))
+                             for a in currents]
     refused: list[Appointment] = []
 
     def keep_in_place(index: int, _entry: dict) -> None:
@@ -357,12 +401,13 @@ def propose_replan(plan_id: int, parameters: dict, *, caller: Caller,
 
     solution = _solve(document, parameters, keep_in_place)
     held_before += Counter(_key(a) for a in refused)
-    holds, cancellations = _changes(plan, solution, currents, needs, held_before)
+    holds, cancellations, relabels = _changes(plan, solution, currents, needs, held_before, carried)
     _still_free(holds, plan, now, {a.id for a in currents})
     week = current_plan_week(plan, _today(now))
     unscheduled = _relevant_unscheduled(solution, held_before, week)
     return _store(plan, "replan", _stored_parameters(parameters, None), document, solution, holds,
-                  cancellations=cancellations, unscheduled=unscheduled, caller=caller, now=now)
+                  cancellations=cancellations, unscheduled=unscheduled, caller=caller, now=now,
+                  relabels=relabels)
 
 
 def _free_own(document: dict, plan: CarePlan, currents: list[Appointment]) -> None:
@@ -378,24 +423,29 @@ def _free_own(document: dict, plan: CarePlan, currents: list[Appointment]) -> No
             provider["booked"].remove(interval)
 
 
-def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs: dict,
-             held_before: Counter) -> tuple[list[HeldSlot], list[dict]]:
-    """The solution as changes: which current appointment moves where, which go, which are new."""
+def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs: dict, held_before: Counter,
+             carried: dict[int, tuple[str, int]]) -> tuple[list[HeldSlot], list[dict], list[dict]]:
+    """The solution as changes: which current appointment moves where, which go, which are new, and which
+    stay where they are under another plan week or phase (carried over)."""
     placed = {(a["provider"], _instant(a["start"]), a["discipline"]): a for a in solution["appointments"]}
-    unmoved, moving = [], []
+    unmoved, moving, relabels = [], [], []
     for appointment in currents:
         key = (provider_key(appointment.provider_id), appointment.starts_at, appointment.discipline_code)
         if key in placed and placed[key].get("rebooking") == "kept":
             placed.pop(key)
             unmoved.append(appointment)
+            if appointment.id in carried:
+                phase, week = carried[appointment.id]
+                relabels.append({"appointment_id": appointment.id, "sequence": appointment.sequence,
+                                 "phase": phase, "week": week})
         else:
             moving.append(appointment)
     fresh = sorted(placed.values(), key=lambda a: a["start"])
     holds, cancellations = [], []
     for appointment in moving:
-        partner = next((a for a in fresh if _key(a) == _key(appointment)
+        partner = next((a for a in fresh if _key(a) == _key(appointment, carried)
                         and a["provider"] == provider_key(appointment.provider_id)), None) or \
-            next((a for a in fresh if _key(a) == _key(appointment)), None)
+            next((a for a in fresh if _key(a) == _key(appointment, carried)), None)
         if partner is None:
             why = needs["invalid"].get(appointment.id, "no other time fits")
             cancellations.append({"appointment_id": appointment.id, "sequence": appointment.sequence,
@@ -407,7 +457,7 @@ def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs:
                            previous_provider_id=appointment.provider_id,
                            previous_starts_at=appointment.starts_at))
     # New sessions only for demand nothing answers yet (past appointments answer theirs).
-    answered = held_before + Counter(_key(a) for a in unmoved) + Counter(_key(h) for h in holds)
+    answered = held_before + Counter(_key(a, carried) for a in unmoved) + Counter(_key(h) for h in holds)
     need = _demand(plan)
     for appointment in fresh:
         key = _key(appointment)
@@ -417,7 +467,7 @@ def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs:
     for appointment, why in needs["stale"]:
         cancellations.append({"appointment_id": appointment.id, "sequence": appointment.sequence,
                               "reason": f"no longer in the plan: {why}"})
-    return holds, cancellations
+    return holds, cancellations, relabels
 
 
 def _relevant_unscheduled(solution: dict, held_before: Counter, week: int) -> list[dict]:
@@ -469,7 +519,7 @@ def _bookable(proposal: Proposal, plan: CarePlan) -> None:
     if state not in ("live", "expired"):
         raise Conflict(f"Proposal {proposal.id} is {state}; it cannot be booked.", fields={"status": state},
                        extra=nothing)
-    if not proposal.holds and not proposal.cancellations:
+    if not proposal.holds and not proposal.cancellations and not proposal.relabels:
         raise Conflict(f"Proposal {proposal.id} places no session; there is nothing to book. "
                        "Ask for a new proposal (other dates or clinicians).",
                        fields={"appointments": "none to book"}, extra=nothing)
@@ -532,8 +582,10 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
     creates = [h for h in proposal.holds if h.action == "create"]
     changed = []
     touched = {}
+    relabels = proposal.relabels or []
     for appointment_id, sequence in [(h.appointment_id, h.appointment_sequence) for h in moves] + \
-            [(c["appointment_id"], c["sequence"]) for c in proposal.cancellations]:
+            [(c["appointment_id"], c["sequence"]) for c in proposal.cancellations] + \
+            [(r["appointment_id"], r["sequence"]) for r in relabels]:
         appointment = db.session.get(Appointment, appointment_id)
         if appointment is None or appointment.status not in ACTIVE_STATUSES or appointment.sequence != sequence:
             changed.append(appointment_id)
@@ -563,8 +615,16 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
         db.session.flush()
         moved = []
         for hold in moves:
-            move_to(touched[hold.appointment_id], hold.provider_id, hold.starts_at, hold.ends_at, now)
-            moved.append(touched[hold.appointment_id])
+            appointment = touched[hold.appointment_id]
+            move_to(appointment, hold.provider_id, hold.starts_at, hold.ends_at, now)
+            # A session carried over to another week or phase answers that one now.
+            appointment.phase_name, appointment.plan_week = hold.phase_name, hold.plan_week
+            moved.append(appointment)
+        for relabel in relabels:
+            # Same time, same clinician: only the plan week it answers changes; its confirmation, reminders
+            # and e-mail links stay as they are.
+            appointment = touched[relabel["appointment_id"]]
+            appointment.phase_name, appointment.plan_week = relabel["phase"], relabel["week"]
         # Checked with the moves above, against everyone else's bookings and holds.
         created = write_appointments(bookings[len(moves):], caller=caller)
         for row in created:

@@ -117,6 +117,12 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
         plan = db.session.get(CarePlan, booking.plan_id)
         if plan is None or plan.patient_id != booking.patient_id:
             problems[f"{f}plan_id"] = f"no care plan {booking.plan_id} for patient {booking.patient_id}"
+        else:
+            required = next((m.provider_id for m in plan.care_team
+                             if m.required and m.discipline_code == booking.discipline), None)
+            if required is not None and required != booking.provider_id:
+                problems[f"{f}provider_id"] = (f"the care plan requires provider {required} for "
+                                               f"{booking.discipline}")
     problems.update(_on_grid(booking.start, f))
     if (wrong := session_minutes_problem(booking.minutes)) is not None:
         problems[f"{f}minutes"] = wrong

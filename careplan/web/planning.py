@@ -136,8 +136,9 @@ def team_choices() -> dict[str, list[Provider]]:
 
 
 def _team_from_form(form: MultiDict, disciplines) -> list[dict]:
-    return [{"discipline": code, "provider_id": form[f"team-{code}"]} for code in disciplines
-            if form.get(f"team-{code}")]
+    return [{"discipline": code, "provider_id": form[f"team-{code}"],
+             "required": form.get(f"team-{code}-required") == "on"}
+            for code in disciplines if form.get(f"team-{code}")]
 
 
 @bp.post("/desk/intakes/<int:intake_id>/plan")
@@ -215,6 +216,8 @@ def _plan_values(plan) -> MultiDict:
     values["start_date"] = plan.start_date.isoformat()
     for member in plan.care_team:
         values[f"team-{member.discipline_code}"] = str(member.provider_id)
+        if member.required:
+            values[f"team-{member.discipline_code}-required"] = "on"
     return values
 
 

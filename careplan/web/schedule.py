@@ -2,6 +2,7 @@
 place; booking, re-proposing, moving and cancelling; the re-plan after an absence; backfilling a freed slot."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -88,6 +89,38 @@ def _figures(metrics: dict) -> list[tuple[str, str, str]]:
     return figures
 
 
+@dataclass
+class Treating:
+    """One discipline of the schedule shown: each clinician with their number of sessions, most first."""
+
+    discipline: str
+    clinicians: list[tuple[int, int]]
+    chosen: int | None
+    required: bool
+
+    @property
+    def sessions(self) -> int:
+        return sum(n for _, n in self.clinicians)
+
+
+def who_treats(plan, sessions) -> list[Treating]:
+    """Per discipline of the plan, who gives how many of the sessions shown, so a change of clinician is
+    seen (not only counted among the figures); the care team's choice is named even when it gives none."""
+    counts: dict[str, Counter] = {}
+    for session in sessions:
+        counts.setdefault(session.discipline_code, Counter())[session.provider_id] += 1
+    team = {m.discipline_code: m for m in plan.care_team}
+    rows = []
+    for discipline in sorted(set(counts) | set(team)):
+        member = team.get(discipline)
+        by_clinician = counts.get(discipline, Counter())
+        if member is not None:
+            by_clinician[member.provider_id] += 0
+        rows.append(Treating(discipline, sorted(by_clinician.items(), key=lambda item: (-item[1], item[0])),
+                             member.provider_id if member else None, bool(member and member.required)))
+    return rows
+
+
 def _latest_proposal(plan_id: int, proposal_id: int | None):
     if proposal_id is not None:
         proposal = proposals.get_proposal(proposal_id)
@@ -127,6 +160,7 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
     weeks, weekdays = plan_calendar(plan, showing)
     moving = {h.appointment_id: h for h in proposal.holds if h.action == "move"} if live else {}
     team = {m.discipline_code: m.provider_id for m in plan.care_team}
+    treating = who_treats(plan, showing)
     return render_template(
         "web/desk/schedule.html", plan=plan, patient=plan.patient, proposal=proposal, live=live, booked=booked,
         showing_proposal=showing is not booked, weeks=weeks, weekdays=weekdays, now=now,
@@ -137,7 +171,8 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         disciplines=plan_disciplines(plan), team_choices=team_choices(), team=team,
         time_limits=TIME_LIMITS, default_time_limit=DEFAULT_TIME_LIMIT, errors=errors or {},
         values=values or {}, today=queries.clinic_today(),
-        names=queries.providers_by_id(a.provider_id for a in showing)), status
+        treating=treating, team_required={m.discipline_code for m in plan.care_team if m.required},
+        names=queries.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
 
 
 def _optimize(plan, save, *, with_start: bool):

@@ -54,7 +54,8 @@ def test_front_desk_edits_make_versions_with_who_when_why(client, auth, draft):
     body = changed.get_json()
     assert body["version"] == 2 and body["phases"][0]["sessions"][0]["per_week"] == 3
     assert body["total_weeks"] == 11
-    assert body["care_team"] == [{"discipline": "physiotherapy", "provider_id": draft["physio_id"]}]
+    assert body["care_team"] == [{"discipline": "physiotherapy", "provider_id": draft["physio_id"],
+                                  "required": False}]
 
     moved = client.patch(url, headers=desk, json={"start_date": "2027-01-11", "reason": "Away the first week."})
     assert moved.get_json()["version"] == 3 and moved.get_json()["care_team"] == body["care_team"]

@@ -1,7 +1,9 @@
 """Whole plans: proposed and held, booked all or nothing, re-planned around absences and phase changes."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -236,6 +238,20 @@ def test_a_cancelled_slot_is_offered_to_plans_missing_that_session(app, client, 
                                  .where(Appointment.plan_id == waiting_id)) == 1
 
 
+def test_a_freed_slot_is_not_offered_to_a_plan_that_requires_another_clinician(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        physio, chosen = factories.provider(), factories.provider()
+        waiting = factories.care_plan(factories.patient(), {"physiotherapy": chosen}, start=MONDAY)
+        waiting.care_team[0].required = True
+        db.session.commit()
+        freed = factories.appointment(factories.patient(), physio,
+                                      datetime(2027, 3, 3, 15, 0, tzinfo=timezone.utc))
+        scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"}, caller=factories.CALLER)
+        freed_id = freed.id
+    assert client.get(f"/api/v1/appointments/{freed_id}/backfill", headers=headers).get_json() == []
+
+
 def test_the_demo_books_its_active_plan_through_a_proposal(ctx):
     from careplan.demo import load_demo
 
@@ -342,3 +358,107 @@ def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments
         assert len(rows) == 4 and {a.minutes for a in rows} == {50}
         assert all(a.starts_at.minute % 15 == 0 for a in rows)
         assert db.session.get(CarePlan, plan.get_json()["id"]).status == "booked"
+
+
+def test_a_required_clinician_alone_treats_and_what_they_cannot_take_is_unscheduled(app, client, auth):
+    """The desk marks the physiotherapist the patient asked for as required: no session goes to anyone else."""
+    desk = auth("front_desk")
+    with app.app_context():
+        chosen = factories.provider(hours="wed 09:00-12:00").id
+        anyone = factories.provider(hours="mon-fri 08:00-16:00")
+        patient = factories.patient(hours="mon-fri 09:00-17:00")
+        plan_id = factories.care_plan(patient, {"physiotherapy": anyone}, start=MONDAY, status="draft").id
+    team = [{"discipline": "physiotherapy", "provider_id": chosen, "required": True}]
+    changed = client.patch(f"/api/v1/plans/{plan_id}", headers=desk, json={"care_team": team, "reason": "Her wish."})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["care_team"] == [{"discipline": "physiotherapy", "provider_id": chosen,
+                                                "required": True}]
+    proposal = client.post(f"/api/v1/plans/{plan_id}/proposals", headers=desk, json=dict(FAST))
+    assert proposal.status_code == 201, proposal.get_json()
+    body = proposal.get_json()
+    # Two sessions a week, but she works one morning a week: one session a week with her, one unscheduled.
+    assert [a["provider_id"] for a in body["appointments"]] == [chosen, chosen]
+    assert len(body["unscheduled"]) == 2
+    assert all(f"only provider-{chosen} may give" in u["reason"] for u in body["unscheduled"])
+    refused = client.patch(f"/api/v1/plans/{plan_id}", headers=desk, json={
+        "care_team": [{"discipline": "physiotherapy", "provider_id": chosen, "required": "always"}],
+        "reason": "Typo."})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {"care_team[0].required": "Not a valid boolean."}
+
+
+def _acute_new_patient(**patient_fields):
+    """A new lumbar patient (moderate), free every weekday, with every clinician free too: the optimizer's
+    fewest-visits objective would put the assessment and the week's three treatments on the first day."""
+    factories.protocols()
+    team = {code: factories.provider(disciplines=(code,), hours="mon-fri 08:00-18:00")
+            for code in ("physiotherapy", "massage", "nutrition", "chiropractic", "kinesiology")}
+    patient = factories.patient(hours="mon-fri 09:00-17:00", **patient_fields)
+    plan = factories.plan(patient.id, start_date=MONDAY, care_team=[
+        {"discipline": code, "provider_id": p.id} for code, p in team.items()
+        if code in {"physiotherapy", "massage", "nutrition"}])
+    return plan
+
+
+def _most_in_a_day(proposal) -> int:
+    days = Counter(h.starts_at.astimezone(ZoneInfo("America/Toronto")).date() for h in proposal.holds)
+    return max(days.values())
+
+
+def test_an_acute_new_patient_gets_at_most_the_clinics_three_sessions_a_day(ctx):
+    plan = _acute_new_patient()
+    proposal = service.propose(plan.id, {"time_limit": 3.0, "deterministic": True}, caller=factories.CALLER)
+    assert proposal.problem["patients"][0]["max_sessions_per_day"] == 3
+    assert proposal.holds and _most_in_a_day(proposal) == 3
+
+
+def test_a_patients_own_lower_limit_reaches_the_optimizer(ctx):
+    plan = _acute_new_patient(max_sessions_per_day=2)
+    proposal = service.propose(plan.id, {"time_limit": 3.0, "deterministic": True}, caller=factories.CALLER)
+    assert proposal.problem["patients"][0]["max_sessions_per_day"] == 2
+    assert proposal.holds and _most_in_a_day(proposal) == 2
+
+
+def test_extending_a_phase_keeps_the_appointment_of_every_session_that_still_exists(ctx):
+    """Acute grows from 2 to 3 weeks, so subacute moves from weeks 2-3 to 3-4. Week 2's physiotherapy now
+    answers acute week 2 where it is; week 2's massage (subacute asks for massage in weeks 3 and 4, week 3's
+    is booked) moves to week 4; nothing the plan still asks for is cancelled."""
+    physio = factories.provider()
+    masseur = factories.provider(disciplines=("massage",))
+    patient = factories.patient()
+    plan = factories.care_plan(patient, {"physiotherapy": physio, "massage": masseur}, start=MONDAY,
+                               status="draft", phases=(
+                                   ("acute", 2, "Calm", [("physiotherapy", 2, 1, 45)]),
+                                   ("subacute", 2, "Build", [("physiotherapy", 1, 1, 45), ("massage", 1, 1, 60)])))
+    service.book_proposal(service.propose(plan.id, dict(FAST), caller=factories.CALLER).id, caller=factories.CALLER)
+    plan.status = "active"
+    week2 = {a.discipline_code: a for a in _appointments(plan.id) if a.plan_week == 2}
+    week2["physiotherapy"].status = "confirmed"
+    db.session.commit()
+    before = {a.id: (a.starts_at, a.provider_id, a.sequence) for a in _appointments(plan.id)}
+    assert len(before) == 8
+    physio_id, massage_id = week2["physiotherapy"].id, week2["massage"].id
+    reminders = {r.id for r in _emails("reminder", appointment_id=physio_id) if r.status == "pending"}
+
+    change_phase(plan.id, "acute", {"change": "extend", "weeks": 1, "reason": "Slow progress."},
+                 today=MONDAY - timedelta(days=7), caller=factories.CALLER)
+    proposal = service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)
+    assert proposal.cancellations == []
+    assert proposal.relabels == [{"appointment_id": physio_id, "sequence": before[physio_id][2],
+                                  "phase": "acute", "week": 2}]
+    [move] = [h for h in proposal.holds if h.action == "move"]
+    assert (move.appointment_id, move.phase_name, move.plan_week) == (massage_id, "subacute", 4)
+    assert proposal.metrics["moved"] == 1
+    assert sorted((h.phase_name, h.plan_week, h.discipline_code) for h in proposal.holds if h.action == "create") \
+        == [("acute", 2, "physiotherapy"), ("subacute", 4, "physiotherapy")]
+
+    service.book_proposal(proposal.id, caller=factories.CALLER)
+    after = {a.id: a for a in _appointments(plan.id)}
+    assert len(after) == 10 and set(before) <= set(after)
+    kept = after[physio_id]
+    assert (kept.starts_at, kept.provider_id, kept.sequence) == before[physio_id]
+    assert (kept.phase_name, kept.plan_week, kept.status) == ("acute", 2, "confirmed")
+    assert {r.id for r in _emails("reminder", appointment_id=physio_id) if r.status == "pending"} == reminders
+    assert (after[massage_id].phase_name, after[massage_id].plan_week) == ("subacute", 4)
+    assert _emails("cancellation") == []
+    assert service.replan_needs(db.session.get(CarePlan, plan.id))["stale"] == []

@@ -326,3 +326,23 @@ def test_free_slots_never_list_an_instant_twice_across_the_skipped_hour(client, 
     assert [s[11:] for s in starts[:5]] == ["01:00:00-05:00", "01:15:00-05:00", "01:30:00-05:00", "01:45:00-05:00",
                                             "03:00:00-04:00"]
     assert starts[-1] == "2027-03-14T04:30:00-04:00"
+
+
+def test_a_plan_session_goes_only_to_the_clinician_its_care_team_requires(client, auth, app, people):
+    with app.app_context():
+        chosen = factories.provider(hours="mon-fri 08:00-16:00")
+        from careplan.patients.models import Patient
+
+        plan = factories.care_plan(db.session.get(Patient, people["patient"]), {"physiotherapy": chosen},
+                                   start=datetime(2027, 3, 8).date())
+        plan.care_team[0].required = True
+        db.session.commit()
+        plan_id, chosen_id = plan.id, chosen.id
+    desk = auth("front_desk")
+    session = {"plan_id": plan_id, "kind": "treatment", "phase": "acute", "week": 1}
+    refused = client.post("/api/v1/appointments", json=body(people, **session), headers=desk)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {
+        "provider_id": f"the care plan requires provider {chosen_id} for physiotherapy"}
+    booked = client.post("/api/v1/appointments", json=body(people, provider_id=chosen_id, **session), headers=desk)
+    assert booked.status_code == 201, booked.get_json()

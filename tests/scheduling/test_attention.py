@@ -185,7 +185,8 @@ def test_a_booking_holds_the_provider_row_until_it_commits(app, booked):
     with app.app_context():
         patient = factories.patient().id
         add_appointments([Booking(patient_id=patient, provider_id=booked["provider"], discipline="physiotherapy",
-                                  start=datetime(2027, 3, 15, 17, 0, tzinfo=timezone.utc), minutes=45)])
+                                  start=datetime(2027, 3, 15, 17, 0, tzinfo=timezone.utc), minutes=45)],
+                         caller=factories.CALLER)
         url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql")
         with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as other:
             with pytest.raises(psycopg.errors.LockNotAvailable):
