@@ -1,16 +1,18 @@
 """A patient's own pages: upcoming appointments and the plan in plain words."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from careplan.auth.service import current_user
+from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
-from careplan.errors import NotFound, ServiceError
+from careplan.errors import Invalid, NotFound, ServiceError
 from careplan.extensions import db
 from careplan.fhir.feeds import icalendar_of
+from careplan.portal import service as portal
 from careplan.scheduling import service as scheduling
 from careplan.scheduling.models import Appointment
 from careplan.web import bp, queries
@@ -22,9 +24,43 @@ from careplan.web.rendering import clock, short_day
 @page_for("patient")
 def my_appointments():
     patient = patient_in_reach(current_user().patient_id)
-    return render_template("web/my/appointments.html", patient=patient,
-                           visits=queries.visits(queries.upcoming_for_patient(patient.id)),
+    visits = queries.visits(queries.upcoming_for_patient(patient.id))
+    return render_template("web/my/appointments.html", patient=patient, weeks=_by_week(visits),
+                           unconfirmed=any(a.status == "booked" for v in visits for a in v.appointments),
                            late_hours=clinic.settings().late_cancel_hours, late_from=utcnow() + _late_window())
+
+
+def _by_week(visits) -> list[tuple[date, list, bool]]:
+    """(Monday, the week's trips, whether any session that week waits for a confirmation), in order."""
+    weeks: dict[date, list] = {}
+    for visit in visits:
+        day = clinic.to_local(visit.arrives).date()
+        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(visit)
+    return [(monday, trips, any(a.status == "booked" for v in trips for a in v.appointments))
+            for monday, trips in weeks.items()]
+
+
+def web_caller() -> Caller:
+    return Caller(current_user(), (request.remote_addr or "")[:64], origin="web")
+
+
+@bp.post("/my/appointments/confirm")
+@page_for("patient")
+def my_appointments_confirm():
+    """The portal's "Confirm this week" and "Confirm all upcoming" buttons."""
+    week_of = request.form.get("week_of", "")
+    try:
+        monday = date.fromisoformat(week_of) if week_of else None
+    except ValueError:
+        raise Invalid("Not a week.", fields={"week_of": "a date, YYYY-MM-DD"}) from None
+    if monday is None and request.form.get("all_upcoming") != "1":
+        raise Invalid("Say which appointments to confirm.", fields={"week_of": "a week, or all upcoming"})
+    confirmed = portal.confirm_many(web_caller(), week_of=monday)
+    if not confirmed:
+        flash("There was nothing left to confirm.", "success")
+    else:
+        flash(f"Thank you: {len(confirmed)} session{'s' if len(confirmed) != 1 else ''} confirmed.", "success")
+    return redirect(url_for("web.my_appointments"))
 
 
 def _late_window() -> timedelta:
