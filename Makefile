@@ -20,7 +20,7 @@ run: install
 	@echo ""
 	@echo "careplan is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
 	@echo ""
-	CAREPLAN_ENV=development $(VENV)/bin/gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
+	CAREPLAN_ENV=development PORT=$(PORT) $(VENV)/bin/gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
 		--workers 1 --threads 8 --access-logfile - wsgi:app
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.

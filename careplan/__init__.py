@@ -44,6 +44,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
             app.config[key] = cast(os.environ[key])
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if app.config.get("PUBLIC_BASE_URL_FOLLOWS_PORT") and not os.environ.get("PUBLIC_BASE_URL"):
+        # `make run PORT=8001` serves on 8001: the links it e-mails must point there, not to 5000.
+        app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{int(os.environ.get('PORT') or 5000)}"
     app.config.update(overrides or {})
 
     os.makedirs(app.instance_path, exist_ok=True)
