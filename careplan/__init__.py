@@ -101,6 +101,9 @@ def _bind_extensions(app) -> None:
     api.register_field(Weekday, "string", None)
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
     limiter.init_app(app)
+    from careplan import i18n
+
+    i18n.register(app)
     errors.register(app)
     text_guard.register(app)
     from careplan import access_log

@@ -24,6 +24,8 @@ class ClinicSettings(Base):
     late_cancel_hours: Mapped[int] = mapped_column(Integer, default=24)
     # How long a proposal's slots stay held while the front desk reviews it.
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # The language of patients whose record names none (careplan.i18n).
+    default_language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
 
 
 class Discipline(Base):

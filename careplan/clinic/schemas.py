@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from careplan.i18n import LANGUAGES
+
 
 class ClinicSettingsSchema(Schema):
     name = fields.String(validate=validate.Length(min=1, max=200))
@@ -11,6 +13,8 @@ class ClinicSettingsSchema(Schema):
     max_wait_minutes = fields.Integer(validate=validate.Range(min=0, max=600))
     late_cancel_hours = fields.Integer(validate=validate.Range(min=0, max=168))
     hold_minutes = fields.Integer(validate=validate.Range(min=1, max=240))
+    default_language = fields.String(validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "the language of patients whose record names none"})
 
 
 class DisciplineSchema(Schema):

@@ -2,6 +2,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from careplan.i18n import LANGUAGES
 from careplan.schemas import WithAvailability
 
 
@@ -12,6 +13,8 @@ class PatientSchema(WithAvailability):
     phone = fields.String(validate=validate.Length(max=40))
     date_of_birth = fields.Date(allow_none=True)
     reminder_opt_out = fields.Boolean()
+    language = fields.String(allow_none=True, validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "what the patient reads (portal, link pages, e-mails); null: the clinic's default_language"})
     version = fields.Integer(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
 
     @validates("date_of_birth")

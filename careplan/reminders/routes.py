@@ -1,4 +1,5 @@
 from flask import Response, render_template
+from flask_babel import gettext
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -6,6 +7,7 @@ from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required
 from careplan.clinic.service import settings
 from careplan.errors import ErrorSchema
+from careplan.i18n import speak_to
 from careplan.pagination import page_of
 from careplan.reminders import links, service
 from careplan.reminders.messages import describe
@@ -71,6 +73,7 @@ class AppointmentLink(MethodView):
         "200": {"description": "A page with the button, or why the link cannot be used", **HTML_PAGE},
         "404": {"description": "Not a link this clinic sent (a page saying so)", **HTML_PAGE}})
     def get(self, token):
+        speak_to(links.addressee(token))
         return _page(links.read_link(token))
 
     @links_blp.doc(security=[], responses={
@@ -80,7 +83,8 @@ class AppointmentLink(MethodView):
         "409": {"description": "Used already, expired, the appointment changed, or too late to cancel online "
                                "(a page saying which)", **HTML_PAGE}})
     def post(self, token):
+        speak_to(links.addressee(token))
         link = links.use_link(token)
-        done = ("Thank you: your appointment is confirmed." if link.action == "confirm"
-                else "Your appointment is cancelled. A confirmation e-mail is on its way.")
+        done = (gettext("Thank you: your appointment is confirmed.") if link.action == "confirm"
+                else gettext("Your appointment is cancelled. A confirmation e-mail is on its way."))
         return _page(link, done=done)

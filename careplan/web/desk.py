@@ -63,6 +63,8 @@ def _patient_form(form) -> tuple[dict, WindowRows]:
     data = text(form, "name", "email", "phone")
     data["date_of_birth"] = form.get("date_of_birth", "").strip() or None
     data["reminder_opt_out"] = form.get("reminder_opt_out") == "on"
+    # Empty: the clinic's default language.
+    data["language"] = form.get("language") or None
     data["availability"] = windows.as_data()
     return data, windows
 
@@ -100,7 +102,7 @@ def desk_patient(patient_id: int):
         patient = patients.get_patient(patient_id)
         data = {"name": patient.name, "email": patient.email, "phone": patient.phone,
                 "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else "",
-                "reminder_opt_out": patient.reminder_opt_out}
+                "reminder_opt_out": patient.reminder_opt_out, "language": patient.language or ""}
         windows, version = WindowRows.from_windows(patient.availability), patient.version
         record("read", "patient", patient.id, patient.id, detail=f"page {request.path}")
     return render_template("web/desk/patient.html", patient=patient, values=data, version=version, changed=changed,

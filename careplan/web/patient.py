@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 
 from careplan.auth.service import current_user
 from careplan.caller import Caller
@@ -57,9 +58,10 @@ def my_appointments_confirm():
         raise Invalid("Say which appointments to confirm.", fields={"week_of": "a week, or all upcoming"})
     confirmed = portal.confirm_many(web_caller(), week_of=monday)
     if not confirmed:
-        flash("There was nothing left to confirm.", "success")
+        flash(gettext("There was nothing left to confirm."), "success")
     else:
-        flash(f"Thank you: {len(confirmed)} session{'s' if len(confirmed) != 1 else ''} confirmed.", "success")
+        flash(ngettext("Thank you: %(num)d session confirmed.", "Thank you: %(num)d sessions confirmed.",
+                       len(confirmed)), "success")
     return redirect(url_for("web.my_appointments"))
 
 
@@ -86,8 +88,8 @@ def my_appointment_confirm(appointment_id: int):
         db.session.rollback()
         flash(refused.message, "error")
     else:
-        flash(f"Thank you: your session of {short_day(appointment.starts_at)} at {clock(appointment.starts_at)} "
-              "is confirmed.", "success")
+        flash(gettext("Thank you: your session of %(day)s at %(time)s is confirmed.",
+                      day=short_day(appointment.starts_at), time=clock(appointment.starts_at)), "success")
     return redirect(url_for("web.my_appointments"))
 
 
@@ -105,8 +107,8 @@ def my_appointment_cancel(appointment_id: int):
             db.session.rollback()
             errors = {"_form": refused.message}
         else:
-            flash("Your appointment is cancelled." + (" It was a late cancellation." if appointment.late_cancellation
-                                                      else ""), "success")
+            flash(gettext("Your appointment is cancelled. It was a late cancellation.") if appointment.late_cancellation
+                  else gettext("Your appointment is cancelled."), "success")
             return redirect(url_for("web.my_appointments"))
     late = appointment.starts_at - utcnow() < _late_window()
     return render_template("web/my/cancel.html", appointment=appointment, late=late, reason=reason, errors=errors,
@@ -134,14 +136,18 @@ def my_plan():
 def how_often(line) -> str:
     """'2 sessions a week, 45 minutes each' — a session line as a patient would say it."""
     if line.every_weeks > 1:
-        rhythm = f"{_times(line.per_week)} every {line.every_weeks} weeks"
+        rhythm = gettext("%(times)s every %(weeks)s weeks", times=_times(line.per_week), weeks=line.every_weeks)
     else:
-        rhythm = f"{_times(line.per_week)} a week"
-    return f"{rhythm}, {line.minutes} minutes each"
+        rhythm = gettext("%(times)s a week", times=_times(line.per_week))
+    return gettext("%(rhythm)s, %(minutes)s minutes each", rhythm=rhythm, minutes=line.minutes)
 
 
 def _times(count: int) -> str:
-    return {1: "once", 2: "twice"}.get(count, f"{count} times")
+    if count == 1:
+        return gettext("once")
+    if count == 2:
+        return gettext("twice")
+    return gettext("%(count)s times", count=count)
 
 
 bp.add_app_template_filter(how_often, "how_often")
