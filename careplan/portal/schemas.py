@@ -1,6 +1,7 @@
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from careplan.scheduling.schemas import AppointmentSchema
+from careplan.schemas import ClinicDateTime
+from careplan.scheduling.schemas import AppointmentSchema, Plausible, RecordId
 
 
 class ConfirmManySchema(Schema):
@@ -17,3 +18,27 @@ class ConfirmManySchema(Schema):
 class ConfirmedSchema(Schema):
     confirmed = fields.List(fields.Nested(AppointmentSchema), metadata={
         "description": "the appointments confirmed by this request (those confirmed before are left out)"})
+
+
+class AlternativeSchema(Schema):
+    provider_id = fields.Integer()
+    provider_name = fields.String()
+    start = ClinicDateTime()
+    end = ClinicDateTime()
+    same_clinician = fields.Boolean()
+    extra_trips = fields.Integer(metadata={"description": "trips to the clinic that week after the move, minus before"})
+    joins_a_visit = fields.Boolean(metadata={"description": "on a day the patient already comes in that week"})
+
+
+class MoveOptionsSchema(Schema):
+    appointment = fields.Nested(AppointmentSchema)
+    late = fields.Boolean(metadata={"description": "inside the late-cancellation window: call the clinic, "
+                                                   "nothing is offered"})
+    alternatives = fields.List(fields.Nested(AlternativeSchema), metadata={"description": "best first"})
+
+
+class MoveChoiceSchema(Schema):
+    provider_id = fields.Integer(required=True, validate=RecordId)
+    start = ClinicDateTime(required=True, validate=Plausible)
+    sequence = fields.Integer(required=True, validate=validate.Range(min=0, max=2**31 - 1), metadata={
+        "description": "the appointment's sequence the alternatives were read at"})

@@ -5,17 +5,24 @@ record here, so there is nothing to probe.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from careplan.audit.service import record
 from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
-from careplan.errors import Forbidden
+from careplan.errors import Conflict, Forbidden, NotFound
 from careplan.extensions import db
-from careplan.scheduling.models import Appointment
+from careplan.patients.models import Patient
+from careplan.plans.models import CarePlan
+from careplan.providers.models import Provider
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.service import (Booking, check_booking, find_conflicts, free_slots, move_to, overlap_guard,
+                                         within_windows)
 
 
 def patient_id_of(caller: Caller) -> int:
@@ -51,3 +58,213 @@ def confirm_many(caller: Caller, *, week_of: date | None = None, now: datetime |
                detail=f"confirmed by the patient ({scope}, from the {caller.origin})")
     db.session.commit()
     return confirmed
+
+
+# --- "I can't make it": the best alternatives for one session, and moving it to one -------------------
+
+# How many alternatives a patient is shown: a few good ones, not a timetable.
+ALTERNATIVES_SHOWN = 4
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """A time the session could move to, with what the ranking saw in it."""
+
+    provider_id: int
+    provider_name: str
+    start: datetime
+    end: datetime
+    same_clinician: bool
+    # Trips to the clinic that week after the move, minus before (the optimizer's "visits").
+    extra_trips: int
+    # On a day the patient already comes in for another session of that week.
+    joins_a_visit: bool
+    # Waiting between this session and the next or previous one that day, beyond the transition.
+    idle_minutes: int
+    minutes_away: int
+
+    @property
+    def rank(self) -> tuple:
+        # The optimizer's objective order once every rule holds: fewer trips, continuity, less waiting;
+        # then the time nearest the one the patient had planned around.
+        return (self.extra_trips, not self.same_clinician, self.idle_minutes, self.minutes_away, self.start,
+                self.provider_id)
+
+    def as_data(self) -> dict:
+        return {"provider_id": self.provider_id, "provider_name": self.provider_name,
+                "start": clinic.to_local(self.start).isoformat(), "end": clinic.to_local(self.end).isoformat(),
+                "same_clinician": self.same_clinician, "extra_trips": self.extra_trips,
+                "joins_a_visit": self.joins_a_visit}
+
+
+@dataclass
+class MoveOptions:
+    appointment: Appointment
+    # Inside the late-cancellation window nothing is offered: the patient is asked to call.
+    late: bool
+    alternatives: list[Alternative] = field(default_factory=list)
+    window: tuple[datetime, datetime] | None = None
+
+
+class SlotTaken(Conflict):
+    """The chosen time went to someone else (or no longer fits); `alternatives` are the fresh ones."""
+
+    def __init__(self, message: str, alternatives: list[Alternative], **kwargs):
+        super().__init__(message, extra={"alternatives": [a.as_data() for a in alternatives]}, **kwargs)
+        self.alternatives = alternatives
+
+
+def _own_appointment(appointment_id: int, patient_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or appointment.patient_id != patient_id:
+        raise NotFound(gettext("No appointment %(id)s.", id=appointment_id))
+    return appointment
+
+
+def _late(appointment: Appointment, now: datetime) -> bool:
+    return appointment.starts_at - now < timedelta(hours=clinic.settings().late_cancel_hours)
+
+
+def _week_window(appointment: Appointment) -> tuple[datetime, datetime]:
+    """The plan week the session answers (week 0 holds the plan's start), else the clinic week it is in."""
+    plan = db.session.get(CarePlan, appointment.plan_id) if appointment.plan_id is not None else None
+    if plan is not None and appointment.plan_week is not None:
+        monday = plan.start_date - timedelta(days=plan.start_date.weekday())
+        return week_bounds(monday + timedelta(weeks=appointment.plan_week))
+    return week_bounds(clinic.to_local(appointment.starts_at).date())
+
+
+def _min_gap_days(appointment: Appointment) -> int:
+    """The plan line's spacing between two sessions of this discipline (at least a day apart otherwise)."""
+    plan = db.session.get(CarePlan, appointment.plan_id) if appointment.plan_id is not None else None
+    for phase in (plan.phases if plan is not None else []):
+        if phase.name == appointment.phase_name:
+            for line in phase.lines:
+                if line.discipline_code == appointment.discipline_code:
+                    return max(line.min_gap_days, 1)
+    return 1
+
+
+def _trips(sessions: list[tuple[datetime, datetime]], longest_wait: timedelta) -> int:
+    """Trips to the clinic: sessions of a day more than the longest wait apart are separate trips."""
+    trips, last_end = 0, None
+    for start, end in sorted(sessions):
+        if last_end is None or start - last_end > longest_wait or clinic.to_local(start).date() != \
+                clinic.to_local(last_end).date():
+            trips += 1
+        last_end = end if last_end is None else max(last_end, end)
+    return trips
+
+
+def alternatives_for(appointment_id: int, *, patient_id: int, now: datetime | None = None,
+                     shown: int = ALTERNATIVES_SHOWN) -> MoveOptions:
+    """The best few times this session could move to, keeping the plan's rules: the same plan week, the
+    line's spacing, the patient's weekly windows and other sessions, the clinicians' hours, time off,
+    appointments and holds (the free-slot service); ranked as the optimizer ranks schedules."""
+    now = now or utcnow()
+    appointment = _own_appointment(appointment_id, patient_id)
+    if appointment.status not in ACTIVE_STATUSES or appointment.starts_at <= now:
+        raise Conflict(gettext("This appointment can no longer be moved."),
+                       fields={"status": f"already {appointment.status}" if appointment.status not in
+                               ACTIVE_STATUSES else "it has started"})
+    if _late(appointment, now):
+        return MoveOptions(appointment, late=True)
+    start, end = _week_window(appointment)
+    options = _candidates(appointment, max(start, now), end)
+    options.sort(key=lambda a: a.rank)
+    return MoveOptions(appointment, late=False, alternatives=options[:shown], window=(start, end))
+
+
+def _candidates(appointment: Appointment, start: datetime, end: datetime) -> list[Alternative]:
+    if end <= start:
+        return []
+    settings = clinic.settings()
+    transition = timedelta(minutes=settings.transition_minutes)
+    longest_wait = timedelta(minutes=settings.max_wait_minutes)
+    patient = db.session.get(Patient, appointment.patient_id)
+    minutes = appointment.minutes
+    others = [a for a in queries_between(appointment.patient_id, start - timedelta(days=7), end + timedelta(days=7))
+              if a.id != appointment.id]
+    in_week = [(a.starts_at, a.ends_at) for a in others if start <= a.starts_at < end]
+    trips_before = _trips(in_week + [(appointment.starts_at, appointment.ends_at)], longest_wait) \
+        if start <= appointment.starts_at < end else _trips(in_week, longest_wait)
+    gap_days = _min_gap_days(appointment)
+    same_line = [clinic.to_local(a.starts_at).date() for a in others
+                 if a.discipline_code == appointment.discipline_code]
+    providers = [p for p in db.session.scalars(select(Provider).where(Provider.active.is_(True)).order_by(Provider.id))
+                 if appointment.discipline_code in p.discipline_codes]
+    found = []
+    for provider in providers:
+        for slot in free_slots(provider.id, start, end, minutes):
+            begins, ends = slot["start"], slot["end"]
+            if provider.id == appointment.provider_id and begins == appointment.starts_at:
+                continue
+            if patient.availability and not within_windows(patient.availability, begins, ends):
+                continue
+            # The patient's other sessions: never overlapping, and a transition between two of a visit.
+            if any(s - transition < ends and begins < e + transition for s, e in
+                   ((a.starts_at, a.ends_at) for a in others)):
+                continue
+            day = clinic.to_local(begins).date()
+            if any(abs((day - other).days) < gap_days for other in same_line):
+                continue
+            that_day = [(a.starts_at, a.ends_at) for a in others if clinic.to_local(a.starts_at).date() == day]
+            gaps = [max(begins - e, s - ends) - transition for s, e in that_day]
+            near = [g for g in gaps if g <= longest_wait]
+            found.append(Alternative(
+                provider_id=provider.id, provider_name=provider.name, start=begins, end=ends,
+                same_clinician=provider.id == appointment.provider_id,
+                extra_trips=_trips(in_week + [(begins, ends)], longest_wait) - trips_before,
+                joins_a_visit=bool(near),
+                idle_minutes=int(min(near).total_seconds() // 60) if near else 0,
+                minutes_away=int(abs((begins - appointment.starts_at).total_seconds()) // 60)))
+    return found
+
+
+def queries_between(patient_id: int, start: datetime, end: datetime) -> list[Appointment]:
+    """The patient's appointments that still take up their time in [start, end)."""
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.patient_id == patient_id, Appointment.status.in_(ACTIVE_STATUSES),
+        Appointment.starts_at < end, start < Appointment.ends_at).order_by(Appointment.starts_at)))
+
+
+def move_to_alternative(caller: Caller, appointment_id: int, *, patient_id: int, provider_id: int,
+                        start: datetime, sequence: int, now: datetime | None = None) -> Appointment:
+    """Move the session to one of its alternatives, atomically. The time must still be one of them when the
+    move is written (another patient may have taken it a moment ago): if not, SlotTaken carries the fresh
+    ones and nothing moves. The database's overlap guards make a double booking impossible even when two
+    moves race past the check. Inside the late-cancellation window nothing moves."""
+    now = now or utcnow()
+    appointment = _own_appointment(appointment_id, patient_id)
+    if appointment.sequence != sequence:
+        raise Conflict(gettext("This appointment has changed since you opened this page. Please look again."),
+                       fields={"sequence": f"now {appointment.sequence}"})
+    options = alternatives_for(appointment_id, patient_id=patient_id, now=now, shown=10 ** 6)
+    if options.late:
+        raise Conflict(gettext("It is less than %(hours)s hours before the appointment, so it cannot be moved "
+                               "online. Please call the clinic.", hours=clinic.settings().late_cancel_hours),
+                       code="too_late", fields={"start": "inside the late-cancellation window"})
+    chosen = next((a for a in options.alternatives if a.provider_id == provider_id and a.start == start), None)
+    if chosen is None:
+        raise SlotTaken(gettext("That time is no longer free. Here are the times open now."),
+                        options.alternatives[:ALTERNATIVES_SHOWN], fields={"start": "no longer an alternative"})
+    booking = Booking(patient_id=appointment.patient_id, provider_id=provider_id,
+                      discipline=appointment.discipline_code, start=chosen.start, minutes=appointment.minutes)
+    check_booking(booking, now)
+    previous = (appointment.provider_id, appointment.starts_at)
+    try:
+        with overlap_guard([booking], [appointment.id]):
+            conflict = find_conflicts([booking], [appointment.id], now=now)
+            if conflict:
+                raise conflict
+            record("update", "appointment", appointment.id, appointment.patient_id,
+                   detail=(f"moved by the patient ({caller.origin}) from provider {previous[0]} at "
+                           f"{previous[1].isoformat()} to provider {provider_id} at {chosen.start.isoformat()}"))
+            move_to(appointment, provider_id, chosen.start, chosen.end, now)
+            db.session.commit()
+    except Conflict:
+        db.session.rollback()
+        fresh = alternatives_for(appointment_id, patient_id=patient_id, now=now)
+        raise SlotTaken(gettext("That time is no longer free. Here are the times open now."),
+                        fresh.alternatives, fields={"start": "taken a moment ago"}) from None
+    return appointment

@@ -1,7 +1,7 @@
 """A patient's own pages: upcoming appointments and the plan in plain words."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
@@ -10,7 +10,7 @@ from careplan.auth.service import current_user
 from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
-from careplan.errors import Invalid, NotFound, ServiceError
+from careplan.errors import Conflict, Invalid, NotFound, ServiceError
 from careplan.extensions import db
 from careplan.fhir.feeds import icalendar_of
 from careplan.portal import service as portal
@@ -151,3 +151,37 @@ def _times(count: int) -> str:
 
 
 bp.add_app_template_filter(how_often, "how_often")
+
+
+@bp.route("/my/appointments/<int:appointment_id>/move", methods=["GET", "POST"])
+@page_for("patient")
+def my_appointment_move(appointment_id: int):
+    """"I can't make it": the best alternatives for this session; choosing one moves it."""
+    me = web_caller()
+    patient_id = portal.patient_id_of(me)
+    notice, status = None, 200
+    if request.method == "POST":
+        choice = move_choice(request.form)
+        try:
+            moved = portal.move_to_alternative(me, appointment_id, patient_id=patient_id, **choice)
+        except Conflict as refused:
+            # Taken a moment ago (the page then shows the fresh alternatives), changed, or now too late.
+            db.session.rollback()
+            notice, status = refused.message, 409
+        else:
+            flash(gettext("Done: your session is now on %(day)s at %(time)s.", day=short_day(moved.starts_at),
+                          time=clock(moved.starts_at)), "success")
+            return redirect(url_for("web.my_appointments"))
+    options = portal.alternatives_for(appointment_id, patient_id=patient_id)
+    return render_template("web/my/move.html", options=options, notice=notice, action=request.path,
+                           back="/my/appointments"), status
+
+
+def move_choice(form) -> dict:
+    """The chosen alternative from the page's form (each option is its own small form)."""
+    try:
+        return {"provider_id": int(form.get("provider_id", "")), "start": datetime.fromisoformat(form.get("start", "")),
+                "sequence": int(form.get("sequence", ""))}
+    except ValueError:
+        raise Invalid(gettext("Choose one of the times shown."),
+                      fields={"start": "provider_id, start and sequence of an alternative"}) from None

@@ -1,0 +1,147 @@
+"""'I can't make it': the best alternatives for one session, keeping the plan's rules, and an atomic move."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import select
+
+from careplan.audit.models import AuditEvent
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.extensions import db
+from careplan.reminders.links import link_url
+from careplan.reminders.models import OutboundEmail
+from careplan.scheduling.models import Appointment
+from tests import factories
+from tests.web.conftest import book
+
+
+def _week(app, *, weeks_ahead: int = 2):
+    """A plan week: physio Monday 10:00 and Thursday 10:00 with Ana, massage Wednesday 10:00 with Marc.
+    Another physiotherapist, Ben, works the same hours."""
+    with app.app_context():
+        today = datetime.now(clinic.zone()).date()
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
+        ana = factories.provider(name="Ana Moreau", hours="mon-fri 08:00-16:00")
+        ben = factories.provider(name="Ben Okafor", hours="mon-fri 08:00-16:00")
+        marc = factories.provider(name="Marc Tremblay", disciplines=("massage",), hours="mon-fri 08:00-16:00")
+        patient = factories.patient(hours="mon-fri 09:00-17:00")
+        plan = factories.care_plan(patient, {"physiotherapy": ana, "massage": marc}, start=monday,
+                                   phases=(("acute", 2, "Calm", [("physiotherapy", 2, 1, 45), ("massage", 1, 1, 60)]),))
+        zone = clinic.zone()
+        at = lambda days, clock: datetime.combine(monday + timedelta(days=days), time.fromisoformat(clock),  # noqa: E731
+                                                  tzinfo=zone)
+        session = dict(plan_id=plan.id, phase_name="acute", plan_week=0)
+        book(patient.id, ana.id, "physiotherapy", at(0, "10:00"), **session)
+        book(patient.id, marc.id, "massage", at(2, "10:00"), 60, **session)
+        thursday = book(patient.id, ana.id, "physiotherapy", at(3, "10:00"), **session)
+        return {"patient": patient.id, "ana": ana.id, "ben": ben.id, "monday": monday, "moving": thursday.id,
+                "at": at}
+
+
+def test_the_alternatives_keep_the_visit_day_the_week_and_the_spacing(client, app, auth):
+    week = _week(app)
+    me = auth("patient", patient_id=week["patient"])
+    answer = client.get(f"/api/v1/me/appointments/{week['moving']}/alternatives", headers=me)
+    assert answer.status_code == 200, answer.json
+    assert answer.json["late"] is False
+    options = answer.json["alternatives"]
+    assert 1 <= len(options) <= 4
+    best = options[0]
+    # Joining Wednesday's massage saves a trip, with her own physiotherapist, right after the massage.
+    wednesday = week["monday"] + timedelta(days=2)
+    assert best["start"] == week["at"](2, "11:15").isoformat()
+    assert best["provider_id"] == week["ana"] and best["same_clinician"] and best["joins_a_visit"]
+    assert best["extra_trips"] == -1
+    for option in options:
+        start = datetime.fromisoformat(option["start"])
+        # The same plan week, never the day of the other physiotherapy session (spacing), inside her hours.
+        assert week["monday"] <= start.date() < week["monday"] + timedelta(days=7)
+        assert start.date() != week["monday"]
+        assert time(9) <= start.time() and start.time() <= time(16, 15)
+    assert [o["start"][:10] for o in options[:2]] == [wednesday.isoformat()] * 2
+
+    moved = client.post(f"/api/v1/me/appointments/{week['moving']}/move", headers=me,
+                        json={"provider_id": best["provider_id"], "start": best["start"], "sequence": 0})
+    assert moved.status_code == 200, moved.json
+    assert moved.json["start"] == best["start"] and moved.json["sequence"] == 1 and moved.json["status"] == "booked"
+    with app.app_context():
+        [event] = db.session.scalars(select(AuditEvent).where(
+            AuditEvent.resource == "appointment", AuditEvent.resource_id == str(week["moving"]),
+            AuditEvent.action == "update")).all()
+        assert event.role == "patient" and "moved by the patient (api)" in event.detail
+        assert db.session.scalar(select(OutboundEmail).where(OutboundEmail.kind == "reschedule")) is not None
+
+
+def test_a_taken_time_answers_fresh_alternatives_and_moves_nothing(client, app, auth):
+    week = _week(app)
+    me = auth("patient", patient_id=week["patient"])
+    best = client.get(f"/api/v1/me/appointments/{week['moving']}/alternatives", headers=me).json["alternatives"][0]
+    with app.app_context():
+        # Another patient gets Ana's Wednesday 11:15 first.
+        book(factories.patient().id, week["ana"], "physiotherapy", datetime.fromisoformat(best["start"]))
+    taken = client.post(f"/api/v1/me/appointments/{week['moving']}/move", headers=me,
+                        json={"provider_id": best["provider_id"], "start": best["start"], "sequence": 0})
+    assert taken.status_code == 409 and taken.json["error"]["code"] == "conflict"
+    fresh = taken.json["error"]["alternatives"]
+    assert fresh and all((o["provider_id"], o["start"]) != (best["provider_id"], best["start"]) for o in fresh)
+    with app.app_context():
+        unchanged = db.session.get(Appointment, week["moving"])
+        assert unchanged.sequence == 0 and unchanged.starts_at == week["at"](3, "10:00")
+    # A page read before a change of the appointment is refused too.
+    stale = client.post(f"/api/v1/me/appointments/{week['moving']}/move", headers=me,
+                        json={"provider_id": fresh[0]["provider_id"], "start": fresh[0]["start"], "sequence": 5})
+    assert stale.status_code == 409 and "sequence" in stale.json["error"]["fields"]
+
+
+def test_inside_the_late_window_the_patient_is_told_to_call_and_nothing_moves(client, app, auth):
+    with app.app_context():
+        physio = factories.provider(hours="mon-sun 00:00-23:45")
+        patient = factories.patient(hours=None)
+        soon = book(patient.id, physio.id, "physiotherapy",
+                    (utcnow() + timedelta(hours=5)).replace(minute=0, second=0, microsecond=0)).id
+        starts = db.session.get(Appointment, soon).starts_at
+        other = book(factories.patient().id, physio.id, "physiotherapy", starts + timedelta(days=3)).id
+        patient_id, physio_id = patient.id, physio.id
+    me = auth("patient", patient_id=patient_id)
+    answer = client.get(f"/api/v1/me/appointments/{soon}/alternatives", headers=me).json
+    assert answer["late"] is True and answer["alternatives"] == []
+    refused = client.post(f"/api/v1/me/appointments/{soon}/move", headers=me,
+                          json={"provider_id": physio_id, "start": (starts + timedelta(hours=2)).isoformat(),
+                                "sequence": 0})
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "too_late"
+    page = client.get(f"/my/appointments/{soon}/move", headers=me).text
+    assert "cannot be moved online" in page and "Move it here" not in page
+    with app.app_context():
+        assert db.session.get(Appointment, soon).starts_at == starts
+    # Another patient's session cannot even be looked at.
+    assert client.get(f"/api/v1/me/appointments/{other}/alternatives", headers=me).status_code == 404
+    assert client.get(f"/my/appointments/{other}/move", headers=me).status_code == 404
+
+
+def test_the_portal_and_the_reminder_link_move_a_session(client, app, auth):
+    week = _week(app)
+    me = auth("patient", patient_id=week["patient"])
+    page = client.get(f"/my/appointments/{week['moving']}/move", headers=me).text
+    assert "Move it here" in page and "on a day you already come in" in page
+    wednesday_late = week["at"](2, "11:15").isoformat()
+    done = client.post(f"/my/appointments/{week['moving']}/move", headers=me,
+                       data={"provider_id": week["ana"], "start": wednesday_late, "sequence": 0})
+    assert done.status_code == 302
+    assert "Done: your session is now on" in client.get("/my/appointments", headers=me).text
+
+    with app.app_context():
+        # The Monday session, from its reminder's link (no sign-in).
+        monday = db.session.scalar(select(Appointment).where(Appointment.patient_id == week["patient"],
+                                                             Appointment.starts_at == week["at"](0, "10:00")))
+        link = link_url(monday, "move").split("127.0.0.1:5000", 1)[1]
+        monday_id = monday.id
+    page = client.get(link).text
+    assert 'id="move-title">Can' in page and "Move it here" in page, page
+    start = week["at"](1, "10:00").isoformat()
+    done = client.post(link, data={"provider_id": week["ana"], "start": start, "sequence": 0})
+    assert done.status_code == 200 and "Done: your session is now on" in done.text
+    with app.app_context():
+        assert db.session.get(Appointment, monday_id).starts_at == week["at"](1, "10:00")
+    # The link was for the session as it was: it has moved, so the link is spent.
+    assert "has changed since this e-mail was sent" in client.get(link).text
