@@ -221,6 +221,16 @@ def _candidates(appointment: Appointment, start: datetime, end: datetime) -> lis
     return found
 
 
+# How the audit trail names a patient's own move; the desk's record lists them (careplan.web.queries).
+MOVED_BY_THE_PATIENT = "moved by the patient"
+
+
+def _where(provider_id: int, start: datetime) -> str:
+    """For the desk reading the audit trail: 2027-03-04 10:00 with Ana Moreau (provider 3)."""
+    provider = db.session.get(Provider, provider_id)
+    return f"{clinic.to_local(start):%Y-%m-%d %H:%M} with {provider.name} (provider {provider_id})"
+
+
 def queries_between(patient_id: int, start: datetime, end: datetime) -> list[Appointment]:
     """The patient's appointments that still take up their time in [start, end)."""
     return list(db.session.scalars(select(Appointment).where(
@@ -258,8 +268,8 @@ def move_to_alternative(caller: Caller, appointment_id: int, *, patient_id: int,
             if conflict:
                 raise conflict
             record("update", "appointment", appointment.id, appointment.patient_id,
-                   detail=(f"moved by the patient ({caller.origin}) from provider {previous[0]} at "
-                           f"{previous[1].isoformat()} to provider {provider_id} at {chosen.start.isoformat()}"))
+                   detail=f"{MOVED_BY_THE_PATIENT} ({caller.origin}): {_where(*previous)} -> "
+                          f"{_where(provider_id, chosen.start)}")
             move_to(appointment, provider_id, chosen.start, chosen.end, now)
             db.session.commit()
     except Conflict:

@@ -116,4 +116,4 @@ def record_of(patient) -> dict:
     team = queries.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
     return {"plans": plans, "team": team, "upcoming": queries.upcoming_for_patient(patient.id),
             "intakes": queries.intakes_of(patient.id),
-            "past": queries.past_for_patient(patient.id)}
+            "past": queries.past_for_patient(patient.id), "moves": queries.moves_by_patient(patient.id)}

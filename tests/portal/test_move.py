@@ -69,7 +69,7 @@ def test_the_alternatives_keep_the_visit_day_the_week_and_the_spacing(client, ap
         [event] = db.session.scalars(select(AuditEvent).where(
             AuditEvent.resource == "appointment", AuditEvent.resource_id == str(week["moving"]),
             AuditEvent.action == "update")).all()
-        assert event.role == "patient" and "moved by the patient (api)" in event.detail
+        assert event.role == "patient" and event.detail.startswith("moved by the patient (api): ")
         assert db.session.scalar(select(OutboundEmail).where(OutboundEmail.kind == "reschedule")) is not None
 
 
@@ -145,3 +145,9 @@ def test_the_portal_and_the_reminder_link_move_a_session(client, app, auth):
         assert db.session.get(Appointment, monday_id).starts_at == week["at"](1, "10:00")
     # The link was for the session as it was: it has moved, so the link is spent.
     assert "has changed since this e-mail was sent" in client.get(link).text
+    # The front desk sees who moved what, from where.
+    record = client.get(f"/desk/patients/{week['patient']}", headers=auth("front_desk")).text
+    moves = record.split("Moved by the patient</h3>")[1].split("</ul>")[0]
+    assert moves.count("<li>") == 2 and "moved by the patient (web)" in moves
+    assert f"{week['at'](0, '10:00'):%Y-%m-%d %H:%M} with Ana Moreau" in moves
+    assert f"-&gt; {week['at'](1, '10:00'):%Y-%m-%d %H:%M} with Ana Moreau" in moves
