@@ -10,7 +10,7 @@ from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.scheduling.models import Appointment
 from tests import factories
-from tests.web.conftest import book, csrf_from
+from tests.web.conftest import book
 
 
 def _two_weeks(app):

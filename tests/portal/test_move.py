@@ -6,7 +6,6 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from careplan.audit.models import AuditEvent
-from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.extensions import db
 from careplan.reminders.links import link_url
@@ -16,27 +15,9 @@ from tests import factories
 from tests.web.conftest import book
 
 
-def _week(app, *, weeks_ahead: int = 2):
-    """A plan week: physio Monday 10:00 and Thursday 10:00 with Ana, massage Wednesday 10:00 with Marc.
-    Another physiotherapist, Ben, works the same hours."""
+def _week(app):
     with app.app_context():
-        today = datetime.now(clinic.zone()).date()
-        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
-        ana = factories.provider(name="Ana Moreau", hours="mon-fri 08:00-16:00")
-        ben = factories.provider(name="Ben Okafor", hours="mon-fri 08:00-16:00")
-        marc = factories.provider(name="Marc Tremblay", disciplines=("massage",), hours="mon-fri 08:00-16:00")
-        patient = factories.patient(hours="mon-fri 09:00-17:00")
-        plan = factories.care_plan(patient, {"physiotherapy": ana, "massage": marc}, start=monday,
-                                   phases=(("acute", 2, "Calm", [("physiotherapy", 2, 1, 45), ("massage", 1, 1, 60)]),))
-        zone = clinic.zone()
-        at = lambda days, clock: datetime.combine(monday + timedelta(days=days), time.fromisoformat(clock),  # noqa: E731
-                                                  tzinfo=zone)
-        session = dict(plan_id=plan.id, phase_name="acute", plan_week=0)
-        book(patient.id, ana.id, "physiotherapy", at(0, "10:00"), **session)
-        book(patient.id, marc.id, "massage", at(2, "10:00"), 60, **session)
-        thursday = book(patient.id, ana.id, "physiotherapy", at(3, "10:00"), **session)
-        return {"patient": patient.id, "ana": ana.id, "ben": ben.id, "monday": monday, "moving": thursday.id,
-                "at": at}
+        return factories.plan_week()
 
 
 def test_the_alternatives_keep_the_visit_day_the_week_and_the_spacing(client, app, auth):
