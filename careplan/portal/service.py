@@ -172,7 +172,22 @@ def alternatives_for(appointment_id: int, *, patient_id: int, now: datetime | No
     start, end = _week_window(appointment)
     options = _candidates(appointment, max(start, now), end)
     options.sort(key=lambda a: a.rank)
-    return MoveOptions(appointment, late=False, alternatives=options[:shown], window=(start, end))
+    return MoveOptions(appointment, late=False, alternatives=_varied(options, shown), window=(start, end))
+
+
+# A few choices mean little if they are the same morning a quarter of an hour apart.
+MOST_SHOWN_PER_DAY = 2
+
+
+def _varied(ranked: list[Alternative], shown: int) -> list[Alternative]:
+    """The best `shown`, at most MOST_SHOWN_PER_DAY on one day (the rest come after, still ranked)."""
+    per_day: dict[date, int] = {}
+    first, later = [], []
+    for option in ranked:
+        day = clinic.to_local(option.start).date()
+        per_day[day] = per_day.get(day, 0) + 1
+        (first if per_day[day] <= MOST_SHOWN_PER_DAY else later).append(option)
+    return (first + later)[:shown]
 
 
 def _candidates(appointment: Appointment, start: datetime, end: datetime) -> list[Alternative]:

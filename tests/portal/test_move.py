@@ -1,6 +1,7 @@
 """'I can't make it': the best alternatives for one session, keeping the plan's rules, and an atomic move."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
@@ -41,6 +42,8 @@ def test_the_alternatives_keep_the_visit_day_the_week_and_the_spacing(client, ap
         assert start.date() != week["monday"]
         assert time(9) <= start.time() and start.time() <= time(16, 15)
     assert [o["start"][:10] for o in options[:2]] == [wednesday.isoformat()] * 2
+    # A few real choices: not four quarter-hours of one morning.
+    assert max(Counter(o["start"][:10] for o in options).values()) == 2 and len(options) == 4
 
     moved = client.post(f"/api/v1/me/appointments/{week['moving']}/move", headers=me,
                         json={"provider_id": best["provider_id"], "start": best["start"], "sequence": 0})
