@@ -129,7 +129,7 @@ def _register_blueprints(app) -> None:
     from careplan.intake.routes import blp as intake
     from careplan.patients.routes import blp as patients
     from careplan.plans.routes import blp as plans
-    from careplan.portal.routes import blp as portal
+    from careplan.portal.routes import blp as portal, offers_blp as slot_offers
     from careplan.proposals.routes import blp as proposals
     from careplan.protocols.routes import blp as protocols
     from careplan.providers.routes import blp as providers
@@ -143,7 +143,7 @@ def _register_blueprints(app) -> None:
     web.register(app)
     audit.register(app)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
-                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, portal):
+                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, portal, slot_offers):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_pages)
 

@@ -42,3 +42,10 @@ class MoveChoiceSchema(Schema):
     start = ClinicDateTime(required=True, validate=Plausible)
     sequence = fields.Integer(required=True, validate=validate.Range(min=0, max=2**31 - 1), metadata={
         "description": "the appointment's sequence the alternatives were read at"})
+
+
+class EarlierSlotRequestSchema(Schema):
+    id = fields.Integer()
+    appointment_id = fields.Integer()
+    status = fields.String(metadata={"enum": ["open", "fulfilled", "withdrawn"]})
+    created_at = ClinicDateTime()

@@ -380,6 +380,10 @@ def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
     appointment.sequence += 1
     appointment.status = "cancelled"
     cancel_reminders(appointment, notify=True, now=now)
+    # The freed time goes by e-mail to the patients waiting for an earlier one (careplan.portal.offers).
+    from careplan.portal.offers import offer_freed_slot
+
+    offer_freed_slot(appointment, now=now)
 
 
 def _move(appointment: Appointment, changes: dict, now: datetime) -> None:

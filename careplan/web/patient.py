@@ -13,6 +13,7 @@ from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound, ServiceError
 from careplan.extensions import db
 from careplan.fhir.feeds import icalendar_of
+from careplan.portal import offers
 from careplan.portal import service as portal
 from careplan.scheduling import service as scheduling
 from careplan.scheduling.models import Appointment
@@ -27,6 +28,7 @@ def my_appointments():
     patient = patient_in_reach(current_user().patient_id)
     visits = queries.visits(queries.upcoming_for_patient(patient.id))
     return render_template("web/my/appointments.html", patient=patient, weeks=_by_week(visits),
+                           waiting_earlier=offers.open_requests(patient.id),
                            unconfirmed=any(a.status == "booked" for v in visits for a in v.appointments),
                            late_hours=clinic.settings().late_cancel_hours, late_from=utcnow() + _late_window())
 
@@ -185,3 +187,13 @@ def move_choice(form) -> dict:
     except ValueError:
         raise Invalid(gettext("Choose one of the times shown."),
                       fields={"start": "provider_id, start and sequence of an alternative"}) from None
+
+
+@bp.post("/my/appointments/<int:appointment_id>/earlier")
+@page_for("patient")
+def my_appointment_earlier(appointment_id: int):
+    """"Tell me if an earlier time opens": a cancellation then offers its time by e-mail."""
+    me = web_caller()
+    offers.ask_for_earlier(me, appointment_id, patient_id=portal.patient_id_of(me))
+    flash(gettext("We will e-mail you if an earlier time opens for this session."), "success")
+    return redirect(url_for("web.my_appointments"))

@@ -203,3 +203,11 @@ def iso(moment: datetime) -> str:
 def birth_date(value: date | None) -> str:
     """5 January 1970 (no weekday: nobody needs it for a birthday)."""
     return "" if value is None else f"{value.day} {value:%B %Y}"
+
+
+@bp.app_template_filter("provider_name")
+def provider_name(provider_id: int) -> str:
+    from careplan.providers.models import Provider
+
+    provider = db.session.get(Provider, provider_id)
+    return provider.name if provider is not None else ""
