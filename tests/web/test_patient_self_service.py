@@ -29,7 +29,7 @@ def _reminder_of(app, smtp, appointment_id: int):
 def _link(message, label: str) -> str:
     """The path of a link in the e-mail's text (the live server answers it, wherever PUBLIC_BASE_URL points)."""
     text = message.get_body(("plain",)).get_content()
-    return re.search(re.escape(label) + r": \S+?(/api/v1/appointment-links/\S+)", text).group(1)
+    return re.search(re.escape(label) + r": \S+?(/api/v1/(?:appointment-links|slot-offers)/\S+)", text).group(1)
 
 
 def test_a_patient_moves_a_session_from_the_reminder_and_keeps_their_visit_day(app, client, auth, browser, live_server,
@@ -119,3 +119,51 @@ def test_a_french_patient_reads_the_portal_the_plan_and_the_reminder_page_in_fre
     expect(page.locator("h1")).to_have_text("Vous ne pouvez pas venir ? Choisissez une autre heure")
     expect(page.locator(".alternative").first).to_contain_text("un jour où vous venez déjà")
     screenshot(page, "my-move-fr")
+
+
+def test_two_patients_open_the_same_earlier_time_and_only_the_first_yes_gets_it(app, client, auth, browser,
+                                                                                live_server, smtp):
+    with app.app_context():
+        week = factories.plan_week()
+        # A second patient with a later physiotherapy session with Ana that week.
+        other = factories.patient(name="Bert Lang").id
+        later = db.session.get(Appointment, week["moving"])
+        bert_session = Appointment(patient_id=other, provider_id=week["ana"], discipline_code="physiotherapy",
+                                   starts_at=later.starts_at + timedelta(hours=2),
+                                   ends_at=later.ends_at + timedelta(hours=2))
+        # Carla's Tuesday 10:00 with Ana, which she is about to cancel.
+        carla = Appointment(patient_id=factories.patient(name="Carla").id, provider_id=week["ana"],
+                            discipline_code="physiotherapy", starts_at=week["at"](1, "10:00"),
+                            ends_at=week["at"](1, "10:45"))
+        db.session.add_all([bert_session, carla])
+        db.session.commit()
+        sessions, freed = {week["patient"]: week["moving"], other: bert_session.id}, carla.id
+    for patient, session in sessions.items():
+        assert client.post(f"/api/v1/me/appointments/{session}/earlier-slot-request",
+                           headers=auth("patient", patient_id=patient)).status_code == 201
+    # Carla cancels at the desk: her time goes to both by e-mail.
+    assert client.patch(f"/api/v1/appointments/{freed}", headers=auth("front_desk"),
+                        json={"status": "cancelled", "reason": "moved"}).status_code == 200
+    with app.app_context():
+        dispatch.dispatch_due()
+    links = [_link(m, "Take the earlier time") for m in smtp.inbox.messages if m["X-Careplan-Kind"] == "slot-offer"]
+    assert len(links) == 2
+    tabs = []
+    for link in links:
+        context = browser.new_context(base_url=live_server, viewport=LAPTOP, locale="en-CA")
+        tab = context.new_page()
+        tab.goto(link)
+        expect(tab.get_by_role("button", name="Take the earlier time")).to_be_visible()
+        tabs.append((context, tab))
+    # Both have the offer open; the first to press gets it, the second is told it is gone.
+    tabs[0][1].get_by_role("button", name="Take the earlier time").click()
+    expect(tabs[0][1].locator("main")).to_contain_text("Done: your session is now on")
+    tabs[1][1].get_by_role("button", name="Take the earlier time").click()
+    expect(tabs[1][1].locator("main")).to_contain_text("Sorry, this time has gone to another patient.")
+    screenshot(tabs[1][1], "slot-offer-gone")
+    for context, _tab in tabs:
+        context.close()
+    with app.app_context():
+        taken = db.session.scalars(db.select(Appointment).where(
+            Appointment.starts_at == week["at"](1, "10:00"), Appointment.status != "cancelled")).all()
+        assert len(taken) == 1 and taken[0].id in sessions.values()
