@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from careplan.audit.service import record
+from careplan.audit.service import note_denied, record
 from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
@@ -122,6 +122,8 @@ def read_offer(token: str, *, now: datetime | None = None) -> tuple[SlotOffer, s
     try:
         data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT).loads(token)
     except BadSignature:
+        # Links need no sign-in, so a forged one is the only trace of someone trying them.
+        note_denied("slot_offer", "", detail="not a link this clinic signed")
         raise NotFound(gettext("This link is not valid.")) from None
     offer = db.session.get(SlotOffer, data.get("o")) if isinstance(data, dict) and isinstance(data.get("o"), int) \
         else None

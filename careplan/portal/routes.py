@@ -3,7 +3,7 @@ from flask_babel import gettext
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from careplan.auth.access import login_required
+from careplan.auth.access import login_required, patient_of
 from careplan.auth.service import current_user
 from careplan.caller import Caller
 from careplan.portal import service
@@ -15,6 +15,7 @@ from careplan.reminders.messages import describe
 from careplan.reminders.routes import HTML_PAGE
 from careplan.portal.schemas import (ConfirmedSchema, ConfirmManySchema, EarlierSlotRequestSchema, MoveChoiceSchema,
                                      MoveOptionsSchema)
+from careplan.scheduling.models import Appointment
 from careplan.scheduling.schemas import AppointmentSchema
 
 blp = Blueprint("portal", __name__, url_prefix="/api/v1/me",
@@ -38,9 +39,13 @@ class ConfirmMany(MethodView):
         return {"confirmed": service.confirm_many(caller(), week_of=data.get("week_of"))}
 
 
+# The patient's own appointment, else 404 (audited), before anything is read.
+OWN_APPOINTMENT = patient_of(Appointment, "appointment_id")
+
+
 @blp.route("/appointments/<int:appointment_id>/alternatives")
 class Alternatives(MethodView):
-    @login_required("patient", resource="appointment")
+    @login_required("patient", patient=OWN_APPOINTMENT, resource="appointment")
     @blp.response(200, MoveOptionsSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the appointment is over or cancelled")
     def get(self, appointment_id):
@@ -51,7 +56,7 @@ class Alternatives(MethodView):
 
 @blp.route("/appointments/<int:appointment_id>/move")
 class Move(MethodView):
-    @login_required("patient", resource="appointment")
+    @login_required("patient", patient=OWN_APPOINTMENT, resource="appointment")
     @blp.arguments(MoveChoiceSchema)
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the time was taken meanwhile (`error.alternatives` "
@@ -65,7 +70,7 @@ class Move(MethodView):
 
 @blp.route("/appointments/<int:appointment_id>/earlier-slot-request")
 class EarlierSlotRequestView(MethodView):
-    @login_required("patient", resource="appointment")
+    @login_required("patient", patient=OWN_APPOINTMENT, resource="appointment")
     @blp.response(201, EarlierSlotRequestSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the appointment is over or cancelled")
     def post(self, appointment_id):

@@ -15,7 +15,7 @@ from careplan.audit.service import record
 from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
-from careplan.errors import Conflict, Forbidden, NotFound
+from careplan.errors import Conflict, Forbidden, Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
@@ -42,6 +42,8 @@ def confirm_many(caller: Caller, *, week_of: date | None = None, now: datetime |
     or all upcoming ones when it is None. Returns the ones confirmed now (already confirmed ones stay as
     they are), all in one transaction."""
     patient_id = patient_id_of(caller)
+    if week_of is not None and not date(1900, 1, 8) <= week_of <= date(2999, 12, 24):
+        raise Invalid("No appointments can be in that week.", fields={"week_of": "must be between 1900 and 2999"})
     now = now or utcnow()
     query = (select(Appointment)
              .where(Appointment.patient_id == patient_id, Appointment.status == "booked",

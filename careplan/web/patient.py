@@ -182,11 +182,15 @@ def my_appointment_move(appointment_id: int):
 def move_choice(form) -> dict:
     """The chosen alternative from the page's form (each option is its own small form)."""
     try:
-        return {"provider_id": int(form.get("provider_id", "")), "start": datetime.fromisoformat(form.get("start", "")),
-                "sequence": int(form.get("sequence", ""))}
+        choice = {"provider_id": int(form.get("provider_id", "")), "start": datetime.fromisoformat(form.get("start", "")),
+                  "sequence": int(form.get("sequence", ""))}
     except ValueError:
+        choice = None
+    # The page writes times with their offset; one without cannot be compared with any appointment.
+    if choice is None or choice["start"].tzinfo is None:
         raise Invalid(gettext("Choose one of the times shown."),
-                      fields={"start": "provider_id, start and sequence of an alternative"}) from None
+                      fields={"start": "provider_id, start (with its offset) and sequence of an alternative"})
+    return choice
 
 
 @bp.post("/my/appointments/<int:appointment_id>/earlier")

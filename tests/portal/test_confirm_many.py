@@ -85,3 +85,11 @@ def test_the_portal_confirms_a_week_with_one_button(client, app, auth):
     page = client.get("/my/appointments", headers=me).text
     assert "Confirm this week" not in page and "Confirm all upcoming" not in page
     assert client.post("/my/appointments/confirm", headers=me, data={}).status_code == 422
+
+
+def test_a_week_at_the_ends_of_the_calendar_is_refused_not_a_crash(client, app, auth):
+    me = auth("patient")
+    for day in ("9999-12-31", "0001-01-01"):
+        answer = client.post("/api/v1/me/appointments/confirm", headers=me, json={"week_of": day})
+        assert answer.status_code == 422 and "week_of" in answer.json["error"]["fields"], answer.json
+        assert client.post("/my/appointments/confirm", headers=me, data={"week_of": day}).status_code == 422

@@ -135,3 +135,14 @@ def test_the_portal_and_the_reminder_link_move_a_session(client, app, auth):
     assert moves.count("<li>") == 2 and "moved by the patient (web)" in moves
     assert f"{week['at'](0, '10:00'):%Y-%m-%d %H:%M} with Ana Moreau" in moves
     assert f"-&gt; {week['at'](1, '10:00'):%Y-%m-%d %H:%M} with Ana Moreau" in moves
+
+
+def test_a_form_without_a_proper_time_is_refused_naming_the_field(client, app, auth):
+    week = _week(app)
+    me = auth("patient", patient_id=week["patient"])
+    for start in ("2027-03-03T10:00", "next tuesday", ""):
+        answer = client.post(f"/my/appointments/{week['moving']}/move", headers=me,
+                             data={"provider_id": week["ana"], "start": start, "sequence": 0})
+        assert answer.status_code == 422, start
+    with app.app_context():
+        assert db.session.get(Appointment, week["moving"]).sequence == 0
