@@ -71,6 +71,13 @@ def test_a_french_patient_reads_the_portal_the_plan_and_the_email_in_french(app,
     event = Calendar.from_ical(part.get_content()).walk("VEVENT")[0]
     assert str(event["SUMMARY"]).startswith("Rendez-vous : Physiothérapeute")
 
+    # Their calendar speaks French too: the download from the portal and the private feed.
+    download = client.get("/my/appointments.ics", headers=me).text
+    feed_url = client.post(f"/api/v1/patients/{patient_id}/calendar-feed", headers=me).json["url"]
+    feed = client.get("/calendar/" + feed_url.rsplit("/calendar/", 1)[1]).text
+    for calendar_text in (download, feed):
+        assert "SUMMARY:Physiothérapie avec Ana Moreau" in calendar_text, calendar_text
+
     confirm = re.search(r"Je serai là: \S+(/api/v1/appointment-links/\S+)", text).group(1)
     page = client.get(confirm).text
     assert "Confirmer votre rendez-vous" in page and "Confirmer ma présence" in page
