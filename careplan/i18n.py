@@ -4,8 +4,8 @@ Whose language a page or an e-mail is in:
 * an e-mail, or a page behind an e-mail link: the patient it is for (`patient_language`, applied with
   `speaking(...)`);
 * a signed-in patient's pages: their own;
-* staff pages: English (their strings go through the same gettext, a translation can follow);
-* anyone else (the sign-in page): the clinic's default.
+* staff pages, and the sign-in page everyone shares: English (their strings go through the same gettext, a
+  translation can follow).
 
 A patient's `language` empty means the clinic's `default_language`.
 
@@ -63,7 +63,8 @@ def select_locale() -> str:
 
     user = current_user()
     if user is None:
-        return clinic_language()
+        # The sign-in page is everyone's, staff's included, and speaks like the staff pages for now.
+        return STAFF_LANGUAGE
     if user.role == "patient":
         from careplan.extensions import db
         from careplan.patients.models import Patient

@@ -127,3 +127,12 @@ def test_the_front_desk_sets_the_language_on_the_patients_page(app, client, auth
         from careplan.patients.models import Patient
 
         assert db.session.get(Patient, patient_id).language == "fr"
+
+
+def test_the_sign_in_page_stays_in_english_whatever_the_clinics_default(app, client):
+    with app.app_context():
+        db.session.get(ClinicSettings, 1).default_language = "fr"
+        db.session.commit()
+    page = client.get("/login").text
+    assert '<html lang="en">' in page or 'lang="en"' in page
+    assert "Se connecter" not in page
