@@ -23,7 +23,7 @@ from careplan.db import utcnow
 from careplan.errors import Conflict, NotFound
 from careplan.extensions import db
 from careplan.portal.models import EarlierSlotRequest, SlotOffer
-from careplan.portal.service import _candidates, _own_appointment, _week_window
+from careplan.portal.service import candidates, own_appointment, plan_week_window
 from careplan.providers.models import Provider
 from careplan.reminders.models import OutboundEmail
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
@@ -41,7 +41,7 @@ def ask_for_earlier(caller: Caller, appointment_id: int, *, patient_id: int,
     """Remember that the patient would take an earlier time for this session (once: asking again keeps
     the first request and its place in the queue)."""
     now = now or utcnow()
-    appointment = _own_appointment(appointment_id, patient_id)
+    appointment = own_appointment(appointment_id, patient_id)
     if appointment.status not in ACTIVE_STATUSES or appointment.starts_at <= now:
         raise Conflict(gettext("This appointment can no longer be moved."), fields={"appointment_id": "not upcoming"})
     existing = db.session.scalar(select(EarlierSlotRequest).where(
@@ -70,11 +70,11 @@ def _fits(request: EarlierSlotRequest, freed: Appointment) -> bool:
     session = request.appointment
     if (session.status not in ACTIVE_STATUSES or session.patient_id == freed.patient_id
             or session.discipline_code != freed.discipline_code or session.starts_at <= freed.starts_at
-            or freed.starts_at < _week_window(session)[0]):
+            or freed.starts_at < plan_week_window(session)[0]):
         return False
     end = freed.starts_at + timedelta(minutes=session.minutes)
     return any(option.provider_id == freed.provider_id and option.start == freed.starts_at
-               for option in _candidates(session, freed.starts_at, end + timedelta(minutes=1)))
+               for option in candidates(session, freed.starts_at, end + timedelta(minutes=1)))
 
 
 def offer_freed_slot(freed: Appointment, *, now: datetime | None = None) -> list[SlotOffer]:

@@ -116,7 +116,7 @@ class SlotTaken(Conflict):
         self.alternatives = alternatives
 
 
-def _own_appointment(appointment_id: int, patient_id: int) -> Appointment:
+def own_appointment(appointment_id: int, patient_id: int) -> Appointment:
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or appointment.patient_id != patient_id:
         raise NotFound(gettext("No appointment %(id)s.", id=appointment_id))
@@ -127,7 +127,7 @@ def _late(appointment: Appointment, now: datetime) -> bool:
     return appointment.starts_at - now < timedelta(hours=clinic.settings().late_cancel_hours)
 
 
-def _week_window(appointment: Appointment) -> tuple[datetime, datetime]:
+def plan_week_window(appointment: Appointment) -> tuple[datetime, datetime]:
     """The plan week the session answers (week 0 holds the plan's start), else the clinic week it is in."""
     plan = db.session.get(CarePlan, appointment.plan_id) if appointment.plan_id is not None else None
     if plan is not None and appointment.plan_week is not None:
@@ -164,15 +164,15 @@ def alternatives_for(appointment_id: int, *, patient_id: int, now: datetime | No
     line's spacing, the patient's weekly windows and other sessions, the clinicians' hours, time off,
     appointments and holds (the free-slot service); ranked as the optimizer ranks schedules."""
     now = now or utcnow()
-    appointment = _own_appointment(appointment_id, patient_id)
+    appointment = own_appointment(appointment_id, patient_id)
     if appointment.status not in ACTIVE_STATUSES or appointment.starts_at <= now:
         raise Conflict(gettext("This appointment can no longer be moved."),
                        fields={"status": f"already {appointment.status}" if appointment.status not in
                                ACTIVE_STATUSES else "it has started"})
     if _late(appointment, now):
         return MoveOptions(appointment, late=True)
-    start, end = _week_window(appointment)
-    options = _candidates(appointment, max(start, now), end)
+    start, end = plan_week_window(appointment)
+    options = candidates(appointment, max(start, now), end)
     options.sort(key=lambda a: a.rank)
     return MoveOptions(appointment, late=False, alternatives=_varied(options, shown), window=(start, end))
 
@@ -192,7 +192,9 @@ def _varied(ranked: list[Alternative], shown: int) -> list[Alternative]:
     return (first + later)[:shown]
 
 
-def _candidates(appointment: Appointment, start: datetime, end: datetime) -> list[Alternative]:
+def candidates(appointment: Appointment, start: datetime, end: datetime) -> list[Alternative]:
+    """Every time in [start, end) the session could move to under the rules (unranked); the earlier-slot
+    offers ask it too, whether a freed time fits a waiting session."""
     if end <= start:
         return []
     settings = clinic.settings()
@@ -200,7 +202,7 @@ def _candidates(appointment: Appointment, start: datetime, end: datetime) -> lis
     longest_wait = timedelta(minutes=settings.max_wait_minutes)
     patient = db.session.get(Patient, appointment.patient_id)
     minutes = appointment.minutes
-    others = [a for a in queries_between(appointment.patient_id, start - timedelta(days=7), end + timedelta(days=7))
+    others = [a for a in active_between(appointment.patient_id, start - timedelta(days=7), end + timedelta(days=7))
               if a.id != appointment.id]
     in_week = [(a.starts_at, a.ends_at) for a in others if start <= a.starts_at < end]
     trips_before = _trips(in_week + [(appointment.starts_at, appointment.ends_at)], longest_wait) \
@@ -248,7 +250,7 @@ def _where(provider_id: int, start: datetime) -> str:
     return f"{clinic.to_local(start):%Y-%m-%d %H:%M} with {provider.name} (provider {provider_id})"
 
 
-def queries_between(patient_id: int, start: datetime, end: datetime) -> list[Appointment]:
+def active_between(patient_id: int, start: datetime, end: datetime) -> list[Appointment]:
     """The patient's appointments that still take up their time in [start, end)."""
     return list(db.session.scalars(select(Appointment).where(
         Appointment.patient_id == patient_id, Appointment.status.in_(ACTIVE_STATUSES),
@@ -262,7 +264,7 @@ def move_to_alternative(caller: Caller, appointment_id: int, *, patient_id: int,
     ones and nothing moves. The database's overlap guards make a double booking impossible even when two
     moves race past the check. Inside the late-cancellation window nothing moves."""
     now = now or utcnow()
-    appointment = _own_appointment(appointment_id, patient_id)
+    appointment = own_appointment(appointment_id, patient_id)
     if appointment.sequence != sequence:
         raise Conflict(gettext("This appointment has changed since you opened this page. Please look again."),
                        fields={"sequence": f"now {appointment.sequence}"})
