@@ -13,6 +13,8 @@ from careplan.reminders.links import link_url
 from careplan.reminders.models import OutboundEmail
 from careplan.scheduling.models import Appointment
 from tests import factories
+from tests.conftest import ON_POSTGRES
+from tests.scheduling.test_concurrency import live_server  # noqa: F401  (gunicorn on PostgreSQL, threads on SQLite)
 from tests.web.conftest import book
 
 
@@ -146,3 +148,51 @@ def test_a_form_without_a_proper_time_is_refused_naming_the_field(client, app, a
         assert answer.status_code == 422, start
     with app.app_context():
         assert db.session.get(Appointment, week["moving"]).sequence == 0
+
+
+def test_two_patients_moving_into_the_same_time_at_once_never_double_book(client, app, auth, live_server):
+    """Over HTTP at the same moment (gunicorn's processes on PostgreSQL): one moves, the other gets 409 with
+    fresh alternatives that no longer hold the time."""
+    import json
+    import threading
+    import urllib.error
+    import urllib.request
+
+    base, server = live_server
+    assert server == ("gunicorn" if ON_POSTGRES else "threaded")
+    first = _week(app)
+    with app.app_context():
+        # Another patient of Ana's, with a Thursday session at 12:00 that Wednesday 11:15 would suit too.
+        other = factories.patient(hours="mon-fri 09:00-17:00").id
+        thursday = book(other, first["ana"], "physiotherapy", first["at"](3, "12:00")).id
+        second = {"patient": other, "moving": thursday}
+    wanted = first["at"](2, "11:15").isoformat()
+    people = [(first["patient"], first["moving"]), (second["patient"], second["moving"])]
+    headers = [auth("patient", patient_id=patient) for patient, _ in people]
+    barrier, answers = threading.Barrier(2), {}
+
+    def move(i: int) -> None:
+        request = urllib.request.Request(
+            f"{base}/api/v1/me/appointments/{people[i][1]}/move", method="POST",
+            data=json.dumps({"provider_id": first["ana"], "start": wanted, "sequence": 0}).encode(),
+            headers={"Content-Type": "application/json", **headers[i]})
+        barrier.wait()
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                answers[i] = (response.status, json.loads(response.read()))
+        except urllib.error.HTTPError as refused:
+            answers[i] = (refused.code, json.loads(refused.read()))
+
+    threads = [threading.Thread(target=move, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(status for status, _ in answers.values()) == [200, 409], (server, answers)
+    status, refused = next(answer for answer in answers.values() if answer[0] == 409)
+    assert all(o["start"] != wanted or o["provider_id"] != first["ana"] for o in refused["error"]["alternatives"])
+    with app.app_context():
+        at_the_time = db.session.scalars(select(Appointment).where(
+            Appointment.provider_id == first["ana"], Appointment.starts_at == first["at"](2, "11:15"),
+            Appointment.status != "cancelled")).all()
+        assert len(at_the_time) == 1
