@@ -43,7 +43,7 @@ def confirm_many(caller: Caller, *, week_of: date | None = None, now: datetime |
     they are), all in one transaction."""
     patient_id = patient_id_of(caller)
     if week_of is not None and not date(1900, 1, 8) <= week_of <= date(2999, 12, 24):
-        raise Invalid("No appointments can be in that week.", fields={"week_of": "must be between 1900 and 2999"})
+        raise Invalid(gettext("No appointments can be in that week."), fields={"week_of": "must be between 1900 and 2999"})
     now = now or utcnow()
     query = (select(Appointment)
              .where(Appointment.patient_id == patient_id, Appointment.status == "booked",

@@ -55,9 +55,9 @@ def my_appointments_confirm():
     try:
         monday = date.fromisoformat(week_of) if week_of else None
     except ValueError:
-        raise Invalid("Not a week.", fields={"week_of": "a date, YYYY-MM-DD"}) from None
+        raise Invalid(gettext("Not a week."), fields={"week_of": "a date, YYYY-MM-DD"}) from None
     if monday is None and request.form.get("all_upcoming") != "1":
-        raise Invalid("Say which appointments to confirm.", fields={"week_of": "a week, or all upcoming"})
+        raise Invalid(gettext("Say which appointments to confirm."), fields={"week_of": "a week, or all upcoming"})
     confirmed = portal.confirm_many(web_caller(), week_of=monday)
     if not confirmed:
         flash(gettext("There was nothing left to confirm."), "success")
