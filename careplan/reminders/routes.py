@@ -100,14 +100,14 @@ class AppointmentLink(MethodView):
         speak_to(links.addressee(token))
         link = links.read_link(token)
         if link.action == links.MOVE:
-            return _move(token, link)
+            return _move(link)
         link = links.use_link(token)
         done = (gettext("Thank you: your appointment is confirmed.") if link.action == "confirm"
                 else gettext("Your appointment is cancelled. A confirmation e-mail is on its way."))
         return _page(link, done=done)
 
 
-def _move(token: str, link: links.Link) -> Response:
+def _move(link: links.Link) -> Response:
     if link.problem:
         raise Conflict(link.problem)
     who = Caller(None, (request.remote_addr or "")[:64], origin="web")

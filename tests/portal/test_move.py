@@ -127,6 +127,7 @@ def test_the_portal_and_the_reminder_link_move_a_session(client, app, auth):
     start = week["at"](1, "10:00").isoformat()
     done = client.post(link, data={"provider_id": week["ana"], "start": start, "sequence": 0})
     assert done.status_code == 200 and "Done: your session is now on" in done.text
+    assert 'id="link-title">Move your appointment</h1>' in done.text
     with app.app_context():
         assert db.session.get(Appointment, monday_id).starts_at == week["at"](1, "10:00")
     # The link was for the session as it was: it has moved, so the link is spent.
