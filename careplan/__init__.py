@@ -45,6 +45,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
             app.config[key] = cast(os.environ[key])
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if app.config.get("PUBLIC_BASE_URL_FOLLOWS_PORT") and not os.environ.get("PUBLIC_BASE_URL"):
+        # `make run PORT=8001` serves on 8001: the links it e-mails must point there, not to 5000.
+        app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{int(os.environ.get('PORT') or 5000)}"
     app.config.update(overrides or {})
 
     os.makedirs(app.instance_path, exist_ok=True)
@@ -99,7 +102,10 @@ def _bind_extensions(app) -> None:
     api.register_field(Weekday, "string", None)
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
     limiter.init_app(app)
-    errors.register(app, rollback=db.session.rollback)
+    from careplan import i18n
+
+    i18n.register(app)
+    errors.register(app, rollback=_forget_the_transaction)
     # Size and depth first: the text check walks the parsed body.
     limits.register(app)
     text_guard.register(app)
@@ -127,6 +133,7 @@ def _register_blueprints(app) -> None:
     from careplan.intake.routes import blp as intake
     from careplan.patients.routes import blp as patients
     from careplan.plans.routes import blp as plans
+    from careplan.portal.routes import blp as portal, offers_blp as slot_offers
     from careplan.proposals.routes import blp as proposals
     from careplan.protocols.routes import blp as protocols
     from careplan.providers.routes import blp as providers
@@ -142,7 +149,8 @@ def _register_blueprints(app) -> None:
     edge.register(app)
     errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
-                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar):
+                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar,
+                      portal, slot_offers):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_pages)
 
@@ -157,3 +165,14 @@ def _add_security_headers(app) -> None:
     from careplan import headers
 
     headers.register(app)
+
+
+def _forget_the_transaction() -> None:
+    """Roll back what the request began; on a connection that is gone, rolling back fails as well."""
+    from careplan.errors import UNREACHABLE
+    from careplan.extensions import db
+
+    try:
+        db.session.rollback()
+    except UNREACHABLE:
+        db.session.close()

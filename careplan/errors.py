@@ -219,18 +219,8 @@ UNAVAILABLE = "The database does not answer; nothing was saved. Try again in a m
 RETRY_AFTER_SECONDS = 30
 
 
-def forget_the_transaction() -> None:
-    """Roll back what the request began; on a connection that is gone, rolling back fails as well."""
-    from careplan.extensions import db
-
-    try:
-        db.session.rollback()
-    except UNREACHABLE:
-        db.session.close()
-
-
 def handle_unavailable(exc: Exception):
-    forget_the_transaction()
+    _roll_back()
     from careplan.access_log import redact
 
     log.error("the database does not answer on %s %s: %s", request.method, redact(request.path),

@@ -93,6 +93,8 @@ class Default:
 
 class Development(Default):
     SCHEDULER_IN_PROCESS = True
+    # Without PUBLIC_BASE_URL, links in e-mails point to http://127.0.0.1:$PORT, where `make run` serves.
+    PUBLIC_BASE_URL_FOLLOWS_PORT = True
     # `make run` serves plain http on localhost, where a Secure cookie would never come back.
     SESSION_COOKIE_SECURE = False
 

@@ -32,6 +32,8 @@ class ClinicSettings(Base):
     # The most sessions a patient is given in one day (a patient's record may lower it): a visit someone
     # in pain can bear.
     max_sessions_per_day: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # The language of patients whose record names none (careplan.i18n).
+    default_language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
 
 
 class Discipline(Base):

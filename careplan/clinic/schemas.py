@@ -2,6 +2,7 @@ from marshmallow import Schema, fields, validate
 
 from careplan.clinic.models import NOTE_VISIBILITIES
 from careplan.schemas import WholeNumber
+from careplan.i18n import LANGUAGES
 
 
 class ClinicSettingsSchema(Schema):
@@ -16,6 +17,8 @@ class ClinicSettingsSchema(Schema):
     hold_minutes = WholeNumber(validate=validate.Range(min=1, max=240))
     max_sessions_per_day = WholeNumber(validate=validate.Range(min=1, max=12), metadata={
         "description": "the most sessions a patient is given in one day (a patient's record may lower it)"})
+    default_language = fields.String(validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "the language of patients whose record names none"})
 
 
 class DisciplineSchema(Schema):

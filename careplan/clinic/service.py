@@ -117,3 +117,10 @@ def check_disciplines(codes: list[str], field: str = "disciplines") -> None:
     errors = {f"{field}[{i}]": f"unknown discipline '{c}'" for i, c in enumerate(codes) if c not in known}
     if errors:
         raise Invalid("Unknown discipline.", fields=errors)
+
+
+def within_windows(windows, start: datetime, end: datetime) -> bool:
+    """Whether [start, end) lies inside one of these weekly windows (a provider's or a patient's) on its day."""
+    day = to_local(start).date()
+    return any(w.day == day.weekday() and local_datetime(day, w.start) <= start
+               and end <= local_datetime(day, w.end) for w in windows)

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from icalendar import Calendar
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from careplan.db import utcnow
 from careplan.errors import NotFound
 from careplan.extensions import db
 from careplan.fhir.models import CalendarFeed
+from careplan.i18n import speaking
 from careplan.patients.service import get_patient
 from careplan.providers.service import get_provider
 from careplan.scheduling.calendar import appointment_event
@@ -114,9 +116,13 @@ def _title(appointment: Appointment, names: dict[str, str]) -> str:
 def calendar(feed: CalendarFeed, now: datetime | None = None) -> bytes:
     """The feed's iCalendar text. Summaries name the discipline and the other person, never a condition."""
     now = now or utcnow()
-    owner_name = (get_provider(feed.provider_id).name if feed.provider_id is not None
-                  else get_patient(feed.patient_id).name)
-    return icalendar_of(feed_appointments(feed, now), owner_name, for_provider=feed.provider_id is not None, now=now)
+    if feed.provider_id is not None:
+        return icalendar_of(feed_appointments(feed, now), get_provider(feed.provider_id).name, for_provider=True,
+                            now=now)
+    patient = get_patient(feed.patient_id)
+    # A patient's calendar speaks their language, as their e-mails do.
+    with speaking(patient):
+        return icalendar_of(feed_appointments(feed, now), patient.name, for_provider=False, now=now)
 
 
 def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provider: bool, now: datetime) -> bytes:
@@ -132,9 +138,14 @@ def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provid
     cal.add("x-wr-calname", f"{settings.name}: {owner_name}")
     cal.add("x-wr-timezone", clinic.timezone_name())
     for appointment in appointments:
-        other = appointment.patient.name if for_provider else f"with {appointment.provider.name}"
-        separator = ": " if for_provider else " "
-        cal.add_component(appointment_event(appointment, f"{_title(appointment, names)}{separator}{other}", location))
+        if for_provider:
+            summary = f"{_title(appointment, names)}: {appointment.patient.name}"
+        else:
+            discipline = gettext(names.get(appointment.discipline_code, appointment.discipline_code))
+            summary = (gettext("%(discipline)s assessment with %(name)s", discipline=discipline,
+                               name=appointment.provider.name) if appointment.kind == "assessment" else
+                       gettext("%(discipline)s with %(name)s", discipline=discipline, name=appointment.provider.name))
+        cal.add_component(appointment_event(appointment, summary, location))
     # The zone's rules for the feed's window only (with a year's margin), not from 1970 on.
     cal.add_missing_timezones(first_date=(now - FEED_PAST - timedelta(days=366)).date(),
                               last_date=(now + FEED_AHEAD + timedelta(days=366)).date())

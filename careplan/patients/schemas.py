@@ -2,6 +2,7 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from careplan.i18n import LANGUAGES
 from careplan.schemas import ClinicDate, WithAvailability, WholeNumber
 
 
@@ -15,6 +16,8 @@ class PatientSchema(WithAvailability):
     max_sessions_per_day = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=12), metadata={
         "description": "at most this many sessions in one day for this patient, below the clinic's limit; "
                        "null: the clinic's"})
+    language = fields.String(allow_none=True, validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "what the patient reads (portal, link pages, e-mails); null: the clinic's default_language"})
     version = WholeNumber(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
 
     @validates("date_of_birth")

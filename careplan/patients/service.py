@@ -42,7 +42,7 @@ def _apply(patient: Patient, data: dict) -> None:
     if "availability" in data:
         patient.availability = [PatientAvailability(day=w["day"], start=w["start"], end=w["end"])
                                 for w in data["availability"]]
-    for key in ("name", "email", "phone", "date_of_birth", "reminder_opt_out", "max_sessions_per_day"):
+    for key in ("name", "email", "phone", "date_of_birth", "reminder_opt_out", "max_sessions_per_day", "language"):
         if key in data:
             setattr(patient, key, data[key].lower() if key == "email" else data[key])
 

@@ -608,7 +608,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
     with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
         for cancellation in proposal.cancellations:
             cancel(touched[cancellation["appointment_id"]],
-                   f"Re-planned (proposal {proposal.id}): {cancellation['reason']}", now)
+                   f"Re-planned (proposal {proposal.id}): {cancellation['reason']}", now, caller=caller)
         # Out of the way first, then into place: no moment where two moving appointments overlap.
         for hold in moves:
             touched[hold.appointment_id].status = "cancelled"

@@ -29,6 +29,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 
 from careplan.clinic import service as clinic
+from careplan.clinic.service import within_windows
 from careplan.db import utcnow
 from careplan.errors import NotFound
 from careplan.extensions import db
@@ -69,8 +70,6 @@ def absence_over(appointment: Appointment) -> ProviderTimeOff | None:
 
 def why_outside(appointment: Appointment, provider: Provider) -> str | None:
     """Why this appointment can no longer take place with this provider as booked, or None when it can."""
-    from careplan.scheduling.service import within_windows
-
     if not provider.active:
         return f"{provider.name} no longer sees patients"
     for absence in provider.time_off:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from blinker import signal
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +19,7 @@ from careplan.audit.service import note_denied, record
 from careplan.caller import Caller
 from careplan.auth.access import STAFF, care_team_patient_ids, on_care_team
 from careplan.clinic import service as clinic
+from careplan.clinic.service import within_windows  # noqa: F401 (callers know it from here)
 from careplan.clinic.models import Discipline
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
@@ -77,13 +79,6 @@ def _on_grid(start: datetime, field: str) -> dict[str, str]:
     if local.second or local.microsecond or (local.hour * 60 + local.minute) % slot:
         return {f"{field}start": f"must be on the clinic's {slot}-minute grid (e.g. 09:00, 09:{slot:02d})"}
     return {}
-
-
-def within_windows(windows, start: datetime, end: datetime) -> bool:
-    """Whether [start, end) lies inside one of these weekly windows (a provider's or a patient's) on its day."""
-    day = clinic.to_local(start).date()
-    return any(w.day == day.weekday() and clinic.local_datetime(day, w.start) <= start
-               and end <= clinic.local_datetime(day, w.end) for w in windows)
 
 
 def _time_off_over(provider_id: int, start: datetime, end: datetime) -> ProviderTimeOff | None:
@@ -378,7 +373,7 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
         if now >= appointment.ends_at:
             raise Conflict(f"Appointment {appointment.id} is over; mark it completed or no_show instead.",
                            fields={"status": "the appointment is over"})
-        cancel(appointment, reason, now)
+        cancel(appointment, reason, now, caller=caller)
     else:
         appointment.status = status
         if status not in ACTIVE_STATUSES:
@@ -389,7 +384,11 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
     db.session.commit()
 
 
-def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
+# Sent inside the cancelling transaction with the appointment, `now` and `caller`; receivers add to it.
+appointment_cancelled = signal("careplan.appointment-cancelled")
+
+
+def cancel(appointment: Appointment, reason: str, now: datetime, *, caller: Caller) -> None:
     """Cancel it (late inside the clinic's window), withdraw its reminders and tell the patient; no commit."""
     late = timedelta(hours=clinic.settings().late_cancel_hours)
     appointment.cancel_reason = reason[:400]
@@ -399,6 +398,9 @@ def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
     appointment.status = "cancelled"
     clear_flag(appointment)
     cancel_reminders(appointment, notify=True, now=now)
+    # Whoever wants the freed time hears of it (careplan.portal.offers e-mails the patients waiting for an
+    # earlier one); a signal, so that booking does not import the patients' side that imports booking.
+    appointment_cancelled.send(appointment, now=now, caller=caller)
 
 
 def _move(appointment: Appointment, changes: dict, now: datetime, caller: Caller) -> None:

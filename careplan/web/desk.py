@@ -84,6 +84,8 @@ def _patient_form(form) -> tuple[dict, WindowRows]:
     data["date_of_birth"] = form.get("date_of_birth", "").strip() or None
     data["reminder_opt_out"] = form.get("reminder_opt_out") == "on"
     data["max_sessions_per_day"] = form.get("max_sessions_per_day", "").strip() or None
+    # Empty: the clinic's default language.
+    data["language"] = form.get("language") or None
     data["availability"] = windows.as_data()
     return data, windows
 
@@ -123,7 +125,7 @@ def desk_patient(patient_id: int):
         data = {"name": patient.name, "email": patient.email, "phone": patient.phone,
                 "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else "",
                 "reminder_opt_out": patient.reminder_opt_out,
-                "max_sessions_per_day": patient.max_sessions_per_day}
+                "max_sessions_per_day": patient.max_sessions_per_day, "language": patient.language or ""}
         windows, version = WindowRows.from_windows(patient.availability), patient.version
         record("read", "patient", patient.id, patient.id, detail=f"page {request.path}", caller=request_caller())
     return render_template("web/desk/patient.html", patient=patient, values=data, version=version, changed=changed,
@@ -137,4 +139,4 @@ def record_of(patient) -> dict:
     team = queries.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
     return {"plans": plans, "team": team, "upcoming": queries.upcoming_for_patient(patient.id),
             "intakes": queries.intakes_of(patient.id),
-            "past": queries.past_for_patient(patient.id)}
+            "past": queries.past_for_patient(patient.id), "moves": queries.moves_by_patient(patient.id)}

@@ -188,3 +188,14 @@ def flagged_count() -> int:
     from careplan.scheduling import attention
 
     return db.session.scalar(select(func.count()).select_from(attention.flagged_appointments().subquery()))
+
+
+def moves_by_patient(patient_id: int, *, limit: int = 20) -> list:
+    """The sessions this patient moved themselves (portal, API, e-mail link), newest first, from the audit trail."""
+    from careplan.audit.models import AuditEvent
+    from careplan.portal.service import MOVED_BY_THE_PATIENT
+
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.patient_id == patient_id, AuditEvent.resource == "appointment",
+        AuditEvent.action == "update", AuditEvent.detail.startswith(MOVED_BY_THE_PATIENT))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))

@@ -21,6 +21,8 @@ from careplan.fhir.models import CalendarFeed
 from careplan.intake.schemas import IntakeSchema
 from careplan.intake.service import record_intake
 from careplan.providers.service import add_time_off
+from careplan.portal.models import EarlierSlotRequest, SlotOffer
+from careplan.portal.offers import offer_token
 from careplan.reminders.links import link_token
 from careplan.reminders.models import OutboundEmail
 from careplan.reminders.service import schedule_reminders
@@ -111,6 +113,14 @@ EXPECT = {
     # The links of reminder e-mails: no sign-in (`security: []`), the signed link is the key.
     ("GET", "/api/v1/appointment-links/{token}"): "yyyy",
     ("POST", "/api/v1/appointment-links/{token}"): "yyyy",
+    # A patient's own appointments (careplan.portal): the patient alone.
+    ("POST", "/api/v1/me/appointments/confirm"): "---y",
+    ("GET", "/api/v1/me/appointments/{appointment_id}/alternatives"): "---y",
+    ("POST", "/api/v1/me/appointments/{appointment_id}/move"): "---y",
+    ("POST", "/api/v1/me/appointments/{appointment_id}/earlier-slot-request"): "---y",
+    # Earlier-time offers by e-mail: no sign-in, the signed link is the key.
+    ("GET", "/api/v1/slot-offers/{token}"): "yyyy",
+    ("POST", "/api/v1/slot-offers/{token}"): "yyyy",
     # --- booking whole plans (branch booking2): proposals, re-plans, absences, backfill ---
     ("GET", "/api/v1/plans/{plan_id}/proposals"): "yy--",
     ("POST", "/api/v1/plans/{plan_id}/proposals"): "yy--",
@@ -127,7 +137,7 @@ EXPECT = {
 # Every refusal is audited under one of these singular names, so the trail can be searched by resource.
 AUDITED_RESOURCES = {"clinic", "provider", "patient", "auth", "token", "user", "note", "audit",
                      "protocol", "intake", "plan", "appointment", "free_slot", "calendar_feed", "reminder",
-                     "appointment_link", "proposal"}
+                     "appointment_link", "proposal", "slot_offer"}
 
 # An allowed call may still be refused for what its body or query says (an empty body is sent), never for access.
 ABOUT_THE_BODY = {400, 409, 422}
@@ -189,6 +199,19 @@ class World:
         if inside:
             return mine
         return MISSING if role in ("admin", "front_desk", None) else theirs
+
+    def _offer(self) -> str:
+        """An open offer of patient B's time to patient A's appointment (no cancellation needed to make one)."""
+        request = EarlierSlotRequest(patient_id=self.patient_a, appointment_id=self.appointment_a)
+        db.session.add(request)
+        db.session.flush()
+        freed = db.session.get(Appointment, self.appointment_b)
+        offer = SlotOffer(request_id=request.id, freed_appointment_id=freed.id, provider_id=freed.provider_id,
+                          starts_at=freed.starts_at, ends_at=freed.ends_at,
+                          expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
+        db.session.add(offer)
+        db.session.commit()
+        return offer_token(offer)
 
     def headers(self, role: str) -> dict:
         return factories.bearer(db.session.get(User, self.users[role]))
@@ -261,6 +284,8 @@ class World:
         if param == "token":
             if not inside:
                 return FORGED_LINK
+            if path.startswith("/api/v1/slot-offers/"):
+                return self._offer()
             return link_token(db.session.get(Appointment, self.appointment_a), "confirm")
         # --- booking2 ---
         if param == "plan_id":
