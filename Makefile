@@ -4,7 +4,7 @@ PORT   ?= 5000
 FLASK  := $(VENV)/bin/flask --app wsgi
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: install run test test-sqlite test-postgres bench
+.PHONY: install run test test-sqlite test-postgres bench translations
 
 install: $(VENV)/.installed
 
@@ -21,7 +21,7 @@ run: install
 	@echo ""
 	@echo "careplan is serving at http://127.0.0.1:$(PORT)/  (API docs: http://127.0.0.1:$(PORT)/api/docs)"
 	@echo ""
-	CAREPLAN_ENV=development $(VENV)/bin/gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
+	CAREPLAN_ENV=development PORT=$(PORT) $(VENV)/bin/gunicorn -c config/gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
 		--workers 1 --threads 8 --access-logfile - wsgi:app
 
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
@@ -38,3 +38,11 @@ test-postgres:
 
 bench: install
 	$(VENV)/bin/python -m bench
+
+# The catalogue: extract every string patients read, merge it into each language's .po (then translate
+# the new entries in careplan/translations/fr/LC_MESSAGES/messages.po), and compile the .mo files.
+translations: install
+	PYTHONPATH=. $(VENV)/bin/pybabel extract -F babel.cfg -k lazy_gettext -k _l --no-location --sort-output \
+		--project careplan -o careplan/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i careplan/translations/messages.pot -d careplan/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d careplan/translations --statistics

@@ -29,6 +29,7 @@ ENVIRONMENT_SETTINGS = {
     "LOG_FORMAT": str,
     "LOG_LEVEL": str,
     "METRICS_TOKEN": str,
+    "MAX_CONTENT_LENGTH": int,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -47,6 +48,9 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
             app.config[key] = cast(os.environ[key])
     if os.environ.get("DATABASE_URL"):
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if app.config.get("PUBLIC_BASE_URL_FOLLOWS_PORT") and not os.environ.get("PUBLIC_BASE_URL"):
+        # `make run PORT=8001` serves on 8001: the links it e-mails must point there, not to 5000.
+        app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{int(os.environ.get('PORT') or 5000)}"
     app.config.update(overrides or {})
     if name == "production":
         from careplan.operations.settings_check import check_production
@@ -89,12 +93,12 @@ def _instance_secret(instance: Path) -> str:
 
 
 def _bind_extensions(app) -> None:
-    from careplan import errors, models, text_guard  # noqa: F401  (models: every table on the metadata)
+    from careplan import errors, limits, models, text_guard  # noqa: F401  (models: every table on the metadata)
     from careplan.db import tune_sqlite
     from careplan.extensions import api, csrf, db, limiter, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
 
-    from careplan.schemas import ClockTime, RecordIdConverter, Weekday, schema_name
+    from careplan.schemas import URL_CONVERTERS, ClockTime, RecordIdConverter, Weekday, schema_name
 
     from careplan.operations import logs
 
@@ -103,7 +107,7 @@ def _bind_extensions(app) -> None:
     from careplan.operations import metrics
 
     metrics.register(app)
-    app.url_map.converters["int"] = RecordIdConverter
+    app.url_map.converters.update(URL_CONVERTERS)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
@@ -112,7 +116,12 @@ def _bind_extensions(app) -> None:
     api.register_field(Weekday, "string", None)
     api.register_converter(RecordIdConverter, RecordIdConverter.openapi)
     limiter.init_app(app)
-    errors.register(app)
+    from careplan import i18n
+
+    i18n.register(app)
+    errors.register(app, rollback=_forget_the_transaction)
+    # Size and depth first: the text check walks the parsed body.
+    limits.register(app)
     text_guard.register(app)
     from careplan import access_log
 
@@ -123,12 +132,13 @@ def _bind_extensions(app) -> None:
 
 
 def _register_blueprints(app) -> None:
-    from careplan import health
-    from careplan.audit import service as audit
+    from careplan import errors, health
+    from careplan.auth import edge
     from careplan.audit.routes import blp as audit_trail
     from careplan.auth import web
     from careplan.auth.routes import blp as auth
     from careplan.auth.routes import users_blp as users
+    from careplan.calendar.routes import blp as clinic_calendar
     from careplan.notes.routes import blp as notes
     from careplan.clinic.routes import blp as clinic
     from careplan.extensions import api
@@ -137,6 +147,7 @@ def _register_blueprints(app) -> None:
     from careplan.intake.routes import blp as intake
     from careplan.patients.routes import blp as patients
     from careplan.plans.routes import blp as plans
+    from careplan.portal.routes import blp as portal, offers_blp as slot_offers
     from careplan.proposals.routes import blp as proposals
     from careplan.protocols.routes import blp as protocols
     from careplan.providers.routes import blp as providers
@@ -144,14 +155,17 @@ def _register_blueprints(app) -> None:
     from careplan.scheduling.routes import blp as appointments
     from careplan.web import bp as web_pages
     from careplan.webhooks.routes import blp as webhooks
+    from careplan.web.errors import error_page
 
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir)
     app.register_blueprint(calendar)
     web.register(app)
-    audit.register(app)
+    edge.register(app)
+    errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
-                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, webhooks):
+                      reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar,
+                      portal, slot_offers, webhooks):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_pages)
 
@@ -166,3 +180,14 @@ def _add_security_headers(app) -> None:
     from careplan import headers
 
     headers.register(app)
+
+
+def _forget_the_transaction() -> None:
+    """Roll back what the request began; on a connection that is gone, rolling back fails as well."""
+    from careplan.errors import UNREACHABLE
+    from careplan.extensions import db
+
+    try:
+        db.session.rollback()
+    except UNREACHABLE:
+        db.session.close()

@@ -16,7 +16,7 @@ import re
 from gunicorn.glogging import Logger
 
 # Paths whose next segment is a secret.
-SECRET_PATHS = ("/calendar/", "/api/v1/appointment-links/")
+SECRET_PATHS = ("/calendar/", "/api/v1/appointment-links/", "/api/v1/slot-offers/")
 REDACTED = "[redacted]"
 
 _SECRET_SEGMENT = re.compile("(" + "|".join(re.escape(path) for path in SECRET_PATHS) + r")[^/?#\s\"']+")

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from careplan.auth.models import User
+from careplan.caller import Caller
 from careplan.auth.service import create_user, hash_password
 from careplan.clinic import service as clinic
 from careplan.clinic.service import DAYS
@@ -111,12 +112,20 @@ _NO_RED_FLAGS = {"loss_of_bladder_or_bowel_control": False, "sudden_severe_limb_
                  "trauma_with_head_injury": False}
 
 
+# The demo clinic is loaded by an operator's command; what its staff "did" is recorded as done by them.
+LOADER = Caller.system("cli")
+
+
+def _as(user) -> Caller:
+    return Caller(user, "", "cli")
+
+
 def _intake(patient, user, **answers):
     data = {"condition": "radiculopathy", "symptoms": [], "pain_stress_or_insomnia": False,
             "prefers_acupuncture": False, "preferences": "", "referral_signs": {}, **answers}
     data["red_flags"] = {**_NO_RED_FLAGS, **answers.get("red_flags", {})}
     try:
-        return record_intake(patient.id, data, user_id=user.id)
+        return record_intake(patient.id, data, caller=_as(user))
     except ServiceError as refused:
         # A positive screen is recorded and refused; the demo keeps it to show the override.
         from careplan.intake.service import get_intake
@@ -131,27 +140,27 @@ def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
                      referral_signs={"pain_below_knee": True, "pain_beyond_two_weeks_despite_rest": True})
     build_plan({"intake_id": martha.id, "start_date": monday,
                 "care_team": [{"discipline": "physiotherapy", "provider_id": providers[0].id},
-                              {"discipline": "massage", "provider_id": providers[3].id}]}, user_id=desk.id)
+                              {"discipline": "massage", "provider_id": providers[3].id}]}, caller=_as(desk))
     aisha = _intake(patients[2], desk, region="cervical", side="right",
                     severity_answers={"pain_score": 8, "worsening": False, "daily_activities": "limited"},
                     symptoms=["neck pain", "pain into the right arm", "numb fingers"],
                     pain_stress_or_insomnia=True, prefers_acupuncture=True,
                     preferences="Prefers a female practitioner for hands-on care.")
-    build_plan({"intake_id": aisha.id, "start_date": monday + timedelta(days=1)}, user_id=desk.id)
+    build_plan({"intake_id": aisha.id, "start_date": monday + timedelta(days=1)}, caller=_as(desk))
     robert = _intake(patients[3], desk, region="lumbar", side="both", severity="severe",
                      symptoms=["low back pain", "night pain"], red_flags={"constant_pain_at_rest": True})
     override_red_flag(robert.id, "Seen by Dr. Moreau: pain eases with position change; imaging already "
-                                 "ordered by the family physician, conservative care may begin.", user_id=admin.id)
-    build_plan({"intake_id": robert.id, "start_date": monday}, user_id=desk.id)
+                                 "ordered by the family physician, conservative care may begin.", caller=_as(admin))
+    build_plan({"intake_id": robert.id, "start_date": monday}, caller=_as(desk))
     _intake(patients[5], desk, region="lumbar", side="left", severity="moderate", symptoms=["low back pain"],
             red_flags={"loss_of_bladder_or_bowel_control": True})
     linh = build_plan({"patient_id": patients[4].id, "region": "thoracic", "severity": "mild",
                        "start_date": monday - timedelta(weeks=1), "reason": "Referred by her physician; "
-                       "assessed at her first visit."}, user_id=desk.id)
+                       "assessed at her first visit."}, caller=_as(desk))
     # Booked the way the front desk books: the optimizer's proposal, then all of it at once.
-    proposal = propose(linh.id, {"start_date": monday, **DEMO_SOLVER}, user_id=desk.id)
-    book_proposal(proposal.id, user_id=desk.id)
-    set_status(linh.id, "active", "Care has started.", user_id=desk.id)
+    proposal = propose(linh.id, {"start_date": monday, **DEMO_SOLVER}, caller=_as(desk))
+    book_proposal(proposal.id, caller=_as(desk))
+    set_status(linh.id, "active", "Care has started.", caller=_as(desk))
 
 
 # (patient index, provider index, discipline, minutes): single visits booked at the desk outside any plan,
@@ -184,12 +193,12 @@ def _demo_day(today: date, patients, providers, desk) -> None:
                 # Booked before the day began, as the desk would have.
                 appointment = book_appointment({"patient_id": patient.id, "provider_id": provider.id,
                                                 "discipline": discipline, "start": start, "minutes": minutes},
-                                               now=morning)
+                                               caller=_as(desk), now=morning)
             except ServiceError:
                 db.session.rollback()
                 continue
             if appointment.ends_at <= utcnow():
-                update_appointment(appointment.id, {"status": "completed"}, user=desk)
+                update_appointment(appointment.id, {"status": "completed"}, caller=_as(desk))
             break
 
 
@@ -208,7 +217,7 @@ def _demo_history(patients, desk) -> None:
                                       "neurological screen normal.",
                          "assessment": "Mild thoracic radiculopathy, mechanical; good prognosis.",
                          "plan": "Begin the mild thoracic plan next week; posture breaks every 45 minutes; "
-                                 "thoracic extension over a towel roll twice a day."}, author=author)
+                                 "thoracic extension over a towel roll twice a day."}, caller=_as(author))
     refused = db.session.scalar(select(OutboundEmail).where(OutboundEmail.patient_id == linh.id,
                                                             OutboundEmail.kind == "booking-confirmation"))
     if refused is not None:
@@ -261,7 +270,7 @@ def load_demo(today: date | None = None, progress: Callable[[str], None] = lambd
     patients = []
     for name, handle, phone, born, windows in PATIENTS:
         patients.append(create_patient({"name": name, "email": f"{handle}@mail.example", "phone": phone,
-                                        "date_of_birth": born, "availability": windows}))
+                                        "date_of_birth": born, "availability": windows}, caller=LOADER))
         progress("patients")
 
     admin = _demo_account(email="admin@riverside.example", role="admin")

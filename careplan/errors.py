@@ -7,9 +7,11 @@ same shape here, so no route formats an error by hand.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from flask import Flask, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from marshmallow import INCLUDE, Schema, fields
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -28,6 +30,7 @@ CODES = {
     422: "invalid",
     429: "too_many_requests",
     500: "internal_error",
+    503: "unavailable",
 }
 
 
@@ -164,11 +167,22 @@ def _view_answers_people() -> bool:
     return bool(getattr(getattr(view, "view_class", None), "answers_people", False))
 
 
-def _response(status: int, body: dict, headers=None):
-    if for_a_page():
-        from careplan.web.errors import error_page
+_PAGE_RENDERER = "careplan.error_page"
+_ROLLBACK = "careplan.error_rollback"
 
-        response = error_page(status, body["error"]["message"])
+
+def register_page_renderer(app: Flask, renderer: Callable[[int, str], Response]) -> None:
+    """The HTML error page for requests of people, set by `create_app` (careplan.web.errors.error_page), so
+    that this module, which everything imports, imports nothing of the pages. Without one, pages get JSON."""
+    app.extensions[_PAGE_RENDERER] = renderer
+
+
+def _response(status: int, body: dict, headers=None):
+    from flask import current_app
+
+    renderer = current_app.extensions.get(_PAGE_RENDERER)
+    if renderer is not None and for_a_page():
+        response = renderer(status, body["error"]["message"])
     else:
         response = jsonify(body)
         response.status_code = status
@@ -182,6 +196,8 @@ def handle_http_exception(exc: HTTPException):
     fields = parsing_fields(exc)
     if status == 422 and fields:
         message = "Some fields are not valid: " + ", ".join(sorted(fields))
+    elif status == 413 and current_app.config.get("MAX_CONTENT_LENGTH"):
+        message = f"The request body is larger than the {current_app.config['MAX_CONTENT_LENGTH']} bytes accepted."
     else:
         message = exc.description or CODES.get(status, "error")
     headers = [(k, v) for k, v in exc.get_headers() if k.lower() in {"allow", "retry-after", "www-authenticate"}]
@@ -189,36 +205,58 @@ def handle_http_exception(exc: HTTPException):
 
 
 def handle_service_error(exc: ServiceError):
-    from careplan.extensions import db
-
-    db.session.rollback()
+    _roll_back()
     return _response(exc.status, error_body(exc.status, exc.message, code=exc.code, fields=exc.fields, extra=exc.extra),
                      getattr(exc, "headers", None))
 
 
 def handle_changed_meanwhile(exc: Exception):
     """The database's version check (careplan.versions): another writer committed between our read and write."""
-    from careplan.extensions import db
-
-    db.session.rollback()
+    _roll_back()
     return _response(409, error_body(409, CHANGED_MEANWHILE, code="changed_meanwhile"))
 
 
 CHANGED_MEANWHILE = "Someone else changed this record at the same moment; nothing was saved. Read it again and retry."
 
 
-def handle_unexpected(exc: Exception):
-    from careplan.extensions import db
+# The database cannot be reached or gave up (connection refused or lost, a missing SQLite file, a lock held
+# past the busy timeout): the request may be right and succeed later, so a 503, not a 500.
+UNREACHABLE = (OperationalError, InterfaceError)
+UNAVAILABLE = "The database does not answer; nothing was saved. Try again in a moment."
+RETRY_AFTER_SECONDS = 30
 
-    db.session.rollback()
+
+def handle_unavailable(exc: Exception):
+    _roll_back()
+    from careplan.access_log import redact
+
+    log.error("the database does not answer on %s %s: %s", request.method, redact(request.path),
+              type(getattr(exc, "orig", exc)).__name__)
+    return _response(503, error_body(503, UNAVAILABLE, code="unavailable"), [("Retry-After", str(RETRY_AFTER_SECONDS))])
+
+
+def handle_unexpected(exc: Exception):
+    _roll_back()
     from careplan.access_log import redact
 
     log.exception("unhandled error on %s %s", request.method, redact(request.path))
     return _response(500, error_body(500, "Something went wrong on our side; the change was not saved."))
 
 
-def register(app: Flask) -> None:
+def _roll_back() -> None:
+    from flask import current_app
+
+    current_app.extensions[_ROLLBACK]()
+
+
+def register(app: Flask, *, rollback: Callable[[], None]) -> None:
+    """`rollback` undoes the request's unfinished database work before an error answers (create_app passes
+    the database session's); taken as an argument so that this module, which the database layer imports
+    for its error schema, imports nothing of it."""
+    app.extensions[_ROLLBACK] = rollback
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(StaleDataError, handle_changed_meanwhile)
+    for kind in UNREACHABLE:
+        app.register_error_handler(kind, handle_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -3,7 +3,7 @@ from swagger_ui_bundle import swagger_ui_path
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from careplan.errors import error_body
+from careplan.errors import RETRY_AFTER_SECONDS, error_body
 from careplan.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -18,7 +18,8 @@ def healthz():
     except SQLAlchemyError:
         db.session.rollback()
         current_app.logger.exception("health check: the database does not answer")
-        return error_body(503, "The database does not answer.", code="unavailable"), 503
+        return (error_body(503, "The database does not answer.", code="unavailable"), 503,
+                {"Retry-After": str(RETRY_AFTER_SECONDS)})
     return {"status": "ok"}
 
 

@@ -102,7 +102,7 @@ def idempotent(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        from careplan.auth.service import current_user
+        from careplan.auth.edge import current_user
 
         key = request.headers.get(HEADER)
         if key is None:

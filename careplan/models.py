@@ -15,3 +15,4 @@ from careplan.auth.models import WebSession  # noqa: F401
 from careplan.notes.models import Note, NoteVersion  # noqa: F401
 from careplan.proposals.models import HeldSlot, Proposal  # noqa: F401
 from careplan.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
+from careplan.portal.models import EarlierSlotRequest, SlotOffer  # noqa: F401

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import date, datetime, time, timezone
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from apispec.ext.marshmallow.common import resolve_schema_cls
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from careplan.clinic.service import DAYS
 
@@ -38,7 +38,19 @@ def session_minutes_problem(minutes) -> str | None:
     return None
 
 
-class SessionMinutes(fields.Integer):
+class WholeNumber(fields.Integer):
+    """An integer that refuses fractions: 2.5 weeks or 50.5 minutes is a 422, where marshmallow's Integer would
+    quietly cut it down to 2 or 50. Every count, length and id a client sends is one of these."""
+
+    default_error_messages = {"fractional": "must be a whole number"}
+
+    def _validated(self, value):
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("fractional")
+        return super()._validated(value)
+
+
+class SessionMinutes(WholeNumber):
     """A session's length in whole minutes, 5 to 480: 50 (or "50" from a form), never 50.5, 0 or -50."""
 
     default_error_messages = {"fractional": "must be a whole number of minutes"}
@@ -47,12 +59,6 @@ class SessionMinutes(fields.Integer):
         low, high = SESSION_MINUTES
         kwargs.setdefault("validate", validate.Range(min=low, max=high, error=f"must be between {low} and {high}"))
         super().__init__(**kwargs)
-
-    def _validated(self, value):
-        # marshmallow's Integer would quietly cut 50.5 down to 50.
-        if isinstance(value, float) and not value.is_integer():
-            raise self.make_error("fractional")
-        return super()._validated(value)
 
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -71,8 +77,42 @@ class ClockTime(fields.Field):
         return time(int(hours), int(minutes))
 
 
+# Every date and time anyone enters (a booking, an absence, a note, a date of birth, a search bound) lies in
+# these years. Outside them an entry is a slip of the keyboard (0001, 20270), and worse: turning it into the
+# clinic's zone overflows, so a record saved with it would make every later read of its owner fail.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+EARLIEST = datetime(EARLIEST_YEAR, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=timezone.utc)
+IMPLAUSIBLE = f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}"
+
+
+def plausible(moment: date | datetime) -> bool:
+    """A date, or an aware datetime, within the years people enter (naive datetimes are read as UTC)."""
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return EARLIEST <= moment < LATEST
+    return EARLIEST_YEAR <= moment.year <= LATEST_YEAR
+
+
+def Plausible(moment: date | datetime) -> None:
+    """The same check as a marshmallow validator, for fields that are not the shared ones below."""
+    if not plausible(moment):
+        raise ValidationError(IMPLAUSIBLE)
+
+
+class ClinicDate(fields.Date):
+    """A calendar date (YYYY-MM-DD) within the plausible years."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        day = super()._deserialize(value, attr, data, **kwargs)
+        Plausible(day)
+        return day
+
+
 class ClinicDateTime(fields.AwareDateTime):
-    """ISO 8601 with an offset on the way in (naive is refused); the clinic's local time on the way out."""
+    """ISO 8601 with an offset on the way in (naive is refused), within the plausible years; the clinic's local
+    time on the way out."""
 
     def __init__(self, **kwargs):
         super().__init__(format="iso", **kwargs)
@@ -88,9 +128,11 @@ class ClinicDateTime(fields.AwareDateTime):
         if not isinstance(value, str):
             raise ValidationError("must be an ISO 8601 date and time with a UTC offset")
         try:
-            return super()._deserialize(value, attr, data, **kwargs)
-        except ValidationError:
+            moment = super()._deserialize(value, attr, data, **kwargs)
+        except (ValidationError, OverflowError):
             raise ValidationError("must be an ISO 8601 date and time with a UTC offset, e.g. 2027-01-05T09:00:00-05:00") from None
+        Plausible(moment)
+        return moment
 
 
 class Weekday(fields.Field):
@@ -156,3 +198,16 @@ class RecordIdConverter(IntegerConverter):
     @staticmethod
     def openapi(_converter) -> dict:
         return {"type": "integer", "minimum": 1, "maximum": RecordIdConverter.MAX}
+
+
+class TextConverter(UnicodeConverter):
+    """`<token>`, `<string:code>`: a path part with a NUL byte matches no route (404), as PostgreSQL can store
+    no NUL and its driver would refuse the lookup with an error instead of "not found"."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\x00]", 1)
+
+
+# `<path:...>` keeps Werkzeug's converter: its one use, FHIR's catch-all, answers 404 without a lookup.
+URL_CONVERTERS = {"default": TextConverter, "string": TextConverter, "int": RecordIdConverter}

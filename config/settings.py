@@ -77,6 +77,10 @@ class Default:
     LOG_LEVEL = "INFO"
     # A scraper's secret for /metrics (Authorization: Bearer ...); an admin's token works too.
     METRICS_TOKEN = None
+    # The largest request body (bytes) and the deepest JSON nesting any request may carry (careplan.limits):
+    # the biggest real body, a protocol template, is a few kilobytes and six levels deep.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    MAX_JSON_DEPTH = 32
 
     # Web sessions: the cookie only travels over HTTPS unless SESSION_COOKIE_SECURE=0 (plain-http development).
     SESSION_COOKIE_NAME = "careplan_session"
@@ -103,6 +107,8 @@ class Default:
 
 class Development(Default):
     SCHEDULER_IN_PROCESS = True
+    # Without PUBLIC_BASE_URL, links in e-mails point to http://127.0.0.1:$PORT, where `make run` serves.
+    PUBLIC_BASE_URL_FOLLOWS_PORT = True
     # `make run` serves plain http on localhost, where a Secure cookie would never come back.
     SESSION_COOKIE_SECURE = False
 

@@ -5,11 +5,20 @@ import itertools
 from datetime import date, time
 
 from careplan.auth import service as auth_service
+from careplan.caller import Caller
 from careplan.clinic.service import DAYS
 from careplan.patients.service import create_patient
 from careplan.providers.service import create_provider
 
 _numbers = itertools.count(1)
+
+# Who the factories and the service-level tests act as: an operator's command, nobody signed in.
+CALLER = Caller.system("cli")
+
+
+def caller(user, origin: str = "api") -> Caller:
+    """A caller signed in as `user`, for a service called as that user would call it."""
+    return Caller(user, "127.0.0.1", origin)
 
 
 def windows(spec: str) -> list[dict]:
@@ -42,7 +51,7 @@ def patient(*, hours="mon-fri 09:00-17:00", **fields):
             "date_of_birth": date(1970, 1, 1) + (date(1970, 1, 2) - date(1970, 1, 1)) * n,
             "availability": windows(hours) if hours else []}
     data.update(fields)
-    return create_patient(data)
+    return create_patient(data, caller=CALLER)
 
 
 def user(role: str, *, password: str | None = "correct horse battery", **links):
@@ -137,7 +146,7 @@ def plan(patient_id=None, *, region="lumbar", severity="moderate", start_date=No
     from careplan.plans.service import build_plan
 
     return build_plan({"patient_id": patient_id or patient().id, "region": region, "severity": severity,
-                       "start_date": start_date or date(2027, 1, 6), **data})
+                       "start_date": start_date or date(2027, 1, 6), **data}, caller=CALLER)
 
 
 def note(patient_id: int, author, **fields):
@@ -146,7 +155,7 @@ def note(patient_id: int, author, **fields):
 
     data = {"subjective": "Pain down the left leg, better mornings.", "assessment": "Improving."}
     data.update(fields)
-    return write_note(patient_id, data, author=author)
+    return write_note(patient_id, data, caller=caller(author))
 
 
 def proposal(plan_id: int, **fields):
@@ -164,3 +173,38 @@ def proposal(plan_id: int, **fields):
     db.session.add(row)
     db.session.commit()
     return row
+
+
+def plan_week(*, weeks_ahead: int = 2, **patient_fields) -> dict:
+    """A booked plan's week `weeks_ahead` weeks from now: physiotherapy Monday 10:00 and Thursday 10:00 with
+    Ana Moreau, massage Wednesday 10:00 with Marc Tremblay; Ben Okafor, another physiotherapist, works the same
+    hours. Returns ids, the Monday and `at(days_after_monday, "HH:MM")` in the clinic's zone."""
+    from datetime import datetime, timedelta
+    from datetime import time as clock
+
+    from careplan.clinic import service as clinic
+    from careplan.extensions import db
+    from careplan.scheduling.models import Appointment
+
+    today = datetime.now(clinic.zone()).date()
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=weeks_ahead)
+    ana = provider(name="Ana Moreau", hours="mon-fri 08:00-16:00")
+    ben = provider(name="Ben Okafor", hours="mon-fri 08:00-16:00")
+    marc = provider(name="Marc Tremblay", disciplines=("massage",), hours="mon-fri 08:00-16:00")
+    someone = patient(hours="mon-fri 09:00-17:00", **patient_fields)
+    booked = care_plan(someone, {"physiotherapy": ana, "massage": marc}, start=monday,
+                       phases=(("acute", 2, "Calm", [("physiotherapy", 2, 1, 45), ("massage", 1, 1, 60)]),))
+    zone = clinic.zone()
+
+    def at(days: int, hhmm: str) -> datetime:
+        return datetime.combine(monday + timedelta(days=days), clock.fromisoformat(hhmm), tzinfo=zone)
+
+    rows = [Appointment(patient_id=someone.id, provider_id=who.id, discipline_code=code, starts_at=at(day, "10:00"),
+                        ends_at=at(day, "10:00") + timedelta(minutes=length), plan_id=booked.id, phase_name="acute",
+                        plan_week=0)
+            for who, code, day, length in ((ana, "physiotherapy", 0, 45), (marc, "massage", 2, 60),
+                                           (ana, "physiotherapy", 3, 45))]
+    db.session.add_all(rows)
+    db.session.commit()
+    return {"patient": someone.id, "ana": ana.id, "ben": ben.id, "marc": marc.id, "monday": monday, "at": at,
+            "plan": booked.id, "sessions": [r.id for r in rows], "moving": rows[2].id}

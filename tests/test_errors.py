@@ -1,4 +1,5 @@
 """Every error, from Flask or from a service, has the one format of the contract."""
+import re
 
 
 def _is_error(response, status, code):
@@ -74,3 +75,73 @@ def test_text_no_database_can_store_is_422_naming_the_field(client, auth):
     assert list(response.get_json()["error"]["fields"]) == ["name"]
     search = client.get("/api/v1/patients?q=a%00b", headers=auth("front_desk"))
     assert search.status_code == 422 and "q" in search.get_json()["error"]["fields"]
+
+
+# --- The database unreachable: every endpoint answers 503 with the error body, not a 500.
+
+def _unreachable_engine(app, tmp_path):
+    from sqlalchemy import create_engine
+
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # A port where nothing listens on this machine: the connection is refused at once.
+        return create_engine("postgresql+psycopg://postgres@127.0.0.1:9/gone", connect_args={"connect_timeout": 2})
+    return create_engine(f"sqlite:///{tmp_path / 'no-such-directory' / 'careplan.db'}")
+
+
+def _sample_path(rule) -> str:
+    values = {name: "1" for name in rule.arguments}
+    values.update({k: v for k, v in (rule.defaults or {}).items()})
+    path = rule.rule
+    for name, value in values.items():
+        path = re.sub(rf"<(?:[a-z]+:)?{name}>", value, path)
+    return path
+
+
+def test_the_database_unreachable_is_503_with_the_error_body_on_every_endpoint(app, client, auth, monkeypatch,
+                                                                                tmp_path, caplog):
+    from careplan.extensions import db
+
+    admin = auth("admin")
+    desk_page = client.get("/desk", headers=admin)
+    assert desk_page.status_code == 200
+    # Mid-run, the application loses its database.
+    with app.app_context():
+        monkeypatch.setitem(db._app_engines[app], None, _unreachable_engine(app, tmp_path))
+    answered = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static" or "docs" in rule.rule or rule.rule == "/api/openapi.json":
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            path = _sample_path(rule)
+            body = {} if method in ("POST", "PUT", "PATCH") else None
+            response = client.open(path, method=method, json=body, headers=admin)
+            answered[(method, rule.rule)] = response.status_code
+            assert response.status_code != 500, (method, path)
+            if response.status_code == 503:
+                assert response.headers["Retry-After"]
+                if path.startswith("/fhir"):
+                    assert response.get_json()["resourceType"] == "OperationOutcome"
+                elif path.startswith(("/api", "/healthz", "/metrics")) and not any(
+                        page in path for page in ("appointment-links", "slot-offers")):
+                    assert response.get_json()["error"]["code"] == "unavailable", path
+                else:
+                    assert response.mimetype == "text/html" and "database does not answer" in response.text
+    # Everything that reads or writes the database answers 503; only what needs none (a signed-out page,
+    # a request refused by its own shape) answers otherwise.
+    unavailable = [key for key, status in answered.items() if status == 503]
+    api = [key for key in answered if key[1].startswith("/api/v1")]
+    assert len(api) > 50
+    assert all(answered[key] in (503, 422) for key in api), {k: answered[k] for k in api if answered[k] not in (503, 422)}
+    assert ("GET", "/desk") in unavailable and ("GET", "/fhir/<resource_type>") in unavailable
+    assert ("GET", "/healthz") in unavailable
+
+
+def test_a_nul_byte_in_a_path_is_404_on_every_backend(client, auth):
+    """PostgreSQL stores no NUL: a path part holding one matches no route instead of reaching the driver."""
+    admin = auth("admin")
+    _is_error(client.get("/api/v1/appointment-links/ab%00cd", headers=admin), 404, "not_found")
+    # A feed URL is opened by calendar programs and people alike: its 404 is a page.
+    assert client.get("/calendar/ab%00cd.ics", headers=admin).status_code == 404
+    _is_error(client.patch("/api/v1/disciplines/mass%00age", json={"active": False}, headers=admin), 404, "not_found")
+    fhir = client.get("/fhir/Patient/1%00", headers=admin)
+    assert fhir.status_code == 404 and fhir.get_json()["resourceType"] == "OperationOutcome"

@@ -117,7 +117,7 @@ def test_a_status_or_phase_change_needs_the_plans_current_etag(client, auth, app
     drafted = client.get(url, headers=desk).headers["ETag"]
     with app.app_context():
         plan = plans.get_plan(int(url.rsplit("/", 1)[1]))
-        plans.mark_booked(plan)
+        plans.mark_booked(plan, caller=factories.CALLER)
         db.session.commit()
     start = {"status": "active", "reason": "First visit."}
     assert client.post(f"{url}/status", json=start, headers={**desk, "If-Match": drafted}).status_code == 412
@@ -166,8 +166,8 @@ def test_two_transactions_racing_for_one_row_the_later_writer_is_stopped_by_the_
         assert read_first.version == 1
         with app.app_context():
             # Another connection changes the row and commits while the first transaction still holds version 1.
-            patients.update_patient(patient_id, {"phone": "416-555-0111"})
+            patients.update_patient(patient_id, {"phone": "416-555-0111"}, caller=factories.CALLER)
         with pytest.raises(StaleDataError):
-            patients.update_patient(patient_id, {"phone": "416-555-0222"})
+            patients.update_patient(patient_id, {"phone": "416-555-0222"}, caller=factories.CALLER)
         db.session.rollback()
         assert patients.get_patient(patient_id).phone == "416-555-0111"

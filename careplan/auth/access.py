@@ -6,14 +6,15 @@
 Roles outside the list get 403 (the role itself may not do this). With `patient=`, the record's patient
 must also be within the caller's reach, else 404 as if the record did not exist, so ids cannot be probed.
 The reach check runs before the body is parsed, so an out-of-reach record answers 404 whatever is sent.
-Every refusal is written to the audit trail.
+Every refusal is written to the audit trail. The decorators are the request edge (they read the request
+through careplan.auth.edge); the reach rules below them take the user or caller as an argument.
 """
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
 
-from careplan.auth.service import current_user
+from careplan.caller import Caller
 from careplan.errors import Forbidden, NotFound, Unauthenticated
 
 STAFF = ("admin", "front_desk")
@@ -52,10 +53,14 @@ def patient_of(model, param: str, *, resource: str | None = None) -> Callable[[d
     return find
 
 
-def _refuse_missing(resource: str, record_id, patient_id: int | None = None):
+def _refuse_missing(resource: str, record_id, patient_id: int | None = None, *, caller: Caller | None = None):
     from careplan.audit.service import note_denied
 
-    note_denied(resource, record_id, patient_id=patient_id, detail="not found or out of reach")
+    if caller is None:
+        from careplan.auth.edge import request_caller
+
+        caller = request_caller()
+    note_denied(resource, record_id, patient_id=patient_id, detail="not found or out of reach", caller=caller)
     raise NotFound(f"No {resource.replace('_', ' ')} {record_id}.")
 
 
@@ -68,6 +73,7 @@ def login_required(*roles: str, patient: str | Callable[[dict], int] | None = No
     one record to a caller outside the patient's reach when it answers True (e.g. a red-flag screen, which
     any active clinician may judge), without opening the rest of the record."""
     from careplan.audit.service import note_denied
+    from careplan.auth.edge import current_user, request_caller
 
     unknown = set(roles) - set(ROLE_NAMES)
     if unknown:
@@ -78,10 +84,11 @@ def login_required(*roles: str, patient: str | Callable[[dict], int] | None = No
         def wrapped(*args, **kwargs):
             user = current_user()
             if user is None:
-                note_denied(*_resource_of(kwargs, resource), detail="not signed in")
+                note_denied(*_resource_of(kwargs, resource), detail="not signed in", caller=request_caller())
                 raise Unauthenticated("Sign in, or send 'Authorization: Bearer <token>'.")
             if roles and user.role not in roles:
-                note_denied(*_resource_of(kwargs, resource), detail=f"role {user.role} may not")
+                note_denied(*_resource_of(kwargs, resource), detail=f"role {user.role} may not",
+                            caller=request_caller())
                 raise Forbidden("Your role may not do this.")
             if patient is not None:
                 patient_id = kwargs[patient] if isinstance(patient, str) else patient(kwargs)
@@ -132,9 +139,8 @@ def can_reach_patient(user, patient_id: int) -> bool:
     return False
 
 
-def reach_patient(patient_id: int) -> None:
+def reach_patient(patient_id: int, *, caller: Caller) -> None:
     """404 (not 403) for a patient outside the caller's reach, for checks inside a view or service."""
-    user = current_user()
-    if user is None or not can_reach_patient(user, patient_id):
-        _refuse_missing("patient", patient_id, patient_id)
+    if caller.user is None or not can_reach_patient(caller.user, patient_id):
+        _refuse_missing("patient", patient_id, patient_id, caller=caller)
 

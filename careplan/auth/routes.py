@@ -3,6 +3,7 @@ from flask_smorest import Blueprint
 
 from careplan.auth import service
 from careplan.auth.access import login_required
+from careplan.auth.edge import current_user, end_current_credential, request_caller
 from careplan.auth.schemas import (IssuedTokenSchema, LoginSchema, TokenSchema, UserQuerySchema, UserSchema,
                                    UserUpdateSchema)
 from careplan.auth.web import login_failures
@@ -24,7 +25,8 @@ class Login(MethodView):
     @blp.alt_response(429, description="too many failed sign-ins from this address (web and API together); "
                                        "see Retry-After")
     def post(self, data):
-        user, token = service.login_with_token(data["email"], data["password"], name=data["token_name"],
+        user, token = service.login_with_token(data["email"], data["password"], caller=request_caller(),
+                                               name=data["token_name"],
                                                days=data["days"])
         return {"token": token, "expires_at": service.current_token_expiry(token), "user": user}
 
@@ -35,7 +37,7 @@ class Logout(MethodView):
     @blp.response(204)
     def post(self):
         """End the credential this request came with: its bearer token, or its web session."""
-        service.end_current_credential()
+        end_current_credential()
 
 
 @blp.route("/me")
@@ -43,7 +45,7 @@ class Me(MethodView):
     @login_required()
     @blp.response(200, UserSchema)
     def get(self):
-        return service.current_user()
+        return current_user()
 
 
 @blp.route("/tokens")
@@ -52,7 +54,7 @@ class Tokens(MethodView):
     @blp.response(200, TokenSchema(many=True))
     @blp.paginate()
     def get(self, pagination_parameters):
-        return page_of(service.tokens_of(service.current_user()), pagination_parameters)
+        return page_of(service.tokens_of(current_user()), pagination_parameters)
 
 
 @blp.route("/tokens/<int:token_id>")
@@ -60,7 +62,7 @@ class TokenById(MethodView):
     @login_required()
     @blp.response(204)
     def delete(self, token_id):
-        service.revoke_token(service.token_of(service.current_user(), token_id))
+        service.revoke_token(service.token_of(token_id, caller=request_caller()))
 
 
 @users_blp.route("")
@@ -92,4 +94,4 @@ class UserById(MethodView):
     @users_blp.arguments(UserUpdateSchema(partial=True))
     @users_blp.response(200, UserSchema)
     def patch(self, data, user_id):
-        return service.update_user(user_id, data, by=service.current_user())
+        return service.update_user(user_id, data, by=current_user())

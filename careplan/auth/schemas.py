@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from careplan.auth.models import ROLES
-from careplan.schemas import ClinicDateTime
+from careplan.schemas import ClinicDateTime, WholeNumber
 
 
 class LoginSchema(Schema):
@@ -9,17 +9,17 @@ class LoginSchema(Schema):
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
     token_name = fields.String(load_default="login", validate=validate.Length(max=100),
                                metadata={"description": "what the token is for, shown in the token list"})
-    days = fields.Integer(load_default=None, validate=validate.Range(min=1, max=365),
+    days = WholeNumber(load_default=None, validate=validate.Range(min=1, max=365),
                           metadata={"description": "lifetime in days (default API_TOKEN_DAYS)"})
 
 
 class UserSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     email = fields.Email(required=True, validate=validate.Length(max=254))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    provider_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
+    provider_id = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
                                  metadata={"description": "the provider a provider account belongs to"})
-    patient_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
+    patient_id = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
                                 metadata={"description": "the patient a patient account belongs to"})
     password = fields.String(load_only=True, validate=validate.Length(min=10, max=200),
                              metadata={"description": "at least 10 characters and hard to guess (not a common "
@@ -41,7 +41,7 @@ class UserQuerySchema(Schema):
 
 
 class TokenSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     name = fields.String(dump_only=True)
     created_at = ClinicDateTime(dump_only=True)
     expires_at = ClinicDateTime(dump_only=True)

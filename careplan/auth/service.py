@@ -1,4 +1,5 @@
-"""Users, password hashes and API tokens, and who is calling."""
+"""Users, password hashes, API tokens and web sessions. Who is calling a request is the request edge's
+(careplan.auth.edge); these rules take the caller as an argument."""
 from __future__ import annotations
 
 import functools
@@ -10,10 +11,11 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
-from flask import current_app, g, request, session
+from flask import current_app
 from sqlalchemy import select, update
 
 from careplan.auth.models import ROLES, ApiToken, User, WebSession
+from careplan.caller import Caller
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound, Unauthenticated
 from careplan.extensions import db
@@ -169,30 +171,35 @@ def tokens_of(user: User):
     return select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
 
 
-def token_of(user: User, token_id: int) -> ApiToken:
-    """One of the user's own tokens; someone else's answers 404 like a missing one."""
+def token_of(token_id: int, *, caller: Caller) -> ApiToken:
+    """One of the caller's own tokens; someone else's answers 404 like a missing one."""
     from careplan.audit.service import note_denied
 
     token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != user.id:
+    if token is None or token.user_id != caller.user_id:
         if token is not None:
-            note_denied("token", token_id, detail="someone else's token")
+            note_denied("token", token_id, detail="someone else's token", caller=caller)
         raise NotFound(f"No token {token_id}.")
     return token
 
 
-def user_for_token(token: str, now: datetime | None = None) -> User | None:
+def live_token(token: str, now: datetime | None = None) -> ApiToken | None:
+    """The token row of a bearer value that still stands: not revoked, not expired, its user active."""
     now = now or utcnow()
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
         return None
     # Saved with the request's commit, as a session's last_seen_at: the owner's token list shows it.
     row.last_used_at = now
-    g.api_token = row
-    return row.user
+    return row
 
 
-def authenticate(email: str, password: str) -> User:
+def user_for_token(token: str, now: datetime | None = None) -> User | None:
+    row = live_token(token, now)
+    return row.user if row is not None else None
+
+
+def authenticate(email: str, password: str, *, caller: Caller) -> User:
     """The user with this e-mail and password. Every refusal looks the same from outside (a missing,
     disabled or locked account, or a wrong password: one status, one message, one password hash computed),
     so sign-in cannot be used to find out which accounts exist or are locked. Wrong passwords count against
@@ -221,55 +228,47 @@ def authenticate(email: str, password: str) -> User:
                 user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
                 user.failed_logins = 0
             db.session.commit()
-    _note_refused_login(user, why)
+    _note_refused_login(user, why, caller)
     raise Unauthenticated("The e-mail or the password is wrong, or the account is disabled or locked for a while.")
 
 
-def _note_refused_login(user: User | None, why: str) -> None:
+def _note_refused_login(user: User | None, why: str, caller: Caller) -> None:
     from careplan.audit.service import note_denied
 
-    note_denied("login", user.id if user else "", detail=why, user=user)
+    note_denied("login", user.id if user else "", detail=why, user=user, caller=caller)
 
 
-def login_with_token(email: str, password: str, *, name: str = "login", days: int | None = None) -> tuple[User, str]:
-    user = authenticate(email, password)
+def login_with_token(email: str, password: str, *, caller: Caller, name: str = "login",
+                     days: int | None = None) -> tuple[User, str]:
+    user = authenticate(email, password, caller=caller)
     return user, issue_token(user, name=name, days=days)
 
 
 # Web sessions. Flask's cookie is signed, not secret: it carries only a random session id whose
 # SHA-256 names a web_sessions row, so the server decides whether the session still stands.
 
-def login_user(user: User) -> None:
-    """Start a browser session for this user with a new id, ending the session the cookie carried before
-    (so an id planted before sign-in is worth nothing afterwards)."""
+def start_web_session(user: User, *, replacing: str | None, remote_addr: str) -> str:
+    """A new browser session id for this user, ending the session `replacing` named (so an id planted
+    before sign-in is worth nothing afterwards). The id is returned once; only its digest is stored."""
     now = utcnow()
-    old = session.get("sid")
-    if old:
-        db.session.execute(update(WebSession).where(WebSession.session_hash == _digest(old),
-                                                    WebSession.revoked_at.is_(None)).values(revoked_at=now))
-    session.clear()
+    if replacing:
+        end_web_session(replacing, commit=False)
     sid = secrets.token_urlsafe(32)
-    session["sid"] = sid
-    session.permanent = True
     db.session.add(WebSession(session_hash=_digest(sid), user_id=user.id, created_at=now, last_seen_at=now,
-                              remote_addr=(request.remote_addr or "")[:64]))
+                              remote_addr=remote_addr[:64]))
     db.session.commit()
-    g.user = user
+    return sid
 
 
-def logout_user() -> None:
-    """End the caller's browser session on the server and forget the cookie."""
-    sid = session.get("sid")
-    if sid:
-        db.session.execute(update(WebSession).where(WebSession.session_hash == _digest(sid),
-                                                    WebSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+def end_web_session(sid: str, *, commit: bool = True) -> None:
+    db.session.execute(update(WebSession).where(WebSession.session_hash == _digest(sid),
+                                                WebSession.revoked_at.is_(None)).values(revoked_at=utcnow()))
+    if commit:
         db.session.commit()
-    session.clear()
-    g.user = None
 
 
-def user_for_session(sid: str, now: datetime | None = None) -> User | None:
-    """The user of a live session: not revoked, used within the idle timeout, younger than the absolute one."""
+def live_web_session(sid: str, now: datetime | None = None) -> WebSession | None:
+    """A session that still stands: not revoked, used within the idle timeout, younger than the absolute one."""
     config = current_app.config
     now = now or utcnow()
     row = db.session.scalar(select(WebSession).where(WebSession.session_hash == _digest(sid)))
@@ -277,37 +276,10 @@ def user_for_session(sid: str, now: datetime | None = None) -> User | None:
             or now - row.last_seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
             or now - row.created_at > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"])):
         return None
-    # Saved with the request's commit (see careplan.audit.service), so only requests that went through count.
+    # Saved with the request's commit, so only requests that went through count.
     row.last_seen_at = now
-    g.web_session = row
-    return row.user
-
-
-def current_user() -> User | None:
-    """The caller of this request, from its bearer token or else its session cookie; cached on `g`.
-    A request that sends a bearer header is judged by it alone, never by a cookie it also carries."""
-    if "user" in g:
-        return g.user
-    user = None
-    header = request.headers.get("Authorization", "")
-    scheme, _, value = header.partition(" ")
-    if header:
-        if scheme.lower() == "bearer" and value.strip():
-            user = user_for_token(value.strip())
-    elif session.get("sid"):
-        user = user_for_session(session["sid"])
-    g.user = user
-    return user
+    return row
 
 
 def current_token_expiry(token: str) -> datetime:
     return db.session.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == _digest(token)))
-
-
-def end_current_credential() -> None:
-    """Log out whatever authenticated this request: its bearer token, or its browser session."""
-    token = g.get("api_token")
-    if token is not None:
-        revoke_token(token)
-    else:
-        logout_user()

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 
-from careplan.auth import service
+from careplan.auth import edge, service
 from careplan.errors import ServiceError
 from careplan.extensions import csrf, db, limiter
 
@@ -49,27 +49,27 @@ def login():
     email = request.form.get("email", "")
     if request.method == "POST":
         try:
-            user = service.authenticate(email, request.form.get("password", ""))
+            user = service.authenticate(email, request.form.get("password", ""), caller=edge.request_caller())
         except ServiceError as exc:
             db.session.rollback()
             error, status = exc.message, exc.status
             headers = getattr(exc, "headers", None) or []
             return render_template("auth/login.html", error=error, email=email,
                                    next=request.form.get("next", "")), status, headers
-        service.login_user(user)
+        edge.login_user(user)
         return redirect(_next_page(request.form.get("next")))
     return render_template("auth/login.html", error=error, email=email, next=request.args.get("next", "")), status
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    service.logout_user()
+    edge.logout_user()
     return redirect(url_for("auth_web.login"))
 
 
 @bp.route("/signed-in")
 def signed_in():
-    user = service.current_user()
+    user = edge.current_user()
     if user is None:
         return redirect(url_for("auth_web.login", next=request.path))
     return render_template("auth/signed_in.html", user=user)
@@ -81,7 +81,7 @@ def _protect_cookie_requests():
         return
     # Outside the API every form is protected, the login form included (login CSRF); inside it only
     # requests that a live session cookie authenticates (a dead one carries no authority to abuse).
-    if not request.path.startswith("/api/") or service.current_user() is not None:
+    if not request.path.startswith("/api/") or edge.current_user() is not None:
         csrf.protect()
 
 

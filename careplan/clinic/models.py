@@ -5,6 +5,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from careplan.db import Base
 
+# Who reads a clinical note: the patient's whole care team, the clinicians of the note's discipline on it, or
+# only its author. Psychotherapy notes carry extra protection in health-privacy law, so that discipline's
+# notes default to its own clinicians (Discipline.note_visibility); the author chooses for each note.
+NOTE_VISIBILITIES = ("team", "discipline", "author")
+
 
 class ClinicSettings(Base):
     """The clinic's own facts; a single row (id 1)."""
@@ -24,6 +29,11 @@ class ClinicSettings(Base):
     late_cancel_hours: Mapped[int] = mapped_column(Integer, default=24)
     # How long a proposal's slots stay held while the front desk reviews it.
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    # The most sessions a patient is given in one day (a patient's record may lower it): a visit someone
+    # in pain can bear.
+    max_sessions_per_day: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    # The language of patients whose record names none (careplan.i18n).
+    default_language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")
 
 
 class Discipline(Base):
@@ -37,3 +47,5 @@ class Discipline(Base):
     practitioner_title: Mapped[str] = mapped_column(String(80))
     core: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Who reads this discipline's notes unless their author chooses otherwise (one of NOTE_VISIBILITIES).
+    note_visibility: Mapped[str] = mapped_column(String(20), default="team", server_default="team")

@@ -1,10 +1,10 @@
 """The clinic's settings and disciplines, and its local time."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 from sqlalchemy import select
 
 from careplan.clinic.models import ClinicSettings, Discipline
@@ -25,13 +25,15 @@ def timezone_name() -> str:
     return (row.timezone if row and row.timezone else None) or current_app.config["CLINIC_TIMEZONE"]
 
 
+# Kept on the database session (one per request or job) rather than Flask's `g`: a worker has no request.
+_ZONE = "careplan.clinic.zone"
+
+
 def zone() -> ZoneInfo:
-    if has_app_context() and "clinic_zone" in g:
-        return g.clinic_zone
-    tz = ZoneInfo(timezone_name())
-    if has_app_context():
-        g.clinic_zone = tz
-    return tz
+    info = db.session.info
+    if _ZONE not in info:
+        info[_ZONE] = ZoneInfo(timezone_name())
+    return info[_ZONE]
 
 
 def effective_settings() -> dict:
@@ -56,13 +58,21 @@ def update_settings(changes: dict) -> ClinicSettings:
     for key, value in changes.items():
         setattr(row, key, value)
     db.session.commit()
-    g.pop("clinic_zone", None)
+    db.session.info.pop(_ZONE, None)
     return row
 
 
 def local_datetime(day: date, clock: time) -> datetime:
     """A wall-clock time on a date in the clinic, as an aware datetime (fold 0 at a repeated hour)."""
     return datetime.combine(day, clock, tzinfo=zone())
+
+
+def wall_time_exists(day: date, clock: time) -> bool:
+    """False inside the hour a daylight-saving change skips: 02:30 on a spring-forward night names the same
+    instant as 03:30, so offering both would list one instant twice."""
+    moment = local_datetime(day, clock)
+    back = moment.astimezone(timezone.utc).astimezone(zone())
+    return (back.date(), back.time()) == (day, clock)
 
 
 def local_day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -107,3 +117,10 @@ def check_disciplines(codes: list[str], field: str = "disciplines") -> None:
     errors = {f"{field}[{i}]": f"unknown discipline '{c}'" for i, c in enumerate(codes) if c not in known}
     if errors:
         raise Invalid("Unknown discipline.", fields=errors)
+
+
+def within_windows(windows, start: datetime, end: datetime) -> bool:
+    """Whether [start, end) lies inside one of these weekly windows (a provider's or a patient's) on its day."""
+    day = to_local(start).date()
+    return any(w.day == day.weekday() and local_datetime(day, w.start) <= start
+               and end <= local_datetime(day, w.end) for w in windows)

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint as ApiBlueprint
 
 from careplan.audit.service import record
 from careplan.auth.access import STAFF, login_required
+from careplan.auth.edge import request_caller
 from careplan.fhir import feeds
 from careplan.fhir.schemas import CalendarFeedSchema, NewCalendarFeedSchema
 
@@ -23,15 +24,15 @@ def _feed_view(owner: str):
         @blp.response(200, CalendarFeedSchema)
         def get(self, owner_id):
             """When this owner's feed URL was made (the URL itself is only shown when it is made)."""
-            feed = feeds.get_feed(owner, owner_id)
-            record("read", "calendar_feed", feed.id, feed.patient_id)
+            feed = feeds.get_feed(owner, owner_id, caller=request_caller())
+            record("read", "calendar_feed", feed.id, feed.patient_id, caller=request_caller())
             return feed
 
         @access
         @blp.response(201, NewCalendarFeedSchema)
         def post(self, owner_id):
             """Make the feed URL, or replace it: the previous URL stops working."""
-            feed, token = feeds.open_feed(owner, owner_id)
+            feed, token = feeds.open_feed(owner, owner_id, caller=request_caller())
             return {"created_at": feed.created_at, "token": token,
                     "url": url_for("calendar.feed", token=token, _external=True)}
 
@@ -39,7 +40,7 @@ def _feed_view(owner: str):
         @blp.response(204)
         def delete(self, owner_id):
             """Revoke the feed URL."""
-            feeds.revoke_feed(owner, owner_id)
+            feeds.revoke_feed(owner, owner_id, caller=request_caller())
 
     FeedView.__name__ = FeedView.__qualname__ = f"{owner.capitalize()}CalendarFeed"
     return FeedView
@@ -51,8 +52,8 @@ for _owner in feeds.OWNERS:
 
 @bp.get("/<token>.ics")
 def feed(token: str):
-    found = feeds.feed_for_token(token)
-    record("read", "calendar_feed", found.id, found.patient_id, detail="fetched by its URL")
+    found = feeds.feed_for_token(token, caller=request_caller())
+    record("read", "calendar_feed", found.id, found.patient_id, detail="fetched by its URL", caller=request_caller())
     body = feeds.calendar(found)
     # The feed is one person's schedule: careplan.headers forbids every cache to keep it.
     return Response(body, mimetype="text/calendar", headers={"Content-Disposition": 'inline; filename="careplan.ics"'})

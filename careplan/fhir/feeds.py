@@ -10,17 +10,19 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from icalendar import Calendar
 from sqlalchemy import select
 
 from careplan.audit.service import note_denied, record
 from careplan.auth.access import STAFF, reach_patient
-from careplan.auth.service import current_user
+from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import NotFound
 from careplan.extensions import db
 from careplan.fhir.models import CalendarFeed
+from careplan.i18n import speaking
 from careplan.patients.service import get_patient
 from careplan.providers.service import get_provider
 from careplan.scheduling.calendar import appointment_event
@@ -44,11 +46,11 @@ def _patient_id(owner: str, owner_id: int) -> int | None:
     return owner_id if owner == "patient" else None
 
 
-def check_owner(owner: str, owner_id: int) -> None:
+def check_owner(owner: str, owner_id: int, *, caller: Caller) -> None:
     """The owner themself or staff; anyone else's feed does not exist for the caller (404, audited)."""
-    user = current_user()
+    user = caller.user
     if owner == "patient":
-        reach_patient(owner_id)
+        reach_patient(owner_id, caller=caller)
         get_patient(owner_id)
     else:
         get_provider(owner_id)
@@ -56,42 +58,44 @@ def check_owner(owner: str, owner_id: int) -> None:
         return
     if getattr(user, f"{owner}_id") != owner_id or user.role != owner:
         note_denied("calendar_feed", owner_id, patient_id=_patient_id(owner, owner_id),
-                    detail=f"not the {owner}'s own feed")
+                    detail=f"not the {owner}'s own feed", caller=caller)
         raise NotFound(f"No calendar feed of {owner} {owner_id}.")
 
 
-def get_feed(owner: str, owner_id: int) -> CalendarFeed:
-    check_owner(owner, owner_id)
+def get_feed(owner: str, owner_id: int, *, caller: Caller) -> CalendarFeed:
+    check_owner(owner, owner_id, caller=caller)
     feed = db.session.scalar(select(CalendarFeed).where(_owner_column(owner) == owner_id))
     if feed is None:
         raise NotFound(f"This {owner} has no calendar feed.")
     return feed
 
 
-def open_feed(owner: str, owner_id: int) -> tuple[CalendarFeed, str]:
+def open_feed(owner: str, owner_id: int, *, caller: Caller) -> tuple[CalendarFeed, str]:
     """A new feed token; any earlier URL of this owner stops working at once."""
-    check_owner(owner, owner_id)
+    check_owner(owner, owner_id, caller=caller)
     db.session.execute(CalendarFeed.__table__.delete().where(_owner_column(owner) == owner_id))
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed(token_hash=_digest(token), **{f"{owner}_id": owner_id})
     db.session.add(feed)
     db.session.flush()
-    record("create", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed")
+    record("create", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed",
+           caller=caller)
     db.session.commit()
     return feed, token
 
 
-def revoke_feed(owner: str, owner_id: int) -> None:
-    feed = get_feed(owner, owner_id)
-    record("delete", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed")
+def revoke_feed(owner: str, owner_id: int, *, caller: Caller) -> None:
+    feed = get_feed(owner, owner_id, caller=caller)
+    record("delete", "calendar_feed", feed.id, _patient_id(owner, owner_id), detail=f"{owner} {owner_id}'s feed",
+           caller=caller)
     db.session.delete(feed)
     db.session.commit()
 
 
-def feed_for_token(token: str) -> CalendarFeed:
+def feed_for_token(token: str, *, caller: Caller) -> CalendarFeed:
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _digest(token)))
     if feed is None:
-        note_denied("calendar_feed", "", detail="unknown feed URL")
+        note_denied("calendar_feed", "", detail="unknown feed URL", caller=caller)
         raise NotFound("No such calendar feed; it may have been revoked or replaced.")
     return feed
 
@@ -112,9 +116,13 @@ def _title(appointment: Appointment, names: dict[str, str]) -> str:
 def calendar(feed: CalendarFeed, now: datetime | None = None) -> bytes:
     """The feed's iCalendar text. Summaries name the discipline and the other person, never a condition."""
     now = now or utcnow()
-    owner_name = (get_provider(feed.provider_id).name if feed.provider_id is not None
-                  else get_patient(feed.patient_id).name)
-    return icalendar_of(feed_appointments(feed, now), owner_name, for_provider=feed.provider_id is not None, now=now)
+    if feed.provider_id is not None:
+        return icalendar_of(feed_appointments(feed, now), get_provider(feed.provider_id).name, for_provider=True,
+                            now=now)
+    patient = get_patient(feed.patient_id)
+    # A patient's calendar speaks their language, as their e-mails do.
+    with speaking(patient):
+        return icalendar_of(feed_appointments(feed, now), patient.name, for_provider=False, now=now)
 
 
 def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provider: bool, now: datetime) -> bytes:
@@ -130,9 +138,14 @@ def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provid
     cal.add("x-wr-calname", f"{settings.name}: {owner_name}")
     cal.add("x-wr-timezone", clinic.timezone_name())
     for appointment in appointments:
-        other = appointment.patient.name if for_provider else f"with {appointment.provider.name}"
-        separator = ": " if for_provider else " "
-        cal.add_component(appointment_event(appointment, f"{_title(appointment, names)}{separator}{other}", location))
+        if for_provider:
+            summary = f"{_title(appointment, names)}: {appointment.patient.name}"
+        else:
+            discipline = gettext(names.get(appointment.discipline_code, appointment.discipline_code))
+            summary = (gettext("%(discipline)s assessment with %(name)s", discipline=discipline,
+                               name=appointment.provider.name) if appointment.kind == "assessment" else
+                       gettext("%(discipline)s with %(name)s", discipline=discipline, name=appointment.provider.name))
+        cal.add_component(appointment_event(appointment, summary, location))
     # The zone's rules for the feed's window only (with a year's margin), not from 1970 on.
     cal.add_missing_timezones(first_date=(now - FEED_PAST - timedelta(days=366)).date(),
                               last_date=(now + FEED_AHEAD + timedelta(days=366)).date())

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import g
 
 from careplan.clinic import service as clinic
 from careplan.clinic.service import DAYS, to_local
+from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan, Phase
 from careplan.providers.models import Provider
@@ -52,9 +52,11 @@ def reference(resource_type: str, resource_id, display: str | None = None) -> di
 
 
 def _discipline_names() -> dict[str, str]:
-    if "fhir_disciplines" not in g:
-        g.fhir_disciplines = {d.code: d.name for d in clinic.disciplines(include_inactive=True)}
-    return g.fhir_disciplines
+    # Once per database session (a request or a job), not per resource.
+    info = db.session.info
+    if "careplan.fhir.disciplines" not in info:
+        info["careplan.fhir.disciplines"] = {d.code: d.name for d in clinic.disciplines(include_inactive=True)}
+    return info["careplan.fhir.disciplines"]
 
 
 def discipline(code: str) -> dict:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, request, url_for
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotAcceptable, NotFound as HTTPNotFound
 
 from careplan.audit.service import note_denied, record
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.errors import NotFound, ServiceError, Unauthenticated
 from careplan.extensions import db
 from careplan.fhir import capability
@@ -55,6 +56,16 @@ def _http_error(exc: HTTPException):
     return fhir_response(operation_outcome(exc.code or 500, exc.description or "error"), exc.code or 500, headers)
 
 
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def _unavailable(exc: Exception):
+    from careplan.errors import UNAVAILABLE, handle_unavailable
+
+    answer = handle_unavailable(exc)
+    return fhir_response(operation_outcome(503, UNAVAILABLE, code="transient"), 503,
+                         {"Retry-After": answer.headers["Retry-After"]})
+
+
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception):
     from careplan.errors import handle_unexpected
@@ -81,7 +92,7 @@ PATIENT_DATA = {"Patient", "Appointment", "CarePlan", "CareTeam"}
 def _caller(resource_type: str, resource_id: str = ""):
     user = current_user()
     if user is None:
-        note_denied(f"fhir:{resource_type}", resource_id, detail="not signed in")
+        note_denied(f"fhir:{resource_type}", resource_id, detail="not signed in", caller=request_caller())
         raise Unauthenticated("Send 'Authorization: Bearer <token>'.")
     return user
 
@@ -119,8 +130,9 @@ def search(resource_type: str):
     if resource_type in PATIENT_DATA:
         found = ",".join(r["id"] for r in page.resources)
         patients = {_patient_id(r) for r in page.resources}
-        record("read", f"fhir:{resource_type}", "", patients.pop() if len(patients) == 1 else None,
-               detail=f"searched {request.query_string.decode()[:150]}: {found}")
+        record("read", f"fhir:{resource_type}", "", next(iter(patients)) if len(patients) == 1 else None,
+               detail=f"searched {request.query_string.decode()[:150]}: {found}", caller=request_caller(),
+               patients=patients)
     return fhir_response(_bundle(resource_type, query, page))
 
 
@@ -132,10 +144,11 @@ def read(resource_type: str, resource_id: str):
         resource = kind.read(resource_id, user)
     except NotFound:
         # Missing and out of reach look the same to the caller; the trail keeps the attempt.
-        note_denied(f"fhir:{resource_type}", resource_id[:40], detail="not found or out of reach")
+        note_denied(f"fhir:{resource_type}", resource_id[:40], detail="not found or out of reach",
+                    caller=request_caller())
         raise
     if resource_type in PATIENT_DATA:
-        record("read", f"fhir:{resource_type}", resource_id, _patient_id(resource))
+        record("read", f"fhir:{resource_type}", resource_id, _patient_id(resource), caller=request_caller())
     return fhir_response(resource)
 
 

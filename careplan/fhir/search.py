@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from careplan.clinic.service import local_datetime
 from careplan.errors import ServiceError
+from careplan.schemas import EARLIEST_YEAR, IMPLAUSIBLE, LATEST_YEAR, plausible
 
 # Parameters any search accepts; `_format` is handled by content negotiation.
 CONTROL = {"_count", "_offset", "_format", "_pretty"}
@@ -69,6 +70,8 @@ def parse_date(name: str, raw: str) -> DateCriterion:
     day = _DAY.match(value)
     if day:
         year, month, dom = int(day[1]), int(day[2] or 1), int(day[3] or 1)
+        if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+            raise BadSearch(f"'{name}' {IMPLAUSIBLE}.", fields={name: raw})
         try:
             first = date(year, month, dom)
         except ValueError:
@@ -89,6 +92,8 @@ def parse_date(name: str, raw: str) -> DateCriterion:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise BadSearch(f"'{value}' is not a date and time.", fields={name: raw}) from None
+        if not plausible(moment):
+            raise BadSearch(f"'{name}' {IMPLAUSIBLE}.", fields={name: raw})
         precision = timedelta(seconds=1) if value[16:17] == ":" else timedelta(minutes=1)
         return DateCriterion(prefix, moment, moment + precision)
     raise BadSearch("Dates are YYYY, YYYY-MM, YYYY-MM-DD or a date and time with a UTC offset.",

@@ -14,9 +14,13 @@ from sqlalchemy import select
 from careplan.clinic.service import local_datetime, to_local
 from careplan.extensions import db
 from careplan.providers.models import Provider
+from careplan.schemas import plausible
 from careplan.scheduling.models import Appointment
 
 _STAMP = "%Y%m%d%H%M"
+# No span this module makes is longer: free time lies inside one day's window, an appointment is at most a
+# working day. A longer id names no Slot, and reading it would otherwise recompute every day in between.
+LONGEST_SLOT = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,9 @@ def parse_slot_id(slot_id: str) -> tuple[int, datetime, datetime] | None:
         start, end = (datetime.strptime(p, _STAMP).replace(tzinfo=timezone.utc) for p in parts[1:])
     except ValueError:
         return None
-    return (int(parts[0]), start, end) if start < end else None
+    if not (start < end <= start + LONGEST_SLOT and plausible(start) and plausible(end)):
+        return None
+    return int(parts[0]), start, end
 
 
 def _subtract(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime):

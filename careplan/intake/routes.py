@@ -3,7 +3,7 @@ from flask_smorest import Blueprint
 
 from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required, patient_of
-from careplan.auth.service import current_user
+from careplan.auth.edge import request_caller
 from careplan.errors import ErrorSchema
 from careplan.extensions import db
 from careplan.intake import service
@@ -28,7 +28,7 @@ class PatientIntakes(MethodView):
     @blp.paginate()
     def get(self, patient_id, pagination_parameters):
         intakes = page_of(service.list_intakes(patient_id), pagination_parameters)
-        record_listed("intake", intakes, patient_id)
+        record_listed("intake", intakes, patient_id, caller=request_caller())
         return intakes
 
     @login_required(*STAFF, "provider", patient="patient_id")
@@ -39,7 +39,7 @@ class PatientIntakes(MethodView):
                                   "urgent medical care is needed; the screen is recorded and its id is "
                                   "`error.intake_id`")
     def post(self, data, patient_id):
-        return service.record_intake(patient_id, data, user_id=current_user().id)
+        return service.record_intake(patient_id, data, caller=request_caller())
 
 
 @blp.route("/intakes/<int:intake_id>")
@@ -48,7 +48,7 @@ class IntakeById(MethodView):
     @blp.response(200, IntakeOutSchema)
     def get(self, intake_id):
         intake = service.get_intake(intake_id)
-        record("read", "intake", intake.id, intake.patient_id)
+        record("read", "intake", intake.id, intake.patient_id, caller=request_caller())
         return intake
 
 
@@ -59,4 +59,4 @@ class IntakeOverride(MethodView):
     @blp.response(200, IntakeOutSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the intake has no red flag to override")
     def post(self, data, intake_id):
-        return service.override_red_flag(intake_id, data["reason"], user_id=current_user().id)
+        return service.override_red_flag(intake_id, data["reason"], caller=request_caller())

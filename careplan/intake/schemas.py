@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from careplan.errors import ErrorDetailSchema
 from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS, SCREEN_RESULTS
 from careplan.protocols.models import REGIONS, SEVERITIES
-from careplan.schemas import ClinicDateTime
+from careplan.schemas import ClinicDateTime, WholeNumber
 
 SIDES = ("left", "right", "both", "central")
 DAILY_ACTIVITIES = ("unaffected", "limited", "prevented")
@@ -18,7 +18,7 @@ ReferralSignsSchema = Schema.from_dict(
 
 
 class SeverityAnswersSchema(Schema):
-    pain_score = fields.Integer(required=True, validate=validate.Range(min=0, max=10),
+    pain_score = WholeNumber(required=True, validate=validate.Range(min=0, max=10),
                                 metadata={"description": "worst pain this week, 0 (none) to 10 (worst imaginable)"})
     worsening = fields.Boolean(required=True, metadata={"description": "the symptoms are getting worse"})
     daily_activities = fields.String(required=True, validate=validate.OneOf(DAILY_ACTIVITIES),
@@ -58,15 +58,15 @@ def _overrider_name(intake):
 class OverrideOutSchema(Schema):
     reason = fields.String(attribute="override_reason")
     at = ClinicDateTime(attribute="overridden_at")
-    by_user_id = fields.Integer(attribute="overridden_by_id", allow_none=True)
+    by_user_id = WholeNumber(attribute="overridden_by_id", allow_none=True)
     by_name = fields.Function(lambda intake: _overrider_name(intake), allow_none=True,
                               metadata={"type": "string", "description": "the clinician's name (or the account's "
                                                                          "e-mail) of who overrode it"})
 
 
 class IntakeOutSchema(Schema):
-    id = fields.Integer()
-    patient_id = fields.Integer()
+    id = WholeNumber()
+    patient_id = WholeNumber()
     condition = fields.String()
     region = fields.String()
     side = fields.String()
@@ -83,7 +83,7 @@ class IntakeOutSchema(Schema):
     override = fields.Nested(OverrideOutSchema, allow_none=True,
                              metadata={"description": "who overrode a red flag, when and why; null when none did"})
     created_at = ClinicDateTime()
-    created_by_id = fields.Integer(allow_none=True)
+    created_by_id = WholeNumber(allow_none=True)
 
 
 class OverrideSchema(Schema):
@@ -92,7 +92,7 @@ class OverrideSchema(Schema):
 
 
 class RedFlagErrorDetailSchema(ErrorDetailSchema):
-    intake_id = fields.Integer(metadata={"description": "with code `red_flag`: the recorded screen's intake"})
+    intake_id = WholeNumber(metadata={"description": "with code `red_flag`: the recorded screen's intake"})
 
 
 class RedFlagErrorSchema(Schema):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from careplan.audit.service import record
+from careplan.caller import Caller
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
@@ -39,7 +40,7 @@ def red_flag_error(intake: Intake) -> RedFlag:
         extra={"intake_id": intake.id})
 
 
-def record_intake(patient_id: int, data: dict, *, user_id: int | None = None) -> Intake:
+def record_intake(patient_id: int, data: dict, *, caller: Caller) -> Intake:
     """Record the intake; a positive red flag is recorded too, then refused with `red_flag`.
 
     The recorded screen is the one thing such a request writes: a red flag is a clinical fact the clinic
@@ -52,13 +53,13 @@ def record_intake(patient_id: int, data: dict, *, user_id: int | None = None) ->
         symptoms=list(data["symptoms"]), severity=data.get("severity") or derive_severity(answers),
         severity_answers=dict(answers) if answers else None,
         pain_stress_or_insomnia=data["pain_stress_or_insomnia"], prefers_acupuncture=data["prefers_acupuncture"],
-        preferences=data["preferences"], created_by_id=user_id,
+        preferences=data["preferences"], created_by_id=caller.user_id,
         **{name: data["red_flags"][name] for name in RED_FLAGS},
         **{name: data["referral_signs"].get(name, False) for name in REFERRAL_SIGNS})
     intake.screen_result = "red_flag" if intake.positive_red_flags else "clear"
     db.session.add(intake)
     db.session.flush()
-    record("create", "intake", intake.id, patient_id, detail=f"screen {intake.screen_result}")
+    record("create", "intake", intake.id, patient_id, detail=f"screen {intake.screen_result}", caller=caller)
     db.session.commit()
     if intake.screen_result == "red_flag":
         raise red_flag_error(intake)
@@ -107,7 +108,7 @@ def overrider_name(intake: Intake) -> str | None:
     return provider.name if provider is not None else user.email
 
 
-def override_red_flag(intake_id: int, reason: str, *, user_id: int) -> Intake:
+def override_red_flag(intake_id: int, reason: str, *, caller: Caller) -> Intake:
     """A clinician's written decision that care may go ahead; who, when and why are kept."""
     intake = get_intake(intake_id)
     if intake.screen_result != "red_flag":
@@ -115,8 +116,8 @@ def override_red_flag(intake_id: int, reason: str, *, user_id: int) -> Intake:
     intake.screen_result = "overridden"
     intake.override_reason = reason.strip()
     intake.overridden_at = utcnow()
-    intake.overridden_by_id = user_id
-    record("update", "intake", intake.id, intake.patient_id, detail="red flag overridden")
+    intake.overridden_by_id = caller.user_id
+    record("update", "intake", intake.id, intake.patient_id, detail="red flag overridden", caller=caller)
     db.session.commit()
     return intake
 

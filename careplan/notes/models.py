@@ -24,6 +24,9 @@ class Note(Base):
     # When the care happened, which may be earlier than when the note was typed.
     noted_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Who reads it (careplan.clinic.models.NOTE_VISIBILITIES), chosen by its author; not versioned, the
+    # text is.
+    visibility: Mapped[str] = mapped_column(String(20), default="team", server_default="team")
 
     versions: Mapped[list[NoteVersion]] = relationship(
         back_populates="note", cascade="all", order_by="NoteVersion.number")

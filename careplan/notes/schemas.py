@@ -1,6 +1,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from careplan.schemas import ClinicDateTime
+from careplan.clinic.models import NOTE_VISIBILITIES
+from careplan.schemas import ClinicDateTime, WholeNumber
 
 SOAP = ("subjective", "objective", "assessment", "plan")
 _TEXT = validate.Length(max=20000)
@@ -16,9 +17,13 @@ class SoapFields(Schema):
 class NoteInSchema(SoapFields):
     discipline = fields.String(validate=validate.Length(min=1, max=40),
                                metadata={"description": "defaults to the author's discipline when they have one"})
-    appointment_id = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
+    appointment_id = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1),
                                     metadata={"description": "an appointment of this patient the note is about"})
     noted_at = ClinicDateTime(metadata={"description": "when the care happened; defaults to now"})
+    visibility = fields.String(validate=validate.OneOf(NOTE_VISIBILITIES), metadata={
+        "description": "who reads it: `team` (the patient's care team), `discipline` (the clinicians of its "
+                       "discipline on the team), `author` (only you); defaults to the discipline's "
+                       "note_visibility (psychotherapy: discipline, others: team)"})
 
     @validates_schema
     def _says_something(self, data, **kwargs):
@@ -28,27 +33,30 @@ class NoteInSchema(SoapFields):
 
 
 class AmendmentSchema(SoapFields):
+    visibility = fields.String(validate=validate.OneOf(NOTE_VISIBILITIES),
+                               metadata={"description": "change who reads it (author only)"})
     reason = fields.String(required=True, validate=validate.Length(min=1, max=400),
                            metadata={"description": "why the note is amended"})
 
 
 class NoteVersionSchema(SoapFields):
-    number = fields.Integer(required=True)
+    number = WholeNumber(required=True)
     reason = fields.String(required=True)
     written_at = ClinicDateTime(required=True)
 
 
 class NoteOutSchema(SoapFields):
-    id = fields.Integer(required=True)
-    patient_id = fields.Integer(required=True)
-    author_user_id = fields.Integer(required=True)
-    author_provider_id = fields.Integer(required=True)
+    id = WholeNumber(required=True)
+    patient_id = WholeNumber(required=True)
+    author_user_id = WholeNumber(required=True)
+    author_provider_id = WholeNumber(required=True)
     author_name = fields.String(required=True, attribute="author_provider.name")
     discipline = fields.String(required=True, attribute="discipline_code")
-    appointment_id = fields.Integer(allow_none=True)
+    visibility = fields.String(required=True, metadata={"description": "team, discipline or author"})
+    appointment_id = WholeNumber(allow_none=True)
     noted_at = ClinicDateTime(required=True)
     created_at = ClinicDateTime(required=True)
-    version = fields.Integer(required=True, attribute="current.number",
+    version = WholeNumber(required=True, attribute="current.number",
                              metadata={"description": "1 for an unamended note"})
     amended_at = ClinicDateTime(allow_none=True, metadata={"description": "when the current version was written, "
                                                                            "if the note was amended"})

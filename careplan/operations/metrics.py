@@ -99,7 +99,7 @@ def _queue(name: str, what: str, model, now):
 
 
 def _allowed() -> bool:
-    from careplan.auth.service import current_user
+    from careplan.auth.edge import current_user
 
     expected = current_app.config.get("METRICS_TOKEN")
     offered = request.headers.get("Authorization", "")

@@ -136,6 +136,10 @@ def _rules(problem: dict, appointments: list[dict], partial: bool) -> tuple[list
         discipline = appointment["discipline"]
         if discipline not in provider["disciplines"]:
             errors.append(f"{where}: {provider['id']} does not practise {discipline}")
+        required = patient.get("required_providers", {}).get(discipline)
+        if required is not None and required != provider["id"]:
+            errors.append(f"{where}: {discipline} of {patient['id']} is {required}'s alone (required), "
+                          f"not {provider['id']}'s")
         lines, phase_of = plans[patient["id"]]
         assessment = patient["plan"].get("assessment")
         if appointment["kind"] == "assessment":

@@ -124,6 +124,13 @@ class Calendars:
             for discipline in sorted(provider.disciplines):
                 self.qualified.setdefault(discipline, []).append(provider.index)
 
+    def providers_for(self, patient: int, discipline: str) -> list[int]:
+        """Who may deliver that discipline to the patient: the required provider alone, if the plan names one."""
+        required = self.problem.patients[patient].required_providers.get(discipline)
+        if required is None:
+            return self.qualified.get(discipline, [])
+        return [self.problem.provider(required).index]
+
     def _busy(self, intervals: list[Dated]) -> tuple[list[int], list[int]]:
         return _merge([(self.clock.minute(i.start), self.clock.minute(i.end)) for i in intervals])
 
@@ -179,7 +186,7 @@ class Calendars:
             patient_free = self.patient_free(demand.patient, day)
             if not patient_free:
                 continue
-            for provider in self.qualified.get(demand.discipline, ()):
+            for provider in self.providers_for(demand.patient, demand.discipline):
                 both = intersect(self.provider_free(provider, day), patient_free)
                 for start in self.starts_within(both, day, demand.minutes):
                     options.append(Option(provider, start, start + demand.minutes, day))

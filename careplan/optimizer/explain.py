@@ -53,14 +53,17 @@ def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str
                 f"({clock.first_day:%b %d}–{last:%b %d} {last:%Y}); plan it in a later run or extend the horizon")
     if not space.calendars.qualified.get(discipline):
         return f"no provider of the clinic offers {discipline}; add a {discipline} provider or change the plan"
+    # The contract asks that a session only the required clinician may take says so, naming them.
+    required = space.problem.patients[demand.patient].required_providers.get(discipline)
+    only = f"only {required} may give this patient {discipline} (required by the plan); " if required else ""
     first = space.assessment(demand.patient)
     if first is not None and not demand.is_assessment and booked[first.index] == 0:
-        return (f"the {first.discipline} assessment could not be placed, and nothing can be booked before it; "
+        return only + (f"the {first.discipline} assessment could not be placed, and nothing can be booked before it; "
                 f"{discipline} {when} waits for it (see the assessment's reason)")
     options = space.options(demand.index)
     help_text = _what_would_help(space, demand)
     if not options:
-        return _no_option(space, demand, when) + help_text
+        return only + _no_option(space, demand, when) + help_text
     blocked = Counter()
     free = []
     for option in options:
@@ -71,7 +74,7 @@ def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str
             blocked[why] += 1
     if free:
         option = free[0]
-        return (f"{discipline} {when} still had room (e.g. {clock.label(option.start)} with "
+        return only + (f"{discipline} {when} still had room (e.g. {clock.label(option.start)} with "
                 f"{space.problem.providers[option.provider].id}) but the solver stopped before placing it; "
                 f"allow more time")
     parts = [_blocker_words(space, demand, why, n) for why, n in blocked.most_common()]
@@ -79,7 +82,7 @@ def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str
         lead = f"the only {discipline} option {when} inside the patient's windows is blocked: "
     else:
         lead = f"all {len(options)} {discipline} options {when} inside the patient's windows are blocked: "
-    return lead + "; ".join(parts) + help_text
+    return only + lead + "; ".join(parts) + help_text
 
 
 def _no_option(space: Space, demand: Demand, when: str) -> str:
@@ -91,9 +94,14 @@ def _no_option(space: Space, demand: Demand, when: str) -> str:
     works_inside = any(
         high - low >= demand.minutes
         for day in days
-        for provider in calendars.qualified[demand.discipline]
+        for provider in calendars.providers_for(patient, demand.discipline)
         for low, high in intersect(calendars.provider_hours(provider, day), calendars.patient_hours(patient, day))
     )
+    if calendars.problem.patients[patient].required_providers.get(demand.discipline):
+        if not works_inside:
+            return f"they do not work inside the patient's windows {when}"
+        return (f"they are already booked or away whenever the patient is available {when} "
+                f"(for {demand.minutes} minutes)")
     if not works_inside:
         return f"no {demand.discipline} provider works inside the patient's windows {when}"
     return (f"every {demand.discipline} provider is already booked or away whenever the patient is available "
@@ -131,7 +139,7 @@ def _what_would_help(space: Space, demand: Demand) -> str:
     extra: dict[str, set[int]] = {}
     for day in calendars.days(demand):
         unbooked = calendars.patient_unbooked(demand.patient, day)
-        for provider in calendars.qualified.get(demand.discipline, ()):
+        for provider in calendars.providers_for(demand.patient, demand.discipline):
             both = intersect(calendars.provider_free(provider, day), unbooked)
             for start in calendars.starts_within(both, day, demand.minutes):
                 if start not in inside:

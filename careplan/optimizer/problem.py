@@ -105,6 +105,8 @@ class Patient:
     assessment: Assessment | None
     phases: list[Phase]
     current: list[Current] = field(default_factory=list)
+    # The "required clinicians" extension: {discipline: provider id}, the only provider who may deliver it.
+    required_providers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,6 +127,36 @@ class Problem:
         self._providers_by_id = {p.id: p for p in self.providers}
 
 
+# Every field this solver knows, per kind of object. The contract asks a solver to refuse a problem with a
+# field it does not know (an extension such as locations or rooms) rather than ignore a rule it carries.
+_FIELDS = {
+    "document": {"version", "clinic", "rules", "providers", "patients"},
+    "clinic": {"timezone", "slot_minutes", "horizon"},
+    "horizon": {"start", "weeks"},
+    "rules": {"transition_minutes", "max_wait_minutes"},
+    "provider": {"id", "disciplines", "weekly", "time_off", "booked"},
+    "patient": {"id", "earliest_start", "availability", "booked", "max_sessions_per_day", "preferred_providers",
+                "required_providers", "plan", "appointments"},
+    "plan": {"assessment", "phases"},
+    "assessment": {"discipline", "minutes"},
+    "phase": {"name", "weeks", "sessions"},
+    "session": {"discipline", "per_week", "minutes", "every_weeks", "min_gap_days"},
+    "window": {"day", "start", "end"},
+    "dated": {"start", "end"},
+    "appointment": {"provider", "discipline", "kind", "phase", "week", "start", "fixed"},
+}
+
+
+def _known(doc: dict, kind: str, path: str) -> dict:
+    """The object, once every field in it is one this solver knows (first unknown one, sorted, named)."""
+    unknown = sorted(str(key) for key in doc if key not in _FIELDS[kind])
+    if unknown:
+        where = f"{path}.{unknown[0]}" if path else unknown[0]
+        raise ProblemError(where, "unknown field: this solver does not support it (format v1 and the "
+                                  "required_providers extension only)")
+    return doc
+
+
 def validate(document: object) -> list[tuple[str, str]]:
     """Every problem found in the document, as (path, message); empty if valid."""
     try:
@@ -139,18 +171,19 @@ def parse(document: object) -> Problem:
     doc = _obj(document, "")
     if doc.get("version") != 1:
         raise ProblemError("version", "must be 1")
-    clinic = _obj(_need(doc, "clinic", ""), "clinic")
+    _known(doc, "document", "")
+    clinic = _known(_obj(_need(doc, "clinic", ""), "clinic"), "clinic", "clinic")
     timezone = _timezone(_need(clinic, "timezone", "clinic"), "clinic.timezone")
     slot = _int(clinic.get("slot_minutes", 15), "clinic.slot_minutes", low=1)
     if 1440 % slot:
         raise ProblemError("clinic.slot_minutes", "must divide a day (1440 minutes)")
-    horizon = _obj(_need(clinic, "horizon", "clinic"), "clinic.horizon")
+    horizon = _known(_obj(_need(clinic, "horizon", "clinic"), "clinic.horizon"), "horizon", "clinic.horizon")
     start = _date(_need(horizon, "start", "clinic.horizon"), "clinic.horizon.start")
     if start.weekday() != 0:
         raise ProblemError("clinic.horizon.start", "must be a Monday")
     weeks = _int(_need(horizon, "weeks", "clinic.horizon"), "clinic.horizon.weeks", low=1)
 
-    rules = _obj(doc.get("rules", {}), "rules")
+    rules = _known(_obj(doc.get("rules", {}), "rules"), "rules", "rules")
     transition = _int(rules.get("transition_minutes", 0), "rules.transition_minutes", low=0)
     max_wait = rules.get("max_wait_minutes")
     if max_wait is not None:
@@ -172,7 +205,7 @@ def parse(document: object) -> Problem:
 
 
 def _provider(index: int, raw: object, path: str) -> Provider:
-    doc = _obj(raw, path)
+    doc = _known(_obj(raw, path), "provider", path)
     disciplines = _list(_need(doc, "disciplines", path), f"{path}.disciplines")
     if not disciplines:
         raise ProblemError(f"{path}.disciplines", "must list at least one discipline")
@@ -187,7 +220,7 @@ def _provider(index: int, raw: object, path: str) -> Provider:
 
 
 def _patient(index: int, raw: object, path: str, providers: dict[str, Provider]) -> Patient:
-    doc = _obj(raw, path)
+    doc = _known(_obj(raw, path), "patient", path)
     cap = doc.get("max_sessions_per_day")
     if cap is not None:
         cap = _int(cap, f"{path}.max_sessions_per_day", low=1)
@@ -197,11 +230,22 @@ def _patient(index: int, raw: object, path: str, providers: dict[str, Provider])
         _text(provider_id, where)
         if provider_id not in providers:
             raise ProblemError(where, f"unknown provider {provider_id!r}")
-    plan = _obj(_need(doc, "plan", path), f"{path}.plan")
+    required = _obj(doc.get("required_providers", {}), f"{path}.required_providers")
+    for discipline, provider_id in required.items():
+        where = f"{path}.required_providers.{discipline}"
+        _text(provider_id, where)
+        if provider_id not in providers:
+            raise ProblemError(where, f"unknown provider {provider_id!r}")
+        if discipline not in providers[provider_id].disciplines:
+            raise ProblemError(where, f"{provider_id} does not practise {discipline}")
+        if preferred.get(discipline, provider_id) != provider_id:
+            raise ProblemError(f"{path}.preferred_providers.{discipline}",
+                               f"names {preferred[discipline]}, but {provider_id} is required for {discipline}")
+    plan = _known(_obj(_need(doc, "plan", path), f"{path}.plan"), "plan", f"{path}.plan")
     assessment = None
     if plan.get("assessment") is not None:
         where = f"{path}.plan.assessment"
-        raw_assessment = _obj(plan["assessment"], where)
+        raw_assessment = _known(_obj(plan["assessment"], where), "assessment", where)
         assessment = Assessment(
             _text(_need(raw_assessment, "discipline", where), f"{where}.discipline"),
             _int(_need(raw_assessment, "minutes", where), f"{where}.minutes", low=1, high=1440),
@@ -218,6 +262,7 @@ def _patient(index: int, raw: object, path: str, providers: dict[str, Provider])
         preferred_providers=dict(preferred),
         assessment=assessment,
         phases=phases,
+        required_providers=dict(required),
     )
     patient.current = [
         _current(c, f"{path}.appointments[{i}]", patient, providers)
@@ -227,12 +272,12 @@ def _patient(index: int, raw: object, path: str, providers: dict[str, Provider])
 
 
 def _phase(raw: object, path: str) -> Phase:
-    doc = _obj(raw, path)
+    doc = _known(_obj(raw, path), "phase", path)
     lines = []
     seen = set()
     for i, raw_line in enumerate(_list(_need(doc, "sessions", path), f"{path}.sessions")):
         where = f"{path}.sessions[{i}]"
-        line = _obj(raw_line, where)
+        line = _known(_obj(raw_line, where), "session", where)
         discipline = _text(_need(line, "discipline", where), f"{where}.discipline")
         if discipline in seen:
             raise ProblemError(f"{where}.discipline", f"{discipline!r} is already listed in this phase")
@@ -254,7 +299,7 @@ def _phase(raw: object, path: str) -> Phase:
 
 
 def _current(raw: object, path: str, patient: Patient, providers: dict[str, Provider]) -> Current:
-    doc = _obj(raw, path)
+    doc = _known(_obj(raw, path), "appointment", path)
     provider = _text(_need(doc, "provider", path), f"{path}.provider")
     if provider not in providers:
         raise ProblemError(f"{path}.provider", f"unknown provider {provider!r}")
@@ -288,7 +333,7 @@ def _windows(raw: object, path: str) -> list[Window]:
     windows = []
     for i, item in enumerate(_list(raw, path)):
         where = f"{path}[{i}]"
-        doc = _obj(item, where)
+        doc = _known(_obj(item, where), "window", where)
         day = _need(doc, "day", where)
         if day not in DAYS:
             raise ProblemError(f"{where}.day", "must be one of " + ", ".join(DAYS))
@@ -304,7 +349,7 @@ def _dated_list(raw: object, path: str) -> list[Dated]:
     intervals = []
     for i, item in enumerate(_list(raw, path)):
         where = f"{path}[{i}]"
-        doc = _obj(item, where)
+        doc = _known(_obj(item, where), "dated", where)
         start = _datetime(_need(doc, "start", where), f"{where}.start")
         end = _datetime(_need(doc, "end", where), f"{where}.end")
         if end <= start:

@@ -17,6 +17,10 @@ class Patient(Base):
     phone: Mapped[str] = mapped_column(String(40), default="")
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     reminder_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # At most this many sessions in one day for this patient, below the clinic's own limit; None: the clinic's.
+    max_sessions_per_day: Mapped[int | None] = mapped_column(Integer)
+    # "en" or "fr": what the portal, the link pages and the e-mails speak; empty is the clinic's default.
+    language: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Counts the changes of the record; see careplan.versions.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

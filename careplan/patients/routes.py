@@ -3,7 +3,7 @@ from flask_smorest import Blueprint
 
 from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.pagination import page_of
 from careplan.patients import service
 from careplan.patients.models import Patient
@@ -24,14 +24,14 @@ class Patients(MethodView):
         user = current_user()
         care_team_of = user.provider_id if user.role == "provider" else None
         patients = page_of(service.list_patients(**query, care_team_of=care_team_of), pagination_parameters)
-        record_listed("patient", patients)
+        record_listed("patient", patients, caller=request_caller())
         return patients
 
     @login_required(*STAFF)
     @blp.arguments(PatientSchema)
     @blp.response(201, PatientSchema)
     def post(self, data):
-        return service.create_patient(data)
+        return service.create_patient(data, caller=request_caller())
 
 
 @blp.route("/<int:patient_id>")
@@ -40,7 +40,7 @@ class PatientById(MethodView):
     @blp.response(200, PatientSchema)
     def get(self, patient_id):
         patient = service.get_patient(patient_id)
-        record("read", "patient", patient.id, patient.id)
+        record("read", "patient", patient.id, patient.id, caller=request_caller())
         return with_etag(patient)
 
     @login_required(*STAFF)
@@ -48,10 +48,11 @@ class PatientById(MethodView):
     @blp.response(200, PatientSchema)
     @documents_if_match(blp, "the patient")
     def patch(self, data, patient_id):
-        return with_etag(service.update_patient(patient_id, data, expected_version=if_match(Patient, patient_id)))
+        return with_etag(service.update_patient(patient_id, data, caller=request_caller(),
+                                                expected_version=if_match(Patient, patient_id)))
 
     @login_required("admin")
     @blp.response(204)
     @documents_if_match(blp, "the patient")
     def delete(self, patient_id):
-        service.delete_patient(patient_id, expected_version=if_match(Patient, patient_id))
+        service.delete_patient(patient_id, caller=request_caller(), expected_version=if_match(Patient, patient_id))

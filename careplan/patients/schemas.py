@@ -2,17 +2,23 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from careplan.schemas import WithAvailability
+from careplan.i18n import LANGUAGES
+from careplan.schemas import ClinicDate, WithAvailability, WholeNumber
 
 
 class PatientSchema(WithAvailability):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=254))
     phone = fields.String(validate=validate.Length(max=40))
-    date_of_birth = fields.Date(allow_none=True)
+    date_of_birth = ClinicDate(allow_none=True)
     reminder_opt_out = fields.Boolean()
-    version = fields.Integer(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
+    max_sessions_per_day = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=12), metadata={
+        "description": "at most this many sessions in one day for this patient, below the clinic's limit; "
+                       "null: the clinic's"})
+    language = fields.String(allow_none=True, validate=validate.OneOf(LANGUAGES), metadata={
+        "description": "what the patient reads (portal, link pages, e-mails); null: the clinic's default_language"})
+    version = WholeNumber(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
 
     @validates("date_of_birth")
     def _born(self, value, **kwargs):

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.sql import false
 from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
 
 from careplan.db import Base, UTCDateTime, utcnow
@@ -164,6 +165,9 @@ class CareTeamMember(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("care_plans.id", ondelete="CASCADE"), index=True)
     discipline_code: Mapped[str] = mapped_column(ForeignKey("disciplines.code"))
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id"), index=True)
+    # True: only this provider delivers the discipline to the patient (a session they cannot take stays
+    # unscheduled); False: the optimizer prefers them, after sessions, visits and continuity.
+    required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     plan: Mapped[CarePlan] = relationship(back_populates="care_team")
 

@@ -76,9 +76,12 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
     """The problem document for scheduling these plans, one patient entry per plan.
 
     start: the horizon's Monday (default: the Monday of the earliest plan's week 0); weeks: its length
-    (default: long enough for every plan). preferred_providers: {plan id: {discipline: provider id}},
-    over the care team's choices. patient_availability: {patient id: [{"day": 0..6, "start": time,
-    "end": time}]} instead of the patient's recorded windows (e.g. this once, other hours).
+    (default: long enough for every plan). The care team's members are `required_providers` when marked
+    required, `preferred_providers` otherwise. preferred_providers: {plan id: {discipline: provider id}},
+    over the care team's choices (a discipline named there is a preference, even if the team requires
+    someone for it: the front desk asked for this proposal to try another clinician).
+    patient_availability: {patient id: [{"day": 0..6, "start": time, "end": time}]} instead of the
+    patient's recorded windows (e.g. this once, other hours).
     Every active provider of a discipline the plans need is offered, with their weekly hours, time off
     and appointments as `booked`; each patient's other appointments are `booked` on their side.
     """
@@ -130,11 +133,18 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
     }
     offered = {p.id: set(p.discipline_codes) for p in providers}
     for plan in plans:
-        preferred = {m.discipline_code: m.provider_id for m in plan.care_team}
-        preferred.update((preferred_providers or {}).get(plan.id, {}))
+        overrides = (preferred_providers or {}).get(plan.id, {})
+        required = {m.discipline_code: m.provider_id for m in plan.care_team
+                    if m.required and m.discipline_code not in overrides}
+        preferred = {m.discipline_code: m.provider_id for m in plan.care_team if not m.required}
+        preferred.update(overrides)
         windows = (patient_availability or {}).get(plan.patient_id)
+        # The clinic's limit, or the patient's own when lower: a visit a person in pain can bear.
+        clinic_most = settings["max_sessions_per_day"]
+        most = min(clinic_most, plan.patient.max_sessions_per_day or clinic_most)
         document["patients"].append({
             "id": patient_key(plan.patient_id),
+            "max_sessions_per_day": most,
             "earliest_start": plan.start_date.isoformat(),
             "availability": [{"day": DAYS[w["day"]], "start": w["start"].strftime("%H:%M"),
                               "end": w["end"].strftime("%H:%M")} for w in windows]
@@ -146,4 +156,14 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
                                     if discipline in offered.get(provider_id, set())},
             "plan": _plan_document(plan),
         })
+        gone = {d: p for d, p in required.items() if d not in offered.get(p, set())}
+        if gone:
+            # Never quietly given to someone else: the front desk chooses again.
+            discipline = sorted(gone)[0]
+            raise Invalid(f"The care team requires provider {gone[discipline]} for {discipline} in plan {plan.id}, "
+                          "who no longer takes it; choose another clinician.",
+                          fields={f"care_team.{discipline}": "required provider is not available"})
+        if required:
+            document["patients"][-1]["required_providers"] = {
+                discipline: provider_key(provider_id) for discipline, provider_id in sorted(required.items())}
     return document

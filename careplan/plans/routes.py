@@ -3,7 +3,7 @@ from flask_smorest import Blueprint
 
 from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required, patient_of
-from careplan.auth.service import current_user
+from careplan.auth.edge import request_caller
 from careplan.errors import ErrorSchema
 from careplan.intake.schemas import RedFlagErrorSchema
 from careplan.pagination import page_of
@@ -24,7 +24,7 @@ PLAN = patient_of(CarePlan, "plan_id")
 
 
 def _read(plan, what: str = ""):
-    record("read", "plan", plan.id, plan.patient_id, detail=what)
+    record("read", "plan", plan.id, plan.patient_id, detail=what, caller=request_caller())
     return plan
 
 
@@ -44,8 +44,8 @@ class Plans(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """Plans the caller may see, newest first"""
-        plans = page_of(service.list_plans(user=current_user(), **query), pagination_parameters)
-        record_listed("plan", plans, query.get("patient_id"))
+        plans = page_of(service.list_plans(caller=request_caller(), **query), pagination_parameters)
+        record_listed("plan", plans, query.get("patient_id"), caller=request_caller())
         return plans
 
     @login_required(*STAFF)
@@ -55,7 +55,7 @@ class Plans(MethodView):
                       description="not valid, or (code `red_flag`) the intake's red flag is not overridden")
     def post(self, data):
         """Build a draft plan from an intake, or from a patient, region and severity, and the template"""
-        return service.build_plan(data, user_id=current_user().id)
+        return service.build_plan(data, caller=request_caller())
 
 
 @blp.route("/<int:plan_id>")
@@ -72,7 +72,7 @@ class PlanById(MethodView):
     @documents_if_match(blp, "the plan")
     def patch(self, data, plan_id):
         """Change a draft plan's start date, assessment, phases and lines or care team (a new version)"""
-        return with_etag(service.revise_plan(plan_id, data, user_id=current_user().id,
+        return with_etag(service.revise_plan(plan_id, data, caller=request_caller(),
                                              expected_version=if_match(CarePlan, plan_id)))
 
 
@@ -85,7 +85,7 @@ class PlanStatus(MethodView):
     @documents_if_match(blp, "the plan (GET /plans/{plan_id})")
     def post(self, data, plan_id):
         """Start (booked to active), complete or cancel a plan; a plan is booked by booking its schedule"""
-        return with_etag(service.set_status(plan_id, data["status"], data["reason"], user_id=current_user().id,
+        return with_etag(service.set_status(plan_id, data["status"], data["reason"], caller=request_caller(),
                                             expected_version=if_match(CarePlan, plan_id)))
 
 
@@ -108,7 +108,7 @@ class PlanPhase(MethodView):
     def patch(self, data, plan_id, phase_name):
         """A clinician extends, shortens or advances a phase of an active plan (a new version); the ETag
         answered is the plan's"""
-        plan = service.change_phase(plan_id, phase_name, data, user_id=current_user().id,
+        plan = service.change_phase(plan_id, phase_name, data, caller=request_caller(),
                                     expected_version=if_match(CarePlan, plan_id))
         return {"plan": plan, "stale_appointments": _stale(plan)}, {"ETag": etag(plan)}
 

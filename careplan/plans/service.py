@@ -11,6 +11,7 @@ from datetime import date
 from sqlalchemy import or_, select
 
 from careplan.audit.service import record
+from careplan.caller import Caller
 from careplan.clinic.service import to_local
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
@@ -50,21 +51,22 @@ def snapshot(plan: CarePlan) -> dict:
                                   "every_weeks": line.every_weeks, "minutes": line.minutes,
                                   "min_gap_days": line.min_gap_days} for line in p.lines]}
                    for p in plan.phases],
-        "care_team": [{"discipline": m.discipline_code, "provider_id": m.provider_id} for m in plan.care_team],
+        "care_team": [{"discipline": m.discipline_code, "provider_id": m.provider_id, "required": bool(m.required)}
+                      for m in plan.care_team],
     }
 
 
-def _record_version(plan: CarePlan, reason: str, user_id: int | None) -> None:
+def _record_version(plan: CarePlan, reason: str, caller: Caller) -> None:
     first = not plan.versions
     if not first:
         plan.version += 1
     db.session.flush()
     # Every change of a plan makes a version, so this is where each one is audited.
     record("create" if first else "update", "plan", plan.id, plan.patient_id,
-           detail=f"version {plan.version} ({plan.status}): {reason}")
+           detail=f"version {plan.version} ({plan.status}): {reason}", caller=caller)
     # Expire so the snapshot sees phases and lines in their stored order after a replacement.
     db.session.expire(plan, ["phases", "care_team"])
-    plan.versions.append(CarePlanVersion(version=plan.version, reason=reason, created_by_id=user_id,
+    plan.versions.append(CarePlanVersion(version=plan.version, reason=reason, created_by_id=caller.user_id,
                                          snapshot=snapshot(plan)))
 
 
@@ -100,7 +102,8 @@ def _set_team(plan: CarePlan, team: list[dict]) -> None:
         seen.add(member["discipline"])
     if problems:
         raise Invalid("The care team does not fit the plan.", fields=problems)
-    plan.care_team = [CareTeamMember(discipline_code=m["discipline"], provider_id=m["provider_id"]) for m in team]
+    plan.care_team = [CareTeamMember(discipline_code=m["discipline"], provider_id=m["provider_id"],
+                                     required=bool(m.get("required", False))) for m in team]
 
 
 def _template_for(data: dict, region: str, severity: str, condition: str):
@@ -118,7 +121,7 @@ def _template_for(data: dict, region: str, severity: str, condition: str):
     return template
 
 
-def build_plan(data: dict, *, user_id: int | None = None) -> CarePlan:
+def build_plan(data: dict, *, caller: Caller) -> CarePlan:
     """A draft plan from an intake (or from a patient, region and severity) and the matching template."""
     if data.get("intake_id"):
         intake = get_intake(data["intake_id"])
@@ -142,14 +145,14 @@ def build_plan(data: dict, *, user_id: int | None = None) -> CarePlan:
                     intake_id=intake.id if intake else None, template_id=template.id,
                     template_snapshot={"id": template.id, "version": template.version, "name": template.name,
                                        **copy.deepcopy(template.body)},
-                    referral_signs=referral, created_by_id=user_id,
+                    referral_signs=referral, created_by_id=caller.user_id,
                     assessment_discipline=(template.assessment or {}).get("discipline"),
                     assessment_minutes=(template.assessment or {}).get("minutes"),
                     phases=_phases(apply_conditions(template, conditions)))
     _set_team(plan, data.get("care_team") or [])
     db.session.add(plan)
     reason = data.get("reason") or f"Built from {template.name}, version {template.version}."
-    _record_version(plan, reason, user_id)
+    _record_version(plan, reason, caller)
     db.session.commit()
     return plan
 
@@ -158,8 +161,9 @@ def get_plan(plan_id: int) -> CarePlan:
     return get_or_404(CarePlan, plan_id, f"No care plan {plan_id}.")
 
 
-def list_plans(*, user, patient_id: int | None = None, status: str | None = None):
-    """The plans this user may see: staff all, a provider those of patients they treat, a patient their own."""
+def list_plans(*, caller: Caller, patient_id: int | None = None, status: str | None = None):
+    """The plans the caller may see: staff all, a provider those of patients they treat, a patient their own."""
+    user = caller.user
     query = select(CarePlan).order_by(CarePlan.created_at.desc(), CarePlan.id.desc())
     if patient_id is not None:
         query = query.where(CarePlan.patient_id == patient_id)
@@ -175,7 +179,7 @@ def list_plans(*, user, patient_id: int | None = None, status: str | None = None
     return query
 
 
-def revise_plan(plan_id: int, changes: dict, *, user_id: int | None = None, expected_version=None) -> CarePlan:
+def revise_plan(plan_id: int, changes: dict, *, caller: Caller, expected_version=None) -> CarePlan:
     """The front desk's change to a draft: start date, assessment, phases and lines, care team; a new version.
 
     `expected_version` (here and in set_status, change_phase): the version the caller read
@@ -198,12 +202,13 @@ def revise_plan(plan_id: int, changes: dict, *, user_id: int | None = None, expe
             db.session.flush()
             plan.phases = _phases(phases)
     team = changes["care_team"] if "care_team" in changes else [
-        {"discipline": m.discipline_code, "provider_id": m.provider_id} for m in plan.care_team]
+        {"discipline": m.discipline_code, "provider_id": m.provider_id, "required": m.required}
+        for m in plan.care_team]
     if "care_team" in changes or "assessment" in changes or "phases" in changes:
         plan.care_team = []
         db.session.flush()
         _set_team(plan, team)
-    _record_version(plan, changes["reason"], user_id)
+    _record_version(plan, changes["reason"], caller)
     db.session.commit()
     return plan
 
@@ -214,7 +219,7 @@ def _transition(plan: CarePlan, status: str) -> None:
     plan.status = status
 
 
-def set_status(plan_id: int, status: str, reason: str, *, user_id: int | None = None,
+def set_status(plan_id: int, status: str, reason: str, *, caller: Caller,
                expected_version=None) -> CarePlan:
     """Start (booked -> active), complete or cancel a plan; booking itself goes through mark_booked."""
     plan = get_plan(plan_id)
@@ -222,16 +227,16 @@ def set_status(plan_id: int, status: str, reason: str, *, user_id: int | None = 
     if status == "booked":
         raise Invalid("A plan becomes booked when its schedule is booked.", fields={"status": "set by booking"})
     _transition(plan, status)
-    _record_version(plan, reason, user_id)
+    _record_version(plan, reason, caller)
     db.session.commit()
     return plan
 
 
-def mark_booked(plan: CarePlan, *, user_id: int | None = None, reason: str = "Schedule booked.") -> CarePlan:
+def mark_booked(plan: CarePlan, *, caller: Caller, reason: str = "Schedule booked.") -> CarePlan:
     """draft -> booked, with a version. Does not commit: the booking that calls it commits it with its
     appointments, so the plan and its appointments change together or not at all."""
     _transition(plan, "booked")
-    _record_version(plan, reason, user_id)
+    _record_version(plan, reason, caller)
     db.session.flush()
     return plan
 
@@ -240,7 +245,7 @@ def current_plan_week(plan: CarePlan, today: date | None = None) -> int:
     return ((today or clinic_today()) - plan.week_zero).days // 7
 
 
-def change_phase(plan_id: int, phase_name: str, change: dict, *, user_id: int | None = None,
+def change_phase(plan_id: int, phase_name: str, change: dict, *, caller: Caller,
                  today: date | None = None, expected_version=None) -> CarePlan:
     """A clinician extends, shortens or advances (ends this week) a phase of an active plan; a new version."""
     plan = get_plan(plan_id)
@@ -270,7 +275,7 @@ def change_phase(plan_id: int, phase_name: str, change: dict, *, user_id: int | 
         if phase.weeks == least:
             raise Conflict(f"The {phase.name} phase ends this week already.")
         phase.weeks = least
-    _record_version(plan, change["reason"], user_id)
+    _record_version(plan, change["reason"], caller)
     db.session.commit()
     return plan
 

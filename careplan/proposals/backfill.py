@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from careplan.audit.service import record
+from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid
@@ -42,7 +43,7 @@ def _spaced(plan: CarePlan, discipline: str, start: datetime, gap_days: int) -> 
     return True
 
 
-def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> list[dict]:
+def backfill_candidates(appointment_id: int, *, caller: Caller, now: datetime | None = None) -> list[dict]:
     """Ranked: patients with the fewest upcoming sessions first, then the most sessions missing from their
     plan, the earliest plan week, and continuity (the freed slot's provider already treats them)."""
     now = now or utcnow()
@@ -52,7 +53,6 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
                        fields={"status": freed.status})
     if freed.starts_at <= now:
         raise Conflict(f"Appointment {freed.id}'s time has passed.", fields={"start": "in the past"})
-    record("read", "appointment", freed.id, patient_id=freed.patient_id, detail="backfill candidates")
     provider = freed.provider
     candidates = []
     plans = db.session.scalars(
@@ -69,8 +69,12 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
         if phase is None:
             continue
         offers = []
+        # A discipline the care team requires someone else for is never offered this provider's slot.
+        required = {m.discipline_code: m.provider_id for m in plan.care_team if m.required}
         for line in phase.lines:
             if line.discipline_code not in disciplines or not line.due_in(week):
+                continue
+            if required.get(line.discipline_code, provider.id) != provider.id:
                 continue
             booked = _count(Appointment.plan_id == plan.id, Appointment.plan_week == week,
                             Appointment.discipline_code == line.discipline_code, Appointment.status != "cancelled")
@@ -96,6 +100,10 @@ def backfill_candidates(appointment_id: int, *, now: datetime | None = None) -> 
             })
     candidates.sort(key=lambda c: (c["upcoming_sessions"], -c["missing_that_week"], c["week"],
                                    not c["continuity"], c["plan_id"]))
+    # The candidates' names and plans are shown as well as the freed appointment: each is named.
+    record("read", "appointment", freed.id, patient_id=freed.patient_id,
+           detail="backfill candidates: plans " + ",".join(str(c["plan_id"]) for c in candidates),
+           caller=caller, patients=[c["patient_id"] for c in candidates])
     return candidates
 
 

@@ -50,6 +50,9 @@ class Proposal(Base):
     unscheduled: Mapped[list] = mapped_column(JSON, default=list)
     # A re-plan's appointments to cancel: [{"appointment_id", "sequence", "reason"}].
     cancellations: Mapped[list] = mapped_column(JSON, default=list)
+    # A re-plan's appointments that stay where they are but now answer another plan week or phase (a phase
+    # changed length): [{"appointment_id", "sequence", "phase", "week"}]. Null on proposals made before.
+    relabels: Mapped[list | None] = mapped_column(JSON, default=list, nullable=True)
     # The appointments the booking wrote (created and moved).
     booked_appointment_ids: Mapped[list] = mapped_column(JSON, default=list)
 

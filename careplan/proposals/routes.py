@@ -2,7 +2,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from careplan.auth.access import STAFF, login_required
-from careplan.auth.service import current_user
+from careplan.auth.edge import request_caller
 from careplan.errors import ErrorSchema
 from careplan.idempotency import HEADER_DOC, idempotent
 from careplan.pagination import page_of
@@ -24,7 +24,7 @@ class PlanProposals(MethodView):
     @blp.paginate()
     def get(self, plan_id, pagination_parameters):
         """The plan's proposals, newest first"""
-        return page_of(service.list_proposals(plan_id), pagination_parameters)
+        return page_of(service.list_proposals(plan_id, caller=request_caller()), pagination_parameters)
 
     @login_required(*STAFF)
     @blp.arguments(ProposalRequestSchema)
@@ -33,7 +33,7 @@ class PlanProposals(MethodView):
     def post(self, data, plan_id):
         """Schedule a draft plan with the optimizer; its slots are held for the clinic's hold_minutes.
         Asking again keeps what still fits of the previous proposal."""
-        return service.propose(plan_id, data, user_id=current_user().id)
+        return service.propose(plan_id, data, caller=request_caller())
 
 
 @blp.route("/plans/<int:plan_id>/replans")
@@ -45,7 +45,7 @@ class PlanReplans(MethodView):
     def post(self, data, plan_id):
         """Re-plan a booked or active plan after a phase change or an absence, moving as few appointments as
         possible; nothing moves until the proposal is booked"""
-        return service.propose_replan(plan_id, data, user_id=current_user().id)
+        return service.propose_replan(plan_id, data, caller=request_caller())
 
 
 @blp.route("/proposals/<int:proposal_id>")
@@ -53,7 +53,7 @@ class ProposalById(MethodView):
     @login_required(*STAFF)
     @blp.response(200, ProposalSchema)
     def get(self, proposal_id):
-        return service.read_proposal(proposal_id)
+        return service.read_proposal(proposal_id, caller=request_caller())
 
 
 @blp.route("/proposals/<int:proposal_id>/book")
@@ -67,7 +67,7 @@ class ProposalBook(MethodView):
                                   "names the appointments in the way; nothing was written")
     def post(self, proposal_id):
         """Book every appointment of the proposal in one transaction (a re-plan: move, cancel, create), or none"""
-        return service.book_proposal(proposal_id, user_id=current_user().id)
+        return service.book_proposal(proposal_id, caller=request_caller())
 
 
 @blp.route("/proposals/<int:proposal_id>/release")
@@ -77,7 +77,7 @@ class ProposalRelease(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="the proposal is not live")
     def post(self, proposal_id):
         """Let a proposal go: its slots are free for others at once"""
-        return service.release_proposal(proposal_id)
+        return service.release_proposal(proposal_id, caller=request_caller())
 
 
 @blp.route("/providers/<int:provider_id>/time-off/<int:time_off_id>/affected-appointments")
@@ -86,7 +86,7 @@ class AbsenceAffected(MethodView):
     @blp.response(200, AppointmentSchema(many=True))
     def get(self, provider_id, time_off_id):
         """The provider's future appointments inside this time off"""
-        return service.affected_by_absence(provider_id, time_off_id)
+        return service.affected_by_absence(provider_id, time_off_id, caller=request_caller())
 
 
 @blp.route("/providers/<int:provider_id>/time-off/<int:time_off_id>/replans")
@@ -96,7 +96,7 @@ class AbsenceReplans(MethodView):
     @blp.response(201, AbsenceReplanSchema)
     def post(self, data, provider_id, time_off_id):
         """A re-plan proposal for every plan with appointments inside this time off"""
-        return service.replan_absence(provider_id, time_off_id, data, user_id=current_user().id)
+        return service.replan_absence(provider_id, time_off_id, data, caller=request_caller())
 
 
 @blp.route("/appointments/<int:appointment_id>/backfill")
@@ -106,4 +106,4 @@ class Backfill(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="the appointment is not cancelled, or its time has passed")
     def get(self, appointment_id):
         """Plans whose unscheduled sessions the cancelled appointment's slot could serve, best first"""
-        return backfill_candidates(appointment_id)
+        return backfill_candidates(appointment_id, caller=request_caller())

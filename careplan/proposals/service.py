@@ -1,10 +1,10 @@
 """Proposals: the optimizer's schedule for a whole plan, held while the front desk reviews it, booked in
 one transaction or not at all; re-plans that move as few booked appointments as possible.
 
-    propose(plan_id, parameters, user_id=...)        a draft plan's schedule, its slots held
-    propose_replan(plan_id, parameters, user_id=...) a booked or active plan's changes (moves, cancellations,
+    propose(plan_id, parameters, caller=...)        a draft plan's schedule, its slots held
+    propose_replan(plan_id, parameters, caller=...) a booked or active plan's changes (moves, cancellations,
                                                      new sessions) after a phase change or an absence
-    book_proposal(proposal_id, user_id=...)          all of it, or 409 and nothing written
+    book_proposal(proposal_id, caller=...)          all of it, or 409 and nothing written
     expire_proposals()                               the periodic job: live proposals past expiry -> expired
 """
 from __future__ import annotations
@@ -16,7 +16,8 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from careplan.audit.service import record
+from careplan.audit.service import record, record_listed
+from careplan.caller import Caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
@@ -33,6 +34,7 @@ from careplan.webhooks import service as webhooks
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
 from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
+from careplan.scheduling.attention import lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.records import get_or_404
 from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
@@ -76,11 +78,13 @@ def _not_before_now(document: dict, now: datetime) -> None:
             patient["booked"].append({"start": f"{horizon.isoformat()}T00:00", "end": until.strftime("%Y-%m-%dT%H:%M")})
 
 
-def _current(appointment_like, *, provider_id: int, start: datetime) -> dict:
+def _current(appointment_like, *, provider_id: int, start: datetime, label: tuple[str, int] | None = None) -> dict:
+    """A booked (or held) appointment as a hint; `label`: the (phase, plan week) it answers now, if not its own."""
     entry = {"provider": provider_key(provider_id), "discipline": appointment_like.discipline_code,
              "kind": appointment_like.kind, "start": wall_time(start), "fixed": False}
     if appointment_like.kind != "assessment":
-        entry.update(phase=appointment_like.phase_name, week=appointment_like.plan_week)
+        phase, week = label or (appointment_like.phase_name, appointment_like.plan_week)
+        entry.update(phase=phase, week=week)
     return entry
 
 
@@ -193,19 +197,21 @@ def _still_free(holds: list[HeldSlot], plan: CarePlan, now: datetime, moving: se
 
 
 def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution: dict, holds: list[HeldSlot],
-           *, cancellations: list[dict], unscheduled: list[dict], user_id: int | None, now: datetime) -> Proposal:
+           *, cancellations: list[dict], unscheduled: list[dict], caller: Caller, now: datetime,
+           relabels: list[dict] | None = None) -> Proposal:
     _supersede(plan)
     proposal = Proposal(plan_id=plan.id, plan_version=plan.version, kind=kind, status="live",
-                        created_by_id=user_id, created_at=now,
+                        created_by_id=caller.user_id, created_at=now,
                         expires_at=now + timedelta(minutes=clinic.settings().hold_minutes),
                         parameters=parameters, problem=document, solution=solution,
                         metrics=solution["metrics"], solve_seconds=solution.get("solve_seconds", 0.0),
-                        unscheduled=unscheduled, cancellations=cancellations, holds=holds)
+                        unscheduled=unscheduled, cancellations=cancellations, holds=holds,
+                        relabels=relabels or [])
     db.session.add(proposal)
     db.session.flush()
     record("create", "proposal", proposal.id, patient_id=plan.patient_id,
            detail=f"{kind} of plan {plan.id}: {len(holds)} slots held, {len(cancellations)} to cancel, "
-                  f"{len(unscheduled)} unscheduled")
+                  f"{len(relabels or [])} kept under another week, {len(unscheduled)} unscheduled", caller=caller)
     db.session.commit()
     return proposal
 
@@ -221,7 +227,7 @@ def _stored_parameters(parameters: dict, start: date | None) -> dict:
     return stored
 
 
-def propose(plan_id: int, parameters: dict, *, user_id: int | None = None, now: datetime | None = None) -> Proposal:
+def propose(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> Proposal:
     """Schedule a draft plan with the optimizer and hold its slots for the clinic's `hold_minutes`.
 
     parameters: start_date (care starts; default the plan's, or tomorrow if that is past),
@@ -252,7 +258,7 @@ def propose(plan_id: int, parameters: dict, *, user_id: int | None = None, now: 
     holds = [_hold(plan, a) for a in solution["appointments"]]
     _still_free(holds, plan, now, set())
     return _store(plan, "plan", _stored_parameters(parameters, start), document, solution, holds,
-                  cancellations=[], unscheduled=_unscheduled(solution), user_id=user_id, now=now)
+                  cancellations=[], unscheduled=_unscheduled(solution), caller=caller, now=now)
 
 
 def _hold(plan: CarePlan, appointment: dict, **fields) -> HeldSlot:
@@ -282,10 +288,13 @@ def _future(plan: CarePlan, now: datetime) -> list[Appointment]:
         .order_by(Appointment.starts_at, Appointment.id)))
 
 
-def _key(item) -> tuple:
-    """Which demand an appointment (or a solution's appointment) answers."""
+def _key(item, carried: dict[int, tuple[str, int]] | None = None) -> tuple:
+    """Which demand an appointment (or a solution's appointment) answers; `carried` gives the new plan week
+    of appointments a re-plan carries over to another week or phase."""
     if isinstance(item, dict):
         return item["discipline"], item["kind"], item.get("week")
+    if carried and isinstance(item, Appointment) and item.id in carried:
+        return item.discipline_code, item.kind, carried[item.id][1]
     return item.discipline_code, item.kind, item.plan_week if item.kind != "assessment" else None
 
 
@@ -320,7 +329,40 @@ def replan_needs(plan: CarePlan, now: datetime | None = None) -> dict:
     return {"stale": stale, "invalid": invalid, "missing": missing}
 
 
-def propose_replan(plan_id: int, parameters: dict, *, user_id: int | None = None,
+def _carry_over(plan: CarePlan, stale: list[tuple[Appointment, str]], now: datetime) -> dict[int, tuple[str, int]]:
+    """Stale appointments that still answer a session of the changed plan: {appointment id: (phase, week)}.
+
+    A phase that grows or shrinks shifts the plan weeks of the phases after it, so an appointment booked as
+    "subacute, week 2" may now fall in the acute phase, and the plan still asks for its session somewhere.
+    Each is given to a session of its discipline that nothing answers, from this week on: first in its own
+    calendar week (it stays where it is, confirmation and reminders untouched), else the nearest week that
+    asks for one (the optimizer moves it there). Only what no session of the plan wants any more is cancelled.
+    """
+    week_now = current_plan_week(plan, _today(now))
+    stale_ids = {a.id for a, _ in stale}
+    answered = Counter(_key(a) for a in db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan.id, Appointment.status != "cancelled")) if a.id not in stale_ids)
+    wanted = Counter({key: count - answered[key] for key, count in _demand(plan).items()
+                      if key[1] == "treatment" and key[2] >= week_now and count > answered[key]})
+    phase_of = {week: phase.name for phase in plan.phases
+                for week in range(phase.first_week, phase.first_week + phase.weeks)}
+    treatments = [a for a, _ in stale if a.kind == "treatment"]
+    own_week = {a.id: (clinic.to_local(a.starts_at).date() - plan.week_zero).days // 7 for a in treatments}
+    carried: dict[int, tuple[str, int]] = {}
+    for nearest in (False, True):
+        for appointment in treatments:
+            if appointment.id in carried:
+                continue
+            weeks = [key[2] for key, n in wanted.items() if n > 0 and key[0] == appointment.discipline_code
+                     and (nearest or key[2] == own_week[appointment.id])]
+            if weeks:
+                week = min(weeks, key=lambda w: (abs(w - own_week[appointment.id]), w))
+                wanted[(appointment.discipline_code, "treatment", week)] -= 1
+                carried[appointment.id] = (phase_of[week], week)
+    return carried
+
+
+def propose_replan(plan_id: int, parameters: dict, *, caller: Caller,
                    now: datetime | None = None) -> Proposal:
     """Re-plan a booked or active plan around what changed, moving as few appointments as possible.
 
@@ -338,18 +380,22 @@ def propose_replan(plan_id: int, parameters: dict, *, user_id: int | None = None
     if not needs["stale"] and not needs["invalid"] and not needs["missing"]:
         raise Conflict(f"Nothing to re-plan: plan {plan.id}'s appointments all still fit and it asks for "
                        "nothing more.", fields={"plan_id": "nothing to re-plan"})
-    stale_ids = {a.id for a, _ in needs["stale"]}
+    carried = _carry_over(plan, needs["stale"], now)
+    stale_ids = {a.id for a, _ in needs["stale"]} - set(carried)
     currents = [a for a in _future(plan, now) if a.id not in stale_ids]
+    # What past appointments answer already (neither the movable ones nor the stale ones count), by the
+    # labels they carry now.
+    held_before = _held_elsewhere(plan) - Counter(_key(a) for a in currents) - \
+        Counter(_key(a) for a, _ in needs["stale"] if a.id not in carried)
+    needs["stale"] = [(a, why) for a, why in needs["stale"] if a.id not in carried]
     document = _document(plan, parameters, now)
     _free_own(document, plan, currents)
     entry = document["patients"][0]
-    # What past appointments answer already (neither the movable ones nor the stale ones count).
-    held_before = _held_elsewhere(plan) - Counter(_key(a) for a in currents) - \
-        Counter(_key(a) for a, _ in needs["stale"])
     if plan.assessment_discipline and held_before[(plan.assessment_discipline, "assessment", None)]:
         # The assessment already took place: it answers its demand and ordering no longer binds the rest.
         entry["plan"].pop("assessment", None)
-    entry["appointments"] = [_current(a, provider_id=a.provider_id, start=a.starts_at) for a in currents]
+    entry["appointments"] = [_current(a, provider_id=a.provider_id, start=a.starts_at, label=carried.get(a.id))
+                             for a in currents]
     refused: list[Appointment] = []
 
     def keep_in_place(index: int, _entry: dict) -> None:
@@ -364,12 +410,13 @@ def propose_replan(plan_id: int, parameters: dict, *, user_id: int | None = None
 
     solution = _solve(document, parameters, keep_in_place)
     held_before += Counter(_key(a) for a in refused)
-    holds, cancellations = _changes(plan, solution, currents, needs, held_before)
+    holds, cancellations, relabels = _changes(plan, solution, currents, needs, held_before, carried)
     _still_free(holds, plan, now, {a.id for a in currents})
     week = current_plan_week(plan, _today(now))
     unscheduled = _relevant_unscheduled(solution, held_before, week)
     return _store(plan, "replan", _stored_parameters(parameters, None), document, solution, holds,
-                  cancellations=cancellations, unscheduled=unscheduled, user_id=user_id, now=now)
+                  cancellations=cancellations, unscheduled=unscheduled, caller=caller, now=now,
+                  relabels=relabels)
 
 
 def _free_own(document: dict, plan: CarePlan, currents: list[Appointment]) -> None:
@@ -385,24 +432,29 @@ def _free_own(document: dict, plan: CarePlan, currents: list[Appointment]) -> No
             provider["booked"].remove(interval)
 
 
-def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs: dict,
-             held_before: Counter) -> tuple[list[HeldSlot], list[dict]]:
-    """The solution as changes: which current appointment moves where, which go, which are new."""
+def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs: dict, held_before: Counter,
+             carried: dict[int, tuple[str, int]]) -> tuple[list[HeldSlot], list[dict], list[dict]]:
+    """The solution as changes: which current appointment moves where, which go, which are new, and which
+    stay where they are under another plan week or phase (carried over)."""
     placed = {(a["provider"], _instant(a["start"]), a["discipline"]): a for a in solution["appointments"]}
-    unmoved, moving = [], []
+    unmoved, moving, relabels = [], [], []
     for appointment in currents:
         key = (provider_key(appointment.provider_id), appointment.starts_at, appointment.discipline_code)
         if key in placed and placed[key].get("rebooking") == "kept":
             placed.pop(key)
             unmoved.append(appointment)
+            if appointment.id in carried:
+                phase, week = carried[appointment.id]
+                relabels.append({"appointment_id": appointment.id, "sequence": appointment.sequence,
+                                 "phase": phase, "week": week})
         else:
             moving.append(appointment)
     fresh = sorted(placed.values(), key=lambda a: a["start"])
     holds, cancellations = [], []
     for appointment in moving:
-        partner = next((a for a in fresh if _key(a) == _key(appointment)
+        partner = next((a for a in fresh if _key(a) == _key(appointment, carried)
                         and a["provider"] == provider_key(appointment.provider_id)), None) or \
-            next((a for a in fresh if _key(a) == _key(appointment)), None)
+            next((a for a in fresh if _key(a) == _key(appointment, carried)), None)
         if partner is None:
             why = needs["invalid"].get(appointment.id, "no other time fits")
             cancellations.append({"appointment_id": appointment.id, "sequence": appointment.sequence,
@@ -414,7 +466,7 @@ def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs:
                            previous_provider_id=appointment.provider_id,
                            previous_starts_at=appointment.starts_at))
     # New sessions only for demand nothing answers yet (past appointments answer theirs).
-    answered = held_before + Counter(_key(a) for a in unmoved) + Counter(_key(h) for h in holds)
+    answered = held_before + Counter(_key(a, carried) for a in unmoved) + Counter(_key(h) for h in holds)
     need = _demand(plan)
     for appointment in fresh:
         key = _key(appointment)
@@ -424,7 +476,7 @@ def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs:
     for appointment, why in needs["stale"]:
         cancellations.append({"appointment_id": appointment.id, "sequence": appointment.sequence,
                               "reason": f"no longer in the plan: {why}"})
-    return holds, cancellations
+    return holds, cancellations, relabels
 
 
 def _relevant_unscheduled(solution: dict, held_before: Counter, week: int) -> list[dict]:
@@ -448,15 +500,16 @@ def get_proposal(proposal_id: int) -> Proposal:
     return get_or_404(Proposal, proposal_id, f"No proposal {proposal_id}.")
 
 
-def read_proposal(proposal_id: int) -> Proposal:
+def read_proposal(proposal_id: int, *, caller: Caller) -> Proposal:
     proposal = get_proposal(proposal_id)
-    record("read", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id)
+    record("read", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id,
+           caller=caller)
     return proposal
 
 
-def list_proposals(plan_id: int):
+def list_proposals(plan_id: int, *, caller: Caller):
     plan = get_plan(plan_id)
-    record("read", "proposal", "", patient_id=plan.patient_id, detail=f"proposals of plan {plan.id}")
+    record("read", "proposal", "", patient_id=plan.patient_id, detail=f"proposals of plan {plan.id}", caller=caller)
     return select(Proposal).where(Proposal.plan_id == plan.id).order_by(Proposal.id.desc())
 
 
@@ -475,7 +528,7 @@ def _bookable(proposal: Proposal, plan: CarePlan) -> None:
     if state not in ("live", "expired"):
         raise Conflict(f"Proposal {proposal.id} is {state}; it cannot be booked.", fields={"status": state},
                        extra=nothing)
-    if not proposal.holds and not proposal.cancellations:
+    if not proposal.holds and not proposal.cancellations and not proposal.relabels:
         raise Conflict(f"Proposal {proposal.id} places no session; there is nothing to book. "
                        "Ask for a new proposal (other dates or clinicians).",
                        fields={"appointments": "none to book"}, extra=nothing)
@@ -495,7 +548,7 @@ def _booking(hold: HeldSlot, plan: CarePlan, field: str) -> Booking:
                    phase=hold.phase_name, week=hold.plan_week, field=field)
 
 
-def book_proposal(proposal_id: int, *, user_id: int | None = None, now: datetime | None = None) -> Proposal:
+def book_proposal(proposal_id: int, *, caller: Caller, now: datetime | None = None) -> Proposal:
     """Book every held appointment in one transaction, or nothing: 409 with the appointments in the way when
     the calendar changed (a booking slipped in, an expired hold's slot was taken), the plan changed version,
     or a re-plan's appointments changed since. An expired proposal whose slots are all still free books."""
@@ -504,14 +557,14 @@ def book_proposal(proposal_id: int, *, user_id: int | None = None, now: datetime
     plan = get_plan(proposal.plan_id)
     _bookable(proposal, plan)
     if proposal.kind == "plan":
-        rows = _book_plan(proposal, plan, user_id, now)
+        rows = _book_plan(proposal, plan, caller, now)
     else:
-        rows = _book_replan(proposal, plan, now)
+        rows = _book_replan(proposal, plan, caller, now)
     proposal.status = "booked"
     proposal.booked_at = now
     proposal.booked_appointment_ids = [row.id for row in rows]
     record("update", "proposal", proposal.id, patient_id=plan.patient_id,
-           detail=f"booked: {len(rows)} appointments written, {len(proposal.cancellations)} cancelled")
+           detail=f"booked: {len(rows)} appointments written, {len(proposal.cancellations)} cancelled", caller=caller)
     webhooks.emit("appointment.booked", [webhooks.appointment_data(row) for row in rows], now=now)
     booked = {"proposal_id": proposal.id, "kind": proposal.kind, "plan_id": plan.id, "patient_id": plan.patient_id,
               "appointment_ids": [row.id for row in rows],
@@ -527,10 +580,10 @@ def book_proposal(proposal_id: int, *, user_id: int | None = None, now: datetime
     return proposal
 
 
-def _book_plan(proposal: Proposal, plan: CarePlan, user_id: int | None, now: datetime) -> list[Appointment]:
+def _book_plan(proposal: Proposal, plan: CarePlan, caller: Caller, now: datetime) -> list[Appointment]:
     bookings = [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(proposal.holds)]
     with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
-        rows = add_appointments(bookings, now=now, proposal_id=proposal.id)
+        rows = add_appointments(bookings, caller=caller, now=now, proposal_id=proposal.id)
         for row in rows:
             schedule_reminders(row, now=now)
         if rows:
@@ -538,17 +591,19 @@ def _book_plan(proposal: Proposal, plan: CarePlan, user_id: int | None, now: dat
         start = proposal.parameters.get("start_date")
         if start and start != plan.start_date.isoformat():
             plan.start_date = date.fromisoformat(start)
-        mark_booked(plan, user_id=user_id, reason=f"Booked from proposal {proposal.id}.")
+        mark_booked(plan, caller=caller, reason=f"Booked from proposal {proposal.id}.")
     return rows
 
 
-def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appointment]:
+def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: datetime) -> list[Appointment]:
     moves = [h for h in proposal.holds if h.action == "move"]
     creates = [h for h in proposal.holds if h.action == "create"]
     changed = []
     touched = {}
+    relabels = proposal.relabels or []
     for appointment_id, sequence in [(h.appointment_id, h.appointment_sequence) for h in moves] + \
-            [(c["appointment_id"], c["sequence"]) for c in proposal.cancellations]:
+            [(c["appointment_id"], c["sequence"]) for c in proposal.cancellations] + \
+            [(r["appointment_id"], r["sequence"]) for r in relabels]:
         appointment = db.session.get(Appointment, appointment_id)
         if appointment is None or appointment.status not in ACTIVE_STATUSES or appointment.sequence != sequence:
             changed.append(appointment_id)
@@ -560,6 +615,8 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
                        extra={"conflicting_appointment_ids": sorted(changed)})
     bookings = [_booking(h, plan, f"moves[{i}].") for i, h in enumerate(moves)] + \
         [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(creates)]
+    # As for any booking: a change of these providers' hours waits until this one is written.
+    lock_providers(b.provider_id for b in bookings)
     for booking in bookings:
         check_booking(booking, now)
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=(proposal.id,),
@@ -569,17 +626,25 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
     with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
         for cancellation in proposal.cancellations:
             cancel(touched[cancellation["appointment_id"]],
-                   f"Re-planned (proposal {proposal.id}): {cancellation['reason']}", now)
+                   f"Re-planned (proposal {proposal.id}): {cancellation['reason']}", now, caller=caller)
         # Out of the way first, then into place: no moment where two moving appointments overlap.
         for hold in moves:
             touched[hold.appointment_id].status = "cancelled"
         db.session.flush()
         moved = []
         for hold in moves:
-            move_to(touched[hold.appointment_id], hold.provider_id, hold.starts_at, hold.ends_at, now)
-            moved.append(touched[hold.appointment_id])
+            appointment = touched[hold.appointment_id]
+            move_to(appointment, hold.provider_id, hold.starts_at, hold.ends_at, now)
+            # A session carried over to another week or phase answers that one now.
+            appointment.phase_name, appointment.plan_week = hold.phase_name, hold.plan_week
+            moved.append(appointment)
+        for relabel in relabels:
+            # Same time, same clinician: only the plan week it answers changes; its confirmation, reminders
+            # and e-mail links stay as they are.
+            appointment = touched[relabel["appointment_id"]]
+            appointment.phase_name, appointment.plan_week = relabel["phase"], relabel["week"]
         # Checked with the moves above, against everyone else's bookings and holds.
-        created = write_appointments(bookings[len(moves):])
+        created = write_appointments(bookings[len(moves):], caller=caller)
         for row in created:
             schedule_reminders(row, now=now)
         if created:
@@ -587,7 +652,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, now: datetime) -> list[Appo
     return moved + created
 
 
-def release_proposal(proposal_id: int, *, now: datetime | None = None) -> Proposal:
+def release_proposal(proposal_id: int, *, caller: Caller, now: datetime | None = None) -> Proposal:
     """The front desk lets a proposal go: its holds stop at once."""
     proposal = get_proposal(proposal_id)
     if proposal.status != "live":
@@ -598,7 +663,7 @@ def release_proposal(proposal_id: int, *, now: datetime | None = None) -> Propos
     proposal.released_at = now
     proposal.expires_at = min(proposal.expires_at, now)
     record("update", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id,
-           detail="released")
+           detail="released", caller=caller)
     db.session.commit()
     return proposal
 
@@ -615,31 +680,34 @@ def expire_proposals(now: datetime | None = None) -> int:
 
 # --- absences -----------------------------------------------------------------------------------------
 
-def affected_by_absence(provider_id: int, time_off_id: int, *, now: datetime | None = None) -> list[Appointment]:
-    """The provider's live, future appointments inside that time off."""
+def affected_by_absence(provider_id: int, time_off_id: int, *, caller: Caller,
+                        now: datetime | None = None) -> list[Appointment]:
+    """The provider's live, future appointments inside that time off (a read of their patients, audited)."""
     from careplan.providers.models import ProviderTimeOff
 
     now = now or utcnow()
     absence = db.session.get(ProviderTimeOff, time_off_id)
     if absence is None or absence.provider_id != provider_id:
         raise NotFound(f"No time off {time_off_id} for provider {provider_id}.")
-    return list(db.session.scalars(select(Appointment).where(
+    rows = list(db.session.scalars(select(Appointment).where(
         Appointment.provider_id == provider_id, Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now,
         Appointment.starts_at < absence.ends_at, absence.starts_at < Appointment.ends_at)
         .order_by(Appointment.starts_at, Appointment.id)))
+    record_listed("appointment", rows, caller=caller)
+    return rows
 
 
-def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, user_id: int | None = None,
+def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, caller: Caller,
                    now: datetime | None = None) -> dict:
     """One re-plan proposal per plan with appointments inside the absence; appointments booked outside any
     plan are listed for the front desk to move by hand."""
     now = now or utcnow()
-    affected = affected_by_absence(provider_id, time_off_id, now=now)
+    affected = affected_by_absence(provider_id, time_off_id, caller=caller, now=now)
     plan_ids = sorted({a.plan_id for a in affected if a.plan_id is not None})
     proposals, refused = [], []
     for plan_id in plan_ids:
         try:
-            proposals.append(propose_replan(plan_id, parameters, user_id=user_id, now=now))
+            proposals.append(propose_replan(plan_id, parameters, caller=caller, now=now))
         except (Conflict, RedFlag) as why:
             refused.append({"plan_id": plan_id, "why": why.message})
     return {"proposals": proposals, "without_plan": [a for a in affected if a.plan_id is None],

@@ -2,7 +2,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from careplan.auth.access import STAFF, login_required
-from careplan.auth.service import current_user
+from careplan.auth.edge import request_caller
 from careplan.errors import ErrorSchema
 from careplan.pagination import page_of
 from careplan.protocols import service
@@ -28,7 +28,7 @@ class Protocols(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="a template for this region and severity exists")
     def post(self, data):
         """A new template (version 1) for a region and severity that has none"""
-        return service.create_template(data, user_id=current_user().id)
+        return service.create_template(data, caller=request_caller())
 
 
 @blp.route("/<int:template_id>")
@@ -49,4 +49,4 @@ class ProtocolVersions(MethodView):
 
         Plans already built keep the version they were built from.
         """
-        return service.new_version(template_id, data, user_id=current_user().id)
+        return service.new_version(template_id, data, caller=request_caller())

@@ -1,17 +1,17 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from careplan.protocols.models import CONDITIONS, REGIONS, SEVERITIES
-from careplan.schemas import ClinicDateTime, SessionMinutes
+from careplan.schemas import ClinicDateTime, SessionMinutes, WholeNumber
 
 PHASE_NAMES = ("acute", "subacute", "maintenance")
 
 class SessionLineSchema(Schema):
     discipline = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    per_week = fields.Integer(required=True, validate=validate.Range(min=1, max=14))
-    every_weeks = fields.Integer(load_default=1, validate=validate.Range(min=1, max=52),
+    per_week = WholeNumber(required=True, validate=validate.Range(min=1, max=14))
+    every_weeks = WholeNumber(load_default=1, validate=validate.Range(min=1, max=52),
                                  metadata={"description": "1: every week; 2: every other week; ..."})
     minutes = SessionMinutes(required=True)
-    min_gap_days = fields.Integer(load_default=1, validate=validate.Range(min=0, max=7),
+    min_gap_days = WholeNumber(load_default=1, validate=validate.Range(min=0, max=7),
                                   metadata={"description": "least calendar days between two of these sessions"})
 
 
@@ -30,7 +30,7 @@ def unique_disciplines(lines: list[dict]) -> None:
 
 class PhaseSchema(Schema):
     name = fields.String(required=True, validate=validate.OneOf(PHASE_NAMES))
-    weeks = fields.Integer(required=True, validate=validate.Range(min=1, max=52))
+    weeks = WholeNumber(required=True, validate=validate.Range(min=1, max=52))
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=600),
                             metadata={"description": "what the phase is for, in words the patient reads"})
     sessions = fields.List(fields.Nested(SessionLineSchema), required=True)
@@ -75,17 +75,17 @@ class TemplateBodySchema(Schema):
 
 
 class TemplateSchema(TemplateBodySchema):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     condition = fields.String(load_default="radiculopathy", validate=validate.OneOf(["radiculopathy"]))
     region = fields.String(required=True, validate=validate.OneOf(REGIONS))
     severity = fields.String(required=True, validate=validate.OneOf(SEVERITIES))
-    version = fields.Integer(dump_only=True)
+    version = WholeNumber(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     note = fields.String(load_default="", validate=validate.Length(max=400),
                          metadata={"description": "why this version was made"})
-    total_weeks = fields.Integer(dump_only=True)
+    total_weeks = WholeNumber(dump_only=True)
     created_at = ClinicDateTime(dump_only=True)
-    created_by_id = fields.Integer(dump_only=True, allow_none=True)
+    created_by_id = WholeNumber(dump_only=True, allow_none=True)
 
 
 class TemplateVersionSchema(TemplateBodySchema):

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from careplan import REPOSITORY
+from careplan.caller import Caller
 from careplan.clinic.service import discipline_codes
 from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
@@ -95,11 +96,11 @@ def _new_row(data: dict, version: int, user_id: int | None) -> ProtocolTemplate:
                             created_by_id=user_id)
 
 
-def create_template(data: dict, *, user_id: int | None = None) -> ProtocolTemplate:
+def create_template(data: dict, *, caller: Caller) -> ProtocolTemplate:
     if current_template(data["condition"], data["region"], data["severity"]) is not None:
         raise Conflict(f"A {data['severity']} {data['region']} {data['condition']} protocol exists already; "
                        "add a version to it instead.", fields={"region": "already has a protocol of this severity"})
-    template = _new_row(data, 1, user_id)
+    template = _new_row(data, 1, caller.user_id)
     db.session.add(template)
     db.session.commit()
     return template
@@ -113,9 +114,9 @@ def _next_version(base: ProtocolTemplate, data: dict, user_id: int | None) -> Pr
     return _new_row(merged, latest.version + 1, user_id)
 
 
-def new_version(template_id: int, data: dict, *, user_id: int | None = None) -> ProtocolTemplate:
+def new_version(template_id: int, data: dict, *, caller: Caller) -> ProtocolTemplate:
     """An edit: the next version of the template's condition, region and severity; older versions stay."""
-    template = _next_version(get_template(template_id), data, user_id)
+    template = _next_version(get_template(template_id), data, caller.user_id)
     db.session.add(template)
     db.session.commit()
     return template

@@ -1,13 +1,15 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.audit.service import record_listed
 from careplan.auth.access import STAFF, login_required
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.pagination import page_of
 from careplan.providers import service
 from careplan.providers.models import Provider
-from careplan.providers.schemas import ProviderOutSchema, ProviderQuerySchema, ProviderSchema, TimeOffSchema
-from careplan.versions import documents_if_match, etag, if_match, with_etag
+from careplan.providers.schemas import (ChangeAnswer, ProviderChangedSchema, ProviderOutSchema, ProviderQuerySchema,
+                                       ProviderSchema, TimeOffChangedSchema, TimeOffSchema)
+from careplan.versions import documents_if_match, etag, if_match
 
 blp = Blueprint("providers", __name__, url_prefix="/api/v1/providers", description="Clinicians, their hours and absences")
 
@@ -40,11 +42,14 @@ class ProviderById(MethodView):
 
     @login_required("admin")
     @blp.arguments(ProviderSchema(partial=True))
-    @blp.response(200, ProviderOutSchema)
+    @blp.response(200, ProviderChangedSchema)
     @documents_if_match(blp, "the provider")
     def patch(self, data, provider_id):
-        return with_etag(service.update_provider(provider_id, data,
-                                                 expected_version=if_match(Provider, provider_id)))
+        """Hours cut (or the provider made inactive) over booked appointments: `affected_appointments` lists
+        them, flagged for the front desk, their reminders held."""
+        change = service.update_provider(provider_id, data, expected_version=if_match(Provider, provider_id))
+        record_listed("appointment", change.affected, caller=request_caller())
+        return ChangeAnswer(change.provider, change.affected), {"ETag": etag(change.provider)}
 
     @login_required("admin")
     @blp.response(204)
@@ -62,9 +67,13 @@ class ProviderTimeOff(MethodView):
 
     @login_required(*STAFF)
     @blp.arguments(TimeOffSchema)
-    @blp.response(201, TimeOffSchema)
+    @blp.response(201, TimeOffChangedSchema)
     def post(self, data, provider_id):
-        return service.add_time_off(provider_id, data)
+        """An absence over booked appointments: `affected_appointments` lists them, flagged for the front desk,
+        their reminders held."""
+        change = service.add_time_off(provider_id, data)
+        record_listed("appointment", change.affected, caller=request_caller())
+        return ChangeAnswer(change.time_off, change.affected)
 
 
 @blp.route("/<int:provider_id>/time-off/<int:time_off_id>")

@@ -1,22 +1,23 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from careplan.schemas import ClinicDateTime, WithAvailability
+from careplan.scheduling.schemas import AppointmentSchema
+from careplan.schemas import ClinicDateTime, WithAvailability, WholeNumber
 
 
 class ProviderSchema(WithAvailability):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=254))
     phone = fields.String(validate=validate.Length(max=40))
     active = fields.Boolean()
-    version = fields.Integer(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
+    version = WholeNumber(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
     disciplines = fields.List(fields.String(validate=validate.Length(min=1, max=40)), required=True,
                               validate=validate.Length(min=1, error="a provider needs at least one discipline"),
                               attribute="discipline_codes")
 
 
 class TimeOffSchema(Schema):
-    id = fields.Integer(dump_only=True)
+    id = WholeNumber(dump_only=True)
     start = ClinicDateTime(required=True, attribute="starts_at")
     end = ClinicDateTime(required=True, attribute="ends_at")
     reason = fields.String(validate=validate.Length(max=200))
@@ -34,3 +35,29 @@ class ProviderOutSchema(ProviderSchema):
 class ProviderQuerySchema(Schema):
     discipline = fields.String(metadata={"description": "only providers of this discipline"})
     active = fields.Boolean(metadata={"description": "only active (true) or inactive (false) providers"})
+
+
+AFFECTED_DOC = ("the provider's future booked appointments this change leaves outside their hours or inside a "
+                "time off, now flagged for the front desk (`flag_reason`) and their reminders held")
+
+
+class ChangeAnswer:
+    """A changed record (a provider, a time off) as answered: its own fields, and the appointments the change
+    left outside the provider's hours (careplan.providers.service.CalendarChange.affected)."""
+
+    def __init__(self, record, affected):
+        self._record = record
+        self.affected_appointments = affected
+
+    def __getattr__(self, name):
+        return getattr(self._record, name)
+
+
+class ProviderChangedSchema(ProviderOutSchema):
+    affected_appointments = fields.List(fields.Nested(AppointmentSchema), dump_only=True,
+                                        metadata={"description": AFFECTED_DOC})
+
+
+class TimeOffChangedSchema(TimeOffSchema):
+    affected_appointments = fields.List(fields.Nested(AppointmentSchema), dump_only=True,
+                                        metadata={"description": AFFECTED_DOC})

@@ -1,7 +1,7 @@
 """Providers, their weekly availability and their time off."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from careplan.scheduling.models import Appointment
 from careplan.auth.models import User
 from careplan.plans.models import CareTeamMember
 from careplan.records import get_or_404
+from careplan.scheduling.attention import lock_provider, review_provider
 from careplan.versions import check_version, count_change
 
 
@@ -95,17 +96,30 @@ def create_provider(data: dict) -> Provider:
     return provider
 
 
-def update_provider(provider_id: int, data: dict, *, expected_version=None) -> Provider:
-    """`expected_version`: the version the caller read (careplan.versions); None applies the change anyway."""
-    provider = get_provider(provider_id)
+@dataclass
+class CalendarChange:
+    """A change of a provider's calendar and the booked appointments it leaves outside the hours or inside a
+    time off (flagged for the front desk, careplan.scheduling.attention), earliest first."""
+
+    provider: Provider
+    affected: list[Appointment] = field(default_factory=list)
+    time_off: ProviderTimeOff | None = None
+
+
+def update_provider(provider_id: int, data: dict, *, expected_version=None,
+                    now: datetime | None = None) -> CalendarChange:
+    """`expected_version`: the version the caller read (careplan.versions); None applies the change anyway.
+    The answer carries the appointments the new hours (or a deactivation) leave outside, now flagged."""
+    provider = lock_provider(provider_id)
     check_version(provider, expected_version)
     if "email" in data:
         data["email"] = data["email"].lower()
         _email_free(data["email"], provider.id)
     _apply(provider, data)
     count_change(provider)
+    affected = review_provider(provider, now=now)
     db.session.commit()
-    return provider
+    return CalendarChange(provider, affected)
 
 
 def delete_provider(provider_id: int, *, expected_version=None) -> None:
@@ -121,8 +135,9 @@ def delete_provider(provider_id: int, *, expected_version=None) -> None:
     db.session.commit()
 
 
-def add_time_off(provider_id: int, data: dict) -> ProviderTimeOff:
-    provider = get_provider(provider_id)
+def add_time_off(provider_id: int, data: dict, *, now: datetime | None = None) -> CalendarChange:
+    """Record an absence; the answer carries the appointments now inside it (or otherwise outside), flagged."""
+    provider = lock_provider(provider_id)
     for existing in provider.time_off:
         if existing.starts_at < data["ends_at"] and data["starts_at"] < existing.ends_at:
             raise Invalid("This absence overlaps one already recorded; change that one instead.",
@@ -132,14 +147,19 @@ def add_time_off(provider_id: int, data: dict) -> ProviderTimeOff:
     db.session.add(row)
     # The provider's calendar (and its representation) changed.
     count_change(provider)
+    affected = review_provider(provider, now=now)
     db.session.commit()
-    return row
+    return CalendarChange(provider, affected, row)
 
 
-def delete_time_off(provider_id: int, time_off_id: int) -> None:
+def delete_time_off(provider_id: int, time_off_id: int, *, now: datetime | None = None) -> CalendarChange:
+    """Remove an absence: appointments it had flagged are cleared (their reminders go out again)."""
+    provider = lock_provider(provider_id)
     row = db.session.get(ProviderTimeOff, time_off_id)
     if row is None or row.provider_id != provider_id:
         raise NotFound(f"No time off {time_off_id} for provider {provider_id}.")
-    count_change(row.provider)
+    count_change(provider)
     db.session.delete(row)
+    affected = review_provider(provider, now=now)
     db.session.commit()
+    return CalendarChange(provider, affected)

@@ -6,6 +6,10 @@ transaction starts with BEGIN IMMEDIATE (careplan.db), so claims simply queue.
 The claim writes a lease (owner, expiry) and commits; a row whose lease has
 run out is claimable again, which is how a crashed dispatcher's e-mails still
 go out. Marking is conditional on still holding the lease.
+
+Reminders of an appointment flagged for the front desk (careplan.scheduling.attention: a change of the
+clinician's hours or time off left it outside them) are held: never claimed, and released unsent if the
+flag came after the claim. They stay pending: when the flag clears the attention rule re-times them.
 """
 from __future__ import annotations
 
@@ -17,14 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 
 from careplan.db import utcnow
 from careplan.extensions import db
 from careplan.mail.backends import SendFailure, backend_for
 from careplan.reminders.messages import compose
 from careplan.reminders.models import OutboundEmail
-from careplan.scheduling.models import ACTIVE_STATUSES
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +40,24 @@ class BatchResult:
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
     withdrawn: list[int] = field(default_factory=list)
+    # Flagged after the claim: released unsent, still pending.
+    held: list[int] = field(default_factory=list)
 
     def add(self, other: BatchResult) -> None:
         self.claimed += other.claimed
-        for name in ("sent", "retrying", "failed", "withdrawn"):
+        for name in ("sent", "retrying", "failed", "withdrawn", "held"):
             getattr(self, name).extend(getattr(other, name))
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def not_held():
+    """The condition an e-mail must meet to go out: not a reminder of an appointment flagged for the front desk."""
+    flagged = select(Appointment.id).where(Appointment.id == OutboundEmail.appointment_id,
+                                           Appointment.flag_reason.is_not(None))
+    return or_(OutboundEmail.kind != "reminder", ~exists(flagged))
 
 
 def claim(owner: str, *, now: datetime, due_before: datetime, limit: int) -> list[int]:
@@ -54,7 +67,8 @@ def claim(owner: str, *, now: datetime, due_before: datetime, limit: int) -> lis
         select(OutboundEmail.id)
         .where(OutboundEmail.status == "pending", OutboundEmail.due_at <= due_before,
                or_(OutboundEmail.next_attempt_at.is_(None), OutboundEmail.next_attempt_at <= now),
-               or_(OutboundEmail.lease_expires_at.is_(None), OutboundEmail.lease_expires_at <= now))
+               or_(OutboundEmail.lease_expires_at.is_(None), OutboundEmail.lease_expires_at <= now),
+               not_held())
         .order_by(OutboundEmail.due_at, OutboundEmail.id)
         .limit(limit)
         .with_for_update(skip_locked=True)))
@@ -90,6 +104,12 @@ def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> 
     rows = db.session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == owner,
                                                           OutboundEmail.status == "pending"))
     for row in rows:
+        if row.kind == "reminder" and row.appointment is not None and row.appointment.flag_reason is not None:
+            _release(row)
+            # Claimed, not tried: the attempt counted at the claim never happened.
+            row.attempts -= 1
+            result.held.append(row.id)
+            continue
         reason = _withdraw_reason(row, now)
         if reason:
             row.status, row.last_error = "cancelled", reason
@@ -115,7 +135,8 @@ def _still_ours(email_id: int, owner: str) -> bool:
     """Checked just before sending: a booking may have withdrawn the e-mail since the batch was composed,
     and a batch slower than its lease may have lost it to another dispatcher."""
     held = db.session.scalar(select(OutboundEmail.id).where(
-        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending"))
+        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
+        not_held()))
     db.session.commit()
     return held is not None
 

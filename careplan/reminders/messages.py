@@ -9,23 +9,28 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from flask import current_app, render_template
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import settings, to_local
 from careplan.db import utcnow
 from careplan.extensions import db
+from careplan.i18n import long_day, speaking
 from careplan.mail.message import build, calendar, domain_of
 from careplan.reminders.links import link_url
 from careplan.reminders.models import OutboundEmail
 from careplan.scheduling.calendar import appointment_uid
+from careplan.providers.models import Provider
 from careplan.scheduling.models import Appointment
 
 SUBJECTS = {
-    "reminder": "Reminder: {first} at {clinic}",
-    "booking-confirmation": "Your appointments at {clinic} are booked",
-    "cancellation": "Cancelled: {first} at {clinic}",
-    "reschedule": "Moved: your appointment at {clinic} is now {first}",
+    "reminder": lazy_gettext("Reminder: %(first)s at %(clinic)s"),
+    "booking-confirmation": lazy_gettext("Your appointments at %(clinic)s are booked"),
+    "cancellation": lazy_gettext("Cancelled: %(first)s at %(clinic)s"),
+    "reschedule": lazy_gettext("Moved: your appointment at %(clinic)s is now %(first)s"),
+    "slot-offer": lazy_gettext("An earlier time at %(clinic)s: %(first)s"),
+    "slot-gone": lazy_gettext("The earlier time at %(clinic)s has gone"),
 }
 CALENDAR_METHODS = {"reminder": "REQUEST", "reschedule": "REQUEST", "cancellation": "CANCEL",
                     "booking-confirmation": "PUBLISH"}
@@ -41,15 +46,16 @@ def message_id(row: OutboundEmail) -> str:
 
 
 def when(moment: datetime) -> str:
+    """Tuesday 5 January 2027 at 10:00 (EST), in the language being rendered."""
     local = to_local(moment)
-    return f"{local:%A %-d %B %Y at %H:%M} ({local.tzname()})"
+    return gettext("%(day)s at %(time)s (%(zone)s)", day=long_day(local.date()), time=local.strftime("%H:%M"), zone=local.tzname())
 
 
 def describe(appointment: Appointment) -> dict:
     discipline = db.session.get(Discipline, appointment.discipline_code)
     return {"when": when(appointment.starts_at), "minutes": appointment.minutes,
             "provider": appointment.provider.name,
-            "title": discipline.practitioner_title if discipline else appointment.discipline_code}
+            "title": gettext(discipline.practitioner_title) if discipline else appointment.discipline_code}
 
 
 def appointments_of(row: OutboundEmail) -> list[Appointment]:
@@ -61,6 +67,12 @@ def appointments_of(row: OutboundEmail) -> list[Appointment]:
 
 
 def compose(row: OutboundEmail) -> EmailMessage:
+    """The message in the patient's language: text, HTML, subject and the calendar part's summary."""
+    with speaking(row.patient):
+        return _compose(row)
+
+
+def _compose(row: OutboundEmail) -> EmailMessage:
     clinic = settings()
     appointments = appointments_of(row)
     if not appointments:
@@ -73,21 +85,36 @@ def compose(row: OutboundEmail) -> EmailMessage:
     if row.kind == "reminder":
         context["confirm_url"] = link_url(first, "confirm")
         context["cancel_url"] = link_url(first, "cancel")
+        context["move_url"] = link_url(first, "move")
     if row.kind == "reschedule" and row.payload.get("previous_starts_at"):
         context["previous_when"] = when(datetime.fromisoformat(row.payload["previous_starts_at"]))
+    subject_first = when(first.starts_at)
+    if row.kind in ("slot-offer", "slot-gone"):
+        from careplan.portal.models import SlotOffer
+        from careplan.portal.offers import offer_url
+
+        offer = db.session.get(SlotOffer, row.payload.get("offer_id"))
+        if offer is None:
+            raise ValueError("the offer does not exist any more")
+        subject_first = context["offered_when"] = when(offer.starts_at)
+        context["offered_provider"] = db.session.get(Provider, offer.provider_id).name
+        context["accept_url"] = offer_url(offer)
+        context["expires_when"] = when(offer.expires_at)
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     events = [{"uid": appointment_uid(a), "sequence": a.sequence, "start": to_local(a.starts_at),
-               "end": to_local(a.ends_at), "summary": f"{describe(a)['title'].capitalize()} appointment, {clinic.name}",
+               "end": to_local(a.ends_at), "summary": gettext("%(title)s appointment, %(clinic)s", title=describe(a)["title"].capitalize(),
+                                  clinic=clinic.name),
                "location": clinic.address, "cancelled": row.kind == "cancellation"} for a in appointments]
-    method = CALENDAR_METHODS[row.kind]
+    # An offer is not an appointment yet: no calendar part until the patient takes it.
+    method = CALENDAR_METHODS.get(row.kind)
     return build(
         kind=row.kind, message_id=message_id(row), sender=sender, to_name=row.patient.name,
         to_email=row.patient.email,
-        subject=SUBJECTS[row.kind].format(first=when(first.starts_at), clinic=clinic.name),
+        subject=str(SUBJECTS[row.kind]) % {"first": subject_first, "clinic": clinic.name},
         text=render_template(f"email/{row.kind}.txt", **context),
         html=render_template(f"email/{row.kind}.html", **context),
         calendar=calendar(events, method=method, organizer=sender_address(sender), attendee=row.patient.email,
-                          stamp=utcnow()),
+                          stamp=utcnow()) if method else None,
         calendar_method=method)
 
 

@@ -26,7 +26,8 @@ class OutboundEmail(Base):
     __tablename__ = "outbound_emails"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('reminder', 'booking-confirmation', 'cancellation', 'reschedule')", name="known_kind"),
+            "kind IN ('reminder', 'booking-confirmation', 'cancellation', 'reschedule', 'slot-offer', 'slot-gone')",
+            name="known_kind"),
         CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="known_status"),
         # The dispatcher's claim scans pending rows by due time.
         Index("ix_outbound_emails_status_due", "status", "due_at"),

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from careplan.audit.service import record
+from careplan.caller import Caller
 from careplan.clinic.service import zone
 from careplan.db import utcnow
 from careplan.errors import Conflict
@@ -131,7 +132,7 @@ def get_email(email_id: int) -> OutboundEmail:
     return get_or_404(OutboundEmail, email_id, f"No e-mail {email_id}.")
 
 
-def retry_email(email_id: int) -> OutboundEmail:
+def retry_email(email_id: int, *, caller: Caller) -> OutboundEmail:
     """The front desk fixed the cause (an address, the mail server): send a failed e-mail again."""
     row = get_email(email_id)
     if row.status != "failed":
@@ -143,6 +144,6 @@ def retry_email(email_id: int) -> OutboundEmail:
     row.lease_owner = None
     row.lease_expires_at = None
     row.due_at = utcnow()
-    record("update", "reminder", row.id, row.patient_id, detail="sent again")
+    record("update", "reminder", row.id, row.patient_id, detail="sent again", caller=caller)
     db.session.commit()
     return row

@@ -25,6 +25,8 @@ class Appointment(Base):
         CheckConstraint("kind IN ('assessment', 'treatment')", name="known_kind"),
         Index("ix_appointments_provider_time", "provider_id", "starts_at"),
         Index("ix_appointments_patient_time", "patient_id", "starts_at"),
+        # The front desk's list of flagged appointments (careplan.scheduling.attention).
+        Index("ix_appointments_flagged_at", "flagged_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,8 +44,15 @@ class Appointment(Base):
     cancel_reason: Mapped[str] = mapped_column(String(400), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late_cancellation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the front desk checked the patient in; the status stays until the session is completed or missed.
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on every change the patient should see; the iCalendar SEQUENCE.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Why the front desk must act: a change of the provider's hours or time off left it outside them
+    # (careplan.scheduling.attention). Its reminders are held while it is set; a move, its end or hours
+    # that cover it again clear it.
+    flag_reason: Mapped[str | None] = mapped_column(String(300))
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -3,7 +3,7 @@ from flask_smorest import Blueprint
 
 from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required, patient_of
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.errors import ErrorSchema
 from careplan.idempotency import HEADER_DOC, idempotent
 from careplan.pagination import page_of
@@ -24,7 +24,7 @@ class Appointments(MethodView):
     def get(self, query, pagination_parameters):
         """Staff see every appointment; a provider those of their care teams' patients; a patient their own."""
         appointments = page_of(service.list_appointments(current_user(), **query), pagination_parameters)
-        record_listed("appointment", appointments, query.get("patient_id"))
+        record_listed("appointment", appointments, query.get("patient_id"), caller=request_caller())
         return appointments
 
     @login_required(*STAFF)
@@ -34,7 +34,7 @@ class Appointments(MethodView):
     @blp.response(201, AppointmentSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the provider or the patient is busy then")
     def post(self, data):
-        return service.book_appointment(data)
+        return service.book_appointment(data, caller=request_caller())
 
 
 @blp.route("/appointments/<int:appointment_id>")
@@ -43,7 +43,7 @@ class AppointmentById(MethodView):
     @blp.response(200, AppointmentSchema)
     def get(self, appointment_id):
         appointment = service.get_appointment(appointment_id, current_user())
-        record("read", "appointment", appointment.id, appointment.patient_id)
+        record("read", "appointment", appointment.id, appointment.patient_id, caller=request_caller())
         return appointment
 
     @login_required(patient=patient_of(Appointment, "appointment_id"))
@@ -54,7 +54,7 @@ class AppointmentById(MethodView):
                                                            "confirms or cancels, a provider marks their own "
                                                            "appointments completed or no-show")
     def patch(self, changes, appointment_id):
-        return service.update_appointment(appointment_id, changes, user=current_user())
+        return service.update_appointment(appointment_id, changes, caller=request_caller())
 
 
 @blp.route("/providers/<int:provider_id>/free-slots")

@@ -1,37 +1,34 @@
-from datetime import datetime, timezone
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from careplan.schemas import ClinicDateTime, SessionMinutes
+from careplan.schemas import ClinicDateTime, Plausible, SessionMinutes, WholeNumber  # noqa: F401  (Plausible: kept importable here)
 from careplan.scheduling.models import APPOINTMENT_STATUSES
 
 RecordId = validate.Range(min=1, max=2**31 - 1)
-_EARLIEST, _LATEST = datetime(1900, 1, 1, tzinfo=timezone.utc), datetime(2999, 1, 1, tzinfo=timezone.utc)
-
-
-def Plausible(moment: datetime) -> None:
-    """Far from the ends of the calendar, where converting to the clinic's zone would overflow."""
-    if not _EARLIEST <= moment <= _LATEST:
-        raise ValidationError("must be between 1900 and 2999")
 
 
 class AppointmentSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    patient_id = fields.Integer(required=True, validate=RecordId)
-    provider_id = fields.Integer(required=True, validate=RecordId)
+    id = WholeNumber(dump_only=True)
+    patient_id = WholeNumber(required=True, validate=RecordId)
+    provider_id = WholeNumber(required=True, validate=RecordId)
     discipline = fields.String(required=True, attribute="discipline_code", validate=validate.Length(min=1, max=40))
     start = ClinicDateTime(required=True, attribute="starts_at")
     end = ClinicDateTime(dump_only=True, attribute="ends_at")
     minutes = SessionMinutes(required=True)
     kind = fields.String(validate=validate.OneOf(("assessment", "treatment")), load_default="treatment")
-    plan_id = fields.Integer(allow_none=True, validate=RecordId)
+    plan_id = WholeNumber(allow_none=True, validate=RecordId)
     phase = fields.String(allow_none=True, attribute="phase_name", validate=validate.Length(max=40))
-    week = fields.Integer(allow_none=True, attribute="plan_week", validate=validate.Range(min=0, max=520))
+    week = WholeNumber(allow_none=True, attribute="plan_week", validate=validate.Range(min=0, max=520))
     status = fields.String(dump_only=True, metadata={"enum": list(APPOINTMENT_STATUSES)})
     cancel_reason = fields.String(dump_only=True)
     cancelled_at = ClinicDateTime(dump_only=True, allow_none=True)
     late_cancellation = fields.Boolean(dump_only=True)
-    sequence = fields.Integer(dump_only=True, metadata={"description": "bumped on every move or cancellation"})
+    arrived_at = ClinicDateTime(dump_only=True, allow_none=True,
+                                metadata={"description": "when the front desk checked the patient in"})
+    sequence = WholeNumber(dump_only=True, metadata={"description": "bumped on every move or cancellation"})
+    flag_reason = fields.String(dump_only=True, allow_none=True, metadata={
+        "description": "set when a change of the provider's hours or time off left it outside them: the front "
+                       "desk moves it or re-plans; its reminders are held meanwhile"})
+    flagged_at = ClinicDateTime(dump_only=True, allow_none=True)
     created_at = ClinicDateTime(dump_only=True)
     updated_at = ClinicDateTime(dump_only=True)
 
@@ -43,9 +40,9 @@ class BookingSchema(AppointmentSchema):
         fields = ("patient_id", "provider_id", "discipline", "start", "minutes", "kind", "plan_id", "phase", "week")
 
     discipline = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    start = ClinicDateTime(required=True, validate=Plausible)
+    start = ClinicDateTime(required=True)
     phase = fields.String(allow_none=True, validate=validate.Length(max=40))
-    week = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=520))
+    week = WholeNumber(allow_none=True, validate=validate.Range(min=0, max=520))
 
 
 class AppointmentChangeSchema(Schema):
@@ -53,20 +50,22 @@ class AppointmentChangeSchema(Schema):
     reason = fields.String(validate=validate.Length(max=400), metadata={"description": "why it is cancelled"})
     start = ClinicDateTime(validate=Plausible, metadata={"description": "a new start moves the appointment"})
     minutes = SessionMinutes()
-    provider_id = fields.Integer(validate=RecordId)
+    provider_id = WholeNumber(validate=RecordId)
 
 
 class AppointmentQuerySchema(Schema):
-    patient_id = fields.Integer(validate=RecordId)
-    provider_id = fields.Integer(validate=RecordId)
-    starts_from = ClinicDateTime(data_key="from", validate=Plausible, metadata={"description": "appointments ending after this"})
-    until = ClinicDateTime(data_key="to", validate=Plausible, metadata={"description": "appointments starting before this"})
+    patient_id = WholeNumber(validate=RecordId)
+    provider_id = WholeNumber(validate=RecordId)
+    starts_from = ClinicDateTime(data_key="from", metadata={"description": "appointments ending after this"})
+    until = ClinicDateTime(data_key="to", metadata={"description": "appointments starting before this"})
     status = fields.String(validate=validate.OneOf(APPOINTMENT_STATUSES))
+    flagged = fields.Boolean(metadata={"description": "true: only those flagged for the front desk (outside the "
+                                                      "provider's changed hours or inside a time off)"})
 
 
 class FreeSlotQuerySchema(Schema):
-    start = ClinicDateTime(required=True, validate=Plausible)
-    end = ClinicDateTime(required=True, validate=Plausible)
+    start = ClinicDateTime(required=True)
+    end = ClinicDateTime(required=True)
     minutes = SessionMinutes(required=True)
 
     @validates_schema

@@ -11,12 +11,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from blinker import signal
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from careplan.audit.service import note_denied, record
+from careplan.caller import Caller
 from careplan.auth.access import STAFF, care_team_patient_ids, on_care_team
 from careplan.clinic import service as clinic
+from careplan.clinic.service import within_windows  # noqa: F401 (callers know it from here)
 from careplan.clinic.models import Discipline
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
@@ -30,6 +33,7 @@ from careplan.providers.service import get_provider
 from careplan.webhooks import service as webhooks
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
                                         retime_reminders, schedule_reminders)
+from careplan.scheduling.attention import clear_flag, lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.schemas import session_minutes_problem
 
@@ -78,13 +82,6 @@ def _on_grid(start: datetime, field: str) -> dict[str, str]:
     return {}
 
 
-def within_windows(windows, start: datetime, end: datetime) -> bool:
-    """Whether [start, end) lies inside one of these weekly windows (a provider's or a patient's) on its day."""
-    day = clinic.to_local(start).date()
-    return any(w.day == day.weekday() and clinic.local_datetime(day, w.start) <= start
-               and end <= clinic.local_datetime(day, w.end) for w in windows)
-
-
 def _time_off_over(provider_id: int, start: datetime, end: datetime) -> ProviderTimeOff | None:
     return db.session.scalar(select(ProviderTimeOff).where(
         ProviderTimeOff.provider_id == provider_id, ProviderTimeOff.starts_at < end,
@@ -116,6 +113,12 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
         plan = db.session.get(CarePlan, booking.plan_id)
         if plan is None or plan.patient_id != booking.patient_id:
             problems[f"{f}plan_id"] = f"no care plan {booking.plan_id} for patient {booking.patient_id}"
+        else:
+            required = next((m.provider_id for m in plan.care_team
+                             if m.required and m.discipline_code == booking.discipline), None)
+            if required is not None and required != booking.provider_id:
+                problems[f"{f}provider_id"] = (f"the care plan requires provider {required} for "
+                                               f"{booking.discipline}")
     problems.update(_on_grid(booking.start, f))
     if (wrong := session_minutes_problem(booking.minutes)) is not None:
         problems[f"{f}minutes"] = wrong
@@ -207,21 +210,23 @@ def _commit_guarded(bookings: list[Booking], exclude_ids: list[int | None]) -> N
         db.session.commit()
 
 
-def add_appointments(bookings: list[Booking], *, now: datetime | None = None,
+def add_appointments(bookings: list[Booking], *, caller: Caller, now: datetime | None = None,
                      proposal_id: int | None = None) -> list[Appointment]:
     """Check and add them to the session (flushed, not committed): for a caller that writes more in the same
     transaction and commits inside `overlap_guard`. `proposal_id`: the proposal whose holds these are."""
     now = now or utcnow()
+    # Checked against the hours as they are until the commit: a change of hours waits for this booking.
+    lock_providers(b.provider_id for b in bookings)
     for booking in bookings:
         check_booking(booking, now)
     proposal_ids = (proposal_id,) if proposal_id is not None else ()
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=proposal_ids)
     if conflict:
         raise conflict
-    return write_appointments(bookings)
+    return write_appointments(bookings, caller=caller)
 
 
-def write_appointments(bookings: list[Booking]) -> list[Appointment]:
+def write_appointments(bookings: list[Booking], *, caller: Caller) -> list[Appointment]:
     """Add already checked bookings to the session, flushed and audited, not committed."""
     rows = [Appointment(patient_id=b.patient_id, provider_id=b.provider_id, discipline_code=b.discipline,
                         kind=b.kind, plan_id=b.plan_id, phase_name=b.phase, plan_week=b.week,
@@ -230,11 +235,11 @@ def write_appointments(bookings: list[Booking]) -> list[Appointment]:
     db.session.flush()
     for row in rows:
         record("create", "appointment", row.id, row.patient_id,
-               detail=f"with provider {row.provider_id} at {row.starts_at.isoformat()}")
+               detail=f"with provider {row.provider_id} at {row.starts_at.isoformat()}", caller=caller)
     return rows
 
 
-def insert_appointments(bookings: list[Booking], *, now: datetime | None = None) -> list[Appointment]:
+def insert_appointments(bookings: list[Booking], *, caller: Caller, now: datetime | None = None) -> list[Appointment]:
     """Book all of them in one transaction, or none: Invalid (422) on a broken rule, Conflict (409) on overlaps.
 
     The Conflict's `extra["conflicting_appointment_ids"]` lists the appointments in the way (and
@@ -242,16 +247,16 @@ def insert_appointments(bookings: list[Booking], *, now: datetime | None = None)
     `field` prefix) met which.
     """
     with overlap_guard(bookings, [None] * len(bookings)):
-        rows = add_appointments(bookings, now=now)
+        rows = add_appointments(bookings, caller=caller, now=now)
         db.session.commit()
     return rows
 
 
-def book_appointment(data: dict, *, now: datetime | None = None) -> Appointment:
+def book_appointment(data: dict, *, caller: Caller, now: datetime | None = None) -> Appointment:
     """One appointment from the front desk (the API's body, parsed), with its reminders and confirmation."""
     booking = Booking(**data)
     with overlap_guard([booking], [None]):
-        [row] = add_appointments([booking], now=now)
+        [row] = add_appointments([booking], caller=caller, now=now)
         schedule_reminders(row, now=now)
         queue_booking_confirmation(db.session.get(Patient, row.patient_id), [row], now=now)
         webhooks.emit("appointment.booked", [webhooks.appointment_data(row)], now=now)
@@ -283,7 +288,7 @@ def get_appointment(appointment_id: int, user=None) -> Appointment:
 
 def list_appointments(user, *, patient_id: int | None = None, provider_id: int | None = None,
                       starts_from: datetime | None = None, until: datetime | None = None,
-                      status: str | None = None):
+                      status: str | None = None, flagged: bool | None = None):
     """A query of the appointments the user may see, filtered: a patient their own, a provider the appointments
     of the patients whose care team they are on (their own schedule among them)."""
     query = select(Appointment).order_by(Appointment.starts_at, Appointment.id)
@@ -301,6 +306,9 @@ def list_appointments(user, *, patient_id: int | None = None, provider_id: int |
         query = query.where(Appointment.starts_at < until)
     if status is not None:
         query = query.where(Appointment.status == status)
+    if flagged is not None:
+        # The flag is set and cleared by careplan.scheduling.attention alone.
+        query = query.where(Appointment.flag_reason.is_not(None) if flagged else Appointment.flag_reason.is_(None))
     return query
 
 
@@ -313,7 +321,8 @@ _ROLE_MAY = {
 }
 
 
-def _allowed(user, appointment: Appointment, changes: dict) -> None:
+def _allowed(caller: Caller, appointment: Appointment, changes: dict) -> None:
+    user = caller.user
     if user is None or user.role in STAFF:
         return
     keys, statuses = _ROLE_MAY.get(user.role, (set(), set()))
@@ -327,15 +336,16 @@ def _allowed(user, appointment: Appointment, changes: dict) -> None:
         from careplan.errors import Forbidden
 
         note_denied("appointment", appointment.id, patient_id=appointment.patient_id,
-                    detail="; ".join(f"{k}: {v}" for k, v in refused.items()))
+                    detail="; ".join(f"{k}: {v}" for k, v in refused.items()), caller=caller)
         raise Forbidden("Your role may not make this change.", fields=refused)
 
 
-def update_appointment(appointment_id: int, changes: dict, *, user=None, now: datetime | None = None) -> Appointment:
+def update_appointment(appointment_id: int, changes: dict, *, caller: Caller,
+                       now: datetime | None = None) -> Appointment:
     """Change status (confirm, cancel with a reason, completed, no-show) or move it (start/minutes/provider)."""
     now = now or utcnow()
-    appointment = get_appointment(appointment_id, user)
-    _allowed(user, appointment, changes)
+    appointment = get_appointment(appointment_id, caller.user)
+    _allowed(caller, appointment, changes)
     moving = {k for k in ("start", "minutes", "provider_id") if k in changes}
     if not changes:
         raise Invalid("Nothing to change.", fields={"_schema": "give status, start, minutes or provider_id"})
@@ -348,13 +358,13 @@ def update_appointment(appointment_id: int, changes: dict, *, user=None, now: da
         raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it can no longer change.",
                        fields={"status": f"already {appointment.status}"})
     if moving:
-        _move(appointment, changes, now)
+        _move(appointment, changes, now, caller)
     else:
-        _set_status(appointment, changes["status"], changes.get("reason", ""), now)
+        _set_status(appointment, changes["status"], changes.get("reason", ""), now, caller)
     return appointment
 
 
-def _set_status(appointment: Appointment, status: str, reason: str, now: datetime) -> None:
+def _set_status(appointment: Appointment, status: str, reason: str, now: datetime, caller: Caller) -> None:
     if appointment.status not in TRANSITIONS[status]:
         raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it cannot become {status}.",
                        fields={"status": f"not from {appointment.status}"})
@@ -365,17 +375,24 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
         if now >= appointment.ends_at:
             raise Conflict(f"Appointment {appointment.id} is over; mark it completed or no_show instead.",
                            fields={"status": "the appointment is over"})
-        cancel(appointment, reason, now)
+        cancel(appointment, reason, now, caller=caller)
     else:
         appointment.status = status
+        if status not in ACTIVE_STATUSES:
+            # Over (completed, no-show): nothing left for the front desk to move.
+            clear_flag(appointment)
         if status == "no_show":
             webhooks.emit("appointment.no_show", [webhooks.appointment_data(appointment)], now=now)
     record("update", "appointment", appointment.id, appointment.patient_id,
-           detail=f"{status}{': ' + reason if reason else ''}")
+           detail=f"{status}{': ' + reason if reason else ''}", caller=caller)
     db.session.commit()
 
 
-def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
+# Sent inside the cancelling transaction with the appointment, `now` and `caller`; receivers add to it.
+appointment_cancelled = signal("careplan.appointment-cancelled")
+
+
+def cancel(appointment: Appointment, reason: str, now: datetime, *, caller: Caller) -> None:
     """Cancel it (late inside the clinic's window), withdraw its reminders and tell the patient; no commit."""
     late = timedelta(hours=clinic.settings().late_cancel_hours)
     appointment.cancel_reason = reason[:400]
@@ -383,23 +400,28 @@ def cancel(appointment: Appointment, reason: str, now: datetime) -> None:
     appointment.late_cancellation = appointment.starts_at - now < late
     appointment.sequence += 1
     appointment.status = "cancelled"
+    clear_flag(appointment)
     cancel_reminders(appointment, notify=True, now=now)
     webhooks.emit("appointment.cancelled", [webhooks.appointment_data(
         appointment, late_cancellation=appointment.late_cancellation)], now=now)
+    # Whoever wants the freed time hears of it (careplan.portal.offers e-mails the patients waiting for an
+    # earlier one); a signal, so that booking does not import the patients' side that imports booking.
+    appointment_cancelled.send(appointment, now=now, caller=caller)
 
 
-def _move(appointment: Appointment, changes: dict, now: datetime) -> None:
+def _move(appointment: Appointment, changes: dict, now: datetime, caller: Caller) -> None:
     booking = Booking(patient_id=appointment.patient_id,
                       provider_id=changes.get("provider_id", appointment.provider_id),
                       discipline=appointment.discipline_code,
                       start=changes.get("start", appointment.starts_at),
                       minutes=changes.get("minutes", appointment.minutes))
+    lock_providers([booking.provider_id])
     check_booking(booking, now)
     conflict = find_conflicts([booking], [appointment.id], now=now)
     if conflict:
         raise conflict
     record("update", "appointment", appointment.id, appointment.patient_id,
-           detail=f"moved to provider {booking.provider_id} at {booking.start.isoformat()}")
+           detail=f"moved to provider {booking.provider_id} at {booking.start.isoformat()}", caller=caller)
     with overlap_guard([booking], [appointment.id]):
         move_to(appointment, booking.provider_id, booking.start, booking.end, now)
         db.session.commit()
@@ -413,6 +435,8 @@ def move_to(appointment: Appointment, provider_id: int, start: datetime, end: da
     # A moved appointment is a new time the patient has not confirmed yet.
     appointment.status = "booked"
     appointment.sequence += 1
+    # The new place was checked against the hours (or chosen by a re-plan inside them).
+    clear_flag(appointment)
     retime_reminders(appointment, now=now)
     queue_reschedule_notice(appointment, previous_starts_at=previous_start, now=now)
     webhooks.emit("appointment.moved", [webhooks.appointment_data(
@@ -455,6 +479,8 @@ def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
             opens_at = window.start.hour * 60 + window.start.minute
             first = -(-opens_at // slot) * slot  # the first grid time at or after the window opens
             for wall in range(first, window.end.hour * 60 + window.end.minute - minutes + 1, slot):
+                if not clinic.wall_time_exists(day, time(wall // 60, wall % 60)):
+                    continue
                 candidate = clinic.local_datetime(day, time(wall // 60, wall % 60))
                 finish = candidate + length
                 if candidate < earliest or finish > end or finish > closes:
@@ -463,3 +489,23 @@ def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
                     slots.append({"start": candidate, "end": finish})
         day += timedelta(days=1)
     return slots
+
+
+# --- the day's life ---------------------------------------------------------------------------------
+
+def check_in(appointment_id: int, *, caller: Caller, now: datetime | None = None) -> Appointment:
+    """The patient is here. Only on the appointment's own day and while it is still to happen; a second
+    check-in keeps the first time (the desk clicking twice changes nothing)."""
+    now = now or utcnow()
+    appointment = get_appointment(appointment_id, caller.user)
+    if appointment.status not in ACTIVE_STATUSES:
+        raise Conflict(f"Appointment {appointment.id} is {appointment.status}; the patient cannot check in.",
+                       fields={"status": f"already {appointment.status}"})
+    if clinic.to_local(now).date() != clinic.to_local(appointment.starts_at).date():
+        raise Invalid(f"Appointment {appointment.id} is not today.",
+                      fields={"arrived_at": "a patient checks in on the day of the appointment"})
+    if appointment.arrived_at is None:
+        appointment.arrived_at = now
+        record("update", "appointment", appointment.id, appointment.patient_id, detail="arrived (checked in)", caller=caller)
+        db.session.commit()
+    return appointment

@@ -14,6 +14,7 @@ from careplan.web import (  # noqa: F401  (views register on bp)
     admin,
     admin_clinic,
     admin_webhooks,
+    calendar,
     clinician,
     desk,
     home,

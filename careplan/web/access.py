@@ -8,7 +8,7 @@ from flask import redirect, request
 
 from careplan.audit.service import note_denied, record
 from careplan.auth.access import can_reach_patient
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.errors import Forbidden, NotFound
 
 LOGIN_PATH = "/login"
@@ -29,10 +29,11 @@ def page_for(*roles: str):
             user = current_user()
             if user is None:
                 # A redirect is no failed request, so the refusal is recorded here rather than noted.
-                record("denied", "page", "", detail=f"not signed in ({request.method} {request.path})"[:400])
+                record("denied", "page", "", detail=f"not signed in ({request.method} {request.path})"[:400],
+                       caller=request_caller())
                 return login_redirect()
             if roles and user.role not in roles:
-                note_denied("page", detail=f"role {user.role} may not")
+                note_denied("page", detail=f"role {user.role} may not", caller=request_caller())
                 raise Forbidden(f"Signed in as {user.email}, you cannot open this page.")
             return view(*args, **kwargs)
 
@@ -50,7 +51,7 @@ def patient_in_reach(patient_id: int):
     patient = db.session.get(Patient, patient_id)
     if patient is None or not can_reach_patient(current_user(), patient_id):
         note_denied("patient", patient_id, patient_id=patient_id if patient else None,
-                    detail="not found or out of reach")
+                    detail="not found or out of reach", caller=request_caller())
         raise NotFound(f"No patient {patient_id}.")
-    record("read", "patient", patient_id, patient_id, detail=f"page {request.path}")
+    record("read", "patient", patient_id, patient_id, detail=f"page {request.path}", caller=request_caller())
     return patient

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 
 from careplan.auth.access import STAFF
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user
 from careplan.clinic import service as clinic
 from careplan.errors import Forbidden
 from careplan.extensions import db
@@ -62,7 +63,10 @@ def admin_provider(provider_id: int):
         saved, errors = submit(ProviderSchema(), data, lambda loaded: providers.update_provider(
             provider_id, loaded, expected_version=version))
         if saved is not None:
-            flash("Changes saved.", "success")
+            if saved.affected:
+                flash(outside_hours_message(len(saved.affected)), "warning")
+            else:
+                flash("Changes saved.", "success")
             return redirect(url_for("web.admin_provider", provider_id=provider_id))
         if errors.pop(CHANGED, None) is not None:
             # The provider as it is now, after someone else's change: the one the admin edits next.
@@ -95,8 +99,21 @@ def admin_time_off_add(provider_id: int):
     added, errors = submit(TimeOffSchema(), data, lambda loaded: providers.add_time_off(provider_id, loaded))
     if added is None:
         return _provider_page(provider, absence=absence, absence_errors=errors)
-    flash("Time off recorded. Re-plan the care it touches next.", "success")
-    return redirect(url_for("web.desk_absence_replan", provider_id=provider_id, time_off_id=added.id))
+    if added.affected:
+        flash(outside_hours_message(len(added.affected), "now fall outside these hours or inside a time off"),
+              "warning")
+    else:
+        flash("Time off recorded. Re-plan the care it touches next.", "success")
+    return redirect(url_for("web.desk_absence_replan", provider_id=provider_id, time_off_id=added.time_off.id))
+
+
+def outside_hours_message(count: int, where: str = "now fall outside these hours") -> Markup:
+    """Saved, and what it left for the front desk: the count and the way to the list of them."""
+    noun = "appointment" if count == 1 else "appointments"
+    verb = where.replace("fall", "falls", 1) if count == 1 else where
+    return Markup('Saved. {} {} {}: their reminders are held until the front desk moves them or re-plans '
+                  '(<a href="{}">appointments needing attention</a>).').format(
+        count, noun, verb, url_for("web.desk_flagged"))
 
 
 @bp.post("/admin/providers/<int:provider_id>/time-off/<int:time_off_id>/delete")

@@ -9,7 +9,7 @@ from careplan.audit.schemas import AuditQuerySchema
 from careplan.auth import service as accounts
 from careplan.auth.models import ROLES
 from careplan.auth.schemas import UserSchema
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.protocols import service as protocols
@@ -46,7 +46,7 @@ def admin_template(template_id: int):
                 "assessment": latest.body.get("assessment"),
                 "conditional_lines": latest.body.get("conditional_lines") or []}
         saved, errors = submit(TemplateVersionSchema(), data,
-                               lambda loaded: protocols.new_version(template_id, loaded, user_id=current_user().id))
+                               lambda loaded: protocols.new_version(template_id, loaded, caller=request_caller()))
         if saved is not None:
             flash(f"Version {saved.version} of {saved.name} is now the one new plans use.", "success")
             return redirect(url_for("web.admin_template", template_id=saved.id))

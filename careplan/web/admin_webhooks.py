@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
+from careplan.auth.edge import request_caller
 from careplan.errors import ServiceError
 from careplan.extensions import db
 from careplan.web import bp
@@ -24,7 +25,7 @@ def admin_webhooks():
 @page_for("admin")
 def admin_webhook_resend(delivery_id: int):
     try:
-        delivery = webhooks.resend(delivery_id)
+        delivery = webhooks.resend(delivery_id, caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")

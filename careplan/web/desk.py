@@ -5,12 +5,14 @@ from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
 
-from careplan.audit.service import record
+from careplan.audit.service import patients_of, record, record_listed
 from careplan.auth.access import STAFF
+from careplan.auth.edge import request_caller
 from careplan.extensions import db
 from careplan.patients import service as patients
 from careplan.patients.schemas import PatientSchema
 from careplan.reminders import service as reminders
+from careplan.scheduling import attention
 from careplan.web import bp, queries
 from careplan.web.access import page_for
 from careplan.web.forms import CHANGED, WindowRows, form_version, submit, text
@@ -31,10 +33,27 @@ def requested_day() -> date:
 def desk_today():
     day = requested_day()
     appointments = queries.day_appointments(day)
+    waiting, failed = queries.plans_waiting(), queries.failed_emails()
+    # The day list, the plans waiting and the failed e-mails all name patients: one read names them all.
+    record("read", "page", "", detail=f"desk day {day.isoformat()}: {len(appointments)} sessions",
+           caller=request_caller(), patients=patients_of(appointments) + [patient.id for _, patient in waiting]
+           + patients_of(failed))
     return render_template("web/desk/today.html", day=day, today=queries.clinic_today(),
                            columns=queries.by_provider(appointments), visits=queries.visits(appointments),
-                           waiting=queries.plans_waiting(), session_count=len(appointments),
-                           failed_emails=queries.failed_emails(), email_kinds=EMAIL_KINDS)
+                           waiting=waiting, session_count=len(appointments),
+                           failed_emails=failed, email_kinds=EMAIL_KINDS,
+                           flagged_count=queries.flagged_count())
+
+
+@bp.get("/desk/flagged")
+@page_for(*STAFF)
+def desk_flagged():
+    """Booked appointments a change of hours or time off left outside them, with the next step for each:
+    move it, or re-plan the plan it belongs to (for an absence, the absence's re-plan)."""
+    flagged = queries.flagged()
+    record_listed("appointment", flagged, caller=request_caller())
+    absences = {a.id: attention.absence_over(a) for a in flagged}
+    return render_template("web/desk/flagged.html", flagged=flagged, absences=absences)
 
 
 EMAIL_KINDS = {"reminder": "Reminder", "booking-confirmation": "Booking confirmation",
@@ -44,7 +63,7 @@ EMAIL_KINDS = {"reminder": "Reminder", "booking-confirmation": "Booking confirma
 @bp.post("/desk/emails/<int:email_id>/retry")
 @page_for(*STAFF)
 def desk_email_retry(email_id: int):
-    email = reminders.retry_email(email_id)
+    email = reminders.retry_email(email_id, caller=request_caller())
     flash(f"The e-mail to {email.patient.name} will be sent again in a moment.", "success")
     return redirect(url_for("web.desk_today") + "#failed-emails")
 
@@ -54,6 +73,7 @@ def desk_email_retry(email_id: int):
 def desk_patients():
     q = request.args.get("q", "").strip()[:100]
     found = list(db.session.scalars(patients.list_patients(q=q or None).limit(SEARCH_LIMIT + 1)))
+    record_listed("patient", found[:SEARCH_LIMIT], caller=request_caller())
     return render_template("web/desk/patients.html", q=q, found=found[:SEARCH_LIMIT],
                            more=len(found) > SEARCH_LIMIT)
 
@@ -63,6 +83,9 @@ def _patient_form(form) -> tuple[dict, WindowRows]:
     data = text(form, "name", "email", "phone")
     data["date_of_birth"] = form.get("date_of_birth", "").strip() or None
     data["reminder_opt_out"] = form.get("reminder_opt_out") == "on"
+    data["max_sessions_per_day"] = form.get("max_sessions_per_day", "").strip() or None
+    # Empty: the clinic's default language.
+    data["language"] = form.get("language") or None
     data["availability"] = windows.as_data()
     return data, windows
 
@@ -73,7 +96,8 @@ def desk_patient_new():
     data, windows, errors = {}, WindowRows([]), {}
     if request.method == "POST":
         data, windows = _patient_form(request.form)
-        patient, errors = submit(PatientSchema(), data, patients.create_patient)
+        patient, errors = submit(PatientSchema(), data, lambda loaded: patients.create_patient(loaded,
+                                                                                               caller=request_caller()))
         if patient is not None:
             flash(f"{patient.name} is admitted.", "success")
             return redirect(url_for("web.desk_patient", patient_id=patient.id))
@@ -90,7 +114,7 @@ def desk_patient(patient_id: int):
         data, windows = _patient_form(request.form)
         version = form_version(request.form)
         saved, errors = submit(PatientSchema(), data, lambda loaded: patients.update_patient(
-            patient_id, loaded, expected_version=version))
+            patient_id, loaded, caller=request_caller(), expected_version=version))
         if saved is not None:
             flash("Changes saved.", "success")
             return redirect(url_for("web.desk_patient", patient_id=patient_id))
@@ -100,9 +124,10 @@ def desk_patient(patient_id: int):
         patient = patients.get_patient(patient_id)
         data = {"name": patient.name, "email": patient.email, "phone": patient.phone,
                 "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else "",
-                "reminder_opt_out": patient.reminder_opt_out}
+                "reminder_opt_out": patient.reminder_opt_out,
+                "max_sessions_per_day": patient.max_sessions_per_day, "language": patient.language or ""}
         windows, version = WindowRows.from_windows(patient.availability), patient.version
-        record("read", "patient", patient.id, patient.id, detail=f"page {request.path}")
+        record("read", "patient", patient.id, patient.id, detail=f"page {request.path}", caller=request_caller())
     return render_template("web/desk/patient.html", patient=patient, values=data, version=version, changed=changed,
                            windows=windows.with_blanks(), errors=errors, **record_of(patient)), \
         409 if changed else 422 if errors else 200
@@ -114,4 +139,4 @@ def record_of(patient) -> dict:
     team = queries.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
     return {"plans": plans, "team": team, "upcoming": queries.upcoming_for_patient(patient.id),
             "intakes": queries.intakes_of(patient.id),
-            "past": queries.past_for_patient(patient.id)}
+            "past": queries.past_for_patient(patient.id), "moves": queries.moves_by_patient(patient.id)}

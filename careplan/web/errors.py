@@ -4,25 +4,26 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, make_response, render_template
+from flask_babel import gettext, lazy_gettext
 
 log = logging.getLogger(__name__)
 
 TITLES = {
-    400: "That request could not be used",
-    403: "Not part of your work here",
-    404: "Nothing to show here",
-    405: "That cannot be done here",
-    409: "That clashes with something else",
-    422: "Some of what was sent cannot be used",
-    429: "Too many attempts",
-    500: "Something went wrong on our side",
+    400: lazy_gettext("That request could not be used"),
+    403: lazy_gettext("Not part of your work here"),
+    404: lazy_gettext("Nothing to show here"),
+    405: lazy_gettext("That cannot be done here"),
+    409: lazy_gettext("That clashes with something else"),
+    422: lazy_gettext("Some of what was sent cannot be used"),
+    429: lazy_gettext("Too many attempts"),
+    500: lazy_gettext("Something went wrong on our side"),
 }
 
 ADVICE = {
-    400: "If you were sending a form, it may have expired: go back, reload the page and try again.",
-    403: "Your account does not open this page. Use the menu above to find your own pages.",
-    404: "The page or record does not exist, or it is not one you can see.",
-    500: "Nothing was saved. Try again in a moment; if it happens again, tell the clinic's administrator.",
+    400: lazy_gettext("If you were sending a form, it may have expired: go back, reload the page and try again."),
+    403: lazy_gettext("Your account does not open this page. Use the menu above to find your own pages."),
+    404: lazy_gettext("The page or record does not exist, or it is not one you can see."),
+    500: lazy_gettext("Nothing was saved. Try again in a moment; if it happens again, tell the clinic's administrator."),
 }
 
 
@@ -32,8 +33,8 @@ def error_page(status: int, message: str):
         from careplan.web.access import login_redirect
 
         return login_redirect()
-    context = {"status": status, "title": TITLES.get(status, "That did not work"),
-               "message": message, "advice": ADVICE.get(status, "")}
+    context = {"status": status, "title": str(TITLES.get(status) or gettext("That did not work")),
+               "message": message, "advice": str(ADVICE.get(status, ""))}
     try:
         html = render_template("web/error.html", **context)
     except Exception:

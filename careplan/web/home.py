@@ -1,6 +1,6 @@
 from flask import redirect
 
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user
 from careplan.web import bp
 from careplan.web.access import LOGIN_PATH
 from careplan.web.rendering import NAVIGATION

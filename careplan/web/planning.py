@@ -8,7 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from careplan.audit.service import record
 from careplan.auth.access import STAFF, can_reach_patient
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user, request_caller
 from careplan.clinic import service as clinic
 from careplan.errors import ServiceError
 from careplan.extensions import db
@@ -68,7 +68,7 @@ def desk_intake_new(patient_id: int):
         loaded, errors = load(IntakeSchema(), _intake_form(form))
         if loaded is not None:
             try:
-                intake = intakes.record_intake(patient_id, loaded, user_id=current_user().id)
+                intake = intakes.record_intake(patient_id, loaded, caller=request_caller())
             except ServiceError as refused:
                 db.session.rollback()
                 if refused.code != "red_flag":
@@ -88,7 +88,8 @@ def _intake_in_reach(intake_id: int):
     intake = intakes.get_intake(intake_id)
     user = current_user()
     if not can_reach_patient(user, intake.patient_id) and intakes.may_judge_red_flag(user, intake):
-        record("read", "intake", intake.id, intake.patient_id, detail=f"red-flag screen, page {request.path}")
+        record("read", "intake", intake.id, intake.patient_id, detail=f"red-flag screen, page {request.path}",
+               caller=request_caller())
         return intake, db.session.get(Patient, intake.patient_id)
     return intake, patient_in_reach(intake.patient_id)
 
@@ -117,7 +118,7 @@ def desk_intake_override(intake_id: int):
     if not reason:
         return _intake_page(intake, patient, errors={"reason": "Write why care may go ahead."}, status=422)
     try:
-        intakes.override_red_flag(intake_id, reason, user_id=current_user().id)
+        intakes.override_red_flag(intake_id, reason, caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         return _intake_page(intake, patient, errors={"_form": refused.message}, status=refused.status)
@@ -135,8 +136,9 @@ def team_choices() -> dict[str, list[Provider]]:
 
 
 def _team_from_form(form: MultiDict, disciplines) -> list[dict]:
-    return [{"discipline": code, "provider_id": form[f"team-{code}"]} for code in disciplines
-            if form.get(f"team-{code}")]
+    return [{"discipline": code, "provider_id": form[f"team-{code}"],
+             "required": form.get(f"team-{code}-required") == "on"}
+            for code in disciplines if form.get(f"team-{code}")]
 
 
 @bp.post("/desk/intakes/<int:intake_id>/plan")
@@ -146,7 +148,7 @@ def desk_plan_build(intake_id: int):
     data = {"intake_id": intake_id, "start_date": request.form.get("start_date", "").strip() or None}
     data = {key: value for key, value in data.items() if value is not None}
     plan, errors = submit(PlanCreateSchema(), data,
-                          lambda loaded: plans.build_plan(loaded, user_id=current_user().id))
+                          lambda loaded: plans.build_plan(loaded, caller=request_caller()))
     if plan is None:
         return _intake_page(intake, patient, values=request.form, errors=form_errors(errors), status=422)
     flash("Draft plan built from the clinic's protocol. Choose the care team, adjust it if needed, then schedule it.",
@@ -214,6 +216,8 @@ def _plan_values(plan) -> MultiDict:
     values["start_date"] = plan.start_date.isoformat()
     for member in plan.care_team:
         values[f"team-{member.discipline_code}"] = str(member.provider_id)
+        if member.required:
+            values[f"team-{member.discipline_code}-required"] = "on"
     return values
 
 
@@ -245,7 +249,7 @@ def desk_plan(plan_id: int):
         values, version = request.form, form_version(request.form)
         changes = _revision_from_form(plan, request.form)
         saved, errors = submit(PlanRevisionSchema(), changes, lambda loaded: plans.revise_plan(
-            plan_id, loaded, user_id=current_user().id, expected_version=version))
+            plan_id, loaded, caller=request_caller(), expected_version=version))
         if saved is not None:
             flash(f"Plan saved as version {saved.version}.", "success")
             return redirect(url_for("web.desk_plan", plan_id=plan_id))

@@ -171,3 +171,31 @@ def patients_of_provider(provider_id: int) -> list[tuple[Patient, Appointment | 
     for appointment in upcoming:
         next_one.setdefault(appointment.patient_id, appointment)
     return [(patient, next_one.get(patient.id)) for patient in patients]
+
+
+def flagged(limit: int = 500) -> list[Appointment]:
+    """Appointments flagged for the front desk (careplan.scheduling.attention), earliest first."""
+    from careplan.scheduling import attention
+
+    query = attention.flagged_appointments().options(
+        selectinload(Appointment.patient), selectinload(Appointment.provider)).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def flagged_count() -> int:
+    from sqlalchemy import func
+
+    from careplan.scheduling import attention
+
+    return db.session.scalar(select(func.count()).select_from(attention.flagged_appointments().subquery()))
+
+
+def moves_by_patient(patient_id: int, *, limit: int = 20) -> list:
+    """The sessions this patient moved themselves (portal, API, e-mail link), newest first, from the audit trail."""
+    from careplan.audit.models import AuditEvent
+    from careplan.portal.service import MOVED_BY_THE_PATIENT
+
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.patient_id == patient_id, AuditEvent.resource == "appointment",
+        AuditEvent.action == "update", AuditEvent.detail.startswith(MOVED_BY_THE_PATIENT))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))

@@ -3,28 +3,33 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from babel.dates import format_date
 from flask import g, has_request_context
+from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
 
-from careplan.auth.service import current_user
+from careplan.auth.edge import current_user
 from careplan.clinic import service as clinic
 from careplan.clinic.models import ClinicSettings
 from careplan.clinic.service import DAYS
 from careplan.db import utcnow
 from careplan.extensions import db
+from careplan.i18n import language, long_day
 from careplan.web import bp
 
 # (label, path) per role; a page added in a later round adds its entry here.
 NAVIGATION = {
-    "admin": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers"),
-              ("Templates", "/admin/templates"), ("Users", "/admin/users"), ("Audit", "/admin/audit"),
-              ("Webhooks", "/admin/webhooks")],
-    "front_desk": [("Today", "/desk"), ("Patients", "/desk/patients"), ("Providers", "/admin/providers")],
+    "admin": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
+              ("Providers", "/admin/providers"), ("Templates", "/admin/templates"), ("Users", "/admin/users"),
+              ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
+    "front_desk": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
+                   ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
-    "patient": [("My appointments", "/my/appointments"), ("My plan", "/my/plan")],
+    "patient": [(lazy_gettext("My appointments"), "/my/appointments"), (lazy_gettext("My plan"), "/my/plan")],
 }
 
-ROLE_NAMES = {"admin": "Administrator", "front_desk": "Front desk", "provider": "Clinician", "patient": "Patient"}
+ROLE_NAMES = {"admin": lazy_gettext("Administrator"), "front_desk": lazy_gettext("Front desk"),
+              "provider": lazy_gettext("Clinician"), "patient": lazy_gettext("Patient")}
 
 # Calm, distinguishable tints (text stays dark on each, AA contrast); a discipline keeps its place in the clinic's list.
 DISCIPLINE_TINTS = 9
@@ -38,7 +43,10 @@ def _disciplines() -> list:
 
 
 def discipline_tints() -> dict[str, int]:
-    return {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(_disciplines())}
+    # Built once per request: the calendar asks for hundreds of blocks' tints.
+    if "page_tints" not in g:
+        g.page_tints = {d.code: i % DISCIPLINE_TINTS for i, d in enumerate(_disciplines())}
+    return g.page_tints
 
 
 @bp.app_context_processor
@@ -55,9 +63,20 @@ def page_context() -> dict:
         "tint": lambda code: discipline_tints().get(code, 0),
         "one_day": timedelta(days=1),
         "one_week": timedelta(days=7),
+        "one_minute": timedelta(minutes=1),
         "now": utcnow(),
+        "page_language": language,
     }
 
+
+
+PHASE_NAMES = {"acute": lazy_gettext("Acute"), "subacute": lazy_gettext("Subacute"),
+               "maintenance": lazy_gettext("Maintenance")}
+
+
+@bp.app_template_filter("phase_name")
+def phase_name(name: str) -> str:
+    return str(PHASE_NAMES[name]) if name in PHASE_NAMES else name.capitalize()
 
 
 @bp.app_template_filter("clock")
@@ -73,7 +92,7 @@ def day(value: datetime | date | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = clinic.to_local(value).date()
-    return f"{value:%A} {value.day} {value:%B %Y}"
+    return long_day(value)
 
 
 @bp.app_template_filter("short_day")
@@ -82,13 +101,16 @@ def short_day(value: datetime | date) -> str:
     if isinstance(value, datetime):
         value = clinic.to_local(value).date()
     this_year = clinic.to_local(utcnow()).year
-    return f"{value:%a} {value.day} {value:%b}" + ("" if value.year == this_year else f" {value.year}")
+    return format_date(value, "EEE d MMM" if value.year == this_year else "EEE d MMM y", locale=language())
 
 
 @bp.app_template_filter("discipline")
 def discipline(code: str) -> str:
-    names = {d.code: d.name for d in _disciplines()}
-    return names.get(code, code.replace("_", " ").capitalize())
+    if "page_discipline_names" not in g:
+        g.page_discipline_names = {d.code: d.name for d in _disciplines()}
+    names = g.page_discipline_names
+    # The clinic's names are data; the catalogue knows the reference ones (careplan.i18n).
+    return gettext(names[code]) if code in names else code.replace("_", " ").capitalize()
 
 
 @bp.app_template_filter("discipline_chip")
@@ -176,7 +198,7 @@ def _day_span(days: list[int]) -> str:
 def practitioner(code: str) -> str:
     """The clinic's word for a provider of this discipline ("physiotherapist")."""
     titles = {d.code: d.practitioner_title for d in _disciplines()}
-    return titles.get(code, discipline(code).lower())
+    return gettext(titles[code]) if code in titles else discipline(code).lower()
 
 
 @bp.app_template_filter("iso")
@@ -185,7 +207,21 @@ def iso(moment: datetime) -> str:
     return clinic.to_local(moment).isoformat()
 
 
+@bp.app_template_filter("iso_local")
+def iso_local(moment: datetime) -> str:
+    """The clinic's wall clock as a datetime-local input and the booking links take it: 2027-01-05T09:00."""
+    return clinic.to_local(moment).strftime("%Y-%m-%dT%H:%M")
+
+
 @bp.app_template_filter("birth_date")
 def birth_date(value: date | None) -> str:
     """5 January 1970 (no weekday: nobody needs it for a birthday)."""
     return "" if value is None else f"{value.day} {value:%B %Y}"
+
+
+@bp.app_template_filter("provider_name")
+def provider_name(provider_id: int) -> str:
+    from careplan.providers.models import Provider
+
+    provider = db.session.get(Provider, provider_id)
+    return provider.name if provider is not None else ""

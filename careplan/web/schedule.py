@@ -2,6 +2,7 @@
 place; booking, re-proposing, moving and cancelling; the re-plan after an absence; backfilling a freed slot."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -9,7 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from careplan.auth.access import STAFF
-from careplan.auth.service import current_user
+from careplan.auth.edge import request_caller
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Invalid, ServiceError
@@ -88,11 +89,43 @@ def _figures(metrics: dict) -> list[tuple[str, str, str]]:
     return figures
 
 
+@dataclass
+class Treating:
+    """One discipline of the schedule shown: each clinician with their number of sessions, most first."""
+
+    discipline: str
+    clinicians: list[tuple[int, int]]
+    chosen: int | None
+    required: bool
+
+    @property
+    def sessions(self) -> int:
+        return sum(n for _, n in self.clinicians)
+
+
+def who_treats(plan, sessions) -> list[Treating]:
+    """Per discipline of the plan, who gives how many of the sessions shown, so a change of clinician is
+    seen (not only counted among the figures); the care team's choice is named even when it gives none."""
+    counts: dict[str, Counter] = {}
+    for session in sessions:
+        counts.setdefault(session.discipline_code, Counter())[session.provider_id] += 1
+    team = {m.discipline_code: m for m in plan.care_team}
+    rows = []
+    for discipline in sorted(set(counts) | set(team)):
+        member = team.get(discipline)
+        by_clinician = counts.get(discipline, Counter())
+        if member is not None:
+            by_clinician[member.provider_id] += 0
+        rows.append(Treating(discipline, sorted(by_clinician.items(), key=lambda item: (-item[1], item[0])),
+                             member.provider_id if member else None, bool(member and member.required)))
+    return rows
+
+
 def _latest_proposal(plan_id: int, proposal_id: int | None):
     if proposal_id is not None:
         proposal = proposals.get_proposal(proposal_id)
         return proposal if proposal.plan_id == plan_id else None
-    return db.session.scalars(proposals.list_proposals(plan_id).limit(1)).first()
+    return db.session.scalars(proposals.list_proposals(plan_id, caller=request_caller()).limit(1)).first()
 
 
 def _booked(plan_id: int) -> list[Appointment]:
@@ -127,6 +160,7 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
     weeks, weekdays = plan_calendar(plan, showing)
     moving = {h.appointment_id: h for h in proposal.holds if h.action == "move"} if live else {}
     team = {m.discipline_code: m.provider_id for m in plan.care_team}
+    treating = who_treats(plan, showing)
     return render_template(
         "web/desk/schedule.html", plan=plan, patient=plan.patient, proposal=proposal, live=live, booked=booked,
         showing_proposal=showing is not booked, weeks=weeks, weekdays=weekdays, now=now,
@@ -137,7 +171,8 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         disciplines=plan_disciplines(plan), team_choices=team_choices(), team=team,
         time_limits=TIME_LIMITS, default_time_limit=DEFAULT_TIME_LIMIT, errors=errors or {},
         values=values or {}, today=queries.clinic_today(),
-        names=queries.providers_by_id(a.provider_id for a in showing)), status
+        treating=treating, team_required={m.discipline_code for m in plan.care_team if m.required},
+        names=queries.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
 
 
 def _optimize(plan, save, *, with_start: bool):
@@ -156,7 +191,7 @@ def _optimize(plan, save, *, with_start: bool):
 @page_for(*STAFF)
 def desk_propose(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _optimize(plan, lambda loaded: proposals.propose(plan_id, loaded, user_id=current_user().id),
+    return _optimize(plan, lambda loaded: proposals.propose(plan_id, loaded, caller=request_caller()),
                      with_start=True)
 
 
@@ -164,7 +199,7 @@ def desk_propose(plan_id: int):
 @page_for(*STAFF)
 def desk_replan(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _optimize(plan, lambda loaded: proposals.propose_replan(plan_id, loaded, user_id=current_user().id),
+    return _optimize(plan, lambda loaded: proposals.propose_replan(plan_id, loaded, caller=request_caller()),
                      with_start=False)
 
 
@@ -174,7 +209,7 @@ def desk_book(proposal_id: int):
     proposal = proposals.get_proposal(proposal_id)
     plan = plan_in_reach(proposal.plan_id)
     try:
-        booked = proposals.book_proposal(proposal_id, user_id=current_user().id)
+        booked = proposals.book_proposal(proposal_id, caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         return _schedule_page(plan, proposal_id, errors={"_form": refused.message}, status=refused.status)
@@ -189,7 +224,7 @@ def desk_release(proposal_id: int):
     proposal = proposals.get_proposal(proposal_id)
     plan = plan_in_reach(proposal.plan_id)
     try:
-        proposals.release_proposal(proposal_id)
+        proposals.release_proposal(proposal_id, caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -225,7 +260,7 @@ def desk_move(appointment_id: int):
         loaded, errors = load(AppointmentChangeSchema(), change)
         if loaded is not None:
             try:
-                scheduling.update_appointment(appointment_id, loaded, user=current_user())
+                scheduling.update_appointment(appointment_id, loaded, caller=request_caller())
             except ServiceError as refused:
                 db.session.rollback()
                 errors = form_errors(refused.fields) or {"_form": refused.message}
@@ -243,7 +278,8 @@ def desk_cancel(appointment_id: int):
     appointment = _appointment(appointment_id)
     reason = request.form.get("reason", "").strip() or "Cancelled at the front desk."
     try:
-        scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason}, user=current_user())
+        scheduling.update_appointment(appointment_id, {"status": "cancelled", "reason": reason},
+                                      caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -257,7 +293,7 @@ def desk_cancel(appointment_id: int):
 def desk_backfill(appointment_id: int):
     appointment = _appointment(appointment_id)
     try:
-        candidates = backfill_candidates(appointment_id)
+        candidates = backfill_candidates(appointment_id, caller=request_caller())
         problem = None
     except ServiceError as refused:
         db.session.rollback()
@@ -271,11 +307,12 @@ def desk_backfill(appointment_id: int):
 def desk_backfill_book(appointment_id: int):
     appointment = _appointment(appointment_id)
     wanted = request.form.get("plan_id", type=int)
-    candidate = next((c for c in backfill_candidates(appointment_id) if c["plan_id"] == wanted), None)
+    offered = backfill_candidates(appointment_id, caller=request_caller())
+    candidate = next((c for c in offered if c["plan_id"] == wanted), None)
     if candidate is None:
         raise Invalid("That plan can no longer use this slot.", fields={"plan_id": "not a candidate any more"})
     try:
-        booked = scheduling.book_appointment(candidate["booking"])
+        booked = scheduling.book_appointment(candidate["booking"], caller=request_caller())
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
@@ -292,13 +329,13 @@ def desk_backfill_book(appointment_id: int):
 def desk_absence_replan(provider_id: int, time_off_id: int):
     provider = providers.get_provider(provider_id)
     absence = next((t for t in provider.time_off if t.id == time_off_id), None)
-    affected = proposals.affected_by_absence(provider_id, time_off_id)
+    affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
     result, errors = None, {}
     if request.method == "POST":
         loaded, errors = load(ReplanRequestSchema(), _request_parameters(request.form, with_start=False))
         if loaded is not None:
-            result = proposals.replan_absence(provider_id, time_off_id, loaded, user_id=current_user().id)
-            affected = proposals.affected_by_absence(provider_id, time_off_id)
+            result = proposals.replan_absence(provider_id, time_off_id, loaded, caller=request_caller())
+            affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
     plans = {p.id: p for p in queries.plans_by_id(
         [a.plan_id for a in affected if a.plan_id] + [p.plan_id for p in (result or {}).get("proposals", [])])}
     return render_template("web/desk/absence.html", provider=provider, absence=absence, affected=affected,

@@ -3,7 +3,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from careplan.auth.access import login_required
-from careplan.auth.service import current_user
+from careplan.auth.edge import request_caller
 from careplan.pagination import page_of
 from careplan.webhooks import service
 from careplan.webhooks.schemas import (DeliveryQuerySchema, DeliverySchema, EndpointInSchema, EndpointSchema,
@@ -27,7 +27,7 @@ class Endpoints(MethodView):
     @blp.response(201, NewEndpointSchema)
     def post(self, data):
         """Register an endpoint; the answer carries its signing secret, shown this once"""
-        endpoint = service.create_endpoint(data, by=current_user())
+        endpoint = service.create_endpoint(data, caller=request_caller())
         return endpoint, 201, {"Location": url_for("webhooks.EndpointById", endpoint_id=endpoint.id)}
 
 
@@ -43,7 +43,7 @@ class EndpointById(MethodView):
     @blp.response(204)
     def delete(self, endpoint_id):
         """Stop an endpoint: nothing more is sent to it; what was sent stays listed"""
-        service.remove_endpoint(endpoint_id)
+        service.remove_endpoint(endpoint_id, caller=request_caller())
 
 
 @blp.route("/<int:endpoint_id>/deliveries")
@@ -63,4 +63,4 @@ class Resend(MethodView):
     @blp.response(202, DeliverySchema)
     def post(self, delivery_id):
         """Send a delivery again (the same event id), e.g. after the receiver was fixed"""
-        return service.resend(delivery_id)
+        return service.resend(delivery_id, caller=request_caller())

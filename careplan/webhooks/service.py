@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from careplan.caller import Caller
 from careplan.audit.service import record
 from careplan.db import utcnow
 from careplan.errors import Conflict, NotFound
@@ -29,14 +30,15 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={digest}"
 
 
-def create_endpoint(data: dict, *, by) -> WebhookEndpoint:
+def create_endpoint(data: dict, *, caller: Caller) -> WebhookEndpoint:
     """The new endpoint; only the answer to its creation shows the secret (NewEndpointSchema)."""
     secret = "whsec_" + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(url=data["url"], events=sorted(set(data["events"])), secret=secret,
-                               description=data.get("description", ""), created_by_id=by.id if by else None)
+                               description=data.get("description", ""), created_by_id=caller.user_id)
     db.session.add(endpoint)
     db.session.flush()
-    record("create", "webhook", endpoint.id, detail=f"{endpoint.url} for {', '.join(endpoint.events)}")
+    record("create", "webhook", endpoint.id, detail=f"{endpoint.url} for {', '.join(endpoint.events)}",
+           caller=caller)
     db.session.commit()
     return endpoint
 
@@ -52,14 +54,14 @@ def get_endpoint(endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def remove_endpoint(endpoint_id: int) -> None:
+def remove_endpoint(endpoint_id: int, *, caller: Caller) -> None:
     """Stops it: no new deliveries, pending ones withdrawn; the history of what was sent stays."""
     endpoint = get_endpoint(endpoint_id)
     endpoint.active = False
     for delivery in db.session.scalars(select(WebhookDelivery).where(
             WebhookDelivery.endpoint_id == endpoint.id, WebhookDelivery.status == "pending")):
         delivery.status, delivery.last_error = "cancelled", "endpoint removed"
-    record("delete", "webhook", endpoint.id, detail=endpoint.url)
+    record("delete", "webhook", endpoint.id, detail=endpoint.url, caller=caller)
     db.session.commit()
 
 
@@ -76,7 +78,7 @@ def last_deliveries(endpoint_id: int, limit: int = 10) -> list[WebhookDelivery]:
     return list(db.session.scalars(deliveries_of(endpoint_id).limit(limit)))
 
 
-def resend(delivery_id: int, *, now: datetime | None = None) -> WebhookDelivery:
+def resend(delivery_id: int, *, caller: Caller, now: datetime | None = None) -> WebhookDelivery:
     """Queue a delivery again, the same event (same id) with a fresh count of attempts."""
     delivery = db.session.get(WebhookDelivery, delivery_id)
     if delivery is None or not delivery.endpoint.active:
@@ -86,7 +88,7 @@ def resend(delivery_id: int, *, now: datetime | None = None) -> WebhookDelivery:
     delivery.status, delivery.attempts = "pending", 0
     delivery.due_at, delivery.next_attempt_at = now or utcnow(), None
     delivery.lease_owner = delivery.lease_expires_at = None
-    record("update", "webhook", delivery.endpoint_id, detail=f"delivery {delivery.id} resent")
+    record("update", "webhook", delivery.endpoint_id, detail=f"delivery {delivery.id} resent", caller=caller)
     db.session.commit()
     return delivery
 

@@ -1,7 +1,7 @@
 """webhooks: endpoints and their deliveries
 
 Revision ID: f93933f794c0
-Revises: 9c1702f683a5
+Revises: b7d4e2a9c310
 Create Date: 2026-12-05 06:11:29.017824
 
 """
@@ -13,7 +13,7 @@ import careplan.db
 
 # revision identifiers, used by Alembic.
 revision = 'f93933f794c0'
-down_revision = '9c1702f683a5'
+down_revision = 'b7d4e2a9c310'
 branch_labels = None
 depends_on = None
 

@@ -52,7 +52,7 @@ def test_a_refusal_is_kept_though_its_request_is_rolled_back(app, client, auth):
 
 def test_the_database_refuses_to_rewrite_the_trail(app):
     with app.app_context():
-        record("read", "patient", 1, 1)
+        record("read", "patient", 1, 1, caller=factories.CALLER)
         db.session.commit()
         for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
             with pytest.raises(DatabaseError, match="append-only"):

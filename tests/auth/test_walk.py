@@ -21,6 +21,8 @@ from careplan.fhir.models import CalendarFeed
 from careplan.intake.schemas import IntakeSchema
 from careplan.intake.service import record_intake
 from careplan.providers.service import add_time_off
+from careplan.portal.models import EarlierSlotRequest, SlotOffer
+from careplan.portal.offers import offer_token
 from careplan.reminders.links import link_token
 from careplan.reminders.models import OutboundEmail
 from careplan.reminders.service import schedule_reminders
@@ -65,6 +67,7 @@ EXPECT = {
     ("GET", "/api/v1/notes/{note_id}"): "--y-",
     ("PATCH", "/api/v1/notes/{note_id}"): "--y-",
     ("GET", "/api/v1/audit"): "y---",
+    ("GET", "/api/v1/audit/patients/{patient_id}/seen"): "y---",
     # Protocol templates: the clinic's configuration, read by those who plan care.
     ("GET", "/api/v1/protocols"): "yyy-",
     ("POST", "/api/v1/protocols"): "y---",
@@ -92,6 +95,10 @@ EXPECT = {
     ("GET", "/api/v1/appointments/{appointment_id}"): "yyyy",
     ("PATCH", "/api/v1/appointments/{appointment_id}"): "yyyy",
     ("GET", "/api/v1/providers/{provider_id}/free-slots"): "yyy-",
+    # The clinic calendar: the front desk's grid and check-in.
+    ("GET", "/api/v1/calendar/day"): "yy--",
+    ("GET", "/api/v1/calendar/week"): "yy--",
+    ("POST", "/api/v1/appointments/{appointment_id}/check-in"): "yy--",
     # Calendar feeds: the owner themself or staff.
     ("GET", "/api/v1/providers/{owner_id}/calendar-feed"): "yyy-",
     ("POST", "/api/v1/providers/{owner_id}/calendar-feed"): "yyy-",
@@ -106,6 +113,14 @@ EXPECT = {
     # The links of reminder e-mails: no sign-in (`security: []`), the signed link is the key.
     ("GET", "/api/v1/appointment-links/{token}"): "yyyy",
     ("POST", "/api/v1/appointment-links/{token}"): "yyyy",
+    # A patient's own appointments (careplan.portal): the patient alone.
+    ("POST", "/api/v1/me/appointments/confirm"): "---y",
+    ("GET", "/api/v1/me/appointments/{appointment_id}/alternatives"): "---y",
+    ("POST", "/api/v1/me/appointments/{appointment_id}/move"): "---y",
+    ("POST", "/api/v1/me/appointments/{appointment_id}/earlier-slot-request"): "---y",
+    # Earlier-time offers by e-mail: no sign-in, the signed link is the key.
+    ("GET", "/api/v1/slot-offers/{token}"): "yyyy",
+    ("POST", "/api/v1/slot-offers/{token}"): "yyyy",
     # --- booking whole plans (branch booking2): proposals, re-plans, absences, backfill ---
     ("GET", "/api/v1/plans/{plan_id}/proposals"): "yy--",
     ("POST", "/api/v1/plans/{plan_id}/proposals"): "yy--",
@@ -129,7 +144,7 @@ EXPECT = {
 # Every refusal is audited under one of these singular names, so the trail can be searched by resource.
 AUDITED_RESOURCES = {"clinic", "provider", "patient", "auth", "token", "user", "note", "audit",
                      "protocol", "intake", "plan", "appointment", "free_slot", "calendar_feed", "reminder",
-                     "appointment_link", "proposal", "webhook"}
+                     "appointment_link", "proposal", "slot_offer", "webhook"}
 
 # An allowed call may still be refused for what its body or query says (an empty body is sent), never for access.
 ABOUT_THE_BODY = {400, 409, 422}
@@ -178,7 +193,8 @@ class World:
     def _endpoint() -> int:
         from careplan.webhooks.service import create_endpoint
 
-        return create_endpoint({"url": "http://127.0.0.1:9/events", "events": ["appointment.booked"]}, by=None).id
+        return create_endpoint({"url": "http://127.0.0.1:9/events", "events": ["appointment.booked"]},
+                               caller=factories.CALLER).id
 
     def _delivery(self) -> int:
         """A delivery that went out, so that a resend is allowed."""
@@ -192,7 +208,7 @@ class World:
 
     @staticmethod
     def _intake(patient_id: int) -> int:
-        return record_intake(patient_id, IntakeSchema().load(factories.intake_body())).id
+        return record_intake(patient_id, IntakeSchema().load(factories.intake_body()), caller=factories.CALLER).id
 
     @staticmethod
     def _feed(owner: str, owner_id: int) -> int:
@@ -209,6 +225,19 @@ class World:
             return mine
         return MISSING if role in ("admin", "front_desk", None) else theirs
 
+    def _offer(self) -> str:
+        """An open offer of patient B's time to patient A's appointment (no cancellation needed to make one)."""
+        request = EarlierSlotRequest(patient_id=self.patient_a, appointment_id=self.appointment_a)
+        db.session.add(request)
+        db.session.flush()
+        freed = db.session.get(Appointment, self.appointment_b)
+        offer = SlotOffer(request_id=request.id, freed_appointment_id=freed.id, provider_id=freed.provider_id,
+                          starts_at=freed.starts_at, ends_at=freed.ends_at,
+                          expires_at=datetime.now(timezone.utc) + timedelta(hours=1))
+        db.session.add(offer)
+        db.session.commit()
+        return offer_token(offer)
+
     def headers(self, role: str) -> dict:
         return factories.bearer(db.session.get(User, self.users[role]))
 
@@ -222,7 +251,7 @@ class World:
         # A day of its own per call: one provider's absences may not overlap.
         start = datetime.now(timezone.utc) + timedelta(days=30 + 2 * next(_days))
         return add_time_off(provider_id, {"starts_at": start, "ends_at": start + timedelta(days=1),
-                                                 "reason": "course"}).id
+                                                 "reason": "course"}).time_off.id
 
     def _patient(self, role: str, inside: bool, fresh: bool) -> int:
         if not inside:
@@ -280,6 +309,8 @@ class World:
         if param == "token":
             if not inside:
                 return FORGED_LINK
+            if path.startswith("/api/v1/slot-offers/"):
+                return self._offer()
             return link_token(db.session.get(Appointment, self.appointment_a), "confirm")
         # --- booking2 ---
         if param == "plan_id":

@@ -48,10 +48,11 @@ def red_flagged(app, client, auth):
         physio = factories.provider()
         patient = factories.patient()
         draft = factories.care_plan(patient, {"physiotherapy": physio}, start=MONDAY, status="draft")
-        proposal = proposals.propose(draft.id, dict(FAST))
+        proposal = proposals.propose(draft.id, dict(FAST), caller=factories.CALLER)
         booked = factories.care_plan(patient, {"physiotherapy": physio}, start=MONDAY + timedelta(weeks=4),
                                      status="draft")
-        proposals.book_proposal(proposals.propose(booked.id, dict(FAST)).id)
+        proposals.book_proposal(proposals.propose(booked.id, dict(FAST), caller=factories.CALLER).id,
+                                caller=factories.CALLER)
         ids = {"patient_id": patient.id, "physio_id": physio.id, "draft_id": draft.id,
                "proposal_id": proposal.id, "booked_id": booked.id,
                "hold_start": proposal.holds[0].starts_at}
@@ -130,7 +131,7 @@ def test_a_red_flag_keeps_the_patients_plans_out_of_the_backfill_list(app, clien
         db.session.commit()
         freed = factories.appointment(factories.patient(), red_flagged["physio_id"], missing.starts_at,
                                       status="cancelled")
-        candidates = backfill_candidates(freed.id, now=freed.starts_at - timedelta(days=3))
+        candidates = backfill_candidates(freed.id, now=freed.starts_at - timedelta(days=3), caller=factories.CALLER)
         assert [c for c in candidates if c["plan_id"] == red_flagged["booked_id"]] == []
 
 

@@ -74,7 +74,7 @@ def test_solves_and_the_holds_they_leave(app, scrape):
     with app.app_context():
         plan = factories.care_plan(factories.patient(), {"physiotherapy": factories.provider()},
                                    start=date(2027, 3, 1), status="draft")
-        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True})
+        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True}, caller=factories.CALLER)
         held = len(proposal.holds)
     after = scrape()
     outcomes = {k for k in after if k[0] == "careplan_solve_duration_seconds_count"}

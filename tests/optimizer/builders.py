@@ -23,7 +23,8 @@ def line(discipline: str, per_week: int = 1, minutes: int = 60, **extra) -> dict
 
 def patient(pid: str, availability: list[dict], sessions: list[dict], *, weeks: int = 1,
             earliest: str = "2027-01-04", assessment: dict | None = None, cap: int | None = None,
-            booked=(), preferred: dict | None = None, appointments: list[dict] | None = None) -> dict:
+            booked=(), preferred: dict | None = None, appointments: list[dict] | None = None,
+            required: dict | None = None) -> dict:
     doc = {"id": pid, "earliest_start": earliest, "availability": availability,
            "booked": [{"start": s, "end": e} for s, e in booked],
            "preferred_providers": preferred or {},
@@ -34,6 +35,8 @@ def patient(pid: str, availability: list[dict], sessions: list[dict], *, weeks: 
         doc["max_sessions_per_day"] = cap
     if appointments is not None:
         doc["appointments"] = appointments
+    if required is not None:
+        doc["required_providers"] = required
     return doc
 
 

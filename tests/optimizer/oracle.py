@@ -108,8 +108,11 @@ def lexicographic_optimum(problem: dict, sessions: dict | None = None) -> tuple[
                 if not (cal.first <= day < cal.last) or day < earliest:
                     continue
                 mine = cal.windows(patient["availability"], day)
+                required = patient.get("required_providers", {}).get(demand["discipline"])
                 for provider in providers:
                     if demand["discipline"] not in provider["disciplines"]:
+                        continue
+                    if required is not None and provider["id"] != required:
                         continue
                     theirs = cal.windows(provider["weekly"], day)
                     for start in cal.starts(day):

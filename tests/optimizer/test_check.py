@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from careplan.optimizer import check
+from careplan.optimizer import check, solve
 
 SAMPLES = Path(__file__).resolve().parents[2] / "bench" / "samples"
 
@@ -44,3 +44,15 @@ def test_checker_catches(tiny, edit, expected):
     problem, solution = tiny
     faults = check(problem, _broken(solution, edit))
     assert any(expected in fault for fault in faults), faults
+
+
+def test_checker_refuses_another_clinician_for_a_required_discipline():
+    from .builders import line, patient, problem, provider, window
+
+    days = [window(d, "08:00", "12:00") for d in ("mon", "tue")]
+    doc = problem([provider("pt-ana", ["physiotherapy"], days), provider("pt-bob", ["physiotherapy"], days)],
+                  [patient("p", days, [line("physiotherapy")], required={"physiotherapy": "pt-ana"})])
+    solution = solve(doc, time_limit=5, deterministic=True)
+    assert check(doc, solution) == []
+    solution["appointments"][0]["provider"] = "pt-bob"
+    assert any("pt-ana's alone" in fault for fault in check(doc, solution))

@@ -21,3 +21,18 @@ def test_optimum_matches_an_independent_formulation(seed, providers, patients, w
     solution = solved(problem, time_limit=20)
     assert solution["status"] == "OPTIMAL"
     assert tuple(solution["metrics"][name] for name in FIGURES) == lexicographic_optimum(problem)
+
+
+@pytest.mark.parametrize("seed", [34, 43])
+def test_required_clinician_optimum_matches_the_independent_formulation(seed):
+    # Each patient's physiotherapy is required of the clinic's last physiotherapist (not the preferred
+    # one the generator may set), so the rule changes what is optimal.
+    problem = generate(seed, providers=9, patients=2, weeks=2, booked=0.5)
+    physios = [p["id"] for p in problem["providers"] if "physiotherapy" in p["disciplines"]]
+    for patient in problem["patients"]:
+        patient["preferred_providers"].pop("physiotherapy", None)
+        patient["required_providers"] = {"physiotherapy": physios[-1]}
+    solution = solved(problem, time_limit=20)
+    assert solution["status"] == "OPTIMAL"
+    assert {a["provider"] for a in solution["appointments"] if a["discipline"] == "physiotherapy"} <= {physios[-1]}
+    assert tuple(solution["metrics"][name] for name in FIGURES) == lexicographic_optimum(problem)

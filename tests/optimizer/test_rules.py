@@ -194,3 +194,34 @@ def test_nothing_outside_the_horizon():
     solution = solved(doc)
     assert [a["week"] for a in solution["appointments"]] == [0, 1]
     assert "outside the scheduling horizon" in solution["unscheduled"][0]["reason"]
+
+
+def test_a_required_clinician_alone_delivers_their_discipline():
+    # pt-bob could give both physiotherapy sessions on Monday and Tuesday beside the massage; the plan
+    # requires pt-ana, who only works Wednesday mornings: one session with her, the other unscheduled,
+    # its reason naming her.
+    doc = problem([provider("pt-ana", ["physiotherapy"], [window("wed", "08:00", "12:00")]),
+                   provider("pt-bob", ["physiotherapy"], WEEKDAYS_8_12),
+                   provider("mt", ["massage"], [window("mon", "08:00", "12:00")])],
+                  [patient("p", WEEKDAYS_8_12, [line("physiotherapy", per_week=2), line("massage")],
+                           required={"physiotherapy": "pt-ana"})])
+    solution = solved(doc)
+    physio = [a for a in solution["appointments"] if a["discipline"] == "physiotherapy"]
+    assert [(a["provider"], _day(a["start"])) for a in physio] == [("pt-ana", dt.date(2027, 1, 6))]
+    [missing] = solution["unscheduled"]
+    assert missing["discipline"] == "physiotherapy" and "pt-ana" in missing["reason"]
+    assert solution["metrics"]["visits"] == 2
+
+
+def test_a_required_assessor_holds_back_the_plan_when_away():
+    # The assessment is required of pt-ana, away all week: nothing is booked, though pt-bob is free.
+    doc = problem([provider("pt-ana", ["physiotherapy"], WEEKDAYS_8_12,
+                            time_off=[("2027-01-04T00:00", "2027-01-11T00:00")]),
+                   provider("pt-bob", ["physiotherapy"], WEEKDAYS_8_12)],
+                  [patient("p", WEEKDAYS_8_12, [line("physiotherapy")],
+                           assessment={"discipline": "physiotherapy", "minutes": 60},
+                           required={"physiotherapy": "pt-ana"})])
+    solution = solved(doc)
+    assert solution["appointments"] == []
+    assessment = next(u for u in solution["unscheduled"] if u["kind"] == "assessment")
+    assert "only pt-ana" in assessment["reason"] and "booked or away" in assessment["reason"]

@@ -71,3 +71,24 @@ def test_a_provider_lists_and_reads_only_their_care_teams_patients(app, client, 
     assert client.get(f"/api/v1/patients/{mine_id}", headers=own).status_code == 200
     assert client.get(f"/api/v1/patients/{theirs_id}", headers=own).status_code == 404
     assert client.get("/api/v1/patients", headers=own).status_code == 403
+
+
+def test_a_patients_record_may_lower_the_clinics_daily_session_limit_not_raise_it(client, auth, app):
+    with app.app_context():
+        patient = factories.patient()
+        patient_id, name = patient.id, patient.name
+    desk, admin = auth("front_desk"), auth("admin")
+    url = f"/api/v1/patients/{patient_id}"
+    assert client.get(url, headers=desk).get_json()["max_sessions_per_day"] is None
+    assert client.get("/api/v1/clinic", headers=admin).get_json()["max_sessions_per_day"] == 3
+    lowered = client.patch(url, headers=desk, json={"max_sessions_per_day": 2})
+    assert lowered.status_code == 200 and lowered.get_json()["max_sessions_per_day"] == 2
+    raised = client.patch(url, headers=desk, json={"max_sessions_per_day": 4, "name": "Renamed"})
+    assert raised.status_code == 422
+    assert raised.get_json()["error"]["fields"] == {"max_sessions_per_day": "at most 3, the clinic's limit"}
+    assert client.get(url, headers=desk).get_json()["name"] == name
+    assert client.patch("/api/v1/clinic", headers=admin, json={"max_sessions_per_day": 4}).status_code == 200
+    assert client.patch(url, headers=desk, json={"max_sessions_per_day": 4}).status_code == 200
+    assert client.patch(url, headers=desk, json={"max_sessions_per_day": None}).get_json()[
+        "max_sessions_per_day"] is None
+    assert client.patch("/api/v1/clinic", headers=admin, json={"max_sessions_per_day": 0}).status_code == 422

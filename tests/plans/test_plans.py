@@ -54,7 +54,8 @@ def test_front_desk_edits_make_versions_with_who_when_why(client, auth, draft):
     body = changed.get_json()
     assert body["version"] == 2 and body["phases"][0]["sessions"][0]["per_week"] == 3
     assert body["total_weeks"] == 11
-    assert body["care_team"] == [{"discipline": "physiotherapy", "provider_id": draft["physio_id"]}]
+    assert body["care_team"] == [{"discipline": "physiotherapy", "provider_id": draft["physio_id"],
+                                  "required": False}]
 
     moved = client.patch(url, headers=desk, json={"start_date": "2027-01-11", "reason": "Away the first week."})
     assert moved.get_json()["version"] == 3 and moved.get_json()["care_team"] == body["care_team"]
@@ -86,7 +87,7 @@ def test_status_moves_only_along_the_plan_life(client, auth, app, draft):
     assert client.post(status, headers=desk, json={"status": "active", "reason": "go"}).status_code == 409
     assert client.post(status, headers=desk, json={"status": "booked", "reason": "go"}).status_code == 422
     with app.app_context():
-        service.mark_booked(service.get_plan(draft["plan_id"]))
+        service.mark_booked(service.get_plan(draft["plan_id"]), caller=factories.CALLER)
         db.session.commit()
     assert client.patch(f"/api/v1/plans/{draft['plan_id']}", headers=desk,
                         json={"start_date": "2027-01-11", "reason": "late"}).status_code == 409
@@ -103,9 +104,9 @@ def _activate(app, plan_id, start=None):
         plan = service.get_plan(plan_id)
         if start:
             plan.start_date = start
-        service.mark_booked(plan)
+        service.mark_booked(plan, caller=factories.CALLER)
         db.session.commit()
-        service.set_status(plan_id, "active", "Started.")
+        service.set_status(plan_id, "active", "Started.", caller=factories.CALLER)
 
 
 def _appointment(plan_id, patient_id, provider_id, discipline, phase, week, start, status="booked"):

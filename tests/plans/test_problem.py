@@ -65,6 +65,7 @@ def assert_problem_shape(doc: dict) -> None:
         for i in patient.get("booked", []):
             _interval(i, f"patients[{n}].booked")
         assert all(pid in ids for pid in patient.get("preferred_providers", {}).values())
+        assert all(pid in ids for pid in patient.get("required_providers", {}).values())
         plan = patient["plan"]
         if "assessment" in plan:
             assert set(plan["assessment"]) == {"discipline", "minutes"}
@@ -167,3 +168,32 @@ def test_the_problem_endpoint(client, auth, clinic):
     assert response.get_json()["patients"][0]["id"] == f"patient-{clinic['patient']}"
     assert client.get(f"/api/v1/plans/{clinic['plan']}/problem?start=2027-03-09",
                       headers=desk).status_code == 422
+
+
+def test_a_required_care_team_member_is_a_required_provider(clinic):
+    plan = get_plan(clinic["plan"])
+    for member in plan.care_team:
+        member.required = member.discipline_code == "physiotherapy"
+    db.session.commit()
+    doc = problem_for_plans([plan])
+    assert_problem_shape(doc)
+    patient = doc["patients"][0]
+    assert patient["required_providers"] == {"physiotherapy": provider_key(clinic["physio"])}
+    assert patient["preferred_providers"] == {"massage": provider_key(clinic["masseur"])}
+    # The front desk asking this proposal to try someone else makes physiotherapy a preference again.
+    doc = problem_for_plans([plan], preferred_providers={plan.id: {"physiotherapy": clinic["other_physio"]}})
+    assert "required_providers" not in doc["patients"][0]
+    assert doc["patients"][0]["preferred_providers"]["physiotherapy"] == provider_key(clinic["other_physio"])
+
+
+def test_a_required_provider_who_no_longer_works_is_refused_by_name(clinic):
+    from careplan.providers.models import Provider
+
+    plan = get_plan(clinic["plan"])
+    for member in plan.care_team:
+        member.required = True
+    db.session.get(Provider, clinic["masseur"]).active = False
+    db.session.commit()
+    with pytest.raises(Invalid) as refused:
+        problem_for_plans([plan])
+    assert refused.value.fields == {"care_team.massage": "required provider is not available"}

@@ -1,7 +1,9 @@
 """Whole plans: proposed and held, booked all or nothing, re-planned around absences and phase changes."""
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -44,7 +46,7 @@ def _emails(kind: str, **where) -> list[OutboundEmail]:
 
 def test_a_proposal_holds_every_session_of_the_plan(ctx):
     plan, physio, _ = _draft()
-    proposal = service.propose(plan.id, dict(FAST))
+    proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     assert proposal.status == "live" and proposal.kind == "plan"
     assert len(proposal.holds) == 4 and proposal.unscheduled == []
     assert {h.provider_id for h in proposal.holds} == {physio.id}
@@ -56,13 +58,13 @@ def test_a_proposal_holds_every_session_of_the_plan(ctx):
 def test_held_slots_are_not_offered_to_anyone_else_until_they_expire(ctx):
     plan, physio, _ = _draft()
     now = datetime.now(timezone.utc)
-    proposal = service.propose(plan.id, dict(FAST), now=now)
+    proposal = service.propose(plan.id, dict(FAST), now=now, caller=factories.CALLER)
     hold = proposal.holds[0]
     someone = factories.patient()
     body = {"patient_id": someone.id, "provider_id": physio.id, "discipline": "physiotherapy",
             "start": hold.starts_at, "minutes": 45}
     with pytest.raises(Conflict) as refused:
-        scheduling.book_appointment(dict(body), now=now)
+        scheduling.book_appointment(dict(body), now=now, caller=factories.CALLER)
     assert refused.value.extra["conflicting_proposal_ids"] == [proposal.id]
     assert "held for proposal" in refused.value.fields["start"]
     day = hold.starts_at.replace(hour=0, minute=0)
@@ -72,7 +74,7 @@ def test_held_slots_are_not_offered_to_anyone_else_until_they_expire(ctx):
     assert proposal.state(later) == "expired"
     assert hold.starts_at in {s["start"] for s in scheduling.free_slots(
         physio.id, day, day + timedelta(days=1), 45, now=later)}
-    booked = scheduling.book_appointment(dict(body), now=later)
+    booked = scheduling.book_appointment(dict(body), now=later, caller=factories.CALLER)
     assert booked.starts_at == hold.starts_at
     assert service.expire_proposals(later) == 1
     assert db.session.get(Proposal, proposal.id).status == "expired"
@@ -80,9 +82,9 @@ def test_held_slots_are_not_offered_to_anyone_else_until_they_expire(ctx):
 
 def test_another_plans_proposal_works_around_live_holds(ctx):
     plan, physio, _ = _draft()
-    first = service.propose(plan.id, dict(FAST))
+    first = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     other = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY, status="draft")
-    second = service.propose(other.id, dict(FAST))
+    second = service.propose(other.id, dict(FAST), caller=factories.CALLER)
     mine = {(h.starts_at, h.ends_at) for h in first.holds}
     for hold in second.holds:
         assert not any(s < hold.ends_at and hold.starts_at < e for s, e in mine)
@@ -120,7 +122,7 @@ def test_a_booking_slipped_in_between_refuses_the_whole_plan_and_writes_nothing(
     with app.app_context():
         plan, physio, _ = _draft()
         plan_id = plan.id
-        proposal = service.propose(plan.id, dict(FAST))
+        proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
         proposal_id = proposal.id
         hold = proposal.holds[2]
         kept = {(h.starts_at, h.provider_id) for i, h in enumerate(proposal.holds) if i != 2}
@@ -136,7 +138,7 @@ def test_a_booking_slipped_in_between_refuses_the_whole_plan_and_writes_nothing(
         assert db.session.get(Proposal, proposal_id).status == "live"
         assert _emails("booking-confirmation") == []
         # Asking again keeps what still fits and works around the intruder.
-        again = service.propose(plan_id, dict(FAST))
+        again = service.propose(plan_id, dict(FAST), caller=factories.CALLER)
         assert kept <= {(h.starts_at, h.provider_id) for h in again.holds}
         assert again.metrics["moved"] == 1
         assert db.session.get(Proposal, proposal_id).status == "superseded"
@@ -144,18 +146,18 @@ def test_a_booking_slipped_in_between_refuses_the_whole_plan_and_writes_nothing(
 
 def test_a_plan_changed_since_the_proposal_is_refused(ctx):
     plan, _, _ = _draft()
-    proposal = service.propose(plan.id, dict(FAST))
+    proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     plan.version += 1
     db.session.commit()
     with pytest.raises(Conflict) as refused:
-        service.book_proposal(proposal.id)
+        service.book_proposal(proposal.id, caller=factories.CALLER)
     assert "changed since" in refused.value.message
     assert _appointments(plan.id) == []
 
 
 def _booked_plan(weeks=2):
     plan, physio, patient = _draft(phases=(("acute", weeks, "Calm", [("physiotherapy", 2, 1, 45)]),))
-    service.book_proposal(service.propose(plan.id, dict(FAST)).id)
+    service.book_proposal(service.propose(plan.id, dict(FAST), caller=factories.CALLER).id, caller=factories.CALLER)
     return plan, physio, patient
 
 
@@ -167,7 +169,7 @@ def test_an_absence_over_booked_appointments_moves_only_those(app, client, auth)
         hit = _appointments(plan.id)[1]
         day = hit.starts_at.replace(hour=5, minute=0)
         absence = add_time_off(physio.id, {"starts_at": day, "ends_at": day + timedelta(hours=20), "reason": "sick"})
-        ids = (plan.id, physio.id, absence.id, hit.id, patient.id)
+        ids = (plan.id, physio.id, absence.time_off.id, hit.id, patient.id)
     plan_id, physio_id, absence_id, hit_id, patient_id = ids
     affected = client.get(f"/api/v1/providers/{physio_id}/time-off/{absence_id}/affected-appointments",
                           headers=headers)
@@ -198,21 +200,21 @@ def test_a_clinicians_phase_change_is_re_planned(ctx):
     plan.status = "active"
     db.session.commit()
     change_phase(plan.id, "acute", {"change": "extend", "weeks": 1, "reason": "Slow progress."},
-                 today=MONDAY - timedelta(days=7))
-    proposal = service.propose_replan(plan.id, dict(FAST))
+                 today=MONDAY - timedelta(days=7), caller=factories.CALLER)
+    proposal = service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)
     assert [h.action for h in proposal.holds] == ["create", "create"]
     assert {h.plan_week for h in proposal.holds} == {2}
-    service.book_proposal(proposal.id)
+    service.book_proposal(proposal.id, caller=factories.CALLER)
     assert len(_appointments(plan.id)) == 6
     change_phase(plan.id, "acute", {"change": "shorten", "weeks": 2, "reason": "Recovered fast."},
-                 today=MONDAY - timedelta(days=7))
-    shorter = service.propose_replan(plan.id, dict(FAST))
+                 today=MONDAY - timedelta(days=7), caller=factories.CALLER)
+    shorter = service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)
     assert shorter.holds == [] and len(shorter.cancellations) == 4
-    service.book_proposal(shorter.id)
+    service.book_proposal(shorter.id, caller=factories.CALLER)
     assert len(_appointments(plan.id)) == 2
     assert len(_emails("cancellation")) == 4
     with pytest.raises(Conflict):
-        service.propose_replan(plan.id, dict(FAST))
+        service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)
 
 
 def test_a_cancelled_slot_is_offered_to_plans_missing_that_session(app, client, auth):
@@ -222,7 +224,7 @@ def test_a_cancelled_slot_is_offered_to_plans_missing_that_session(app, client, 
         waiting = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY)
         freed = factories.appointment(factories.patient(), physio,
                                       datetime(2027, 3, 3, 15, 0, tzinfo=timezone.utc))
-        scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"})
+        scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"}, caller=factories.CALLER)
         freed_id, waiting_id = freed.id, waiting.id
     candidates = client.get(f"/api/v1/appointments/{freed_id}/backfill", headers=headers)
     assert candidates.status_code == 200, candidates.get_json()
@@ -234,6 +236,20 @@ def test_a_cancelled_slot_is_offered_to_plans_missing_that_session(app, client, 
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Appointment)
                                  .where(Appointment.plan_id == waiting_id)) == 1
+
+
+def test_a_freed_slot_is_not_offered_to_a_plan_that_requires_another_clinician(app, client, auth):
+    headers = auth("front_desk")
+    with app.app_context():
+        physio, chosen = factories.provider(), factories.provider()
+        waiting = factories.care_plan(factories.patient(), {"physiotherapy": chosen}, start=MONDAY)
+        waiting.care_team[0].required = True
+        db.session.commit()
+        freed = factories.appointment(factories.patient(), physio,
+                                      datetime(2027, 3, 3, 15, 0, tzinfo=timezone.utc))
+        scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"}, caller=factories.CALLER)
+        freed_id = freed.id
+    assert client.get(f"/api/v1/appointments/{freed_id}/backfill", headers=headers).get_json() == []
 
 
 def test_the_demo_books_its_active_plan_through_a_proposal(ctx):
@@ -249,14 +265,14 @@ def test_the_demo_books_its_active_plan_through_a_proposal(ctx):
 def test_an_expired_hold_whose_slot_was_taken_refuses_the_booking(ctx):
     plan, physio, _ = _draft()
     now = datetime.now(timezone.utc)
-    proposal = service.propose(plan.id, dict(FAST), now=now)
+    proposal = service.propose(plan.id, dict(FAST), now=now, caller=factories.CALLER)
     later = proposal.expires_at + timedelta(minutes=1)
     hold = proposal.holds[0]
     taken = scheduling.book_appointment({"patient_id": factories.patient().id, "provider_id": physio.id,
                                          "discipline": "physiotherapy", "start": hold.starts_at, "minutes": 45},
-                                        now=later)
+                                        now=later, caller=factories.CALLER)
     with pytest.raises(Conflict) as refused:
-        service.book_proposal(proposal.id, now=later)
+        service.book_proposal(proposal.id, now=later, caller=factories.CALLER)
     assert refused.value.extra["conflicting_appointment_ids"] == [taken.id]
     assert _appointments(plan.id) == [] and db.session.get(CarePlan, plan.id).status == "draft"
 
@@ -264,10 +280,10 @@ def test_an_expired_hold_whose_slot_was_taken_refuses_the_booking(ctx):
 def test_an_expired_proposal_whose_slots_are_still_free_books(ctx):
     plan, _, _ = _draft()
     now = datetime.now(timezone.utc)
-    proposal = service.propose(plan.id, dict(FAST), now=now)
+    proposal = service.propose(plan.id, dict(FAST), now=now, caller=factories.CALLER)
     later = proposal.expires_at + timedelta(minutes=1)
     service.expire_proposals(later)
-    booked = service.book_proposal(proposal.id, now=later)
+    booked = service.book_proposal(proposal.id, now=later, caller=factories.CALLER)
     assert booked.status == "booked" and len(_appointments(plan.id)) == 4
 
 
@@ -276,7 +292,7 @@ def test_a_released_proposal_does_not_book(app, client, auth):
     with app.app_context():
         plan, _, _ = _draft()
         plan_id = plan.id
-        proposal_id = service.propose(plan.id, dict(FAST)).id
+        proposal_id = service.propose(plan.id, dict(FAST), caller=factories.CALLER).id
     let_go = client.post(f"/api/v1/proposals/{proposal_id}/release", headers=headers)
     assert let_go.status_code == 200 and let_go.get_json()["status"] == "released"
     refused = client.post(f"/api/v1/proposals/{proposal_id}/book", headers=headers)
@@ -292,10 +308,10 @@ def test_a_proposal_with_nothing_placed_does_not_book(ctx):
     # No working hours: the optimizer places nothing and says why for each session.
     physio = factories.provider(hours=None)
     plan = factories.care_plan(factories.patient(), {"physiotherapy": physio}, start=MONDAY, status="draft")
-    proposal = service.propose(plan.id, dict(FAST))
+    proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     assert proposal.holds == [] and len(proposal.unscheduled) == 4
     with pytest.raises(Conflict) as refused:
-        service.book_proposal(proposal.id)
+        service.book_proposal(proposal.id, caller=factories.CALLER)
     assert refused.value.fields == {"appointments": "none to book"}
     assert db.session.get(CarePlan, plan.id).status == "draft"
     assert db.session.get(Proposal, proposal.id).status == "live"
@@ -303,12 +319,12 @@ def test_a_proposal_with_nothing_placed_does_not_book(ctx):
 
 def test_booking_re_checks_the_plans_state(ctx):
     plan, _, _ = _draft()
-    proposal = service.propose(plan.id, dict(FAST))
+    proposal = service.propose(plan.id, dict(FAST), caller=factories.CALLER)
     # A plan's status moved on without a new version (as a concurrent change could leave it).
     plan.status = "cancelled"
     db.session.commit()
     with pytest.raises(Conflict) as refused:
-        service.book_proposal(proposal.id)
+        service.book_proposal(proposal.id, caller=factories.CALLER)
     assert refused.value.fields == {"status": "cancelled"}
     assert _appointments(plan.id) == []
 
@@ -342,3 +358,107 @@ def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments
         assert len(rows) == 4 and {a.minutes for a in rows} == {50}
         assert all(a.starts_at.minute % 15 == 0 for a in rows)
         assert db.session.get(CarePlan, plan.get_json()["id"]).status == "booked"
+
+
+def test_a_required_clinician_alone_treats_and_what_they_cannot_take_is_unscheduled(app, client, auth):
+    """The desk marks the physiotherapist the patient asked for as required: no session goes to anyone else."""
+    desk = auth("front_desk")
+    with app.app_context():
+        chosen = factories.provider(hours="wed 09:00-12:00").id
+        anyone = factories.provider(hours="mon-fri 08:00-16:00")
+        patient = factories.patient(hours="mon-fri 09:00-17:00")
+        plan_id = factories.care_plan(patient, {"physiotherapy": anyone}, start=MONDAY, status="draft").id
+    team = [{"discipline": "physiotherapy", "provider_id": chosen, "required": True}]
+    changed = client.patch(f"/api/v1/plans/{plan_id}", headers=desk, json={"care_team": team, "reason": "Her wish."})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["care_team"] == [{"discipline": "physiotherapy", "provider_id": chosen,
+                                                "required": True}]
+    proposal = client.post(f"/api/v1/plans/{plan_id}/proposals", headers=desk, json=dict(FAST))
+    assert proposal.status_code == 201, proposal.get_json()
+    body = proposal.get_json()
+    # Two sessions a week, but she works one morning a week: one session a week with her, one unscheduled.
+    assert [a["provider_id"] for a in body["appointments"]] == [chosen, chosen]
+    assert len(body["unscheduled"]) == 2
+    assert all(f"only provider-{chosen} may give" in u["reason"] for u in body["unscheduled"])
+    refused = client.patch(f"/api/v1/plans/{plan_id}", headers=desk, json={
+        "care_team": [{"discipline": "physiotherapy", "provider_id": chosen, "required": "always"}],
+        "reason": "Typo."})
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {"care_team[0].required": "Not a valid boolean."}
+
+
+def _acute_new_patient(**patient_fields):
+    """A new lumbar patient (moderate), free every weekday, with every clinician free too: the optimizer's
+    fewest-visits objective would put the assessment and the week's three treatments on the first day."""
+    factories.protocols()
+    team = {code: factories.provider(disciplines=(code,), hours="mon-fri 08:00-18:00")
+            for code in ("physiotherapy", "massage", "nutrition", "chiropractic", "kinesiology")}
+    patient = factories.patient(hours="mon-fri 09:00-17:00", **patient_fields)
+    plan = factories.plan(patient.id, start_date=MONDAY, care_team=[
+        {"discipline": code, "provider_id": p.id} for code, p in team.items()
+        if code in {"physiotherapy", "massage", "nutrition"}])
+    return plan
+
+
+def _most_in_a_day(proposal) -> int:
+    days = Counter(h.starts_at.astimezone(ZoneInfo("America/Toronto")).date() for h in proposal.holds)
+    return max(days.values())
+
+
+def test_an_acute_new_patient_gets_at_most_the_clinics_three_sessions_a_day(ctx):
+    plan = _acute_new_patient()
+    proposal = service.propose(plan.id, {"time_limit": 3.0, "deterministic": True}, caller=factories.CALLER)
+    assert proposal.problem["patients"][0]["max_sessions_per_day"] == 3
+    assert proposal.holds and _most_in_a_day(proposal) == 3
+
+
+def test_a_patients_own_lower_limit_reaches_the_optimizer(ctx):
+    plan = _acute_new_patient(max_sessions_per_day=2)
+    proposal = service.propose(plan.id, {"time_limit": 3.0, "deterministic": True}, caller=factories.CALLER)
+    assert proposal.problem["patients"][0]["max_sessions_per_day"] == 2
+    assert proposal.holds and _most_in_a_day(proposal) == 2
+
+
+def test_extending_a_phase_keeps_the_appointment_of_every_session_that_still_exists(ctx):
+    """Acute grows from 2 to 3 weeks, so subacute moves from weeks 2-3 to 3-4. Week 2's physiotherapy now
+    answers acute week 2 where it is; week 2's massage (subacute asks for massage in weeks 3 and 4, week 3's
+    is booked) moves to week 4; nothing the plan still asks for is cancelled."""
+    physio = factories.provider()
+    masseur = factories.provider(disciplines=("massage",))
+    patient = factories.patient()
+    plan = factories.care_plan(patient, {"physiotherapy": physio, "massage": masseur}, start=MONDAY,
+                               status="draft", phases=(
+                                   ("acute", 2, "Calm", [("physiotherapy", 2, 1, 45)]),
+                                   ("subacute", 2, "Build", [("physiotherapy", 1, 1, 45), ("massage", 1, 1, 60)])))
+    service.book_proposal(service.propose(plan.id, dict(FAST), caller=factories.CALLER).id, caller=factories.CALLER)
+    plan.status = "active"
+    week2 = {a.discipline_code: a for a in _appointments(plan.id) if a.plan_week == 2}
+    week2["physiotherapy"].status = "confirmed"
+    db.session.commit()
+    before = {a.id: (a.starts_at, a.provider_id, a.sequence) for a in _appointments(plan.id)}
+    assert len(before) == 8
+    physio_id, massage_id = week2["physiotherapy"].id, week2["massage"].id
+    reminders = {r.id for r in _emails("reminder", appointment_id=physio_id) if r.status == "pending"}
+
+    change_phase(plan.id, "acute", {"change": "extend", "weeks": 1, "reason": "Slow progress."},
+                 today=MONDAY - timedelta(days=7), caller=factories.CALLER)
+    proposal = service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)
+    assert proposal.cancellations == []
+    assert proposal.relabels == [{"appointment_id": physio_id, "sequence": before[physio_id][2],
+                                  "phase": "acute", "week": 2}]
+    [move] = [h for h in proposal.holds if h.action == "move"]
+    assert (move.appointment_id, move.phase_name, move.plan_week) == (massage_id, "subacute", 4)
+    assert proposal.metrics["moved"] == 1
+    assert sorted((h.phase_name, h.plan_week, h.discipline_code) for h in proposal.holds if h.action == "create") \
+        == [("acute", 2, "physiotherapy"), ("subacute", 4, "physiotherapy")]
+
+    service.book_proposal(proposal.id, caller=factories.CALLER)
+    after = {a.id: a for a in _appointments(plan.id)}
+    assert len(after) == 10 and set(before) <= set(after)
+    kept = after[physio_id]
+    assert (kept.starts_at, kept.provider_id, kept.sequence) == before[physio_id]
+    assert (kept.phase_name, kept.plan_week, kept.status) == ("acute", 2, "confirmed")
+    assert {r.id for r in _emails("reminder", appointment_id=physio_id) if r.status == "pending"} == reminders
+    assert (after[massage_id].phase_name, after[massage_id].plan_week) == ("subacute", 4)
+    assert _emails("cancellation") == []
+    assert service.replan_needs(db.session.get(CarePlan, plan.id))["stale"] == []

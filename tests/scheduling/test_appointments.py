@@ -84,7 +84,7 @@ def test_overlap_with_provider_or_patient_is_a_conflict_naming_the_appointment(c
     ({"start": f"{MON_AFTER_DST}T09:00:00"}, "start", "offset"),
     ({"start": "2020-03-16T09:00:00-04:00"}, "start", "past"),
     ({"start": "2035-03-12T09:00:00-05:00"}, "start", "days ahead"),
-    ({"start": "0001-01-01T09:00:00+05:00"}, "start", "between 1900 and 2999"),
+    ({"start": "0001-01-01T09:00:00+05:00"}, "start", "between the years 1900 and 2200"),
     ({"provider_id": 999999}, "provider_id", "no active provider"),
     ({"patient_id": 999999}, "patient_id", "no patient"),
     ({"plan_id": 999999}, "plan_id", "no care plan"),
@@ -172,12 +172,15 @@ def test_late_cancellation_is_recorded_inside_the_clinic_window(ctx):
     provider, patient = factories.provider(), factories.patient()
     start = datetime(2027, 3, 15, 13, 0, tzinfo=timezone.utc)
     early = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
-                                      "discipline": "physiotherapy", "start": start, "minutes": 45})
+                                      "discipline": "physiotherapy", "start": start, "minutes": 45},
+                                      caller=factories.CALLER)
     late = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
                                      "discipline": "physiotherapy", "start": start + timedelta(hours=2),
-                                     "minutes": 45})
-    service.update_appointment(early.id, {"status": "cancelled"}, now=start - timedelta(hours=25))
-    service.update_appointment(late.id, {"status": "cancelled", "reason": "sick"}, now=start - timedelta(hours=20))
+                                     "minutes": 45}, caller=factories.CALLER)
+    service.update_appointment(early.id, {"status": "cancelled"}, now=start - timedelta(hours=25),
+                               caller=factories.CALLER)
+    service.update_appointment(late.id, {"status": "cancelled", "reason": "sick"}, now=start - timedelta(hours=20),
+                               caller=factories.CALLER)
     assert (early.late_cancellation, late.late_cancellation) == (False, True)
     assert late.cancelled_at == start - timedelta(hours=20)
 
@@ -186,29 +189,34 @@ def test_completed_and_no_show_only_once_started(ctx):
     provider, patient = factories.provider(), factories.patient()
     start = datetime(2027, 3, 15, 13, 0, tzinfo=timezone.utc)
     row = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
-                                    "discipline": "physiotherapy", "start": start, "minutes": 45})
+                                    "discipline": "physiotherapy", "start": start, "minutes": 45},
+                                    caller=factories.CALLER)
     with pytest.raises(Invalid) as refused:
-        service.update_appointment(row.id, {"status": "completed"}, now=start - timedelta(minutes=1))
+        service.update_appointment(row.id, {"status": "completed"}, now=start - timedelta(minutes=1),
+                                   caller=factories.CALLER)
     assert "started" in refused.value.fields["status"]
-    service.update_appointment(row.id, {"status": "no_show"}, now=start + timedelta(minutes=10))
+    service.update_appointment(row.id, {"status": "no_show"}, now=start + timedelta(minutes=10),
+                               caller=factories.CALLER)
     with pytest.raises(Conflict):
-        service.update_appointment(row.id, {"status": "completed"}, now=start + timedelta(minutes=50))
+        service.update_appointment(row.id, {"status": "completed"}, now=start + timedelta(minutes=50),
+                                   caller=factories.CALLER)
 
 
 def test_bulk_insert_is_all_or_nothing(ctx):
     provider, patient = factories.provider(), factories.patient()
     start = datetime(2027, 3, 15, 13, 0, tzinfo=timezone.utc)
     existing = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
-                                         "discipline": "physiotherapy", "start": start, "minutes": 45})
+                                         "discipline": "physiotherapy", "start": start, "minutes": 45},
+                                         caller=factories.CALLER)
     bookings = [service.Booking(patient_id=patient.id, provider_id=provider.id, discipline="physiotherapy",
                                 start=start + timedelta(days=d), minutes=45, field=f"appointments[{i}].")
                 for i, d in enumerate((1, 2, 0))]
     with pytest.raises(Conflict) as refused:
-        service.insert_appointments(bookings)
+        service.insert_appointments(bookings, caller=factories.CALLER)
     assert refused.value.extra["conflicting_appointment_ids"] == [existing.id]
     assert set(refused.value.fields) == {"appointments[2].start"}
     assert db.session.query(Appointment).count() == 1
-    booked = service.insert_appointments(bookings[:2])
+    booked = service.insert_appointments(bookings[:2], caller=factories.CALLER)
     assert [b.id for b in booked] == [existing.id + 1, existing.id + 2]
 
 
@@ -304,3 +312,37 @@ def test_idempotency_key_replays_the_first_answer(client, auth, people):
                        headers={**headers, "Idempotency-Key": "b-2"}).get_json() == refused.get_json()
     with client.application.app_context():
         assert db.session.query(Appointment).count() == 1
+
+
+def test_free_slots_never_list_an_instant_twice_across_the_skipped_hour(client, app, auth):
+    """02:00-03:00 does not exist on 14 March 2027 in Toronto: 02:30 would be the instant 03:30 names."""
+    with app.app_context():
+        night_owl = factories.provider(hours="sun 01:00-05:00").id
+    response = client.get(f"/api/v1/providers/{night_owl}/free-slots", headers=auth("front_desk"), query_string={
+        "start": "2027-03-14T00:00:00-05:00", "end": "2027-03-15T00:00:00-04:00", "minutes": 30})
+    starts = [s["start"] for s in response.get_json()]
+    instants = {datetime.fromisoformat(start) for start in starts}
+    assert len(instants) == len(starts)
+    assert [s[11:] for s in starts[:5]] == ["01:00:00-05:00", "01:15:00-05:00", "01:30:00-05:00", "01:45:00-05:00",
+                                            "03:00:00-04:00"]
+    assert starts[-1] == "2027-03-14T04:30:00-04:00"
+
+
+def test_a_plan_session_goes_only_to_the_clinician_its_care_team_requires(client, auth, app, people):
+    with app.app_context():
+        chosen = factories.provider(hours="mon-fri 08:00-16:00")
+        from careplan.patients.models import Patient
+
+        plan = factories.care_plan(db.session.get(Patient, people["patient"]), {"physiotherapy": chosen},
+                                   start=datetime(2027, 3, 8).date())
+        plan.care_team[0].required = True
+        db.session.commit()
+        plan_id, chosen_id = plan.id, chosen.id
+    desk = auth("front_desk")
+    session = {"plan_id": plan_id, "kind": "treatment", "phase": "acute", "week": 1}
+    refused = client.post("/api/v1/appointments", json=body(people, **session), headers=desk)
+    assert refused.status_code == 422
+    assert refused.get_json()["error"]["fields"] == {
+        "provider_id": f"the care plan requires provider {chosen_id} for physiotherapy"}
+    booked = client.post("/api/v1/appointments", json=body(people, provider_id=chosen_id, **session), headers=desk)
+    assert booked.status_code == 201, booked.get_json()

@@ -26,7 +26,7 @@ def _emails(appointment_id=None, **where):
 
 def _book(patient, provider, start=START):
     return service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
-                                     "discipline": "physiotherapy", "start": start, "minutes": 45})
+                                     "discipline": "physiotherapy", "start": start, "minutes": 45}, caller=factories.CALLER)
 
 
 def test_a_booking_queues_its_reminders_and_a_confirmation(ctx):
@@ -51,7 +51,7 @@ def test_a_refused_booking_queues_nothing(ctx):
 def test_a_cancellation_withdraws_the_reminders_and_tells_the_patient(ctx):
     patient, provider = factories.patient(), factories.provider()
     appointment = _book(patient, provider)
-    service.update_appointment(appointment.id, {"status": "cancelled", "reason": "flu"})
+    service.update_appointment(appointment.id, {"status": "cancelled", "reason": "flu"}, caller=factories.CALLER)
     assert {r.status for r in _emails(appointment.id, kind="reminder")} == {"cancelled"}
     [notice] = _emails(appointment.id, kind="cancellation")
     assert notice.status == "pending"
@@ -61,7 +61,7 @@ def test_a_move_retimes_the_reminders_and_sends_a_reschedule_notice(ctx):
     patient, provider = factories.patient(), factories.provider()
     appointment = _book(patient, provider)
     later = START + timedelta(days=1)
-    service.update_appointment(appointment.id, {"start": later})
+    service.update_appointment(appointment.id, {"start": later}, caller=factories.CALLER)
     reminders = _emails(appointment.id, kind="reminder")
     assert sorted((r.status, r.offset_hours) for r in reminders) == [
         ("cancelled", 2), ("cancelled", 48), ("pending", 2), ("pending", 48)]

@@ -17,7 +17,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_back(client):
 
 
 def test_each_role_starts_on_its_own_page(client, auth):
-    for role, start in (("front_desk", "/desk"), ("admin", "/desk"), ("provider", "/me/day"),
+    for role, start in (("front_desk", "/desk/calendar"), ("admin", "/desk/calendar"), ("provider", "/me/day"),
                         ("patient", "/my/appointments")):
         response = client.get("/", headers=auth(role))
         assert response.headers["Location"] == start

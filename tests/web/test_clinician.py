@@ -33,3 +33,67 @@ def test_a_clinician_writes_a_note_and_sees_the_team_s_notes_newest_first(client
         reads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "read",
                                                             AuditEvent.resource == "note")).all()
         assert reads and reads[-1].patient_id == patient
+
+
+def test_a_clinician_amends_their_own_note_and_every_version_stays(client, app, auth):
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau").id
+        colleague = factories.provider(name="Marc Tremblay", disciplines=("massage",)).id
+        patient = factories.patient(name="Martha Kowalski").id
+        book(patient, physio, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=UTC))
+        book(patient, colleague, "massage", datetime(2027, 1, 13, 14, tzinfo=UTC))
+    me = auth("provider", provider_id=physio)
+    client.post(f"/me/patients/{patient}", headers=me, data={"subjective": "Pain 6/10."})
+    with app.app_context():
+        note_id = db.session.scalar(select(Note.id))
+    page = client.get(f"/me/patients/{patient}", headers=me).text
+    assert f'action="/me/notes/{note_id}/amend"' in page
+    refused = client.post(f"/me/notes/{note_id}/amend", headers=me, data={"subjective": "Pain 5/10.", "reason": ""})
+    assert refused.status_code == 422 and "Amend this note" in refused.text
+    amended = client.post(f"/me/notes/{note_id}/amend", headers=me,
+                          data={"subjective": "Pain 5/10.", "reason": "Misread the scale."})
+    assert amended.status_code == 302
+    page = client.get(f"/me/patients/{patient}", headers=me).text
+    assert "amended (version 2)" in page and "Earlier versions (1)" in page and "Pain 6/10." in page
+    assert "Misread the scale." in page
+    # A colleague on the care team reads the history but cannot amend someone else's note.
+    other = auth("provider", provider_id=colleague)
+    theirs = client.get(f"/me/patients/{patient}", headers=other).text
+    assert "Earlier versions (1)" in theirs and f'action="/me/notes/{note_id}/amend"' not in theirs
+    assert client.post(f"/me/notes/{note_id}/amend", headers=other,
+                       data={"subjective": "x", "reason": "y"}).status_code == 403
+
+
+def test_a_clinician_changes_a_phase_and_sees_the_appointments_it_makes_stale(client, app, auth):
+    from datetime import timedelta
+
+    from careplan.clinic import service as clinic
+    from careplan.db import utcnow
+    from tests.web.conftest import at
+
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau", hours="mon-sun 07:00-20:00")
+        patient = factories.patient(name="Martha Kowalski")
+        today = clinic.to_local(utcnow()).date()
+        monday = today - timedelta(days=today.weekday())
+        plan = factories.care_plan(patient, {"physiotherapy": physio}, start=monday, status="active",
+                                   phases=(("acute", 3, "Calm it", [("physiotherapy", 1, 1, 45)]),
+                                           ("subacute", 2, "Rebuild", [("physiotherapy", 1, 1, 45)])))
+        # Booked in plan week 2 of the acute phase: shortening the phase to 2 weeks leaves it stale.
+        factories.appointment(patient, physio, at(monday + timedelta(weeks=2, days=2), "10:00"),
+                              plan_id=plan.id, phase_name="acute", plan_week=2)
+        plan_id, version, patient_id, physio_id = plan.id, plan.version, patient.id, physio.id
+    me = auth("provider", provider_id=physio_id)
+    page = client.get(f"/me/patients/{patient_id}", headers=me).text
+    assert f'action="/me/plans/{plan_id}/phases"' in page
+    refused = client.post(f"/me/plans/{plan_id}/phases", headers=me,
+                          data={"phase": "acute", "change": "shorten", "weeks": "3", "reason": "Better",
+                                "version": str(version)})
+    assert refused.status_code == 422 and "weeks: at most 2" in refused.text
+    done = client.post(f"/me/plans/{plan_id}/phases", headers=me,
+                       data={"phase": "acute", "change": "shorten", "weeks": "1", "reason": "Doing well",
+                             "version": str(version)})
+    assert done.status_code == 302
+    page = client.get(f"/me/patients/{patient_id}", headers=me).text
+    assert "Appointments the plan no longer asks for" in page and "no longer in the acute phase" in page
+    assert f'href="/desk/plans/{plan_id}/schedule"' in page

@@ -123,16 +123,19 @@ def test_the_desk_builds_a_plan_from_a_clear_intake_and_revises_it(client, app, 
     assert refused.status_code == 422
     assert "Phase 1, session line 1, minutes" in refused.text and 'href="#reason"' in refused.text
     form.update({"phases-0-sessions-0-minutes": "50", "phases-0-weeks": str(first_weeks + 1),
-                 "phases-0-sessions-1-remove": "on", "reason": "Patient asked for longer physiotherapy."})
+                 "phases-0-sessions-1-remove": "on", "team-physiotherapy-required": "on",
+                 "reason": "Patient asked for longer physiotherapy."})
     saved = client.post(f"/desk/plans/{plan_id}", headers=desk, data=form)
     assert saved.status_code == 302
     history = client.get(f"/desk/plans/{plan_id}", headers=desk).text
     assert "Version 2" in history and "Patient asked for longer physiotherapy." in history
+    assert 'name="team-physiotherapy-required" type="checkbox" checked' in history
     with app.app_context():
         plan = db.session.get(CarePlan, plan_id)
         assert plan.start_date.isoformat() == "2027-03-08"
         assert plan.phases[0].weeks == first_weeks + 1 and plan.phases[0].lines[0].minutes == 50
-        assert [(m.discipline_code, m.provider_id) for m in plan.care_team] == [("physiotherapy", physio)]
+        assert [(m.discipline_code, m.provider_id, m.required) for m in plan.care_team] == [
+            ("physiotherapy", physio, True)]
 
 
 def test_failed_emails_show_on_the_desk_and_are_sent_again(client, app, auth):
@@ -151,3 +154,22 @@ def test_failed_emails_show_on_the_desk_and_are_sent_again(client, app, auth):
     with app.app_context():
         assert db.session.get(OutboundEmail, email_id).status == "pending"
     assert "Every e-mail went out." in client.get("/desk", headers=desk).text
+
+
+def test_the_desk_lowers_a_patients_sessions_per_day_on_their_record(client, app, auth):
+    from careplan.patients.models import Patient
+
+    with app.app_context():
+        patient_id = factories.patient(name="Grace Obi", hours="tue 09:00-14:00").id
+    desk = auth("front_desk")
+    page = client.get(f"/desk/patients/{patient_id}", headers=desk).text
+    assert 'id="max_sessions_per_day" name="max_sessions_per_day" type="number" value=""' in page
+    form = {"name": "Grace Obi", "email": "grace.obi@mail.example", "max_sessions_per_day": "2",
+            "availability-0-day": "tue", "availability-0-start": "09:00", "availability-0-end": "14:00"}
+    assert client.post(f"/desk/patients/{patient_id}", headers=desk, data=form).status_code == 302
+    assert 'name="max_sessions_per_day" type="number" value="2"' in client.get(
+        f"/desk/patients/{patient_id}", headers=desk).text
+    refused = client.post(f"/desk/patients/{patient_id}", headers=desk, data={**form, "max_sessions_per_day": "5"})
+    assert refused.status_code == 422 and "at most 3, the clinic&#39;s limit" in refused.text
+    with app.app_context():
+        assert db.session.get(Patient, patient_id).max_sessions_per_day == 2

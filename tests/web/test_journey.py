@@ -45,8 +45,11 @@ def test_the_done_when_journey(app, open_as, person, live_server):
 
     # --- the front desk ------------------------------------------------------------------------------------
     desk = open_as(person("front_desk"))
-    expect(desk).to_have_url(re.compile(r"/desk$"))
+    # The front desk starts on the clinic calendar; "Today" is one click away.
+    expect(desk).to_have_url(re.compile(r"/desk/calendar$"))
     check_page_basics(desk)
+    desk.get_by_role("link", name="Today", exact=True).click()
+    expect(desk).to_have_url(re.compile(r"/desk$"))
     screenshot(desk, "journey-01-desk-today")
 
     desk.goto("/desk/patients/new")

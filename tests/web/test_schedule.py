@@ -3,6 +3,7 @@ the backfill of the freed slot, the re-plan after a clinician's absence."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from careplan.protocols.service import CLINIC_PROTOCOLS as PROTOCOLS
 from careplan.extensions import db
 from careplan.plans.service import build_plan
 from careplan.protocols.service import load_directory
+from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.service import add_time_off
 from careplan.scheduling.models import Appointment
 from tests import factories
@@ -29,7 +31,7 @@ def mild_plan(app) -> tuple[int, int]:
         today = datetime.now(clinic.zone()).date()
         plan = build_plan({"patient_id": patient, "region": "thoracic", "severity": "mild",
                            "start_date": today + timedelta(days=7 - today.weekday()),
-                           "care_team": [{"discipline": "physiotherapy", "provider_id": physio}]})
+                           "care_team": [{"discipline": "physiotherapy", "provider_id": physio}]}, caller=factories.CALLER)
         return plan.id, physio
 
 
@@ -82,7 +84,7 @@ def test_an_absence_leads_to_re_plan_proposals_that_book(client, app, auth):
         away = add_time_off(physio, {"starts_at": clinic.local_datetime(day, datetime.min.time()),
                                      "ends_at": clinic.local_datetime(day + timedelta(days=1), datetime.min.time()),
                                      "reason": "Course"})
-        away_id, moved_id = away.id, first.id
+        away_id, moved_id = away.time_off.id, first.id
         factories.provider(name="Priya Raman", hours="mon-sat 08:00-18:00")
     page = client.get(f"/admin/providers/{physio}/time-off/{away_id}/replan", headers=desk).text
     assert "Appointments inside the absence" in page and "Propose the re-plans" in page
@@ -104,7 +106,7 @@ def test_a_proposal_that_places_nothing_offers_no_booking(client, app, auth):
     with app.app_context():
         physio = factories.provider(hours=None)
         plan = factories.care_plan(factories.patient(), {"physiotherapy": physio}, status="draft")
-        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True})
+        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True}, caller=factories.CALLER)
         plan_id, proposal_id = plan.id, proposal.id
     desk = auth("front_desk")
     page = client.get(f"/desk/plans/{plan_id}/schedule", headers=desk)
@@ -112,3 +114,36 @@ def test_a_proposal_that_places_nothing_offers_no_booking(client, app, auth):
     assert "nothing to book" in page.text
     refused = client.post(f"/desk/proposals/{proposal_id}/book", headers=desk)
     assert refused.status_code == 409 and "places no session" in refused.text
+
+
+def test_the_proposal_shows_who_treats_how_many_sessions_per_discipline(client, app, auth):
+    """The care team's physiotherapist works Mondays only; the second weekly session goes to another."""
+    with app.app_context():
+        load_directory(PROTOCOLS)
+        ana = factories.provider(name="Ana Moreau", hours="mon 08:00-18:00").id
+        factories.provider(name="Bruno Keller", hours="mon-sat 08:00-18:00")
+        factories.provider(name="Sofia Lindqvist", disciplines=("massage",), hours="mon-sat 08:00-18:00")
+        factories.provider(name="Lucas Ferreira", disciplines=("kinesiology",), hours="mon-sat 08:00-18:00")
+        patient = factories.patient(hours="mon-fri 09:00-17:00").id
+        today = datetime.now(clinic.zone()).date()
+        plan_id = build_plan({"patient_id": patient, "region": "thoracic", "severity": "mild",
+                              "start_date": today + timedelta(days=7 - today.weekday()),
+                              "care_team": [{"discipline": "physiotherapy", "provider_id": ana}]}, caller=factories.CALLER).id
+    desk = auth("front_desk")
+    proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
+    page = client.get(proposed.headers["Location"], headers=desk).text
+    panel = page[page.index('id="who-title"'):page.index('id="unscheduled-title"')]
+    with app.app_context():
+        held = {}
+        for hold in db.session.scalars(select(HeldSlot).join(Proposal).where(Proposal.plan_id == plan_id)):
+            held.setdefault(hold.discipline_code, Counter())[hold.provider.name] += 1
+    physio = held["physiotherapy"]
+    assert set(physio) == {"Ana Moreau", "Bruno Keller"}
+    rows = re.findall(r"<td>([^<]+?)(?: <span class=\"subtle\">\(([^)]*)\)</span>)?</td>\s*"
+                      r"<td>(\d+) of (\d+)</td>", panel)
+    shown = {name: (int(n), int(total), note) for name, note, n, total in rows}
+    assert shown["Ana Moreau"] == (physio["Ana Moreau"], sum(physio.values()), "care team")
+    assert shown["Bruno Keller"][:2] == (physio["Bruno Keller"], sum(physio.values()))
+    assert shown["Sofia Lindqvist"][:2] == (held["massage"]["Sofia Lindqvist"], held["massage"].total())
+    assert "2 clinicians" in panel
+    assert "Care team: Ana Moreau</option>" in page

@@ -191,8 +191,8 @@ def test_moves_no_shows_and_booked_proposals_are_told(app, client, auth, receive
 
         plan = factories.care_plan(factories.patient(), {"physiotherapy": factories.provider()},
                                    start=date(2027, 3, 1), status="draft")
-        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True})
-        proposals.book_proposal(proposal.id)
+        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True}, caller=factories.CALLER)
+        proposals.book_proposal(proposal.id, caller=factories.CALLER)
         plan_id, proposal_id = plan.id, proposal.id
         db.session.remove()
     _deliver(app)

@@ -1,0 +1,470 @@
+"""The clinic calendar: a day as a grid of clinicians and slots, a clinician's week, what needs attention,
+finding a patient forgivingly, another time for an appointment, and the plan sessions still to book.
+
+Everything here reads; changes go through careplan.scheduling (book, move, status, check-in) so the
+calendar keeps exactly the API's rules. A day grid costs a fixed number of statements however many
+appointments it shows (see `day_grid`).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from careplan.caller import Caller
+from careplan.audit.service import record
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.errors import Invalid, NotFound
+from careplan.extensions import db
+from careplan.patients.models import Patient
+from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
+from careplan.proposals.holds import holds_in_force
+from careplan.proposals.models import HeldSlot, Proposal
+from careplan.providers.models import Provider, ProviderTimeOff
+from careplan.scheduling import service as scheduling
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+
+# Statuses shown on the grid: a cancelled appointment frees its time and leaves the grid.
+SHOWN = ("booked", "confirmed", "completed", "no_show")
+# When no clinician works that day, the grid still shows a plain clinic day.
+DEFAULT_OPENS, DEFAULT_CLOSES = time(8, 0), time(18, 0)
+# "Find another time" looks this far ahead and offers this many.
+ALTERNATIVE_DAYS = 14
+ALTERNATIVES = 8
+# A hold about to expire: the front desk still has time to book it.
+HOLD_EXPIRING = timedelta(minutes=5)
+# A forgiving search keeps names at least this similar (rapidfuzz WRatio, 0-100).
+PATIENT_MATCH = 70
+PATIENT_MATCHES = 10
+
+
+# --- the day grid ---------------------------------------------------------------------------------------
+
+@dataclass
+class Column:
+    """One clinician's day: when they work, when they are away, what is booked and what is held."""
+
+    provider: Provider
+    hours: list[tuple[datetime, datetime]] = field(default_factory=list)
+    time_off: list[ProviderTimeOff] = field(default_factory=list)
+    appointments: list[Appointment] = field(default_factory=list)
+    holds: list[HeldSlot] = field(default_factory=list)
+
+    def working(self, start: datetime, end: datetime) -> bool:
+        return any(s <= start and end <= e for s, e in self.hours)
+
+    def away(self, start: datetime, end: datetime) -> ProviderTimeOff | None:
+        return next((t for t in self.time_off if t.starts_at < end and start < t.ends_at), None)
+
+
+@dataclass
+class Cell:
+    """A slot of a column in the table the page shows without JavaScript."""
+
+    start: datetime
+    state: str  # "free", "busy" (an appointment runs on), "appointment", "hold", "away", "closed"
+    appointment: Appointment | None = None
+    hold: HeldSlot | None = None
+    rows: int = 1
+
+
+@dataclass
+class DayGrid:
+    day: date
+    slot_minutes: int
+    opens: datetime
+    closes: datetime
+    columns: list[Column]
+    # appointment id -> (visit number of the day, sessions in that visit): a visit is one trip to the clinic.
+    visits: dict[int, tuple[int, int]]
+    discipline: str | None = None
+
+    @property
+    def times(self) -> list[datetime]:
+        step = timedelta(minutes=self.slot_minutes)
+        count = int((self.closes - self.opens) / step)
+        return [self.opens + i * step for i in range(count)]
+
+    def cells(self, column: Column) -> list[Cell]:
+        """The column slot by slot; an appointment's or a hold's first slot spans as many rows as it lasts.
+
+        One sweep over the column's items in time order (a grid of 40 clinicians draws thousands of cells)."""
+        step = timedelta(minutes=self.slot_minutes)
+        # Appointments before holds at the same time: a held slot under a booking is the booking's.
+        items = sorted([(a.starts_at, a.ends_at, 0, a) for a in column.appointments]
+                       + [(h.starts_at, h.ends_at, 1, h) for h in column.holds], key=lambda i: (i[0], i[2]))
+        away = sorted((t.starts_at, t.ends_at) for t in column.time_off)
+        hours = column.hours
+        cells: list[Cell] = []
+        covered_until = self.opens
+        position = 0
+        for start in self.times:
+            end = start + step
+            if start < covered_until:
+                cells.append(Cell(start, "busy"))
+                continue
+            while position < len(items) and items[position][1] <= start:
+                position += 1
+            if position < len(items) and items[position][0] < end:
+                item_start, item_end, is_hold, item = items[position]
+                covered_until = max(item_end, end)
+                rows = max(1, -(-int((min(item_end, self.closes) - start).total_seconds())
+                                // (60 * self.slot_minutes)))
+                cells.append(Cell(start, "hold" if is_hold else "appointment",
+                                  None if is_hold else item, item if is_hold else None, rows))
+                position += 1
+            elif any(s < end and start < e for s, e in away):
+                cells.append(Cell(start, "away"))
+            elif not any(s <= start and end <= e for s, e in hours):
+                cells.append(Cell(start, "closed"))
+            else:
+                cells.append(Cell(start, "free"))
+        return cells
+
+
+def _hours_on(provider: Provider, day: date) -> list[tuple[datetime, datetime]]:
+    return [(clinic.local_datetime(day, w.start), clinic.local_datetime(day, w.end))
+            for w in provider.availability if w.day == day.weekday()]
+
+
+def visit_numbers(appointments: list[Appointment]) -> dict[int, tuple[int, int]]:
+    """Number the day's trips to the clinic: a patient's sessions follow each other within the longest wait."""
+    longest_wait = timedelta(minutes=clinic.settings().max_wait_minutes)
+    trips: list[list[Appointment]] = []
+    latest: dict[int, list[Appointment]] = {}
+    for appointment in sorted(appointments, key=lambda a: (a.starts_at, a.id)):
+        trip = latest.get(appointment.patient_id)
+        if trip is None or appointment.starts_at - trip[-1].ends_at > longest_wait:
+            trip = []
+            trips.append(trip)
+            latest[appointment.patient_id] = trip
+        trip.append(appointment)
+    return {a.id: (number, len(trip)) for number, trip in enumerate(trips, start=1) for a in trip}
+
+
+def _providers(discipline: str | None, provider_id: int | None = None) -> list[Provider]:
+    query = (select(Provider).where(Provider.active.is_(True))
+             .options(selectinload(Provider.disciplines), selectinload(Provider.availability))
+             .order_by(Provider.name, Provider.id))
+    if discipline:
+        query = query.where(Provider.disciplines.any(code=discipline))
+    if provider_id is not None:
+        query = query.where(Provider.id == provider_id)
+    return list(db.session.scalars(query))
+
+
+def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
+    """Appointments, time off and holds in force over [start, end), each in one statement (plus their patients)."""
+    appointments = (select(Appointment).where(Appointment.starts_at < end, start < Appointment.ends_at,
+                                              Appointment.status.in_(SHOWN))
+                    .options(selectinload(Appointment.patient)).order_by(Appointment.starts_at, Appointment.id))
+    away = select(ProviderTimeOff).where(ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)
+    held = (holds_in_force(utcnow()).where(HeldSlot.starts_at < end, start < HeldSlot.ends_at)
+            .options(selectinload(HeldSlot.proposal)))
+    if provider_ids is not None:
+        appointments = appointments.where(Appointment.provider_id.in_(provider_ids))
+        away = away.where(ProviderTimeOff.provider_id.in_(provider_ids))
+        held = held.where(HeldSlot.provider_id.in_(provider_ids))
+    return (list(db.session.scalars(appointments)), list(db.session.scalars(away)),
+            list(db.session.scalars(held)))
+
+
+def day_grid(day: date, *, discipline: str | None = None) -> DayGrid:
+    """The clinic's day: a column per active clinician who works that day or has something booked on it.
+
+    Statements: the settings, the clinicians with their disciplines and hours (3), the day's appointments with
+    their patients (2), time off (1), holds with their proposals (2): the same for 5 appointments or 5,000."""
+    if discipline and discipline not in clinic.discipline_codes():
+        raise Invalid("No such discipline.", fields={"discipline": f"unknown discipline '{discipline}'"})
+    start, end = clinic.local_day_bounds(day)
+    providers = _providers(discipline)
+    ids = [p.id for p in providers]
+    appointments, away, held = _between(start, end, ids if discipline else None)
+    columns = {p.id: Column(p, _hours_on(p, day)) for p in providers}
+    for appointment in appointments:
+        if appointment.provider_id in columns:
+            columns[appointment.provider_id].appointments.append(appointment)
+    for absence in away:
+        if absence.provider_id in columns:
+            columns[absence.provider_id].time_off.append(absence)
+    for hold in held:
+        if hold.provider_id in columns:
+            columns[hold.provider_id].holds.append(hold)
+    shown = [c for c in columns.values() if c.hours or c.appointments or c.holds]
+    return DayGrid(day, clinic.settings().slot_minutes, *_opening(day, shown), shown,
+                   visit_numbers(appointments), discipline)
+
+
+def _opening(day: date, columns: list[Column]) -> tuple[datetime, datetime]:
+    """From the first clinician's start to the last one's end (and whatever is booked outside), on the grid."""
+    starts = [s for c in columns for s, _ in c.hours] + [a.starts_at for c in columns for a in c.appointments]
+    ends = [e for c in columns for _, e in c.hours] + [a.ends_at for c in columns for a in c.appointments]
+    opens = min(starts, default=clinic.local_datetime(day, DEFAULT_OPENS))
+    closes = max(ends, default=clinic.local_datetime(day, DEFAULT_CLOSES))
+    slot = clinic.settings().slot_minutes
+    local = clinic.to_local(opens)
+    opens -= timedelta(minutes=(local.hour * 60 + local.minute) % slot, seconds=local.second)
+    # Whole slots to the end, so the last appointment's end is on the grid.
+    overshoot = int((closes - opens).total_seconds() // 60) % slot
+    if overshoot:
+        closes += timedelta(minutes=slot - overshoot)
+    return opens, closes
+
+
+@dataclass
+class WeekGrid:
+    provider: Provider
+    days: list[DayGrid]
+
+
+def week_grid(provider_id: int, day: date) -> WeekGrid:
+    """One clinician's Monday-to-Sunday, each day as a one-column grid on the same hours."""
+    found = _providers(None, provider_id)
+    if not found:
+        raise NotFound(f"No active provider {provider_id}.")
+    provider = found[0]
+    monday = day - timedelta(days=day.weekday())
+    start, _ = clinic.local_day_bounds(monday)
+    _, end = clinic.local_day_bounds(monday + timedelta(days=6))
+    appointments, away, held = _between(start, end, [provider.id])
+    days = []
+    for offset in range(7):
+        current = monday + timedelta(days=offset)
+        first, last = clinic.local_day_bounds(current)
+        column = Column(provider, _hours_on(provider, current),
+                        [t for t in away if t.starts_at < last and first < t.ends_at],
+                        [a for a in appointments if first <= a.starts_at < last],
+                        [h for h in held if first <= h.starts_at < last])
+        days.append(DayGrid(current, clinic.settings().slot_minutes, *_opening(current, [column]), [column],
+                            visit_numbers(column.appointments)))
+    return WeekGrid(provider, days)
+
+
+# --- needs attention ------------------------------------------------------------------------------------
+
+@dataclass
+class Attention:
+    kind: str  # "failed_email", "hold_expiring", "unscheduled", "flagged"
+    title: str
+    detail: str
+    step: str  # the one next step, as a link's words
+    link: str
+    patient_id: int | None = None
+
+
+def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Attention]:
+    """One list with each item's next step: failed e-mails, holds about to expire, plans with sessions no
+    appointment answers yet."""
+    from careplan.reminders.models import OutboundEmail
+
+    now = now or utcnow()
+    items: list[Attention] = []
+    failed = db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "failed")
+                                .options(selectinload(OutboundEmail.patient))
+                                .order_by(OutboundEmail.id.desc()).limit(limit))
+    for email in failed:
+        items.append(Attention("failed_email", f"E-mail to {email.patient.name} failed",
+                               email.last_error or "the mail server refused it", "Fix and send again",
+                               "/desk#failed-emails", email.patient_id))
+    expiring = db.session.scalars(holds_in_force(now).where(Proposal.expires_at <= now + HOLD_EXPIRING)
+                                  .options(selectinload(HeldSlot.proposal)).order_by(Proposal.expires_at))
+    seen: set[int] = set()
+    for hold in expiring:
+        proposal = hold.proposal
+        if proposal.id in seen:
+            continue
+        seen.add(proposal.id)
+        minutes = max(0, int((proposal.expires_at - now).total_seconds() // 60))
+        items.append(Attention("hold_expiring", f"Proposal {proposal.id}'s held slots expire in {minutes} min",
+                               "book it now or the slots go back to everyone", "Review and book",
+                               f"/desk/plans/{proposal.plan_id}/schedule?proposal={proposal.id}", hold.patient_id))
+    for plan, missing in plans_with_unscheduled_sessions(now=now, limit=limit):
+        items.append(Attention("unscheduled", f"{plan.patient.name}: {missing} session{'s' if missing != 1 else ''} "
+                               "not booked", f"plan {plan.id}, {plan.status}", "Re-plan",
+                               f"/desk/plans/{plan.id}/schedule", plan.patient_id))
+    return items
+
+
+def _missing_per_line(plan: CarePlan, booked: Counter, from_week: int) -> list[dict]:
+    """The plan's sessions, week by week from `from_week`, that no appointment answers."""
+    missing = []
+    for phase in plan.phases:
+        for week in range(max(phase.first_week, from_week), phase.first_week + phase.weeks):
+            for line in phase.lines:
+                if not line.due_in(week):
+                    continue
+                wanting = line.per_week - booked[(line.discipline_code, phase.name, week)]
+                if wanting > 0:
+                    missing.append({"plan_id": plan.id, "phase": phase.name, "week": week,
+                                    "discipline": line.discipline_code, "minutes": line.minutes,
+                                    "missing": wanting, "monday": plan.week_zero + timedelta(weeks=week)})
+    return missing
+
+
+def _booked_counts(plan_ids: list[int]) -> dict[int, Counter]:
+    counts: dict[int, Counter] = {pid: Counter() for pid in plan_ids}
+    if not plan_ids:
+        return counts
+    rows = db.session.execute(select(Appointment.plan_id, Appointment.discipline_code, Appointment.phase_name,
+                                     Appointment.plan_week)
+                              .where(Appointment.plan_id.in_(plan_ids), Appointment.status != "cancelled"))
+    for plan_id, discipline, phase, week in rows:
+        counts[plan_id][(discipline, phase, week)] += 1
+    return counts
+
+
+def _current_week(plan: CarePlan, today: date) -> int:
+    return max(0, (today - plan.week_zero).days // 7)
+
+
+def plans_with_unscheduled_sessions(*, now: datetime | None = None, limit: int = 50) -> list[tuple[CarePlan, int]]:
+    """Booked or active plans with sessions, from this week on, that nothing is booked for."""
+    now = now or utcnow()
+    today = clinic.to_local(now).date()
+    plans = list(db.session.scalars(select(CarePlan).where(CarePlan.status.in_(("booked", "active")))
+                                    .options(*WITH_LINES_AND_TEAM, selectinload(CarePlan.patient))
+                                    .order_by(CarePlan.start_date, CarePlan.id)))
+    counts = _booked_counts([p.id for p in plans])
+    found = []
+    for plan in plans:
+        missing = sum(m["missing"] for m in _missing_per_line(plan, counts[plan.id], _current_week(plan, today)))
+        if missing:
+            found.append((plan, missing))
+    return found[:limit]
+
+
+def unscheduled_sessions(patient_id: int, *, now: datetime | None = None) -> list[dict]:
+    """The sessions of the patient's booked or active plans that nothing answers yet, to attach a booking to."""
+    now = now or utcnow()
+    today = clinic.to_local(now).date()
+    plans = list(db.session.scalars(select(CarePlan).where(CarePlan.patient_id == patient_id,
+                                                           CarePlan.status.in_(("booked", "active")))
+                                    .options(*WITH_LINES_AND_TEAM).order_by(CarePlan.start_date, CarePlan.id)))
+    counts = _booked_counts([p.id for p in plans])
+    return [m for plan in plans for m in _missing_per_line(plan, counts[plan.id], _current_week(plan, today))]
+
+
+# --- finding a patient ----------------------------------------------------------------------------------
+
+def find_patients(q: str, *, limit: int = PATIENT_MATCHES) -> list[Patient]:
+    """By name, forgivingly ("kowalsky" finds Kowalski), or by e-mail or phone as typed; best match first."""
+    q = q.strip()
+    if not q:
+        return []
+    rows = db.session.execute(select(Patient.id, Patient.name, Patient.email, Patient.phone)).all()
+    choices = {pid: name for pid, name, _, _ in rows}
+    needle = q.lower()
+    exact = [pid for pid, name, email, phone in rows
+             if needle in name.lower() or needle in (email or "").lower() or needle in (phone or "")]
+    fuzzy = [pid for _, score, pid in process.extract(q, choices, scorer=fuzz.WRatio, processor=utils.default_process,
+                                                         limit=limit, score_cutoff=PATIENT_MATCH)]
+    ordered = list(dict.fromkeys(exact + fuzzy))[:limit]
+    if not ordered:
+        return []
+    found = {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(ordered)))}
+    return [found[pid] for pid in ordered if pid in found]
+
+
+# --- another time for an appointment ----------------------------------------------------------------------
+
+@dataclass
+class Alternative:
+    provider: Provider
+    start: datetime
+    end: datetime
+    same_clinician: bool
+    same_visit_day: bool
+    inside_windows: bool
+
+    @property
+    def score(self) -> int:
+        # What the patient keeps, in the order the clinic values it: their clinician, one trip, their hours.
+        return 4 * self.same_clinician + 2 * self.same_visit_day + 1 * self.inside_windows
+
+
+def find_another_time(appointment_id: int, *, now: datetime | None = None, days: int = ALTERNATIVE_DAYS,
+                      limit: int = ALTERNATIVES, caller: Caller) -> list[Alternative]:
+    """Free slots of the same discipline (the API's free-slot rules), the patient's own busy times left out,
+    ranked by what the patient keeps, then the soonest."""
+    now = now or utcnow()
+    appointment = scheduling.get_appointment(appointment_id)
+    record("read", "appointment", appointment.id, appointment.patient_id, detail="another time", caller=caller)
+    start = max(now, appointment.starts_at - timedelta(days=days // 2))
+    end = start + timedelta(days=days)
+    patient = appointment.patient
+    others = list(db.session.scalars(select(Appointment).where(
+        Appointment.patient_id == patient.id, Appointment.id != appointment.id, Appointment.status.in_(ACTIVE_STATUSES),
+        Appointment.starts_at < end, start < Appointment.ends_at)))
+    visit_days = {clinic.to_local(a.starts_at).date() for a in others}
+    found = []
+    for provider in _providers(appointment.discipline_code):
+        for slot in scheduling.free_slots(provider.id, start, end, appointment.minutes, now=now):
+            if provider.id == appointment.provider_id and slot["start"] == appointment.starts_at:
+                continue
+            if any(o.starts_at < slot["end"] and slot["start"] < o.ends_at for o in others):
+                continue
+            found.append(Alternative(provider, slot["start"], slot["end"],
+                                     provider.id == appointment.provider_id,
+                                     clinic.to_local(slot["start"]).date() in visit_days,
+                                     scheduling.within_windows(patient.availability, slot["start"], slot["end"])))
+    found.sort(key=lambda a: (-a.score, a.start, a.provider.name))
+    return found[:limit]
+
+
+# --- the grid as a calendar component's feed --------------------------------------------------------------
+
+def session_label(appointment: Appointment) -> str:
+    """The plan session an appointment serves, in the desk's words: "plan 12 · acute, week 3"."""
+    if appointment.plan_id is None:
+        return "single visit"
+    if appointment.kind == "assessment":
+        return f"plan {appointment.plan_id} · assessment"
+    week = f", week {appointment.plan_week + 1}" if appointment.plan_week is not None else ""
+    return f"plan {appointment.plan_id} · {appointment.phase_name or 'session'}{week}"
+
+
+def feed(grids: list[DayGrid]) -> dict:
+    """Resources (clinicians) and events (appointments, holds, time off, hours outside work) of these days."""
+    first = grids[0]
+    resources: dict[int, dict] = {}
+    events: list[dict] = []
+    for grid in grids:
+        for column in grid.columns:
+            provider = column.provider
+            resources.setdefault(provider.id, {"id": provider.id, "title": provider.name,
+                                               "disciplines": provider.discipline_codes})
+            for appointment in column.appointments:
+                number, size = grid.visits.get(appointment.id, (0, 1))
+                events.append({
+                    "id": f"appointment-{appointment.id}", "kind": "appointment", "appointment_id": appointment.id,
+                    "resource_id": provider.id, "start": appointment.starts_at, "end": appointment.ends_at,
+                    "patient": appointment.patient.name, "patient_id": appointment.patient_id,
+                    "discipline": appointment.discipline_code, "minutes": appointment.minutes,
+                    "status": appointment.status, "arrived": appointment.arrived_at is not None,
+                    "session": session_label(appointment), "visit": number, "visit_sessions": size,
+                    "editable": appointment.status in ACTIVE_STATUSES,
+                    "url": f"/desk/appointments/{appointment.id}"})
+            for hold in column.holds:
+                events.append({"id": f"hold-{hold.id}", "kind": "hold", "resource_id": provider.id,
+                               "start": hold.starts_at, "end": hold.ends_at, "discipline": hold.discipline_code,
+                               "proposal_id": hold.proposal_id, "editable": False,
+                               "url": f"/desk/plans/{hold.proposal.plan_id}/schedule?proposal={hold.proposal_id}"})
+            for absence in column.time_off:
+                events.append({"id": f"away-{absence.id}", "kind": "away", "resource_id": provider.id,
+                               "start": max(absence.starts_at, grid.opens), "end": min(absence.ends_at, grid.closes),
+                               "editable": False})
+            # The hours outside this clinician's windows, shaded like the table's closed cells.
+            edge = grid.opens
+            for start, end in sorted(column.hours) + [(grid.closes, grid.closes)]:
+                if start > edge:
+                    events.append({"id": f"closed-{provider.id}-{edge.isoformat()}", "kind": "closed",
+                                   "resource_id": provider.id, "start": edge, "end": start, "editable": False})
+                edge = max(edge, end)
+    return {"date": first.day, "slot_minutes": first.slot_minutes,
+            "opens": min(g.opens for g in grids), "closes": max(g.closes for g in grids),
+            "resources": list(resources.values()), "events": events}

@@ -1,0 +1,112 @@
+/* The clinic calendar with EventCalendar (static/vendor/event-calendar, MIT): fed by the calendar's JSON
+   endpoint named in the page's data- attributes (no inline script). Without JavaScript, or if this fails,
+   the page keeps its table and its list, which do everything but drag. */
+(function () {
+  "use strict";
+
+  var host = document.getElementById("clinic-calendar");
+  if (!host || !window.EventCalendar || !window.fetch) return;
+  var data = host.dataset;
+
+  // The feed's times are the clinic's wall clock ("2027-01-05T09:00:00"); dates built from them as UTC keep
+  // the arithmetic free of the browser's own zone.
+  function wallToDate(text) {
+    var p = text.match(/\d+/g).map(Number);
+    return new Date(Date.UTC(p[0], p[1] - 1, p[2], p[3] || 0, p[4] || 0));
+  }
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+  function dateToWall(d) {
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + "T" +
+      pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+  }
+  function element(tag, className, text) {
+    var el = document.createElement(tag);
+    el.className = className;
+    el.textContent = text;
+    return el;
+  }
+
+  var STATUS = {booked: "Booked", confirmed: "Confirmed", completed: "Completed", no_show: "No-show"};
+
+  function toEvent(item) {
+    var event = {id: item.id, start: item.start, end: item.end, extendedProps: item,
+                 editable: !!item.editable, startEditable: !!item.editable, durationEditable: false};
+    if (data.view.indexOf("resource") === 0) event.resourceIds = [item.resource_id];
+    if (item.kind === "away" || item.kind === "closed") {
+      event.display = "background";
+      event.classNames = ["cal-ev", "cal-ev--" + item.kind];
+    } else if (item.kind === "hold") {
+      event.title = "Held for proposal " + item.proposal_id;
+      event.classNames = ["cal-ev", "cal-ev--held"];
+    } else {
+      event.title = item.patient;
+      event.classNames = ["cal-ev", "cal-block", "tint-" + (item.tint || 0), "cal-block--" + item.status];
+      if (item.visit_sessions > 1) event.classNames.push("cal-block--visit");
+    }
+    return event;
+  }
+
+  function content(info) {
+    var item = info.event.extendedProps;
+    if (item.kind !== "appointment") return {domNodes: [element("span", "cal-block__who", info.event.title || "")]};
+    var nodes = [element("span", "cal-block__who", item.patient),
+                 element("span", "cal-block__what", info.timeText + " · " + item.minutes + " min · " +
+                         (STATUS[item.status] || item.status) + (item.arrived ? " · arrived" : "")),
+                 element("span", "cal-block__plan", item.session +
+                         (item.visit_sessions > 1 ? " · visit " + item.visit + " (" + item.visit_sessions + " sessions)" : ""))];
+    return {domNodes: nodes};
+  }
+
+  function go(url) { window.location.assign(url); }
+
+  fetch(data.feed, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    .then(function (response) {
+      if (!response.ok) throw new Error("calendar feed " + response.status);
+      return response.json();
+    })
+    .then(function (feed) {
+      var tints = JSON.parse(host.getAttribute("data-tints") || "{}");
+      feed.events.forEach(function (item) { item.tint = tints[item.discipline] || 0; });
+      var options = {
+        view: data.view,
+        date: data.date,
+        timeZone: data.offset,
+        headerToolbar: {start: "", center: "", end: ""},
+        slotDuration: {minutes: Number(data.slotMinutes)},
+        slotMinTime: feed.opens.slice(11, 16),
+        slotMaxTime: feed.closes.slice(11, 16) === "00:00" ? "24:00" : feed.closes.slice(11, 16),
+        allDaySlot: false,
+        nowIndicator: true,
+        slotLabelFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
+        eventTimeFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
+        dayHeaderFormat: {weekday: "short", day: "numeric", month: "short"},
+        height: "auto",
+        editable: true,
+        eventDurationEditable: false,
+        resources: feed.resources.map(function (r) { return {id: r.id, title: r.title}; }),
+        events: feed.events.map(toEvent),
+        eventContent: content,
+        eventClick: function (info) {
+          if (info.event.extendedProps.url) go(info.event.extendedProps.url);
+        },
+        dateClick: function (info) {
+          var provider = info.resource ? info.resource.id : data.provider;
+          go(data.book + "?provider=" + encodeURIComponent(provider) + "&start=" + info.dateStr.slice(0, 16));
+        },
+        // A drop only proposes the move: the preview page shows what changes, and nothing moves until confirmed.
+        eventDrop: function (info) {
+          var item = info.event.extendedProps;
+          var moved = info.event.start.getTime() - info.oldEvent.start.getTime();
+          var start = dateToWall(new Date(wallToDate(item.start).getTime() + moved));
+          var provider = info.newResource ? info.newResource.id : item.resource_id;
+          info.revert();
+          go(data.move.replace("{id}", item.appointment_id) + "?provider_id=" + encodeURIComponent(provider) +
+             "&start=" + start);
+        }
+      };
+      host.hidden = false;
+      EventCalendar.create(host, options);
+      document.documentElement.classList.add("cal-ready");
+    })
+    .catch(function () { host.hidden = true; });
+})();

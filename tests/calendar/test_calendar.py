@@ -1,0 +1,137 @@
+"""The calendar service and its JSON endpoints: the day grid's columns and cells, a bounded number of
+statements, the feed for the calendar component, check-in, patient search, ranked alternatives."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlalchemy import event
+
+from careplan.calendar import service as calendar
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.extensions import db
+from tests import factories
+
+MONDAY = date(2027, 3, 1)
+
+
+def _at(day, clock):
+    from datetime import time
+    return clinic.local_datetime(day, time.fromisoformat(clock))
+
+
+class Statements:
+    def __init__(self):
+        self.count = 0
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._seen)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(db.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *args):
+        self.count += 1
+
+
+def _day_with(appointments: int) -> date:
+    providers = [factories.provider(hours="mon-fri 08:00-18:00") for _ in range(3)]
+    for i in range(appointments):
+        factories.appointment(factories.patient(), providers[i % 3], _at(MONDAY, "08:00") + timedelta(minutes=60 * (i // 3)))
+    db.session.remove()
+    return MONDAY
+
+
+def test_the_day_grid_costs_the_same_statements_for_few_or_many_appointments(ctx):
+    _day_with(3)
+    with Statements() as few:
+        grid = calendar.day_grid(MONDAY)
+        [grid.cells(c) for c in grid.columns]
+    assert sum(len(c.appointments) for c in grid.columns) == 3
+    _day_with(27)
+    db.session.remove()
+    with Statements() as many:
+        grid = calendar.day_grid(MONDAY)
+        [grid.cells(c) for c in grid.columns]
+    assert sum(len(c.appointments) for c in grid.columns) == 30
+    assert many.count == few.count <= 12
+
+
+def test_cells_show_booked_away_closed_and_free(ctx):
+    ana = factories.provider(name="Ana", hours="mon 09:00-12:00")
+    factories.appointment(factories.patient(), ana, _at(MONDAY, "09:00"), minutes=45)
+    from careplan.providers.models import ProviderTimeOff
+    db.session.add(ProviderTimeOff(provider_id=ana.id, starts_at=_at(MONDAY, "11:00"), ends_at=_at(MONDAY, "11:30")))
+    db.session.commit()
+    grid = calendar.day_grid(MONDAY)
+    [column] = grid.columns
+    states = [(clinic.to_local(c.start).strftime("%H:%M"), c.state) for c in grid.cells(column)]
+    assert states[0] == ("09:00", "appointment") and grid.cells(column)[0].rows == 3
+    assert ("09:15", "busy") in states and ("09:45", "free") in states
+    assert ("11:00", "away") in states and ("11:30", "free") in states
+    # Nobody works on Sunday: no column at all.
+    assert calendar.day_grid(MONDAY + timedelta(days=6)).columns == []
+
+
+def test_the_feed_gives_clinic_wall_clock_times_visits_and_shaded_hours(client, app, auth):
+    with app.app_context():
+        ana = factories.provider(name="Ana", hours="mon 09:00-12:00")
+        ben = factories.provider(name="Ben", disciplines=("massage",), hours="mon 10:00-17:00")
+        martha = factories.patient(name="Martha")
+        factories.appointment(martha, ana, _at(MONDAY, "09:00"), minutes=45)
+        factories.appointment(martha, ben, _at(MONDAY, "10:00"), minutes=60)
+    feed = client.get(f"/api/v1/calendar/day?date={MONDAY.isoformat()}", headers=auth("front_desk")).json
+    assert [r["title"] for r in feed["resources"]] == ["Ana", "Ben"]
+    visits = [e for e in feed["events"] if e["kind"] == "appointment"]
+    assert [e["start"] for e in visits] == ["2027-03-01T09:00:00", "2027-03-01T10:00:00"]
+    assert visits[0]["starts_at"] == "2027-03-01T09:00:00-05:00"
+    assert {(e["visit"], e["visit_sessions"]) for e in visits} == {(1, 2)}
+    assert visits[0]["session"] == "single visit" and visits[0]["editable"] is True
+    closed = [(e["resource_id"], e["start"], e["end"]) for e in feed["events"] if e["kind"] == "closed"]
+    assert (feed["resources"][0]["id"], "2027-03-01T12:00:00", "2027-03-01T17:00:00") in closed
+    bad = client.get("/api/v1/calendar/day?date=yesterday", headers=auth("front_desk"))
+    assert bad.status_code == 422 and "date" in bad.json["error"]["fields"]
+    assert client.get("/api/v1/calendar/day", headers=auth("patient")).status_code == 403
+    week = client.get(f"/api/v1/calendar/week?provider_id={feed['resources'][0]['id']}&date=2027-03-03",
+                      headers=auth("front_desk")).json
+    assert week["date"] == "2027-03-01" and len([e for e in week["events"] if e["kind"] == "appointment"]) == 1
+
+
+def test_check_in_only_on_the_day_and_once(client, app, auth):
+    with app.app_context():
+        ana = factories.provider(hours="mon-sun 00:00-23:55")
+        now = utcnow().replace(second=0, microsecond=0)
+        today = factories.appointment(factories.patient(), ana, now + timedelta(minutes=1)).id
+        next_week = factories.appointment(factories.patient(), ana, now + timedelta(days=7)).id
+    desk = auth("front_desk")
+    first = client.post(f"/api/v1/appointments/{today}/check-in", headers=desk)
+    assert first.status_code == 200 and first.json["arrived_at"] and first.json["status"] == "booked"
+    again = client.post(f"/api/v1/appointments/{today}/check-in", headers=desk)
+    assert again.json["arrived_at"] == first.json["arrived_at"]
+    early = client.post(f"/api/v1/appointments/{next_week}/check-in", headers=desk)
+    assert early.status_code == 422 and "arrived_at" in early.json["error"]["fields"]
+    assert client.post(f"/api/v1/appointments/{today}/check-in", headers=auth("patient")).status_code in (403, 404)
+
+
+def test_a_forgiving_patient_search(ctx):
+    factories.patient(name="Martha Kowalski")
+    factories.patient(name="James O'Neill")
+    factories.patient(name="Linh Tran", phone="416-555-9876")
+    assert [p.name for p in calendar.find_patients("kowalsky")][:1] == ["Martha Kowalski"]
+    assert [p.name for p in calendar.find_patients("oneil")][:1] == ["James O'Neill"]
+    assert [p.name for p in calendar.find_patients("555-9876")] == ["Linh Tran"]
+    assert calendar.find_patients("   ") == []
+
+
+def test_unscheduled_sessions_of_a_plan_are_listed_and_counted(ctx):
+    ana = factories.provider()
+    martha = factories.patient()
+    start = clinic.to_local(utcnow()).date() + timedelta(days=14)
+    plan = factories.care_plan(martha, {"physiotherapy": ana}, start=start)
+    sessions = calendar.unscheduled_sessions(martha.id)
+    assert {(s["phase"], s["week"], s["missing"]) for s in sessions} == {("acute", 0, 2), ("acute", 1, 2)}
+    factories.appointment(martha, ana, _at(start, "10:00"), plan_id=plan.id, phase_name="acute", plan_week=0)
+    sessions = calendar.unscheduled_sessions(martha.id)
+    assert {(s["week"], s["missing"]) for s in sessions} == {(0, 1), (1, 2)}
+    assert [(p.id, n) for p, n in calendar.plans_with_unscheduled_sessions()] == [(plan.id, 3)]

@@ -1,0 +1,134 @@
+"""The clinic calendar's pages with Flask's test client: the day as a table, booking from a free cell,
+the day's life (arrived, no-show, completed, cancel and backfill), moving with a preview, another time."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from careplan.clinic import service as clinic
+from careplan.db import utcnow
+from careplan.extensions import db
+from careplan.scheduling.models import Appointment
+from tests import factories
+from tests.web.conftest import at, csrf_from
+
+EVERY_DAY = "mon-sun 07:00-21:00"
+
+
+def test_the_day_as_a_table_without_javascript(client, auth, clinic_day):
+    desk = auth("front_desk")
+    page = client.get(f"/desk/calendar?date={clinic_day.day.isoformat()}", headers=desk)
+    assert page.status_code == 200
+    html = page.text
+    # One column per clinician of the day, in name order; blocks with patient, length, status and session.
+    assert re.findall(r'class="cal-table__who"><a [^>]*>([^<]+)</a>', html) == [
+        "Ana Moreau", "Hugo Bellamy", "Marc Tremblay"]
+    assert "Martha Kowalski" in html and "45 min" in html and "Confirmed" in html
+    # Martha's two back-to-back sessions are one visit.
+    assert html.count("visit 1 (2 sessions)") >= 2 and "cal-block--visit" in html
+    assert 'data-feed="/api/v1/calendar/day?date=' in html
+    filtered = client.get(f"/desk/calendar?date={clinic_day.day.isoformat()}&discipline=massage", headers=desk).text
+    assert re.findall(r'class="cal-table__who"><a [^>]*>([^<]+)</a>', filtered) == ["Marc Tremblay"]
+    assert client.get("/desk/calendar?discipline=astrology", headers=desk).status_code == 422
+
+
+def _clinic(app):
+    """Two physiotherapists and a patient who work and come every day; tomorrow, one booked session."""
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours=EVERY_DAY).id
+        ben = factories.provider(name="Ben Okafor", hours=EVERY_DAY).id
+        martha = factories.patient(name="Martha Kowalski", hours=EVERY_DAY).id
+        tomorrow = clinic.to_local(utcnow()).date() + timedelta(days=1)
+        booked = factories.appointment(martha, ana, at(tomorrow, "09:00")).id
+        return ana, ben, martha, tomorrow, booked
+
+
+def test_booking_from_a_free_cell_finds_the_patient_forgivingly_and_shows_conflicts(client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    desk = auth("front_desk")
+    grid = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=desk).text
+    cell = f"/desk/appointments/new?provider={ben}&amp;start={tomorrow.isoformat()}T09:00"
+    assert cell in grid
+    form = client.get(cell.replace("&amp;", "&") + "&q=kowalsky", headers=desk).text
+    assert "Martha Kowalski" in form and f'value="{martha}"' in form
+    token = csrf_from(form)
+    chosen = client.post("/desk/appointments/new", headers=desk, data={
+        "csrf_token": token, "provider": ben, "start": f"{tomorrow.isoformat()}T09:00", "patient_id": martha,
+        "choose": "1"}).text
+    assert "For a session of the patient's plan" in chosen
+    # Martha is with Ana at 09:00: the conflict is shown in the form, nothing is booked.
+    clash = client.post("/desk/appointments/new", headers=desk, data={
+        "csrf_token": token, "provider": ben, "start": f"{tomorrow.isoformat()}T09:00", "patient_id": martha,
+        "discipline": "physiotherapy", "minutes": "45", "book": "1"})
+    assert clash.status_code == 422 and "the patient is busy then with appointment" in clash.text
+    assert 'class="error-summary"' in clash.text
+    done = client.post("/desk/appointments/new", headers=desk, data={
+        "csrf_token": token, "provider": ben, "start": f"{tomorrow.isoformat()}T10:00", "patient_id": martha,
+        "discipline": "physiotherapy", "minutes": "45", "book": "1"})
+    assert done.status_code == 302 and done.headers["Location"].startswith("/desk/calendar?date=")
+    with app.app_context():
+        assert db.session.scalar(select(Appointment).where(Appointment.provider_id == ben)).minutes == 45
+
+
+def test_a_move_shows_what_changes_before_anything_moves(client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    desk = auth("front_desk")
+    page = client.get(f"/desk/appointments/{booked}?another=1", headers=desk).text
+    # Ranked: Ana's own times first (the same clinician), inside Martha's hours.
+    offers = re.findall(r'/moving\?provider_id=(\d+)&amp;start=([\dT:-]+)', page)
+    assert offers and all(int(p) == ana for p, _ in offers[:3])
+    preview = client.get(f"/desk/appointments/{booked}/moving?provider_id={ben}&start={tomorrow.isoformat()}T11:00",
+                         headers=desk)
+    assert preview.status_code == 200 and "What changes" in preview.text and "Ben Okafor" in preview.text
+    with app.app_context():
+        unmoved = db.session.get(Appointment, booked)
+        assert unmoved.provider_id == ana and clinic.to_local(unmoved.starts_at).hour == 9
+    moved = client.post(f"/desk/appointments/{booked}/moving", headers=desk, data={
+        "csrf_token": csrf_from(preview.text), "provider_id": ben, "start": f"{tomorrow.isoformat()}T11:00"})
+    assert moved.status_code == 302
+    with app.app_context():
+        now_moved = db.session.get(Appointment, booked)
+        assert now_moved.provider_id == ben and clinic.to_local(now_moved.starts_at).hour == 11
+
+
+def test_the_days_life_check_in_no_show_completed_and_a_cancellation_with_backfill(client, app, auth):
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours=EVERY_DAY)
+        started = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=10)
+        here = factories.appointment(factories.patient(name="Here Now"), ana, started).id
+        missing = factories.appointment(factories.patient(name="Not Coming"), ana, started - timedelta(hours=1)).id
+        later = factories.appointment(factories.patient(name="Later Today"), ana, started + timedelta(days=2)).id
+    desk = auth("front_desk")
+    page = client.get(f"/desk/appointments/{here}", headers=desk).text
+    token = csrf_from(page)
+    assert 'value="arrived"' in page
+    assert client.post(f"/desk/appointments/{here}/day", headers=desk,
+                       data={"csrf_token": token, "action": "arrived", "back": "/desk/calendar"}).status_code == 302
+    client.post(f"/desk/appointments/{here}/day", headers=desk, data={"csrf_token": token, "action": "completed"})
+    client.post(f"/desk/appointments/{missing}/day", headers=desk, data={"csrf_token": token, "action": "no_show"})
+    cancelled = client.post(f"/desk/appointments/{later}/cancel", headers=desk,
+                            data={"csrf_token": token, "reason": "Flu"})
+    assert cancelled.headers["Location"] == f"/desk/appointments/{later}/backfill"
+    with app.app_context():
+        rows = {a.id: a for a in db.session.scalars(select(Appointment))}
+        assert rows[here].arrived_at is not None and rows[here].status == "completed"
+        assert rows[missing].status == "no_show"
+        assert rows[later].status == "cancelled" and rows[later].cancel_reason == "Flu"
+
+
+def test_a_clinician_marks_their_own_day(client, app, auth):
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours=EVERY_DAY)
+        started = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=10)
+        mine = factories.appointment(factories.patient(), ana, started).id
+        day = clinic.to_local(started).date().isoformat()
+        user = factories.user("provider", provider_id=ana.id)
+        headers = factories.bearer(user)
+    day = client.get(f"/me/day?day={day}", headers=headers).text
+    assert 'value="no_show"' in day and 'value="arrived"' not in day
+    client.post(f"/desk/appointments/{mine}/day", headers=headers,
+                data={"csrf_token": csrf_from(day), "action": "no_show", "back": "/me/day"})
+    with app.app_context():
+        assert db.session.get(Appointment, mine).status == "no_show"

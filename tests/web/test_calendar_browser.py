@@ -1,0 +1,181 @@
+"""A front desk's morning on the clinic calendar in Chromium: book by clicking a free cell, drag an
+appointment to another clinician, check a patient in, mark a no-show, cancel with a reason and fill the slot
+from the backfill offer; then the same day as a list on a phone. Screenshots of each step under
+tests/artifacts/calendar-*.png."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from careplan.clinic import service as clinic
+from careplan.extensions import db
+from careplan.scheduling.models import Appointment
+from tests import factories
+from tests.web.conftest import check_page_basics, draft_plan, screenshot
+from tests.web.test_content_security import REPORT_VIOLATIONS
+
+PHONE = {"width": 390, "height": 844}
+WIDE = {"width": 1440, "height": 900}
+
+
+def _morning(app):
+    """Now in the clinic, rounded up to the hour: Martha at +1 h with Ana, James at +2 h with Ana (he comes
+    early), Noah was due 15 minutes ago with Marc, and Linh's plan still misses physiotherapy this week."""
+    with app.app_context():
+        now = datetime.now(clinic.zone()).replace(second=0, microsecond=0)
+        base = now.replace(minute=0) + timedelta(hours=1)
+        # Working hours around the morning's appointments (a short grid), inside the day.
+        first = max(now - timedelta(hours=1), now.replace(hour=0, minute=0)).strftime("%H:00")
+        last = min(base + timedelta(hours=4), now.replace(hour=23, minute=45)).strftime("%H:%M")
+        hours = f"mon-sun {first}-{last}"
+        ana = factories.provider(name="Ana Moreau", hours=hours).id
+        ben = factories.provider(name="Ben Okafor", hours=hours).id
+        marc = factories.provider(name="Marc Tremblay", disciplines=("massage",), hours=hours).id
+        martha = factories.patient(name="Martha Kowalski", hours=hours).id
+        james = factories.patient(name="James O'Neill", hours=hours).id
+        noah = factories.patient(name="Noah Smith", hours=hours).id
+        linh = factories.patient(name="Linh Tran", hours=hours).id
+        draft_plan(linh, {"physiotherapy": ana, "massage": marc}, base.date() - timedelta(days=7), status="booked")
+        ids = {
+            "martha": factories.appointment(martha, ana, base).id,
+            "james": factories.appointment(james, ana, base + timedelta(hours=2)).id,
+            "noah": factories.appointment(noah, marc, now - timedelta(minutes=15), discipline="massage").id,
+        }
+        return base, {"ana": ana, "ben": ben, "marc": marc}, ids
+
+
+def _column_point(page, index: int, at: datetime) -> tuple[float, float]:
+    """Where the grid shows clinician `index` at `at` (the middle of that slot), scrolled into view."""
+    widget = page.locator("#clinic-calendar")
+    opens, closes = widget.get_attribute("data-opens"), widget.get_attribute("data-closes")
+    slot = int(widget.get_attribute("data-slot-minutes"))
+    day = page.locator(".ec-body .ec-day").nth(index)
+    first = datetime.combine(at.date(), datetime.strptime(opens, "%H:%M").time())
+    end = datetime.combine(at.date(), datetime.strptime(closes, "%H:%M").time()) if closes != "00:00" else \
+        first.replace(hour=0) + timedelta(days=1)
+    slots = (end - first).total_seconds() / 60 / slot
+    offset = (at.replace(tzinfo=None) - first).total_seconds() / 60 / slot
+    box = day.bounding_box()
+    page.mouse.wheel(0, box["y"] + (offset + 0.5) * box["height"] / slots - 400)
+    page.wait_for_timeout(100)
+    box = day.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + (offset + 0.5) * box["height"] / slots
+
+
+def test_a_front_desks_morning(app, browser, live_server, person):
+    base, providers, ids = _morning(app)
+    desk = person("front_desk")
+    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
+    context.set_default_timeout(10000)
+    context.add_init_script(REPORT_VIOLATIONS)
+    problems: list[str] = []
+    page = context.new_page()
+    # CSP violations and script errors; a refused form's 422 is the page doing its job.
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" and (
+        "Content Security Policy" in m.text or "CSP violation" in m.text) else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    from tests.web.conftest import sign_in
+    sign_in(page, desk)
+    try:
+        # The desk's home is the calendar.
+        expect(page).to_have_url(f"{live_server}/desk/calendar")
+        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+        expect(page.locator(".ec-event.cal-block")).to_have_count(3)
+        check_page_basics(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDE["width"]
+        screenshot(page, "calendar-1-day")
+
+        # Book by clicking Ben's free cell at Martha's hour + 30 min: the form has Ben and the time filled in.
+        x, y = _column_point(page, 1, base + timedelta(minutes=30))
+        page.mouse.click(x, y)
+        page.wait_for_url("**/desk/appointments/new**")
+        expect(page.locator("#provider_id")).to_have_value(str(providers["ben"]))
+        expect(page.locator("#start")).to_have_value((base + timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Find the patient").fill("kowalsky")
+        page.get_by_role("button", name="Search").click()
+        expect(page.get_by_label("Martha Kowalski")).to_be_checked()
+        page.get_by_role("button", name="Choose this patient").click()
+        # Martha is with Ana until +45 min: the conflict shows in the form.
+        page.get_by_role("button", name="Book").click()
+        expect(page.locator(".error-summary")).to_contain_text("the patient is busy then")
+        screenshot(page, "calendar-2-booking-conflict")
+        page.locator("#start").fill((base + timedelta(minutes=60)).strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_role("button", name="Book").click()
+        expect(page.locator(".flash--success")).to_contain_text("Booked Martha Kowalski with Ben Okafor")
+        expect(page.locator(".ec-event.cal-block")).to_have_count(4)
+        screenshot(page, "calendar-3-booked")
+
+        # Drag James from Ana to Ben at the same time: a preview, then the move.
+        james = page.locator(".ec-event.cal-block", has_text="James O'Neill")
+        x, y = _column_point(page, 1, base + timedelta(hours=2))
+        start = james.bounding_box()
+        page.mouse.move(start["x"] + 10, start["y"] + 5)
+        page.mouse.down()
+        page.mouse.move(x, y, steps=12)
+        page.mouse.up()
+        page.wait_for_url("**/moving**")
+        expect(page.locator(".move-preview")).to_contain_text("Ben Okafor")
+        screenshot(page, "calendar-4-move-preview")
+        with app.app_context():
+            assert db.session.get(Appointment, ids["james"]).provider_id == providers["ana"]
+        page.get_by_role("button", name="Move it").click()
+        expect(page.locator(".flash--success")).to_contain_text("Moved James O'Neill")
+        with app.app_context():
+            moved = db.session.get(Appointment, ids["james"])
+            assert moved.provider_id == providers["ben"]
+
+        # Check James in, from his block.
+        page.locator(".ec-event.cal-block", has_text="James O'Neill").click()
+        page.get_by_role("button", name="Arrived").click()
+        expect(page.locator(".flash--success")).to_contain_text("James O'Neill has arrived.")
+        screenshot(page, "calendar-5-checked-in")
+
+        # Noah did not come.
+        page.goto(f"/desk/appointments/{ids['noah']}")
+        page.get_by_role("button", name="No-show").click()
+        expect(page.locator(".flash--success")).to_contain_text("Noah Smith: marked a no-show")
+
+        # Martha cancels her session with Ana; the freed slot goes to Linh from the backfill offer.
+        page.goto(f"/desk/appointments/{ids['martha']}")
+        page.get_by_label("Why it is cancelled").fill("Called in sick")
+        page.get_by_role("button", name="Cancel and offer the slot").click()
+        expect(page.locator(".candidate")).to_contain_text("Linh Tran")
+        screenshot(page, "calendar-6-backfill")
+        page.get_by_role("button", name="Book Linh Tran").click()
+        expect(page.locator(".flash--success")).to_contain_text("Booked Linh Tran into the freed slot")
+        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+        expect(page.locator(".ec-event.cal-block", has_text="Linh Tran")).to_have_count(1)
+        screenshot(page, "calendar-7-after")
+        with app.app_context():
+            rows = {a.id: a for a in db.session.scalars(select(Appointment))}
+            assert rows[ids["martha"]].status == "cancelled" and rows[ids["martha"]].cancel_reason == "Called in sick"
+            assert rows[ids["noah"]].status == "no_show" and rows[ids["james"]].arrived_at is not None
+
+        # A phone: the day as a list per clinician, nothing scrolls sideways.
+        page.set_viewport_size(PHONE)
+        page.reload()
+        expect(page.locator(".cal-day-list")).to_be_visible()
+        expect(page.locator("#clinic-calendar")).to_be_hidden()
+        expect(page.locator(".cal-list__who")).to_have_text(["Ana Moreau", "Ben Okafor", "Marc Tremblay"])
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        screenshot(page, "calendar-8-phone")
+        assert problems == []
+    finally:
+        context.close()
+
+
+def test_without_javascript_the_day_is_a_table(app, browser, live_server, person):
+    base, providers, ids = _morning(app)
+    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        from tests.web.conftest import sign_in
+        sign_in(page, person("front_desk"))
+        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+        expect(page.locator(".cal-table")).to_be_visible()
+        expect(page.locator(".cal-table .cal-block")).to_have_count(3)
+        screenshot(page, "calendar-no-js")
+    finally:
+        context.close()
