@@ -155,6 +155,7 @@ def _register_blueprints(app) -> None:
     from careplan.scheduling.routes import blp as appointments
     from careplan.web import bp as web_pages
     from careplan.webhooks.routes import blp as webhooks
+    from careplan.jobs.routes import blp as solve_jobs
     from careplan.web.errors import error_page
 
     app.register_blueprint(health.bp)
@@ -165,7 +166,7 @@ def _register_blueprints(app) -> None:
     errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
                       reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar,
-                      portal, slot_offers, webhooks):
+                      portal, slot_offers, webhooks, solve_jobs):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_pages)
 

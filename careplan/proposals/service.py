@@ -27,7 +27,7 @@ from careplan.intake.service import RedFlag, check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
-from careplan.plans.problem import build_problem, hint, provider_key, record_id, wall_interval
+from careplan.plans.problem import build_problem, hint, patient_key, provider_key, record_id, wall_interval
 from careplan.plans.service import current_plan_week, get_plan, mark_booked, stale_with_reasons
 from careplan.proposals.holds import holds_in_force
 from careplan.webhooks import service as webhooks
@@ -44,9 +44,16 @@ from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointmen
 # (PROPOSAL_MAX_SECONDS; the tests keep it small).
 MAX_TIME_LIMIT = 20.0
 DEFAULT_TIME_LIMIT = 10.0
+# A batch intake (many plans at once) may search longer: the optimizer's batch needs 30-60 s for a week's
+# intake (BATCH_MAX_SECONDS bounds it further).
+MAX_BATCH_TIME_LIMIT = 120.0
+DEFAULT_BATCH_TIME_LIMIT = 30.0
 
 
-def time_limit(requested: float | None) -> float:
+def time_limit(requested: float | None, *, batch: bool = False) -> float:
+    if batch:
+        cap = min(MAX_BATCH_TIME_LIMIT, float(current_app.config["BATCH_MAX_SECONDS"]))
+        return min(requested or DEFAULT_BATCH_TIME_LIMIT, cap)
     cap = min(MAX_TIME_LIMIT, float(current_app.config["PROPOSAL_MAX_SECONDS"]))
     return min(requested or DEFAULT_TIME_LIMIT, cap)
 
@@ -161,7 +168,7 @@ def _still_free(holds: list[HeldSlot], plan: CarePlan, now: datetime, moving: se
 
 def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution: dict, holds: list[HeldSlot],
            *, cancellations: list[dict], unscheduled: list[dict], caller: Caller, now: datetime,
-           relabels: list[dict] | None = None) -> Proposal:
+           relabels: list[dict] | None = None, commit: bool = True) -> Proposal:
     _supersede(plan)
     proposal = Proposal(plan_id=plan.id, plan_version=plan.version, kind=kind, status="live",
                         created_by_id=caller.user_id, created_at=now,
@@ -175,7 +182,10 @@ def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution
     record("create", "proposal", proposal.id, patient_id=plan.patient_id,
            detail=f"{kind} of plan {plan.id}: {len(holds)} slots held, {len(cancellations)} to cancel, "
                   f"{len(relabels or [])} kept under another week, {len(unscheduled)} unscheduled", caller=caller)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return proposal
 
 
@@ -196,7 +206,7 @@ class Solving:
     runs the optimizer with no database at all, `finish` writes the holds in one short transaction that
     re-checks the calendar. A job (careplan.jobs) runs the steps with no transaction open while it solves."""
 
-    kind: str                         # "plan" or "replan"
+    kind: str                         # "plan", "replan" or "batch"
     plan_id: int
     plan_version: int
     parameters: dict                  # as the request schema loaded them
@@ -210,6 +220,9 @@ class Solving:
     kept_busy: list[tuple[str, dict]] = field(default_factory=list)
     refused: list[int] = field(default_factory=list)
     solution: dict | None = None
+    # A batch: every plan's version and start date.
+    plans: dict[int, int] = field(default_factory=dict)
+    starts: dict[int, date] = field(default_factory=dict)
 
 
 def prepare_proposal(plan_id: int, parameters: dict, *, now: datetime) -> Solving:
@@ -263,10 +276,11 @@ def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=N
     return solving
 
 
-def finish(solving: Solving, *, caller: Caller, now: datetime) -> Proposal:
+def finish(solving: Solving, *, caller: Caller, now: datetime, commit: bool = True) -> Proposal:
     """Write the solved proposal in one transaction, after checking that nothing it was built on changed:
     the plan (status, version), a re-plan's appointments, and the calendar where it holds slots (409
-    `conflict`, nothing written: the caller may solve again)."""
+    `conflict`, nothing written: the caller may solve again). `commit=False` leaves the commit to the
+    caller (a job marks itself done in the same transaction)."""
     plan = get_plan(solving.plan_id)
     if plan.version != solving.plan_version:
         raise Conflict(f"Plan {plan.id} changed while its schedule was computed; ask for it again.",
@@ -278,7 +292,8 @@ def finish(solving: Solving, *, caller: Caller, now: datetime) -> Proposal:
         holds = [_hold(plan, a) for a in solving.solution["appointments"]]
         _still_free(holds, plan, now, set())
         return _store(plan, "plan", solving.stored, solving.document, solving.solution, holds,
-                      cancellations=[], unscheduled=_unscheduled(solving.solution), caller=caller, now=now)
+                      cancellations=[], unscheduled=_unscheduled(solving.solution), caller=caller, now=now,
+                      commit=commit)
     context = _replan_context(plan, solving.now)
     if {a.id: a.sequence for a in context["currents"]} != solving.currents:
         raise Conflict("Appointments of this plan changed while its re-plan was computed; ask for it again.",
@@ -292,7 +307,64 @@ def finish(solving: Solving, *, caller: Caller, now: datetime) -> Proposal:
     week = current_plan_week(plan, _today(solving.now))
     unscheduled = _relevant_unscheduled(solving.solution, held_before, week)
     return _store(plan, "replan", solving.stored, solving.document, solving.solution, holds,
-                  cancellations=cancellations, unscheduled=unscheduled, caller=caller, now=now, relabels=relabels)
+                  cancellations=cancellations, unscheduled=unscheduled, caller=caller, now=now, relabels=relabels,
+                  commit=commit)
+
+
+def prepare_batch(plan_ids: list[int], parameters: dict, *, now: datetime) -> Solving:
+    """Read what a batch intake solves: draft plans of different patients, each from its own start date
+    (or tomorrow if that is past), solved together so that none takes another's slot."""
+    plans = [get_plan(plan_id) for plan_id in plan_ids]
+    for plan in plans:
+        if plan.status != "draft":
+            raise Conflict(f"Plan {plan.id} is {plan.status}; a batch intake proposes draft plans only.",
+                           fields={"plan_ids": f"plan {plan.id} is {plan.status}"})
+        check_no_red_flag(plan.patient_id)
+    today = _today(now)
+    starts = {plan.id: max(plan.start_date, today + timedelta(days=1)) for plan in plans}
+    for plan in plans:
+        if starts[plan.id] > today + timedelta(days=MAX_DAYS_AHEAD):
+            raise Invalid("The clinic does not book that far ahead.",
+                          fields={"plan_ids": f"plan {plan.id} starts more than {MAX_DAYS_AHEAD} days ahead"})
+    document = build_problem(plans, start_dates=starts, holds=_holds_of_others(plan_ids, now), not_before=now)
+    stored = {k: v for k, v in parameters.items() if k in ("time_limit", "deterministic")}
+    return Solving("batch", plans[0].id, plans[0].version, parameters, stored, document, now,
+                   plans={plan.id: plan.version for plan in plans}, starts=starts)
+
+
+def finish_batch(solving: Solving, *, caller: Caller, now: datetime, commit: bool = True) -> list[Proposal]:
+    """One proposal per plan of a solved batch, all written in one transaction after the same checks as
+    `finish` (any plan changed, or the calendar where any holds: 409, nothing written)."""
+    made = []
+    for plan_id, version in solving.plans.items():
+        plan = get_plan(plan_id)
+        if plan.version != version or plan.status != "draft":
+            raise Conflict(f"Plan {plan.id} changed while the batch was computed; ask for it again.",
+                           fields={"plan_ids": f"plan {plan.id} changed meanwhile"},
+                           extra={"conflicting_appointment_ids": []})
+        who = patient_key(plan.patient_id)
+        holds = [_hold(plan, a) for a in solving.solution["appointments"] if a["patient"] == who]
+        _still_free(holds, plan, now, set())
+        unscheduled = _unscheduled({"unscheduled": [u for u in solving.solution["unscheduled"]
+                                                    if u.get("patient") == who]})
+        stored = {**solving.stored, "start_date": solving.starts[plan.id].isoformat(), "batch": True}
+        own = {**solving.solution, "metrics": _plan_metrics(holds, unscheduled, solving.starts[plan.id])}
+        made.append(_store(plan, "plan", stored, solving.document, own, holds, cancellations=[],
+                           unscheduled=unscheduled, caller=caller, now=now, commit=False))
+    if commit:
+        db.session.commit()
+    return made
+
+
+def _plan_metrics(holds: list[HeldSlot], unscheduled: list[dict], start: date) -> dict:
+    """One plan's figures out of a batch's schedule (the solution's metrics are the whole batch's)."""
+    days = sorted({clinic.to_local(h.starts_at).date() for h in holds})
+    clinicians: dict[str, set[int]] = {}
+    for h in holds:
+        clinicians.setdefault(h.discipline_code, set()).add(h.provider_id)
+    return {"scheduled": len(holds), "demand": len(holds) + len(unscheduled), "visits": len(days),
+            "continuity_breaks": sum(len(seen) - 1 for seen in clinicians.values()),
+            "days_to_first": (days[0] - start).days if days else 0}
 
 
 def propose(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> Proposal:
