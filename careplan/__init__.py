@@ -30,6 +30,9 @@ ENVIRONMENT_SETTINGS = {
     "LOG_LEVEL": str,
     "METRICS_TOKEN": str,
     "MAX_CONTENT_LENGTH": int,
+    "JOB_LEASE_SECONDS": int,
+    "JOBS_PER_PROCESS": int,
+    "JOB_POLL_SECONDS": float,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
