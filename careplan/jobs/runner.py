@@ -102,11 +102,12 @@ def _failed(job_id: int, owner: str, error: ServiceError) -> None:
 # --- the heartbeat --------------------------------------------------------------------------------------
 
 class Heartbeat:
-    """While a job solves: twice a second, in a transaction of its own on its own connection, write the
-    latest progress, renew the lease and read whether the job was cancelled."""
+    """While a job runs: twice a second, in a transaction of its own on its own connection, write the
+    latest progress and the time elapsed, renew the lease and read whether the job was cancelled."""
 
-    def __init__(self, engine, job_id: int, owner: str, lease_seconds: float):
+    def __init__(self, engine, job_id: int, owner: str, lease_seconds: float, clock_start: float):
         self.engine = engine
+        self.clock_start = clock_start
         self.job_id = job_id
         self.owner = owner
         self.lease = timedelta(seconds=lease_seconds)
@@ -129,10 +130,10 @@ class Heartbeat:
     def beat(self) -> None:
         table = SolveJob.__table__
         with self._lock:
-            progress, self._latest = self._latest, None
-        values = {"lease_expires_at": utcnow() + self.lease}
-        if progress is not None:
-            values["progress"] = progress
+            progress = dict(self._latest or {})
+        # The elapsed time moves on even while CP-SAT searches without finding better.
+        progress["elapsed"] = round(time.perf_counter() - self.clock_start, 2)
+        values = {"lease_expires_at": utcnow() + self.lease, "progress": progress}
         with self.engine.begin() as connection:
             renewed = connection.execute(update(table).where(
                 table.c.id == self.job_id, table.c.lease_owner == self.owner, table.c.state == "running")
@@ -205,7 +206,8 @@ class _Run:
         caller = _caller(job)
         parameters = _parameters(job)
         params = dict(job.params)
-        with Heartbeat(self.engine, self.job_id, self.owner, current_app.config["JOB_LEASE_SECONDS"]) as heart:
+        with Heartbeat(self.engine, self.job_id, self.owner, current_app.config["JOB_LEASE_SECONDS"],
+                       self.clock_start) as heart:
             until = self.clock_start + limit
             try:
                 if kind in ("proposal", "replan"):
