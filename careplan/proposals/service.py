@@ -4,6 +4,8 @@ one transaction or not at all; re-plans that move as few booked appointments as 
     propose(plan_id, parameters, caller=...)        a draft plan's schedule, its slots held
     propose_replan(plan_id, parameters, caller=...) a booked or active plan's changes (moves, cancellations,
                                                      new sessions) after a phase change or an absence
+    prepare_* / solve_prepared / finish(_batch)      the same in three steps, for a job (careplan.jobs):
+                                                     read, solve with no database, write re-checked
     book_proposal(proposal_id, caller=...)          all of it, or 409 and nothing written
     expire_proposals()                               the periodic job: live proposals past expiry -> expired
 """
@@ -23,7 +25,7 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
-from careplan.intake.service import RedFlag, check_no_red_flag
+from careplan.intake.service import check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
@@ -797,21 +799,3 @@ def affected_by_absence(provider_id: int, time_off_id: int, *, caller: Caller,
         .order_by(Appointment.starts_at, Appointment.id)))
     record_listed("appointment", rows, caller=caller)
     return rows
-
-
-def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, caller: Caller,
-                   now: datetime | None = None) -> dict:
-    """One re-plan proposal per plan with appointments inside the absence; appointments booked outside any
-    plan are listed for the front desk to move by hand."""
-    now = now or utcnow()
-    affected = affected_by_absence(provider_id, time_off_id, caller=caller, now=now)
-    plan_ids = sorted({a.plan_id for a in affected if a.plan_id is not None})
-    proposals, refused = [], []
-    for plan_id in plan_ids:
-        try:
-            proposals.append(propose_replan(plan_id, parameters, caller=caller, now=now))
-        except (Conflict, RedFlag) as why:
-            refused.append({"plan_id": plan_id, "why": why.message})
-    return {"proposals": proposals, "without_plan": [a for a in affected if a.plan_id is None],
-            "not_replanned": refused}
-
