@@ -20,7 +20,9 @@ ENVIRONMENT_SETTINGS = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_DEFAULT_SENDER": str,
+    "MAIL_USE_SSL": lambda v: v.lower() in {"1", "true", "yes", "on"},
     "MAIL_SSL_CAFILE": str,
+    "MAIL_BACKEND": str,
     "PUBLIC_BASE_URL": str,
     "REMINDER_BATCH_SIZE": int,
     "REMINDER_LEASE_SECONDS": int,
@@ -95,7 +97,7 @@ def _instance_secret(instance: Path) -> str:
 def _bind_extensions(app) -> None:
     from careplan import errors, limits, models, text_guard  # noqa: F401  (models: every table on the metadata)
     from careplan.db import tune_sqlite
-    from careplan.extensions import api, csrf, db, limiter, migrate
+    from careplan.extensions import api, csrf, db, limiter, mail, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     from careplan.schemas import URL_CONVERTERS, ClockTime, RecordIdConverter, Weekday, schema_name
@@ -111,6 +113,7 @@ def _bind_extensions(app) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    mail.init_app(app)
     api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     api.register_field(ClockTime, "string", None)
     api.register_field(Weekday, "string", None)

@@ -1,6 +1,7 @@
 """The Flask extensions, created unbound here and bound to an app in `create_app`."""
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -83,3 +84,5 @@ api = CareplanApi()
 limiter = Limiter(key_func=get_remote_address)
 # Checked by careplan.auth.web for cookie-authenticated requests only; bearer-token calls carry no ambient credential.
 csrf = CSRFProtect()
+# E-mail backends (careplan.mail.backends builds each batch's connection from the settings of the moment).
+mail = Mail()
