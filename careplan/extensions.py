@@ -24,9 +24,16 @@ class CareplanApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def init_app(self, app, *, spec_kwargs=None):
+        from careplan.api_docs import OperationDocs, add_link_header, register_components
+
+        spec_kwargs = dict(spec_kwargs or {})
+        # Every operation completed in one place: operationId, error answers, Location, Link (careplan.api_docs).
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), OperationDocs(self)]
         super().init_app(app, spec_kwargs=spec_kwargs)
+        register_components(self.spec)
         app.extensions[QUERY_NAMES] = {}
         app.before_request(refuse_unknown_query_parameters)
+        app.after_request(add_link_header)
 
     def register_blueprint(self, blp, *, parameters=None, **options):
         super().register_blueprint(blp, parameters=parameters, **options)
