@@ -27,7 +27,7 @@ from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.scheduling import service as scheduling
-from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 
 # Statuses shown on the grid: a cancelled appointment frees its time and leaves the grid.
 SHOWN = ("booked", "confirmed", "completed", "no_show")
@@ -160,11 +160,10 @@ def _providers(discipline: str | None, provider_id: int | None = None) -> list[P
 
 def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
     """Appointments, time off and holds in force over [start, end), each in one statement (plus their patients)."""
-    appointments = (select(Appointment).where(Appointment.starts_at < end, start < Appointment.ends_at,
-                                              Appointment.status.in_(SHOWN))
+    appointments = (select(Appointment).where(overlapping(Appointment, start, end), Appointment.status.in_(SHOWN))
                     .options(selectinload(Appointment.patient)).order_by(Appointment.starts_at, Appointment.id))
     away = select(ProviderTimeOff).where(ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)
-    held = (holds_in_force(utcnow()).where(HeldSlot.starts_at < end, start < HeldSlot.ends_at)
+    held = (holds_in_force(utcnow()).where(overlapping(HeldSlot, start, end))
             .options(selectinload(HeldSlot.proposal)))
     if provider_ids is not None:
         appointments = appointments.where(Appointment.provider_id.in_(provider_ids))
