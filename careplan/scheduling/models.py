@@ -25,6 +25,8 @@ class Appointment(Base):
         CheckConstraint("kind IN ('assessment', 'treatment')", name="known_kind"),
         Index("ix_appointments_provider_time", "provider_id", "starts_at"),
         Index("ix_appointments_patient_time", "patient_id", "starts_at"),
+        # The clinic's whole day on the calendar grid, every clinician at once.
+        Index("ix_appointments_starts_at", "starts_at"),
         # The front desk's list of flagged appointments (careplan.scheduling.attention).
         Index("ix_appointments_flagged_at", "flagged_at"),
     )
