@@ -26,7 +26,7 @@ from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff, provider_disciplines
-from careplan.scheduling import service as scheduling
+from careplan.scheduling import attention, service as scheduling
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 
 # Statuses shown on the grid: a cancelled appointment frees its time and leaves the grid.
@@ -369,12 +369,25 @@ class Attention:
 
 
 def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Attention]:
-    """One list with each item's next step: failed e-mails, holds about to expire, plans with sessions no
-    appointment answers yet."""
+    """One list with each item's next step: appointments a change of hours or time off left outside them
+    (careplan.scheduling.attention), failed e-mails, holds about to expire, plans with sessions no appointment
+    answers yet."""
     from careplan.reminders.models import OutboundEmail
 
     now = now or utcnow()
     items: list[Attention] = []
+    flagged = db.session.execute(
+        attention.flagged_appointments(starts_from=now)
+        .with_only_columns(Appointment.id, Appointment.patient_id, Patient.name, Provider.name, Appointment.starts_at,
+                           Appointment.ends_at, Appointment.flag_reason)
+        .join(Patient, Patient.id == Appointment.patient_id).join(Provider, Provider.id == Appointment.provider_id)
+        .limit(limit))
+    for appointment_id, patient_id, patient, provider, starts_at, ends_at, reason in flagged:
+        local = clinic.to_local(starts_at)
+        items.append(Attention("flagged", f"{patient} on {local:%a %d %b} at {local:%H:%M} with {provider}: "
+                               "needs a new time", f"{reason[:1].upper()}{reason[1:]}; its reminders are held.",
+                               "Find another time", f"/desk/appointments/{appointment_id}?another=1#another",
+                               patient_id))
     failed = db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "failed")
                                 .options(selectinload(OutboundEmail.patient))
                                 .order_by(OutboundEmail.id.desc()).limit(limit))
