@@ -159,6 +159,7 @@ def _register_blueprints(app) -> None:
     from careplan.web import bp as web_pages
     from careplan.webhooks.routes import blp as webhooks
     from careplan.web.errors import error_page
+    from careplan.page_query import refuse_unknown_query
 
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir)
@@ -170,6 +171,8 @@ def _register_blueprints(app) -> None:
                       reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar,
                       portal, slot_offers, webhooks):
         api.register_blueprint(blueprint)
+    # Pages refuse query parameters they do not take (a 400 page), as the API's operations do (a 422).
+    app.before_request(refuse_unknown_query)
     app.register_blueprint(web_pages)
 
 
