@@ -1,7 +1,7 @@
-from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.auth.access import STAFF, login_required
 from careplan.auth.edge import request_caller
 from careplan.errors import ErrorSchema
@@ -11,11 +11,6 @@ from careplan.jobs.schemas import BatchIntakeSchema, JobSchema
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1",
                 description="Solve jobs: proposals, re-plans and batch intakes computed off the request, with "
                             "their progress")
-
-
-def accepted(job):
-    """202 with the job, and where to poll it."""
-    return job, 202, {"Location": url_for("jobs.JobById", job_id=job.id)}
 
 
 @blp.route("/jobs/<int:job_id>")
@@ -41,11 +36,11 @@ class JobCancel(MethodView):
 @blp.route("/batch-intakes")
 class BatchIntakes(MethodView):
     @login_required(*STAFF, resource="solve_job")
+    @located("jobs.JobById", job_id="id")
     @blp.arguments(BatchIntakeSchema)
     @blp.response(202, JobSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="a plan is not a draft")
     def post(self, data):
         """Propose many draft plans at once (a week's intake) with the optimizer's batch: one proposal per plan,
         none taking another's slot. Answers 202 with the job to poll."""
-        job = service.submit_batch(data["plan_ids"], data, caller=request_caller())
-        return accepted(job)
+        return service.submit_batch(data["plan_ids"], data, caller=request_caller())

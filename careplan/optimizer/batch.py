@@ -39,7 +39,7 @@ from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, NamedTuple
 
-from . import observe
+from . import observe, resources
 from .metrics import score, visits_lower_bound
 from .model import PlanModel
 from .problem import parse
@@ -218,6 +218,7 @@ class Batch:
             if patient not in outside:
                 for booking in bookings:
                     occupied[booking.provider].append((booking.start, booking.end))
+                    resources.occupy(occupied, booking)
         return occupied
 
     def _task(self, kind: str, patients: list[int], seconds: float) -> Task:
@@ -255,6 +256,8 @@ class Batch:
             intervals.sort()
         # Booked by a re-solve that finished while this one ran?
         if any(overlapping(occupied.get(b.provider, []), b.start, b.end) for b in done.bookings):
+            return None
+        if resources.room_clash(self.space, occupied, done.bookings):
             return None
         self._replace(patients, done.bookings)
         return after < before

@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .demand import Option
-from . import observe, sat
+from . import observe, resources, sat
 from .sat import total
 from .space import Booking, Space, overlapping
 
@@ -87,6 +87,7 @@ class PlanModel:
         self.patients = patients
         self.model = sat.Model()
         self.x: dict[tuple[int, Option], object] = {}
+        self.occupied = occupied
         self._build_options(occupied)
         self._state_rules()
         self._state_objectives()
@@ -143,6 +144,8 @@ class PlanModel:
         self._assessment_first()
         self._spacing()
         self._days()
+        resources.state_rooms(self)
+        resources.state_locations(self)
 
     def _assessment_first(self) -> None:
         m = self.model
@@ -203,6 +206,8 @@ class PlanModel:
         transition = problem.transition_minutes
         max_wait = problem.max_wait_minutes
         self.visit: dict[tuple[int, int], object] = {}
+        # A day with any session (a visit, or only virtual sessions: no trip).
+        self.attend: dict[tuple[int, int], object] = {}
         self.bundle_days = []
         for (patient, day), items in self.by_day.items():
             variables = [var for _, _, var in items]
@@ -210,13 +215,18 @@ class PlanModel:
             cap = min(cap, len(variables))
             visit = m.new_bool_var()
             self.visit[patient, day] = visit
-            m.add(total(variables) <= cap * visit)
-            m.add_bool_or(variables + [visit.Not()])
-            if cap < 2:
+            trips = [item for item in items if not item[1].virtual]
+            if len(trips) == len(items):
+                self.attend[patient, day] = visit
+                m.add(total(variables) <= cap * visit)
+                m.add_bool_or(variables + [visit.Not()])
+            else:
+                self.attend[patient, day] = resources.virtual_day(m, variables, [v for _, _, v in trips], cap, visit)
+            if cap < 2 or not trips:
                 continue
             if max_wait is not None:
-                self._waiting(items, max_wait, transition)
-            self.bundle_days.append((items, visit))
+                self._waiting(trips, max_wait, transition)
+            self.bundle_days.append((trips, visit))
 
     def _waiting(self, items: list, max_wait: int, transition: int) -> None:
         """An appointment preceded that day by one ending too early needs one in between."""
@@ -326,8 +336,8 @@ class PlanModel:
             if demand.is_assessment or demand.count < 2 or len(variables) < 2:
                 continue
             if space.gap_days(demand.patient, demand.discipline, demand.first_day) >= 1:
-                week_visits = [self.visit[demand.patient, day] for day in range(demand.first_day, demand.end_day)
-                               if (demand.patient, day) in self.visit]
+                week_visits = [self.attend[demand.patient, day] for day in range(demand.first_day, demand.end_day)
+                               if (demand.patient, day) in self.attend]
                 m.add(total(week_visits) >= total(variables))
         # Re-planning: a hinted appointment is kept when its exact option is chosen.
         moved = []
@@ -364,7 +374,7 @@ class PlanModel:
                 terms.append(total((day - earliest) * v for day, v in options))
                 top += max((day - earliest for day, _ in options), default=0)
                 continue
-            visits = {day: v for (p, day), v in self.visit.items() if p == patient}
+            visits = {day: v for (p, day), v in self.attend.items() if p == patient}
             if not visits:
                 continue
             # One flag for the day of the first visit: it is a visit day, and

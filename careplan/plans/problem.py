@@ -17,7 +17,7 @@ from careplan.errors import Invalid
 from careplan.extensions import db
 from careplan.plans.models import CarePlan
 from careplan.providers.models import WITH_CALENDAR, Provider
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import Appointment, overlapping
 
 FORMAT_VERSION = 1
 
@@ -51,7 +51,7 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
     """Every appointment that is not cancelled, by provider or patient, inside the horizon."""
     rows = db.session.scalars(select(Appointment).where(
         column.in_(ids), Appointment.status != "cancelled",
-        Appointment.starts_at < window[1], Appointment.ends_at > window[0]).order_by(Appointment.starts_at))
+        overlapping(Appointment, window[0], window[1])).order_by(Appointment.starts_at))
     found: dict[int, list[dict]] = {}
     for row in rows:
         found.setdefault(getattr(row, column.key), []).append(wall_interval(row.starts_at, row.ends_at))

@@ -16,6 +16,7 @@ from careplan.db import utcnow
 from careplan.errors import Invalid, ServiceError
 from careplan.extensions import db
 from careplan.jobs import service as jobs
+from careplan.page_query import query_int
 from careplan.proposals import service as proposals
 from careplan.proposals.backfill import backfill_candidates
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
@@ -146,10 +147,10 @@ def _request_parameters(form, *, with_start: bool) -> dict:
 
 
 @bp.get("/desk/plans/<int:plan_id>/schedule")
-@page_for(*STAFF)
+@page_for(*STAFF, query=("proposal",))
 def desk_schedule(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _schedule_page(plan, request.args.get("proposal", type=int))
+    return _schedule_page(plan, query_int("proposal"))
 
 
 def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=200):
@@ -334,7 +335,7 @@ def _absence_result(job_id: int, provider_id: int, time_off_id: int) -> dict | N
 
 
 @bp.route("/admin/providers/<int:provider_id>/time-off/<int:time_off_id>/replan", methods=["GET", "POST"])
-@page_for(*STAFF)
+@page_for(*STAFF, query=("job",))
 def desk_absence_replan(provider_id: int, time_off_id: int):
     provider = providers.get_provider(provider_id)
     absence = next((t for t in provider.time_off if t.id == time_off_id), None)
@@ -345,7 +346,7 @@ def desk_absence_replan(provider_id: int, time_off_id: int):
             job = jobs.submit_absence_replan(provider_id, time_off_id, loaded, caller=request_caller())
             return redirect(url_for("web.desk_job", job_id=job.id), 303)
     affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
-    job_id = request.args.get("job", type=int)
+    job_id = query_int("job")
     if job_id is not None and request.method == "GET":
         result = _absence_result(job_id, provider_id, time_off_id)
     plans = {p.id: p for p in queries.plans_by_id(

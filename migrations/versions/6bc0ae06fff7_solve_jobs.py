@@ -13,7 +13,7 @@ import careplan.db
 
 # revision identifiers, used by Alembic.
 revision = '6bc0ae06fff7'
-down_revision = 'f93933f794c0'
+down_revision = 'd2b8e4f1a6c3'
 branch_labels = None
 depends_on = None
 
