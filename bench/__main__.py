@@ -12,7 +12,9 @@ def main() -> None:
     if sys.argv[1:] == ["calendar"]:
         calendar.main()
         return
-    calendar.main()
+    # `python -m bench --intakes` / `--only TEXT`: the optimizer's instances alone.
+    if not any(arg.startswith("--") for arg in sys.argv[1:]):
+        calendar.main()
     optimizer.main()
 
 
