@@ -39,7 +39,7 @@ from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, NamedTuple
 
-from . import resources
+from . import observe, resources
 from .metrics import score, visits_lower_bound
 from .model import PlanModel
 from .problem import parse
@@ -194,6 +194,9 @@ class Batch:
     def remaining(self) -> float:
         """Budget left: deterministic time in deterministic mode, else wall-clock seconds."""
         used = self.spent if self.deterministic else time.perf_counter() - self.clock_start
+        watcher = observe.current()
+        if watcher is not None and watcher.stopped:
+            return min(0.0, self.budget - used)
         return self.budget - used
 
     def bookings(self) -> list[Booking]:
@@ -401,6 +404,10 @@ class Batch:
 
     def _summary(self) -> str:
         figures = score(self.space, self.bookings())
+        watcher = observe.current()
+        if watcher is not None:
+            watcher.schedule(scheduled=-figures[0], demand=self.space.total_demand, visits=figures[2],
+                             breaks=figures[3])
         return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits"
 
     def _next_neighbourhood(self, tried: set[tuple[int, ...]], busy: set[int] = frozenset()) -> list[int] | None:

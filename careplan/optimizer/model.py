@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .demand import Option
-from . import resources, sat
+from . import observe, resources, sat
 from .sat import total
 from .space import Booking, Space, overlapping
 
@@ -81,6 +81,9 @@ class PlanModel:
         # The batch's many small re-solves skip CP-SAT's probing: measured on
         # 100-plan neighbourhoods, the same optima proven in about 20% less time.
         self.probing = probing
+        # Tell the observer (careplan.optimizer.observe), if any, of each better schedule: set when this
+        # model holds every patient of the problem, so its figures are the solve's.
+        self.report = False
         self.patients = patients
         self.model = sat.Model()
         self.x: dict[tuple[int, Option], object] = {}
@@ -404,7 +407,18 @@ class PlanModel:
         w_moved = w_visits * (self.demand_total + 1)
         w_unmet = w_moved * (self.hint_count + 1)
         m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
-        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=workers, probing=self.probing)
+        watched = None
+        if self.report:
+            def watched(value, bound) -> dict:
+                unmet = value(self.unmet)
+                figures = {"scheduled": self.demand_total - unmet, "demand": self.demand_total,
+                           "visits": value(self.visits), "breaks": value(self.breaks)}
+                if self.hint_count == 0:
+                    figures["bound"] = max(0, -(-int(bound - unmet * w_unmet - (w_visits - 1)) // w_visits))
+                return figures
+            self._enter("sessions, visits and continuity")
+        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=workers, probing=self.probing,
+                        figures=watched)
         if not first.found:
             return Outcome(list(hint), False, False, None, self.demand_total,
                            first.deterministic_time, first.wall_time)
@@ -459,12 +473,24 @@ class PlanModel:
         w_first = self.demand_total + 1
         w_idle = w_first * (self.first_max + 1)
         m.minimize(w_idle * idle + w_first * self.first_days + w_misses * self.misses)
-        second = m.solve(seconds, deterministic, probing=self.probing)
+        watched = None
+        if self.report:
+            def watched(value, _bound) -> dict:
+                return {"scheduled": self.demand_total - value(self.unmet), "visits": value(self.visits),
+                        "breaks": value(self.breaks)}
+            self._enter("comfort of each visit day")
+        second = m.solve(seconds, deterministic, probing=self.probing, figures=watched)
         outcome.wall_time += second.wall_time
         outcome.deterministic_time += second.deterministic_time
         if second.found:
             outcome.bookings = [Booking(d, *option) for d, option in self._chosen(second)]
         outcome.proven = outcome.stage1_proven and second.optimal
+
+    @staticmethod
+    def _enter(stage: str) -> None:
+        watcher = observe.current()
+        if watcher is not None:
+            watcher.entering(stage)
 
     def _levels(self, result) -> dict:
         return {"unmet": result.value(self.unmet), "moved": result.value(self.moved),
