@@ -27,7 +27,7 @@ from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff, provider_disciplines
 from careplan.scheduling import attention, service as scheduling
-from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 
 # Statuses shown on the grid: a cancelled appointment frees its time and leaves the grid.
 SHOWN = ("booked", "confirmed", "completed", "no_show")
@@ -249,10 +249,6 @@ def _clinicians(discipline: str | None, provider_id: int | None = None) -> list[
     return list(found.values())
 
 
-# No session is longer than a day (SESSION_MINUTES caps them at 8 hours): the bound lets the database walk
-# the start-time index instead of every appointment it holds.
-LONGEST_APPOINTMENT = timedelta(days=1)
-
 
 def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
     """Appointments with their patients' names, time off and holds in force over [start, end): three
@@ -262,8 +258,7 @@ def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
                            Appointment.ends_at, Appointment.arrived_at, Appointment.plan_id, Appointment.phase_name,
                            Appointment.plan_week, Appointment.flag_reason)
                     .join(Patient, Patient.id == Appointment.patient_id)
-                    .where(Appointment.starts_at < end, Appointment.starts_at > start - LONGEST_APPOINTMENT,
-                           start < Appointment.ends_at, Appointment.status.in_(SHOWN))
+                    .where(overlapping(Appointment, start, end), Appointment.status.in_(SHOWN))
                     .order_by(Appointment.starts_at, Appointment.id))
     away = (select(ProviderTimeOff.id, ProviderTimeOff.provider_id, ProviderTimeOff.starts_at, ProviderTimeOff.ends_at,
                    ProviderTimeOff.reason)
@@ -272,7 +267,7 @@ def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
     held = (holds_in_force(utcnow()).with_only_columns(
                 HeldSlot.id, HeldSlot.proposal_id, Proposal.plan_id, HeldSlot.provider_id, HeldSlot.discipline_code,
                 HeldSlot.starts_at, HeldSlot.ends_at)
-            .where(HeldSlot.starts_at < end, start < HeldSlot.ends_at).order_by(HeldSlot.starts_at, HeldSlot.id))
+            .where(overlapping(HeldSlot, start, end)).order_by(HeldSlot.starts_at, HeldSlot.id))
     if provider_ids is not None:
         appointments = appointments.where(Appointment.provider_id.in_(provider_ids))
         away = away.where(ProviderTimeOff.provider_id.in_(provider_ids))
