@@ -152,6 +152,7 @@ def _register_blueprints(app) -> None:
     from careplan.protocols.routes import blp as protocols
     from careplan.providers.routes import blp as providers
     from careplan.reminders.routes import blp as reminders, links_blp as appointment_links
+    from careplan.rooms.routes import blp as rooms
     from careplan.scheduling.routes import blp as appointments
     from careplan.web import bp as web_pages
     from careplan.webhooks.routes import blp as webhooks
@@ -165,7 +166,7 @@ def _register_blueprints(app) -> None:
     errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
                       reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar,
-                      portal, slot_offers, webhooks):
+                      portal, slot_offers, webhooks, rooms):
         api.register_blueprint(blueprint)
     app.register_blueprint(web_pages)
 

@@ -26,7 +26,8 @@ from careplan.intake.service import RedFlag, check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
-from careplan.plans.problem import (patient_key, problem_for_plans, provider_key, record_id, wall_interval,
+from careplan.plans.problem import (optional_record_id, patient_key, problem_for_plans, provider_key, record_id,
+                                    room_key, wall_interval,
                                     wall_time)
 from careplan.plans.service import current_plan_week, get_plan, mark_booked, stale_with_reasons
 from careplan.proposals.holds import holds_in_force
@@ -58,8 +59,11 @@ def _hold_busy(document: dict, plan: CarePlan, now: datetime) -> None:
     superseded by it, so theirs are not)."""
     providers = {p["id"]: p for p in document["providers"]}
     patients = {p["id"]: p for p in document["patients"]}
+    rooms = {r["id"]: r for r in document.get("rooms", [])}
     for hold in db.session.scalars(holds_in_force(now, exclude_plan_id=plan.id)):
         interval = wall_interval(hold.starts_at, hold.ends_at)
+        if hold.room_id is not None and room_key(hold.room_id) in rooms:
+            rooms[room_key(hold.room_id)]["booked"].append(interval)
         if provider_key(hold.provider_id) in providers:
             providers[provider_key(hold.provider_id)].setdefault("booked", []).append(interval)
         if patient_key(hold.patient_id) in patients:
@@ -82,6 +86,10 @@ def _current(appointment_like, *, provider_id: int, start: datetime, label: tupl
     """A booked (or held) appointment as a hint; `label`: the (phase, plan week) it answers now, if not its own."""
     entry = {"provider": provider_key(provider_id), "discipline": appointment_like.discipline_code,
              "kind": appointment_like.kind, "start": wall_time(start), "fixed": False}
+    if appointment_like.virtual:
+        entry["mode"] = "virtual"
+    elif appointment_like.room_id is not None:
+        entry["room"] = room_key(appointment_like.room_id)
     if appointment_like.kind != "assessment":
         phase, week = label or (appointment_like.phase_name, appointment_like.plan_week)
         entry.update(phase=phase, week=week)
@@ -265,7 +273,10 @@ def _hold(plan: CarePlan, appointment: dict, **fields) -> HeldSlot:
     return HeldSlot(patient_id=plan.patient_id, provider_id=record_id(appointment["provider"]),
                     discipline_code=appointment["discipline"], kind=appointment["kind"],
                     phase_name=appointment["phase"], plan_week=appointment["week"],
-                    starts_at=_instant(appointment["start"]), ends_at=_instant(appointment["end"]), **fields)
+                    starts_at=_instant(appointment["start"]), ends_at=_instant(appointment["end"]),
+                    virtual=appointment.get("mode") == "virtual",
+                    location_id=optional_record_id(appointment.get("location")),
+                    room_id=optional_record_id(appointment.get("room")), **fields)
 
 
 # --- re-planning a booked plan -----------------------------------------------------------------------
@@ -430,6 +441,10 @@ def _free_own(document: dict, plan: CarePlan, currents: list[Appointment]) -> No
         provider = providers.get(provider_key(appointment.provider_id))
         if provider is not None and interval in provider.get("booked", []):
             provider["booked"].remove(interval)
+        for room in document.get("rooms", []):
+            if appointment.room_id is not None and room["id"] == room_key(appointment.room_id) \
+                    and interval in room["booked"]:
+                room["booked"].remove(interval)
 
 
 def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs: dict, held_before: Counter,
@@ -545,7 +560,8 @@ def _bookable(proposal: Proposal, plan: CarePlan) -> None:
 def _booking(hold: HeldSlot, plan: CarePlan, field: str) -> Booking:
     return Booking(patient_id=hold.patient_id, provider_id=hold.provider_id, discipline=hold.discipline_code,
                    start=hold.starts_at, minutes=hold.minutes, kind=hold.kind, plan_id=plan.id,
-                   phase=hold.phase_name, week=hold.plan_week, field=field)
+                   phase=hold.phase_name, week=hold.plan_week, field=field, virtual=hold.virtual,
+                   location_id=hold.location_id, room_id=hold.room_id)
 
 
 def book_proposal(proposal_id: int, *, caller: Caller, now: datetime | None = None) -> Proposal:
@@ -634,6 +650,10 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
         moved = []
         for hold in moves:
             appointment = touched[hold.appointment_id]
+            if hold.virtual != appointment.virtual:
+                # The re-plan holds it the other way (by video, or in person again): its room is chosen anew.
+                appointment.virtual = hold.virtual
+                appointment.location_id = appointment.room_id = appointment.room_unit = None
             move_to(appointment, hold.provider_id, hold.starts_at, hold.ends_at, now)
             # A session carried over to another week or phase answers that one now.
             appointment.phase_name, appointment.plan_week = hold.phase_name, hold.plan_week
