@@ -18,12 +18,18 @@ class Default:
 
     MAIL_SERVER = None
     MAIL_PORT = 25
+    # STARTTLS on MAIL_PORT (587), or MAIL_USE_SSL for TLS from the first byte (465); either checks the
+    # server's certificate and name.
     MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     # A PEM file of CAs to trust for the mail server's STARTTLS certificate instead of the system's.
     MAIL_SSL_CAFILE = None
     MAIL_DEFAULT_SENDER = "careplan@localhost"
+    # Without MAIL_SERVER: "file" writes each e-mail to instance/outbox/<name>.eml, "locmem" keeps them in
+    # memory (app.extensions["mailman"].outbox), for tests. With MAIL_SERVER set, e-mails go by SMTP.
+    MAIL_BACKEND = "file"
 
     # OpenAPI (flask-smorest)
     API_TITLE = "careplan"
@@ -123,6 +129,8 @@ class Testing(Default):
     LOG_TO_STDERR = False
     # Solver searches stay short in tests (they ask for deterministic mode when they check a schedule).
     PROPOSAL_MAX_SECONDS = 2.0
+    # E-mails stay in memory unless a test sets MAIL_SERVER (its loopback SMTP server) or the file outbox.
+    MAIL_BACKEND = "locmem"
 
 
 class Production(Default):

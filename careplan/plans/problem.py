@@ -18,7 +18,7 @@ from careplan.extensions import db
 from careplan.plans.models import CarePlan
 from careplan.providers.models import WITH_CALENDAR, Provider
 from careplan.rooms.models import Location, Room
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import Appointment, overlapping
 
 FORMAT_VERSION = 1
 
@@ -64,7 +64,7 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
     """Every appointment that is not cancelled, by provider or patient, inside the horizon."""
     rows = db.session.scalars(select(Appointment).where(
         column.in_(ids), Appointment.status != "cancelled",
-        Appointment.starts_at < window[1], Appointment.ends_at > window[0]).order_by(Appointment.starts_at))
+        overlapping(Appointment, window[0], window[1])).order_by(Appointment.starts_at))
     found: dict[int, list[dict]] = {}
     for row in rows:
         found.setdefault(getattr(row, column.key), []).append(wall_interval(row.starts_at, row.ends_at))
@@ -105,7 +105,7 @@ def _places(window: tuple[datetime, datetime], plan_ids: list[int]) -> tuple[lis
     if rooms:
         query = select(Appointment).where(
             Appointment.room_id.in_([r.id for r in rooms]), Appointment.status != "cancelled",
-            Appointment.starts_at < window[1], Appointment.ends_at > window[0]).order_by(Appointment.starts_at)
+            overlapping(Appointment, window[0], window[1])).order_by(Appointment.starts_at)
         for row in db.session.scalars(query):
             if row.plan_id is None or row.plan_id not in plan_ids:
                 held.setdefault(row.room_id, []).append(wall_interval(row.starts_at, row.ends_at))

@@ -3,6 +3,7 @@ from flask_babel import gettext
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.auth.access import login_required, patient_of
 from careplan.auth.edge import current_user, request_caller
 from careplan.caller import Caller
@@ -71,6 +72,7 @@ class Move(MethodView):
 @blp.route("/appointments/<int:appointment_id>/earlier-slot-request")
 class EarlierSlotRequestView(MethodView):
     @login_required("patient", patient=OWN_APPOINTMENT, resource="appointment")
+    @located("appointments.AppointmentById", appointment_id="appointment_id")
     @blp.response(201, EarlierSlotRequestSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the appointment is over or cancelled")
     def post(self, appointment_id):

@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.auth.access import STAFF, login_required
 from careplan.auth.edge import request_caller
 from careplan.errors import ErrorSchema
@@ -27,7 +28,11 @@ class PlanProposals(MethodView):
         return page_of(service.list_proposals(plan_id, caller=request_caller()), pagination_parameters)
 
     @login_required(*STAFF)
-    @blp.arguments(ProposalRequestSchema)
+    @located("proposals.ProposalById", proposal_id="id")
+    @blp.arguments(ProposalRequestSchema, example={
+        "start_date": "2027-01-11", "time_limit": 5, "preferred_providers": {"massage": 6},
+        "availability": [{"day": "tue", "start": "08:00", "end": "12:00"},
+                         {"day": "fri", "start": "13:00", "end": "18:00"}]})
     @blp.response(201, ProposalSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan is not a draft, or the calendar changed meanwhile")
     def post(self, data, plan_id):
@@ -39,6 +44,7 @@ class PlanProposals(MethodView):
 @blp.route("/plans/<int:plan_id>/replans")
 class PlanReplans(MethodView):
     @login_required(*STAFF)
+    @located("proposals.ProposalById", proposal_id="id")
     @blp.arguments(ReplanRequestSchema)
     @blp.response(201, ProposalSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan is not booked or active, or nothing to re-plan")
@@ -53,6 +59,7 @@ class ProposalById(MethodView):
     @login_required(*STAFF)
     @blp.response(200, ProposalSchema)
     def get(self, proposal_id):
+        """One proposal: its sessions, their times and clinicians, and how long its holds last."""
         return service.read_proposal(proposal_id, caller=request_caller())
 
 
@@ -92,6 +99,7 @@ class AbsenceAffected(MethodView):
 @blp.route("/providers/<int:provider_id>/time-off/<int:time_off_id>/replans")
 class AbsenceReplans(MethodView):
     @login_required(*STAFF)
+    @located("proposals.AbsenceAffected", provider_id="provider_id", time_off_id="time_off_id")
     @blp.arguments(ReplanRequestSchema)
     @blp.response(201, AbsenceReplanSchema)
     def post(self, data, provider_id, time_off_id):

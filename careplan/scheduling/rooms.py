@@ -22,7 +22,7 @@ from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.providers.models import Provider
 from careplan.rooms.models import Location, Room
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import Appointment, overlapping
 
 ROOM_GUARD = "appointments_room_no_overlap"
 
@@ -61,8 +61,7 @@ def location_at(provider: Provider, start: datetime, end: datetime) -> int | Non
 
 def _taken_places(room_id: int, start: datetime, end: datetime, exclude_id: int | None) -> set[int]:
     query = select(Appointment.room_unit).where(
-        Appointment.room_id == room_id, Appointment.status != "cancelled",
-        Appointment.starts_at < end, start < Appointment.ends_at)
+        Appointment.room_id == room_id, Appointment.status != "cancelled", overlapping(Appointment, start, end))
     if exclude_id is not None:
         query = query.where(Appointment.id != exclude_id)
     return set(db.session.scalars(query))

@@ -15,6 +15,7 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Invalid, ServiceError
 from careplan.extensions import db
+from careplan.page_query import query_int
 from careplan.proposals import service as proposals
 from careplan.proposals.backfill import backfill_candidates
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
@@ -145,10 +146,10 @@ def _request_parameters(form, *, with_start: bool) -> dict:
 
 
 @bp.get("/desk/plans/<int:plan_id>/schedule")
-@page_for(*STAFF)
+@page_for(*STAFF, query=("proposal",))
 def desk_schedule(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _schedule_page(plan, request.args.get("proposal", type=int))
+    return _schedule_page(plan, query_int("proposal"))
 
 
 def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=200):
