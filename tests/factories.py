@@ -208,3 +208,24 @@ def plan_week(*, weeks_ahead: int = 2, **patient_fields) -> dict:
     db.session.commit()
     return {"patient": someone.id, "ana": ana.id, "ben": ben.id, "marc": marc.id, "monday": monday, "at": at,
             "plan": booked.id, "sessions": [r.id for r in rows], "moving": rows[2].id}
+
+
+def location(name: str | None = None, **fields):
+    from careplan.rooms.service import create_location
+
+    return create_location({"name": name or f"Site {next(_numbers)}", "address": "12 King St E, Toronto",
+                            **fields}, caller=CALLER)
+
+
+def room(location_id: int, kind: str = "treatment-table", *, capacity: int = 1, name: str | None = None):
+    """A room of `kind` at the location; the disciplines needing it are set with `needs_room`."""
+    from careplan.rooms.service import create_room
+
+    return create_room({"location_id": location_id, "name": name or f"Room {next(_numbers)}", "kind": kind,
+                        "capacity": capacity}, caller=CALLER)
+
+
+def needs_room(discipline: str, kind: str | None = "treatment-table") -> None:
+    from careplan.clinic.service import update_discipline
+
+    update_discipline(discipline, {"room_kind": kind})

@@ -35,6 +35,10 @@ class Patient(Base):
         order_by="(PatientAvailability.day, PatientAvailability.start)")
     locations: Mapped[list[Location]] = relationship(secondary=patient_locations, order_by=Location.id)
 
+    @property
+    def location_ids(self) -> list[int]:
+        return [location.id for location in self.locations]
+
 
 class PatientAvailability(WeeklyWindow, Base):
     """When the patient can come, weekly, in the clinic's local time."""
