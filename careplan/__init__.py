@@ -32,6 +32,9 @@ ENVIRONMENT_SETTINGS = {
     "LOG_LEVEL": str,
     "METRICS_TOKEN": str,
     "MAX_CONTENT_LENGTH": int,
+    "JOB_LEASE_SECONDS": int,
+    "JOBS_PER_PROCESS": int,
+    "JOB_POLL_SECONDS": float,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -159,6 +162,7 @@ def _register_blueprints(app) -> None:
     from careplan.scheduling.routes import blp as appointments
     from careplan.web import bp as web_pages
     from careplan.webhooks.routes import blp as webhooks
+    from careplan.jobs.routes import blp as solve_jobs
     from careplan.web.errors import error_page
     from careplan.page_query import refuse_unknown_query
 
@@ -170,7 +174,7 @@ def _register_blueprints(app) -> None:
     errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
                       reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar,
-                      portal, slot_offers, webhooks, rooms):
+                      portal, slot_offers, webhooks, solve_jobs, rooms):
         api.register_blueprint(blueprint)
     # Pages refuse query parameters they do not take (a 400 page), as the API's operations do (a 422).
     app.before_request(refuse_unknown_query)

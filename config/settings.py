@@ -74,6 +74,17 @@ class Default:
 
     # The most seconds a proposal's optimizer search may take, whatever is asked (the API allows up to 20).
     PROPOSAL_MAX_SECONDS = 20.0
+    # A batch intake's search (many plans at once) may take up to this many seconds (the API allows 120).
+    BATCH_MAX_SECONDS = 120.0
+    # Solve jobs (careplan.jobs): a worker's claim on a running job lasts this long and is renewed twice a
+    # second while it solves, so a killed worker's job is taken up by another this long after it died.
+    JOB_LEASE_SECONDS = 15
+    # A job whose worker died this many times is failed rather than taken up again.
+    JOB_MAX_ATTEMPTS = 3
+    # Solves one process (a worker, or the in-process runner of `make run`) runs at once, and how often an
+    # idle one looks for a queued job.
+    JOBS_PER_PROCESS = 2
+    JOB_POLL_SECONDS = 0.5
 
     JSON_SORT_KEYS = False
 
@@ -131,6 +142,7 @@ class Testing(Default):
     PROPOSAL_MAX_SECONDS = 2.0
     # E-mails stay in memory unless a test sets MAIL_SERVER (its loopback SMTP server) or the file outbox.
     MAIL_BACKEND = "locmem"
+    BATCH_MAX_SECONDS = 3.0
 
 
 class Production(Default):

@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .demand import Option
-from . import resources, sat
+from . import observe, resources, sat
 from .sat import total
 from .space import Booking, Space, overlapping
 
@@ -76,11 +76,19 @@ def _sweep_cliques(items: list[tuple[int, int, object]]) -> list[list[object]]:
 
 class PlanModel:
     def __init__(self, space: Space, patients: list[int], occupied: dict[int, list[tuple[int, int]]],
-                 probing: bool = True):
+                 probing: bool = True, free: frozenset[int] | None = None, keep: list[Booking] = ()):
+        """`free`/`keep` (the batch's neighbourhoods): only the demands in `free` get
+        options; every other demand of these patients keeps exactly its bookings
+        in `keep`, so the rules and objectives still see the whole plans."""
         self.space = space
+        self.free = free
+        self.keep = keep
         # The batch's many small re-solves skip CP-SAT's probing: measured on
         # 100-plan neighbourhoods, the same optima proven in about 20% less time.
         self.probing = probing
+        # Tell the observer (careplan.optimizer.observe), if any, of each better schedule: set when this
+        # model holds every patient of the problem, so its figures are the solve's.
+        self.report = False
         self.patients = patients
         self.model = sat.Model()
         self.x: dict[tuple[int, Option], object] = {}
@@ -95,8 +103,12 @@ class PlanModel:
         fixed = {(b.demand, Option(*b[1:])) for b in space.fixed}
         self.demands = [d for p in self.patients for d in space.by_patient[p]]
         assessment_end: dict[int, int] = {}
+        kept = self._kept()
+        fixed |= {(d, option) for d, options in kept.items() for option in options}
         for demand in self.demands:
-            for option in space.options(demand.index):
+            options = space.options(demand.index) if self.free is None or demand.index in self.free \
+                else kept.get(demand.index, [])
+            for option in options:
                 if overlapping(busy.get(option.provider, []), option.start, option.end):
                     continue
                 if demand.is_assessment:
@@ -112,6 +124,18 @@ class PlanModel:
             if space.assessment(patient) is not None and patient not in assessment_end:
                 for key in [k for k in self.x if space.demands[k[0]].patient == patient]:
                     del self.x[key]
+
+    def _kept(self) -> dict[int, list[Option]]:
+        """Outside `free`: each demand's kept bookings, the only options it gets (fixed)."""
+        if self.free is None:
+            return {}
+        kept: dict[int, list[Option]] = {}
+        for b in self.keep:
+            if b.demand not in self.free:
+                kept.setdefault(b.demand, []).append(Option(*b[1:]))
+        for options in kept.values():
+            options.sort(key=lambda o: (o.start, o.provider))
+        return kept
 
     def _state_rules(self) -> None:
         m = self.model
@@ -404,7 +428,18 @@ class PlanModel:
         w_moved = w_visits * (self.demand_total + 1)
         w_unmet = w_moved * (self.hint_count + 1)
         m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
-        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=workers, probing=self.probing)
+        watched = None
+        if self.report:
+            def watched(value, bound) -> dict:
+                unmet = value(self.unmet)
+                figures = {"scheduled": self.demand_total - unmet, "demand": self.demand_total,
+                           "visits": value(self.visits), "breaks": value(self.breaks)}
+                if self.hint_count == 0:
+                    figures["bound"] = max(0, -(-int(bound - unmet * w_unmet - (w_visits - 1)) // w_visits))
+                return figures
+            self._enter("sessions, visits and continuity")
+        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=workers, probing=self.probing,
+                        figures=watched)
         if not first.found:
             return Outcome(list(hint), False, False, None, self.demand_total,
                            first.deterministic_time, first.wall_time)
@@ -459,12 +494,24 @@ class PlanModel:
         w_first = self.demand_total + 1
         w_idle = w_first * (self.first_max + 1)
         m.minimize(w_idle * idle + w_first * self.first_days + w_misses * self.misses)
-        second = m.solve(seconds, deterministic, probing=self.probing)
+        watched = None
+        if self.report:
+            def watched(value, _bound) -> dict:
+                return {"scheduled": self.demand_total - value(self.unmet), "visits": value(self.visits),
+                        "breaks": value(self.breaks)}
+            self._enter("comfort of each visit day")
+        second = m.solve(seconds, deterministic, probing=self.probing, figures=watched)
         outcome.wall_time += second.wall_time
         outcome.deterministic_time += second.deterministic_time
         if second.found:
             outcome.bookings = [Booking(d, *option) for d, option in self._chosen(second)]
         outcome.proven = outcome.stage1_proven and second.optimal
+
+    @staticmethod
+    def _enter(stage: str) -> None:
+        watcher = observe.current()
+        if watcher is not None:
+            watcher.entering(stage)
 
     def _levels(self, result) -> dict:
         return {"unmet": result.value(self.unmet), "moved": result.value(self.moved),

@@ -76,7 +76,10 @@ class EarlierSlotRequestView(MethodView):
     @blp.response(201, EarlierSlotRequestSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the appointment is over or cancelled")
     def post(self, appointment_id):
-        """Tell me when an earlier time opens for this session: a cancellation then offers it by e-mail."""
+        """Tell me when an earlier time opens for this session: a cancellation then offers it by e-mail.
+
+        A time in the session's plan week fits; for the first session of a plan waiting to start (booked, none
+        of its sessions held yet), a time in any earlier week does (`starts_plan_sooner`)."""
         me = caller()
         return offers.ask_for_earlier(me, appointment_id, patient_id=service.patient_id_of(me))
 

@@ -11,7 +11,7 @@ on PostgreSQL, triggers on SQLite, both named appointments_room_no_overlap. The 
 altered without a batch rebuild (which would drop its SQLite triggers).
 
 Revision ID: 6d0cd389d631
-Revises: d2b8e4f1a6c3
+Revises: 6bc0ae06fff7
 Create Date: 2026-12-05 08:22:27.174243
 
 """
@@ -23,7 +23,7 @@ import careplan.db
 
 # revision identifiers, used by Alembic.
 revision = '6d0cd389d631'
-down_revision = 'd2b8e4f1a6c3'
+down_revision = '6bc0ae06fff7'
 branch_labels = None
 depends_on = None
 
