@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import calendar, optimizer
+from . import calendar, optimizer, service
 
 
 def main() -> None:
@@ -12,7 +12,12 @@ def main() -> None:
     if sys.argv[1:] == ["calendar"]:
         calendar.main()
         return
+    # `python -m bench service [sqlite|postgresql]`: requests while four solve jobs run (about two minutes).
+    if sys.argv[1:2] == ["service"]:
+        service.main(*sys.argv[2:3])
+        return
     calendar.main()
+    service.main()
     optimizer.main()
 
 

@@ -19,6 +19,7 @@ The job finishes within its time limit plus about half a second from the moment 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -42,6 +43,10 @@ log = logging.getLogger(__name__)
 # Kept from the time limit for writing the result (the optimizer keeps its own share for explaining and
 # checking the schedule).
 WRITE_RESERVE = 0.3
+WRITE_PER_PLAN = 0.1
+# Kept, from a limit of RESOLVE_FROM seconds or more, for solving again once should the calendar change under
+# the first solve (another desk's proposal held the same slots): a fifth of the limit, at most 3 s.
+RESOLVE_SHARE, RESOLVE_MOST, RESOLVE_FROM = 0.2, 3.0, 4.0
 # The heartbeat's beat: progress written and cancellation read at most this often.
 BEAT_SECONDS = 0.5
 
@@ -187,6 +192,8 @@ class _Run:
         self.clock_start = clock_start
         self.engine = db.engine
         self.made: list[int] = []
+        # Seconds spent reading, solving and writing (every attempt), for the job's record.
+        self.spent = {"read": 0.0, "solve": 0.0, "write": 0.0}
 
     @staticmethod
     def left(until: float) -> float:
@@ -229,9 +236,10 @@ class _Run:
                 _failed(self.job_id, self.owner, refused)
                 return
 
-    @staticmethod
-    def _progress(heart: Heartbeat) -> dict:
-        return heart.final or {}
+    def _progress(self, heart: Heartbeat) -> dict:
+        """The last report, with the time the job has taken so far and where it went (read, solve, write)."""
+        return {**(heart.final or {}), "elapsed": round(time.perf_counter() - self.clock_start, 2),
+                "seconds": {k: round(v, 2) for k, v in self.spent.items()}}
 
     def _end(self, **values) -> None:
         if not _settle(self.job_id, self.owner, **values):
@@ -248,33 +256,53 @@ class _Run:
         return Observer(on_progress=report, should_stop=heart.should_stop, seconds=seconds)
 
     def _solve(self, prepare, finish, until: float, heart: Heartbeat, caller: Caller):
-        """Read, solve with nothing open, write and mark done, re-checked; one more solve after a conflict."""
+        """Read, solve with nothing open, write and mark done, re-checked. After a conflict (the calendar
+        changed under the solve), once more in the time kept for it, from the first solution (what still fits
+        stays), else the job fails saying why."""
+        limit = self.left(until)
+        reserve = min(RESOLVE_MOST, RESOLVE_SHARE * limit) if limit >= RESOLVE_FROM else 0.0
+        first = None
         for attempt in (1, 2):
+            began = time.perf_counter()
             solving = prepare(utcnow())
+            if first is not None and solving.kind in ("plan", "batch"):
+                proposals.hint_with(solving, first)
             db.session.rollback()  # the read transaction ends here: nothing is open while solving
-            seconds = self.left(until) - WRITE_RESERVE
+            self.spent["read"] += time.perf_counter() - began
+            # Writing takes longer the more plans it holds slots for (a batch intake).
+            writing = WRITE_RESERVE + WRITE_PER_PLAN * max(1, len(solving.plans))
+            seconds = self.left(until) - writing - (reserve if attempt == 1 else 0.0)
             if attempt == 2 and seconds < 0.5:
                 raise Conflict("The clinic's calendar changed while the schedule was computed, and no time was "
                                "left to compute it again; ask for it again.",
                                fields={"plan_id": "calendar changed meanwhile"})
+            began = time.perf_counter()
             proposals.solve_prepared(solving, seconds=max(0.1, seconds), observer=self._observer(heart, seconds))
+            self.spent["solve"] += time.perf_counter() - began
+            first = solving.solution
             if heart.lost.is_set():
                 raise LostLease()
             if heart.cancelled.is_set():
                 raise Cancelled()
+            began = time.perf_counter()
             try:
-                return finish(solving, caller=caller, now=utcnow(), commit=False)
+                made = finish(solving, caller=caller, now=utcnow(), commit=False)
             except Conflict:
                 db.session.rollback()
+                self.spent["write"] += time.perf_counter() - began
                 if attempt == 2:
                     raise
                 log.info("job %s: the calendar changed while solving; solving again", self.job_id)
+            else:
+                self.spent["write"] += time.perf_counter() - began
+                return made
         raise AssertionError("unreachable")
 
     def _write(self, made: list, heart: Heartbeat, *, result: dict | None = None) -> None:
         """Commit the proposals' write together with the job's own row, if this worker still holds the job:
         with `result`, the job is done in that same transaction."""
         ids = [p.id for p in made]
+        began = time.perf_counter()
         if result is None:
             held = _settle_keep(self.job_id, self.owner)
         else:
@@ -284,6 +312,7 @@ class _Run:
             db.session.rollback()
             raise LostLease()
         db.session.commit()
+        self.spent["write"] += time.perf_counter() - began
         self.made += ids
 
     def _one(self, kind: str, plan_id: int, parameters: dict, until: float, caller: Caller, heart) -> None:
@@ -372,9 +401,10 @@ class Runners:
     """`count` threads, each claiming and running one job at a time, looking every `poll` seconds when idle:
     the worker's solves, and the in-process runner of `make run` beside the reminder scheduler."""
 
-    def __init__(self, app, count: int, poll: float):
+    def __init__(self, app, count: int, poll: float, nice: int = 0):
         self.app = app
         self.poll = poll
+        self.nice = nice
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._loop, name=f"solve-jobs-{i}", daemon=True)
                         for i in range(count)]
@@ -386,6 +416,13 @@ class Runners:
 
     def _loop(self) -> None:
         owner = worker_name()
+        if self.nice > 0:
+            # Linux keeps a nice value per thread, and CP-SAT's own threads inherit it: the solves yield the
+            # processor to requests served on the same host (in this process too, under `make run`).
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+            except (AttributeError, OSError):
+                log.info("solve jobs: could not lower this thread's priority")
         while not self.stopping.is_set():
             try:
                 with self.app.app_context():
@@ -408,4 +445,4 @@ def start_runners(app) -> Runners | None:
     count = int(app.config["JOBS_PER_PROCESS"])
     if count < 1:
         return None
-    return Runners(app, count, float(app.config["JOB_POLL_SECONDS"])).start()
+    return Runners(app, count, float(app.config["JOB_POLL_SECONDS"]), int(app.config["JOB_NICE"])).start()
