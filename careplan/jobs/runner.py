@@ -34,6 +34,7 @@ from careplan.errors import Conflict, ServiceError, error_body
 from careplan.extensions import db
 from careplan.jobs.models import SolveJob
 from careplan.optimizer import Observer
+from careplan.optimizer.process import SolverProcess
 from careplan.proposals import service as proposals
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
 from careplan.reminders.dispatch import worker_name
@@ -186,8 +187,9 @@ def _parameters(job: SolveJob) -> dict:
 class _Run:
     """One claimed job, from its read to its write."""
 
-    def __init__(self, job_id: int, owner: str, clock_start: float):
+    def __init__(self, job_id: int, owner: str, clock_start: float, solver=None):
         self.job_id = job_id
+        self.solver = solver
         self.owner = owner
         self.clock_start = clock_start
         self.engine = db.engine
@@ -277,7 +279,8 @@ class _Run:
                                "left to compute it again; ask for it again.",
                                fields={"plan_id": "calendar changed meanwhile"})
             began = time.perf_counter()
-            proposals.solve_prepared(solving, seconds=max(0.1, seconds), observer=self._observer(heart, seconds))
+            proposals.solve_prepared(solving, seconds=max(0.1, seconds), observer=self._observer(heart, seconds),
+                                     solver=self.solver)
             self.spent["solve"] += time.perf_counter() - began
             first = solving.solution
             if heart.lost.is_set():
@@ -365,9 +368,10 @@ def _settle_keep(job_id: int, owner: str) -> bool:
     return held.rowcount == 1
 
 
-def run_job(job_id: int, owner: str, clock_start: float | None = None) -> None:
-    """Run a job this worker claimed. Whatever happens, the session is left with no transaction open."""
-    run = _Run(job_id, owner, clock_start if clock_start is not None else time.perf_counter())
+def run_job(job_id: int, owner: str, clock_start: float | None = None, solver=None) -> None:
+    """Run a job this worker claimed (solving here, or in `solver`'s process). Whatever happens, the session
+    is left with no transaction open."""
+    run = _Run(job_id, owner, clock_start if clock_start is not None else time.perf_counter(), solver)
     try:
         run.run()
     except Exception:
@@ -379,13 +383,13 @@ def run_job(job_id: int, owner: str, clock_start: float | None = None) -> None:
         db.session.remove()
 
 
-def run_next(owner: str | None = None) -> int | None:
+def run_next(owner: str | None = None, solver=None) -> int | None:
     """Claim and run one job; its id, or None when none was waiting."""
     owner = owner or worker_name()
     began = time.perf_counter()
     job_id = claim(owner)
     if job_id is not None:
-        run_job(job_id, owner, began)
+        run_job(job_id, owner, began, solver)
     return job_id
 
 
@@ -401,10 +405,11 @@ class Runners:
     """`count` threads, each claiming and running one job at a time, looking every `poll` seconds when idle:
     the worker's solves, and the in-process runner of `make run` beside the reminder scheduler."""
 
-    def __init__(self, app, count: int, poll: float, nice: int = 0):
+    def __init__(self, app, count: int, poll: float, nice: int = 0, in_child: bool = False):
         self.app = app
         self.poll = poll
         self.nice = nice
+        self.in_child = in_child
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._loop, name=f"solve-jobs-{i}", daemon=True)
                         for i in range(count)]
@@ -423,15 +428,22 @@ class Runners:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
             except (AttributeError, OSError):
                 log.info("solve jobs: could not lower this thread's priority")
-        while not self.stopping.is_set():
-            try:
-                with self.app.app_context():
-                    ran = run_next(owner)
-            except Exception:  # the database away: try again at the next poll
-                log.exception("solve jobs: claiming failed")
-                ran = None
-            if ran is None:
-                self.stopping.wait(self.poll)
+        # Each thread's solves run in a process of its own (started from this thread, so at its priority):
+        # the optimizer's Python work never holds this process's interpreter.
+        solver = SolverProcess() if self.in_child else None
+        try:
+            while not self.stopping.is_set():
+                try:
+                    with self.app.app_context():
+                        ran = run_next(owner, solver.solve if solver else None)
+                except Exception:  # the database away: try again at the next poll
+                    log.exception("solve jobs: claiming failed")
+                    ran = None
+                if ran is None:
+                    self.stopping.wait(self.poll)
+        finally:
+            if solver is not None:
+                solver.close()
 
     def stop(self, timeout: float | None = None) -> None:
         """No new job is claimed; a solve under way finishes (within its time limit) unless `timeout` ends
@@ -445,4 +457,5 @@ def start_runners(app) -> Runners | None:
     count = int(app.config["JOBS_PER_PROCESS"])
     if count < 1:
         return None
-    return Runners(app, count, float(app.config["JOB_POLL_SECONDS"]), int(app.config["JOB_NICE"])).start()
+    return Runners(app, count, float(app.config["JOB_POLL_SECONDS"]), int(app.config["JOB_NICE"]),
+                   bool(app.config["JOB_SOLVE_IN_CHILD"])).start()

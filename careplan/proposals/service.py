@@ -83,11 +83,12 @@ def _current_index(path: str) -> tuple[int, int] | None:
 
 
 def _solve(document: dict, parameters: dict, on_refused=None, *, seconds: float | None = None,
-           observer=None) -> dict:
+           observer=None, solver=None) -> dict:
     """Run the optimizer (no database needed). A current appointment it refuses as input (it answers no
     demand any more) is dropped from the hints and handed to `on_refused`; anything else wrong is a 422
     naming the field. `seconds`: the whole search, refusals included (default: the parameters' time limit);
-    `observer`: careplan.optimizer.Observer, told of each better schedule, able to stop the search."""
+    `observer`: careplan.optimizer.Observer, told of each better schedule, able to stop the search;
+    `solver`: what solves (default careplan.optimizer.solve, here; a job's SolverProcess, in its child)."""
     from careplan.operations.metrics import observe_solve
 
     began = time.perf_counter()
@@ -96,8 +97,8 @@ def _solve(document: dict, parameters: dict, on_refused=None, *, seconds: float 
     for _ in range(hints + 1):
         started = time.perf_counter()
         try:
-            solution = solve(document, time_limit=max(0.1, seconds - (started - began)),
-                             deterministic=bool(parameters.get("deterministic")), observer=observer)
+            solution = (solver or solve)(document, time_limit=max(0.1, seconds - (started - began)),
+                                         deterministic=bool(parameters.get("deterministic")), observer=observer)
         except ProblemError as error:
             observe_solve(time.perf_counter() - started, "refused")
             where = _current_index(error.path)
@@ -284,7 +285,7 @@ def hint_with(solving: Solving, solution: dict) -> None:
             patient["appointments"] = by_patient[patient["id"]]
 
 
-def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=None) -> Solving:
+def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=None, solver=None) -> Solving:
     """The optimizer's run: no database, no transaction. A re-plan's current appointment the optimizer
     refuses as input stays where it is, as busy time."""
     document = solving.document
@@ -300,7 +301,7 @@ def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=N
                 row.setdefault("booked", []).append(interval)
 
     solving.solution = _solve(document, solving.parameters, keep_in_place if solving.kind == "replan" else None,
-                              seconds=seconds, observer=observer)
+                              seconds=seconds, observer=observer, solver=solver)
     return solving
 
 
