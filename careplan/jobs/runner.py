@@ -430,7 +430,7 @@ class Runners:
                 log.info("solve jobs: could not lower this thread's priority")
         # Each thread's solves run in a process of its own (started from this thread, so at its priority):
         # the optimizer's Python work never holds this process's interpreter.
-        solver = SolverProcess() if self.in_child else None
+        solver = SolverProcess().start() if self.in_child else None
         try:
             while not self.stopping.is_set():
                 try:

@@ -48,6 +48,12 @@ class SolverProcess:
         self._connection = None
         self._stop = None
 
+    def start(self) -> SolverProcess:
+        """Start the child now (it loads OR-Tools) rather than at the first solve."""
+        if self._process is None or not self._process.is_alive():
+            self._start()
+        return self
+
     def _start(self) -> None:
         self._connection, child = self._context.Pipe()
         self._stop = self._context.Event()
