@@ -431,16 +431,20 @@ class Runners:
         # Each thread's solves run in a process of its own (started from this thread, so at its priority):
         # the optimizer's Python work never holds this process's interpreter.
         solver = SolverProcess().start() if self.in_child else None
+        failures = 0
         try:
             while not self.stopping.is_set():
                 try:
                     with self.app.app_context():
                         ran = run_next(owner, solver.solve if solver else None)
-                except Exception:  # the database away: try again at the next poll
-                    log.exception("solve jobs: claiming failed")
+                    failures = 0
+                except Exception:  # the database away: said once, then tried again less and less often
+                    if failures == 0:
+                        log.exception("solve jobs: claiming failed; trying again")
+                    failures += 1
                     ran = None
                 if ran is None:
-                    self.stopping.wait(self.poll)
+                    self.stopping.wait(min(self.poll * 2 ** failures, 30.0))
         finally:
             if solver is not None:
                 solver.close()

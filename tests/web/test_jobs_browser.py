@@ -11,12 +11,12 @@ from tests.web.conftest import LAPTOP, screenshot, sign_in
 from tests.web.test_content_security import watched_tab  # noqa: F401 (fixture)
 
 
-def _long_batch(app, seconds: float, monkeypatch) -> int:
+def _long_batch(app, seconds: float, monkeypatch, patients: int = 8) -> int:
     """A batch intake asking for `seconds` (the testing settings cap it lower), queued in one commit: the
     runner beside the live server may claim it at once."""
     monkeypatch.setitem(app.config, "BATCH_MAX_SECONDS", seconds)
     with app.app_context():
-        plans = factories.busy_clinic(8)
+        plans = factories.busy_clinic(patients)
         return jobs.submit_batch(plans, {"time_limit": seconds}, caller=factories.CALLER).id
 
 
@@ -27,7 +27,8 @@ def _figure(page, name: str) -> str:
 def test_the_optimizers_progress_reaches_the_page_and_cancel_stops_it(app, person, watched_tab, monkeypatch):
     from playwright.sync_api import expect
 
-    job_id = _long_batch(app, 20.0, monkeypatch)
+    # More patients than the clinicians can take: the optimizer keeps searching to the end of the minute.
+    job_id = _long_batch(app, 60.0, monkeypatch, patients=14)
     page, problems = watched_tab(person("front_desk"))
     page.goto(f"/desk/jobs/{job_id}")
     expect(page.locator("h1")).to_contain_text("Proposing the intake's plans")
@@ -39,9 +40,9 @@ def test_the_optimizers_progress_reaches_the_page_and_cancel_stops_it(app, perso
     first = float(_figure(page, "elapsed"))
     page.wait_for_timeout(1500)
     assert float(_figure(page, "elapsed")) > first
-    assert int(_figure(page, "demand")) == 8 * (1 + 8 * 3)
+    assert int(_figure(page, "demand")) == 14 * (1 + 8 * 3)
     assert int(_figure(page, "scheduled")) <= int(_figure(page, "demand"))
-    assert page.locator("[data-job-clock]").get_attribute("max") == "20.0"
+    assert page.locator("[data-job-clock]").get_attribute("max") == "60.0"
     screenshot(page, "job-01-progress")
     page.get_by_role("button", name="Cancel").click()
     expect(state).to_have_text("Cancelled", timeout=5000)
