@@ -23,6 +23,7 @@ from careplan.intake.models import Intake
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
 from careplan.protocols.models import ProtocolTemplate
+from careplan.reminders.links import link_token
 from careplan.providers.models import Provider, ProviderTimeOff as TimeOff
 from careplan.scheduling.models import Appointment
 from tests import factories
@@ -124,7 +125,14 @@ def demo(app, monkeypatch):
                    for role, email in (("admin", "admin@riverside.example"),
                                        ("front_desk", "frontdesk@riverside.example"),
                                        ("provider", clinician.email), ("patient", linh.email))}
+        # The e-mail links' pages (no sign-in: the link is the key), on a third session of Linh's.
+        linked = db.session.scalars(select(Appointment).where(
+            Appointment.patient_id == linh.id, Appointment.status.in_(("booked", "confirmed")))
+            .order_by(Appointment.starts_at.desc())).all()[2]
+        headers["anyone"] = {}
         pages = {
+            "anyone": ["/login"] + [f"/api/v1/appointment-links/{link_token(linked, action)}"
+                                    for action in ("move", "confirm", "cancel")],
             # The patient first and the cancel form last: a garbage-free part of a form may well cancel or
             # move a session (the desk's re-plans too).
             "patient": ["/my/appointments", f"/my/appointments/{own.id}/move",
