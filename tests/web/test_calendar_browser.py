@@ -169,11 +169,17 @@ def test_a_front_desks_morning(app, browser, live_server, person):
         expect(flagged.locator(".cal-block__flag")).to_contain_text("Needs a new time")
         expect(flagged.locator(".cal-block__flag")).to_have_attribute("title", re.compile("inside Ben Okafor's time off"))
         item = page.locator(".attention__item--flagged")
+        expect(item).to_contain_text("Ben Okafor is away (Off sick): 1 appointment needs a new time")
         expect(item).to_contain_text("Martha Kowalski")
         flagged.scroll_into_view_if_needed()
         screenshot(page, "calendar-7b-flagged")
-        item.get_by_role("link", name="Find another time").click()
-        expect(page.locator("#another")).to_be_visible()
+        # Its one next step: the absence's re-plan, which lists Martha's session.
+        item.get_by_role("link", name="Re-plan around the absence").click()
+        expect(page.locator("h1")).to_contain_text("Ben Okafor is away")
+        expect(page.locator("main")).to_contain_text("Martha Kowalski")
+        # Her appointment's page says why it needs a new time.
+        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+        page.locator(".ec-event.cal-block--flagged").click()
         expect(page.locator(".notice--flag")).to_contain_text("inside Ben Okafor's time off")
         page.goto(f"/desk/calendar?date={base.date().isoformat()}")
 
