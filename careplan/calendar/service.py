@@ -365,8 +365,8 @@ class Attention:
 
 def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Attention]:
     """One list with each item's next step: appointments a change of hours or time off left outside them
-    (careplan.scheduling.attention), failed e-mails, holds about to expire, plans with sessions no appointment
-    answers yet."""
+    (careplan.scheduling.attention), failed e-mails, holds about to expire, booked or active plans with
+    sessions no appointment answers yet, and drafted plans with nothing booked."""
     from careplan.reminders.models import OutboundEmail
 
     now = now or utcnow()
@@ -395,6 +395,13 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
         items.append(Attention("unscheduled", f"{plan.patient.name}: {missing} session{'s' if missing != 1 else ''} "
                                "not booked", f"plan {plan.id}, {plan.status}", "Re-plan",
                                f"/desk/plans/{plan.id}/schedule", plan.patient_id))
+    drafted = db.session.execute(select(CarePlan.id, CarePlan.patient_id, Patient.name, CarePlan.start_date)
+                                 .join(Patient, Patient.id == CarePlan.patient_id).where(CarePlan.status == "draft")
+                                 .order_by(CarePlan.created_at, CarePlan.id).limit(limit))
+    for plan_id, patient_id, patient, start_date in drafted:
+        items.append(Attention("to_schedule", f"{patient}: care plan drafted, nothing booked yet",
+                               f"plan {plan_id}, to start {start_date.day} {start_date:%b}", "Propose a schedule",
+                               f"/desk/plans/{plan_id}/schedule", patient_id))
     return items
 
 
