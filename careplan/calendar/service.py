@@ -22,6 +22,8 @@ from careplan.db import utcnow
 from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
+# After the patients' model: an intake's mapper names Patient.
+from careplan.intake.service import red_flags_waiting
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
@@ -77,6 +79,8 @@ class Booked:
     phase_name: str | None
     plan_week: int | None
     flag_reason: str | None
+    # The patient's latest screen is a red flag no clinician has judged yet: the desk must know at check-in.
+    red_flag: bool = False
 
     @property
     def minutes(self) -> int:
@@ -277,6 +281,16 @@ def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
             [Held(*row) for row in db.session.execute(held)])
 
 
+def _mark_red_flags(appointments: list[Booked]) -> None:
+    """Mark the appointments of patients with a red flag waiting for a clinician (one statement, none for an
+    empty day)."""
+    if not appointments:
+        return
+    waiting = {i.patient_id for i in red_flags_waiting({a.patient_id for a in appointments})}
+    for appointment in appointments:
+        appointment.red_flag = appointment.patient_id in waiting
+
+
 def day_grid(day: date, *, discipline: str | None = None) -> DayGrid:
     """The clinic's day: a column per active clinician who works that day or has something booked on it.
 
@@ -301,6 +315,7 @@ def day_grid(day: date, *, discipline: str | None = None) -> DayGrid:
         if hold.provider_id in columns:
             columns[hold.provider_id].holds.append(hold)
     shown = [c for c in columns.values() if c.hours or c.appointments or c.holds]
+    _mark_red_flags(appointments)
     return DayGrid(day, settings.slot_minutes, *_opening(day, shown), shown,
                    visit_numbers([a for c in shown for a in c.appointments]), discipline)
 
@@ -338,6 +353,7 @@ def week_grid(provider_id: int, day: date) -> WeekGrid:
     start, _ = clinic.local_day_bounds(monday)
     _, end = clinic.local_day_bounds(monday + timedelta(days=6))
     appointments, away, held = _between(start, end, [provider.id])
+    _mark_red_flags(appointments)
     days = []
     for offset in range(7):
         current = monday + timedelta(days=offset)
@@ -633,6 +649,7 @@ def feed(grids: list[DayGrid]) -> dict:
                     "status": appointment.status, "arrived": appointment.arrived_at is not None,
                     "session": session_label(appointment), "visit": number, "visit_sessions": size,
                     "editable": appointment.status in ACTIVE_STATUSES, "flag": appointment.flag_reason,
+                    "red_flag": appointment.red_flag,
                     "url": f"/desk/appointments/{appointment.id}"})
             for hold in column.holds:
                 events.append({"id": f"hold-{hold.id}", "kind": "hold", "resource_id": provider.id,

@@ -201,3 +201,25 @@ def test_the_booking_form_tells_the_desk_of_a_red_flag_a_drafted_plan_and_a_time
     # Martha has neither: none of the three notices.
     plain = client.get(f"{cell}&patient_id={martha}", headers=desk).text
     assert "Red flag" not in plain and "drafted" not in plain and "usual hours" not in plain
+
+
+def test_a_patient_with_a_red_flag_waiting_is_marked_on_the_grid_until_a_clinician_judges_it(client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    desk = auth("front_desk")
+    refused = client.post(f"/api/v1/patients/{martha}/intakes", headers=desk,
+                          json=factories.intake_body(red_flags={"fever": True}))
+    assert refused.status_code == 422
+    page = f"/desk/calendar?date={tomorrow.isoformat()}"
+    html = client.get(page, headers=desk).text
+    # In the table and in the phone's list, in words.
+    assert html.count('Red flag<span class="visually-hidden"> waiting for a clinician</span>') == 2
+    assert "cal-block--red-flag" in html
+    events = client.get(f"/api/v1/calendar/day?date={tomorrow.isoformat()}", headers=desk).json["events"]
+    assert [e["red_flag"] for e in events if e["kind"] == "appointment"] == [True]
+    # A clinician judges it: the mark goes.
+    with app.app_context():
+        from careplan.intake.service import override_red_flag
+
+        override_red_flag(refused.json["error"]["intake_id"], "Afebrile on review, conservative care may begin.",
+                          caller=factories.caller(factories.user("admin")))
+    assert "Red flag waiting" not in client.get(page, headers=desk).text

@@ -66,8 +66,28 @@ def _column_point(page, index: int, at: datetime) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + (offset + 0.5) * box["height"] / slots
 
 
+def _red_flag(app, appointment_id: int) -> None:
+    """The appointment's patient screened positive for fever at a new intake; no clinician has judged it yet."""
+    from careplan.errors import ServiceError
+    from careplan.intake.models import RED_FLAGS
+    from careplan.intake.service import record_intake
+
+    with app.app_context():
+        patient_id = db.session.get(Appointment, appointment_id).patient_id
+        try:
+            record_intake(patient_id, {"condition": "radiculopathy", "region": "lumbar", "side": "left",
+                                       "symptoms": ["low back pain"], "severity": "moderate",
+                                       "pain_stress_or_insomnia": False, "prefers_acupuncture": False,
+                                       "preferences": "", "referral_signs": {},
+                                       "red_flags": {**{name: False for name in RED_FLAGS}, "fever": True}},
+                          caller=factories.CALLER)
+        except ServiceError:
+            pass  # recorded, and refused: what a red flag does
+
+
 def test_a_front_desks_morning(app, browser, live_server, person):
     base, providers, ids = _morning(app)
+    _red_flag(app, ids["noah"])
     desk = person("front_desk")
     context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
     context.set_default_timeout(10000)
@@ -85,6 +105,10 @@ def test_a_front_desks_morning(app, browser, live_server, person):
         expect(page).to_have_url(f"{live_server}/desk/calendar")
         page.goto(f"/desk/calendar?date={base.date().isoformat()}")
         expect(page.locator(".ec-event.cal-block")).to_have_count(3)
+        # Noah's red flag waits for a clinician: his block says so.
+        expect(page.locator(".ec-event.cal-block--red-flag")).to_have_count(1)
+        expect(page.locator(".ec-event.cal-block--red-flag .cal-block__red-flag")).to_contain_text("Red flag")
+        expect(page.locator(".ec-event.cal-block--red-flag")).to_contain_text("Noah Smith")
         check_page_basics(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDE["width"]
         screenshot(page, "calendar-1-day")
