@@ -95,6 +95,7 @@
         slotLabelFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
         eventTimeFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
         dayHeaderFormat: {weekday: "short", day: "numeric", month: "short"},
+        firstDay: 1,  // the clinic's week, as the feed gives it: Monday to Sunday
         height: "auto",
         editable: true,
         eventDurationEditable: false,

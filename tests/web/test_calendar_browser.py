@@ -233,3 +233,24 @@ def test_without_javascript_the_day_is_a_table(app, browser, live_server, person
         screenshot(page, "calendar-no-js")
     finally:
         context.close()
+
+
+def test_a_clinicians_week_runs_monday_to_sunday_like_its_feed(app, browser, live_server, person):
+    base, providers, ids = _morning(app)
+    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        from tests.web.conftest import sign_in
+        sign_in(page, person("front_desk"))
+        page.goto(f"/desk/calendar?provider={providers['ana']}&date={base.date().isoformat()}")
+        heads = page.locator(".ec-col-head")
+        expect(heads).to_have_count(7)
+        monday = base.date() - timedelta(days=base.weekday())
+        expect(heads.first).to_contain_text(f"Mon, {monday:%b} {monday.day}")
+        expect(heads.last).to_contain_text("Sun")
+        # Ana's two appointments of the morning are in it (on whatever day of the week that is).
+        expect(page.locator(".ec-event.cal-block")).to_have_count(2)
+        screenshot(page, "calendar-week")
+    finally:
+        context.close()
