@@ -223,3 +223,13 @@ def test_a_patient_with_a_red_flag_waiting_is_marked_on_the_grid_until_a_clinici
         override_red_flag(refused.json["error"]["intake_id"], "Afebrile on review, conservative care may begin.",
                           caller=factories.caller(factories.user("admin")))
     assert "Red flag waiting" not in client.get(page, headers=desk).text
+
+
+def test_arrived_is_offered_on_the_appointments_own_day_only(client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    with app.app_context():
+        soon = factories.appointment(factories.patient(name="Noah Smith", hours=EVERY_DAY), ana,
+                                     utcnow()).id
+    desk = auth("front_desk")
+    assert 'value="arrived"' not in client.get(f"/desk/appointments/{booked}", headers=desk).text
+    assert 'value="arrived"' in client.get(f"/desk/appointments/{soon}", headers=desk).text
