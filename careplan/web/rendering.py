@@ -85,6 +85,12 @@ def clock(moment: datetime | None) -> str:
     return "" if moment is None else clinic.to_local(moment).strftime("%H:%M")
 
 
+@bp.app_template_filter("local_date")
+def local_date(moment: datetime) -> date:
+    """The clinic's calendar date of a moment."""
+    return clinic.to_local(moment).date()
+
+
 @bp.app_template_filter("day")
 def day(value: datetime | date | None) -> str:
     """Tuesday 5 January 2027 (a datetime is first brought to the clinic's zone)."""
