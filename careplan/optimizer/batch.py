@@ -328,14 +328,17 @@ class Batch:
 
         def neighbourhood(in_flight: set[int]) -> Task | None:
             while self.remaining() - self.reserve > 0.3:
-                if state["listed"] != state["version"]:
-                    queue.clear()
+                if state["listed"] < 0:
                     queue.extend(chooser.candidates(self.by_patient))
-                    state["listed"] = state["version"]
+                    state["listed"] = 0
                 while queue:
                     candidate = queue.popleft()
                     key = (candidate.kind, candidate.patient, candidate.detail, state["round"])
                     if key in tried or candidate.patient in in_flight:
+                        continue
+                    # Listed before the last changes: is it still wanting?
+                    if candidate not in {c for _, c in chooser.wanting(candidate.patient,
+                                                                       self.by_patient.get(candidate.patient, []))}:
                         continue
                     chosen = chooser.build(candidate, self.by_patient, in_flight, state["round"])
                     tried.add(key)
