@@ -1,4 +1,5 @@
 """The WSGI entry point: `gunicorn wsgi:app`, `flask --app wsgi ...`."""
+import gc
 import sys
 
 from careplan import create_app
@@ -9,3 +10,8 @@ try:
 except ConfigurationError as refused:
     # The message names each missing variable; a traceback would bury it.
     sys.exit(str(refused))
+
+# Everything built at start-up (the app, SQLAlchemy's and marshmallow's machinery, OR-Tools) lives as long as
+# the worker: out of the collector's sight, a full collection no longer walks ~200,000 objects in the middle
+# of a request (about 100 ms on the calendar's page every dozen requests; `make bench`).
+gc.freeze()

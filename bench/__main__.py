@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import sys
 
-from . import calendar, optimizer
+from . import calendar, optimizer, service
 
 
 def main() -> None:
-    # `python -m bench calendar`: the calendar's service benchmark alone (a few seconds).
+    # `python -m bench calendar`: the calendar's service benchmark alone (a few seconds);
+    # `python -m bench service`: the service at S, M and L scale alone (BENCH_SCALES=S,M to choose).
     if sys.argv[1:] == ["calendar"]:
         calendar.main()
+        return
+    if sys.argv[1:] == ["service"]:
+        service.main()
         return
     # `python -m bench --intakes` / `--only TEXT`: the optimizer's instances alone.
     if not any(arg.startswith("--") for arg in sys.argv[1:]):
         calendar.main()
+        service.main()
     optimizer.main()
 
 

@@ -20,7 +20,9 @@ ENVIRONMENT_SETTINGS = {
     "MAIL_USERNAME": str,
     "MAIL_PASSWORD": str,
     "MAIL_DEFAULT_SENDER": str,
+    "MAIL_USE_SSL": lambda v: v.lower() in {"1", "true", "yes", "on"},
     "MAIL_SSL_CAFILE": str,
+    "MAIL_BACKEND": str,
     "PUBLIC_BASE_URL": str,
     "REMINDER_BATCH_SIZE": int,
     "REMINDER_LEASE_SECONDS": int,
@@ -30,6 +32,9 @@ ENVIRONMENT_SETTINGS = {
     "LOG_LEVEL": str,
     "METRICS_TOKEN": str,
     "MAX_CONTENT_LENGTH": int,
+    "JOB_LEASE_SECONDS": int,
+    "JOBS_PER_PROCESS": int,
+    "JOB_POLL_SECONDS": float,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -95,7 +100,7 @@ def _instance_secret(instance: Path) -> str:
 def _bind_extensions(app) -> None:
     from careplan import errors, limits, models, text_guard  # noqa: F401  (models: every table on the metadata)
     from careplan.db import tune_sqlite
-    from careplan.extensions import api, csrf, db, limiter, migrate
+    from careplan.extensions import api, csrf, db, limiter, mail, migrate
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     from careplan.schemas import URL_CONVERTERS, ClockTime, RecordIdConverter, Weekday, schema_name
@@ -111,6 +116,7 @@ def _bind_extensions(app) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    mail.init_app(app)
     api.init_app(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=schema_name)})
     api.register_field(ClockTime, "string", None)
     api.register_field(Weekday, "string", None)
@@ -155,7 +161,9 @@ def _register_blueprints(app) -> None:
     from careplan.scheduling.routes import blp as appointments
     from careplan.web import bp as web_pages
     from careplan.webhooks.routes import blp as webhooks
+    from careplan.jobs.routes import blp as solve_jobs
     from careplan.web.errors import error_page
+    from careplan.page_query import refuse_unknown_query
 
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir)
@@ -165,8 +173,10 @@ def _register_blueprints(app) -> None:
     errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
                       reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar,
-                      portal, slot_offers, webhooks):
+                      portal, slot_offers, webhooks, solve_jobs):
         api.register_blueprint(blueprint)
+    # Pages refuse query parameters they do not take (a 400 page), as the API's operations do (a 422).
+    app.before_request(refuse_unknown_query)
     app.register_blueprint(web_pages)
 
 

@@ -1,6 +1,7 @@
 """The Flask extensions, created unbound here and bound to an app in `create_app`."""
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -23,9 +24,16 @@ class CareplanApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
     def init_app(self, app, *, spec_kwargs=None):
+        from careplan.api_docs import OperationDocs, add_link_header, register_components
+
+        spec_kwargs = dict(spec_kwargs or {})
+        # Every operation completed in one place: operationId, error answers, Location, Link (careplan.api_docs).
+        spec_kwargs["extra_plugins"] = [*spec_kwargs.get("extra_plugins", ()), OperationDocs(self)]
         super().init_app(app, spec_kwargs=spec_kwargs)
+        register_components(self.spec)
         app.extensions[QUERY_NAMES] = {}
         app.before_request(refuse_unknown_query_parameters)
+        app.after_request(add_link_header)
 
     def register_blueprint(self, blp, *, parameters=None, **options):
         super().register_blueprint(blp, parameters=parameters, **options)
@@ -83,3 +91,5 @@ api = CareplanApi()
 limiter = Limiter(key_func=get_remote_address)
 # Checked by careplan.auth.web for cookie-authenticated requests only; bearer-token calls carry no ambient credential.
 csrf = CSRFProtect()
+# E-mail backends (careplan.mail.backends builds each batch's connection from the settings of the moment).
+mail = Mail()

@@ -1,5 +1,6 @@
+from pathlib import Path
+
 from flask import Blueprint, current_app, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -7,6 +8,8 @@ from careplan.errors import RETRY_AFTER_SECONDS, error_body
 from careplan.extensions import db
 
 bp = Blueprint("health", __name__)
+
+SWAGGER_UI = str(Path(__file__).resolve().parent / "static" / "vendor" / "swagger-ui")
 
 
 @bp.get("/healthz")
@@ -25,5 +28,6 @@ def healthz():
 
 @bp.get("/api/docs/static/<path:filename>")
 def swagger_ui_static(filename):
-    """Swagger UI's files, served here so the API docs work on a clinic network with no internet."""
-    return send_from_directory(str(swagger_ui_path), filename, max_age=86400)
+    """Swagger UI 5's built files, vendored under static/vendor/swagger-ui/ (with their licence and version)
+    and served here, so the API docs work on a clinic network with no internet."""
+    return send_from_directory(SWAGGER_UI, filename, max_age=86400)

@@ -16,3 +16,4 @@ from careplan.notes.models import Note, NoteVersion  # noqa: F401
 from careplan.proposals.models import HeldSlot, Proposal  # noqa: F401
 from careplan.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: F401
 from careplan.portal.models import EarlierSlotRequest, SlotOffer  # noqa: F401
+from careplan.jobs.models import SolveJob  # noqa: F401

@@ -18,12 +18,18 @@ class Default:
 
     MAIL_SERVER = None
     MAIL_PORT = 25
+    # STARTTLS on MAIL_PORT (587), or MAIL_USE_SSL for TLS from the first byte (465); either checks the
+    # server's certificate and name.
     MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
     MAIL_USERNAME = None
     MAIL_PASSWORD = None
     # A PEM file of CAs to trust for the mail server's STARTTLS certificate instead of the system's.
     MAIL_SSL_CAFILE = None
     MAIL_DEFAULT_SENDER = "careplan@localhost"
+    # Without MAIL_SERVER: "file" writes each e-mail to instance/outbox/<name>.eml, "locmem" keeps them in
+    # memory (app.extensions["mailman"].outbox), for tests. With MAIL_SERVER set, e-mails go by SMTP.
+    MAIL_BACKEND = "file"
 
     # OpenAPI (flask-smorest)
     API_TITLE = "careplan"
@@ -68,6 +74,17 @@ class Default:
 
     # The most seconds a proposal's optimizer search may take, whatever is asked (the API allows up to 20).
     PROPOSAL_MAX_SECONDS = 20.0
+    # A batch intake's search (many plans at once) may take up to this many seconds (the API allows 120).
+    BATCH_MAX_SECONDS = 120.0
+    # Solve jobs (careplan.jobs): a worker's claim on a running job lasts this long and is renewed twice a
+    # second while it solves, so a killed worker's job is taken up by another this long after it died.
+    JOB_LEASE_SECONDS = 15
+    # A job whose worker died this many times is failed rather than taken up again.
+    JOB_MAX_ATTEMPTS = 3
+    # Solves one process (a worker, or the in-process runner of `make run`) runs at once, and how often an
+    # idle one looks for a queued job.
+    JOBS_PER_PROCESS = 2
+    JOB_POLL_SECONDS = 0.5
 
     JSON_SORT_KEYS = False
 
@@ -123,6 +140,9 @@ class Testing(Default):
     LOG_TO_STDERR = False
     # Solver searches stay short in tests (they ask for deterministic mode when they check a schedule).
     PROPOSAL_MAX_SECONDS = 2.0
+    # E-mails stay in memory unless a test sets MAIL_SERVER (its loopback SMTP server) or the file outbox.
+    MAIL_BACKEND = "locmem"
+    BATCH_MAX_SECONDS = 3.0
 
 
 class Production(Default):

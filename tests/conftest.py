@@ -109,6 +109,33 @@ def auth(app):
 
 
 @pytest.fixture
+def run_jobs(app):
+    """run_jobs() runs every queued solve job to its end, as a worker would, and answers their ids."""
+
+    def run() -> list[int]:
+        from careplan.jobs.runner import run_pending
+
+        with app.app_context():
+            return run_pending()
+
+    return run
+
+
+@pytest.fixture
+def solved(client, run_jobs):
+    """solved(answer, headers) -> the job (JSON) a 202 answer named, once a worker has run it."""
+
+    def finish(answer, headers: dict) -> dict:
+        assert answer.status_code == 202, answer.get_json()
+        run_jobs()
+        job = client.get(answer.headers["Location"], headers=headers)
+        assert job.status_code == 200, job.get_json()
+        return job.get_json()
+
+    return finish
+
+
+@pytest.fixture
 def writer_in_between(app):
     """Append (model, id): another writer commits that row after the next request read it and before it writes.
 

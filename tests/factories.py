@@ -208,3 +208,25 @@ def plan_week(*, weeks_ahead: int = 2, **patient_fields) -> dict:
     db.session.commit()
     return {"patient": someone.id, "ana": ana.id, "ben": ben.id, "marc": marc.id, "monday": monday, "at": at,
             "plan": booked.id, "sessions": [r.id for r in rows], "moving": rows[2].id}
+
+
+def busy_clinic(patients: int = 8, *, weeks: int = 8, start=None) -> list[int]:
+    """Draft plans of `patients` patients competing for three physiotherapists and two massage therapists
+    (each plan: physiotherapy twice a week and massage weekly for `weeks` weeks, with an assessment): a
+    batch the optimizer keeps improving for many seconds. Returns the plan ids."""
+    from datetime import date, timedelta
+
+    start = start or date.today() + timedelta(days=14 - date.today().weekday())
+    physios = [provider(hours=hours) for hours in ("mon-fri 08:00-12:00", "mon-wed 12:00-18:00", "thu-fri 09:00-17:00")]
+    massage = [provider(disciplines=("massage",), hours=hours) for hours in ("mon-fri 09:00-13:00", "tue-thu 14:00-18:00")]
+    windows = ("mon-fri 08:00-11:00", "mon-fri 14:00-18:00", "tue 09:00-17:00, thu 09:00-17:00",
+               "mon 10:00-16:00, wed 10:00-16:00, fri 10:00-16:00")
+    plans = []
+    for i in range(patients):
+        someone = patient(hours=windows[i % len(windows)])
+        plans.append(care_plan(someone, {"physiotherapy": physios[i % 3], "massage": massage[i % 2]}, start=start,
+                               status="draft", assessment="physiotherapy",
+                               phases=(("acute", weeks // 2, "Calm", [("physiotherapy", 2, 1, 45), ("massage", 1, 1, 60)]),
+                                       ("subacute", weeks - weeks // 2, "Build", [("physiotherapy", 2, 1, 45),
+                                                                                  ("massage", 1, 1, 60)]))).id)
+    return plans

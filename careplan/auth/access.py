@@ -96,6 +96,8 @@ def login_required(*roles: str, patient: str | Callable[[dict], int] | None = No
                     _refuse_missing(*_resource_of(kwargs, resource), patient_id)
             return view(*args, **kwargs)
 
+        # Read by the OpenAPI document (careplan.api_docs): 401, 403 and 404 where they can happen.
+        wrapped.careplan_access = {"roles": roles, "reach": patient is not None}
         return wrapped
 
     return decorator

@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from careplan.auth import edge, service
 from careplan.errors import ServiceError
 from careplan.extensions import csrf, db, limiter
+from careplan.page_query import takes_query
 
 bp = Blueprint("auth_web", __name__)
 
@@ -42,6 +43,7 @@ def _next_page(value: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@takes_query("next")
 @login_failures
 def login():
     error = None

@@ -54,6 +54,9 @@ class EventSchema(Schema):
     session = fields.String(metadata={"description": "the plan session it serves, or 'single visit'"})
     visit = fields.Integer(metadata={"description": "the patient's trip of the day it belongs to (1, 2, ...)"})
     visit_sessions = fields.Integer(metadata={"description": "sessions in that trip"})
+    flag = fields.String(allow_none=True, metadata={
+        "description": "why the front desk must act: a change of the clinician's hours or time off left it "
+                       "outside them (null when it fits)"})
     proposal_id = fields.Integer()
 
 

@@ -25,9 +25,9 @@ from careplan.patients.models import Patient
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
-from careplan.providers.models import Provider, ProviderTimeOff
-from careplan.scheduling import service as scheduling
-from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff, provider_disciplines
+from careplan.scheduling import attention, service as scheduling
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 
 # Statuses shown on the grid: a cancelled appointment frees its time and leaves the grid.
 SHOWN = ("booked", "confirmed", "completed", "no_show")
@@ -44,32 +44,98 @@ PATIENT_MATCHES = 10
 
 
 # --- the day grid ---------------------------------------------------------------------------------------
+#
+# The grid reads plain rows, never ORM objects: a day of 40 clinicians shows hundreds of blocks, and building
+# an Appointment and a Patient for each costs more than everything else together (`make bench`).
+
+
+@dataclass(slots=True)
+class Clinician:
+    """A clinician as the grid shows them: their name, disciplines and weekly windows by weekday."""
+
+    id: int
+    name: str
+    discipline_codes: list[str] = field(default_factory=list)
+    windows: dict[int, list[tuple[time, time]]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Booked:
+    """An appointment on the grid: its columns and its patient's name, read in one statement."""
+
+    id: int
+    patient_id: int
+    patient_name: str
+    provider_id: int
+    discipline_code: str
+    kind: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    arrived_at: datetime | None
+    plan_id: int | None
+    phase_name: str | None
+    plan_week: int | None
+    flag_reason: str | None
+
+    @property
+    def minutes(self) -> int:
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+
+@dataclass(slots=True)
+class Held:
+    """A slot held by a live proposal, with the plan whose schedule page books it."""
+
+    id: int
+    proposal_id: int
+    plan_id: int
+    provider_id: int
+    discipline_code: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(slots=True)
+class Away:
+    """A clinician's time off over the grid's days."""
+
+    id: int
+    provider_id: int
+    starts_at: datetime
+    ends_at: datetime
+    reason: str
+
 
 @dataclass
 class Column:
     """One clinician's day: when they work, when they are away, what is booked and what is held."""
 
-    provider: Provider
+    provider: Clinician
     hours: list[tuple[datetime, datetime]] = field(default_factory=list)
-    time_off: list[ProviderTimeOff] = field(default_factory=list)
-    appointments: list[Appointment] = field(default_factory=list)
-    holds: list[HeldSlot] = field(default_factory=list)
+    time_off: list[Away] = field(default_factory=list)
+    appointments: list[Booked] = field(default_factory=list)
+    holds: list[Held] = field(default_factory=list)
 
     def working(self, start: datetime, end: datetime) -> bool:
         return any(s <= start and end <= e for s, e in self.hours)
 
-    def away(self, start: datetime, end: datetime) -> ProviderTimeOff | None:
+    def away(self, start: datetime, end: datetime) -> Away | None:
         return next((t for t in self.time_off if t.starts_at < end and start < t.ends_at), None)
 
+    @property
+    def flagged(self) -> list[Booked]:
+        return [a for a in self.appointments if a.flag_reason]
 
-@dataclass
+
+@dataclass(slots=True)
 class Cell:
     """A slot of a column in the table the page shows without JavaScript."""
 
     start: datetime
     state: str  # "free", "busy" (an appointment runs on), "appointment", "hold", "away", "closed"
-    appointment: Appointment | None = None
-    hold: HeldSlot | None = None
+    appointment: Booked | None = None
+    hold: Held | None = None
     rows: int = 1
 
 
@@ -127,16 +193,16 @@ class DayGrid:
         return cells
 
 
-def _hours_on(provider: Provider, day: date) -> list[tuple[datetime, datetime]]:
-    return [(clinic.local_datetime(day, w.start), clinic.local_datetime(day, w.end))
-            for w in provider.availability if w.day == day.weekday()]
+def _hours_on(clinician: Clinician, day: date) -> list[tuple[datetime, datetime]]:
+    return [(clinic.local_datetime(day, s), clinic.local_datetime(day, e))
+            for s, e in clinician.windows.get(day.weekday(), ())]
 
 
-def visit_numbers(appointments: list[Appointment]) -> dict[int, tuple[int, int]]:
+def visit_numbers(appointments: list[Booked]) -> dict[int, tuple[int, int]]:
     """Number the day's trips to the clinic: a patient's sessions follow each other within the longest wait."""
     longest_wait = timedelta(minutes=clinic.settings().max_wait_minutes)
-    trips: list[list[Appointment]] = []
-    latest: dict[int, list[Appointment]] = {}
+    trips: list[list[Booked]] = []
+    latest: dict[int, list[Booked]] = {}
     for appointment in sorted(appointments, key=lambda a: (a.starts_at, a.id)):
         trip = latest.get(appointment.patient_id)
         if trip is None or appointment.starts_at - trip[-1].ends_at > longest_wait:
@@ -158,34 +224,73 @@ def _providers(discipline: str | None, provider_id: int | None = None) -> list[P
     return list(db.session.scalars(query))
 
 
+def _clinicians(discipline: str | None, provider_id: int | None = None) -> list[Clinician]:
+    """The active clinicians (of a discipline, or one of them) by name, with disciplines and weekly windows:
+    three statements of plain rows."""
+    query = select(Provider.id, Provider.name).where(Provider.active.is_(True)).order_by(Provider.name, Provider.id)
+    if discipline:
+        query = query.where(Provider.disciplines.any(code=discipline))
+    if provider_id is not None:
+        query = query.where(Provider.id == provider_id)
+    found = {pid: Clinician(pid, name) for pid, name in db.session.execute(query)}
+    if not found:
+        return []
+    ids = list(found)
+    for pid, code in db.session.execute(select(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)
+                                        .where(provider_disciplines.c.provider_id.in_(ids))
+                                        .order_by(provider_disciplines.c.provider_id,
+                                                  provider_disciplines.c.discipline_code)):
+        found[pid].discipline_codes.append(code)
+    for pid, weekday, start, end in db.session.execute(
+            select(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start,
+                   ProviderAvailability.end).where(ProviderAvailability.provider_id.in_(ids))
+            .order_by(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start)):
+        found[pid].windows.setdefault(weekday, []).append((start, end))
+    return list(found.values())
+
+
+
 def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
-    """Appointments, time off and holds in force over [start, end), each in one statement (plus their patients)."""
-    appointments = (select(Appointment).where(Appointment.starts_at < end, start < Appointment.ends_at,
-                                              Appointment.status.in_(SHOWN))
-                    .options(selectinload(Appointment.patient)).order_by(Appointment.starts_at, Appointment.id))
-    away = select(ProviderTimeOff).where(ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)
-    held = (holds_in_force(utcnow()).where(HeldSlot.starts_at < end, start < HeldSlot.ends_at)
-            .options(selectinload(HeldSlot.proposal)))
+    """Appointments with their patients' names, time off and holds in force over [start, end): three
+    statements of plain rows."""
+    appointments = (select(Appointment.id, Appointment.patient_id, Patient.name, Appointment.provider_id,
+                           Appointment.discipline_code, Appointment.kind, Appointment.status, Appointment.starts_at,
+                           Appointment.ends_at, Appointment.arrived_at, Appointment.plan_id, Appointment.phase_name,
+                           Appointment.plan_week, Appointment.flag_reason)
+                    .join(Patient, Patient.id == Appointment.patient_id)
+                    .where(overlapping(Appointment, start, end), Appointment.status.in_(SHOWN))
+                    .order_by(Appointment.starts_at, Appointment.id))
+    away = (select(ProviderTimeOff.id, ProviderTimeOff.provider_id, ProviderTimeOff.starts_at, ProviderTimeOff.ends_at,
+                   ProviderTimeOff.reason)
+            .where(ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)
+            .order_by(ProviderTimeOff.starts_at, ProviderTimeOff.id))
+    held = (holds_in_force(utcnow()).with_only_columns(
+                HeldSlot.id, HeldSlot.proposal_id, Proposal.plan_id, HeldSlot.provider_id, HeldSlot.discipline_code,
+                HeldSlot.starts_at, HeldSlot.ends_at)
+            .where(overlapping(HeldSlot, start, end)).order_by(HeldSlot.starts_at, HeldSlot.id))
     if provider_ids is not None:
         appointments = appointments.where(Appointment.provider_id.in_(provider_ids))
         away = away.where(ProviderTimeOff.provider_id.in_(provider_ids))
         held = held.where(HeldSlot.provider_id.in_(provider_ids))
-    return (list(db.session.scalars(appointments)), list(db.session.scalars(away)),
-            list(db.session.scalars(held)))
+    return ([Booked(*row) for row in db.session.execute(appointments)],
+            [Away(*row) for row in db.session.execute(away)],
+            [Held(*row) for row in db.session.execute(held)])
 
 
 def day_grid(day: date, *, discipline: str | None = None) -> DayGrid:
     """The clinic's day: a column per active clinician who works that day or has something booked on it.
 
     Statements: the settings, the clinicians with their disciplines and hours (3), the day's appointments with
-    their patients (2), time off (1), holds with their proposals (2): the same for 5 appointments or 5,000."""
+    their patients' names (1), time off (1), holds with their plans (1): the same for 5 appointments or 5,000."""
     if discipline and discipline not in clinic.discipline_codes():
         raise Invalid("No such discipline.", fields={"discipline": f"unknown discipline '{discipline}'"})
+    # Held while the grid is built: the session's identity map then answers every later clinic.settings().
+    settings = clinic.settings()
     start, end = clinic.local_day_bounds(day)
-    providers = _providers(discipline)
-    ids = [p.id for p in providers]
+    clinicians = _clinicians(discipline)
+    ids = [c.id for c in clinicians]
     appointments, away, held = _between(start, end, ids if discipline else None)
-    columns = {p.id: Column(p, _hours_on(p, day)) for p in providers}
+    columns = {c.id: Column(c, _hours_on(c, day)) for c in clinicians}
     for appointment in appointments:
         if appointment.provider_id in columns:
             columns[appointment.provider_id].appointments.append(appointment)
@@ -196,8 +301,8 @@ def day_grid(day: date, *, discipline: str | None = None) -> DayGrid:
         if hold.provider_id in columns:
             columns[hold.provider_id].holds.append(hold)
     shown = [c for c in columns.values() if c.hours or c.appointments or c.holds]
-    return DayGrid(day, clinic.settings().slot_minutes, *_opening(day, shown), shown,
-                   visit_numbers(appointments), discipline)
+    return DayGrid(day, settings.slot_minutes, *_opening(day, shown), shown,
+                   visit_numbers([a for c in shown for a in c.appointments]), discipline)
 
 
 def _opening(day: date, columns: list[Column]) -> tuple[datetime, datetime]:
@@ -218,16 +323,17 @@ def _opening(day: date, columns: list[Column]) -> tuple[datetime, datetime]:
 
 @dataclass
 class WeekGrid:
-    provider: Provider
+    provider: Clinician
     days: list[DayGrid]
 
 
 def week_grid(provider_id: int, day: date) -> WeekGrid:
     """One clinician's Monday-to-Sunday, each day as a one-column grid on the same hours."""
-    found = _providers(None, provider_id)
+    found = _clinicians(None, provider_id)
     if not found:
         raise NotFound(f"No active provider {provider_id}.")
     provider = found[0]
+    settings = clinic.settings()
     monday = day - timedelta(days=day.weekday())
     start, _ = clinic.local_day_bounds(monday)
     _, end = clinic.local_day_bounds(monday + timedelta(days=6))
@@ -240,7 +346,7 @@ def week_grid(provider_id: int, day: date) -> WeekGrid:
                         [t for t in away if t.starts_at < last and first < t.ends_at],
                         [a for a in appointments if first <= a.starts_at < last],
                         [h for h in held if first <= h.starts_at < last])
-        days.append(DayGrid(current, clinic.settings().slot_minutes, *_opening(current, [column]), [column],
+        days.append(DayGrid(current, settings.slot_minutes, *_opening(current, [column]), [column],
                             visit_numbers(column.appointments)))
     return WeekGrid(provider, days)
 
@@ -258,12 +364,25 @@ class Attention:
 
 
 def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Attention]:
-    """One list with each item's next step: failed e-mails, holds about to expire, plans with sessions no
-    appointment answers yet."""
+    """One list with each item's next step: appointments a change of hours or time off left outside them
+    (careplan.scheduling.attention), failed e-mails, holds about to expire, plans with sessions no appointment
+    answers yet."""
     from careplan.reminders.models import OutboundEmail
 
     now = now or utcnow()
     items: list[Attention] = []
+    flagged = db.session.execute(
+        attention.flagged_appointments(starts_from=now)
+        .with_only_columns(Appointment.id, Appointment.patient_id, Patient.name, Provider.name, Appointment.starts_at,
+                           Appointment.ends_at, Appointment.flag_reason)
+        .join(Patient, Patient.id == Appointment.patient_id).join(Provider, Provider.id == Appointment.provider_id)
+        .limit(limit))
+    for appointment_id, patient_id, patient, provider, starts_at, ends_at, reason in flagged:
+        local = clinic.to_local(starts_at)
+        items.append(Attention("flagged", f"{patient} on {local:%a %d %b} at {local:%H:%M} with {provider}: "
+                               "needs a new time", f"{reason[:1].upper()}{reason[1:]}; its reminders are held.",
+                               "Find another time", f"/desk/appointments/{appointment_id}?another=1#another",
+                               patient_id))
     failed = db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "failed")
                                 .options(selectinload(OutboundEmail.patient))
                                 .order_by(OutboundEmail.id.desc()).limit(limit))
@@ -418,7 +537,7 @@ def find_another_time(appointment_id: int, *, now: datetime | None = None, days:
 
 # --- the grid as a calendar component's feed --------------------------------------------------------------
 
-def session_label(appointment: Appointment) -> str:
+def session_label(appointment: Appointment | Booked) -> str:
     """The plan session an appointment serves, in the desk's words: "plan 12 · acute, week 3"."""
     if appointment.plan_id is None:
         return "single visit"
@@ -443,17 +562,17 @@ def feed(grids: list[DayGrid]) -> dict:
                 events.append({
                     "id": f"appointment-{appointment.id}", "kind": "appointment", "appointment_id": appointment.id,
                     "resource_id": provider.id, "start": appointment.starts_at, "end": appointment.ends_at,
-                    "patient": appointment.patient.name, "patient_id": appointment.patient_id,
+                    "patient": appointment.patient_name, "patient_id": appointment.patient_id,
                     "discipline": appointment.discipline_code, "minutes": appointment.minutes,
                     "status": appointment.status, "arrived": appointment.arrived_at is not None,
                     "session": session_label(appointment), "visit": number, "visit_sessions": size,
-                    "editable": appointment.status in ACTIVE_STATUSES,
+                    "editable": appointment.status in ACTIVE_STATUSES, "flag": appointment.flag_reason,
                     "url": f"/desk/appointments/{appointment.id}"})
             for hold in column.holds:
                 events.append({"id": f"hold-{hold.id}", "kind": "hold", "resource_id": provider.id,
                                "start": hold.starts_at, "end": hold.ends_at, "discipline": hold.discipline_code,
                                "proposal_id": hold.proposal_id, "editable": False,
-                               "url": f"/desk/plans/{hold.proposal.plan_id}/schedule?proposal={hold.proposal_id}"})
+                               "url": f"/desk/plans/{hold.plan_id}/schedule?proposal={hold.proposal_id}"})
             for absence in column.time_off:
                 events.append({"id": f"away-{absence.id}", "kind": "away", "resource_id": provider.id,
                                "start": max(absence.starts_at, grid.opens), "end": min(absence.ends_at, grid.closes),

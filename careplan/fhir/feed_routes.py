@@ -3,6 +3,7 @@ from flask import Blueprint, Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint as ApiBlueprint
 
+from careplan.api_docs import located
 from careplan.audit.service import record
 from careplan.auth.access import STAFF, login_required
 from careplan.auth.edge import request_caller
@@ -29,6 +30,7 @@ def _feed_view(owner: str):
             return feed
 
         @access
+        @located(f"calendar_feeds.{owner.capitalize()}CalendarFeed", owner_id="owner_id")
         @blp.response(201, NewCalendarFeedSchema)
         def post(self, owner_id):
             """Make the feed URL, or replace it: the previous URL stops working."""

@@ -15,7 +15,7 @@ from careplan.clinic.service import local_datetime, to_local
 from careplan.extensions import db
 from careplan.providers.models import Provider
 from careplan.schemas import plausible
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import Appointment, overlapping
 
 _STAMP = "%Y%m%d%H%M"
 # No span this module makes is longer: free time lies inside one day's window, an appointment is at most a
@@ -85,7 +85,7 @@ def provider_slots(provider: Provider, start: datetime, end: datetime) -> list[S
         working = _subtract(working, off.starts_at, off.ends_at)
     booked = db.session.scalars(select(Appointment).where(
         Appointment.provider_id == provider.id, Appointment.status != "cancelled",
-        Appointment.starts_at < end, Appointment.ends_at > start).order_by(Appointment.starts_at))
+        overlapping(Appointment, start, end)).order_by(Appointment.starts_at))
     for appointment in booked:
         spans.append(SlotSpan(provider.id, max(appointment.starts_at, start), min(appointment.ends_at, end),
                               "busy", (appointment.discipline_code,)))

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import SMTP
+from email.mime.text import MIMEText
+from email.utils import formataddr
 
+from flask_mailman import EmailMultiAlternatives
 from icalendar import Calendar, Event, vCalAddress
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
@@ -22,19 +22,20 @@ def domain_of(address: str) -> str:
 
 
 def build(*, kind: str, message_id: str, sender: str, to_name: str, to_email: str, subject: str,
-          text: str, html: str, calendar: str | None = None, calendar_method: str | None = None) -> EmailMessage:
-    # The SMTP policy refuses any header value with CR/LF, a second guard behind one_line.
-    message = EmailMessage(policy=SMTP)
-    message["From"] = sender
-    message["To"] = Address(display_name=one_line(to_name), addr_spec=one_line(to_email))
-    message["Subject"] = one_line(subject)
-    message["Message-ID"] = message_id
-    message["X-Careplan-Kind"] = kind
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+          text: str, html: str, calendar: str | None = None,
+          calendar_method: str | None = None) -> EmailMultiAlternatives:
+    """A Flask-Mailman message: text and HTML alternatives, and the iCalendar part when given. Names and
+    subjects are made one line here; Flask-Mailman refuses any header with a line break, a second guard."""
+    message = EmailMultiAlternatives(
+        subject=one_line(subject), body=text, from_email=sender,
+        to=[formataddr((one_line(to_name), one_line(to_email)))],
+        headers={"Message-ID": message_id, "X-Careplan-Kind": kind})
+    message.attach_alternative(html, "text/html")
     if calendar is not None:
-        message.add_attachment(calendar, subtype="calendar", filename="appointment.ics",
-                               params={"method": calendar_method or "PUBLISH"})
+        part = MIMEText(calendar, "calendar", "utf-8")
+        part.set_param("method", calendar_method or "PUBLISH")
+        part.add_header("Content-Disposition", "attachment", filename="appointment.ics")
+        message.attach(part)
     return message
 
 

@@ -25,6 +25,9 @@ def production_problems(config) -> list[str]:
     if not config.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER is not set: e-mails would be written to this host's outbox directory "
                         "instead of being sent (set the SMTP server)")
+    if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
+        problems.append("MAIL_USE_TLS and MAIL_USE_SSL are both set: use STARTTLS (MAIL_USE_TLS, port 587) "
+                        "or TLS from the start (MAIL_USE_SSL, port 465), not both")
     return problems
 
 

@@ -10,7 +10,8 @@ problem is actually solved. See README.md beside this file.
 """
 
 from .check import check
+from .observe import Observer
 from .problem import ProblemError, validate
 from .runner import baseline, solve
 
-__all__ = ["ProblemError", "baseline", "check", "solve", "validate"]
+__all__ = ["Observer", "ProblemError", "baseline", "check", "solve", "validate"]

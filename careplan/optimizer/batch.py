@@ -39,6 +39,7 @@ from collections import Counter, defaultdict, deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, NamedTuple
 
+from . import observe, resources
 from .metrics import score, visits_lower_bound
 from .model import PlanModel
 from .neighbourhood import Chooser
@@ -207,6 +208,9 @@ class Batch:
     def remaining(self) -> float:
         """Budget left: deterministic time in deterministic mode, else wall-clock seconds."""
         used = self.spent if self.deterministic else time.perf_counter() - self.clock_start
+        watcher = observe.current()
+        if watcher is not None and watcher.stopped:
+            return min(0.0, self.budget - used)
         return self.budget - used
 
     def bookings(self) -> list[Booking]:
@@ -228,6 +232,7 @@ class Batch:
             if patient not in outside:
                 for booking in bookings:
                     occupied[booking.provider].append((booking.start, booking.end))
+                    resources.occupy(occupied, booking)
         return occupied
 
     def _task(self, kind: str, patients: list[int], seconds: float, free: frozenset[int] | None = None,
@@ -266,6 +271,8 @@ class Batch:
             intervals.sort()
         # Booked by a re-solve that finished while this one ran?
         if any(overlapping(occupied.get(b.provider, []), b.start, b.end) for b in done.bookings):
+            return None
+        if resources.room_clash(self.space, occupied, done.bookings):
             return None
         self._replace(patients, done.bookings)
         return after < before
@@ -446,4 +453,8 @@ class Batch:
 
     def _summary(self) -> str:
         figures = score(self.space, self.bookings())
+        watcher = observe.current()
+        if watcher is not None:
+            watcher.schedule(scheduled=-figures[0], demand=self.space.total_demand, visits=figures[2],
+                             breaks=figures[3])
         return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits"

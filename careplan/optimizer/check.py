@@ -47,10 +47,11 @@ class _Zone:
                 self.instant(midnight + dt.timedelta(minutes=_hm(end))))
 
 
-def _within_weekly(zone: _Zone, windows: list, day: dt.date, start, end) -> bool:
+def _within_weekly(zone: _Zone, windows: list, day: dt.date, start, end, location: str | None = None) -> bool:
+    """Inside one weekly window (at that location, when one is given)."""
     name = DAYS[day.weekday()]
     for window in windows:
-        if window["day"] == name:
+        if window["day"] == name and (location is None or window.get("location") == location):
             low, high = zone.window(day, window["start"], window["end"])
             if low <= start and end <= high:
                 return True
@@ -116,9 +117,12 @@ def _rules(problem: dict, appointments: list[dict], partial: bool) -> tuple[list
     providers = {p["id"]: p for p in problem["providers"]}
     patients = {p["id"]: p for p in problem["patients"]}
     plans = {pid: _plan(p) for pid, p in patients.items()}
+    locations = {loc["id"] for loc in problem["clinic"].get("locations", [])}
+    rooms = {room["id"]: room for room in problem.get("rooms", [])}
 
     by_patient: dict[str, list] = defaultdict(list)
     by_provider: dict[str, list] = defaultdict(list)
+    by_room: dict[str, list] = defaultdict(list)
     counts: dict[tuple, int] = defaultdict(int)
     for n, appointment in enumerate(appointments):
         where = f"appointments[{n}]"
@@ -169,8 +173,45 @@ def _rules(problem: dict, appointments: list[dict], partial: bool) -> tuple[list
             errors.append(f"{where}: outside the horizon")
         if day < dt.date.fromisoformat(patient["earliest_start"]):
             errors.append(f"{where}: before the patient's earliest start")
-        if not _within_weekly(zone, provider["weekly"], day, start, end):
-            errors.append(f"{where}: outside {provider['id']}'s weekly windows")
+        spec = assessment if line is None else line
+        mode = appointment.get("mode", "in_person")
+        location = appointment.get("location")
+        room_id = appointment.get("room")
+        if mode == "virtual":
+            if spec.get("mode", "in_person") == "in_person":
+                errors.append(f"{where}: held by video, but the plan says in person")
+            if not patient.get("accepts_virtual", False):
+                errors.append(f"{where}: held by video, but {patient['id']} does not accept virtual sessions")
+            if location is not None or room_id is not None:
+                errors.append(f"{where}: a virtual appointment has no location or room")
+        elif mode == "in_person":
+            if spec.get("mode", "in_person") == "virtual":
+                errors.append(f"{where}: held in person, but the plan says by video only")
+            if locations:
+                if location not in locations:
+                    errors.append(f"{where}: an in-person appointment needs one of the clinic's locations")
+                elif location not in patient.get("locations", locations):
+                    errors.append(f"{where}: {patient['id']} does not accept location {location}")
+            elif location is not None:
+                errors.append(f"{where}: names a location, but the clinic lists none")
+            kind = spec.get("room_kind")
+            room = rooms.get(room_id) if room_id is not None else None
+            if kind is None and room_id is not None:
+                errors.append(f"{where}: holds room {room_id}, but the plan needs no room")
+            elif kind is not None and room is None:
+                errors.append(f"{where}: needs a {kind} room and holds none")
+            elif room is not None:
+                if room["kind"] != kind or room["location"] != location:
+                    errors.append(f"{where}: room {room_id} is not a {kind} room at {location}")
+                if _overlaps_any(zone, room.get("time_off", []), start, end):
+                    errors.append(f"{where}: room {room_id} is out of use then")
+                by_room[room_id].append((start, end, where))
+        else:
+            errors.append(f"{where}: mode must be in_person or virtual")
+        place = location if (mode == "in_person" and locations) else None
+        if not _within_weekly(zone, provider["weekly"], day, start, end, place):
+            errors.append(f"{where}: outside {provider['id']}'s weekly windows"
+                          + (f" at {place}" if place else ""))
         if _overlaps_any(zone, provider.get("time_off", []), start, end) or _overlaps_any(
             zone, provider.get("booked", []), start, end
         ):
@@ -188,6 +229,19 @@ def _rules(problem: dict, appointments: list[dict], partial: bool) -> tuple[list
         for a, b in zip(records, records[1:]):
             if b[0] < a[1]:
                 errors.append(f"{b[5]}: {provider_id} is already with a patient then ({a[5]})")
+
+    for room_id, held in by_room.items():
+        room = rooms[room_id]
+        outside = zone.intervals(room.get("booked", []))
+        for start, end, where in held:
+            # The most holdings at once during this appointment (a peak is at some start).
+            points = [start] + [s for s, _, _ in held if start < s < end] + [s for s, _ in outside if start < s < end]
+            for t in points:
+                load = sum(1 for s, e, _ in held if s <= t < e) + sum(1 for s, e in outside if s <= t < e)
+                if load > room.get("capacity", 1):
+                    errors.append(f"{where}: room {room_id} is held by {load} at once, more than its capacity "
+                                  f"{room.get('capacity', 1)}")
+                    break
 
     for patient_id, records in by_patient.items():
         patient = patients[patient_id]
@@ -209,8 +263,14 @@ def _rules(problem: dict, appointments: list[dict], partial: bool) -> tuple[list
                 gap = (b[0] - a[1]).total_seconds() / 60
                 if gap < transition:
                     errors.append(f"{b[5]}: starts {gap:g} min after the patient's previous one ends")
+            trips = [r for r in same_day if r[3].get("mode", "in_person") != "virtual"]
+            for a, b in zip(trips, trips[1:]):
+                gap = (b[0] - a[1]).total_seconds() / 60
                 if max_wait is not None and gap > max_wait:
                     errors.append(f"{b[5]}: {gap:g} min of waiting after the patient's previous session")
+            places = {r[3].get("location") for r in trips}
+            if len(places) > 1:
+                errors.append(f"patient {patient_id}: in-person appointments at {len(places)} locations on {day}")
         treatments = [r for r in records if r[3]["kind"] == "treatment"]
         for i, a in enumerate(treatments):
             for b in treatments[i + 1:]:
@@ -276,7 +336,9 @@ def metrics_of(problem: dict, solution: dict) -> dict:
     for a in solution["appointments"]:
         start = dt.datetime.fromisoformat(a["start"])
         day = start.astimezone(zone).date()
-        per_day[a["patient"], day].append((start, dt.datetime.fromisoformat(a["end"])))
+        if a.get("mode", "in_person") != "virtual":
+            # Visits count trips; idle time is between the in-person appointments of one.
+            per_day[a["patient"], day].append((start, dt.datetime.fromisoformat(a["end"])))
         providers[a["patient"], a["discipline"]].add(a["provider"])
         first[a["patient"]] = min(first.get(a["patient"], day), day)
         wanted = patients[a["patient"]].get("preferred_providers", {}).get(a["discipline"])

@@ -31,6 +31,12 @@ class Demand:
     min_gap_days: int
     first_day: int
     end_day: int
+    # The rooms and virtual-sessions extensions: the room kind an in-person session holds, the line's mode,
+    # and whether it may be held in person / by video for this patient.
+    room_kind: str | None = None
+    mode: str = "in_person"
+    in_person: bool = True
+    virtual: bool = False
 
     @property
     def is_assessment(self) -> bool:
@@ -42,6 +48,15 @@ class Option(NamedTuple):
     start: int
     end: int
     day: int
+    # The extensions: the location (index) and room (index) of an in-person session, -1 for none;
+    # True for a virtual (video) session, which has neither.
+    location: int = -1
+    room: int = -1
+    virtual: bool = False
+
+
+def _modes(mode: str, accepts_virtual: bool) -> dict:
+    return {"mode": mode, "in_person": mode != "virtual", "virtual": mode != "in_person" and accepts_virtual}
 
 
 def plan_demands(clock: Clock, patient: Patient, first_index: int = 0) -> list[Demand]:
@@ -55,7 +70,8 @@ def plan_demands(clock: Clock, patient: Patient, first_index: int = 0) -> list[D
 
     if patient.assessment is not None:
         add(kind="assessment", discipline=patient.assessment.discipline, phase=None, week=None, count=1,
-            minutes=patient.assessment.minutes, min_gap_days=0, first_day=start_day, end_day=clock.days)
+            minutes=patient.assessment.minutes, min_gap_days=0, first_day=start_day, end_day=clock.days,
+            room_kind=patient.assessment.room_kind, **_modes(patient.assessment.mode, patient.accepts_virtual))
     first_week = 0
     for phase in patient.phases:
         for week in range(first_week, first_week + phase.weeks):
@@ -64,7 +80,8 @@ def plan_demands(clock: Clock, patient: Patient, first_index: int = 0) -> list[D
                 if (week - first_week) % line.every_weeks == 0:
                     add(kind="treatment", discipline=line.discipline, phase=phase.name, week=week,
                         count=line.per_week, minutes=line.minutes, min_gap_days=line.min_gap_days,
-                        first_day=max(monday, start_day), end_day=monday + 7)
+                        first_day=max(monday, start_day), end_day=monday + 7,
+                        room_kind=line.room_kind, **_modes(line.mode, patient.accepts_virtual))
         first_week += phase.weeks
     return demands
 
@@ -119,6 +136,10 @@ class Calendars:
         self._patient_busy = [self._busy(p.booked) for p in problem.patients]
         self._provider_free: dict[tuple[int, int], list[tuple[int, int]]] = {}
         self._patient_free: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        self._room_blocked = [self._blocked(room) for room in problem.rooms]
+        self.rooms_of: dict[tuple[int, str], list[int]] = {}
+        for room in problem.rooms:
+            self.rooms_of.setdefault((room.location, room.kind), []).append(room.index)
         self.qualified: dict[str, list[int]] = {}
         for provider in problem.providers:
             for discipline in sorted(provider.disciplines):
@@ -134,13 +155,43 @@ class Calendars:
     def _busy(self, intervals: list[Dated]) -> tuple[list[int], list[int]]:
         return _merge([(self.clock.minute(i.start), self.clock.minute(i.end)) for i in intervals])
 
-    def _windows(self, windows: list[Window], day: int) -> list[tuple[int, int]]:
+    def _blocked(self, room) -> tuple[list[int], list[int]]:
+        """When a room cannot be held at all: its time off, and wherever its bookings fill its capacity."""
+        spans = [(self.clock.minute(i.start), self.clock.minute(i.end)) for i in room.time_off]
+        events = sorted([(self.clock.minute(i.start), 1) for i in room.booked]
+                        + [(self.clock.minute(i.end), -1) for i in room.booked])
+        load, full_since = 0, None
+        for t, step in events:
+            load += step
+            if load >= room.capacity and full_since is None:
+                full_since = t
+            elif load < room.capacity and full_since is not None:
+                if t > full_since:
+                    spans.append((full_since, t))
+                full_since = None
+        return _merge(spans)
+
+    def _windows(self, windows: list[Window], day: int, location: int | None = None) -> list[tuple[int, int]]:
         weekday = self.clock.date(day).weekday()
         return [
             (self.clock.wall_minute(day, w.start), self.clock.wall_minute(day, w.end))
             for w in windows
-            if w.weekday == weekday
+            if w.weekday == weekday and (location is None or w.location == location)
         ]
+
+    def provider_locations(self, provider: int, day: int) -> list[int]:
+        """The locations the provider works at on that day (none without the locations extension)."""
+        weekday = self.clock.date(day).weekday()
+        return sorted({w.location for w in self.problem.providers[provider].weekly
+                       if w.weekday == weekday and w.location is not None})
+
+    def provider_free_at(self, provider: int, day: int, location: int) -> list[tuple[int, int]]:
+        """The provider's free time that day in their windows at that location."""
+        windows = self._windows(self.problem.providers[provider].weekly, day, location)
+        return _free(windows, self._provider_busy[provider])
+
+    def room_free(self, room: int, intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return _free(intervals, self._room_blocked[room])
 
     def provider_hours(self, provider: int, day: int) -> list[tuple[int, int]]:
         """The provider's weekly windows on that day, ignoring time off and bookings."""
@@ -180,16 +231,42 @@ class Calendars:
         return range(max(demand.first_day, 0), min(demand.end_day, self.clock.days))
 
     def options(self, demand: Demand) -> list[Option]:
-        """Every (provider, start) for one session of the demand, earliest first."""
+        """Every (provider, start) for one session of the demand, earliest first.
+
+        With the extensions, an in-person option also names its location (the provider's window's, one
+        the patient accepts) and, for a line with a room kind, one room of that kind there free for the
+        whole session; a virtual option names neither and may use any of the provider's windows."""
         options = []
+        simple = not self.problem.locations and demand.room_kind is None
+        accepted = self.problem.patients[demand.patient].locations
         for day in self.days(demand):
             patient_free = self.patient_free(demand.patient, day)
             if not patient_free:
                 continue
             for provider in self.providers_for(demand.patient, demand.discipline):
-                both = intersect(self.provider_free(provider, day), patient_free)
-                for start in self.starts_within(both, day, demand.minutes):
-                    options.append(Option(provider, start, start + demand.minutes, day))
+                if demand.in_person and simple:
+                    both = intersect(self.provider_free(provider, day), patient_free)
+                    for start in self.starts_within(both, day, demand.minutes):
+                        options.append(Option(provider, start, start + demand.minutes, day))
+                elif demand.in_person:
+                    places = self.provider_locations(provider, day) if self.problem.locations else [-1]
+                    for location in places:
+                        if accepted is not None and location not in accepted:
+                            continue
+                        free = self.provider_free_at(provider, day, location) if location >= 0 \
+                            else self.provider_free(provider, day)
+                        both = intersect(free, patient_free)
+                        if demand.room_kind is None:
+                            for start in self.starts_within(both, day, demand.minutes):
+                                options.append(Option(provider, start, start + demand.minutes, day, location))
+                            continue
+                        for room in self.rooms_of.get((location, demand.room_kind), []):
+                            for start in self.starts_within(self.room_free(room, both), day, demand.minutes):
+                                options.append(Option(provider, start, start + demand.minutes, day, location, room))
+                if demand.virtual:
+                    both = intersect(self.provider_free(provider, day), patient_free)
+                    for start in self.starts_within(both, day, demand.minutes):
+                        options.append(Option(provider, start, start + demand.minutes, day, -1, -1, True))
         options.sort(key=lambda o: (o.start, o.provider))
         return options
 

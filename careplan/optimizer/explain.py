@@ -89,6 +89,9 @@ def _no_option(space: Space, demand: Demand, when: str) -> str:
     calendars = space.calendars
     patient = demand.patient
     days = calendars.days(demand)
+    place = _no_place(space, demand, when)
+    if place:
+        return place
     if not any(calendars.patient_hours(patient, day) for day in days):
         return f"the patient is not available {when} on or after their earliest start, for {demand.discipline}"
     works_inside = any(
@@ -122,6 +125,11 @@ def _blocker_words(space: Space, demand: Demand, why: str, n: int) -> str:
         return f"{n} are too close to the patient's other {demand.discipline} sessions (spacing)"
     if why == rules.DAILY_CAP:
         return f"{n} fall on days already holding the patient's maximum of {patient.max_sessions_per_day} sessions"
+    if why == rules.ROOM_TAKEN:
+        kind = demand.room_kind
+        return f"{n} find every {kind} room (of the right location) already held then"
+    if why == rules.OTHER_LOCATION:
+        return f"{n} are at another location than the patient's other sessions that day (one trip a day)"
     return f"{n} would leave the patient waiting more than {problem.max_wait_minutes} minutes between sessions"
 
 
@@ -151,3 +159,34 @@ def _what_would_help(space: Space, demand: Demand) -> str:
     best = sorted(extra.items(), key=lambda item: (-len(item[1]), item[0]))[:2]
     words = [f"{key} would add {len(starts)} option{'s' if len(starts) > 1 else ''}" for key, starts in best]
     return "; availability on " + " and ".join(words)
+
+
+def _no_place(space: Space, demand: Demand, when: str) -> str | None:
+    """The extensions' reasons for a session with no option: virtual, locations, rooms."""
+    problem = space.problem
+    patient = problem.patients[demand.patient]
+    if not demand.in_person and not demand.virtual:
+        return (f"{demand.discipline} {when} is held by video only and the patient does not accept virtual "
+                f"sessions; record their consent or make the line in person")
+    if not demand.in_person:
+        return None
+    accepted = patient.locations
+    if demand.room_kind is not None:
+        places = {room.location for room in problem.rooms if room.kind == demand.room_kind}
+        usable = places if accepted is None else places & accepted
+        if not usable:
+            where = "at the locations the patient accepts" if places else "in the clinic"
+            return (f"{demand.discipline} {when} needs a {demand.room_kind} room and there is none {where}"
+                    + ("; or hold it by video" if not demand.virtual and demand.mode != "in_person" else ""))
+    if accepted is not None and problem.locations:
+        calendars = space.calendars
+        works = any(
+            location in accepted
+            for day in calendars.days(demand)
+            for provider in calendars.providers_for(demand.patient, demand.discipline)
+            for location in calendars.provider_locations(provider, day)
+        )
+        if not works and not demand.virtual:
+            names = ", ".join(problem.locations[i].name for i in sorted(accepted))
+            return f"no {demand.discipline} provider works {when} at the locations the patient accepts ({names})"
+    return None

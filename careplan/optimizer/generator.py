@@ -181,3 +181,66 @@ def generate(seed: int, *, providers: int = 25, patients: int = 1, weeks: int = 
         "providers": staff,
         "patients": [_patient(rng, i, first, weeks, staff) for i in range(patients)],
     }
+
+
+# The rooms and locations extension: which disciplines hold which kind of room.
+ROOM_KINDS = {"physiotherapy": "table", "massage": "table", "chiropractic": "table", "acupuncture": "table",
+              "kinesiology": "gym"}
+VIDEO_DISCIPLINES = ("psychotherapy", "nutrition")
+
+
+def with_resources(problem: dict, *, seed: int, locations: int = 1, tables: int = 2, gym: int = 2,
+                   virtual: bool = True) -> dict:
+    """A copy of a generated clinic with locations, rooms and (optionally) virtual sessions.
+
+    Every provider works each weekday at one location (drawn per weekday when there are two); each
+    location has `tables` treatment tables (capacity 1), held by physiotherapy (and its assessment),
+    massage, chiropractic and acupuncture, and one gym for `gym` at once, held by kinesiology. The
+    providers' existing bookings hold a table or the gym where one is free, so the rooms are as full
+    as their calendars. With `virtual`, psychotherapy and nutrition may be held by video and half the
+    patients accept it. With two locations, a fifth of the patients accept only one of them.
+    """
+    import copy
+
+    rng = random.Random(seed * 7919 + locations)
+    doc = copy.deepcopy(problem)
+    names = ["main"] if locations == 1 else ["east", "west"][:locations]
+    doc["clinic"]["locations"] = [{"id": n, "name": n.title()} for n in names]
+    rooms = []
+    for n in names:
+        rooms += [{"id": f"{n}-table-{i + 1}", "location": n, "kind": "table", "capacity": 1, "booked": []}
+                  for i in range(tables)]
+        rooms.append({"id": f"{n}-gym", "location": n, "kind": "gym", "capacity": gym, "booked": []})
+    for provider in doc["providers"]:
+        where = {day: rng.choice(names) for day in DAYS}
+        for window in provider["weekly"]:
+            window["location"] = where[window["day"]]
+        kind = next((ROOM_KINDS[d] for d in provider["disciplines"] if d in ROOM_KINDS), None)
+        if kind is None:
+            continue
+        for interval in provider["booked"]:
+            day = dt.date.fromisoformat(interval["start"][:10])
+            place = where[DAYS[day.weekday()]]
+            for room in rooms:
+                if room["location"] != place or room["kind"] != kind:
+                    continue
+                load = sum(1 for b in room["booked"] if b["start"] < interval["end"] and interval["start"] < b["end"])
+                if load < room["capacity"]:
+                    room["booked"].append(dict(interval))
+                    break
+    doc["rooms"] = rooms
+    for patient in doc["patients"]:
+        if len(names) > 1 and rng.random() < 0.2:
+            patient["locations"] = [rng.choice(names)]
+        if virtual:
+            patient["accepts_virtual"] = rng.random() < 0.5
+        plan = patient["plan"]
+        if plan.get("assessment") and plan["assessment"]["discipline"] in ROOM_KINDS:
+            plan["assessment"]["room_kind"] = ROOM_KINDS[plan["assessment"]["discipline"]]
+        for phase in plan["phases"]:
+            for line in phase["sessions"]:
+                if line["discipline"] in ROOM_KINDS:
+                    line["room_kind"] = ROOM_KINDS[line["discipline"]]
+                elif virtual and line["discipline"] in VIDEO_DISCIPLINES:
+                    line["mode"] = "either"
+    return doc

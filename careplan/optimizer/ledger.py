@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 
+from . import resources
 from .demand import Demand, Option
 from .space import Booking, Space, overlapping
 
@@ -18,6 +19,8 @@ PROVIDER_TAKEN = "provider_taken"
 SPACING = "spacing"
 DAILY_CAP = "daily_cap"
 WAIT = "wait"
+ROOM_TAKEN = "room_taken"
+OTHER_LOCATION = "other_location"
 
 
 class Ledger:
@@ -25,6 +28,7 @@ class Ledger:
         self.space = space
         self.bookings: list[Booking] = []
         self._provider: dict[int, list[tuple[int, int]]] = {}
+        self._room: dict[int, list[tuple[int, int]]] = {}
         self._patient_day: dict[tuple[int, int], list[Booking]] = {}
         self._discipline_days: dict[tuple[int, str], list[int]] = {}
         self._assessment_end: dict[int, int] = {}
@@ -34,6 +38,8 @@ class Ledger:
         demand = self.space.demands[booking.demand]
         self.bookings.append(booking)
         bisect.insort(self._provider.setdefault(booking.provider, []), (booking.start, booking.end))
+        if booking.room >= 0:
+            self._room.setdefault(booking.room, []).append((booking.start, booking.end))
         day = self._patient_day.setdefault((demand.patient, booking.day), [])
         bisect.insort(day, booking, key=lambda b: b.start)
         if demand.is_assessment:
@@ -64,6 +70,11 @@ class Ledger:
                 return PATIENT_BUSY
         if overlapping(self._provider.get(option.provider, []), option.start, option.end):
             return PROVIDER_TAKEN
+        if option.room >= 0 and resources.room_full(space, self._room.get(option.room, []), option.room,
+                                                    option.start, option.end):
+            return ROOM_TAKEN
+        if resources.other_location(same_day, option):
+            return OTHER_LOCATION
         if not demand.is_assessment:
             gap = space.gap_days(patient, demand.discipline, option.day)
             for other_day in self._discipline_days.get((patient, demand.discipline), ()):
@@ -74,8 +85,10 @@ class Ledger:
         if cap is not None and len(same_day) >= cap:
             return DAILY_CAP
         max_wait = space.problem.max_wait_minutes
-        if max_wait is not None and same_day:
-            times = sorted([(b.start, b.end) for b in same_day] + [(option.start, option.end)])
+        trips = [b for b in same_day if not b.virtual]
+        if max_wait is not None and trips and not option.virtual:
+            # The waiting limit binds consecutive in-person appointments only.
+            times = sorted([(b.start, b.end) for b in trips] + [(option.start, option.end)])
             if any(nxt[0] - prev[1] > max_wait for prev, nxt in zip(times, times[1:])):
                 return WAIT
         return None

@@ -12,12 +12,14 @@ def metrics(space: Space, bookings: list[Booking]) -> dict:
     demands = space.demands
     problem = space.problem
     per_day: dict[tuple[int, int], list[Booking]] = defaultdict(list)
+    # With virtual sessions, visits count trips: days with an in-person appointment.
     providers: dict[tuple[int, str], set[int]] = defaultdict(set)
     first_day: dict[int, int] = {}
     misses = 0
     for booking in bookings:
         demand = demands[booking.demand]
-        per_day[demand.patient, booking.day].append(booking)
+        if not booking.virtual:
+            per_day[demand.patient, booking.day].append(booking)
         providers[demand.patient, demand.discipline].add(booking.provider)
         first_day[demand.patient] = min(first_day.get(demand.patient, booking.day), booking.day)
         wanted = problem.patients[demand.patient].preferred_providers.get(demand.discipline)
@@ -56,13 +58,15 @@ def visits_lower_bound(space: Space, bookings: list[Booking]) -> int:
     for booking in bookings:
         demand = space.demands[booking.demand]
         patients.add(demand.patient)
-        if demand.is_assessment:
+        if demand.is_assessment or demand.virtual:
+            # A session that may be held by video needs no trip in some valid schedule.
             continue
         counts = per_week[demand.patient, booking.day // 7]
         counts[""] += 1
         if space.gap_days(demand.patient, demand.discipline, booking.day) >= 1:
             counts[demand.discipline] += 1
-    bound = len(patients - {patient for patient, _ in per_week})
+    trips = {space.demands[b.demand].patient for b in bookings if not space.demands[b.demand].virtual}
+    bound = len(trips - {patient for patient, _ in per_week})
     for (patient, _), counts in per_week.items():
         cap = space.problem.patients[patient].max_sessions_per_day or counts[""]
         spread = max((n for discipline, n in counts.items() if discipline), default=1)

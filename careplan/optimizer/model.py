@@ -33,7 +33,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .demand import Option
-from . import sat
+from . import observe, resources, sat
 from .sat import total
 from .space import Booking, Space, overlapping
 
@@ -86,9 +86,13 @@ class PlanModel:
         # The batch's many small re-solves skip CP-SAT's probing: measured on
         # 100-plan neighbourhoods, the same optima proven in about 20% less time.
         self.probing = probing
+        # Tell the observer (careplan.optimizer.observe), if any, of each better schedule: set when this
+        # model holds every patient of the problem, so its figures are the solve's.
+        self.report = False
         self.patients = patients
         self.model = sat.Model()
         self.x: dict[tuple[int, Option], object] = {}
+        self.occupied = occupied
         self._build_options(occupied)
         self._state_rules()
         self._state_objectives()
@@ -161,6 +165,8 @@ class PlanModel:
         self._assessment_first()
         self._spacing()
         self._days()
+        resources.state_rooms(self)
+        resources.state_locations(self)
 
     def _assessment_first(self) -> None:
         m = self.model
@@ -221,6 +227,8 @@ class PlanModel:
         transition = problem.transition_minutes
         max_wait = problem.max_wait_minutes
         self.visit: dict[tuple[int, int], object] = {}
+        # A day with any session (a visit, or only virtual sessions: no trip).
+        self.attend: dict[tuple[int, int], object] = {}
         self.bundle_days = []
         for (patient, day), items in self.by_day.items():
             variables = [var for _, _, var in items]
@@ -228,13 +236,18 @@ class PlanModel:
             cap = min(cap, len(variables))
             visit = m.new_bool_var()
             self.visit[patient, day] = visit
-            m.add(total(variables) <= cap * visit)
-            m.add_bool_or(variables + [visit.Not()])
-            if cap < 2:
+            trips = [item for item in items if not item[1].virtual]
+            if len(trips) == len(items):
+                self.attend[patient, day] = visit
+                m.add(total(variables) <= cap * visit)
+                m.add_bool_or(variables + [visit.Not()])
+            else:
+                self.attend[patient, day] = resources.virtual_day(m, variables, [v for _, _, v in trips], cap, visit)
+            if cap < 2 or not trips:
                 continue
             if max_wait is not None:
-                self._waiting(items, max_wait, transition)
-            self.bundle_days.append((items, visit))
+                self._waiting(trips, max_wait, transition)
+            self.bundle_days.append((trips, visit))
 
     def _waiting(self, items: list, max_wait: int, transition: int) -> None:
         """An appointment preceded that day by one ending too early needs one in between."""
@@ -344,8 +357,8 @@ class PlanModel:
             if demand.is_assessment or demand.count < 2 or len(variables) < 2:
                 continue
             if space.gap_days(demand.patient, demand.discipline, demand.first_day) >= 1:
-                week_visits = [self.visit[demand.patient, day] for day in range(demand.first_day, demand.end_day)
-                               if (demand.patient, day) in self.visit]
+                week_visits = [self.attend[demand.patient, day] for day in range(demand.first_day, demand.end_day)
+                               if (demand.patient, day) in self.attend]
                 m.add(total(week_visits) >= total(variables))
         # Re-planning: a hinted appointment is kept when its exact option is chosen.
         moved = []
@@ -382,7 +395,7 @@ class PlanModel:
                 terms.append(total((day - earliest) * v for day, v in options))
                 top += max((day - earliest for day, _ in options), default=0)
                 continue
-            visits = {day: v for (p, day), v in self.visit.items() if p == patient}
+            visits = {day: v for (p, day), v in self.attend.items() if p == patient}
             if not visits:
                 continue
             # One flag for the day of the first visit: it is a visit day, and
@@ -415,7 +428,18 @@ class PlanModel:
         w_moved = w_visits * (self.demand_total + 1)
         w_unmet = w_moved * (self.hint_count + 1)
         m.minimize(w_unmet * self.unmet + w_moved * self.moved + w_visits * self.visits + w_breaks * self.breaks)
-        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=workers, probing=self.probing)
+        watched = None
+        if self.report:
+            def watched(value, bound) -> dict:
+                unmet = value(self.unmet)
+                figures = {"scheduled": self.demand_total - unmet, "demand": self.demand_total,
+                           "visits": value(self.visits), "breaks": value(self.breaks)}
+                if self.hint_count == 0:
+                    figures["bound"] = max(0, -(-int(bound - unmet * w_unmet - (w_visits - 1)) // w_visits))
+                return figures
+            self._enter("sessions, visits and continuity")
+        first = m.solve(time_limit * (0.7 if comfort else 1.0), deterministic, workers=workers, probing=self.probing,
+                        figures=watched)
         if not first.found:
             return Outcome(list(hint), False, False, None, self.demand_total,
                            first.deterministic_time, first.wall_time)
@@ -470,12 +494,24 @@ class PlanModel:
         w_first = self.demand_total + 1
         w_idle = w_first * (self.first_max + 1)
         m.minimize(w_idle * idle + w_first * self.first_days + w_misses * self.misses)
-        second = m.solve(seconds, deterministic, probing=self.probing)
+        watched = None
+        if self.report:
+            def watched(value, _bound) -> dict:
+                return {"scheduled": self.demand_total - value(self.unmet), "visits": value(self.visits),
+                        "breaks": value(self.breaks)}
+            self._enter("comfort of each visit day")
+        second = m.solve(seconds, deterministic, probing=self.probing, figures=watched)
         outcome.wall_time += second.wall_time
         outcome.deterministic_time += second.deterministic_time
         if second.found:
             outcome.bookings = [Booking(d, *option) for d, option in self._chosen(second)]
         outcome.proven = outcome.stage1_proven and second.optimal
+
+    @staticmethod
+    def _enter(stage: str) -> None:
+        watcher = observe.current()
+        if watcher is not None:
+            watcher.entering(stage)
 
     def _levels(self, result) -> dict:
         return {"unmet": result.value(self.unmet), "moved": result.value(self.moved),

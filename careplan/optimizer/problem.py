@@ -33,6 +33,8 @@ class Window:
     weekday: int
     start: int
     end: int
+    # The locations extension: the index of the clinic location a provider's window is at (None without locations).
+    location: int | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,9 @@ class SessionLine:
     minutes: int
     every_weeks: int
     min_gap_days: int
+    # The rooms and virtual-sessions extensions (absent: no room, in person).
+    room_kind: str | None = None
+    mode: str = "in_person"
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,8 @@ class Phase:
 class Assessment:
     discipline: str
     minutes: int
+    room_kind: str | None = None
+    mode: str = "in_person"
 
 
 @dataclass(frozen=True)
@@ -91,6 +98,10 @@ class Current:
     week: int | None
     start: dt.datetime
     fixed: bool
+    # The extensions: how and where it is held (None: any that fits).
+    mode: str | None = None
+    location: str | None = None
+    room: str | None = None
 
 
 @dataclass
@@ -107,6 +118,27 @@ class Patient:
     current: list[Current] = field(default_factory=list)
     # The "required clinicians" extension: {discipline: provider id}, the only provider who may deliver it.
     required_providers: dict[str, str] = field(default_factory=dict)
+    # The locations and virtual-sessions extensions: location indexes accepted (None: all), video accepted.
+    locations: frozenset[int] | None = None
+    accepts_virtual: bool = False
+
+
+@dataclass(frozen=True)
+class Location:
+    index: int
+    id: str
+    name: str
+
+
+@dataclass
+class Room:
+    index: int
+    id: str
+    location: int
+    kind: str
+    capacity: int
+    booked: list[Dated]
+    time_off: list[Dated]
 
 
 @dataclass
@@ -119,6 +151,11 @@ class Problem:
     max_wait_minutes: int | None
     providers: list[Provider]
     patients: list[Patient]
+    locations: list[Location] = field(default_factory=list)
+    rooms: list[Room] = field(default_factory=list)
+    # True when the document uses any of the locations, rooms or virtual-sessions fields: the solution
+    # then carries each appointment's mode, location and room.
+    extended: bool = False
 
     def provider(self, provider_id: str) -> Provider:
         return self._providers_by_id[provider_id]
@@ -130,20 +167,23 @@ class Problem:
 # Every field this solver knows, per kind of object. The contract asks a solver to refuse a problem with a
 # field it does not know (an extension such as locations or rooms) rather than ignore a rule it carries.
 _FIELDS = {
-    "document": {"version", "clinic", "rules", "providers", "patients"},
-    "clinic": {"timezone", "slot_minutes", "horizon"},
+    "document": {"version", "clinic", "rules", "providers", "patients", "rooms"},
+    "clinic": {"timezone", "slot_minutes", "horizon", "locations"},
+    "location": {"id", "name"},
+    "room": {"id", "location", "kind", "capacity", "booked", "time_off"},
     "horizon": {"start", "weeks"},
     "rules": {"transition_minutes", "max_wait_minutes"},
     "provider": {"id", "disciplines", "weekly", "time_off", "booked"},
     "patient": {"id", "earliest_start", "availability", "booked", "max_sessions_per_day", "preferred_providers",
-                "required_providers", "plan", "appointments"},
+                "required_providers", "plan", "appointments", "locations", "accepts_virtual"},
     "plan": {"assessment", "phases"},
-    "assessment": {"discipline", "minutes"},
+    "assessment": {"discipline", "minutes", "room_kind", "mode"},
     "phase": {"name", "weeks", "sessions"},
-    "session": {"discipline", "per_week", "minutes", "every_weeks", "min_gap_days"},
+    "session": {"discipline", "per_week", "minutes", "every_weeks", "min_gap_days", "room_kind", "mode"},
     "window": {"day", "start", "end"},
+    "provider_window": {"day", "start", "end", "location"},
     "dated": {"start", "end"},
-    "appointment": {"provider", "discipline", "kind", "phase", "week", "start", "fixed"},
+    "appointment": {"provider", "discipline", "kind", "phase", "week", "start", "fixed", "mode", "location", "room"},
 }
 
 
@@ -152,8 +192,8 @@ def _known(doc: dict, kind: str, path: str) -> dict:
     unknown = sorted(str(key) for key in doc if key not in _FIELDS[kind])
     if unknown:
         where = f"{path}.{unknown[0]}" if path else unknown[0]
-        raise ProblemError(where, "unknown field: this solver does not support it (format v1 and the "
-                                  "required_providers extension only)")
+        raise ProblemError(where, "unknown field: this solver does not support it (format v1 with the "
+                                  "required clinicians, locations, rooms and virtual sessions extensions)")
     return doc
 
 
@@ -191,20 +231,85 @@ def parse(document: object) -> Problem:
         if max_wait < transition:
             raise ProblemError("rules.max_wait_minutes", "must be >= rules.transition_minutes")
 
+    locations = _locations(clinic)
     providers = [
-        _provider(i, p, f"providers[{i}]") for i, p in enumerate(_list(_need(doc, "providers", ""), "providers"))
+        _provider(i, p, f"providers[{i}]", locations)
+        for i, p in enumerate(_list(_need(doc, "providers", ""), "providers"))
     ]
     _unique([p.id for p in providers], "providers", "id")
     known = {p.id: p for p in providers}
     patients = [
-        _patient(i, p, f"patients[{i}]", known)
+        _patient(i, p, f"patients[{i}]", known, locations)
         for i, p in enumerate(_list(_need(doc, "patients", ""), "patients"))
     ]
     _unique([p.id for p in patients], "patients", "id")
-    return Problem(timezone, slot, start, weeks, transition, max_wait, providers, patients)
+    rooms = _rooms(doc, locations)
+    extended = bool(locations or rooms or "rooms" in doc) or any(
+        p.locations is not None or p.accepts_virtual or any(
+            line.room_kind or line.mode != "in_person" for phase in p.phases for line in phase.sessions
+        ) or (p.assessment is not None and (p.assessment.room_kind or p.assessment.mode != "in_person"))
+        for p in patients
+    )
+    return Problem(timezone, slot, start, weeks, transition, max_wait, providers, patients,
+                   locations, rooms, extended)
 
 
-def _provider(index: int, raw: object, path: str) -> Provider:
+def _locations(clinic: dict) -> list[Location]:
+    if "locations" not in clinic:
+        return []
+    raw = _list(clinic["locations"], "clinic.locations")
+    if not raw:
+        raise ProblemError("clinic.locations", "must list at least one location (or be left out)")
+    locations = []
+    for i, item in enumerate(raw):
+        where = f"clinic.locations[{i}]"
+        doc = _known(_obj(item, where), "location", where)
+        ident = _text(_need(doc, "id", where), f"{where}.id")
+        name = _text(doc.get("name", ident), f"{where}.name")
+        locations.append(Location(i, ident, name))
+    _unique([loc.id for loc in locations], "clinic.locations", "id")
+    return locations
+
+
+def _location_ref(raw: object, path: str, locations: list[Location]) -> int:
+    ident = _text(raw, path)
+    for location in locations:
+        if location.id == ident:
+            return location.index
+    if not locations:
+        raise ProblemError(path, "names a location, but clinic.locations is absent")
+    raise ProblemError(path, f"unknown location {ident!r}")
+
+
+def _rooms(doc: dict, locations: list[Location]) -> list[Room]:
+    rooms = []
+    for i, item in enumerate(_list(doc.get("rooms", []), "rooms")):
+        where = f"rooms[{i}]"
+        raw = _known(_obj(item, where), "room", where)
+        rooms.append(Room(
+            index=i,
+            id=_text(_need(raw, "id", where), f"{where}.id"),
+            location=_location_ref(_need(raw, "location", where), f"{where}.location", locations),
+            kind=_text(_need(raw, "kind", where), f"{where}.kind"),
+            capacity=_int(raw.get("capacity", 1), f"{where}.capacity", low=1, high=1000),
+            booked=_dated_list(raw.get("booked", []), f"{where}.booked"),
+            time_off=_dated_list(raw.get("time_off", []), f"{where}.time_off"),
+        ))
+    _unique([room.id for room in rooms], "rooms", "id")
+    return rooms
+
+
+def _mode(raw: object, path: str) -> str:
+    if raw not in ("in_person", "virtual", "either"):
+        raise ProblemError(path, "must be 'in_person', 'virtual' or 'either'")
+    return raw
+
+
+def _room_kind(raw: object, path: str) -> str | None:
+    return None if raw is None else _text(raw, path)
+
+
+def _provider(index: int, raw: object, path: str, locations: list[Location]) -> Provider:
     doc = _known(_obj(raw, path), "provider", path)
     disciplines = _list(_need(doc, "disciplines", path), f"{path}.disciplines")
     if not disciplines:
@@ -213,13 +318,14 @@ def _provider(index: int, raw: object, path: str) -> Provider:
         index=index,
         id=_text(_need(doc, "id", path), f"{path}.id"),
         disciplines=frozenset(_text(d, f"{path}.disciplines[{i}]") for i, d in enumerate(disciplines)),
-        weekly=_windows(_need(doc, "weekly", path), f"{path}.weekly"),
+        weekly=_windows(_need(doc, "weekly", path), f"{path}.weekly", locations),
         time_off=_dated_list(doc.get("time_off", []), f"{path}.time_off"),
         booked=_dated_list(doc.get("booked", []), f"{path}.booked"),
     )
 
 
-def _patient(index: int, raw: object, path: str, providers: dict[str, Provider]) -> Patient:
+def _patient(index: int, raw: object, path: str, providers: dict[str, Provider],
+             locations: list[Location]) -> Patient:
     doc = _known(_obj(raw, path), "patient", path)
     cap = doc.get("max_sessions_per_day")
     if cap is not None:
@@ -241,6 +347,17 @@ def _patient(index: int, raw: object, path: str, providers: dict[str, Provider])
         if preferred.get(discipline, provider_id) != provider_id:
             raise ProblemError(f"{path}.preferred_providers.{discipline}",
                                f"names {preferred[discipline]}, but {provider_id} is required for {discipline}")
+    accepted = None
+    if "locations" in doc:
+        accepted = frozenset(
+            _location_ref(item, f"{path}.locations[{i}]", locations)
+            for i, item in enumerate(_list(doc["locations"], f"{path}.locations"))
+        )
+        if not accepted:
+            raise ProblemError(f"{path}.locations", "must list at least one location (or be left out: all)")
+    accepts_virtual = doc.get("accepts_virtual", False)
+    if not isinstance(accepts_virtual, bool):
+        raise ProblemError(f"{path}.accepts_virtual", "must be true or false")
     plan = _known(_obj(_need(doc, "plan", path), f"{path}.plan"), "plan", f"{path}.plan")
     assessment = None
     if plan.get("assessment") is not None:
@@ -249,6 +366,8 @@ def _patient(index: int, raw: object, path: str, providers: dict[str, Provider])
         assessment = Assessment(
             _text(_need(raw_assessment, "discipline", where), f"{where}.discipline"),
             _int(_need(raw_assessment, "minutes", where), f"{where}.minutes", low=1, high=1440),
+            _room_kind(raw_assessment.get("room_kind"), f"{where}.room_kind"),
+            _mode(raw_assessment.get("mode", "in_person"), f"{where}.mode"),
         )
     raw_phases = _list(_need(plan, "phases", f"{path}.plan"), f"{path}.plan.phases")
     phases = [_phase(p, f"{path}.plan.phases[{i}]") for i, p in enumerate(raw_phases)]
@@ -263,6 +382,8 @@ def _patient(index: int, raw: object, path: str, providers: dict[str, Provider])
         assessment=assessment,
         phases=phases,
         required_providers=dict(required),
+        locations=accepted,
+        accepts_virtual=accepts_virtual,
     )
     patient.current = [
         _current(c, f"{path}.appointments[{i}]", patient, providers)
@@ -289,6 +410,8 @@ def _phase(raw: object, path: str) -> Phase:
                 minutes=_int(_need(line, "minutes", where), f"{where}.minutes", low=1, high=1440),
                 every_weeks=_int(line.get("every_weeks", 1), f"{where}.every_weeks", low=1),
                 min_gap_days=_int(line.get("min_gap_days", 1), f"{where}.min_gap_days", low=0, high=7),
+                room_kind=_room_kind(line.get("room_kind"), f"{where}.room_kind"),
+                mode=_mode(line.get("mode", "in_person"), f"{where}.mode"),
             )
         )
     return Phase(
@@ -311,10 +434,16 @@ def _current(raw: object, path: str, patient: Patient, providers: dict[str, Prov
     if not isinstance(fixed, bool):
         raise ProblemError(f"{path}.fixed", "must be true or false")
     start = _datetime(_need(doc, "start", path), f"{path}.start")
+    where = {}
+    if doc.get("mode") is not None:
+        where["mode"] = _mode(doc["mode"], f"{path}.mode")
+    for key in ("location", "room"):
+        if doc.get(key) is not None:
+            where[key] = _text(doc[key], f"{path}.{key}")
     if kind == "assessment":
         if patient.assessment is None or patient.assessment.discipline != discipline:
             raise ProblemError(path, "the plan has no assessment of this discipline")
-        return Current(path, provider, discipline, kind, None, None, start, fixed)
+        return Current(path, provider, discipline, kind, None, None, start, fixed, **where)
     week = _int(_need(doc, "week", path), f"{path}.week", low=0)
     phase = _text(_need(doc, "phase", path), f"{path}.phase")
     first = 0
@@ -324,16 +453,22 @@ def _current(raw: object, path: str, patient: Patient, providers: dict[str, Prov
                 raise ProblemError(f"{path}.phase", f"plan week {week} belongs to phase {candidate.name!r}")
             if all(line.discipline != discipline for line in candidate.sessions):
                 raise ProblemError(f"{path}.discipline", f"phase {phase!r} has no {discipline} sessions")
-            return Current(path, provider, discipline, kind, phase, week, start, fixed)
+            return Current(path, provider, discipline, kind, phase, week, start, fixed, **where)
         first += candidate.weeks
     raise ProblemError(f"{path}.week", "is after the plan's last week")
 
 
-def _windows(raw: object, path: str) -> list[Window]:
+def _windows(raw: object, path: str, locations: list[Location] | None = None) -> list[Window]:
+    """Weekly windows; a provider's (`locations` given) name their location when the clinic lists any."""
     windows = []
     for i, item in enumerate(_list(raw, path)):
         where = f"{path}[{i}]"
-        doc = _known(_obj(item, where), "window", where)
+        doc = _known(_obj(item, where), "window" if locations is None else "provider_window", where)
+        location = None
+        if locations:
+            location = _location_ref(_need(doc, "location", where), f"{where}.location", locations)
+        elif "location" in doc:
+            _location_ref(doc["location"], f"{where}.location", [])
         day = _need(doc, "day", where)
         if day not in DAYS:
             raise ProblemError(f"{where}.day", "must be one of " + ", ".join(DAYS))
@@ -341,7 +476,13 @@ def _windows(raw: object, path: str) -> list[Window]:
         end = _hhmm(_need(doc, "end", where), f"{where}.end")
         if end <= start:
             raise ProblemError(f"{where}.end", "must be after start")
-        windows.append(Window(DAYS.index(day), start, end))
+        windows.append(Window(DAYS.index(day), start, end, location))
+    if locations:
+        for i, a in enumerate(windows):
+            for b in windows[i + 1:]:
+                if a.weekday == b.weekday and a.location != b.location and a.start < b.end and b.start < a.end:
+                    raise ProblemError(f"{path}[{windows.index(b)}]",
+                                       "overlaps a window at another location on the same day")
     return windows
 
 

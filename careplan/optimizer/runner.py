@@ -8,6 +8,7 @@ from typing import Callable
 
 from .baseline import first_available
 from .check import check, rule_violations
+from .observe import Observer, observing
 from .problem import parse
 from .solution import document
 from .space import Booking, Space
@@ -19,7 +20,8 @@ MAX_PROCESSES = 4
 
 
 def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = False,
-          progress: Callable[[str], None] | None = None, processes: int = 1) -> dict:
+          progress: Callable[[str], None] | None = None, processes: int = 1,
+          observer: Observer | None = None) -> dict:
     """Schedule every care plan of the problem; returns the solution document.
 
     Raises ProblemError (with the offending field's path) for an invalid
@@ -30,12 +32,23 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
     `processes` worker processes when given more than one (spawned, so a
     calling script needs the `if __name__ == "__main__":` guard);
     deterministic mode always solves in this process.
+    `observer` (careplan.optimizer.observe.Observer) hears of each better schedule from CP-SAT's solution
+    callbacks, can stop the search (the best schedule so far is returned at once) and bounds the whole call
+    by its deadline.
     """
+    with observing(observer):
+        return _solve(problem, time_limit, deterministic, progress, processes, observer)
+
+
+def _solve(problem: dict, time_limit: float, deterministic: bool, progress, processes: int,
+           observer: Observer | None) -> dict:
     began = time.perf_counter()
 
     def say(message: str) -> None:
         if progress is not None:
             progress(f"[{time.perf_counter() - began:5.1f} s] {message}")
+        if observer is not None:
+            observer.entering(message)
 
     space = Space(parse(problem))
     if space.fixed:
@@ -43,6 +56,8 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
         if conflicts:
             return _infeasible(space, conflicts, time.perf_counter() - began)
     start = first_available(space)
+    if observer is not None:
+        observer.schedule(scheduled=len(start), demand=space.total_demand)
     say(f"first available: {len(start)} of {space.total_demand} sessions booked")
     search = time_limit
     if not deterministic:
@@ -64,6 +79,11 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
         say("optimised schedule failed the independent check (" + "; ".join(faults[:3]) + "); "
             "returning the first-available schedule")
         result = document(space, start, "FEASIBLE", time.perf_counter() - began, {"method": "first-available"})
+    if observer is not None:
+        figures = result["metrics"]
+        observer.schedule(force=True, scheduled=figures["scheduled"], demand=figures["demand"],
+                          visits=figures["visits"], breaks=figures["continuity_breaks"],
+                          bound=figures["visits_lower_bound"])
     say(f"{result['status']}: {result['metrics']['scheduled']} of {result['metrics']['demand']} sessions, "
         f"{result['metrics']['visits']} visits (lower bound {result['metrics']['visits_lower_bound']}) "
         f"in {result['solve_seconds']:.2f} s")
@@ -90,7 +110,9 @@ def _optimise(problem: dict, space: Space, start: list[Booking], time_limit: flo
 
     patients = list(range(len(space.problem.patients)))
     if len(patients) <= JOINT_PATIENTS:
-        outcome = PlanModel(space, patients, {}).solve(start, time_limit, deterministic)
+        model = PlanModel(space, patients, {})
+        model.report = True
+        outcome = model.solve(start, time_limit, deterministic)
         extra = {"bounds": {"scheduled_upper_bound": outcome.scheduled_bound,
                             "stage1_proven": outcome.stage1_proven}}
         return outcome.bookings, outcome.proven, outcome.visits_bound, extra

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from ortools.sat.python import cp_model_helper as _cmh
 
+from . import observe
+
 OPTIMAL = _cmh.CpSolverStatus.OPTIMAL
 FEASIBLE = _cmh.CpSolverStatus.FEASIBLE
 INFEASIBLE = _cmh.CpSolverStatus.INFEASIBLE
@@ -191,8 +193,13 @@ class Model:
         self.proto.solution_hint.vars.extend(v.index for v in values)
         self.proto.solution_hint.values.extend(int(x) for x in values.values())
 
-    def solve(self, seconds: float, deterministic: bool, workers: int = 1, probing: bool = True) -> Result:
+    def solve(self, seconds: float, deterministic: bool, workers: int = 1, probing: bool = True,
+              figures=None) -> Result:
         """Solve within `seconds` (deterministic time units in deterministic mode).
+
+        Under an observer (careplan.optimizer.observe), the search never outlives the observer's deadline
+        and stops when it asks; `figures(value, bound)` (value: expression -> int in the solution, bound:
+        the objective's proven bound) turns each solution into the figures the observer reports.
 
         A single worker gets the strongest linear relaxation (linearization
         level 2); several workers run CP-SAT's portfolio, interleaved in
@@ -213,9 +220,46 @@ class Model:
             params.max_time_in_seconds = max(60.0, seconds * 20)
         else:
             params.max_time_in_seconds = max(seconds, 0.05)
+        watcher = observe.current()
+        if watcher is not None:
+            cap = watcher.cap(params.max_time_in_seconds)
+            params.max_time_in_seconds = max(cap, 0.001)
+            if cap <= 0.0:
+                params.max_deterministic_time = 0.0
         wrapper = _cmh.SolveWrapper()
         wrapper.set_parameters(params)
-        return Result(wrapper.solve(self.proto))
+        if watcher is None:
+            return Result(wrapper.solve(self.proto))
+        callback = None
+        if figures is not None:
+            callback = _Reporter(watcher, figures)
+            wrapper.add_solution_callback(callback)
+        with observe.Watch(watcher, wrapper.stop_search):
+            result = Result(wrapper.solve(self.proto))
+        if figures is not None and result.found:
+            watcher.schedule(force=True, **figures(result.value, result.bound))
+        return result
+
+
+class _Reporter(_cmh.SolutionCallback):
+    """CP-SAT's own solution callback: each better schedule's figures to the observer (throttled there),
+    and StopSearch as soon as the observer is told to stop."""
+
+    def __init__(self, watcher, figures):
+        super().__init__()
+        self.watcher = watcher
+        self.figures = figures
+
+    def OnSolutionCallback(self) -> None:  # noqa: N802 (CP-SAT's own spelling)
+        if self.watcher.stopped:
+            self.StopSearch()
+            return
+        if self.watcher.due():
+            def value(expr) -> int:
+                expr = _expr(expr)
+                return expr.const + sum(c * self.SolutionIntegerValue(i) for i, c in expr.terms.items())
+
+            self.watcher.schedule(**self.figures(value, self.BestObjectiveBound()))
 
 
 class Result:

@@ -29,6 +29,10 @@ def document(space: Space, bookings: list[Booking], status: str, seconds: float,
             "start": clock.iso(booking.start),
             "end": clock.iso(booking.end),
         }
+        if problem.extended:
+            appointment["mode"] = "virtual" if booking.virtual else "in_person"
+            appointment["location"] = problem.locations[booking.location].id if booking.location >= 0 else None
+            appointment["room"] = problem.rooms[booking.room].id if booking.room >= 0 else None
         if demand.patient in replanned:
             if booking in fixed:
                 appointment["rebooking"] = "fixed"
@@ -69,4 +73,6 @@ def document(space: Space, bookings: list[Booking], status: str, seconds: float,
 def current_appointments(appointments: list[dict]) -> list[dict]:
     """A solution's appointments as a patient's current `appointments` in a problem (re-planning hints)."""
     return [{"provider": a["provider"], "discipline": a["discipline"], "kind": a["kind"], "phase": a["phase"],
-             "week": a["week"], "start": a["start"][:16]} for a in appointments]
+             "week": a["week"], "start": a["start"][:16],
+             **{key: a[key] for key in ("mode", "location", "room") if a.get(key) is not None}}
+            for a in appointments]

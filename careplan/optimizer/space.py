@@ -22,6 +22,10 @@ class Booking(NamedTuple):
     start: int
     end: int
     day: int
+    # As in Option (the extensions): location and room indexes (-1 for none), a virtual session.
+    location: int = -1
+    room: int = -1
+    virtual: bool = False
 
 
 def overlapping(taken: list[tuple], start: int, end: int) -> tuple | None:
@@ -89,7 +93,7 @@ class Space:
             booking = next(
                 (Booking(demand.index, o.provider, o.start, o.end, o.day)
                  for o in self.options(demand.index)
-                 if o.provider == provider and o.start == start),
+                 if o.provider == provider and o.start == start and self._same_place(current, o)),
                 None,
             )
             if current.fixed:
@@ -102,6 +106,19 @@ class Space:
                 self.fixed.append(booking)
             else:
                 self.hints.append((patient, current, booking))
+
+    def _same_place(self, current: Current, option) -> bool:
+        """Whether an option is held as the current appointment says (the extensions; unsaid: any)."""
+        problem = self.problem
+        if current.mode is not None and (current.mode == "virtual") != option.virtual:
+            return False
+        if current.location is not None and (
+            option.location < 0 or problem.locations[option.location].id != current.location
+        ):
+            return False
+        if current.room is not None and (option.room < 0 or problem.rooms[option.room].id != current.room):
+            return False
+        return True
 
     def _demand_of(self, patient: int, current: Current) -> Demand:
         for demand in self.by_patient[patient]:

@@ -17,7 +17,7 @@ from careplan.errors import Invalid
 from careplan.extensions import db
 from careplan.plans.models import CarePlan
 from careplan.providers.models import WITH_CALENDAR, Provider
-from careplan.scheduling.models import Appointment
+from careplan.scheduling.models import Appointment, overlapping
 
 FORMAT_VERSION = 1
 
@@ -51,7 +51,7 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
     """Every appointment that is not cancelled, by provider or patient, inside the horizon."""
     rows = db.session.scalars(select(Appointment).where(
         column.in_(ids), Appointment.status != "cancelled",
-        Appointment.starts_at < window[1], Appointment.ends_at > window[0]).order_by(Appointment.starts_at))
+        overlapping(Appointment, window[0], window[1])).order_by(Appointment.starts_at))
     found: dict[int, list[dict]] = {}
     for row in rows:
         found.setdefault(getattr(row, column.key), []).append(wall_interval(row.starts_at, row.ends_at))
@@ -166,4 +166,91 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         if required:
             document["patients"][-1]["required_providers"] = {
                 discipline: provider_key(provider_id) for discipline, provider_id in sorted(required.items())}
+    return document
+
+
+# --- one proposal's problem: the plan's document with what this proposal adds -----------------------------
+
+def hint(appointment_like, *, provider_id: int, start: datetime, label: tuple[str, int] | None = None) -> dict:
+    """A booked (or held) appointment as the optimizer's hint (a current appointment it keeps if it can);
+    `label`: the (phase, plan week) it answers now, if not its own."""
+    entry = {"provider": provider_key(provider_id), "discipline": appointment_like.discipline_code,
+             "kind": appointment_like.kind, "start": wall_time(start), "fixed": False}
+    if appointment_like.kind != "assessment":
+        phase, week = label or (appointment_like.phase_name, appointment_like.plan_week)
+        entry.update(phase=phase, week=week)
+    return entry
+
+
+def _add_busy(document: dict, holds) -> None:
+    """Holds of other open proposals, (provider id, patient id, starts_at, ends_at), are busy time."""
+    providers = {p["id"]: p for p in document["providers"]}
+    patients = {p["id"]: p for p in document["patients"]}
+    for provider_id, patient_id, starts_at, ends_at in holds:
+        interval = wall_interval(starts_at, ends_at)
+        if provider_key(provider_id) in providers:
+            providers[provider_key(provider_id)].setdefault("booked", []).append(interval)
+        if patient_key(patient_id) in patients:
+            patients[patient_key(patient_id)]["booked"].append(interval)
+
+
+def _not_before(document: dict, now: datetime) -> None:
+    """Nothing new lands in the past: each patient is busy from the horizon's start until `now` (rounded up
+    to the clinic's grid)."""
+    slot = document["clinic"]["slot_minutes"]
+    local = now.astimezone(zone())
+    minutes = -(-(local.hour * 60 + local.minute + (1 if local.second or local.microsecond else 0)) // slot) * slot
+    until = datetime.combine(local.date(), time(0)) + timedelta(minutes=minutes)
+    horizon = date.fromisoformat(document["clinic"]["horizon"]["start"])
+    if until > datetime.combine(horizon, time(0)):
+        for patient in document["patients"]:
+            patient["booked"].append({"start": f"{horizon.isoformat()}T00:00", "end": until.strftime("%Y-%m-%dT%H:%M")})
+
+
+def _free_own(document: dict, own) -> None:
+    """problem_for_plans lists every appointment as busy; a re-plan's own movable ones are hints instead."""
+    providers = {p["id"]: p for p in document["providers"]}
+    patient = document["patients"][0]
+    for appointment in own:
+        interval = wall_interval(appointment.starts_at, appointment.ends_at)
+        if interval in patient["booked"]:
+            patient["booked"].remove(interval)
+        provider = providers.get(provider_key(appointment.provider_id))
+        if provider is not None and interval in provider.get("booked", []):
+            provider["booked"].remove(interval)
+
+
+def build_problem(plans: list[CarePlan], *, start_dates: dict[int, date] | None = None,
+                  preferred_providers: dict[int, dict[str, int]] | None = None,
+                  patient_availability: dict[int, list[dict]] | None = None,
+                  holds=(), own=(), hints: dict[int, list[dict]] | None = None,
+                  not_before: datetime | None = None) -> dict:
+    """The problem a proposal solves, built in one place: `problem_for_plans` of these plans, and
+
+    start_dates: {plan id: date} care starts on for this proposal only (the plan itself changes only when
+      the proposal is booked);
+    preferred_providers, patient_availability: as problem_for_plans takes them;
+    holds: the slots other open proposals hold, (provider id, patient id, starts_at, ends_at): busy time;
+    own: a re-plan's movable appointments, taken out of the busy time (they are its hints);
+    hints: {plan id: [hint(...), ...]}, the current appointments the optimizer keeps where it can;
+    not_before: nothing new before this instant (the patients are busy from the horizon's start to it).
+    """
+    originals = {plan.id: plan.start_date for plan in plans}
+    with db.session.no_autoflush:
+        for plan in plans:
+            plan.start_date = (start_dates or {}).get(plan.id) or plan.start_date
+        try:
+            document = problem_for_plans(plans, preferred_providers=preferred_providers,
+                                         patient_availability=patient_availability)
+        finally:
+            for plan in plans:
+                plan.start_date = originals[plan.id]
+    _add_busy(document, holds)
+    if not_before is not None:
+        _not_before(document, not_before)
+    if own:
+        _free_own(document, own)
+    for plan, entry in zip(plans, document["patients"]):
+        if hints and hints.get(plan.id) is not None:
+            entry["appointments"] = list(hints[plan.id])
     return document

@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required, patient_of
 from careplan.auth.edge import request_caller
@@ -49,7 +50,14 @@ class Plans(MethodView):
         return plans
 
     @login_required(*STAFF)
-    @blp.arguments(PlanCreateSchema)
+    @located("plans.PlanById", plan_id="id")
+    @blp.arguments(PlanCreateSchema, examples={
+        "from_intake": {"summary": "From an intake",
+                        "value": {"intake_id": 7, "start_date": "2027-01-11",
+                                  "care_team": [{"discipline": "physiotherapy", "provider_id": 3, "required": True}]}},
+        "without_intake": {"summary": "Without an intake",
+                           "value": {"patient_id": 12, "region": "lumbar", "severity": "moderate",
+                                     "pain_stress_or_insomnia": True, "reason": "referred by the family doctor"}}})
     @blp.response(201, PlanOutSchema)
     @blp.alt_response(422, schema=RedFlagErrorSchema,
                       description="not valid, or (code `red_flag`) the intake's red flag is not overridden")
@@ -63,6 +71,7 @@ class PlanById(MethodView):
     @login_required(patient=PLAN)
     @blp.response(200, PlanOutSchema)
     def get(self, plan_id):
+        """One care plan: its phases, disciplines, care team and status, with an `ETag`."""
         return with_etag(_read(service.get_plan(plan_id)))
 
     @login_required(*STAFF, patient=PLAN)

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 
 from careplan.extensions import db
 from careplan.proposals.models import HeldSlot, Proposal
+from careplan.scheduling.models import overlapping
 
 
 def holds_in_force(now: datetime, *, exclude_proposal_ids=(), exclude_plan_id: int | None = None):
@@ -32,5 +33,5 @@ def holds_over(provider_id: int | None, patient_id: int | None, start: datetime,
     if patient_id is not None:
         who.append(HeldSlot.patient_id == patient_id)
     query = holds_in_force(now, exclude_proposal_ids=exclude_proposal_ids).where(
-        HeldSlot.starts_at < end, start < HeldSlot.ends_at, or_(*who)).order_by(HeldSlot.id)
+        overlapping(HeldSlot, start, end), or_(*who)).order_by(HeldSlot.id)
     return list(db.session.scalars(query))

@@ -1,15 +1,18 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.auth.access import STAFF, login_required
 from careplan.auth.edge import request_caller
 from careplan.errors import ErrorSchema
 from careplan.idempotency import HEADER_DOC, idempotent
+from careplan.jobs import service as jobs
+from careplan.jobs.schemas import JobSchema
 from careplan.pagination import page_of
 from careplan.proposals import service
 from careplan.proposals.backfill import backfill_candidates
-from careplan.proposals.schemas import (AbsenceReplanSchema, BackfillCandidateSchema, ProposalRequestSchema,
-                                        ProposalSchema, ReplanRequestSchema)
+from careplan.proposals.schemas import (BackfillCandidateSchema, ProposalRequestSchema, ProposalSchema,
+                                        ReplanRequestSchema)
 from careplan.scheduling.schemas import AppointmentSchema
 
 blp = Blueprint("proposals", __name__, url_prefix="/api/v1",
@@ -27,25 +30,31 @@ class PlanProposals(MethodView):
         return page_of(service.list_proposals(plan_id, caller=request_caller()), pagination_parameters)
 
     @login_required(*STAFF)
-    @blp.arguments(ProposalRequestSchema)
-    @blp.response(201, ProposalSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="the plan is not a draft, or the calendar changed meanwhile")
+    @located("jobs.JobById", job_id="id")
+    @blp.arguments(ProposalRequestSchema, example={
+        "start_date": "2027-01-11", "time_limit": 5, "preferred_providers": {"massage": 6},
+        "availability": [{"day": "tue", "start": "08:00", "end": "12:00"},
+                         {"day": "fri", "start": "13:00", "end": "18:00"}]})
+    @blp.response(202, JobSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="the plan is not a draft")
     def post(self, data, plan_id):
-        """Schedule a draft plan with the optimizer; its slots are held for the clinic's hold_minutes.
-        Asking again keeps what still fits of the previous proposal."""
-        return service.propose(plan_id, data, caller=request_caller())
+        """Schedule a draft plan with the optimizer, as a job (202, `Location` of the job to poll); once done,
+        its proposal's slots are held for the clinic's hold_minutes. Asking again keeps what still fits of the
+        previous proposal."""
+        return jobs.submit_proposal(plan_id, data, caller=request_caller())
 
 
 @blp.route("/plans/<int:plan_id>/replans")
 class PlanReplans(MethodView):
     @login_required(*STAFF)
+    @located("jobs.JobById", job_id="id")
     @blp.arguments(ReplanRequestSchema)
-    @blp.response(201, ProposalSchema)
+    @blp.response(202, JobSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the plan is not booked or active, or nothing to re-plan")
     def post(self, data, plan_id):
         """Re-plan a booked or active plan after a phase change or an absence, moving as few appointments as
-        possible; nothing moves until the proposal is booked"""
-        return service.propose_replan(plan_id, data, caller=request_caller())
+        possible, as a job (202, `Location` of the job to poll); nothing moves until the proposal is booked"""
+        return jobs.submit_replan(plan_id, data, caller=request_caller())
 
 
 @blp.route("/proposals/<int:proposal_id>")
@@ -53,6 +62,7 @@ class ProposalById(MethodView):
     @login_required(*STAFF)
     @blp.response(200, ProposalSchema)
     def get(self, proposal_id):
+        """One proposal: its sessions, their times and clinicians, and how long its holds last."""
         return service.read_proposal(proposal_id, caller=request_caller())
 
 
@@ -92,11 +102,14 @@ class AbsenceAffected(MethodView):
 @blp.route("/providers/<int:provider_id>/time-off/<int:time_off_id>/replans")
 class AbsenceReplans(MethodView):
     @login_required(*STAFF)
+    @located("jobs.JobById", job_id="id")
     @blp.arguments(ReplanRequestSchema)
-    @blp.response(201, AbsenceReplanSchema)
+    @blp.response(202, JobSchema)
     def post(self, data, provider_id, time_off_id):
-        """A re-plan proposal for every plan with appointments inside this time off"""
-        return service.replan_absence(provider_id, time_off_id, data, caller=request_caller())
+        """A re-plan proposal for every plan with appointments inside this time off, as one job (202,
+        `Location` of the job to poll; its result lists the proposals, the appointments outside any plan and
+        the plans not re-planned, with why)"""
+        return jobs.submit_absence_replan(provider_id, time_off_id, data, caller=request_caller())
 
 
 @blp.route("/appointments/<int:appointment_id>/backfill")

@@ -4,6 +4,8 @@ one transaction or not at all; re-plans that move as few booked appointments as 
     propose(plan_id, parameters, caller=...)        a draft plan's schedule, its slots held
     propose_replan(plan_id, parameters, caller=...) a booked or active plan's changes (moves, cancellations,
                                                      new sessions) after a phase change or an absence
+    prepare_* / solve_prepared / finish(_batch)      the same in three steps, for a job (careplan.jobs):
+                                                     read, solve with no database, write re-checked
     book_proposal(proposal_id, caller=...)          all of it, or 409 and nothing written
     expire_proposals()                               the periodic job: live proposals past expiry -> expired
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
@@ -22,12 +25,11 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
-from careplan.intake.service import RedFlag, check_no_red_flag
+from careplan.intake.service import check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
-from careplan.plans.problem import (patient_key, problem_for_plans, provider_key, record_id, wall_interval,
-                                    wall_time)
+from careplan.plans.problem import build_problem, hint, patient_key, provider_key, record_id, wall_interval
 from careplan.plans.service import current_plan_week, get_plan, mark_booked, stale_with_reasons
 from careplan.proposals.holds import holds_in_force
 from careplan.webhooks import service as webhooks
@@ -44,48 +46,31 @@ from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointmen
 # (PROPOSAL_MAX_SECONDS; the tests keep it small).
 MAX_TIME_LIMIT = 20.0
 DEFAULT_TIME_LIMIT = 10.0
+# A batch intake (many plans at once) may search longer: the optimizer's batch needs 30-60 s for a week's
+# intake (BATCH_MAX_SECONDS bounds it further).
+MAX_BATCH_TIME_LIMIT = 120.0
+DEFAULT_BATCH_TIME_LIMIT = 30.0
 
 
-def time_limit(requested: float | None) -> float:
+def time_limit(requested: float | None, *, batch: bool = False) -> float:
+    if batch:
+        cap = min(MAX_BATCH_TIME_LIMIT, float(current_app.config["BATCH_MAX_SECONDS"]))
+        return min(requested or DEFAULT_BATCH_TIME_LIMIT, cap)
     cap = min(MAX_TIME_LIMIT, float(current_app.config["PROPOSAL_MAX_SECONDS"]))
     return min(requested or DEFAULT_TIME_LIMIT, cap)
 
 
 # --- the problem, from the database ----------------------------------------------------------------
 
-def _hold_busy(document: dict, plan: CarePlan, now: datetime) -> None:
-    """Other plans' holds in force are busy time for this proposal (this plan's own earlier proposals are
+def _holds_of_others(plan_ids, now: datetime) -> list[tuple[int, int, datetime, datetime]]:
+    """Other plans' holds in force are busy time for this proposal (these plans' own earlier proposals are
     superseded by it, so theirs are not)."""
-    providers = {p["id"]: p for p in document["providers"]}
-    patients = {p["id"]: p for p in document["patients"]}
-    for hold in db.session.scalars(holds_in_force(now, exclude_plan_id=plan.id)):
-        interval = wall_interval(hold.starts_at, hold.ends_at)
-        if provider_key(hold.provider_id) in providers:
-            providers[provider_key(hold.provider_id)].setdefault("booked", []).append(interval)
-        if patient_key(hold.patient_id) in patients:
-            patients[patient_key(hold.patient_id)]["booked"].append(interval)
-
-
-def _not_before_now(document: dict, now: datetime) -> None:
-    """Nothing new lands in the past: the patient is busy from the horizon's start until now (on the grid)."""
-    slot = document["clinic"]["slot_minutes"]
-    local = clinic.to_local(now)
-    minutes = -(-(local.hour * 60 + local.minute + (1 if local.second or local.microsecond else 0)) // slot) * slot
-    until = datetime.combine(local.date(), datetime.min.time()) + timedelta(minutes=minutes)
-    horizon = date.fromisoformat(document["clinic"]["horizon"]["start"])
-    if until > datetime.combine(horizon, datetime.min.time()):
-        for patient in document["patients"]:
-            patient["booked"].append({"start": f"{horizon.isoformat()}T00:00", "end": until.strftime("%Y-%m-%dT%H:%M")})
-
-
-def _current(appointment_like, *, provider_id: int, start: datetime, label: tuple[str, int] | None = None) -> dict:
-    """A booked (or held) appointment as a hint; `label`: the (phase, plan week) it answers now, if not its own."""
-    entry = {"provider": provider_key(provider_id), "discipline": appointment_like.discipline_code,
-             "kind": appointment_like.kind, "start": wall_time(start), "fixed": False}
-    if appointment_like.kind != "assessment":
-        phase, week = label or (appointment_like.phase_name, appointment_like.plan_week)
-        entry.update(phase=phase, week=week)
-    return entry
+    query = holds_in_force(now)
+    if len(plan_ids) == 1:
+        query = holds_in_force(now, exclude_plan_id=plan_ids[0])
+    else:
+        query = query.where(Proposal.plan_id.not_in(list(plan_ids)))
+    return [(h.provider_id, h.patient_id, h.starts_at, h.ends_at) for h in db.session.scalars(query)]
 
 
 def _current_index(path: str) -> int | None:
@@ -96,17 +81,22 @@ def _current_index(path: str) -> int | None:
     return int(path.split(marker, 1)[1].split("]", 1)[0])
 
 
-def _solve(document: dict, parameters: dict, on_refused=None) -> dict:
-    """Run the optimizer. A current appointment it refuses as input (it answers no demand any more) is
-    dropped from the hints and handed to `on_refused`; anything else wrong is a 422 naming the field."""
+def _solve(document: dict, parameters: dict, on_refused=None, *, seconds: float | None = None,
+           observer=None) -> dict:
+    """Run the optimizer (no database needed). A current appointment it refuses as input (it answers no
+    demand any more) is dropped from the hints and handed to `on_refused`; anything else wrong is a 422
+    naming the field. `seconds`: the whole search, refusals included (default: the parameters' time limit);
+    `observer`: careplan.optimizer.Observer, told of each better schedule, able to stop the search."""
     from careplan.operations.metrics import observe_solve
 
+    began = time.perf_counter()
+    seconds = seconds if seconds is not None else time_limit(parameters.get("time_limit"))
     currents = document["patients"][0].setdefault("appointments", [])
     for _ in range(len(currents) + 1):
         started = time.perf_counter()
         try:
-            solution = solve(document, time_limit=time_limit(parameters.get("time_limit")),
-                             deterministic=bool(parameters.get("deterministic")))
+            solution = solve(document, time_limit=max(0.1, seconds - (started - began)),
+                             deterministic=bool(parameters.get("deterministic")), observer=observer)
         except ProblemError as error:
             observe_solve(time.perf_counter() - started, "refused")
             index = _current_index(error.path)
@@ -132,24 +122,6 @@ def _preferred(parameters: dict) -> dict[str, int]:
     if problems:
         raise Invalid("A preferred provider cannot take that discipline.", fields=problems)
     return dict(parameters.get("preferred_providers") or {})
-
-
-def _document(plan: CarePlan, parameters: dict, now: datetime, *, start_date: date | None = None) -> dict:
-    """The problem for this plan alone, as problem_for_plans makes it, with this proposal's parameters."""
-    windows = parameters.get("availability")
-    availability = {plan.patient_id: windows} if windows else None
-    preferred = {plan.id: _preferred(parameters)}
-    with db.session.no_autoflush:
-        # The proposal may start care on another date; the plan itself changes only if it is booked.
-        original = plan.start_date
-        plan.start_date = start_date or original
-        try:
-            document = problem_for_plans([plan], preferred_providers=preferred, patient_availability=availability)
-        finally:
-            plan.start_date = original
-    _hold_busy(document, plan, now)
-    _not_before_now(document, now)
-    return document
 
 
 def _instant(iso: str) -> datetime:
@@ -198,7 +170,7 @@ def _still_free(holds: list[HeldSlot], plan: CarePlan, now: datetime, moving: se
 
 def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution: dict, holds: list[HeldSlot],
            *, cancellations: list[dict], unscheduled: list[dict], caller: Caller, now: datetime,
-           relabels: list[dict] | None = None) -> Proposal:
+           relabels: list[dict] | None = None, commit: bool = True) -> Proposal:
     _supersede(plan)
     proposal = Proposal(plan_id=plan.id, plan_version=plan.version, kind=kind, status="live",
                         created_by_id=caller.user_id, created_at=now,
@@ -212,7 +184,10 @@ def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution
     record("create", "proposal", proposal.id, patient_id=plan.patient_id,
            detail=f"{kind} of plan {plan.id}: {len(holds)} slots held, {len(cancellations)} to cancel, "
                   f"{len(relabels or [])} kept under another week, {len(unscheduled)} unscheduled", caller=caller)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return proposal
 
 
@@ -227,15 +202,33 @@ def _stored_parameters(parameters: dict, start: date | None) -> dict:
     return stored
 
 
-def propose(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> Proposal:
-    """Schedule a draft plan with the optimizer and hold its slots for the clinic's `hold_minutes`.
+@dataclass
+class Solving:
+    """A proposal between its three steps: `prepare_*` reads the clinic in one short transaction, `solve_*`
+    runs the optimizer with no database at all, `finish` writes the holds in one short transaction that
+    re-checks the calendar. A job (careplan.jobs) runs the steps with no transaction open while it solves."""
 
-    parameters: start_date (care starts; default the plan's, or tomorrow if that is past),
-    preferred_providers {discipline: provider id}, availability (the patient's weekly windows for this
-    proposal only), time_limit (seconds, at most 20), deterministic (same problem, same schedule).
-    Asking again keeps what still fits: the previous proposal's appointments are the optimizer's hints.
-    """
-    now = now or utcnow()
+    kind: str                         # "plan", "replan" or "batch"
+    plan_id: int
+    plan_version: int
+    parameters: dict                  # as the request schema loaded them
+    stored: dict                      # as the proposal keeps them (JSON)
+    document: dict
+    now: datetime                     # the problem's "not before now"
+    start: date | None = None
+    # A re-plan: the plan's current appointments given as hints {id: sequence}, and each one's busy time
+    # should the optimizer refuse it as input (it then stays where it is).
+    currents: dict[int, int] = field(default_factory=dict)
+    kept_busy: list[tuple[str, dict]] = field(default_factory=list)
+    refused: list[int] = field(default_factory=list)
+    solution: dict | None = None
+    # A batch: every plan's version and start date.
+    plans: dict[int, int] = field(default_factory=dict)
+    starts: dict[int, date] = field(default_factory=dict)
+
+
+def prepare_proposal(plan_id: int, parameters: dict, *, now: datetime) -> Solving:
+    """Read what a draft plan's proposal solves (refusals first: not a draft, red flag, start date)."""
     plan = get_plan(plan_id)
     if plan.status != "draft":
         raise Conflict(f"Plan {plan.id} is {plan.status}: its schedule is booked; ask for a re-plan instead.",
@@ -248,17 +241,145 @@ def propose(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | N
     if start > today + timedelta(days=MAX_DAYS_AHEAD):
         raise Invalid("The clinic does not book that far ahead.",
                       fields={"start_date": f"at most {MAX_DAYS_AHEAD} days ahead"})
-    document = _document(plan, parameters, now, start_date=start)
     previous = _previous(plan)
+    hints = None
     if previous is not None and previous.plan_version == plan.version and \
             previous.parameters.get("start_date") == start.isoformat():
-        document["patients"][0]["appointments"] = [
-            _current(h, provider_id=h.provider_id, start=h.starts_at) for h in previous.holds]
-    solution = _solve(document, parameters)
-    holds = [_hold(plan, a) for a in solution["appointments"]]
-    _still_free(holds, plan, now, set())
-    return _store(plan, "plan", _stored_parameters(parameters, start), document, solution, holds,
-                  cancellations=[], unscheduled=_unscheduled(solution), caller=caller, now=now)
+        hints = {plan.id: [hint(h, provider_id=h.provider_id, start=h.starts_at) for h in previous.holds]}
+    document = build_problem([plan], start_dates={plan.id: start}, preferred_providers={plan.id: _preferred(parameters)},
+                             patient_availability=_availability(plan, parameters),
+                             holds=_holds_of_others([plan.id], now), hints=hints, not_before=now)
+    return Solving("plan", plan.id, plan.version, parameters, _stored_parameters(parameters, start), document, now,
+                   start=start)
+
+
+def _availability(plan: CarePlan, parameters: dict) -> dict | None:
+    windows = parameters.get("availability")
+    return {plan.patient_id: windows} if windows else None
+
+
+def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=None) -> Solving:
+    """The optimizer's run: no database, no transaction. A re-plan's current appointment the optimizer
+    refuses as input stays where it is, as busy time."""
+    document = solving.document
+    entry = document["patients"][0]
+    order = list(solving.currents)
+
+    def keep_in_place(index: int, _entry: dict) -> None:
+        solving.refused.append(order.pop(index))
+        provider, interval = solving.kept_busy.pop(index)
+        entry["booked"].append(interval)
+        for row in document["providers"]:
+            if row["id"] == provider:
+                row.setdefault("booked", []).append(interval)
+
+    solving.solution = _solve(document, solving.parameters, keep_in_place if solving.kind == "replan" else None,
+                              seconds=seconds, observer=observer)
+    return solving
+
+
+def finish(solving: Solving, *, caller: Caller, now: datetime, commit: bool = True) -> Proposal:
+    """Write the solved proposal in one transaction, after checking that nothing it was built on changed:
+    the plan (status, version), a re-plan's appointments, and the calendar where it holds slots (409
+    `conflict`, nothing written: the caller may solve again). `commit=False` leaves the commit to the
+    caller (a job marks itself done in the same transaction)."""
+    plan = get_plan(solving.plan_id)
+    if plan.version != solving.plan_version:
+        raise Conflict(f"Plan {plan.id} changed while its schedule was computed; ask for it again.",
+                       fields={"plan_id": "changed meanwhile"}, extra={"conflicting_appointment_ids": []})
+    if solving.kind == "plan":
+        if plan.status != "draft":
+            raise Conflict(f"Plan {plan.id} is {plan.status}: its schedule is booked; ask for a re-plan instead.",
+                           fields={"status": plan.status})
+        holds = [_hold(plan, a) for a in solving.solution["appointments"]]
+        _still_free(holds, plan, now, set())
+        return _store(plan, "plan", solving.stored, solving.document, solving.solution, holds,
+                      cancellations=[], unscheduled=_unscheduled(solving.solution), caller=caller, now=now,
+                      commit=commit)
+    context = _replan_context(plan, solving.now)
+    if {a.id: a.sequence for a in context["currents"]} != solving.currents:
+        raise Conflict("Appointments of this plan changed while its re-plan was computed; ask for it again.",
+                       fields={"plan_id": "changed meanwhile"}, extra={"conflicting_appointment_ids": []})
+    refused = [a for a in context["currents"] if a.id in solving.refused]
+    currents = [a for a in context["currents"] if a.id not in solving.refused]
+    held_before = context["held_before"] + Counter(_key(a) for a in refused)
+    holds, cancellations, relabels = _changes(plan, solving.solution, currents, context["needs"], held_before,
+                                              context["carried"])
+    _still_free(holds, plan, now, {a.id for a in currents})
+    week = current_plan_week(plan, _today(solving.now))
+    unscheduled = _relevant_unscheduled(solving.solution, held_before, week)
+    return _store(plan, "replan", solving.stored, solving.document, solving.solution, holds,
+                  cancellations=cancellations, unscheduled=unscheduled, caller=caller, now=now, relabels=relabels,
+                  commit=commit)
+
+
+def prepare_batch(plan_ids: list[int], parameters: dict, *, now: datetime) -> Solving:
+    """Read what a batch intake solves: draft plans of different patients, each from its own start date
+    (or tomorrow if that is past), solved together so that none takes another's slot."""
+    plans = [get_plan(plan_id) for plan_id in plan_ids]
+    for plan in plans:
+        if plan.status != "draft":
+            raise Conflict(f"Plan {plan.id} is {plan.status}; a batch intake proposes draft plans only.",
+                           fields={"plan_ids": f"plan {plan.id} is {plan.status}"})
+        check_no_red_flag(plan.patient_id)
+    today = _today(now)
+    starts = {plan.id: max(plan.start_date, today + timedelta(days=1)) for plan in plans}
+    for plan in plans:
+        if starts[plan.id] > today + timedelta(days=MAX_DAYS_AHEAD):
+            raise Invalid("The clinic does not book that far ahead.",
+                          fields={"plan_ids": f"plan {plan.id} starts more than {MAX_DAYS_AHEAD} days ahead"})
+    document = build_problem(plans, start_dates=starts, holds=_holds_of_others(plan_ids, now), not_before=now)
+    stored = {k: v for k, v in parameters.items() if k in ("time_limit", "deterministic")}
+    return Solving("batch", plans[0].id, plans[0].version, parameters, stored, document, now,
+                   plans={plan.id: plan.version for plan in plans}, starts=starts)
+
+
+def finish_batch(solving: Solving, *, caller: Caller, now: datetime, commit: bool = True) -> list[Proposal]:
+    """One proposal per plan of a solved batch, all written in one transaction after the same checks as
+    `finish` (any plan changed, or the calendar where any holds: 409, nothing written)."""
+    made = []
+    for plan_id, version in solving.plans.items():
+        plan = get_plan(plan_id)
+        if plan.version != version or plan.status != "draft":
+            raise Conflict(f"Plan {plan.id} changed while the batch was computed; ask for it again.",
+                           fields={"plan_ids": f"plan {plan.id} changed meanwhile"},
+                           extra={"conflicting_appointment_ids": []})
+        who = patient_key(plan.patient_id)
+        holds = [_hold(plan, a) for a in solving.solution["appointments"] if a["patient"] == who]
+        _still_free(holds, plan, now, set())
+        unscheduled = _unscheduled({"unscheduled": [u for u in solving.solution["unscheduled"]
+                                                    if u.get("patient") == who]})
+        stored = {**solving.stored, "start_date": solving.starts[plan.id].isoformat(), "batch": True}
+        own = {**solving.solution, "metrics": _plan_metrics(holds, unscheduled, solving.starts[plan.id])}
+        made.append(_store(plan, "plan", stored, solving.document, own, holds, cancellations=[],
+                           unscheduled=unscheduled, caller=caller, now=now, commit=False))
+    if commit:
+        db.session.commit()
+    return made
+
+
+def _plan_metrics(holds: list[HeldSlot], unscheduled: list[dict], start: date) -> dict:
+    """One plan's figures out of a batch's schedule (the solution's metrics are the whole batch's)."""
+    days = sorted({clinic.to_local(h.starts_at).date() for h in holds})
+    clinicians: dict[str, set[int]] = {}
+    for h in holds:
+        clinicians.setdefault(h.discipline_code, set()).add(h.provider_id)
+    return {"scheduled": len(holds), "demand": len(holds) + len(unscheduled), "visits": len(days),
+            "continuity_breaks": sum(len(seen) - 1 for seen in clinicians.values()),
+            "days_to_first": (days[0] - start).days if days else 0}
+
+
+def propose(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> Proposal:
+    """Schedule a draft plan with the optimizer and hold its slots for the clinic's `hold_minutes`, in the
+    caller's own time (the API and the pages run it as a job: careplan.jobs).
+
+    parameters: start_date (care starts; default the plan's, or tomorrow if that is past),
+    preferred_providers {discipline: provider id}, availability (the patient's weekly windows for this
+    proposal only), time_limit (seconds, at most 20), deterministic (same problem, same schedule).
+    Asking again keeps what still fits: the previous proposal's appointments are the optimizer's hints.
+    """
+    now = now or utcnow()
+    return finish(solve_prepared(prepare_proposal(plan_id, parameters, now=now)), caller=caller, now=now)
 
 
 def _hold(plan: CarePlan, appointment: dict, **fields) -> HeldSlot:
@@ -362,20 +483,8 @@ def _carry_over(plan: CarePlan, stale: list[tuple[Appointment, str]], now: datet
     return carried
 
 
-def propose_replan(plan_id: int, parameters: dict, *, caller: Caller,
-                   now: datetime | None = None) -> Proposal:
-    """Re-plan a booked or active plan around what changed, moving as few appointments as possible.
-
-    The plan's future appointments are the optimizer's hints (moving one costs right after unmet demand),
-    so those that still can stay; stale ones (the plan no longer asks for them) are cancelled. Nothing moves
-    until the proposal is booked. parameters: preferred_providers, availability, time_limit, deterministic.
-    """
-    now = now or utcnow()
-    plan = get_plan(plan_id)
-    if plan.status not in ("booked", "active"):
-        raise Conflict(f"Plan {plan.id} is {plan.status}; only a booked or active plan is re-planned "
-                       "(a draft is proposed).", fields={"status": plan.status})
-    check_no_red_flag(plan.patient_id)
+def _replan_context(plan: CarePlan, now: datetime) -> dict:
+    """What a re-plan works on, read the same way when it is prepared and when it is written."""
     needs = replan_needs(plan, now)
     if not needs["stale"] and not needs["invalid"] and not needs["missing"]:
         raise Conflict(f"Nothing to re-plan: plan {plan.id}'s appointments all still fit and it asks for "
@@ -388,48 +497,43 @@ def propose_replan(plan_id: int, parameters: dict, *, caller: Caller,
     held_before = _held_elsewhere(plan) - Counter(_key(a) for a in currents) - \
         Counter(_key(a) for a, _ in needs["stale"] if a.id not in carried)
     needs["stale"] = [(a, why) for a, why in needs["stale"] if a.id not in carried]
-    document = _document(plan, parameters, now)
-    _free_own(document, plan, currents)
+    return {"needs": needs, "carried": carried, "currents": currents, "held_before": held_before}
+
+
+def prepare_replan(plan_id: int, parameters: dict, *, now: datetime) -> Solving:
+    """Read what a booked or active plan's re-plan solves (refusals first: status, red flag, nothing to do)."""
+    plan = get_plan(plan_id)
+    if plan.status not in ("booked", "active"):
+        raise Conflict(f"Plan {plan.id} is {plan.status}; only a booked or active plan is re-planned "
+                       "(a draft is proposed).", fields={"status": plan.status})
+    check_no_red_flag(plan.patient_id)
+    context = _replan_context(plan, now)
+    currents, carried = context["currents"], context["carried"]
+    document = build_problem(
+        [plan], preferred_providers={plan.id: _preferred(parameters)},
+        patient_availability=_availability(plan, parameters), holds=_holds_of_others([plan.id], now),
+        own=currents, not_before=now,
+        hints={plan.id: [hint(a, provider_id=a.provider_id, start=a.starts_at, label=carried.get(a.id))
+                         for a in currents]})
     entry = document["patients"][0]
-    if plan.assessment_discipline and held_before[(plan.assessment_discipline, "assessment", None)]:
+    if plan.assessment_discipline and context["held_before"][(plan.assessment_discipline, "assessment", None)]:
         # The assessment already took place: it answers its demand and ordering no longer binds the rest.
         entry["plan"].pop("assessment", None)
-    entry["appointments"] = [_current(a, provider_id=a.provider_id, start=a.starts_at, label=carried.get(a.id))
-                             for a in currents]
-    refused: list[Appointment] = []
-
-    def keep_in_place(index: int, _entry: dict) -> None:
-        # An appointment the optimizer cannot take as input stays where it is, as busy time.
-        appointment = currents.pop(index)
-        refused.append(appointment)
-        interval = wall_interval(appointment.starts_at, appointment.ends_at)
-        entry["booked"].append(interval)
-        for provider in document["providers"]:
-            if provider["id"] == provider_key(appointment.provider_id):
-                provider.setdefault("booked", []).append(interval)
-
-    solution = _solve(document, parameters, keep_in_place)
-    held_before += Counter(_key(a) for a in refused)
-    holds, cancellations, relabels = _changes(plan, solution, currents, needs, held_before, carried)
-    _still_free(holds, plan, now, {a.id for a in currents})
-    week = current_plan_week(plan, _today(now))
-    unscheduled = _relevant_unscheduled(solution, held_before, week)
-    return _store(plan, "replan", _stored_parameters(parameters, None), document, solution, holds,
-                  cancellations=cancellations, unscheduled=unscheduled, caller=caller, now=now,
-                  relabels=relabels)
+    return Solving("replan", plan.id, plan.version, parameters, _stored_parameters(parameters, None), document,
+                   now, currents={a.id: a.sequence for a in currents},
+                   kept_busy=[(provider_key(a.provider_id), wall_interval(a.starts_at, a.ends_at)) for a in currents])
 
 
-def _free_own(document: dict, plan: CarePlan, currents: list[Appointment]) -> None:
-    """problem_for_plans lists every appointment as busy; the plan's own movable ones are hints instead."""
-    providers = {p["id"]: p for p in document["providers"]}
-    patient = document["patients"][0]
-    for appointment in currents:
-        interval = wall_interval(appointment.starts_at, appointment.ends_at)
-        if interval in patient["booked"]:
-            patient["booked"].remove(interval)
-        provider = providers.get(provider_key(appointment.provider_id))
-        if provider is not None and interval in provider.get("booked", []):
-            provider["booked"].remove(interval)
+def propose_replan(plan_id: int, parameters: dict, *, caller: Caller,
+                   now: datetime | None = None) -> Proposal:
+    """Re-plan a booked or active plan around what changed, moving as few appointments as possible.
+
+    The plan's future appointments are the optimizer's hints (moving one costs right after unmet demand),
+    so those that still can stay; stale ones (the plan no longer asks for them) are cancelled. Nothing moves
+    until the proposal is booked. parameters: preferred_providers, availability, time_limit, deterministic.
+    """
+    now = now or utcnow()
+    return finish(solve_prepared(prepare_replan(plan_id, parameters, now=now)), caller=caller, now=now)
 
 
 def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs: dict, held_before: Counter,
@@ -695,21 +799,3 @@ def affected_by_absence(provider_id: int, time_off_id: int, *, caller: Caller,
         .order_by(Appointment.starts_at, Appointment.id)))
     record_listed("appointment", rows, caller=caller)
     return rows
-
-
-def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, caller: Caller,
-                   now: datetime | None = None) -> dict:
-    """One re-plan proposal per plan with appointments inside the absence; appointments booked outside any
-    plan are listed for the front desk to move by hand."""
-    now = now or utcnow()
-    affected = affected_by_absence(provider_id, time_off_id, caller=caller, now=now)
-    plan_ids = sorted({a.plan_id for a in affected if a.plan_id is not None})
-    proposals, refused = [], []
-    for plan_id in plan_ids:
-        try:
-            proposals.append(propose_replan(plan_id, parameters, caller=caller, now=now))
-        except (Conflict, RedFlag) as why:
-            refused.append({"plan_id": plan_id, "why": why.message})
-    return {"proposals": proposals, "without_plan": [a for a in affected if a.plan_id is None],
-            "not_replanned": refused}
-

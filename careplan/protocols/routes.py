@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.auth.access import STAFF, login_required
 from careplan.auth.edge import request_caller
 from careplan.errors import ErrorSchema
@@ -23,6 +24,7 @@ class Protocols(MethodView):
         return page_of(service.list_templates(**query), pagination_parameters)
 
     @login_required("admin")
+    @located("protocols.ProtocolById", template_id="id")
     @blp.arguments(TemplateSchema)
     @blp.response(201, TemplateSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="a template for this region and severity exists")
@@ -36,12 +38,14 @@ class ProtocolById(MethodView):
     @login_required(*STAFF, "provider")
     @blp.response(200, TemplateSchema)
     def get(self, template_id):
+        """One protocol template with its versions."""
         return service.get_template(template_id)
 
 
 @blp.route("/<int:template_id>/versions")
 class ProtocolVersions(MethodView):
     @login_required("admin")
+    @located("protocols.ProtocolById", template_id="id")
     @blp.arguments(TemplateVersionSchema)
     @blp.response(201, TemplateSchema)
     def post(self, data, template_id):

@@ -124,7 +124,7 @@ def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> 
             _release(row)
             result.failed.append(row.id)
             continue
-        row.message_id = message["Message-ID"]
+        row.message_id = message.extra_headers["Message-ID"]
         row.recipient = row.patient.email
         prepared.append((row.id, f"{row.id:09d}-{row.kind}", message))
     db.session.commit()

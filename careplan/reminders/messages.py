@@ -6,10 +6,10 @@ Never a diagnosis, a plan's reasons or notes.
 from __future__ import annotations
 
 from datetime import datetime
-from email.message import EmailMessage
 
 from flask import current_app, render_template
 from flask_babel import gettext, lazy_gettext
+from flask_mailman import EmailMessage
 from sqlalchemy import select
 
 from careplan.clinic.models import Discipline

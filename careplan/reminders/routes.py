@@ -42,6 +42,7 @@ class EmailById(MethodView):
     @login_required(*STAFF)
     @blp.response(200, OutboundEmailSchema)
     def get(self, email_id):
+        """One e-mail of the outbox: its kind, status, attempts and last error."""
         email = service.get_email(email_id)
         record("read", "reminder", email.id, email.patient_id, caller=request_caller())
         return email
@@ -85,6 +86,7 @@ class AppointmentLink(MethodView):
         "200": {"description": "A page with the button, or why the link cannot be used", **HTML_PAGE},
         "404": {"description": "Not a link this clinic sent (a page saying so)", **HTML_PAGE}})
     def get(self, token):
+        """The page behind an e-mail's confirm, cancel or move link: what the link would do, and its button."""
         speak_to(links.addressee(token))
         link = links.read_link(token, caller=request_caller())
         if link.action == links.MOVE and not link.problem:
@@ -98,6 +100,7 @@ class AppointmentLink(MethodView):
         "409": {"description": "Used already, expired, the appointment changed, or too late to cancel online "
                                "(a page saying which)", **HTML_PAGE}})
     def post(self, token):
+        """Use an e-mail's link: confirm, cancel or move the appointment (the page's button)."""
         speak_to(links.addressee(token))
         link = links.read_link(token, caller=request_caller())
         if link.action == links.MOVE:

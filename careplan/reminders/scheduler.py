@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _in_process: BackgroundScheduler | None = None
+_in_process_runners = None
 
 
 def _dispatch(app) -> None:
@@ -67,7 +68,7 @@ def start_when_serving(app) -> BackgroundScheduler | None:
     Flask CLI commands (`reminders dispatch`, `worker`, `db upgrade`) load the app inside a click context
     and must not start it; `flask run` does serve, but under the reloader only its child process does.
     """
-    global _in_process
+    global _in_process, _in_process_runners
     context = click.get_current_context(silent=True)
     if context is not None and context.info_name != "run":
         return None
@@ -78,14 +79,22 @@ def start_when_serving(app) -> BackgroundScheduler | None:
             _in_process = BackgroundScheduler(timezone="UTC", daemon=True)
             _add_job(_in_process, app)
             _in_process.start()
+            # Solve jobs run beside it, in this process: `make run` needs no worker.
+            from careplan.jobs.runner import start_runners
+
+            _in_process_runners = start_runners(app)
     return _in_process
 
 
 def run_worker(app) -> None:
-    """Block, dispatching every SCHEDULER_INTERVAL_SECONDS, until SIGTERM or SIGINT; the batch under way
-    finishes first so nothing it sent is left unmarked."""
+    """Block, dispatching every SCHEDULER_INTERVAL_SECONDS and running solve jobs (JOBS_PER_PROCESS at once),
+    until SIGTERM or SIGINT; the batch under way finishes first so nothing it sent is left unmarked, and so
+    do the solves under way (each within its time limit)."""
+    from careplan.jobs.runner import start_runners
+
     scheduler = BlockingScheduler(timezone="UTC")
     _add_job(scheduler, app)
+    runners = start_runners(app)
 
     def stop(signum, _frame):
         log.info("worker: signal %s, stopping", signum)
@@ -93,4 +102,8 @@ def run_worker(app) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    scheduler.start()
+    try:
+        scheduler.start()
+    finally:
+        if runners is not None:
+            runners.stop(timeout=float(app.config["PROPOSAL_MAX_SECONDS"]) + 5)

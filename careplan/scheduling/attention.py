@@ -35,7 +35,7 @@ from careplan.errors import NotFound
 from careplan.extensions import db
 from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.reminders.service import retime_reminders
-from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 
 
 def lock_provider(provider_id: int) -> Provider:
@@ -122,8 +122,6 @@ def flagged_appointments(*, provider_id: int | None = None, patient_id: int | No
         query = query.where(Appointment.provider_id == provider_id)
     if patient_id is not None:
         query = query.where(Appointment.patient_id == patient_id)
-    if starts_from is not None:
-        query = query.where(Appointment.ends_at > starts_from)
-    if until is not None:
-        query = query.where(Appointment.starts_at < until)
+    if starts_from is not None or until is not None:
+        query = query.where(overlapping(Appointment, starts_from, until))
     return query.order_by(Appointment.starts_at, Appointment.id)

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.db import Base, UTCDateTime, utcnow
@@ -12,6 +12,24 @@ from careplan.providers.models import Provider
 APPOINTMENT_STATUSES = ("booked", "confirmed", "cancelled", "completed", "no_show")
 # Appointments still to happen: they hold the slot, get reminders and can be moved or cancelled.
 ACTIVE_STATUSES = ("booked", "confirmed")
+
+# The longest a session lasts (the upper bound of careplan.schemas.SESSION_MINUTES, which every booking,
+# move and protocol is validated against). A session that ends after an instant began less than this before
+# it: the lower bound on `starts_at` that lets an index on it read one range, not the whole history.
+LONGEST_SESSION = timedelta(minutes=480)
+
+
+def overlapping(model, start: datetime | None, end: datetime | None):
+    """Rows of `model` (Appointment, HeldSlot: `starts_at`, `ends_at`, at most LONGEST_SESSION long) that
+    overlap [start, end); either bound may be None (open). With `start`, the condition carries
+    `starts_at >= start - LONGEST_SESSION` besides `ends_at > start`, so the database reads the index on
+    starts_at (alone, or after provider_id or patient_id) from there instead of from the first row."""
+    conditions = []
+    if start is not None:
+        conditions += [model.ends_at > start, model.starts_at >= start - LONGEST_SESSION]
+    if end is not None:
+        conditions.append(model.starts_at < end)
+    return and_(*conditions)
 
 
 class Appointment(Base):
@@ -25,6 +43,8 @@ class Appointment(Base):
         CheckConstraint("kind IN ('assessment', 'treatment')", name="known_kind"),
         Index("ix_appointments_provider_time", "provider_id", "starts_at"),
         Index("ix_appointments_patient_time", "patient_id", "starts_at"),
+        # The clinic's day and week (desk calendar, day lists, FHIR searches) across every clinician.
+        Index("ix_appointments_starts_at", "starts_at"),
         # The front desk's list of flagged appointments (careplan.scheduling.attention).
         Index("ix_appointments_flagged_at", "flagged_at"),
     )

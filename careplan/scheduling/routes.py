@@ -1,6 +1,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.audit.service import record, record_listed
 from careplan.auth.access import STAFF, login_required, patient_of
 from careplan.auth.edge import current_user, request_caller
@@ -28,12 +29,15 @@ class Appointments(MethodView):
         return appointments
 
     @login_required(*STAFF)
+    @located("appointments.AppointmentById", appointment_id="id")
     @idempotent
     @blp.doc(parameters=[HEADER_DOC])
-    @blp.arguments(BookingSchema)
+    @blp.arguments(BookingSchema, example={"patient_id": 12, "provider_id": 3, "discipline": "physiotherapy",
+                                           "start": "2027-01-12T09:30:00-05:00", "minutes": 45, "kind": "treatment"})
     @blp.response(201, AppointmentSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the provider or the patient is busy then")
     def post(self, data):
+        """Book one appointment; 409 when the clinician, the patient or every room is busy then."""
         return service.book_appointment(data, caller=request_caller())
 
 
@@ -42,18 +46,24 @@ class AppointmentById(MethodView):
     @login_required(patient=patient_of(Appointment, "appointment_id"))
     @blp.response(200, AppointmentSchema)
     def get(self, appointment_id):
+        """One appointment."""
         appointment = service.get_appointment(appointment_id, current_user())
         record("read", "appointment", appointment.id, appointment.patient_id, caller=request_caller())
         return appointment
 
     @login_required(patient=patient_of(Appointment, "appointment_id"))
-    @blp.arguments(AppointmentChangeSchema)
+    @blp.arguments(AppointmentChangeSchema, examples={
+        "move": {"summary": "Move to another time (and clinician)",
+                 "value": {"start": "2027-01-14T15:00:00-05:00", "provider_id": 4}},
+        "cancel": {"summary": "Cancel", "value": {"status": "cancelled", "reason": "the patient is unwell"}},
+        "no_show": {"summary": "The patient did not come", "value": {"status": "no_show"}}})
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="busy then, or a change its status does not allow")
     @blp.alt_response(403, schema=ErrorSchema, description="a change the caller's role may not make: a patient "
                                                            "confirms or cancels, a provider marks their own "
                                                            "appointments completed or no-show")
     def patch(self, changes, appointment_id):
+        """Move an appointment (a new `start`, another `provider_id`), cancel it (`status: cancelled`) or mark it."""
         return service.update_appointment(appointment_id, changes, caller=request_caller())
 
 
@@ -63,4 +73,5 @@ class FreeSlots(MethodView):
     @blp.arguments(FreeSlotQuerySchema, location="query")
     @blp.response(200, FreeSlotSchema(many=True))
     def get(self, query, provider_id):
+        """The starts at which a clinician could take an appointment of `minutes` between `start` and `end`."""
         return service.free_slots(provider_id, query["start"], query["end"], query["minutes"])

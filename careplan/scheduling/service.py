@@ -34,7 +34,7 @@ from careplan.webhooks import service as webhooks
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
                                         retime_reminders, schedule_reminders)
 from careplan.scheduling.attention import clear_flag, lock_providers
-from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 from careplan.schemas import session_minutes_problem
 
 # Names of the database guards against overlaps (constraints on PostgreSQL, trigger messages on SQLite).
@@ -140,7 +140,7 @@ def busy_with(provider_id: int, patient_id: int, start: datetime, end: datetime,
               exclude_id: int | None = None) -> list[Appointment]:
     """Non-cancelled appointments of this provider or this patient overlapping [start, end)."""
     query = select(Appointment).where(
-        Appointment.status != "cancelled", Appointment.starts_at < end, start < Appointment.ends_at,
+        Appointment.status != "cancelled", overlapping(Appointment, start, end),
         or_(Appointment.provider_id == provider_id, Appointment.patient_id == patient_id)).order_by(Appointment.id)
     if exclude_id is not None:
         query = query.where(Appointment.id != exclude_id)
@@ -300,10 +300,8 @@ def list_appointments(user, *, patient_id: int | None = None, provider_id: int |
         query = query.where(Appointment.patient_id == patient_id)
     if provider_id is not None:
         query = query.where(Appointment.provider_id == provider_id)
-    if starts_from is not None:
-        query = query.where(Appointment.ends_at > starts_from)
-    if until is not None:
-        query = query.where(Appointment.starts_at < until)
+    if starts_from is not None or until is not None:
+        query = query.where(overlapping(Appointment, starts_from, until))
     if status is not None:
         query = query.where(Appointment.status == status)
     if flagged is not None:
@@ -464,7 +462,7 @@ def free_slots(provider_id: int, start: datetime, end: datetime, minutes: int,
     length = timedelta(minutes=minutes)
     taken = [(a.starts_at, a.ends_at) for a in db.session.scalars(select(Appointment).where(
         Appointment.provider_id == provider_id, Appointment.status != "cancelled",
-        Appointment.starts_at < end, start < Appointment.ends_at))]
+        overlapping(Appointment, start, end)))]
     taken += [(t.starts_at, t.ends_at) for t in provider.time_off if t.starts_at < end and start < t.ends_at]
     now = now or utcnow()
     taken += [(h.starts_at, h.ends_at) for h in holds_over(provider_id, None, start, end, now=now)]

@@ -42,6 +42,7 @@
       event.title = item.patient;
       event.classNames = ["cal-ev", "cal-block", "tint-" + (item.tint || 0), "cal-block--" + item.status];
       if (item.visit_sessions > 1) event.classNames.push("cal-block--visit");
+      if (item.flag) event.classNames.push("cal-block--flagged");
     }
     return event;
   }
@@ -54,6 +55,13 @@
                          (STATUS[item.status] || item.status) + (item.arrived ? " · arrived" : "")),
                  element("span", "cal-block__plan", item.session +
                          (item.visit_sessions > 1 ? " · visit " + item.visit + " (" + item.visit_sessions + " sessions)" : ""))];
+    // A change of hours or time off left it outside them: said in words, not only by the dashed edge.
+    if (item.flag) {
+      var flag = element("span", "cal-block__flag", "Needs a new time");
+      flag.title = item.flag;
+      flag.appendChild(element("span", "visually-hidden", ": " + item.flag));
+      nodes.splice(1, 0, flag);  // under the name: a short block still shows it
+    }
     return {domNodes: nodes};
   }
 

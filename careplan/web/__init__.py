@@ -17,6 +17,7 @@ from careplan.web import (  # noqa: F401  (views register on bp)
     calendar,
     clinician,
     desk,
+    jobs,
     home,
     patient,
     planning,

@@ -10,9 +10,9 @@ from careplan.audit.service import note_denied, record
 from careplan.auth.access import can_reach_patient
 from careplan.auth.edge import current_user, request_caller
 from careplan.errors import Forbidden, NotFound
+from careplan.page_query import QUERY_ATTRIBUTE
 
 LOGIN_PATH = "/login"
-
 
 def login_redirect():
     """Back to this page after signing in; only a local path is carried, never a full URL."""
@@ -20,8 +20,9 @@ def login_redirect():
     return redirect(f"{LOGIN_PATH}?{urlencode({'next': here})}")
 
 
-def page_for(*roles: str):
-    """Anonymous visitors go to the sign-in page; other roles get the 403 page. Wear it outermost."""
+def page_for(*roles: str, query: tuple[str, ...] = ()):
+    """Anonymous visitors go to the sign-in page; other roles get the 403 page. Wear it outermost.
+    `query` names the query parameters the page takes; any other answers the 400 page (refuse_unknown_query)."""
 
     def decorator(view):
         @wraps(view)
@@ -37,6 +38,7 @@ def page_for(*roles: str):
                 raise Forbidden(f"Signed in as {user.email}, you cannot open this page.")
             return view(*args, **kwargs)
 
+        setattr(wrapped, QUERY_ATTRIBUTE, frozenset(query))
         return wrapped
 
     return decorator

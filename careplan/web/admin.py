@@ -12,14 +12,15 @@ from careplan.extensions import db
 from careplan.providers import service as providers
 from careplan.providers.schemas import ProviderSchema, TimeOffSchema
 from careplan.web import bp
+from careplan.page_query import query_choice
 from careplan.web.access import page_for
 from careplan.web.forms import CHANGED, WindowRows, form_version, local_input, local_moment, submit, text
 
 
 @bp.get("/admin/providers")
-@page_for(*STAFF)
+@page_for(*STAFF, query=("show",))
 def admin_providers():
-    show = request.args.get("show", "active")
+    show = query_choice("show", ("active", "all"), "active")
     everyone = list(db.session.scalars(providers.list_providers(active=None if show == "all" else True)))
     return render_template("web/admin/providers.html", providers=everyone, show=show)
 

@@ -11,6 +11,7 @@ from careplan.auth.models import ROLES
 from careplan.auth.schemas import UserSchema
 from careplan.auth.edge import current_user, request_caller
 from careplan.extensions import db
+from careplan.page_query import query_choice
 from careplan.patients.models import Patient
 from careplan.protocols import service as protocols
 from careplan.protocols.schemas import TemplateVersionSchema
@@ -59,9 +60,9 @@ def admin_template(template_id: int):
 
 
 @bp.get("/admin/users")
-@page_for("admin")
+@page_for("admin", query=("role", "q"))
 def admin_users():
-    role = request.args.get("role", "")
+    role = query_choice("role", ROLES)
     q = request.args.get("q", "").strip()[:100]
     users = list(db.session.scalars(accounts.list_users(role=role if role in ROLES else None, q=q or None)
                                     .limit(USER_LIMIT)))
@@ -116,10 +117,14 @@ def admin_user_change(user_id: int):
     return redirect(url_for("web.admin_users") + f"#user-{user_id}")
 
 
+# The audit page's search form (GET): its inputs are the page's query parameters.
+AUDIT_FILTERS = ("user_id", "patient_id", "action", "resource", "from", "to")
+
+
 @bp.get("/admin/audit")
-@page_for("admin")
+@page_for("admin", query=AUDIT_FILTERS)
 def admin_audit():
-    form = text(request.args, "user_id", "patient_id", "action", "resource", "from", "to")
+    form = text(request.args, *AUDIT_FILTERS)
     query = {key: value for key, value in form.items() if value}
     for key in ("from", "to"):
         if key in query:

@@ -12,6 +12,7 @@ from careplan.calendar import service as calendar
 from careplan.clinic import service as clinic
 from careplan.errors import ServiceError
 from careplan.extensions import db
+from careplan.page_query import query_date, query_int
 from careplan.providers.service import get_provider
 from careplan.scheduling import service as scheduling
 from careplan.scheduling.schemas import AppointmentChangeSchema, BookingSchema
@@ -25,11 +26,8 @@ COMMON_LENGTHS = (30, 45, 50, 60, 90)
 
 
 def _calendar_day() -> date:
-    """?date=YYYY-MM-DD, else today in the clinic."""
-    try:
-        return date.fromisoformat(request.args.get("date", ""))
-    except ValueError:
-        return queries.clinic_today()
+    """?date=YYYY-MM-DD, else today in the clinic (a date that is not one answers the 400 page)."""
+    return query_date("date") or queries.clinic_today()
 
 
 def _offset(day: date) -> str:
@@ -39,11 +37,12 @@ def _offset(day: date) -> str:
 
 
 @bp.get("/desk/calendar")
-@page_for(*STAFF)
+@page_for(*STAFF, query=("date", "discipline", "provider"))
 def desk_calendar():
     day = _calendar_day()
+    # A discipline the clinic does not give is the calendar service's 422, naming it.
     discipline = request.args.get("discipline") or None
-    week_of = request.args.get("provider", type=int)
+    week_of = query_int("provider")
     if week_of is not None:
         week = calendar.week_grid(week_of, day)
         return render_template("web/desk/calendar_week.html", week=week, day=day, today=queries.clinic_today(),
@@ -58,13 +57,16 @@ def desk_calendar():
 # --- booking a single visit from a free cell ---------------------------------------------------------------
 
 
+# The booking form's inputs; a link from a free cell fills some of them in its query.
+BOOKING_FIELDS = ("provider", "start", "q", "patient_id", "discipline", "minutes", "session")
+
+
 def _booking_values(source) -> dict:
-    return {key: source.get(key, "").strip() for key in
-            ("provider", "start", "q", "patient_id", "discipline", "minutes", "session")}
+    return {key: source.get(key, "").strip() for key in BOOKING_FIELDS}
 
 
 @bp.route("/desk/appointments/new", methods=["GET", "POST"])
-@page_for(*STAFF)
+@page_for(*STAFF, query=BOOKING_FIELDS)
 def desk_appointment_new():
     values = _booking_values(request.form if request.method == "POST" else request.args)
     errors: dict[str, str] = {}
@@ -121,7 +123,7 @@ def _appointment(appointment_id: int):
 
 
 @bp.get("/desk/appointments/<int:appointment_id>")
-@page_for(*STAFF)
+@page_for(*STAFF, query=("another",))
 def desk_appointment(appointment_id: int):
     appointment = _appointment(appointment_id)
     alternatives = []
@@ -167,7 +169,7 @@ def appointment_day_action(appointment_id: int):
 
 
 @bp.route("/desk/appointments/<int:appointment_id>/moving", methods=["GET", "POST"])
-@page_for(*STAFF)
+@page_for(*STAFF, query=("start", "provider_id"))
 def desk_move_preview(appointment_id: int):
     """What a move changes (from a drag on the grid or a chosen alternative), and only on confirming, the move."""
     appointment = _appointment(appointment_id)

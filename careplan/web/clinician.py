@@ -21,7 +21,7 @@ from careplan.web.forms import CHANGED, form_version, submit, text
 
 
 @bp.get("/me/day")
-@page_for("provider")
+@page_for("provider", query=("day",))
 def my_day():
     provider = get_provider(current_user().provider_id)
     day = requested_day()
@@ -36,7 +36,7 @@ def my_day():
 
 
 @bp.get("/me/week")
-@page_for("provider")
+@page_for("provider", query=("day",))
 def my_week():
     provider = get_provider(current_user().provider_id)
     days = queries.week_of(requested_day())

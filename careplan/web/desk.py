@@ -14,6 +14,7 @@ from careplan.patients.schemas import PatientSchema
 from careplan.reminders import service as reminders
 from careplan.scheduling import attention
 from careplan.web import bp, queries
+from careplan.page_query import query_date
 from careplan.web.access import page_for
 from careplan.web.forms import CHANGED, WindowRows, form_version, submit, text
 
@@ -21,15 +22,12 @@ SEARCH_LIMIT = 50
 
 
 def requested_day() -> date:
-    """?day=YYYY-MM-DD, else today in the clinic."""
-    try:
-        return date.fromisoformat(request.args.get("day", ""))
-    except ValueError:
-        return queries.clinic_today()
+    """?day=YYYY-MM-DD, else today in the clinic (a day that is not a date answers the 400 page)."""
+    return query_date("day") or queries.clinic_today()
 
 
 @bp.get("/desk")
-@page_for(*STAFF)
+@page_for(*STAFF, query=("day",))
 def desk_today():
     day = requested_day()
     appointments = queries.day_appointments(day)
@@ -69,7 +67,7 @@ def desk_email_retry(email_id: int):
 
 
 @bp.get("/desk/patients")
-@page_for(*STAFF)
+@page_for(*STAFF, query=("q",))
 def desk_patients():
     q = request.args.get("q", "").strip()[:100]
     found = list(db.session.scalars(patients.list_patients(q=q or None).limit(SEARCH_LIMIT + 1)))

@@ -13,7 +13,7 @@ from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.providers.models import Provider
-from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 
 # Statuses of an appointment that still takes up its time.
 HELD = ("booked", "confirmed", "completed", "no_show")
@@ -22,11 +22,9 @@ HELD = ("booked", "confirmed", "completed", "no_show")
 def appointments_between(start: datetime, end: datetime | None, *, provider_id: int | None = None,
                          patient_id: int | None = None, statuses=HELD) -> list[Appointment]:
     query = (select(Appointment)
-             .where(Appointment.ends_at > start, Appointment.status.in_(statuses))
+             .where(overlapping(Appointment, start, end), Appointment.status.in_(statuses))
              .options(selectinload(Appointment.patient), selectinload(Appointment.provider))
              .order_by(Appointment.starts_at, Appointment.id))
-    if end is not None:
-        query = query.where(Appointment.starts_at < end)
     if provider_id is not None:
         query = query.where(Appointment.provider_id == provider_id)
     if patient_id is not None:

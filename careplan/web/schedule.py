@@ -2,6 +2,7 @@
 place; booking, re-proposing, moving and cancelling; the re-plan after an absence; backfilling a freed slot."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -15,6 +16,8 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Invalid, ServiceError
 from careplan.extensions import db
+from careplan.jobs import service as jobs
+from careplan.page_query import query_int
 from careplan.proposals import service as proposals
 from careplan.proposals.backfill import backfill_candidates
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
@@ -145,10 +148,10 @@ def _request_parameters(form, *, with_start: bool) -> dict:
 
 
 @bp.get("/desk/plans/<int:plan_id>/schedule")
-@page_for(*STAFF)
+@page_for(*STAFF, query=("proposal",))
 def desk_schedule(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _schedule_page(plan, request.args.get("proposal", type=int))
+    return _schedule_page(plan, query_int("proposal"))
 
 
 def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=200):
@@ -175,23 +178,28 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         names=queries.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
 
 
+def _preference_inputs(errors: dict[str, str]) -> dict[str, str]:
+    """The schema names a preferred clinician preferred_providers.<discipline>(.key|.value); the form's input is
+    prefer-<discipline>."""
+    return {re.sub(r"^preferred_providers-([\w-]+?)(?:-(?:key|value))?$", r"prefer-\1", name): message
+            for name, message in errors.items()}
+
+
 def _optimize(plan, save, *, with_start: bool):
-    """Run the optimizer through the service; a refusal is shown on the schedule page, nothing held."""
+    """Ask for the optimizer's schedule as a job and follow it on its page; a refusal (checked before any
+    job is queued) is shown on the schedule page, nothing held."""
     schema = ProposalRequestSchema() if with_start else ReplanRequestSchema()
-    proposal, errors = submit(schema, _request_parameters(request.form, with_start=with_start), save)
-    if proposal is None:
-        return _schedule_page(plan, errors=form_errors(errors), values=request.form, status=422)
-    placed, asked = proposal.metrics.get("scheduled", 0), proposal.metrics.get("demand", 0)
-    flash(f"Proposal ready: {placed} of {asked} sessions placed, held for you until {clock(proposal.expires_at)}.",
-          "success")
-    return redirect(url_for("web.desk_schedule", plan_id=plan.id, proposal=proposal.id))
+    job, errors = submit(schema, _request_parameters(request.form, with_start=with_start), save)
+    if job is None:
+        return _schedule_page(plan, errors=_preference_inputs(form_errors(errors)), values=request.form, status=422)
+    return redirect(url_for("web.desk_job", job_id=job.id), 303)
 
 
 @bp.post("/desk/plans/<int:plan_id>/proposals")
 @page_for(*STAFF)
 def desk_propose(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _optimize(plan, lambda loaded: proposals.propose(plan_id, loaded, caller=request_caller()),
+    return _optimize(plan, lambda loaded: jobs.submit_proposal(plan_id, loaded, caller=request_caller()),
                      with_start=True)
 
 
@@ -199,7 +207,7 @@ def desk_propose(plan_id: int):
 @page_for(*STAFF)
 def desk_replan(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _optimize(plan, lambda loaded: proposals.propose_replan(plan_id, loaded, caller=request_caller()),
+    return _optimize(plan, lambda loaded: jobs.submit_replan(plan_id, loaded, caller=request_caller()),
                      with_start=False)
 
 
@@ -324,18 +332,31 @@ def desk_backfill_book(appointment_id: int):
 # --- an absence and the re-plan it needs ------------------------------------------------------------------
 
 
+def _absence_result(job_id: int, provider_id: int, time_off_id: int) -> dict | None:
+    """The re-plans a done absence job made, as the page lists them."""
+    job = jobs.read_job(job_id, caller=request_caller())
+    if job.kind != "absence_replan" or job.state != "done" or \
+            (job.params.get("provider_id"), job.params.get("time_off_id")) != (provider_id, time_off_id):
+        return None
+    return {"proposals": [proposals.get_proposal(i) for i in job.result.get("proposal_ids", [])],
+            "not_replanned": job.result.get("not_replanned", [])}
+
+
 @bp.route("/admin/providers/<int:provider_id>/time-off/<int:time_off_id>/replan", methods=["GET", "POST"])
-@page_for(*STAFF)
+@page_for(*STAFF, query=("job",))
 def desk_absence_replan(provider_id: int, time_off_id: int):
     provider = providers.get_provider(provider_id)
     absence = next((t for t in provider.time_off if t.id == time_off_id), None)
-    affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
     result, errors = None, {}
     if request.method == "POST":
         loaded, errors = load(ReplanRequestSchema(), _request_parameters(request.form, with_start=False))
         if loaded is not None:
-            result = proposals.replan_absence(provider_id, time_off_id, loaded, caller=request_caller())
-            affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
+            job = jobs.submit_absence_replan(provider_id, time_off_id, loaded, caller=request_caller())
+            return redirect(url_for("web.desk_job", job_id=job.id), 303)
+    affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
+    job_id = query_int("job")
+    if job_id is not None and request.method == "GET":
+        result = _absence_result(job_id, provider_id, time_off_id)
     plans = {p.id: p for p in queries.plans_by_id(
         [a.plan_id for a in affected if a.plan_id] + [p.plan_id for p in (result or {}).get("proposals", [])])}
     return render_template("web/desk/absence.html", provider=provider, absence=absence, affected=affected,

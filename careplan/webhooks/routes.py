@@ -1,7 +1,7 @@
-from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.auth.access import login_required
 from careplan.auth.edge import request_caller
 from careplan.pagination import page_of
@@ -23,12 +23,15 @@ class Endpoints(MethodView):
         return page_of(service.list_endpoints(), pagination_parameters)
 
     @login_required("admin")
-    @blp.arguments(EndpointInSchema)
+    @located("webhooks.EndpointById", endpoint_id="id")
+    @blp.arguments(EndpointInSchema, example={"url": "https://billing.clinic.example/careplan-events",
+                                              "events": ["appointment.booked", "appointment.cancelled",
+                                                         "appointment.no_show"],
+                                              "description": "billing"})
     @blp.response(201, NewEndpointSchema)
     def post(self, data):
         """Register an endpoint; the answer carries its signing secret, shown this once"""
-        endpoint = service.create_endpoint(data, caller=request_caller())
-        return endpoint, 201, {"Location": url_for("webhooks.EndpointById", endpoint_id=endpoint.id)}
+        return service.create_endpoint(data, caller=request_caller())
 
 
 @blp.route("/<int:endpoint_id>")
@@ -60,6 +63,7 @@ class Deliveries(MethodView):
 @blp.route("/deliveries/<int:delivery_id>/resend")
 class Resend(MethodView):
     @login_required("admin")
+    @located("webhooks.Deliveries", endpoint_id="endpoint_id")
     @blp.response(202, DeliverySchema)
     def post(self, delivery_id):
         """Send a delivery again (the same event id), e.g. after the receiver was fixed"""

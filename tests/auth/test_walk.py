@@ -132,6 +132,10 @@ EXPECT = {
     ("POST", "/api/v1/providers/{provider_id}/time-off/{time_off_id}/replans"): "yy--",
     ("GET", "/api/v1/appointments/{appointment_id}/backfill"): "yy--",
     # --- end of booking2 ---
+    # Solve jobs: the front desk's (and an admin's) proposals, computed off the request.
+    ("GET", "/api/v1/jobs/{job_id}"): "yy--",
+    ("POST", "/api/v1/jobs/{job_id}/cancel"): "yy--",
+    ("POST", "/api/v1/batch-intakes"): "yy--",
     # Webhooks: other systems' endpoints and their signing secrets are the administrator's alone.
     ("GET", "/api/v1/webhooks"): "y---",
     ("POST", "/api/v1/webhooks"): "y---",
@@ -144,7 +148,7 @@ EXPECT = {
 # Every refusal is audited under one of these singular names, so the trail can be searched by resource.
 AUDITED_RESOURCES = {"clinic", "provider", "patient", "auth", "token", "user", "note", "audit",
                      "protocol", "intake", "plan", "appointment", "free_slot", "calendar_feed", "reminder",
-                     "appointment_link", "proposal", "slot_offer", "webhook"}
+                     "appointment_link", "proposal", "slot_offer", "webhook", "solve_job"}
 
 # An allowed call may still be refused for what its body or query says (an empty body is sent), never for access.
 ABOUT_THE_BODY = {400, 409, 422}
@@ -188,6 +192,16 @@ class World:
         # A proposal for A's plan (no solver run).
         self.proposal_a = factories.proposal(self.plan_a).id
         self.delivery = self._delivery()
+
+    def _job(self) -> int:
+        """A queued job of A's plan, fresh each time (a cancel ends it)."""
+        from careplan.jobs.models import SolveJob
+
+        row = SolveJob(kind="proposal", params={"plan_id": self.plan_a, "parameters": {}}, time_limit=1.0,
+                       patient_id=self.patient_a)
+        db.session.add(row)
+        db.session.commit()
+        return row.id
 
     @staticmethod
     def _endpoint() -> int:
@@ -321,6 +335,8 @@ class World:
             return self._endpoint() if inside else MISSING
         if param == "delivery_id":
             return self.delivery if inside else MISSING
+        if param == "job_id":
+            return self._job() if inside else MISSING
         raise AssertionError(f"the walk does not know path parameter {param!r}: add it to World.resolve")
 
 

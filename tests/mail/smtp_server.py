@@ -46,9 +46,15 @@ class SMTPServer:
         self.inbox = Inbox()
         self.controller: Controller | None = None
 
-    def up(self, tls_context=None) -> None:
-        """tls_context: offer STARTTLS with this server context, and accept mail only after it."""
-        tls = {"tls_context": tls_context, "require_starttls": True} if tls_context is not None else {}
+    def up(self, tls_context=None, *, implicit=False) -> None:
+        """tls_context: offer STARTTLS with this server context, and accept mail only after it; with
+        `implicit`, speak TLS from the first byte instead (SMTPS, port 465's way)."""
+        if tls_context is None:
+            tls = {}
+        elif implicit:
+            tls = {"ssl_context": tls_context}
+        else:
+            tls = {"tls_context": tls_context, "require_starttls": True}
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **tls)
         self.controller.start()
 

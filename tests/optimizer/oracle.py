@@ -7,6 +7,11 @@ continuity, idle time (first start / last end with big-M) and the first
 day its own way, and solves the objectives one after another, fixing each
 optimum before the next. On small instances its optimum must equal what
 CP-SAT claims as OPTIMAL.
+
+Of the contract's optional extensions it states required clinicians,
+locations (one location a patient-day, windows per location) and rooms
+(one candidate per room, capacity at every start); virtual sessions are
+left out (a problem with a `mode` is refused here).
 """
 
 from __future__ import annotations
@@ -35,10 +40,11 @@ class _Calendar:
         utc = wall.replace(tzinfo=self.zone).astimezone(dt.timezone.utc)
         return int(utc.timestamp()) // 60
 
-    def windows(self, weekly: list, day: dt.date) -> list[tuple[int, int]]:
+    def windows(self, weekly: list, day: dt.date, with_location: bool = False) -> list[tuple]:
         midnight = dt.datetime.combine(day, dt.time())
         return [(self.minute(midnight + dt.timedelta(minutes=_hm(w["start"]))),
                  self.minute(midnight + dt.timedelta(minutes=_hm(w["end"]))))
+                + ((w.get("location"),) if with_location else ())
                 for w in weekly if w["day"] == DAYS[day.weekday()]]
 
     def busy(self, intervals: list) -> list[tuple[int, int]]:
@@ -62,17 +68,20 @@ def _demands(patient: dict) -> list[dict]:
     out = []
     plan = patient["plan"]
     if plan.get("assessment"):
+        assert "mode" not in plan["assessment"]
         out.append({"discipline": plan["assessment"]["discipline"], "minutes": plan["assessment"]["minutes"],
-                    "count": 1, "gap": 0, "assessment": True, "days": None, "week": None})
+                    "count": 1, "gap": 0, "assessment": True, "days": None, "week": None,
+                    "room_kind": plan["assessment"].get("room_kind")})
     week0 = 0
     for phase in plan["phases"]:
         for week in range(week0, week0 + phase["weeks"]):
             for line in phase["sessions"]:
                 if (week - week0) % line.get("every_weeks", 1) == 0:
                     first = monday + dt.timedelta(weeks=week)
+                    assert "mode" not in line
                     out.append({"discipline": line["discipline"], "minutes": line["minutes"],
                                 "count": line["per_week"], "gap": line.get("min_gap_days", 1),
-                                "assessment": False, "week": week,
+                                "assessment": False, "week": week, "room_kind": line.get("room_kind"),
                                 "days": [first + dt.timedelta(days=i) for i in range(7)]})
         week0 += phase["weeks"]
     return out
@@ -93,7 +102,9 @@ def lexicographic_optimum(problem: dict, sessions: dict | None = None) -> tuple[
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", 0.0)
-    cands = []  # (patient, demand index, provider, start, end, date, assessment, discipline, gap)
+    rooms = problem.get("rooms", [])
+    room_off = {r["id"]: cal.busy(r.get("time_off", [])) for r in rooms}
+    cands = []  # (patient, demand index, provider, start, end, date, assessment, discipline, gap, var, room, place)
     group_vars: dict[tuple[int, int], list] = {}
     counts = {}
     booked: dict[tuple, list] = {}
@@ -114,20 +125,29 @@ def lexicographic_optimum(problem: dict, sessions: dict | None = None) -> tuple[
                         continue
                     if required is not None and provider["id"] != required:
                         continue
-                    theirs = cal.windows(provider["weekly"], day)
+                    theirs = cal.windows(provider["weekly"], day, with_location=True)
                     for start in cal.starts(day):
                         end = start + demand["minutes"]
                         if not any(a <= start and end <= b for a, b in mine):
                             continue
-                        if not any(a <= start and end <= b for a, b in theirs):
+                        places = [loc for a, b, loc in theirs if a <= start and end <= b]
+                        if not places:
+                            continue
+                        place = places[0]
+                        if place is not None and place not in patient.get("locations", [place]):
                             continue
                         if any(a < end and start < b for a, b in pbusy[provider["id"]] + own_busy):
                             continue
-                        var = h.addBinary()
-                        cands.append((pi, di, provider["id"], start, end, day, demand["assessment"],
-                                      demand["discipline"], demand["gap"], var))
-                        group_vars.setdefault((pi, di), []).append(var)
-                        booked.setdefault((pi, demand["week"], demand["discipline"]), []).append(var)
+                        held = [None] if demand["room_kind"] is None else [
+                            r["id"] for r in rooms
+                            if r["kind"] == demand["room_kind"] and r["location"] == place
+                            and not any(a < end and start < b for a, b in room_off[r["id"]])]
+                        for room in held:
+                            var = h.addBinary()
+                            cands.append((pi, di, provider["id"], start, end, day, demand["assessment"],
+                                          demand["discipline"], demand["gap"], var, room, place))
+                            group_vars.setdefault((pi, di), []).append(var)
+                            booked.setdefault((pi, demand["week"], demand["discipline"]), []).append(var)
     for key, variables in group_vars.items():
         h.addConstr(sum(variables) <= counts[key])
     if sessions is not None:
@@ -147,6 +167,17 @@ def lexicographic_optimum(problem: dict, sessions: dict | None = None) -> tuple[
                 h.addConstr(a[9] + b[9] <= 1)
             if not a[6] and not b[6] and a[7] == b[7] and abs((a[5] - b[5]).days) < max(a[8], b[8]):
                 h.addConstr(a[9] + b[9] <= 1)
+            if a[5] == b[5] and a[11] != b[11]:
+                h.addConstr(a[9] + b[9] <= 1)  # one location a day
+    # Rooms: at each start, the candidates holding the room then, and its bookings, within its capacity.
+    for room in rooms:
+        mine = [c for c in cands if c[10] == room["id"]]
+        outside = cal.busy(room.get("booked", []))
+        for t in sorted({c[3] for c in mine} | {a for a, _ in outside}):
+            covering = [c[9] for c in mine if c[3] <= t < c[4]]
+            left = room.get("capacity", 1) - sum(1 for a, b in outside if a <= t < b)
+            if len(covering) > max(left, 0):
+                h.addConstr(sum(covering) <= max(left, 0))
     # Assessment first: a treatment needs an assessment that ended before it.
     for c in cands:
         if c[6]:

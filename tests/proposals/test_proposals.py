@@ -90,14 +90,24 @@ def test_another_plans_proposal_works_around_live_holds(ctx):
         assert not any(s < hold.ends_at and hold.starts_at < e for s, e in mine)
 
 
-def test_booking_a_proposal_books_all_with_reminders_and_one_confirmation(app, client, auth):
+def _proposal_of(client, job: dict, headers: dict) -> dict:
+    """The proposal a done job made (followed by its link, as a client does)."""
+    assert job["state"] == "done", job
+    [link] = job["links"]["proposals"]
+    answer = client.get(link, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def test_booking_a_proposal_books_all_with_reminders_and_one_confirmation(app, client, auth, solved):
     headers = auth("front_desk")
     with app.app_context():
         plan, _, patient = _draft()
         plan_id, patient_id = plan.id, patient.id
     made = client.post(f"/api/v1/plans/{plan_id}/proposals", json=FAST, headers=headers)
-    assert made.status_code == 201, made.get_json()
-    proposal = made.get_json()
+    assert made.headers["Location"].endswith(f"/api/v1/jobs/{made.get_json()['id']}")
+    assert made.get_json()["state"] == "queued" and made.get_json()["kind"] == "proposal"
+    proposal = _proposal_of(client, solved(made, headers), headers)
     assert proposal["status"] == "live" and len(proposal["appointments"]) == 4
     assert all(a["provider_name"] and a["start"].endswith("-05:00") for a in proposal["appointments"])
     key = {**headers, "Idempotency-Key": "book-plan-1"}
@@ -161,7 +171,7 @@ def _booked_plan(weeks=2):
     return plan, physio, patient
 
 
-def test_an_absence_over_booked_appointments_moves_only_those(app, client, auth):
+def test_an_absence_over_booked_appointments_moves_only_those(app, client, auth, solved):
     headers = auth("front_desk")
     with app.app_context():
         plan, physio, patient = _booked_plan()
@@ -175,8 +185,10 @@ def test_an_absence_over_booked_appointments_moves_only_those(app, client, auth)
                           headers=headers)
     assert [a["id"] for a in affected.get_json()] == [hit_id]
     made = client.post(f"/api/v1/providers/{physio_id}/time-off/{absence_id}/replans", json=FAST, headers=headers)
-    assert made.status_code == 201, made.get_json()
-    [proposal] = made.get_json()["proposals"]
+    job = solved(made, headers)
+    assert job["kind"] == "absence_replan" and job["result"]["without_plan"] == []
+    assert job["result"]["not_replanned"] == []
+    proposal = _proposal_of(client, job, headers)
     assert proposal["kind"] == "replan" and proposal["cancellations"] == []
     [move] = proposal["appointments"]
     assert move["action"] == "move" and move["appointment_id"] == hit_id and move["previous_start"]
@@ -329,7 +341,7 @@ def test_booking_re_checks_the_plans_state(ctx):
     assert _appointments(plan.id) == []
 
 
-def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments(app, client, auth):
+def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments(app, client, auth, solved):
     """Pain-related stress or insomnia brings the templates' 50-minute psychotherapy in; it books end to end."""
     desk = auth("front_desk")
     with app.app_context():
@@ -346,12 +358,12 @@ def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments
     assert plan.status_code == 201, plan.get_json()
     therapy = [s for phase in plan.get_json()["phases"] for s in phase["sessions"] if s["discipline"] == "psychotherapy"]
     assert [s["minutes"] for s in therapy] == [50, 50]
-    proposal = client.post(f"/api/v1/plans/{plan.get_json()['id']}/proposals", headers=desk,
-                           json={"time_limit": 5.0, "deterministic": True})
-    assert proposal.status_code == 201, proposal.get_json()
-    held = [a for a in proposal.get_json()["appointments"] if a["discipline"] == "psychotherapy"]
-    assert len(held) == 4 and proposal.get_json()["unscheduled"] == []
-    booked = client.post(f"/api/v1/proposals/{proposal.get_json()['id']}/book", headers=desk)
+    made = client.post(f"/api/v1/plans/{plan.get_json()['id']}/proposals", headers=desk,
+                       json={"time_limit": 5.0, "deterministic": True})
+    proposal = _proposal_of(client, solved(made, desk), desk)
+    held = [a for a in proposal["appointments"] if a["discipline"] == "psychotherapy"]
+    assert len(held) == 4 and proposal["unscheduled"] == []
+    booked = client.post(f"/api/v1/proposals/{proposal['id']}/book", headers=desk)
     assert booked.status_code == 200, booked.get_json()
     with app.app_context():
         rows = [a for a in _appointments(plan.get_json()["id"]) if a.discipline_code == "psychotherapy"]
@@ -360,7 +372,7 @@ def test_a_plan_with_50_minute_psychotherapy_books_from_template_to_appointments
         assert db.session.get(CarePlan, plan.get_json()["id"]).status == "booked"
 
 
-def test_a_required_clinician_alone_treats_and_what_they_cannot_take_is_unscheduled(app, client, auth):
+def test_a_required_clinician_alone_treats_and_what_they_cannot_take_is_unscheduled(app, client, auth, solved):
     """The desk marks the physiotherapist the patient asked for as required: no session goes to anyone else."""
     desk = auth("front_desk")
     with app.app_context():
@@ -373,9 +385,8 @@ def test_a_required_clinician_alone_treats_and_what_they_cannot_take_is_unschedu
     assert changed.status_code == 200, changed.get_json()
     assert changed.get_json()["care_team"] == [{"discipline": "physiotherapy", "provider_id": chosen,
                                                 "required": True}]
-    proposal = client.post(f"/api/v1/plans/{plan_id}/proposals", headers=desk, json=dict(FAST))
-    assert proposal.status_code == 201, proposal.get_json()
-    body = proposal.get_json()
+    made = client.post(f"/api/v1/plans/{plan_id}/proposals", headers=desk, json=dict(FAST))
+    body = _proposal_of(client, solved(made, desk), desk)
     # Two sessions a week, but she works one morning a week: one session a week with her, one unscheduled.
     assert [a["provider_id"] for a in body["appointments"]] == [chosen, chosen]
     assert len(body["unscheduled"]) == 2

@@ -208,7 +208,8 @@ def test_withdrawn_reminders_are_not_sent(app, ctx, smtp):
     assert sorted(result.withdrawn) == sorted(reminders) and smtp.inbox.messages == []
 
 
-def test_without_mail_server_the_emails_go_to_the_outbox(app, ctx):
+def test_without_mail_server_the_emails_go_to_the_outbox(app, ctx, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_BACKEND", "file")
     patient = factories.patient()
     visit = factories.appointment(patient=patient, starts_at=utcnow() + timedelta(days=3))
     row = service.queue_booking_confirmation(patient, [visit])

@@ -132,3 +132,39 @@ def test_a_clinician_marks_their_own_day(client, app, auth):
                 data={"csrf_token": csrf_from(day), "action": "no_show", "back": "/me/day"})
     with app.app_context():
         assert db.session.get(Appointment, mine).status == "no_show"
+
+
+def test_an_appointment_left_outside_changed_hours_is_flagged_on_the_grid_and_needs_attention(client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    with app.app_context():
+        from careplan.providers import service as providers
+
+        james = factories.patient(name="James O'Neill", hours=EVERY_DAY).id
+        later = factories.appointment(james, ben, at(tomorrow, "15:00")).id
+        # Ana is off sick tomorrow morning; Ben now stops at 14:00.
+        providers.add_time_off(ana, {"starts_at": at(tomorrow, "08:00"), "ends_at": at(tomorrow, "12:00"),
+                                     "reason": "sick"})
+        providers.update_provider(ben, {"availability": factories.windows("mon-sun 07:00-14:00")})
+    desk = auth("front_desk")
+    html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=desk).text
+    # On the grid: both blocks say why, in words as well as by their dashed edge.
+    assert html.count("cal-block--flagged") == 4  # each block in the table and in the phone's list
+    assert 'Needs a new time<span class="visually-hidden">: inside Ana Moreau&#39;s time off' in html
+    assert 'Needs a new time<span class="visually-hidden">: outside Ben Okafor&#39;s working hours' in html
+    # In the Needs attention list, each with its one next step: another time for that appointment.
+    section = html[html.index('id="needs-attention"'):html.index("</section>", html.index('id="needs-attention"'))]
+    assert "Martha Kowalski on" in section and "James O&#39;Neill on" in section
+    assert f'href="/desk/appointments/{booked}?another=1#another">Find another time' in section
+    assert f'href="/desk/appointments/{later}?another=1#another">Find another time' in section
+    # The appointment's page says so too, and the calendar component's feed carries the reason.
+    assert "Needs a new time:" in client.get(f"/desk/appointments/{booked}", headers=desk).text
+    events = client.get(f"/api/v1/calendar/day?date={tomorrow.isoformat()}", headers=desk).json["events"]
+    flags = {e["appointment_id"]: e["flag"] for e in events if e["kind"] == "appointment"}
+    assert flags[booked].startswith("inside Ana Moreau's time off") and flags[later].startswith("outside Ben")
+    # Moved inside Ben's new hours, James's flag is gone from the grid and from the list.
+    with app.app_context():
+        from careplan.scheduling import service as scheduling
+
+        scheduling.update_appointment(later, {"start": at(tomorrow, "10:00")}, caller=factories.CALLER)
+    html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=desk).text
+    assert "Ben Okafor&#39;s working hours" not in html and html.count("cal-block--flagged") == 2

@@ -1,9 +1,11 @@
 """A front desk's morning on the clinic calendar in Chromium: book by clicking a free cell, drag an
 appointment to another clinician, check a patient in, mark a no-show, cancel with a reason and fill the slot
-from the backfill offer; then the same day as a list on a phone. Screenshots of each step under
+from the backfill offer, see an appointment flagged after a clinician's time off is recorded; then the same
+day as a list on a phone. Screenshots of each step under
 tests/artifacts/calendar-*.png."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
@@ -152,6 +154,28 @@ def test_a_front_desks_morning(app, browser, live_server, person):
             rows = {a.id: a for a in db.session.scalars(select(Appointment))}
             assert rows[ids["martha"]].status == "cancelled" and rows[ids["martha"]].cancel_reason == "Called in sick"
             assert rows[ids["noah"]].status == "no_show" and rows[ids["james"]].arrived_at is not None
+
+        # Ben goes home sick before Martha's session with him: recorded on his page, the calendar flags it.
+        page.goto(f"/admin/providers/{providers['ben']}")
+        page.get_by_label("Away from").fill((base + timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Back at").fill((base + timedelta(minutes=100)).strftime("%Y-%m-%dT%H:%M"))
+        page.get_by_label("Reason").fill("Off sick")
+        page.get_by_role("button", name="Record time off").click()
+        expect(page.locator(".flash--warning")).to_contain_text("1 appointment now falls")
+        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+        flagged = page.locator(".ec-event.cal-block--flagged")
+        expect(flagged).to_have_count(1)
+        expect(flagged).to_contain_text("Martha Kowalski")
+        expect(flagged.locator(".cal-block__flag")).to_contain_text("Needs a new time")
+        expect(flagged.locator(".cal-block__flag")).to_have_attribute("title", re.compile("inside Ben Okafor's time off"))
+        item = page.locator(".attention__item--flagged")
+        expect(item).to_contain_text("Martha Kowalski")
+        flagged.scroll_into_view_if_needed()
+        screenshot(page, "calendar-7b-flagged")
+        item.get_by_role("link", name="Find another time").click()
+        expect(page.locator("#another")).to_be_visible()
+        expect(page.locator(".notice--flag")).to_contain_text("inside Ben Okafor's time off")
+        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
 
         # A phone: the day as a list per clinician, nothing scrolls sideways.
         page.set_viewport_size(PHONE)

@@ -1,0 +1,340 @@
+"""Benchmark of the service at a clinic network's scale (issue 19): the hot requests on S, M and L data.
+
+S is the demo clinic; M adds 40 clinicians, 1,000 patients and 20,000 appointments; L 120 clinicians, 5,000
+patients and 100,000 appointments over a year (half past, half to come), generated in bulk in the same
+tables the services write, on top of the demo (its protocols, plans and clinicians). Each scale gets a fresh
+database made by the migrations: SQLite in a temporary directory, or, with BENCH_DATABASE_URL pointing at a
+PostgreSQL server, a new database `careplan_bench_<scale>` on it (dropped afterwards).
+
+Measured in the process, through the app (server time, no network), each request RUNS times: median and 95th
+percentile wall time and the SQL statements it sends. Then the plan's problem document (size), booking a
+whole proposal (statements per appointment), and the reminder dispatcher's rate through a real SMTP server
+on loopback (aiosmtpd). `BENCH_SCALES=S,M` picks scales (default S,M,L).
+"""
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from contextlib import contextmanager
+from datetime import date, datetime, time as clock, timedelta, timezone
+from pathlib import Path
+
+RUNS = 20
+BOOKINGS = 4
+EMAILS = 400
+
+SCALES = {
+    # name: (clinicians, patients, appointments) added to the demo
+    "S": (0, 0, 0),
+    "M": (40, 1_000, 20_000),
+    "L": (120, 5_000, 100_000),
+}
+DISCIPLINES = ["physiotherapy", "massage", "chiropractic", "psychotherapy"]
+
+
+@contextmanager
+def database(scale: str, folder: str):
+    """A fresh, empty database's URL for this scale."""
+    base = os.environ.get("BENCH_DATABASE_URL")
+    if not base:
+        yield f"sqlite:///{Path(folder) / f'bench-{scale}.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"careplan_bench_{scale.lower()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def fill(clinicians: int, patients: int, appointments: int, today: date) -> None:
+    """Bulk rows on top of the demo: clinicians working Monday to Friday 08:00-19:00, patients, and
+    appointments from half a year back to half a year ahead on weekdays, never two at once for anyone."""
+    if not clinicians:
+        return
+    from sqlalchemy import func, insert, select
+
+    from careplan.clinic import service as clinic
+    from careplan.extensions import db
+    from careplan.patients.models import Patient
+    from careplan.providers.models import Provider, ProviderAvailability, provider_disciplines
+    from careplan.scheduling.models import Appointment
+
+    first_provider = (db.session.scalar(select(func.max(Provider.id))) or 0) + 1
+    first_patient = (db.session.scalar(select(func.max(Patient.id))) or 0) + 1
+    providers = range(first_provider, first_provider + clinicians)
+    db.session.execute(insert(Provider), [{"id": i, "name": f"Clinician {i:04d}", "email": f"c{i}@bench.example",
+                                           "active": True} for i in providers])
+    db.session.execute(insert(provider_disciplines), [{"provider_id": i, "discipline_code": DISCIPLINES[i % 4]}
+                                                      for i in providers])
+    db.session.execute(insert(ProviderAvailability), [{"provider_id": i, "day": d, "start": clock(8),
+                                                       "end": clock(19)} for i in providers for d in range(5)])
+    rows = [{"id": first_patient + i, "name": f"Patient {i:05d}", "email": f"p{i}@bench.example"}
+            for i in range(patients)]
+    for i in range(0, len(rows), 5000):
+        db.session.execute(insert(Patient), rows[i:i + 5000])
+    weekdays = [d for d in (today - timedelta(days=182) + timedelta(days=n) for n in range(365)) if d.weekday() < 5]
+    per_day = -(-appointments // (clinicians * len(weekdays)))
+    now = datetime.now(timezone.utc)
+    batch, made = [], 0
+    for day_number, day in enumerate(weekdays):
+        for slot in range(per_day):
+            start = clinic.local_datetime(day, clock(8 + slot))
+            status = "completed" if start < now else "booked"
+            for n, provider in enumerate(providers):
+                if made >= appointments:
+                    break
+                # Within one hour every clinician sees another patient: nobody is in two rooms at once.
+                patient = first_patient + (slot * clinicians + n + day_number * 7) % patients
+                batch.append({"patient_id": patient, "provider_id": provider,
+                              "discipline_code": DISCIPLINES[provider % 4], "kind": "treatment",
+                              "starts_at": start, "ends_at": start + timedelta(minutes=45), "status": status,
+                              "cancel_reason": "", "late_cancellation": False, "sequence": 0,
+                              "created_at": start - timedelta(days=14), "updated_at": start - timedelta(days=14)})
+                made += 1
+            if len(batch) >= 5000:
+                db.session.execute(insert(Appointment), batch)
+                batch = []
+    if batch:
+        db.session.execute(insert(Appointment), batch)
+    db.session.commit()
+
+
+class Counter:
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.count = 0
+        event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *args):
+        self.count += 1
+
+
+def timed(action, counter: Counter, runs: int = RUNS) -> tuple[list[float], list[int]]:
+    times, statements = [], []
+    for _ in range(runs):
+        before = counter.count
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+        statements.append(counter.count - before)
+    return times, statements
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def span(values: list[int]) -> str:
+    return str(values[0]) if min(values) == max(values) else f"{min(values)}-{max(values)}"
+
+
+def measure(scale: str, url: str, folder: str) -> dict:
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from careplan import create_app
+    from careplan.auth import service as auth
+    from careplan.caller import Caller
+    from careplan.clinic import service as clinic
+    from careplan.demo import load_demo
+    from careplan.extensions import db
+    from careplan.scheduling.models import Appointment
+
+    clinicians, patients, appointments = SCALES[scale]
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "PROPOSAL_MAX_SECONDS": 3.0},
+                     instance_path=folder)
+    figures: dict = {}
+    with app.app_context():
+        upgrade()
+        today = datetime.now(clinic.zone()).date()
+        load_demo(today)
+        started = time.perf_counter()
+        fill(clinicians, patients, appointments, today)
+        figures["fill_s"] = time.perf_counter() - started
+        figures["appointments"] = db.session.scalar(select(func.count()).select_from(Appointment))
+        desk = auth.create_user(email="desk@bench.example", role="front_desk", password=None)
+        headers = {"Authorization": f"Bearer {auth.issue_token(desk)}"}
+        db.session.commit()
+    # A weekday a week ahead: inside the demo's weeks and the generated year.
+    day = today + timedelta(days=7)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    zone = None
+    with app.app_context():
+        zone = clinic.zone()
+        engine = db.engine
+    start = datetime.combine(day, clock(0), tzinfo=zone)
+    end = start + timedelta(days=1)
+    client = app.test_client()
+    counter = Counter(engine)
+    requests = {
+        "desk day page": f"/desk/calendar?date={day.isoformat()}",
+        "appointments of one day (API)": f"/api/v1/appointments?from={start.isoformat()}&to={end.isoformat()}"
+                                         f"&page_size=100".replace("+", "%2B"),
+        "FHIR Slot, one day": f"/fhir/Slot?start=ge{day.isoformat()}&start=lt{(day + timedelta(days=1)).isoformat()}",
+        "FHIR Appointment, one day": f"/fhir/Appointment?date={day.isoformat()}",
+    }
+    rows = {}
+    for name, path in requests.items():
+        def get(path=path):
+            response = client.get(path, headers=headers)
+            assert response.status_code == 200, (path, response.status_code, response.get_data(as_text=True)[:300])
+
+        rows[name] = timed(get, counter)
+    figures["requests"] = rows
+
+    # The problem document of a plan (what a proposal solves, and stores).
+    with app.app_context():
+        from careplan.plans.service import build_plan
+
+        caller = Caller.system("cli")
+        plans = []
+        for n in range(BOOKINGS + 1):
+            from careplan.patients.service import create_patient
+
+            patient = create_patient({"name": f"Bench Patient {n}", "email": f"bench{n}@mail.example",
+                                      "availability": [{"day": d, "start": clock(8), "end": clock(19)}
+                                                       for d in range(5)]}, caller=caller)
+            plans.append(build_plan({"patient_id": patient.id, "region": "lumbar", "severity": "moderate",
+                                     "start_date": day}, caller=caller).id)
+        db.session.commit()
+    sizes = []
+
+    def problem():
+        response = client.get(f"/api/v1/plans/{plans[0]}/problem", headers=headers)
+        assert response.status_code == 200, response.status_code
+        sizes.append(len(response.data))
+
+    figures["problem"] = (*timed(problem, counter, runs=10), max(sizes))
+
+    # Booking whole proposals: the optimizer's search (the service's, no job worker) is not timed, the booking is.
+    booking_times, booking_statements, sessions = [], [], []
+    for plan_id in plans[1:]:
+        with app.app_context():
+            from careplan.proposals import service as proposals
+
+            proposal = proposals.propose(plan_id, {"time_limit": 2.0, "deterministic": True},
+                                         caller=Caller.system("cli"))
+            proposal_id, held = proposal.id, len(proposal.holds)
+            db.session.remove()
+        before = counter.count
+        started = time.perf_counter()
+        booked = client.post(f"/api/v1/proposals/{proposal_id}/book", headers=headers)
+        booking_times.append((time.perf_counter() - started) * 1000)
+        booking_statements.append(counter.count - before)
+        assert booked.status_code == 200, booked.get_data(as_text=True)[:300]
+        sessions.append(held)
+    figures["booking"] = (booking_times, booking_statements, sessions)
+    figures["dispatch"] = dispatch_rate(app)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    return figures
+
+
+def dispatch_rate(app) -> float:
+    """E-mails a second one dispatcher sends through a loopback SMTP server (aiosmtpd), EMAILS reminders."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from sqlalchemy import insert, select
+
+    from careplan.extensions import db
+    from careplan.reminders import dispatch
+    from careplan.reminders.models import OutboundEmail
+    from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = Controller(Sink(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+        with app.app_context():
+            now = datetime.now(timezone.utc)
+            visits = db.session.execute(select(Appointment.id, Appointment.patient_id).where(
+                Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > now + timedelta(days=2))
+                .order_by(Appointment.starts_at).limit(EMAILS)).all()
+            db.session.execute(insert(OutboundEmail), [
+                {"kind": "reminder", "patient_id": patient_id, "appointment_id": visit_id, "offset_hours": 48,
+                 "payload": {}, "due_at": now - timedelta(minutes=1), "status": "pending", "attempts": 0,
+                 "last_error": "", "recipient": "", "created_at": now} for visit_id, patient_id in visits])
+            db.session.commit()
+            started = time.perf_counter()
+            result = dispatch.dispatch_due()
+            elapsed = time.perf_counter() - started
+            # The demo's and the bookings' own e-mails go out in the same run, and count.
+            assert len(result.sent) >= len(visits) and not result.failed, (len(result.sent), result.failed[:3])
+            return len(result.sent) / elapsed
+    finally:
+        server.stop()
+        app.config.update(MAIL_SERVER=None)
+
+
+def main() -> None:
+    scales = [s.strip().upper() for s in os.environ.get("BENCH_SCALES", "S,M,L").split(",") if s.strip()]
+    results = {}
+    kind = "PostgreSQL" if os.environ.get("BENCH_DATABASE_URL") else "SQLite"
+    for scale in scales:
+        with tempfile.TemporaryDirectory() as folder, database(scale, folder) as url:
+            results[scale] = measure(scale, url, folder)
+            print(f"  {scale}: {results[scale]['appointments']} appointments ({results[scale]['fill_s']:.1f} s "
+                  f"to generate)", flush=True)
+    print(f"\nThe service at scale ({kind}; S = the demo, M = +40 clinicians, 1,000 patients, 20,000 "
+          f"appointments, L = +120, 5,000, 100,000 over a year): median / p95 ms (SQL statements), {RUNS} runs")
+    header = f"{'request':34}" + "".join(f"{s:>24}" for s in scales)
+    print(header)
+    for name in results[scales[0]]["requests"]:
+        cells = []
+        for scale in scales:
+            times, statements = results[scale]["requests"][name]
+            cells.append(f"{statistics.median(times):.1f} / {p95(times):.1f} ({span(statements)})")
+        print(f"{name:34}" + "".join(f"{c:>24}" for c in cells))
+    cells = []
+    for scale in scales:
+        times, statements, size = results[scale]["problem"]
+        cells.append(f"{statistics.median(times):.0f} / {p95(times):.0f}, {size / 1024:.0f} KB")
+    print(f"{'a plan problem document':34}" + "".join(f"{c:>24}" for c in cells))
+    cells = []
+    for scale in scales:
+        times, statements, sessions = results[scale]["booking"]
+        cells.append(f"{statistics.median(times):.0f} / {max(times):.0f} ({span(statements)})")
+    sessions = results[scales[0]]["booking"][2]
+    print(f"{f'booking a {span(sessions)}-session proposal':34}" + "".join(f"{c:>24}" for c in cells))
+    print(f"{'reminders sent a second (SMTP)':34}" + "".join(f"{results[s]['dispatch']:>24.0f}" for s in scales))
+    if len(scales) > 1 and scales[0] == "S":
+        print("\nGoals at the largest scale against S (p95 within 1.5x, statements not growing):")
+        last = scales[-1]
+        for name in results["S"]["requests"]:
+            small, large = results["S"]["requests"][name], results[last]["requests"][name]
+            ratio = p95(large[0]) / p95(small[0])
+            flat = max(large[1]) <= max(small[1])
+            print(f"  {name:32} p95 x{ratio:.2f} {'PASS' if ratio <= 1.5 else 'FAIL'}; statements "
+                  f"{span(small[1])} -> {span(large[1])} {'PASS' if flat else 'FAIL'}")
+        size = results[last]["problem"][2] / 1024
+        print(f"  {'problem document':32} {size:.0f} KB {'PASS' if size < 150 else 'FAIL'} (goal < 150 KB), "
+              f"p95 {p95(results[last]['problem'][0]):.0f} ms")
+        rate = results[last]["dispatch"]
+        print(f"  {'dispatch':32} {rate:.0f}/s {'PASS' if rate >= 100 else 'FAIL'} (goal >= 100/s)")
+
+
+if __name__ == "__main__":
+    main()
