@@ -1,0 +1,53 @@
+"""The administrator's locations and rooms page: sites with their rooms, adding both, changing a capacity;
+seen in Chromium as the admin sees it."""
+from __future__ import annotations
+
+from careplan.extensions import db
+from careplan.rooms.models import Room
+from tests import factories
+from tests.web.conftest import check_page_basics, make_person, screenshot
+
+
+def test_an_admin_adds_a_location_and_a_room_and_changes_its_capacity(client, app, auth):
+    admin = auth("admin")
+    empty = client.get("/admin/locations", headers=admin)
+    assert empty.status_code == 200 and "no locations yet" in empty.text
+    refused = client.post("/admin/locations", headers=admin, data={"name": "", "address": ""})
+    assert refused.status_code == 422 and 'href="#name"' in refused.text
+    assert client.post("/admin/locations", headers=admin,
+                       data={"name": "East", "address": "1 Queen St E"}).status_code == 302
+    with app.app_context():
+        east = factories.location("West")  # a second one, through the service
+        east_id = east.id
+    bad = client.post("/admin/rooms", headers=admin, data={"location_id": str(east_id), "room_name": "Gym",
+                                                          "kind": "gym", "capacity": "0"})
+    assert bad.status_code == 422 and 'href="#capacity"' in bad.text
+    made = client.post("/admin/rooms", headers=admin, data={"location_id": str(east_id), "room_name": "Gym",
+                                                           "kind": "gym", "capacity": "3"})
+    assert made.status_code == 302
+    with app.app_context():
+        room_id = db.session.scalar(db.select(Room.id).where(Room.name == "Gym"))
+    assert client.post(f"/admin/rooms/{room_id}", headers=admin, data={"capacity": "4"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Room, room_id).capacity == 4
+    page = client.get("/admin/locations", headers=admin).text
+    assert "1 Queen St E" in page and f'id="room-{room_id}"' in page
+    assert client.get("/admin/locations", headers=auth("front_desk")).status_code == 403
+
+
+def test_the_locations_page_in_chromium(app, open_as):
+    with app.app_context():
+        for name, address in (("King West", "120 King Street West"), ("Liberty Village", "60 Atlantic Avenue")):
+            site = factories.location(name, address=address)
+            factories.room(site.id, name="Table 1")
+            factories.room(site.id, "gym", capacity=3, name="Gym")
+        factories.needs_room("massage")
+        admin = make_person("admin")
+    page = open_as(admin)
+    page.goto("/admin/locations")
+    check_page_basics(page)
+    assert page.get_by_role("heading", name="King West").is_visible()
+    assert page.locator("li", has_text="treatment-table").inner_text() == "treatment-table: massage"
+    page.get_by_label("Name", exact=True).fill("Midtown")
+    page.get_by_label("Room name").fill("Table 2")
+    screenshot(page, "admin-locations")
