@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from careplan.api_docs import located
+from careplan.audit.service import record
 from careplan.auth.access import login_required, patient_of
 from careplan.auth.edge import current_user, request_caller
 from careplan.caller import Caller
@@ -85,6 +86,11 @@ class EarlierSlotRequestView(MethodView):
 
 
 def _offer_page(offer, problem, *, done=None, status=200) -> Response:
+    # The page shows the patient's session (what, when, with whom) to whoever holds the link: a read on the trail,
+    # kept even when the page answers 409 (careplan.audit.service.write_kept).
+    session = offer.request.appointment
+    record("read", "appointment", session.id, session.patient_id,
+           detail=f"earlier-slot offer {offer.id} link page", caller=request_caller())
     html = render_template("web/my/offer.html", offer=offer, session=offer.request.appointment, problem=problem,
                            done=done)
     return Response(html, status=status, mimetype="text/html")

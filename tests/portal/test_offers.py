@@ -225,3 +225,22 @@ def test_the_first_session_of_a_plan_waiting_to_start_takes_a_time_weeks_earlier
         assert moved.starts_at == at(0, 1, "10:00") and moved.plan_id is not None
         # The rest of the plan stays where it was booked.
         assert db.session.get(Appointment, second).starts_at == at(2, 3, "09:00")
+
+
+def test_an_offer_page_is_a_read_of_the_patients_session_on_the_trail(app, client, auth):
+    from careplan.audit.service import who_saw
+
+    freed, waiting, at, ana = _waiting_list(app, client, auth)
+    _cancel(client, auth, freed)
+    with app.app_context():
+        first, second = db.session.scalars(select(SlotOffer).order_by(SlotOffer.id)).all()[:2]
+        links = {offer.request.patient_id: offers.offer_token(offer) for offer in (first, second)}
+    (taker, token), (late, late_token) = links.items()
+    assert client.get(f"/api/v1/slot-offers/{token}").status_code == 200
+    assert client.post(f"/api/v1/slot-offers/{token}").status_code == 200
+    # The second patient's page answers 409 (gone): it showed their session all the same.
+    assert client.post(f"/api/v1/slot-offers/{late_token}").status_code == 409
+    with app.app_context():
+        for patient in (taker, late):
+            reads = [e for e in who_saw(patient) if e.action == "read" and e.resource == "appointment"]
+            assert any("offer" in e.detail and "link page" in e.detail for e in reads), patient
