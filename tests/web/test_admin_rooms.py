@@ -51,3 +51,26 @@ def test_the_locations_page_in_chromium(app, open_as):
     page.get_by_label("Name", exact=True).fill("Midtown")
     page.get_by_label("Room name").fill("Table 2")
     screenshot(page, "admin-locations")
+
+
+def test_a_providers_hours_keep_their_locations_through_the_page(client, app, auth):
+    with app.app_context():
+        east, west = factories.location("East"), factories.location("West")
+        windows = factories.windows("mon-tue 08:00-16:00")
+        provider = factories.provider(hours=None, availability=[{**windows[0], "location_id": east.id},
+                                                                {**windows[1], "location_id": west.id}])
+        provider_id, version, east_id, west_id = provider.id, provider.version, east.id, west.id
+    admin = auth("admin")
+    page = client.get(f"/admin/providers/{provider_id}", headers=admin).text
+    assert 'name="availability-1-location"' in page and f'<option value="{west_id}" selected>West</option>' in page
+    form = {"name": "Moved", "email": "moved@clinic.example", "phone": "", "active": "on",
+            "disciplines": "physiotherapy", "version": str(version),
+            "availability-0-day": "mon", "availability-0-start": "08:00", "availability-0-end": "16:00",
+            "availability-0-location": str(west_id),
+            "availability-1-day": "tue", "availability-1-start": "08:00", "availability-1-end": "16:00",
+            "availability-1-location": str(west_id)}
+    assert client.post(f"/admin/providers/{provider_id}", headers=admin, data=form).status_code == 302
+    with app.app_context():
+        from careplan.providers.service import get_provider
+
+        assert [w.location_id for w in get_provider(provider_id).availability] == [west_id, west_id]
