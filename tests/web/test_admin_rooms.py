@@ -74,3 +74,37 @@ def test_a_providers_hours_keep_their_locations_through_the_page(client, app, au
         from careplan.providers.service import get_provider
 
         assert [w.location_id for w in get_provider(provider_id).availability] == [west_id, west_id]
+
+
+def test_the_rooms_view_of_a_location_in_chromium(app, open_as, client, auth):
+    from datetime import datetime, timedelta
+
+    from careplan.clinic import service as clinic
+
+    with app.app_context():
+        site = factories.location("King West", address="120 King Street West")
+        table = factories.room(site.id, name="Table 1")
+        gym = factories.room(site.id, "gym", capacity=2, name="Gym")
+        today = datetime.now(clinic.zone()).date() + timedelta(days=1)
+        start = datetime.combine(today, datetime.min.time().replace(hour=10), tzinfo=clinic.zone())
+        massage = factories.provider(disciplines=("massage",))
+        kin = factories.provider(disciplines=("kinesiology",))
+        factories.appointment(factories.patient(name="Martha Kowalski"), massage, start, discipline="massage",
+                              room_id=table.id, room_unit=1, location_id=site.id, minutes=60)
+        for unit, name in ((1, "James O'Neill"), (2, "Linh Tran")):
+            factories.appointment(factories.patient(name=name), kin if unit == 1 else factories.provider(
+                disciplines=("kinesiology",)), start, discipline="kinesiology", room_id=gym.id, room_unit=unit,
+                location_id=site.id)
+        desk = make_person("front_desk")
+        site_id = site.id
+    page = open_as(desk)
+    page.goto(f"/desk/calendar?date={today.isoformat()}")
+    page.get_by_role("link", name="King West").click()
+    page.wait_for_url(f"**/desk/calendar/rooms?date={today.isoformat()}&location={site_id}")
+    check_page_basics(page)
+    table_card = page.locator("section.cal-list", has=page.get_by_role("heading", name="Table 1"))
+    assert "Martha Kowalski" in table_card.inner_text()
+    assert page.get_by_role("heading", name="Gym, place 2").is_visible()
+    assert "Linh Tran" in page.locator("section.cal-list", has=page.get_by_role("heading", name="Gym, place 2")).inner_text()
+    screenshot(page, "calendar-rooms")
+    assert client.get("/desk/calendar/rooms?location=999999", headers=auth("front_desk")).status_code == 422
