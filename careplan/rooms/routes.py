@@ -1,7 +1,7 @@
-from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from careplan.api_docs import located
 from careplan.auth.access import login_required
 from careplan.auth.edge import request_caller
 from careplan.rooms import service
@@ -13,30 +13,30 @@ blp = Blueprint("rooms", __name__, url_prefix="/api/v1",
 
 @blp.route("/locations")
 class Locations(MethodView):
-    @login_required()
+    @login_required(resource="location")
     @blp.response(200, LocationSchema(many=True))
     def get(self):
         """Every location, inactive ones included"""
         return service.list_locations()
 
-    @login_required("admin")
+    @login_required("admin", resource="location")
+    @located("rooms.LocationById", location_id="id")
     @blp.arguments(LocationInSchema)
     @blp.response(201, LocationSchema)
     def post(self, data):
         """Add a location"""
-        row = service.create_location(data, caller=request_caller())
-        return row, 201, {"Location": url_for("rooms.LocationById", location_id=row.id)}
+        return service.create_location(data, caller=request_caller())
 
 
 @blp.route("/locations/<int:location_id>")
 class LocationById(MethodView):
-    @login_required()
+    @login_required(resource="location")
     @blp.response(200, LocationSchema)
     def get(self, location_id):
         """One location"""
         return service.get_location(location_id)
 
-    @login_required("admin")
+    @login_required("admin", resource="location")
     @blp.arguments(LocationInSchema(partial=True))
     @blp.response(200, LocationSchema)
     def patch(self, data, location_id):
@@ -53,13 +53,13 @@ class Rooms(MethodView):
         """The rooms and equipment, by location"""
         return service.list_rooms(**query)
 
-    @login_required("admin")
+    @login_required("admin", resource="room")
+    @located("rooms.RoomById", room_id="id")
     @blp.arguments(RoomInSchema)
     @blp.response(201, RoomSchema)
     def post(self, data):
         """Add a room (or a piece of equipment) to a location"""
-        row = service.create_room(data, caller=request_caller())
-        return row, 201, {"Location": url_for("rooms.RoomById", room_id=row.id)}
+        return service.create_room(data, caller=request_caller())
 
 
 @blp.route("/rooms/<int:room_id>")

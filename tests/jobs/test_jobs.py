@@ -203,4 +203,5 @@ def test_other_requests_neither_fail_nor_wait_while_a_job_solves(app, client, au
     worker.join(10)
     assert _job(app, job_id).state == "done"
     assert calls >= 9 and booked >= 3
-    assert slowest < 1.0, f"a request took {slowest:.2f} s while the job solved"
+    # Waiting for the solve would take its six seconds; half of that leaves room for a busy CI machine.
+    assert slowest < 3.0, f"a request took {slowest:.2f} s while the job solved"
