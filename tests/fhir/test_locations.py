@@ -54,3 +54,19 @@ def test_an_appointment_names_the_room_it_holds_and_a_video_one_none(client, aut
     online = fetch(client, f"/fhir/Appointment/{video}", headers)
     assert not any(p["actor"]["reference"].startswith("Location/") for p in online["participant"])
     assert online["description"].endswith("(by video)")
+
+
+def test_calendar_feeds_say_where_or_how(app):
+    from icalendar import Calendar
+
+    from careplan.db import utcnow
+    from careplan.extensions import db
+    from careplan.fhir.feeds import icalendar_of
+    from careplan.scheduling.models import Appointment
+
+    _, _, held, video = _places(app)
+    with app.app_context():
+        rows = [db.session.get(Appointment, held), db.session.get(Appointment, video)]
+        events = Calendar.from_ical(icalendar_of(rows, "Dana", for_provider=True, now=utcnow())).walk("VEVENT")
+        assert "King West, 120 King Street West" in str(events[0]["LOCATION"])
+        assert str(events[1]["LOCATION"]) == "https://video.example/1"
