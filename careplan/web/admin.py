@@ -12,6 +12,7 @@ from careplan.errors import Forbidden
 from careplan.extensions import db
 from careplan.providers import service as providers
 from careplan.providers.schemas import ProviderSchema, TimeOffSchema
+from careplan.rooms import service as rooms
 from careplan.web import bp
 from careplan.page_query import query_choice
 from careplan.web.access import page_for
@@ -51,7 +52,8 @@ def admin_provider_new():
             flash(gettext("%(name)s is added.", name=provider.name), "success")
             return redirect(url_for("web.admin_provider", provider_id=provider.id))
     return render_template("web/admin/provider_new.html", values=data, windows=windows.with_blanks(),
-                           errors=errors, disciplines=clinic.disciplines()), 422 if errors else 200
+                           errors=errors, disciplines=clinic.disciplines(),
+                           locations=rooms.list_locations(include_inactive=False)), 422 if errors else 200
 
 
 @bp.route("/admin/providers/<int:provider_id>", methods=["GET", "POST"])
@@ -87,6 +89,7 @@ def _provider_page(provider, *, values=None, windows=None, errors=None, absence=
     return render_template("web/admin/provider.html", provider=provider, values=values,
                            version=provider.version if version is None else version, changed=changed,
                            windows=windows.with_blanks(), errors=errors or {}, disciplines=clinic.disciplines(),
+                           locations=rooms.list_locations(include_inactive=False),
                            absence=absence or {}, absence_errors=absence_errors or {},
                            may_edit=current_user().role == "admin", local_input=local_input), status
 

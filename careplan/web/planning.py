@@ -178,7 +178,8 @@ def plan_phases(plan) -> list[dict]:
     """A plan's phases in the shape the API (and the phase editor) speaks."""
     return [{"name": phase.name, "purpose": phase.purpose, "weeks": phase.weeks, "starts_on": phase.starts_on,
              "ends_on": phase.ends_on,
-             "sessions": [{"discipline": line.discipline_code, **{part: getattr(line, part) for part in LINE_PARTS}}
+             "sessions": [{"discipline": line.discipline_code, **{part: getattr(line, part) for part in LINE_PARTS},
+                           "mode": line.mode}
                           for line in phase.lines]}
             for phase in plan.phases]
 
@@ -204,8 +205,10 @@ def phases_from_form(form: MultiDict, phases: list[dict], *, purpose_editable: b
             prefix = f"phases-{p}-sessions-{s}-"
             if form.get(prefix + "remove") == "on":
                 continue
+            # How the line is held (in person, by video, either) is not on the form: it stays as it was.
             sessions.append({"discipline": line["discipline"],
-                             **{part: form.get(prefix + part, "").strip() for part in LINE_PARTS}})
+                             **{part: form.get(prefix + part, "").strip() for part in LINE_PARTS},
+                             **({"mode": line["mode"]} if line.get("mode") else {})})
         purpose = form.get(f"phases-{p}-purpose", "").strip() if purpose_editable else phase["purpose"]
         edited.append({"name": phase["name"], "purpose": purpose,
                        "weeks": form.get(f"phases-{p}-weeks", "").strip(), "sessions": sessions})

@@ -21,7 +21,7 @@ from careplan.web import bp
 NAVIGATION = {
     "admin": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
               ("Providers", "/admin/providers"), ("Templates", "/admin/templates"), ("Users", "/admin/users"),
-              ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
+              ("Locations", "/admin/locations"), ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
     "front_desk": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
                    ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
