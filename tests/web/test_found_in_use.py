@@ -52,3 +52,23 @@ def test_the_time_off_form_still_says_away_from(app, client, auth):
     assert refused.status_code == 422
     summary = re.search(r'<div class="error-summary".*?</div>', refused.text, re.S).group(0)
     assert "Away from" in summary or "Back at" in summary
+
+
+def test_arrived_is_offered_only_on_the_appointments_own_day(app, client, auth, clinic_day):
+    """Next week's appointment showed "Arrived", whose click only answered "Appointment 18 is not today"."""
+    from sqlalchemy import select
+
+    from careplan.extensions import db
+    from careplan.scheduling.models import Appointment
+
+    with app.app_context():
+        visits = list(db.session.scalars(select(Appointment).where(Appointment.patient_id == clinic_day.martha)
+                                         .order_by(Appointment.starts_at)))
+        today = [a.id for a in visits if clinic.to_local(a.starts_at).date() == clinic_day.day]
+        later = [a.id for a in visits if clinic.to_local(a.starts_at).date() > clinic_day.day]
+    desk = auth("front_desk")
+    assert 'value="arrived"' in client.get(f"/desk/appointments/{today[0]}", headers=desk).text
+    next_week = client.get(f"/desk/appointments/{later[0]}", headers=desk).text
+    assert 'value="arrived"' not in next_week and "Find another time" in next_week
+    later_day = (clinic_day.day + timedelta(days=7)).isoformat()
+    assert 'value="arrived"' not in client.get(f"/desk/calendar?date={later_day}", headers=desk).text
