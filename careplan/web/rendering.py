@@ -145,7 +145,7 @@ def field_label(name: str) -> str:
     return FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
 
 
-FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at",
+FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Start", "end": "End",
                "start_date": "Start date", "region": "Region of the spine", "provider_id": "Clinician",
                "patient_id": "Patient number", "note": "Why this version"}
 def _red_flag(parts: list[str]) -> str:
