@@ -17,7 +17,7 @@ REQUEST_STATE = {"request", "session", "g", "has_request_context"}
 # (careplan.auth.edge, with the decorators of careplan.auth.access and the sign-in form), and the
 # app-wide request hooks (the error format, headers, the text guard, Idempotency-Key, If-Match).
 EDGE = {"auth/edge.py", "auth/access.py", "auth/web.py", "errors.py", "extensions.py", "operations/logs.py", "operations/metrics.py", "i18n.py", "limits.py", "headers.py", "text_guard.py", "page_query.py",
-        "idempotency.py", "versions.py"}
+        "idempotency.py", "versions.py", "api_docs.py"}
 
 
 def _at_edge(relative: str) -> bool:

@@ -29,7 +29,8 @@ from careplan.intake.service import check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
-from careplan.plans.problem import build_problem, hint, patient_key, provider_key, record_id, wall_interval
+from careplan.plans.problem import (build_problem, hint, optional_record_id, patient_key, provider_key, record_id,
+                                    wall_interval)
 from careplan.plans.service import current_plan_week, get_plan, mark_booked, stale_with_reasons
 from careplan.proposals.holds import holds_in_force
 from careplan.webhooks import service as webhooks
@@ -70,7 +71,7 @@ def _holds_of_others(plan_ids, now: datetime) -> list[tuple[int, int, datetime, 
         query = holds_in_force(now, exclude_plan_id=plan_ids[0])
     else:
         query = query.where(Proposal.plan_id.not_in(list(plan_ids)))
-    return [(h.provider_id, h.patient_id, h.starts_at, h.ends_at) for h in db.session.scalars(query)]
+    return [(h.provider_id, h.patient_id, h.starts_at, h.ends_at, h.room_id) for h in db.session.scalars(query)]
 
 
 def _current_index(path: str) -> tuple[int, int] | None:
@@ -413,7 +414,10 @@ def _hold(plan: CarePlan, appointment: dict, **fields) -> HeldSlot:
     return HeldSlot(patient_id=plan.patient_id, provider_id=record_id(appointment["provider"]),
                     discipline_code=appointment["discipline"], kind=appointment["kind"],
                     phase_name=appointment["phase"], plan_week=appointment["week"],
-                    starts_at=_instant(appointment["start"]), ends_at=_instant(appointment["end"]), **fields)
+                    starts_at=_instant(appointment["start"]), ends_at=_instant(appointment["end"]),
+                    virtual=appointment.get("mode") == "virtual",
+                    location_id=optional_record_id(appointment.get("location")),
+                    room_id=optional_record_id(appointment.get("room")), **fields)
 
 
 # --- re-planning a booked plan -----------------------------------------------------------------------
@@ -676,7 +680,8 @@ def _bookable(proposal: Proposal, plan: CarePlan) -> None:
 def _booking(hold: HeldSlot, plan: CarePlan, field: str) -> Booking:
     return Booking(patient_id=hold.patient_id, provider_id=hold.provider_id, discipline=hold.discipline_code,
                    start=hold.starts_at, minutes=hold.minutes, kind=hold.kind, plan_id=plan.id,
-                   phase=hold.phase_name, week=hold.plan_week, field=field)
+                   phase=hold.phase_name, week=hold.plan_week, field=field, virtual=hold.virtual,
+                   location_id=hold.location_id, room_id=hold.room_id)
 
 
 def book_proposal(proposal_id: int, *, caller: Caller, now: datetime | None = None) -> Proposal:
@@ -765,6 +770,10 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
         moved = []
         for hold in moves:
             appointment = touched[hold.appointment_id]
+            if hold.virtual != appointment.virtual:
+                # The re-plan holds it the other way (by video, or in person again): its room is chosen anew.
+                appointment.virtual = hold.virtual
+                appointment.location_id = appointment.room_id = appointment.room_unit = None
             move_to(appointment, hold.provider_id, hold.starts_at, hold.ends_at, now)
             # A session carried over to another week or phase answers that one now.
             appointment.phase_name, appointment.plan_week = hold.phase_name, hold.plan_week

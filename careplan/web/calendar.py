@@ -19,7 +19,7 @@ from careplan.scheduling.schemas import AppointmentChangeSchema, BookingSchema
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.forms import input_errors, load, local_input, local_moment
-from careplan.web.rendering import clock, discipline_tints
+from careplan.web.rendering import clock, discipline_labels, discipline_tints
 
 # Lengths offered on the booking form; any other whole number of minutes can be typed.
 COMMON_LENGTHS = (30, 45, 50, 60, 90)
@@ -46,12 +46,13 @@ def desk_calendar():
     if week_of is not None:
         week = calendar.week_grid(week_of, day)
         return render_template("web/desk/calendar_week.html", week=week, day=day, today=queries.clinic_today(),
-                               offset=_offset(day), tints=discipline_tints(), session_label=calendar.session_label)
+                               offset=_offset(day), tints=discipline_tints(), session_label=calendar.session_label,
+                               labels=discipline_labels())
     grid = calendar.day_grid(day, discipline=discipline)
     return render_template("web/desk/calendar.html", grid=grid, day=day, today=queries.clinic_today(),
                            discipline=discipline, disciplines=clinic.disciplines(), offset=_offset(day),
                            attention=calendar.needs_attention(), session_label=calendar.session_label,
-                           tints=discipline_tints())
+                           tints=discipline_tints(), labels=discipline_labels())
 
 
 # --- booking a single visit from a free cell ---------------------------------------------------------------

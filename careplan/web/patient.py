@@ -29,6 +29,7 @@ def my_appointments():
     visits = queries.visits(queries.upcoming_for_patient(patient.id))
     return render_template("web/my/appointments.html", patient=patient, weeks=_by_week(visits),
                            waiting_earlier=offers.open_requests(patient.id),
+                           plan_openers=offers.plan_openers(patient.id),
                            unconfirmed=any(a.status == "booked" for v in visits for a in v.appointments),
                            late_hours=clinic.settings().late_cancel_hours, late_from=utcnow() + _late_window())
 
@@ -198,6 +199,9 @@ def move_choice(form) -> dict:
 def my_appointment_earlier(appointment_id: int):
     """"Tell me if an earlier time opens": a cancellation then offers its time by e-mail."""
     me = web_caller()
-    offers.ask_for_earlier(me, appointment_id, patient_id=portal.patient_id_of(me))
-    flash(gettext("We will e-mail you if an earlier time opens for this session."), "success")
+    asked = offers.ask_for_earlier(me, appointment_id, patient_id=portal.patient_id_of(me))
+    if offers.opens_a_plan(asked.appointment):
+        flash(gettext("We will e-mail you if an earlier time opens to start your care sooner."), "success")
+    else:
+        flash(gettext("We will e-mail you if an earlier time opens for this session."), "success")
     return redirect(url_for("web.my_appointments"))

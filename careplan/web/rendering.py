@@ -113,6 +113,14 @@ def discipline(code: str) -> str:
     return gettext(names[code]) if code in names else code.replace("_", " ").capitalize()
 
 
+def discipline_labels() -> dict[str, str]:
+    """Every discipline's name as `discipline` gives it, worked out once for a page that shows hundreds
+    (the clinic calendar's blocks); the request's language does not change while it renders."""
+    if "page_discipline_labels" not in g:
+        g.page_discipline_labels = {d.code: discipline(d.code) for d in _disciplines()}
+    return g.page_discipline_labels
+
+
 @bp.app_template_filter("discipline_chip")
 def discipline_chip(code: str) -> Markup:
     tint = discipline_tints().get(code, 0)

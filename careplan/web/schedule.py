@@ -2,6 +2,7 @@
 place; booking, re-proposing, moving and cancelling; the re-plan after an absence; backfilling a freed slot."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -177,13 +178,20 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         names=queries.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
 
 
+def _preference_inputs(errors: dict[str, str]) -> dict[str, str]:
+    """The schema names a preferred clinician preferred_providers.<discipline>(.key|.value); the form's input is
+    prefer-<discipline>."""
+    return {re.sub(r"^preferred_providers-([\w-]+?)(?:-(?:key|value))?$", r"prefer-\1", name): message
+            for name, message in errors.items()}
+
+
 def _optimize(plan, save, *, with_start: bool):
     """Ask for the optimizer's schedule as a job and follow it on its page; a refusal (checked before any
     job is queued) is shown on the schedule page, nothing held."""
     schema = ProposalRequestSchema() if with_start else ReplanRequestSchema()
     job, errors = submit(schema, _request_parameters(request.form, with_start=with_start), save)
     if job is None:
-        return _schedule_page(plan, errors=form_errors(errors), values=request.form, status=422)
+        return _schedule_page(plan, errors=_preference_inputs(form_errors(errors)), values=request.form, status=422)
     return redirect(url_for("web.desk_job", job_id=job.id), 303)
 
 
