@@ -72,3 +72,37 @@ def test_arrived_is_offered_only_on_the_appointments_own_day(app, client, auth, 
     assert 'value="arrived"' not in next_week and "Find another time" in next_week
     later_day = (clinic_day.day + timedelta(days=7)).isoformat()
     assert 'value="arrived"' not in client.get(f"/desk/calendar?date={later_day}", headers=desk).text
+
+
+def test_the_week_grid_runs_monday_to_sunday_and_the_day_grid_names_open_the_week(app, browser, live_server, person):
+    """In Chromium the clinician's week started on the Sunday before its Monday (a day of the previous week,
+    while that week's own Sunday was missing), and the day grid's clinician names were plain text: the week
+    was out of reach from the calendar the desk works in."""
+    from tests.web.conftest import screenshot, sign_in
+
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 08:00-16:00").id
+        today = clinic.to_local(utcnow()).date()
+    monday = today - timedelta(days=today.weekday())
+    desk = person("front_desk")
+    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        sign_in(page, desk)
+        page.goto(f"/desk/calendar?provider={ana}&date={monday.isoformat()}")
+        page.locator(".ec-header .ec-col-head").first.wait_for()
+        headers = [h.inner_text() for h in page.locator(".ec-header .ec-col-head").all()]
+        assert len(headers) == 7
+        assert headers[0].startswith("Mon") and headers[-1].startswith("Sun"), headers
+        assert str(monday.day) in headers[0] and str((monday + timedelta(days=6)).day) in headers[-1]
+        screenshot(page, "found-week-monday-to-sunday")
+
+        page.goto(f"/desk/calendar?date={today.isoformat()}")
+        name = page.locator(".ec-header a", has_text="Ana Moreau")
+        screenshot(page, "found-day-names-link-to-weeks")
+        name.click()
+        page.wait_for_url(re.compile(rf"/desk/calendar\?provider={ana}&date={today.isoformat()}$"))
+        assert "Ana Moreau, week of" in page.locator("h1").inner_text()
+    finally:
+        context.close()
