@@ -21,7 +21,7 @@ from careplan.web import bp
 NAVIGATION = {
     "admin": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
               ("Providers", "/admin/providers"), ("Templates", "/admin/templates"), ("Users", "/admin/users"),
-              ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
+              ("Locations", "/admin/locations"), ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
     "front_desk": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
                    ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
@@ -83,6 +83,12 @@ def phase_name(name: str) -> str:
 def clock(moment: datetime | None) -> str:
     """09:30, in the clinic's zone."""
     return "" if moment is None else clinic.to_local(moment).strftime("%H:%M")
+
+
+@bp.app_template_filter("local_date")
+def local_date(moment: datetime) -> date:
+    """The clinic's calendar date of a moment."""
+    return clinic.to_local(moment).date()
 
 
 @bp.app_template_filter("day")
