@@ -106,3 +106,51 @@ def test_the_week_grid_runs_monday_to_sunday_and_the_day_grid_names_open_the_wee
         assert "Ana Moreau, week of" in page.locator("h1").inner_text()
     finally:
         context.close()
+
+
+def _active_plan_with_a_psychotherapist(app):
+    from careplan.clinic import service as clinic_service
+
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau", hours="mon-sun 07:00-20:00")
+        psych = factories.provider(name="Elena Petrova", disciplines=("psychotherapy",), hours="mon-sun 07:00-20:00")
+        patient = factories.patient(name="Aisha Mohammed")
+        today = clinic_service.to_local(utcnow()).date()
+        monday = today - timedelta(days=today.weekday())
+        plan = factories.care_plan(patient, {"physiotherapy": physio, "psychotherapy": psych}, start=monday,
+                                   status="active",
+                                   phases=(("acute", 2, "Calm it", [("physiotherapy", 1, 1, 45)]),
+                                           ("subacute", 1, "Rebuild", [("psychotherapy", 1, 1, 50)])))
+        return plan.id, patient.id, physio.id, psych.id
+
+
+def test_a_clinicians_patient_page_speaks_plainly_and_links_only_where_a_clinician_may_go(app, client, auth):
+    """"Subacute (1 weeks)", "Adjust the phases of plan 4", and a link to the desk's schedule page that
+    answers a clinician with the 403 page."""
+    plan_id, patient_id, physio_id, _ = _active_plan_with_a_psychotherapist(app)
+    me = auth("provider", provider_id=physio_id)
+    page = client.get(f"/me/patients/{patient_id}", headers=me).text
+    assert "(1 weeks)" not in page and ">Subacute (1 week)</option>" in page and ">Acute (2 weeks)</option>" in page
+    assert f"of plan {plan_id}" not in page and "Adjust the phases" in page
+    client.post(f"/me/plans/{plan_id}/phases", headers=me, data={"phase": "acute", "change": "shorten",
+                                                                  "weeks": "1", "reason": "Doing well"})
+    page = client.get(f"/me/patients/{patient_id}", headers=me).text
+    for href in re.findall(r'href="(/[^"#]*)', page):
+        assert not href.startswith(("/desk/", "/admin/")), href
+    assert client.get(f"/desk/plans/{plan_id}/schedule", headers=me).status_code == 403
+
+
+def test_saving_a_psychotherapy_note_does_not_say_the_whole_care_team_sees_it(app, client, auth):
+    _, patient_id, _, psych_id = _active_plan_with_a_psychotherapist(app)
+    me = auth("provider", provider_id=psych_id)
+    saved = client.post(f"/me/patients/{patient_id}", headers=me, data={"subjective": "Sleeps 4 hours."},
+                        follow_redirects=True)
+    assert saved.status_code == 200
+    assert "the care team sees it now" not in saved.text
+    assert "Note saved; the psychotherapy clinicians on the care team see it now." in saved.text
+    team = client.post(f"/me/patients/{patient_id}", headers=me,
+                       data={"subjective": "Agreed a sleep diary.", "visibility": "team"}, follow_redirects=True)
+    assert "Note saved; the care team sees it now." in team.text
+    mine = client.post(f"/me/patients/{patient_id}", headers=me,
+                       data={"subjective": "A private thought.", "visibility": "author"}, follow_redirects=True)
+    assert "Note saved; only you see it." in mine.text
