@@ -226,7 +226,9 @@ def count_due(*, now: datetime | None = None, due_before: datetime | None = None
         select(func.count()).select_from(OutboundEmail)
         .where(OutboundEmail.status == "pending", OutboundEmail.due_at <= (due_before or now),
                or_(OutboundEmail.next_attempt_at.is_(None), OutboundEmail.next_attempt_at <= now),
-               or_(OutboundEmail.lease_expires_at.is_(None), OutboundEmail.lease_expires_at <= now)))
+               or_(OutboundEmail.lease_expires_at.is_(None), OutboundEmail.lease_expires_at <= now),
+               # As claim() sees them: a flagged appointment's reminders wait for the desk, they are not due.
+               not_held()))
     db.session.commit()
     return count
 

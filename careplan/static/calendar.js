@@ -91,6 +91,7 @@
         slotMinTime: feed.opens.slice(11, 16),
         slotMaxTime: feed.closes.slice(11, 16) === "00:00" ? "24:00" : feed.closes.slice(11, 16),
         allDaySlot: false,
+        firstDay: 1,  // the clinic's week (and the week feed) runs Monday to Sunday
         nowIndicator: true,
         slotLabelFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
         eventTimeFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
@@ -100,6 +101,12 @@
         editable: true,
         eventDurationEditable: false,
         resources: feed.resources.map(function (r) { return {id: r.id, title: r.title}; }),
+        // A clinician's name opens their week, as it does in the table without JavaScript.
+        resourceLabelContent: function (info) {
+          var link = element("a", "cal-who", info.resource.title);
+          link.href = "/desk/calendar?provider=" + encodeURIComponent(info.resource.id) + "&date=" + data.date;
+          return {domNodes: [link]};
+        },
         events: feed.events.map(toEvent),
         eventContent: content,
         eventClick: function (info) {

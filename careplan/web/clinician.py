@@ -16,6 +16,7 @@ from careplan.plans import service as plans
 from careplan.plans.schemas import PhaseChangeSchema
 from careplan.providers.service import get_provider
 from careplan.web import bp, queries
+from careplan.web.rendering import discipline
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.desk import record_of, requested_day
 from careplan.web.forms import CHANGED, form_version, submit, text
@@ -83,7 +84,7 @@ def my_patient(patient_id: int, amend_errors: dict | None = None, phase_error: t
         note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded,
                                                                                     caller=request_caller()))
         if note is not None:
-            flash(gettext("Note saved; the care team sees it now."), "success")
+            flash(_saved_for(note), "success")
             return redirect(url_for("web.my_patient", patient_id=patient_id) + "#notes")
     shown = list(db.session.scalars(notes.list_notes(patient_id, caller=request_caller()).limit(NOTE_LIMIT)))
     # A clinician reading the team's notes is recorded, as on the API.
@@ -144,6 +145,16 @@ def my_note_amend(note_id: int):
 
 
 # Who reads a note, in the words of the form (careplan.clinic.models.NOTE_VISIBILITIES).
+def _saved_for(note) -> str:
+    """Who reads the note just saved, as its visibility says (a psychotherapy note is not the whole team's)."""
+    if note.visibility == "author":
+        return gettext("Note saved; only you see it.")
+    if note.visibility == "discipline":
+        return gettext("Note saved; the %(discipline)s clinicians on the care team see it now.",
+                       discipline=discipline(note.discipline_code).lower())
+    return gettext("Note saved; the care team sees it now.")
+
+
 VISIBILITY_LABELS = {"team": "The whole care team", "discipline": "The clinicians of its discipline on the team",
                      "author": "Only you"}
 

@@ -96,4 +96,5 @@ def test_a_clinician_changes_a_phase_and_sees_the_appointments_it_makes_stale(cl
     assert done.status_code == 302
     page = client.get(f"/me/patients/{patient_id}", headers=me).text
     assert "Appointments the plan no longer asks for" in page and "no longer in the acute phase" in page
-    assert f'href="/desk/plans/{plan_id}/schedule"' in page
+    # The re-plan is the desk's: a clinician is told so, not sent to a page that answers them 403.
+    assert f'href="/desk/plans/{plan_id}/schedule"' not in page and "The front desk re-plans them" in page

@@ -72,3 +72,85 @@ def test_arrived_is_offered_only_on_the_appointments_own_day(app, client, auth, 
     assert 'value="arrived"' not in next_week and "Find another time" in next_week
     later_day = (clinic_day.day + timedelta(days=7)).isoformat()
     assert 'value="arrived"' not in client.get(f"/desk/calendar?date={later_day}", headers=desk).text
+
+
+def test_the_week_grid_runs_monday_to_sunday_and_the_day_grid_names_open_the_week(app, browser, live_server, person):
+    """In Chromium the clinician's week started on the Sunday before its Monday (a day of the previous week,
+    while that week's own Sunday was missing), and the day grid's clinician names were plain text: the week
+    was out of reach from the calendar the desk works in."""
+    from tests.web.conftest import screenshot, sign_in
+
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 08:00-16:00").id
+        today = clinic.to_local(utcnow()).date()
+    monday = today - timedelta(days=today.weekday())
+    desk = person("front_desk")
+    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        sign_in(page, desk)
+        page.goto(f"/desk/calendar?provider={ana}&date={monday.isoformat()}")
+        page.locator(".ec-header .ec-col-head").first.wait_for()
+        headers = [h.inner_text() for h in page.locator(".ec-header .ec-col-head").all()]
+        assert len(headers) == 7
+        assert headers[0].startswith("Mon") and headers[-1].startswith("Sun"), headers
+        assert str(monday.day) in headers[0] and str((monday + timedelta(days=6)).day) in headers[-1]
+        screenshot(page, "found-week-monday-to-sunday")
+
+        page.goto(f"/desk/calendar?date={today.isoformat()}")
+        name = page.locator(".ec-header a", has_text="Ana Moreau")
+        screenshot(page, "found-day-names-link-to-weeks")
+        name.click()
+        page.wait_for_url(re.compile(rf"/desk/calendar\?provider={ana}&date={today.isoformat()}$"))
+        assert "Ana Moreau, week of" in page.locator("h1").inner_text()
+    finally:
+        context.close()
+
+
+def _active_plan_with_a_psychotherapist(app):
+    from careplan.clinic import service as clinic_service
+
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau", hours="mon-sun 07:00-20:00")
+        psych = factories.provider(name="Elena Petrova", disciplines=("psychotherapy",), hours="mon-sun 07:00-20:00")
+        patient = factories.patient(name="Aisha Mohammed")
+        today = clinic_service.to_local(utcnow()).date()
+        monday = today - timedelta(days=today.weekday())
+        plan = factories.care_plan(patient, {"physiotherapy": physio, "psychotherapy": psych}, start=monday,
+                                   status="active",
+                                   phases=(("acute", 2, "Calm it", [("physiotherapy", 1, 1, 45)]),
+                                           ("subacute", 1, "Rebuild", [("psychotherapy", 1, 1, 50)])))
+        return plan.id, patient.id, physio.id, psych.id
+
+
+def test_a_clinicians_patient_page_speaks_plainly_and_links_only_where_a_clinician_may_go(app, client, auth):
+    """"Subacute (1 weeks)", "Adjust the phases of plan 4", and a link to the desk's schedule page that
+    answers a clinician with the 403 page."""
+    plan_id, patient_id, physio_id, _ = _active_plan_with_a_psychotherapist(app)
+    me = auth("provider", provider_id=physio_id)
+    page = client.get(f"/me/patients/{patient_id}", headers=me).text
+    assert "(1 weeks)" not in page and ">Subacute (1 week)</option>" in page and ">Acute (2 weeks)</option>" in page
+    assert f"of plan {plan_id}" not in page and "Adjust the phases" in page
+    client.post(f"/me/plans/{plan_id}/phases", headers=me, data={"phase": "acute", "change": "shorten",
+                                                                  "weeks": "1", "reason": "Doing well"})
+    page = client.get(f"/me/patients/{patient_id}", headers=me).text
+    for href in re.findall(r'href="(/[^"#]*)', page):
+        assert not href.startswith(("/desk/", "/admin/")), href
+    assert client.get(f"/desk/plans/{plan_id}/schedule", headers=me).status_code == 403
+
+
+def test_saving_a_psychotherapy_note_does_not_say_the_whole_care_team_sees_it(app, client, auth):
+    _, patient_id, _, psych_id = _active_plan_with_a_psychotherapist(app)
+    me = auth("provider", provider_id=psych_id)
+    saved = client.post(f"/me/patients/{patient_id}", headers=me, data={"subjective": "Sleeps 4 hours."},
+                        follow_redirects=True)
+    assert saved.status_code == 200
+    assert "the care team sees it now" not in saved.text
+    assert "Note saved; the psychotherapy clinicians on the care team see it now." in saved.text
+    team = client.post(f"/me/patients/{patient_id}", headers=me,
+                       data={"subjective": "Agreed a sleep diary.", "visibility": "team"}, follow_redirects=True)
+    assert "Note saved; the care team sees it now." in team.text
+    mine = client.post(f"/me/patients/{patient_id}", headers=me,
+                       data={"subjective": "A private thought.", "visibility": "author"}, follow_redirects=True)
+    assert "Note saved; only you see it." in mine.text
