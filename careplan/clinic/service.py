@@ -131,3 +131,8 @@ def today() -> date:
     from careplan.db import utcnow
 
     return to_local(utcnow()).date()
+
+
+def settings_row() -> ClinicSettings | None:
+    """The clinic's settings row, or None before the migrations made it (a page may render even then)."""
+    return db.session.get(ClinicSettings, 1)

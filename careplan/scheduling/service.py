@@ -571,3 +571,8 @@ def patients_of_provider(provider_id: int) -> list[tuple[Patient, Appointment | 
     for appointment in upcoming:
         next_one.setdefault(appointment.patient_id, appointment)
     return [(patient, next_one.get(patient.id)) for patient in patients]
+
+
+def find_appointment(appointment_id: int) -> Appointment | None:
+    """The appointment, or None (the caller decides what a missing one answers)."""
+    return db.session.get(Appointment, appointment_id)

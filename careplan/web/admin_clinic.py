@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from careplan.audit import service as audit
 from careplan.audit.schemas import AuditQuerySchema
@@ -12,13 +11,13 @@ from careplan.auth.schemas import UserSchema
 from careplan.auth.edge import current_user, request_caller
 from careplan.extensions import db
 from careplan.page_query import query_choice
-from careplan.patients.models import Patient
 from careplan.protocols import service as protocols
 from careplan.protocols.schemas import TemplateVersionSchema
 from careplan.web import bp
 from careplan.web.access import page_for
 from careplan.web.forms import load, local_moment, submit, text
 from careplan.web.planning import form_errors, phase_values, phases_from_form
+from careplan.patients import service as patient_service
 from careplan.providers import service as provider_service
 
 AUDIT_LIMIT = 200
@@ -73,9 +72,7 @@ def admin_users():
 
 def _links_of(users) -> dict:
     providers = provider_service.providers_by_id(u.provider_id for u in users if u.provider_id)
-    patient_ids = {u.patient_id for u in users if u.patient_id}
-    patients = {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))} \
-        if patient_ids else {}
+    patients = patient_service.patients_by_id(u.patient_id for u in users if u.patient_id)
     return {"providers": providers, "patients": patients, "all_providers": provider_service.active_providers()}
 
 

@@ -16,7 +16,6 @@ from careplan.fhir.feeds import icalendar_of
 from careplan.portal import offers
 from careplan.portal import service as portal
 from careplan.scheduling import service as scheduling
-from careplan.scheduling.models import Appointment
 from careplan.web import bp
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.rendering import clock, short_day
@@ -78,7 +77,7 @@ def _late_window() -> timedelta:
 def _my_appointment(appointment_id: int):
     """One of my own appointments, or the 404 page (another patient's ids cannot be probed)."""
     me = current_user()
-    appointment = db.session.get(Appointment, appointment_id)
+    appointment = scheduling.find_appointment(appointment_id)
     if appointment is None or appointment.patient_id != me.patient_id:
         raise NotFound(f"No appointment {appointment_id}.")
     return appointment

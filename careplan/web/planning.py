@@ -15,7 +15,7 @@ from careplan.extensions import db
 from careplan.intake import service as intakes
 from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS
 from careplan.intake.schemas import DAILY_ACTIVITIES, SIDES, IntakeSchema
-from careplan.patients.models import Patient
+from careplan.patients.service import find_patient
 from careplan.plans import service as plans
 from careplan.plans.schemas import PlanCreateSchema, PlanRevisionSchema
 from careplan.protocols.models import CONDITIONS, REGIONS, SEVERITIES
@@ -92,7 +92,7 @@ def _intake_in_reach(intake_id: int):
     if not can_reach_patient(user, intake.patient_id) and intakes.may_judge_red_flag(user, intake):
         record("read", "intake", intake.id, intake.patient_id, detail=f"red-flag screen, page {request.path}",
                caller=request_caller())
-        return intake, db.session.get(Patient, intake.patient_id)
+        return intake, find_patient(intake.patient_id)
     return intake, patient_in_reach(intake.patient_id)
 
 
