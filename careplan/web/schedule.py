@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 
 from careplan.auth.access import STAFF
 from careplan.auth.edge import request_caller
@@ -209,8 +210,9 @@ def desk_book(proposal_id: int):
     except ServiceError as refused:
         db.session.rollback()
         return _schedule_page(plan, proposal_id, errors={"_form": refused.message}, status=refused.status)
-    flash(f"Booked: {len(booked.booked_appointment_ids)} appointments for {plan.patient.name}. "
-          "The patient gets a confirmation e-mail.", "success")
+    flash(ngettext("Booked: %(num)d appointment for %(name)s. The patient gets a confirmation e-mail.",
+                   "Booked: %(num)d appointments for %(name)s. The patient gets a confirmation e-mail.",
+                   len(booked.booked_appointment_ids), name=plan.patient.name), "success")
     return redirect(url_for("web.desk_schedule", plan_id=plan.id))
 
 
@@ -225,7 +227,7 @@ def desk_release(proposal_id: int):
         db.session.rollback()
         flash(refused.message, "error")
     else:
-        flash("Proposal let go: its slots are free for others.", "success")
+        flash(gettext("Proposal let go: its slots are free for others."), "success")
     return redirect(url_for("web.desk_schedule", plan_id=plan.id))
 
 
@@ -261,7 +263,7 @@ def desk_move(appointment_id: int):
                 db.session.rollback()
                 errors = form_errors(refused.fields) or {"_form": refused.message}
             else:
-                flash("Appointment moved; the patient gets a notice of the new time.", "success")
+                flash(gettext("Appointment moved; the patient gets a notice of the new time."), "success")
                 return redirect(_back(appointment))
     colleagues = [p for p in providers.active_providers() if appointment.discipline_code in p.discipline_codes]
     return render_template("web/desk/move.html", appointment=appointment, values=values, errors=errors,
@@ -280,7 +282,7 @@ def desk_cancel(appointment_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return redirect(_back(appointment))
-    flash("Appointment cancelled. Here is who could use the freed time.", "success")
+    flash(gettext("Appointment cancelled. Here is who could use the freed time."), "success")
     return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
 
 
@@ -313,7 +315,8 @@ def desk_backfill_book(appointment_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
-    flash(f"Booked {candidate['patient_name']} into the freed slot at {clock(booked.starts_at)}.", "success")
+    flash(gettext("Booked %(name)s into the freed slot at %(time)s.", name=candidate["patient_name"],
+                  time=clock(booked.starts_at)), "success")
     return redirect(_back(appointment))
 
 
