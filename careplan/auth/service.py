@@ -283,3 +283,10 @@ def live_web_session(sid: str, now: datetime | None = None) -> WebSession | None
 
 def current_token_expiry(token: str) -> datetime:
     return db.session.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == _digest(token)))
+
+
+def users_by_id(ids) -> dict[int, User]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}

@@ -124,3 +124,15 @@ def within_windows(windows, start: datetime, end: datetime) -> bool:
     day = to_local(start).date()
     return any(w.day == day.weekday() and local_datetime(day, w.start) <= start
                and end <= local_datetime(day, w.end) for w in windows)
+
+
+def today() -> date:
+    """The clinic's date now, in its zone."""
+    from careplan.db import utcnow
+
+    return to_local(utcnow()).date()
+
+
+def settings_row() -> ClinicSettings | None:
+    """The clinic's settings row, or None before the migrations made it (a page may render even then)."""
+    return db.session.get(ClinicSettings, 1)

@@ -138,3 +138,7 @@ def check_no_red_flag(patient_id: int, intake: Intake | None = None) -> None:
     for screen in (intake, latest_intake(patient_id)):
         if screen is not None and screen.screen_result == "red_flag":
             raise red_flag_error(screen)
+
+
+def intakes_of(patient_id: int) -> list[Intake]:
+    return list(db.session.scalars(list_intakes(patient_id)))

@@ -89,3 +89,15 @@ def delete_patient(patient_id: int, *, caller: Caller, expected_version=None) ->
     record("delete", "patient", patient.id, patient.id, caller=caller)
     db.session.delete(patient)
     db.session.commit()
+
+
+def find_patient(patient_id: int) -> Patient | None:
+    """The patient, or None (the caller decides what a missing one answers)."""
+    return db.session.get(Patient, patient_id)
+
+
+def patients_by_id(ids) -> dict[int, Patient]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(ids)))}

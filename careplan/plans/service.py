@@ -322,3 +322,35 @@ def stale_appointments(plan: CarePlan) -> list[Appointment]:
 
 def versions(plan_id: int) -> list[CarePlanVersion]:
     return get_plan(plan_id).versions
+
+
+# --- what the pages list ----------------------------------------------------------------------------------
+
+def plans_waiting() -> list[tuple[CarePlan, "Patient"]]:
+    """Draft plans, oldest first: the front desk's queue of plans to schedule and book."""
+    from careplan.patients.models import Patient
+
+    query = (select(CarePlan, Patient).join(Patient, Patient.id == CarePlan.patient_id)
+             .where(CarePlan.status == "draft").order_by(CarePlan.created_at, CarePlan.id))
+    return [(plan, patient) for plan, patient in db.session.execute(query)]
+
+
+def plans_of(patient_id: int, *, include_cancelled: bool = True) -> list[CarePlan]:
+    from careplan.plans.models import WITH_LINES_AND_TEAM
+
+    query = (select(CarePlan).where(CarePlan.patient_id == patient_id)
+             .options(*WITH_LINES_AND_TEAM)
+             .order_by(CarePlan.start_date.desc(), CarePlan.id.desc()))
+    if not include_cancelled:
+        query = query.where(CarePlan.status != "cancelled")
+    return list(db.session.scalars(query))
+
+
+def plans_by_id(ids) -> list[CarePlan]:
+    from sqlalchemy.orm import selectinload
+
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return []
+    return list(db.session.scalars(select(CarePlan).where(CarePlan.id.in_(ids)).options(
+        selectinload(CarePlan.patient))))

@@ -240,7 +240,7 @@ def candidates(appointment: Appointment, start: datetime, end: datetime) -> list
     return found
 
 
-# How the audit trail names a patient's own move; the desk's record lists them (careplan.web.queries).
+# How the audit trail names a patient's own move; the desk's record lists them (moves_by_patient).
 MOVED_BY_THE_PATIENT = "moved by the patient"
 
 
@@ -297,3 +297,13 @@ def move_to_alternative(caller: Caller, appointment_id: int, *, patient_id: int,
         raise SlotTaken(gettext("That time is no longer free. Here are the times open now."),
                         fresh.alternatives, fields={"start": "taken a moment ago"}) from None
     return appointment
+
+
+def moves_by_patient(patient_id: int, *, limit: int = 20) -> list:
+    """The sessions this patient moved themselves (portal, API, e-mail link), newest first, from the audit trail."""
+    from careplan.audit.models import AuditEvent
+
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.patient_id == patient_id, AuditEvent.resource == "appointment",
+        AuditEvent.action == "update", AuditEvent.detail.startswith(MOVED_BY_THE_PATIENT))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))

@@ -169,3 +169,14 @@ def delete_time_off(provider_id: int, time_off_id: int, *, now: datetime | None 
     affected = review_provider(provider, now=now)
     db.session.commit()
     return CalendarChange(provider, affected)
+
+
+def providers_by_id(ids) -> dict[int, Provider]:
+    ids = set(ids)
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Provider).where(Provider.id.in_(ids)))}
+
+
+def active_providers() -> list[Provider]:
+    return list(db.session.scalars(select(Provider).where(Provider.active.is_(True)).order_by(Provider.name)))

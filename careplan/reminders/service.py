@@ -147,3 +147,12 @@ def retry_email(email_id: int, *, caller: Caller) -> OutboundEmail:
     record("update", "reminder", row.id, row.patient_id, detail="sent again", caller=caller)
     db.session.commit()
     return row
+
+
+def failed_emails(limit: int = 50) -> list[OutboundEmail]:
+    """E-mails the dispatcher gave up on, latest first: the front desk fixes the cause and sends again."""
+    from sqlalchemy.orm import selectinload
+
+    query = list_emails(status="failed").options(
+        selectinload(OutboundEmail.patient), selectinload(OutboundEmail.appointment)).limit(limit)
+    return list(db.session.scalars(query))

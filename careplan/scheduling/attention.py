@@ -125,3 +125,18 @@ def flagged_appointments(*, provider_id: int | None = None, patient_id: int | No
     if starts_from is not None or until is not None:
         query = query.where(overlapping(Appointment, starts_from, until))
     return query.order_by(Appointment.starts_at, Appointment.id)
+
+
+def flagged_list(limit: int = 500) -> list[Appointment]:
+    """Appointments flagged for the front desk, earliest first, with their patient and provider loaded."""
+    from sqlalchemy.orm import selectinload
+
+    query = flagged_appointments().options(
+        selectinload(Appointment.patient), selectinload(Appointment.provider)).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def flagged_count() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(flagged_appointments().subquery()))

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from blinker import signal
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from careplan.audit.service import note_denied, record
 from careplan.caller import Caller
@@ -518,3 +519,60 @@ def check_in(appointment_id: int, *, caller: Caller, now: datetime | None = None
         record("update", "appointment", appointment.id, appointment.patient_id, detail="arrived (checked in)", caller=caller)
         db.session.commit()
     return appointment
+
+
+# --- what the pages list (reads; changes go through the functions above) --------------------------------
+
+# Statuses of an appointment that still takes up its time.
+HELD = ("booked", "confirmed", "completed", "no_show")
+
+
+def appointments_between(start: datetime, end: datetime | None, *, provider_id: int | None = None,
+                         patient_id: int | None = None, statuses=HELD) -> list[Appointment]:
+    """Appointments overlapping [start, end) (end None: open), with their patient and provider loaded."""
+    query = (select(Appointment)
+             .where(overlapping(Appointment, start, end), Appointment.status.in_(statuses))
+             .options(selectinload(Appointment.patient), selectinload(Appointment.provider))
+             .order_by(Appointment.starts_at, Appointment.id))
+    if provider_id is not None:
+        query = query.where(Appointment.provider_id == provider_id)
+    if patient_id is not None:
+        query = query.where(Appointment.patient_id == patient_id)
+    return list(db.session.scalars(query))
+
+
+def day_appointments(day: date, **filters) -> list[Appointment]:
+    return appointments_between(*clinic.local_day_bounds(day), **filters)
+
+
+def upcoming_for_patient(patient_id: int) -> list[Appointment]:
+    """From the session under way now onwards."""
+    return appointments_between(utcnow(), None, patient_id=patient_id, statuses=ACTIVE_STATUSES)
+
+
+def past_for_patient(patient_id: int, *, limit: int = 20) -> list[Appointment]:
+    query = (select(Appointment).where(Appointment.patient_id == patient_id, Appointment.starts_at < utcnow())
+             .options(selectinload(Appointment.provider))
+             .order_by(Appointment.starts_at.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def patients_of_provider(provider_id: int) -> list[tuple[Patient, Appointment | None]]:
+    """A clinician's patients (care team or booked with them), each with their next session with this clinician."""
+    from careplan.plans.models import CareTeamMember
+
+    on_team = select(CarePlan.patient_id).join(CareTeamMember).where(
+        CareTeamMember.provider_id == provider_id, CarePlan.status != "cancelled")
+    booked = select(Appointment.patient_id).where(Appointment.provider_id == provider_id)
+    patients = db.session.scalars(select(Patient).where(or_(Patient.id.in_(on_team), Patient.id.in_(booked)))
+                                  .order_by(Patient.name))
+    upcoming = appointments_between(utcnow(), None, provider_id=provider_id, statuses=ACTIVE_STATUSES)
+    next_one: dict[int, Appointment] = {}
+    for appointment in upcoming:
+        next_one.setdefault(appointment.patient_id, appointment)
+    return [(patient, next_one.get(patient.id)) for patient in patients]
+
+
+def find_appointment(appointment_id: int) -> Appointment | None:
+    """The appointment, or None (the caller decides what a missing one answers)."""
+    return db.session.get(Appointment, appointment_id)

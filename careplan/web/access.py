@@ -48,10 +48,9 @@ def page_for(*roles: str, query: tuple[str, ...] = ()):
 def patient_in_reach(patient_id: int):
     """The patient, or the 404 page when they are outside the visitor's reach (ids cannot be probed).
     The page that asks shows the patient's record, so the read is audited here."""
-    from careplan.extensions import db
-    from careplan.patients.models import Patient
+    from careplan.patients.service import find_patient
 
-    patient = db.session.get(Patient, patient_id)
+    patient = find_patient(patient_id)
     if patient is None or not can_reach_patient(current_user(), patient_id):
         note_denied("patient", patient_id, patient_id=patient_id if patient else None,
                     detail="not found or out of reach", caller=request_caller())

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from sqlalchemy import select
 
 from careplan.audit import service as audit
 from careplan.audit.schemas import AuditQuerySchema
@@ -13,13 +12,14 @@ from careplan.auth.schemas import UserSchema
 from careplan.auth.edge import current_user, request_caller
 from careplan.extensions import db
 from careplan.page_query import query_choice
-from careplan.patients.models import Patient
 from careplan.protocols import service as protocols
 from careplan.protocols.schemas import TemplateVersionSchema
-from careplan.web import bp, queries
+from careplan.web import bp
 from careplan.web.access import page_for
 from careplan.web.forms import load, local_moment, submit, text
 from careplan.web.planning import form_errors, phase_values, phases_from_form
+from careplan.patients import service as patient_service
+from careplan.providers import service as provider_service
 
 AUDIT_LIMIT = 200
 USER_LIMIT = 200
@@ -58,7 +58,7 @@ def admin_template(template_id: int):
         region=template.region, severity=template.severity, all_versions=True)))
     return render_template("web/admin/template.html", template=template, latest=latest, phases=phases,
                            values=values, errors=errors, history=list(reversed(history)),
-                           authors=queries.users_by_id(t.created_by_id for t in history)), 422 if errors else 200
+                           authors=accounts.users_by_id(t.created_by_id for t in history)), 422 if errors else 200
 
 
 @bp.get("/admin/users")
@@ -73,11 +73,9 @@ def admin_users():
 
 
 def _links_of(users) -> dict:
-    providers = queries.providers_by_id(u.provider_id for u in users if u.provider_id)
-    patient_ids = {u.patient_id for u in users if u.patient_id}
-    patients = {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))} \
-        if patient_ids else {}
-    return {"providers": providers, "patients": patients, "all_providers": queries.active_providers()}
+    providers = provider_service.providers_by_id(u.provider_id for u in users if u.provider_id)
+    patients = patient_service.patients_by_id(u.patient_id for u in users if u.patient_id)
+    return {"providers": providers, "patients": patients, "all_providers": provider_service.active_providers()}
 
 
 def _user_form(form) -> dict:
@@ -137,5 +135,5 @@ def admin_audit():
         events = list(db.session.scalars(audit.search(**loaded).limit(AUDIT_LIMIT)))
     errors = {("from" if key == "start" else key): message for key, message in errors.items()}
     return render_template("web/admin/audit.html", form=form, errors=errors, events=events, limit=AUDIT_LIMIT,
-                           users=queries.users_by_id(e.user_id for e in events),
+                           users=accounts.users_by_id(e.user_id for e in events),
                            actions=audit.ACTIONS)

@@ -19,10 +19,11 @@ from careplan.providers.service import get_provider
 from careplan.rooms import service as rooms
 from careplan.scheduling import service as scheduling
 from careplan.scheduling.schemas import AppointmentChangeSchema, BookingSchema
-from careplan.web import bp, queries
+from careplan.web import bp
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.forms import input_errors, load, local_input, local_moment
 from careplan.web.rendering import clock, discipline_labels, discipline_tints
+from careplan.providers import service as providers
 
 # Lengths offered on the booking form; any other whole number of minutes can be typed.
 COMMON_LENGTHS = (30, 45, 50, 60, 90)
@@ -30,7 +31,7 @@ COMMON_LENGTHS = (30, 45, 50, 60, 90)
 
 def _calendar_day() -> date:
     """?date=YYYY-MM-DD, else today in the clinic (a date that is not one answers the 400 page)."""
-    return query_date("date") or queries.clinic_today()
+    return query_date("date") or clinic.today()
 
 
 def _offset(day: date) -> str:
@@ -48,11 +49,11 @@ def desk_calendar():
     week_of = query_int("provider")
     if week_of is not None:
         week = calendar.week_grid(week_of, day)
-        return render_template("web/desk/calendar_week.html", week=week, day=day, today=queries.clinic_today(),
+        return render_template("web/desk/calendar_week.html", week=week, day=day, today=clinic.today(),
                                offset=_offset(day), tints=discipline_tints(), session_label=calendar.session_label,
                                labels=discipline_labels())
     grid = calendar.day_grid(day, discipline=discipline)
-    return render_template("web/desk/calendar.html", grid=grid, day=day, today=queries.clinic_today(),
+    return render_template("web/desk/calendar.html", grid=grid, day=day, today=clinic.today(),
                            discipline=discipline, disciplines=clinic.disciplines(), offset=_offset(day),
                            attention=calendar.needs_attention(), session_label=calendar.session_label,
                            tints=discipline_tints(), labels=discipline_labels(),
@@ -69,7 +70,7 @@ def desk_calendar_rooms():
     if chosen is None and locations:
         chosen = locations[0].id
     view = calendar_rooms.rooms_day(day, chosen) if chosen is not None else None
-    return render_template("web/desk/calendar_rooms.html", view=view, day=day, today=queries.clinic_today(),
+    return render_template("web/desk/calendar_rooms.html", view=view, day=day, today=clinic.today(),
                            locations=locations, session_label=calendar.session_label, labels=discipline_labels())
 
 
@@ -134,7 +135,7 @@ def desk_appointment_new():
                 day = clinic.to_local(booked.starts_at).date()
                 return redirect(url_for("web.desk_calendar", date=day.isoformat()))
     return render_template("web/desk/appointment_new.html", values=values, errors=errors, provider=provider,
-                           providers=queries.active_providers(), found=found, patient=patient, sessions=sessions,
+                           providers=providers.active_providers(), found=found, patient=patient, sessions=sessions,
                            session_key=_session_key, disciplines=clinic.disciplines(),
                            lengths=COMMON_LENGTHS, red_flag=red_flag, red_flag_names=RED_FLAGS, drafts=drafts,
                            outside_hours=outside_hours), \

@@ -15,11 +15,13 @@ from careplan.notes.schemas import SOAP, AmendmentSchema, NoteInSchema
 from careplan.plans import service as plans
 from careplan.plans.schemas import PhaseChangeSchema
 from careplan.providers.service import get_provider
-from careplan.web import bp, queries
+from careplan.web import bp
 from careplan.web.rendering import discipline
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.desk import record_of, requested_day
 from careplan.web.forms import CHANGED, form_version, submit, text
+from careplan.scheduling import service as scheduling
+from careplan.web import days as web_days
 
 
 @bp.get("/me/day")
@@ -27,11 +29,11 @@ from careplan.web.forms import CHANGED, form_version, submit, text
 def my_day():
     provider = get_provider(current_user().provider_id)
     day = requested_day()
-    appointments = queries.day_appointments(day, provider_id=provider.id)
+    appointments = scheduling.day_appointments(day, provider_id=provider.id)
     waiting = intakes.red_flags_waiting() if provider.active else []
     record_listed("appointment", appointments, caller=request_caller(),
                   patients=patients_of(appointments) + patients_of(waiting))
-    return render_template("web/me/day.html", provider=provider, day=day, today=queries.clinic_today(),
+    return render_template("web/me/day.html", provider=provider, day=day, today=clinic.today(),
                            appointments=appointments, time_off=_time_off_on(provider, day, day),
                            red_flags_waiting=waiting,
                            red_flags=RED_FLAGS)
@@ -41,14 +43,14 @@ def my_day():
 @page_for("provider", query=("day",))
 def my_week():
     provider = get_provider(current_user().provider_id)
-    days = queries.week_of(requested_day())
+    days = web_days.week_of(requested_day())
     start, _ = clinic.local_day_bounds(days[0])
     _, end = clinic.local_day_bounds(days[-1])
-    appointments = queries.appointments_between(start, end, provider_id=provider.id)
+    appointments = scheduling.appointments_between(start, end, provider_id=provider.id)
     record_listed("appointment", appointments, caller=request_caller())
     by_day = {day: [a for a in appointments if clinic.to_local(a.starts_at).date() == day] for day in days}
     return render_template("web/me/week.html", provider=provider, days=days, by_day=by_day,
-                           today=queries.clinic_today(), minutes=sum(a.minutes for a in appointments),
+                           today=clinic.today(), minutes=sum(a.minutes for a in appointments),
                            hours={d: [w for w in provider.availability if w.day == d] for d in range(7)},
                            time_off=_time_off_on(provider, days[0], days[-1]))
 
@@ -66,7 +68,7 @@ NOTE_LIMIT = 50
 @page_for("provider")
 def my_patients():
     provider = get_provider(current_user().provider_id)
-    mine = queries.patients_of_provider(provider.id)
+    mine = scheduling.patients_of_provider(provider.id)
     record_listed("patient", [patient for patient, _ in mine], caller=request_caller())
     return render_template("web/me/patients.html", provider=provider, patients=mine)
 

@@ -14,34 +14,41 @@ from careplan.patients import service as patients
 from careplan.patients.schemas import PatientSchema
 from careplan.reminders import service as reminders
 from careplan.scheduling import attention
-from careplan.web import bp, queries
+from careplan.web import bp
 from careplan.page_query import query_date
 from careplan.web.access import page_for
 from careplan.web.forms import CHANGED, WindowRows, form_version, submit, text
+from careplan.clinic import service as clinic
+from careplan.intake import service as intakes
+from careplan.plans import service as plan_service
+from careplan.portal import service as portal
+from careplan.providers import service as providers
+from careplan.scheduling import service as scheduling
+from careplan.web import days
 
 SEARCH_LIMIT = 50
 
 
 def requested_day() -> date:
     """?day=YYYY-MM-DD, else today in the clinic (a day that is not a date answers the 400 page)."""
-    return query_date("day") or queries.clinic_today()
+    return query_date("day") or clinic.today()
 
 
 @bp.get("/desk")
 @page_for(*STAFF, query=("day",))
 def desk_today():
     day = requested_day()
-    appointments = queries.day_appointments(day)
-    waiting, failed = queries.plans_waiting(), queries.failed_emails()
+    appointments = scheduling.day_appointments(day)
+    waiting, failed = plan_service.plans_waiting(), reminders.failed_emails()
     # The day list, the plans waiting and the failed e-mails all name patients: one read names them all.
     record("read", "page", "", detail=f"desk day {day.isoformat()}: {len(appointments)} sessions",
            caller=request_caller(), patients=patients_of(appointments) + [patient.id for _, patient in waiting]
            + patients_of(failed))
-    return render_template("web/desk/today.html", day=day, today=queries.clinic_today(),
-                           columns=queries.by_provider(appointments), visits=queries.visits(appointments),
+    return render_template("web/desk/today.html", day=day, today=clinic.today(),
+                           columns=days.by_provider(appointments), visits=days.visits(appointments),
                            waiting=waiting, session_count=len(appointments),
                            failed_emails=failed, email_kinds=EMAIL_KINDS,
-                           flagged_count=queries.flagged_count())
+                           flagged_count=attention.flagged_count())
 
 
 @bp.get("/desk/flagged")
@@ -49,7 +56,7 @@ def desk_today():
 def desk_flagged():
     """Booked appointments a change of hours or time off left outside them, with the next step for each:
     move it, or re-plan the plan it belongs to (for an absence, the absence's re-plan)."""
-    flagged = queries.flagged()
+    flagged = attention.flagged_list()
     record_listed("appointment", flagged, caller=request_caller())
     absences = {a.id: attention.absence_over(a) for a in flagged}
     return render_template("web/desk/flagged.html", flagged=flagged, absences=absences)
@@ -134,8 +141,8 @@ def desk_patient(patient_id: int):
 
 def record_of(patient) -> dict:
     """A patient's plans and appointments, for the desk's record and the care team's view alike."""
-    plans = queries.plans_of(patient.id)
-    team = queries.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
-    return {"plans": plans, "team": team, "upcoming": queries.upcoming_for_patient(patient.id),
-            "intakes": queries.intakes_of(patient.id),
-            "past": queries.past_for_patient(patient.id), "moves": queries.moves_by_patient(patient.id)}
+    plans = plan_service.plans_of(patient.id)
+    team = providers.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
+    return {"plans": plans, "team": team, "upcoming": scheduling.upcoming_for_patient(patient.id),
+            "intakes": intakes.intakes_of(patient.id),
+            "past": scheduling.past_for_patient(patient.id), "moves": portal.moves_by_patient(patient.id)}

@@ -4,6 +4,7 @@ Cancel button, and, once done, straight on to the proposal."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from careplan.auth.access import STAFF
 from careplan.auth.edge import request_caller
@@ -33,8 +34,8 @@ def _where_done(job) -> str | None:
     if job.kind in ("proposal", "replan") and made:
         proposal = proposals.get_proposal(made[0])
         placed, asked = proposal.metrics.get("scheduled", 0), proposal.metrics.get("demand", 0)
-        flash(f"Proposal ready: {placed} of {asked} sessions placed, held for you until "
-              f"{clock(proposal.expires_at)}.", "success")
+        flash(gettext("Proposal ready: %(placed)d of %(asked)d sessions placed, held for you until %(time)s.",
+                      placed=placed, asked=asked, time=clock(proposal.expires_at)), "success")
         return url_for("web.desk_schedule", plan_id=proposal.plan_id, proposal=proposal.id)
     if job.kind == "absence_replan":
         return url_for("web.desk_absence_replan", provider_id=job.params["provider_id"],
@@ -67,5 +68,5 @@ def desk_job_cancel(job_id: int):
         db.session.rollback()
         flash(refused.message, "error")
     else:
-        flash("Cancel asked: the optimizer stops within a second and holds nothing.", "success")
+        flash(gettext("Cancel asked: the optimizer stops within a second and holds nothing."), "success")
     return redirect(url_for("web.desk_job", job_id=job_id), 303)

@@ -17,17 +17,19 @@ from careplan.fhir.feeds import icalendar_of
 from careplan.portal import offers
 from careplan.portal import service as portal
 from careplan.scheduling import service as scheduling
-from careplan.scheduling.models import Appointment
-from careplan.web import bp, queries
+from careplan.web import bp
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.rendering import clock, short_day
+from careplan.plans import service as plan_service
+from careplan.providers import service as providers
+from careplan.web import days
 
 
 @bp.get("/my/appointments")
 @page_for("patient")
 def my_appointments():
     patient = patient_in_reach(current_user().patient_id)
-    visits = queries.visits(queries.upcoming_for_patient(patient.id))
+    visits = days.visits(scheduling.upcoming_for_patient(patient.id))
     return render_template("web/my/appointments.html", patient=patient, weeks=_by_week(visits),
                            waiting_earlier=offers.open_requests(patient.id),
                            plan_openers=offers.plan_openers(patient.id),
@@ -76,7 +78,7 @@ def _late_window() -> timedelta:
 def _my_appointment(appointment_id: int):
     """One of my own appointments, or the 404 page (another patient's ids cannot be probed)."""
     me = current_user()
-    appointment = db.session.get(Appointment, appointment_id)
+    appointment = scheduling.find_appointment(appointment_id)
     if appointment is None or appointment.patient_id != me.patient_id:
         raise NotFound(f"No appointment {appointment_id}.")
     return appointment
@@ -125,7 +127,7 @@ def my_appointment_cancel(appointment_id: int):
 @page_for("patient")
 def my_appointments_ics():
     patient = patient_in_reach(current_user().patient_id)
-    body = icalendar_of(queries.upcoming_for_patient(patient.id), patient.name, for_provider=False, now=utcnow())
+    body = icalendar_of(scheduling.upcoming_for_patient(patient.id), patient.name, for_provider=False, now=utcnow())
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": 'attachment; filename="my-appointments.ics"'})
 
@@ -134,8 +136,8 @@ def my_appointments_ics():
 @page_for("patient")
 def my_plan():
     patient = patient_in_reach(current_user().patient_id)
-    plans = queries.plans_of(patient.id, include_cancelled=False)
-    team = queries.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
+    plans = plan_service.plans_of(patient.id, include_cancelled=False)
+    team = providers.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
     return render_template("web/my/plan.html", patient=patient, plans=plans, team=team)
 
 

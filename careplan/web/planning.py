@@ -16,14 +16,16 @@ from careplan.extensions import db
 from careplan.intake import service as intakes
 from careplan.intake.models import RED_FLAGS, REFERRAL_SIGNS
 from careplan.intake.schemas import DAILY_ACTIVITIES, SIDES, IntakeSchema
-from careplan.patients.models import Patient
+from careplan.patients.service import find_patient
 from careplan.plans import service as plans
 from careplan.plans.schemas import PlanCreateSchema, PlanRevisionSchema
 from careplan.protocols.models import CONDITIONS, REGIONS, SEVERITIES
 from careplan.providers.models import Provider
-from careplan.web import bp, queries
+from careplan.web import bp
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.forms import CHANGED, form_version, input_errors, load, submit, text
+from careplan.auth import service as accounts
+from careplan.providers import service as providers
 
 # Who may write the override of a red flag: a clinician's decision, never the front desk's.
 OVERRIDERS = ("admin", "provider")
@@ -91,7 +93,7 @@ def _intake_in_reach(intake_id: int):
     if not can_reach_patient(user, intake.patient_id) and intakes.may_judge_red_flag(user, intake):
         record("read", "intake", intake.id, intake.patient_id, detail=f"red-flag screen, page {request.path}",
                caller=request_caller())
-        return intake, db.session.get(Patient, intake.patient_id)
+        return intake, find_patient(intake.patient_id)
     return intake, patient_in_reach(intake.patient_id)
 
 
@@ -108,7 +110,7 @@ def _intake_page(intake, patient, *, values=None, errors=None, status=200):
                            may_open_record=can_reach_patient(current_user(), patient.id),
                            overridden_by=intakes.overrider_name(intake),
                            may_plan=current_user().role in STAFF, team_choices=team_choices(),
-                           today=queries.clinic_today(), **_intake_choices()), status
+                           today=clinic.today(), **_intake_choices()), status
 
 
 @bp.post("/desk/intakes/<int:intake_id>/override")
@@ -130,7 +132,7 @@ def desk_intake_override(intake_id: int):
 def team_choices() -> dict[str, list[Provider]]:
     """The active providers of each discipline, for the care-team selects."""
     choices: dict[str, list[Provider]] = {}
-    for provider in queries.active_providers():
+    for provider in providers.active_providers():
         for code in provider.discipline_codes:
             choices.setdefault(code, []).append(provider)
     return choices
@@ -267,8 +269,8 @@ def desk_plan(plan_id: int):
                            version=version, changed=changed,
                            phases=plan_phases(plan),
                            disciplines=plan_disciplines(plan), team_choices=team_choices(),
-                           team=queries.providers_by_id(m.provider_id for m in plan.care_team),
+                           team=providers.providers_by_id(m.provider_id for m in plan.care_team),
                            versions=list(reversed(plans.versions(plan_id))),
-                           authors=queries.users_by_id(v.created_by_id for v in plan.versions)), \
+                           authors=accounts.users_by_id(v.created_by_id for v in plan.versions)), \
         409 if changed else 422 if errors else 200
 

@@ -13,7 +13,6 @@ from careplan.clinic import service as clinic
 from careplan.clinic.models import ClinicSettings
 from careplan.clinic.service import DAYS
 from careplan.db import utcnow
-from careplan.extensions import db
 from careplan.i18n import language, long_day
 from careplan.web import bp
 
@@ -58,7 +57,7 @@ def page_context() -> dict:
         "navigation": NAVIGATION.get(user.role, []) if user else [],
         "role_name": ROLE_NAMES.get(user.role, "") if user else "",
         # Any template may render (the API docs too), even before the clinic has its settings row.
-        "clinic": db.session.get(ClinicSettings, 1) or ClinicSettings(name="careplan"),
+        "clinic": clinic.settings_row() or ClinicSettings(name="careplan"),
         "clinic_zone_name": clinic.timezone_name,
         "tint": lambda code: discipline_tints().get(code, 0),
         "one_day": timedelta(days=1),
@@ -235,7 +234,7 @@ def birth_date(value: date | None) -> str:
 
 @bp.app_template_filter("provider_name")
 def provider_name(provider_id: int) -> str:
-    from careplan.providers.models import Provider
+    from careplan.providers.service import providers_by_id
 
-    provider = db.session.get(Provider, provider_id)
+    provider = providers_by_id([provider_id]).get(provider_id)
     return provider.name if provider is not None else ""

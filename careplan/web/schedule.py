@@ -9,7 +9,6 @@ from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
-from sqlalchemy import select
 
 from careplan.auth.access import STAFF
 from careplan.auth.edge import request_caller
@@ -26,7 +25,7 @@ from careplan.providers import service as providers
 from careplan.scheduling import service as scheduling
 from careplan.scheduling.models import Appointment
 from careplan.scheduling.schemas import AppointmentChangeSchema
-from careplan.web import bp, queries
+from careplan.web import bp
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.forms import load, local_input, local_moment, submit
 from careplan.web.rendering import clock
@@ -36,6 +35,7 @@ from careplan.web.planning import (
     plan_in_reach,
     team_choices,
 )
+from careplan.plans import service as plan_service
 
 # The optimizer's search for the desk: a few seconds by default, never more than the service allows.
 TIME_LIMITS = (3, 5, 10, 20)
@@ -162,9 +162,9 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         minutes_left=max(0, int((proposal.expires_at - now).total_seconds() // 60)) if live else 0,
         disciplines=plan_disciplines(plan), team_choices=team_choices(), team=team,
         time_limits=TIME_LIMITS, default_time_limit=DEFAULT_TIME_LIMIT, errors=errors or {},
-        values=values or {}, today=queries.clinic_today(),
+        values=values or {}, today=clinic.today(),
         treating=treating, team_required={m.discipline_code for m in plan.care_team if m.required},
-        names=queries.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
+        names=providers.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
 
 
 def _preference_inputs(errors: dict[str, str]) -> dict[str, str]:
@@ -265,7 +265,7 @@ def desk_move(appointment_id: int):
             else:
                 flash(gettext("Appointment moved; the patient gets a notice of the new time."), "success")
                 return redirect(_back(appointment))
-    colleagues = [p for p in queries.active_providers() if appointment.discipline_code in p.discipline_codes]
+    colleagues = [p for p in providers.active_providers() if appointment.discipline_code in p.discipline_codes]
     return render_template("web/desk/move.html", appointment=appointment, values=values, errors=errors,
                            colleagues=colleagues, back=_back(appointment)), 422 if errors else 200
 
@@ -348,12 +348,12 @@ def desk_absence_replan(provider_id: int, time_off_id: int):
     job_id = query_int("job")
     if job_id is not None and request.method == "GET":
         result = _absence_result(job_id, provider_id, time_off_id)
-    plans = {p.id: p for p in queries.plans_by_id(
+    plans = {p.id: p for p in plan_service.plans_by_id(
         [a.plan_id for a in affected if a.plan_id] + [p.plan_id for p in (result or {}).get("proposals", [])])}
     return render_template("web/desk/absence.html", provider=provider, absence=absence, affected=affected,
                            result=result, errors=errors, plans=plans, time_limits=TIME_LIMITS,
                            default_time_limit=DEFAULT_TIME_LIMIT,
-                           names=queries.providers_by_id(
+                           names=providers.providers_by_id(
                                [h.provider_id for p in (result or {}).get("proposals", []) for h in p.holds]
                                + [h.previous_provider_id for p in (result or {}).get("proposals", [])
                                   for h in p.holds if h.previous_provider_id])), 422 if errors else 200

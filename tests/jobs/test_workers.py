@@ -24,7 +24,7 @@ WORKER = [sys.executable, "-m", "flask", "--app", "wsgi", "worker"]
 
 def _worker(app, **settings) -> subprocess.Popen:
     env = subprocess_env(app, JOBS_PER_PROCESS="1", JOB_POLL_SECONDS="0.1", **settings)
-    return subprocess.Popen(WORKER, cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    return subprocess.Popen(WORKER, cwd=REPOSITORY, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             text=True)
 
 

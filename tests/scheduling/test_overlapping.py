@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from careplan.extensions import db
 from careplan.schemas import SESSION_MINUTES
 from careplan.scheduling.models import LONGEST_SESSION, Appointment, overlapping
-from careplan.web.queries import appointments_between
+from careplan.scheduling.service import appointments_between
 from tests import factories
 
 NOON = datetime(2027, 3, 3, 17, 0, tzinfo=timezone.utc)

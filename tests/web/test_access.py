@@ -133,12 +133,12 @@ def test_form_text_no_database_can_store_is_refused_with_a_page(client, app, aut
 
 
 def test_a_bug_on_a_page_answers_the_500_page_without_internals(client, auth, monkeypatch):
-    from careplan.web import queries
+    from careplan.plans import service as plans
 
     def broken():
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(queries, "plans_waiting", broken)
+    monkeypatch.setattr(plans, "plans_waiting", broken)
     response = client.get("/desk", headers=auth("front_desk"))
     assert response.status_code == 500 and response.mimetype == "text/html"
     assert "Something went wrong on our side" in response.text and "secret" not in response.text
