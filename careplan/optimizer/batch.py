@@ -322,27 +322,30 @@ class Batch:
     def _pass_2(self) -> None:
         """Large-neighbourhood search: re-solve what `Chooser` picks until the time is used.
 
-        A round goes through every candidate once; when one of its re-solves
-        improved the schedule, the candidates are tried again, otherwise the
-        next round takes larger neighbourhoods.
+        A round goes through every candidate once (each checked again just
+        before it is tried); the next round takes larger neighbourhoods, and
+        after the largest the smallest come again if anything improved since.
         """
         space = self.space
         chooser = Chooser(space)
         tried: set[tuple] = set()
-        state = {"round": 0, "changed": False, "version": 0, "listed": -1}
+        state = {"round": 0, "changed": False, "listed": -1}
         queue: deque = deque()
         keys: dict[tuple[int, ...], tuple] = {}
 
         def neighbourhood(in_flight: set[int]) -> Task | None:
             while self.remaining() - self.reserve > 0.3:
-                if state["listed"] != state["version"]:
-                    queue.clear()
+                if state["listed"] < 0:
                     queue.extend(chooser.candidates(self.by_patient))
-                    state["listed"] = state["version"]
+                    state["listed"] = 0
                 while queue:
                     candidate = queue.popleft()
                     key = (candidate.kind, candidate.patient, candidate.detail, state["round"])
                     if key in tried or candidate.patient in in_flight:
+                        continue
+                    # Listed before the last changes: is it still wanting?
+                    if candidate not in {c for _, c in chooser.wanting(candidate.patient,
+                                                                       self.by_patient.get(candidate.patient, []))}:
                         continue
                     chosen = chooser.build(candidate, self.by_patient, in_flight, state["round"])
                     tried.add(key)
@@ -354,13 +357,16 @@ class Batch:
                 state["listed"] = -1
                 if in_flight:
                     return None
-                if state["changed"]:
-                    state["changed"] = False
-                elif state["round"] + 1 < len(LNS_SECONDS):
+                # Next round: larger neighbourhoods; after the largest, the
+                # smallest again if anything moved since it began.
+                if state["round"] + 1 < len(LNS_SECONDS):
                     state["round"] += 1
-                    self.say(f"neighbourhoods, round {state['round'] + 1}: {self._summary()}")
+                elif state["changed"]:
+                    state["round"] = 0
+                    state["changed"] = False
                 else:
                     return None
+                self.say(f"neighbourhoods, round {state['round'] + 1}: {self._summary()}")
                 tried.clear()
             return None
 
@@ -373,7 +379,6 @@ class Batch:
                 self.lns[done.task.label, "clashed"] += 1
             elif accepted:
                 state["changed"] = True
-                state["version"] += 1
                 self.lns[done.task.label, "improved"] += 1
 
         self._drive(neighbourhood, regrouped)

@@ -8,7 +8,7 @@ from flask import flash, redirect, render_template, request, url_for
 
 from careplan.auth.access import STAFF
 from careplan.auth.edge import current_user, request_caller
-from careplan.calendar import service as calendar
+from careplan.calendar import rooms as calendar_rooms, service as calendar
 from careplan.clinic import service as clinic
 from careplan.errors import ServiceError
 from careplan.extensions import db
@@ -16,6 +16,7 @@ from careplan.intake.models import RED_FLAGS
 from careplan.intake.service import latest_intake
 from careplan.page_query import query_date, query_int
 from careplan.providers.service import get_provider
+from careplan.rooms import service as rooms
 from careplan.scheduling import service as scheduling
 from careplan.scheduling.schemas import AppointmentChangeSchema, BookingSchema
 from careplan.web import bp, queries
@@ -54,7 +55,22 @@ def desk_calendar():
     return render_template("web/desk/calendar.html", grid=grid, day=day, today=queries.clinic_today(),
                            discipline=discipline, disciplines=clinic.disciplines(), offset=_offset(day),
                            attention=calendar.needs_attention(), session_label=calendar.session_label,
-                           tints=discipline_tints(), labels=discipline_labels())
+                           tints=discipline_tints(), labels=discipline_labels(),
+                           locations=rooms.list_locations(include_inactive=False))
+
+
+@bp.get("/desk/calendar/rooms")
+@page_for(*STAFF, query=("date", "location"))
+def desk_calendar_rooms():
+    """One location's day, room by room (issue 20): who holds each room when."""
+    day = _calendar_day()
+    locations = rooms.list_locations(include_inactive=False)
+    chosen = query_int("location")
+    if chosen is None and locations:
+        chosen = locations[0].id
+    view = calendar_rooms.rooms_day(day, chosen) if chosen is not None else None
+    return render_template("web/desk/calendar_rooms.html", view=view, day=day, today=queries.clinic_today(),
+                           locations=locations, session_label=calendar.session_label, labels=discipline_labels())
 
 
 # --- booking a single visit from a free cell ---------------------------------------------------------------

@@ -21,7 +21,7 @@ from careplan.web import bp
 NAVIGATION = {
     "admin": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
               ("Providers", "/admin/providers"), ("Templates", "/admin/templates"), ("Users", "/admin/users"),
-              ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
+              ("Locations", "/admin/locations"), ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
     "front_desk": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
                    ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
@@ -145,7 +145,7 @@ def field_label(name: str) -> str:
     return FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
 
 
-FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at",
+FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Start", "end": "End",
                "start_date": "Start date", "region": "Region of the spine", "provider_id": "Clinician",
                "patient_id": "Patient number", "note": "Why this version"}
 def _red_flag(parts: list[str]) -> str:
