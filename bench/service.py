@@ -108,6 +108,13 @@ def fill(clinicians: int, patients: int, appointments: int, today: date) -> None
                 batch = []
     if batch:
         db.session.execute(insert(Appointment), batch)
+    if db.engine.dialect.name == "postgresql":
+        # Rows written with their ids leave the sequences behind: the services' own inserts come after them.
+        from sqlalchemy import text
+
+        for table in ("providers", "patients"):
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT max(id) FROM {table}))"))
     db.session.commit()
 
 

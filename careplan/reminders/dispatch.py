@@ -22,7 +22,10 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
+from careplan.clinic.models import Discipline
+from careplan.clinic.service import settings
 from careplan.db import utcnow
 from careplan.extensions import db
 from careplan.mail.backends import SendFailure, backend_for
@@ -101,8 +104,14 @@ def _release(row: OutboundEmail) -> None:
 def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> list[tuple[int, str, object]]:
     """Compose the claimed e-mails in one transaction, so that sending needs no database."""
     prepared = []
+    # The clinic's settings and disciplines, which every e-mail reads: held here, so the session's identity
+    # map (which holds rows weakly) keeps them for the whole batch instead of reading them again each time.
+    shared = [settings(), *db.session.scalars(select(Discipline))]
+    # Each e-mail's patient, appointment and clinician in three statements for the batch, not three each.
     rows = db.session.scalars(select(OutboundEmail).where(OutboundEmail.id.in_(ids), OutboundEmail.lease_owner == owner,
-                                                          OutboundEmail.status == "pending"))
+                                                          OutboundEmail.status == "pending")
+                              .options(selectinload(OutboundEmail.patient),
+                                       selectinload(OutboundEmail.appointment).selectinload(Appointment.provider)))
     for row in rows:
         if row.kind == "reminder" and row.appointment is not None and row.appointment.flag_reason is not None:
             _release(row)
@@ -128,12 +137,16 @@ def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> 
         row.recipient = row.patient.email
         prepared.append((row.id, f"{row.id:09d}-{row.kind}", message))
     db.session.commit()
+    del shared
     return prepared
 
 
-def _still_ours(email_id: int, owner: str) -> bool:
+def _still_ours(email_id: int, owner: str, *, sent: int | None = None, now: datetime | None = None) -> bool:
     """Checked just before sending: a booking may have withdrawn the e-mail since the batch was composed,
-    and a batch slower than its lease may have lost it to another dispatcher."""
+    and a batch slower than its lease may have lost it to another dispatcher. `sent`: the e-mail sent just
+    before this one, marked sent in the same transaction (one commit an e-mail, not two)."""
+    if sent is not None:
+        _mark_sent(sent, owner, now, commit=False)
     held = db.session.scalar(select(OutboundEmail.id).where(
         OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
         not_held()))
@@ -141,11 +154,12 @@ def _still_ours(email_id: int, owner: str) -> bool:
     return held is not None
 
 
-def _mark_sent(email_id: int, owner: str, now: datetime) -> None:
+def _mark_sent(email_id: int, owner: str, now: datetime, *, commit: bool = True) -> None:
     db.session.execute(update(OutboundEmail).where(
         OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
     ).values(status="sent", sent_at=now, last_error="", lease_owner=None, lease_expires_at=None))
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def _mark_failure(email_id: int, owner: str, failure: SendFailure, now: datetime, result: BatchResult) -> None:
@@ -180,9 +194,13 @@ def dispatch_batch(*, owner: str | None = None, now: datetime | None = None,
         return result
     prepared = _prepare(ids, owner, now, result)
     backend = backend_for(current_app)
+    # Sent, not marked yet: marked with the next e-mail's check, or at the end.
+    unmarked = None
     try:
         for email_id, name, message in prepared:
-            if not _still_ours(email_id, owner):
+            ours = _still_ours(email_id, owner, sent=unmarked, now=now)
+            unmarked = None
+            if not ours:
                 result.withdrawn.append(email_id)
                 continue
             try:
@@ -190,10 +208,14 @@ def dispatch_batch(*, owner: str | None = None, now: datetime | None = None,
             except SendFailure as failure:
                 _mark_failure(email_id, owner, failure, now, result)
             else:
-                _mark_sent(email_id, owner, now)
+                unmarked = email_id
                 result.sent.append(email_id)
     finally:
-        backend.close()
+        try:
+            if unmarked is not None:
+                _mark_sent(unmarked, owner, now)
+        finally:
+            backend.close()
     return result
 
 

@@ -23,6 +23,8 @@
         if (el.tagName === "LABEL") el.textContent = el.textContent.replace(/\d+$/, String(next + 1));
         if (el.tagName !== "LABEL") {
           el.value = "";
+          // A window's location (clinics with several) starts at the first one, never at none.
+          if (/-location$/.test(el.getAttribute("name") || "")) el.selectedIndex = 0;
           el.removeAttribute("aria-invalid");
           el.removeAttribute("aria-describedby");
         }
