@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import calendar, optimizer, service
+from . import calendar, jobs, optimizer, service
 
 
 def main() -> None:
@@ -16,8 +16,15 @@ def main() -> None:
     if sys.argv[1:] == ["service"]:
         service.main()
         return
-    calendar.main()
-    service.main()
+    # `python -m bench jobs [sqlite|postgresql]`: requests while four solve jobs run (about two minutes).
+    if sys.argv[1:2] == ["jobs"]:
+        jobs.main(*sys.argv[2:3])
+        return
+    # `python -m bench --intakes` / `--only TEXT`: the optimizer's instances alone.
+    if not any(arg.startswith("--") for arg in sys.argv[1:]):
+        calendar.main()
+        service.main()
+        jobs.main()
     optimizer.main()
 
 

@@ -35,6 +35,7 @@ ENVIRONMENT_SETTINGS = {
     "JOB_LEASE_SECONDS": int,
     "JOBS_PER_PROCESS": int,
     "JOB_POLL_SECONDS": float,
+    "JOB_NICE": int,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -158,6 +159,7 @@ def _register_blueprints(app) -> None:
     from careplan.protocols.routes import blp as protocols
     from careplan.providers.routes import blp as providers
     from careplan.reminders.routes import blp as reminders, links_blp as appointment_links
+    from careplan.rooms.routes import blp as rooms
     from careplan.scheduling.routes import blp as appointments
     from careplan.web import bp as web_pages
     from careplan.webhooks.routes import blp as webhooks
@@ -173,7 +175,7 @@ def _register_blueprints(app) -> None:
     errors.register_page_renderer(app, error_page)
     for blueprint in (clinic, providers, patients, protocols, intake, plans, appointments, calendar_feeds,
                       reminders, appointment_links, auth, users, notes, audit_trail, proposals, clinic_calendar,
-                      portal, slot_offers, webhooks, solve_jobs):
+                      portal, slot_offers, webhooks, solve_jobs, rooms):
         api.register_blueprint(blueprint)
     # Pages refuse query parameters they do not take (a 400 page), as the API's operations do (a 422).
     app.before_request(refuse_unknown_query)

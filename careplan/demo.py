@@ -27,6 +27,7 @@ from careplan.proposals.service import book_proposal, propose
 from careplan.protocols.service import CLINIC_PROTOCOLS, load_directory
 from careplan.providers.service import add_time_off, create_provider
 from careplan.reminders.models import OutboundEmail
+from careplan.rooms.service import create_location, create_room
 from careplan.scheduling.models import Appointment
 from careplan.scheduling.service import book_appointment, update_appointment
 
@@ -41,6 +42,24 @@ CLINIC = {"name": "Riverside Spine & Wellness", "address": "120 King Street West
           "phone": "416-555-0142"}
 
 _MON_FRI = ("mon", "tue", "wed", "thu", "fri")
+
+# Two sites (issue 20): the main clinic downtown and a smaller one in Liberty Village, each with treatment
+# tables and a gym; who works at Liberty Village on which days (every other window is at King West).
+LOCATIONS = [("King West", CLINIC["address"]),
+             ("Liberty Village", "60 Atlantic Avenue, Unit 110, Toronto, ON M6K 1X9")]
+# location index, name, kind, capacity
+ROOMS = [(0, "Table 1", "treatment-table", 1), (0, "Table 2", "treatment-table", 1),
+         (0, "Table 3", "treatment-table", 1), (0, "Gym", "gym", 4),
+         (1, "Table A", "treatment-table", 1), (1, "Table B", "treatment-table", 1), (1, "Studio", "gym", 3)]
+ROOM_KINDS = {"physiotherapy": "treatment-table", "massage": "treatment-table", "chiropractic": "treatment-table",
+              "acupuncture": "treatment-table", "kinesiology": "gym"}
+LIBERTY_DAYS = {"daniel.okafor": ("sat",), "sofia.lindqvist": ("wed", "thu", "fri", "sat"),
+                "grace.nakamura": ("tue",), "omar.haddad": ("mon", "fri", "sat"), "jonah.whitfield": ("sat",),
+                "priya.raman": ("sat",)}
+# Patients who accept video sessions, and those who only come to Liberty Village.
+VIDEO_PATIENTS = ("james.oneill", "aisha.mohammed", "karen.mitchell", "linh.tran")
+LIBERTY_PATIENTS = ("diego.alvarez",)
+VIDEO_LINK = "https://video.riverside.example/join/"
 
 
 def _shift(days, start, end):
@@ -146,7 +165,13 @@ def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
                     symptoms=["neck pain", "pain into the right arm", "numb fingers"],
                     pain_stress_or_insomnia=True, prefers_acupuncture=True,
                     preferences="Prefers a female practitioner for hands-on care.")
-    build_plan({"intake_id": aisha.id, "start_date": monday + timedelta(days=1)}, caller=_as(desk))
+    aisha_plan = build_plan({"intake_id": aisha.id, "start_date": monday + timedelta(days=1)}, caller=_as(desk))
+    # She accepts video: her psychotherapy and nutrition sessions may be held so (no trip, no room).
+    for phase in aisha_plan.phases:
+        for line in phase.lines:
+            if line.discipline_code in ("psychotherapy", "nutrition"):
+                line.mode = "either"
+    db.session.commit()
     robert = _intake(patients[3], desk, region="lumbar", side="both", severity="severe",
                      symptoms=["low back pain", "night pain"], red_flags={"constant_pain_at_rest": True})
     override_red_flag(robert.id, "Seen by Dr. Moreau: pain eases with position change; imaging already "
@@ -202,6 +227,15 @@ def _demo_day(today: date, patients, providers, desk) -> None:
             break
 
 
+def _demo_video(monday: date, patients, providers, desk) -> None:
+    """James sees his psychotherapist by video next Monday evening: no room, no trip, a link in his reminder."""
+    james, elena = patients[1], providers[7]
+    start = datetime.combine(monday, time(17, 0), tzinfo=clinic.zone())
+    book_appointment({"patient_id": james.id, "provider_id": elena.id, "discipline": "psychotherapy",
+                      "start": start, "minutes": 50, "virtual": True,
+                      "video_link": f"{VIDEO_LINK}{james.id}-{elena.id}"}, caller=_as(desk))
+
+
 def _demo_history(patients, desk) -> None:
     """Linh's first visit, its SOAP note, and a confirmation e-mail the mail server refused."""
     linh = patients[4]
@@ -249,14 +283,21 @@ def load_demo(today: date | None = None, progress: Callable[[str], None] = lambd
     """Create the demo clinic around the weeks after `today`; `progress(step)` is called DEMO_STEPS times."""
     today = today or date.today()
     clinic.update_settings(CLINIC)
+    sites = [create_location({"name": name, "address": address}, caller=LOADER) for name, address in LOCATIONS]
+    for site, name, kind, capacity in ROOMS:
+        create_room({"location_id": sites[site].id, "name": name, "kind": kind, "capacity": capacity}, caller=LOADER)
+    for code, kind in ROOM_KINDS.items():
+        clinic.update_discipline(code, {"room_kind": kind})
     progress("clinic")
     tz = clinic.zone()
     monday = _next_monday(today)
 
     providers = []
     for name, handle, disciplines, windows in PROVIDERS:
+        at = [{**w, "location_id": sites[1 if DAYS[w["day"]] in LIBERTY_DAYS.get(handle, ()) else 0].id}
+              for w in windows]
         providers.append(create_provider({"name": name, "email": f"{handle}@riverside.example",
-                                          "discipline_codes": disciplines, "availability": windows}))
+                                          "discipline_codes": disciplines, "availability": at}))
         progress("providers")
     # A week's vacation and a day at a course, a few weeks out, so re-planning has something to work around.
     for provider, offset_days, length_days, reason in ((providers[0], 21, 5, "Vacation"),
@@ -270,7 +311,10 @@ def load_demo(today: date | None = None, progress: Callable[[str], None] = lambd
     patients = []
     for name, handle, phone, born, windows in PATIENTS:
         patients.append(create_patient({"name": name, "email": f"{handle}@mail.example", "phone": phone,
-                                        "date_of_birth": born, "availability": windows}, caller=LOADER))
+                                        "date_of_birth": born, "availability": windows,
+                                        "accepts_virtual": handle in VIDEO_PATIENTS,
+                                        "location_ids": [sites[1].id] if handle in LIBERTY_PATIENTS else []},
+                                       caller=LOADER))
         progress("patients")
 
     admin = _demo_account(email="admin@riverside.example", role="admin")
@@ -289,6 +333,7 @@ def load_demo(today: date | None = None, progress: Callable[[str], None] = lambd
     _demo_plans(monday, patients, providers, desk, admin)
     progress("plans")
     _demo_day(today, patients, providers, desk)
+    _demo_video(monday, patients, providers, desk)
     progress("today's visits")
     _demo_history(patients, desk)
     progress("history")

@@ -4,8 +4,8 @@ Whose language a page or an e-mail is in:
 * an e-mail, or a page behind an e-mail link: the patient it is for (`patient_language`, applied with
   `speaking(...)`);
 * a signed-in patient's pages: their own;
-* staff pages, and the sign-in page everyone shares: English (their strings go through the same gettext, a
-  translation can follow).
+* staff pages, and the sign-in page everyone shares: STAFF_LANGUAGE, English (their plain words go through the
+  same gettext and have their French; sentences with values inside and the Python flashes are not marked yet).
 
 A patient's `language` empty means the clinic's `default_language`.
 

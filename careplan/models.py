@@ -3,6 +3,7 @@ from careplan.audit.models import AuditEvent  # noqa: F401
 from careplan.auth.models import ApiToken, User  # noqa: F401
 from careplan.idempotency import IdempotentRequest  # noqa: F401
 from careplan.clinic.models import ClinicSettings, Discipline  # noqa: F401
+from careplan.rooms.models import Location, Room  # noqa: F401
 from careplan.patients.models import Patient, PatientAvailability  # noqa: F401
 from careplan.intake.models import Intake  # noqa: F401
 from careplan.plans.models import CarePlan, CarePlanVersion, CareTeamMember, Phase, SessionLine  # noqa: F401

@@ -210,6 +210,27 @@ def plan_week(*, weeks_ahead: int = 2, **patient_fields) -> dict:
             "plan": booked.id, "sessions": [r.id for r in rows], "moving": rows[2].id}
 
 
+def location(name: str | None = None, **fields):
+    from careplan.rooms.service import create_location
+
+    return create_location({"name": name or f"Site {next(_numbers)}", "address": "12 King St E, Toronto",
+                            **fields}, caller=CALLER)
+
+
+def room(location_id: int, kind: str = "treatment-table", *, capacity: int = 1, name: str | None = None):
+    """A room of `kind` at the location; the disciplines needing it are set with `needs_room`."""
+    from careplan.rooms.service import create_room
+
+    return create_room({"location_id": location_id, "name": name or f"Room {next(_numbers)}", "kind": kind,
+                        "capacity": capacity}, caller=CALLER)
+
+
+def needs_room(discipline: str, kind: str | None = "treatment-table") -> None:
+    from careplan.clinic.service import update_discipline
+
+    update_discipline(discipline, {"room_kind": kind})
+
+
 def busy_clinic(patients: int = 8, *, weeks: int = 8, start=None) -> list[int]:
     """Draft plans of `patients` patients competing for three physiotherapists and two massage therapists
     (each plan: physiotherapy twice a week and massage weekly for `weeks` weeks, with an assessment): a

@@ -57,3 +57,19 @@ def test_the_french_keeps_every_placeholder():
         wanted = set(PLACEHOLDER.findall(ids[-1]))
         for string in strings:
             assert set(PLACEHOLDER.findall(string)) == wanted, (message.id, string)
+
+
+def test_staff_pages_go_through_the_same_gettext(client, auth, monkeypatch):
+    """Staff pages speak English today, but their words are marked and translated: switching the staff's
+    language shows the French of the desk's, the clinician's and the administrator's pages."""
+    from careplan import i18n
+
+    desk, clinician, admin = auth("front_desk"), auth("provider"), auth("admin")
+    assert "Plans waiting to be scheduled" in client.get("/desk", headers=desk).text
+    monkeypatch.setattr(i18n, "STAFF_LANGUAGE", "fr")
+    assert "Plans en attente de planification" in client.get("/desk", headers=desk).text
+    assert "<h1>Admettre un patient</h1>" in client.get("/desk/patients/new", headers=desk).text
+    week = client.get("/me/week", headers=clinician).text
+    # Plain words and sentences with values in them alike.
+    assert "Ma semaine" in week and "Semaine du " in week
+    assert "Modèles de protocole en vigueur" in client.get("/admin/templates", headers=admin).text

@@ -1,6 +1,9 @@
 """The OpenAPI document is served, and schemathesis finds no 5xx and no response that breaks it."""
 import pytest
 import schemathesis
+# Imported here, not lazily deep inside a generated call: Python 3.11 fails to compile a module imported at a
+# deep stack ("AST constructor recursion depth mismatch").
+import schemathesis.specs.openapi.definitions  # noqa: F401
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance

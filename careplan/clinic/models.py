@@ -49,3 +49,5 @@ class Discipline(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Who reads this discipline's notes unless their author chooses otherwise (one of NOTE_VISIBILITIES).
     note_visibility: Mapped[str] = mapped_column(String(20), default="team", server_default="team")
+    # The kind of room or equipment an in-person session of it holds ("treatment-table"); None: no room.
+    room_kind: Mapped[str | None] = mapped_column(String(40))

@@ -31,6 +31,10 @@ class DisciplineSchema(Schema):
     note_visibility = fields.String(validate=validate.OneOf(NOTE_VISIBILITIES), metadata={
         "description": "who reads this discipline's notes unless the author chooses otherwise: the care team, "
                        "the discipline's clinicians on it, or the author only"})
+    room_kind = fields.String(allow_none=True, validate=validate.Regexp(
+        r"^[a-z0-9][a-z0-9-]{0,39}$", error="a short lower-case name of letters, digits and dashes"), metadata={
+        "description": "the kind of room or equipment an in-person session holds (e.g. treatment-table); "
+                       "null: none", "example": "treatment-table"})
 
 
 class DisciplineQuerySchema(Schema):

@@ -19,6 +19,7 @@ SEARCH_PARAM_DOCS = {
     "name": "part of the name, any case",
     "email": "the e-mail address",
     "active": "true or false",
+    "partof": "Location/site-<id>: the rooms of that site",
 }
 
 
@@ -27,7 +28,7 @@ def statement(resource_types: dict, url: str) -> dict:
     return {
         "resourceType": "CapabilityStatement", "url": url, "status": "active", "kind": "instance",
         "date": utcnow().date().isoformat(), "publisher": name, "name": "CareplanFhirServer",
-        "description": "Read-only FHIR R4 view of the clinic's patients, providers, care plans and appointments.",
+        "description": "Read-only FHIR R4 view of the clinic's patients, providers, care plans, appointments, sites and rooms.",
         "software": {"name": "careplan"}, "implementation": {"description": f"careplan at {name}", "url": url.removesuffix("/metadata")},
         "fhirVersion": "4.0.1", "format": ["json", "application/fhir+json"],
         "rest": [{

@@ -125,6 +125,16 @@ def calendar(feed: CalendarFeed, now: datetime | None = None) -> bytes:
         return icalendar_of(feed_appointments(feed, now), patient.name, for_provider=False, now=now)
 
 
+def _where(appointment: Appointment, clinic_name: str, clinic_location: str) -> str:
+    """Where it is held (issue 20): the site and its address, or the video link; else the clinic's address."""
+    if appointment.virtual:
+        return appointment.video_link or gettext("By video")
+    if appointment.location is not None:
+        return ", ".join(part for part in (clinic_name, appointment.location.name, appointment.location.address)
+                         if part)
+    return clinic_location
+
+
 def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provider: bool, now: datetime) -> bytes:
     """Appointments as an iCalendar file: a feed's, or a patient's download from their page."""
     settings = clinic.settings()
@@ -145,7 +155,7 @@ def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provid
             summary = (gettext("%(discipline)s assessment with %(name)s", discipline=discipline,
                                name=appointment.provider.name) if appointment.kind == "assessment" else
                        gettext("%(discipline)s with %(name)s", discipline=discipline, name=appointment.provider.name))
-        cal.add_component(appointment_event(appointment, summary, location))
+        cal.add_component(appointment_event(appointment, summary, _where(appointment, settings.name, location)))
     # The zone's rules for the feed's window only (with a year's margin), not from 1970 on.
     cal.add_missing_timezones(first_date=(now - FEED_PAST - timedelta(days=366)).date(),
                               last_date=(now + FEED_AHEAD + timedelta(days=366)).date())

@@ -22,10 +22,12 @@ from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan, Phase
 from careplan.providers.models import Provider
+from careplan.rooms.models import Location, Room
 from careplan.scheduling.models import Appointment
 
 DISCIPLINE_SYSTEM = "urn:careplan:discipline"
 PARTICIPATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+PHYSICAL_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/location-physical-type"
 
 # Our statuses in FHIR's words; the patient's own answer is carried by their participant status.
 APPOINTMENT_STATUS = {"booked": "booked", "confirmed": "booked", "cancelled": "cancelled",
@@ -141,6 +143,15 @@ def appointment(row: Appointment, based_on: str | None) -> dict:
              "status": "declined" if row.status == "cancelled" else "accepted"},
         ],
     }
+    # Where it is held (issue 20): the room when one is held, else the site; a video session has neither.
+    if row.room_id is not None:
+        resource["participant"].append({"actor": reference("Location", room_id(row.room_id), row.room.name),
+                                        "required": "required", "status": "accepted"})
+    elif row.location_id is not None:
+        resource["participant"].append({"actor": reference("Location", site_id(row.location_id), row.location.name),
+                                        "required": "required", "status": "accepted"})
+    if row.virtual:
+        resource["description"] += " (by video)"
     if based_on:
         resource["basedOn"] = [reference("CarePlan", based_on)]
     if row.status == "cancelled":
@@ -247,3 +258,43 @@ def phase_care_plan(plan: CarePlan, phase: Phase, patient_name: str, providers: 
         "boundsPeriod": _period(start, end), "frequency": line.per_week, "period": line.every_weeks,
         "periodUnit": "wk", "duration": line.minutes, "durationUnit": "min"}}) for line in phase.lines]
     return _with_activities(resource, details, appointments)
+
+
+# --- Location and HealthcareService (issue 20) ---------------------------------------------------------------
+
+def site_id(location_id: int) -> str:
+    return f"site-{location_id}"
+
+
+def room_id(room_id_: int) -> str:
+    return f"room-{room_id_}"
+
+
+def _physical(code: str, display: str) -> dict:
+    return {"coding": [{"system": PHYSICAL_TYPE_SYSTEM, "code": code, "display": display}]}
+
+
+def location_site(row: Location) -> dict:
+    resource = {"resourceType": "Location", "id": site_id(row.id), "status": "active" if row.active else "inactive",
+                "name": row.name, "mode": "instance", "physicalType": _physical("si", "Site")}
+    if row.address:
+        resource["address"] = {"text": row.address}
+    return resource
+
+
+def location_room(row: Room) -> dict:
+    """A room (or a piece of equipment) as a Location part of its site; its kind and capacity as text."""
+    return {"resourceType": "Location", "id": room_id(row.id), "status": "active" if row.active else "inactive",
+            "name": row.name, "mode": "instance", "physicalType": _physical("ro", "Room"),
+            "description": f"{row.kind}, for {row.capacity} at once",
+            "partOf": reference("Location", site_id(row.location_id), row.location.name)}
+
+
+def healthcare_service(row, sites: list[Location]) -> dict:
+    """A discipline the clinic offers, at its open sites."""
+    resource = {"resourceType": "HealthcareService", "id": row.code.replace("_", "-"), "active": row.active,
+                "name": row.name, "type": [discipline(row.code)], "specialty": [discipline(row.code)],
+                "appointmentRequired": True}
+    if sites:
+        resource["location"] = [reference("Location", site_id(s.id), s.name) for s in sites]
+    return resource

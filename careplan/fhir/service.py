@@ -29,6 +29,7 @@ from careplan.patients.models import Patient
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan, Phase
 from careplan.providers.models import WITH_CALENDAR, Provider
 from careplan.providers.service import may_see_time_off_reasons
+from careplan.rooms.models import Location, Room
 from careplan.scheduling.models import Appointment
 
 # Slots are computed per request: a search covers at most this much time, and a week when it names none.
@@ -334,6 +335,33 @@ def _period_bounds(period: dict) -> tuple[datetime, datetime]:
     return local_datetime(first, time(0)), local_datetime(last + timedelta(days=1), time(0))
 
 
+# Location (the sites and their rooms) and HealthcareService (the disciplines): every signed-in user may read them.
+
+def search_locations(query: Query, user: User) -> Page:
+    sites = list(db.session.scalars(select(Location).order_by(Location.id)))
+    rooms = list(db.session.scalars(select(Room).order_by(Room.location_id, Room.id)))
+    found = [resources.location_site(s) for s in sites] + [resources.location_room(r) for r in rooms]
+    if (ids := query.tokens("_id")) is not None:
+        found = [r for r in found if r["id"] in ids]
+    if (names := query.strings("name")) is not None:
+        found = [r for r in found if any(n in r["name"].lower() for n in names)]
+    if (parts := query.tokens("partof")) is not None:
+        wanted = {p.rpartition("/")[2] for p in parts}
+        found = [r for r in found if r.get("partOf", {}).get("reference", "").rpartition("/")[2] in wanted]
+    return _list_page(found, query)
+
+
+def search_healthcare_services(query: Query, user: User) -> Page:
+    sites = list(db.session.scalars(select(Location).where(Location.active.is_(True)).order_by(Location.id)))
+    found = [resources.healthcare_service(d, sites)
+             for d in db.session.scalars(select(Discipline).order_by(Discipline.code))]
+    if (ids := query.tokens("_id")) is not None:
+        found = [r for r in found if r["id"] in ids]
+    if (active := query.tokens("active")) is not None:
+        found = [r for r in found if ("true" if r["active"] else "false") in active]
+    return _list_page(found, query)
+
+
 @dataclass(frozen=True)
 class ResourceType:
     name: str
@@ -369,6 +397,10 @@ def _registry() -> dict[str, ResourceType]:
                                   "status": "token", "date": "date"}, search_care_plans,
                      documentation="One per plan (id = the plan's id) and one per phase (id <plan>-phase-<n>), "
                                    "each phase partOf its plan."),
+        ResourceType("Location", {"_id": "token", "name": "string", "partof": "reference"}, search_locations,
+                     documentation="The clinic's sites (id site-<n>) and their rooms (id room-<n>, partOf the site)."),
+        ResourceType("HealthcareService", {"_id": "token", "active": "token"}, search_healthcare_services,
+                     documentation="One per discipline (id: its code, _ as -), at the open sites."),
     ]
     registry = {}
     for kind in types:

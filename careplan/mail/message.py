@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from functools import lru_cache
+from email.header import Header
 from email.mime.text import MIMEText
 from email.utils import formataddr
 
@@ -22,12 +23,27 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2].strip("> ") or "localhost"
 
 
+class ClinicEmail(EmailMultiAlternatives):
+    """Flask-Mailman encodes a non-ASCII subject without counting "Subject: ", so the header folds before
+    its first word and readers show the subject with a leading space ("Rappel" for a French patient). The
+    encoded words are made here knowing the header's name; `subject` stays readable for the outbox."""
+
+    def message(self, *args, **kwargs):
+        readable = self.subject
+        if not readable.isascii():
+            self.subject = " ".join(Header(readable, "utf-8", header_name="Subject").encode().split())
+        try:
+            return super().message(*args, **kwargs)
+        finally:
+            self.subject = readable
+
+
 def build(*, kind: str, message_id: str, sender: str, to_name: str, to_email: str, subject: str,
           text: str, html: str, calendar: str | None = None,
-          calendar_method: str | None = None) -> EmailMultiAlternatives:
+          calendar_method: str | None = None) -> ClinicEmail:
     """A Flask-Mailman message: text and HTML alternatives, and the iCalendar part when given. Names and
     subjects are made one line here; Flask-Mailman refuses any header with a line break, a second guard."""
-    message = EmailMultiAlternatives(
+    message = ClinicEmail(
         subject=one_line(subject), body=text, from_email=sender,
         to=[formataddr((one_line(to_name), one_line(to_email)))],
         headers={"Message-ID": message_id, "X-Careplan-Kind": kind})

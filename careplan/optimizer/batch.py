@@ -42,6 +42,7 @@ from typing import Callable, NamedTuple
 from . import observe, resources
 from .metrics import score, visits_lower_bound
 from .model import PlanModel
+from .neighbourhood import Chooser
 from .problem import parse
 from .space import Booking, Space, overlapping
 
@@ -69,6 +70,12 @@ JOINT_PROOF_WORKERS = 8
 # to this many times what pass 1 took (the rest goes to pass 2).
 COMFORT_SHARE = 0.2
 COMFORT_PER_PASS_1 = 1.5
+# Share of the time pass 1 (each plan alone, the whole plan) may take at
+# most: measured on 100-plan intakes (60 s, two cores) it otherwise ended at
+# 19-35 s and left the neighbourhood search 0-4 re-solves.
+PASS_1_SHARE = 0.25
+# CP-SAT's limit for one neighbourhood re-solve, per round of `Chooser`.
+LNS_SECONDS = (1.0, 1.5, 2.0)
 
 
 class Task(NamedTuple):
@@ -80,6 +87,11 @@ class Task(NamedTuple):
     current: list[Booking]
     seconds: float
     deterministic: bool
+    # The demands re-solved; the patients' other appointments stay as they
+    # are (None: the patients' whole plans).
+    free: frozenset[int] | None = None
+    # What the neighbourhood was chosen for (progress and statistics).
+    label: str = ""
 
 
 class Done(NamedTuple):
@@ -91,7 +103,7 @@ class Done(NamedTuple):
 
 
 def run_task(space: Space, task: Task) -> Done:
-    model = PlanModel(space, list(task.patients), task.occupied, probing=False)
+    model = PlanModel(space, list(task.patients), task.occupied, probing=False, free=task.free, keep=task.current)
     if task.kind == "floor":
         floor, deterministic_time, wall_time = model.visits_floor(task.current, task.seconds, task.deterministic)
         return Done(task, task.current, floor, deterministic_time, wall_time)
@@ -177,6 +189,8 @@ class Batch:
         self.clock_start = time.perf_counter()
         # Set when stage 1 of all the plans together is proven optimal.
         self.stage1_proven = False
+        # Neighbourhood re-solves by (kind, "re-solved" / "improved" / "clashed").
+        self.lns: Counter = Counter()
         self.by_patient: dict[int, list[Booking]] = defaultdict(list)
         self._replace((), start)
         if deterministic or processes < 2 or problem is None:
@@ -221,11 +235,12 @@ class Batch:
                     resources.occupy(occupied, booking)
         return occupied
 
-    def _task(self, kind: str, patients: list[int], seconds: float) -> Task:
+    def _task(self, kind: str, patients: list[int], seconds: float, free: frozenset[int] | None = None,
+              label: str = "") -> Task:
         group = set(patients)
         occupied = {} if kind == "floor" else dict(self._occupied(group))
         current = [b for p in patients for b in self.by_patient.get(p, [])]
-        return Task(kind, tuple(patients), occupied, current, seconds, self.deterministic)
+        return Task(kind, tuple(patients), occupied, current, seconds, self.deterministic, free, label)
 
     def _drive(self, next_task: Callable[[set[int]], Task | None], merged: Callable[[Done], None]) -> None:
         """Keep the runner busy with tasks of disjoint patients until `next_task` has none."""
@@ -269,7 +284,8 @@ class Batch:
         # lower bound for each plan.
         self.bound_share = JOINT_BOUND_SHARE if len(patients) <= JOINT_BOUND_PATIENTS else BOUND_SHARE
         self.reserve = self.budget * (self.bound_share + COMFORT_SHARE)
-        # Pass 1: each plan optimised on its own, in intake order.
+        # Pass 1: each plan optimised on its own, in intake order, within its share of the time.
+        self.reserve = max(self.reserve, self.budget * (1 - PASS_1_SHARE))
         self._each_alone("stage1", patients, lambda fair: max(0.05, min(1.0, 0.6 * fair)))
         self.say(f"each plan optimised: {self._summary()}")
         pass_1 = self.budget - self.remaining()
@@ -304,36 +320,71 @@ class Batch:
         self.say(f"all plans together{' (proven optimal)' if self.stage1_proven else ''}: {self._summary()}")
 
     def _pass_2(self) -> None:
+        """Large-neighbourhood search: re-solve what `Chooser` picks until the time is used.
+
+        A round goes through every candidate once (each checked again just
+        before it is tried); the next round takes larger neighbourhoods, and
+        after the largest the smallest come again if anything improved since.
+        """
         space = self.space
-        # Pass 2: patients missing sessions, then those with the most visits
-        # above their week-by-week bound, each with the patients in their way.
-        tried: set[tuple[int, ...]] = set()
-        changed = [False]
+        chooser = Chooser(space)
+        tried: set[tuple] = set()
+        state = {"round": 0, "changed": False, "listed": -1}
+        queue: deque = deque()
+        keys: dict[tuple[int, ...], tuple] = {}
 
         def neighbourhood(in_flight: set[int]) -> Task | None:
-            while self.remaining() - self.reserve > 0.5:
-                group = self._next_neighbourhood(tried, in_flight)
-                if group is None:
-                    if not changed[0] or in_flight:
-                        return None
-                    # The schedule moved since these were tried: they may now succeed.
-                    tried.clear()
-                    changed[0] = False
-                    continue
-                tried.add(tuple(group))
-                return self._task("stage1", group, min(2.0, self.remaining() - self.reserve))
+            while self.remaining() - self.reserve > 0.3:
+                if state["listed"] < 0:
+                    queue.extend(chooser.candidates(self.by_patient))
+                    state["listed"] = 0
+                while queue:
+                    candidate = queue.popleft()
+                    key = (candidate.kind, candidate.patient, candidate.detail, state["round"])
+                    if key in tried or candidate.patient in in_flight:
+                        continue
+                    # Listed before the last changes: is it still wanting?
+                    if candidate not in {c for _, c in chooser.wanting(candidate.patient,
+                                                                       self.by_patient.get(candidate.patient, []))}:
+                        continue
+                    chosen = chooser.build(candidate, self.by_patient, in_flight, state["round"])
+                    tried.add(key)
+                    keys[chosen.patients] = key
+                    seconds = min(LNS_SECONDS[min(state["round"], len(LNS_SECONDS) - 1)],
+                                  self.remaining() - self.reserve)
+                    return self._task("stage1", list(chosen.patients), seconds, chosen.free, chosen.kind)
+                # Every candidate listed has been tried (or waits for a re-solve in flight).
+                state["listed"] = -1
+                if in_flight:
+                    return None
+                # Next round: larger neighbourhoods; after the largest, the
+                # smallest again if anything moved since it began.
+                if state["round"] + 1 < len(LNS_SECONDS):
+                    state["round"] += 1
+                elif state["changed"]:
+                    state["round"] = 0
+                    state["changed"] = False
+                else:
+                    return None
+                self.say(f"neighbourhoods, round {state['round'] + 1}: {self._summary()}")
+                tried.clear()
             return None
 
         def regrouped(done: Done) -> None:
             accepted = self._accept(done)
+            key = keys.pop(done.task.patients, None)
+            self.lns[done.task.label, "re-solved"] += 1
             if accepted is None:
-                tried.discard(done.task.patients)
+                tried.discard(key)
+                self.lns[done.task.label, "clashed"] += 1
             elif accepted:
-                changed[0] = True
-                self.say(f"re-planned patients {', '.join(space.problem.patients[p].id for p in done.task.patients)} "
-                         f"together: {self._summary()}")
+                state["changed"] = True
+                self.lns[done.task.label, "improved"] += 1
 
         self._drive(neighbourhood, regrouped)
+        figures = ", ".join(f"{kind} {self.lns[kind, 'improved']}/{self.lns[kind, 're-solved']}"
+                            for kind in ("plan", "week", "clinician") if self.lns[kind, "re-solved"])
+        self.say(f"neighbourhoods re-solved (improved/all: {figures or 'none'}): {self._summary()}")
 
     def _each_alone(self, kind: str, patients: list[int], seconds: Callable[[float], float]) -> None:
         """Re-solve each patient on their own, in order, until the time left over the reserve is gone.
@@ -409,52 +460,3 @@ class Batch:
             watcher.schedule(scheduled=-figures[0], demand=self.space.total_demand, visits=figures[2],
                              breaks=figures[3])
         return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits"
-
-    def _next_neighbourhood(self, tried: set[tuple[int, ...]], busy: set[int] = frozenset()) -> list[int] | None:
-        """The most wanting patient not yet tried, with the (up to three) patients most in their way.
-
-        Patients in `busy` (being re-solved elsewhere) are neither chosen nor taken as blockers.
-        """
-        space = self.space
-        booked = Counter(b.demand for b in self.bookings())
-        holders: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-        for patient, bookings in self.by_patient.items():
-            for b in bookings:
-                holders[b.provider].append((b.start, b.end, patient))
-        for taken in holders.values():
-            taken.sort()
-        wanting = []
-        for patient in range(len(space.problem.patients)):
-            if patient in busy:
-                continue
-            unmet = sum(d.count - booked[d.index] for d in space.by_patient[patient])
-            mine = self.by_patient.get(patient, [])
-            excess = len({b.day for b in mine}) - visits_lower_bound(space, mine)
-            seen: dict[str, set[int]] = defaultdict(set)
-            for b in mine:
-                seen[space.demands[b.demand].discipline].add(b.provider)
-            breaks = {discipline: providers for discipline, providers in seen.items() if len(providers) > 1}
-            if unmet or excess:
-                wanting.append((0, -unmet, -excess, patient, None))
-            if breaks:
-                # Then the same patient with only the holders of their own
-                # providers' time, so a discipline can come back to one of them.
-                wanting.append((1, -sum(len(p) - 1 for p in breaks.values()), 0, patient, breaks))
-        for _, _, _, patient, breaks in sorted(wanting, key=lambda item: item[:4]):
-            others = set(busy) | {patient}
-            # Holders of time on the days the patient already comes in block bundling most.
-            visit_days = {b.day for b in self.by_patient.get(patient, [])}
-            blockers: Counter = Counter()
-            for demand in space.by_patient[patient]:
-                if breaks is not None and demand.discipline not in breaks:
-                    continue
-                for option in space.options(demand.index):
-                    if breaks is not None and option.provider not in breaks[demand.discipline]:
-                        continue
-                    holder = overlapping(holders.get(option.provider, []), option.start, option.end)
-                    if holder and holder[2] not in others:
-                        blockers[holder[2]] += 3 if option.day in visit_days else 1
-            group = tuple(sorted([patient] + [p for p, _ in blockers.most_common(3)]))
-            if len(group) > 1 and group not in tried:
-                return list(group)
-        return None

@@ -76,8 +76,13 @@ def _sweep_cliques(items: list[tuple[int, int, object]]) -> list[list[object]]:
 
 class PlanModel:
     def __init__(self, space: Space, patients: list[int], occupied: dict[int, list[tuple[int, int]]],
-                 probing: bool = True):
+                 probing: bool = True, free: frozenset[int] | None = None, keep: list[Booking] = ()):
+        """`free`/`keep` (the batch's neighbourhoods): only the demands in `free` get
+        options; every other demand of these patients keeps exactly its bookings
+        in `keep`, so the rules and objectives still see the whole plans."""
         self.space = space
+        self.free = free
+        self.keep = keep
         # The batch's many small re-solves skip CP-SAT's probing: measured on
         # 100-plan neighbourhoods, the same optima proven in about 20% less time.
         self.probing = probing
@@ -98,8 +103,12 @@ class PlanModel:
         fixed = {(b.demand, Option(*b[1:])) for b in space.fixed}
         self.demands = [d for p in self.patients for d in space.by_patient[p]]
         assessment_end: dict[int, int] = {}
+        kept = self._kept()
+        fixed |= {(d, option) for d, options in kept.items() for option in options}
         for demand in self.demands:
-            for option in space.options(demand.index):
+            options = space.options(demand.index) if self.free is None or demand.index in self.free \
+                else kept.get(demand.index, [])
+            for option in options:
                 if overlapping(busy.get(option.provider, []), option.start, option.end):
                     continue
                 if demand.is_assessment:
@@ -115,6 +124,18 @@ class PlanModel:
             if space.assessment(patient) is not None and patient not in assessment_end:
                 for key in [k for k in self.x if space.demands[k[0]].patient == patient]:
                     del self.x[key]
+
+    def _kept(self) -> dict[int, list[Option]]:
+        """Outside `free`: each demand's kept bookings, the only options it gets (fixed)."""
+        if self.free is None:
+            return {}
+        kept: dict[int, list[Option]] = {}
+        for b in self.keep:
+            if b.demand not in self.free:
+                kept.setdefault(b.demand, []).append(Option(*b[1:]))
+        for options in kept.values():
+            options.sort(key=lambda o: (o.start, o.provider))
+        return kept
 
     def _state_rules(self) -> None:
         m = self.model

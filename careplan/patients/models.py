@@ -6,6 +6,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.db import Base, UTCDateTime, WeeklyWindow, utcnow
+from careplan.rooms.models import Location, patient_locations
 
 
 class Patient(Base):
@@ -21,6 +22,8 @@ class Patient(Base):
     max_sessions_per_day: Mapped[int | None] = mapped_column(Integer)
     # "en" or "fr": what the portal, the link pages and the e-mails speak; empty is the clinic's default.
     language: Mapped[str | None] = mapped_column(String(5))
+    # Sessions a plan allows by video may be held so (their consent); the locations they come to (none: any).
+    accepts_virtual: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Counts the changes of the record; see careplan.versions.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
@@ -30,6 +33,11 @@ class Patient(Base):
     availability: Mapped[list[PatientAvailability]] = relationship(
         back_populates="patient", cascade="all, delete-orphan",
         order_by="(PatientAvailability.day, PatientAvailability.start)")
+    locations: Mapped[list[Location]] = relationship(secondary=patient_locations, order_by=Location.id)
+
+    @property
+    def location_ids(self) -> list[int]:
+        return [location.id for location in self.locations]
 
 
 class PatientAvailability(WeeklyWindow, Base):

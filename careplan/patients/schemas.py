@@ -18,6 +18,10 @@ class PatientSchema(WithAvailability):
                        "null: the clinic's"})
     language = fields.String(allow_none=True, validate=validate.OneOf(LANGUAGES), metadata={
         "description": "what the patient reads (portal, link pages, e-mails); null: the clinic's default_language"})
+    accepts_virtual = fields.Boolean(metadata={
+        "description": "the patient accepts video sessions (for plan lines held by video, or either way)"})
+    location_ids = fields.List(WholeNumber(validate=validate.Range(min=1, max=2**31 - 1)), metadata={
+        "description": "the clinic locations the patient comes to; empty: any"})
     version = WholeNumber(dump_only=True, metadata={"description": "counts the record's changes (see ETag)"})
 
     @validates("date_of_birth")

@@ -12,6 +12,7 @@ from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.notes.models import Note
 from careplan.patients.models import Patient, PatientAvailability
+from careplan.rooms.models import Location
 from careplan.plans.models import CarePlan
 from careplan.scheduling.models import Appointment
 from careplan.records import get_or_404
@@ -42,7 +43,15 @@ def _apply(patient: Patient, data: dict) -> None:
     if "availability" in data:
         patient.availability = [PatientAvailability(day=w["day"], start=w["start"], end=w["end"])
                                 for w in data["availability"]]
-    for key in ("name", "email", "phone", "date_of_birth", "reminder_opt_out", "max_sessions_per_day", "language"):
+    if "location_ids" in data:
+        rows = [db.session.get(Location, i) for i in data["location_ids"]]
+        unknown = {f"location_ids[{n}]": f"no location {i}" for n, (i, row) in enumerate(zip(data["location_ids"], rows))
+                   if row is None}
+        if unknown:
+            raise Invalid("Unknown location.", fields=unknown)
+        patient.locations = list(dict.fromkeys(rows))
+    for key in ("name", "email", "phone", "date_of_birth", "reminder_opt_out", "max_sessions_per_day", "language",
+                "accepts_virtual"):
         if key in data:
             setattr(patient, key, data[key].lower() if key == "email" else data[key])
 

@@ -137,6 +137,7 @@ class SessionLine(Base):
         CheckConstraint("every_weeks >= 1", name="every_weeks_positive"),
         CheckConstraint("minutes > 0", name="minutes_positive"),
         CheckConstraint("min_gap_days >= 0", name="min_gap_days_not_negative"),
+        CheckConstraint("mode IN ('in_person', 'virtual', 'either')", name="known_mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -146,6 +147,8 @@ class SessionLine(Base):
     every_weeks: Mapped[int] = mapped_column(Integer, default=1)
     minutes: Mapped[int] = mapped_column(Integer)
     min_gap_days: Mapped[int] = mapped_column(Integer, default=1)
+    # in_person, virtual (by video only) or either (by video when the patient accepts it).
+    mode: Mapped[str] = mapped_column(String(20), default="in_person", server_default="in_person")
 
     phase: Mapped[Phase] = relationship(back_populates="lines")
 

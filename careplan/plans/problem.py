@@ -17,6 +17,7 @@ from careplan.errors import Invalid
 from careplan.extensions import db
 from careplan.plans.models import CarePlan
 from careplan.providers.models import WITH_CALENDAR, Provider
+from careplan.rooms.models import Location, Room
 from careplan.scheduling.models import Appointment, overlapping
 
 FORMAT_VERSION = 1
@@ -30,9 +31,21 @@ def patient_key(patient_id: int) -> str:
     return f"patient-{patient_id}"
 
 
+def location_key(location_id: int) -> str:
+    return f"location-{location_id}"
+
+
+def room_key(room_id: int) -> str:
+    return f"room-{room_id}"
+
+
 def record_id(key: str) -> int:
     """"provider-12" or "patient-7" -> 12 or 7."""
     return int(key.rsplit("-", 1)[1])
+
+
+def optional_record_id(key: str | None) -> int | None:
+    return None if key is None else record_id(key)
 
 
 def wall_time(moment: datetime) -> str:
@@ -58,16 +71,67 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
     return found
 
 
-def _plan_document(plan: CarePlan) -> dict:
+def _plan_document(plan: CarePlan, room_kinds: dict[str, str]) -> dict:
+    """The plan's phases and lines; with the clinic's rooms, each line of a discipline that holds a room names
+    its kind, and a line held by video (or either way) says so."""
+    def line_document(line) -> dict:
+        entry = {"discipline": line.discipline_code, "per_week": line.per_week, "minutes": line.minutes,
+                 "every_weeks": line.every_weeks, "min_gap_days": line.min_gap_days}
+        if line.discipline_code in room_kinds:
+            entry["room_kind"] = room_kinds[line.discipline_code]
+        if line.mode != "in_person":
+            entry["mode"] = line.mode
+        return entry
+
     document = {"phases": [
-        {"name": phase.name, "weeks": phase.weeks,
-         "sessions": [{"discipline": line.discipline_code, "per_week": line.per_week, "minutes": line.minutes,
-                       "every_weeks": line.every_weeks, "min_gap_days": line.min_gap_days}
-                      for line in phase.lines]}
+        {"name": phase.name, "weeks": phase.weeks, "sessions": [line_document(line) for line in phase.lines]}
         for phase in plan.phases]}
     if plan.assessment is not None:
         document["assessment"] = dict(plan.assessment)
+        if plan.assessment["discipline"] in room_kinds:
+            document["assessment"]["room_kind"] = room_kinds[plan.assessment["discipline"]]
     return document
+
+
+def _places(window: tuple[datetime, datetime], plan_ids: list[int]) -> tuple[list, list, dict[str, str]]:
+    """The extensions' data (shared/scheduling-problem.md "Optional extensions"): the open locations, the open
+    rooms with what already holds them (this run's plans' own appointments aside: they are hints), and the
+    room kind of each discipline that needs one (only when the clinic has rooms at all)."""
+    locations = list(db.session.scalars(select(Location).where(Location.active.is_(True)).order_by(Location.id)))
+    open_ids = {location.id for location in locations}
+    rooms = [r for r in db.session.scalars(select(Room).where(Room.active.is_(True)).order_by(Room.id))
+             if r.location_id in open_ids]
+    held: dict[int, list[dict]] = {}
+    if rooms:
+        query = select(Appointment).where(
+            Appointment.room_id.in_([r.id for r in rooms]), Appointment.status != "cancelled",
+            overlapping(Appointment, window[0], window[1])).order_by(Appointment.starts_at)
+        for row in db.session.scalars(query):
+            if row.plan_id is None or row.plan_id not in plan_ids:
+                held.setdefault(row.room_id, []).append(wall_interval(row.starts_at, row.ends_at))
+    documents = [{"id": room_key(r.id), "location": location_key(r.location_id), "kind": r.kind,
+                  "capacity": r.capacity, "booked": held.get(r.id, [])} for r in rooms]
+    kinds = {}
+    if rooms:
+        kinds = dict(db.session.execute(select(Discipline.code, Discipline.room_kind)
+                                        .where(Discipline.room_kind.is_not(None))).all())
+    return [{"id": location_key(loc.id), "name": loc.name} for loc in locations], documents, kinds
+
+
+def _weekly_at(rows, locations: list[dict]) -> list[dict]:
+    """A provider's windows, each at its location; one naming none (or a closed one) is at the first location
+    when the clinic has one, and left out when it has several (the admin must say where)."""
+    known = {loc["id"] for loc in locations}
+    out = []
+    for row in rows:
+        where = location_key(row.location_id) if row.location_id is not None else None
+        if where not in known:
+            if len(locations) != 1:
+                continue
+            where = locations[0]["id"]
+        out.append({"day": DAYS[row.day], "start": row.start.strftime("%H:%M"), "end": row.end.strftime("%H:%M"),
+                    "location": where})
+    return out
 
 
 def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks: int | None = None,
@@ -113,6 +177,7 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
     provider_busy = _busy(Appointment.provider_id, provider_ids, window)
     patient_busy = _busy(Appointment.patient_id, patients, window)
 
+    locations, rooms, room_kinds = _places(window, [plan.id for plan in plans])
     settings = effective_settings()
     rules = {"transition_minutes": settings["transition_minutes"], "max_wait_minutes": settings["max_wait_minutes"]}
     if rules["max_wait_minutes"] < rules["transition_minutes"]:
@@ -124,7 +189,7 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         "rules": rules,
         "providers": [
             {"id": provider_key(p.id), "disciplines": sorted(needed & set(p.discipline_codes)),
-             "weekly": _weekly(p.availability),
+             "weekly": _weekly_at(p.availability, locations) if locations else _weekly(p.availability),
              "time_off": [wall_interval(t.starts_at, t.ends_at) for t in p.time_off
                           if t.starts_at < window[1] and t.ends_at > window[0]],
              "booked": provider_busy.get(p.id, [])}
@@ -154,8 +219,15 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
             "preferred_providers": {discipline: provider_key(provider_id)
                                     for discipline, provider_id in sorted(preferred.items())
                                     if discipline in offered.get(provider_id, set())},
-            "plan": _plan_document(plan),
+            "plan": _plan_document(plan, room_kinds),
         })
+        entry = document["patients"][-1]
+        if plan.patient.accepts_virtual:
+            entry["accepts_virtual"] = True
+        accepted = [location_key(loc.id) for loc in plan.patient.locations
+                    if location_key(loc.id) in {x["id"] for x in locations}]
+        if accepted:
+            entry["locations"] = accepted
         gone = {d: p for d, p in required.items() if d not in offered.get(p, set())}
         if gone:
             # Never quietly given to someone else: the front desk chooses again.
@@ -166,6 +238,10 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         if required:
             document["patients"][-1]["required_providers"] = {
                 discipline: provider_key(provider_id) for discipline, provider_id in sorted(required.items())}
+    if locations:
+        document["clinic"]["locations"] = locations
+    if rooms:
+        document["rooms"] = rooms
     return document
 
 
@@ -176,6 +252,10 @@ def hint(appointment_like, *, provider_id: int, start: datetime, label: tuple[st
     `label`: the (phase, plan week) it answers now, if not its own."""
     entry = {"provider": provider_key(provider_id), "discipline": appointment_like.discipline_code,
              "kind": appointment_like.kind, "start": wall_time(start), "fixed": False}
+    if getattr(appointment_like, "virtual", False):
+        entry["mode"] = "virtual"
+    elif getattr(appointment_like, "room_id", None) is not None:
+        entry["room"] = room_key(appointment_like.room_id)
     if appointment_like.kind != "assessment":
         phase, week = label or (appointment_like.phase_name, appointment_like.plan_week)
         entry.update(phase=phase, week=week)
@@ -183,11 +263,15 @@ def hint(appointment_like, *, provider_id: int, start: datetime, label: tuple[st
 
 
 def _add_busy(document: dict, holds) -> None:
-    """Holds of other open proposals, (provider id, patient id, starts_at, ends_at), are busy time."""
+    """Holds of other open proposals, (provider id, patient id, starts_at, ends_at[, room id]), are busy time
+    (the room's too, when the hold has one)."""
     providers = {p["id"]: p for p in document["providers"]}
     patients = {p["id"]: p for p in document["patients"]}
-    for provider_id, patient_id, starts_at, ends_at in holds:
+    rooms = {r["id"]: r for r in document.get("rooms", [])}
+    for provider_id, patient_id, starts_at, ends_at, *room in holds:
         interval = wall_interval(starts_at, ends_at)
+        if room and room[0] is not None and room_key(room[0]) in rooms:
+            rooms[room_key(room[0])]["booked"].append(interval)
         if provider_key(provider_id) in providers:
             providers[provider_key(provider_id)].setdefault("booked", []).append(interval)
         if patient_key(patient_id) in patients:
@@ -218,6 +302,10 @@ def _free_own(document: dict, own) -> None:
         provider = providers.get(provider_key(appointment.provider_id))
         if provider is not None and interval in provider.get("booked", []):
             provider["booked"].remove(interval)
+        for room in document.get("rooms", []):
+            if appointment.room_id is not None and room["id"] == room_key(appointment.room_id) \
+                    and interval in room["booked"]:
+                room["booked"].remove(interval)
 
 
 def build_problem(plans: list[CarePlan], *, start_dates: dict[int, date] | None = None,

@@ -83,6 +83,7 @@ class PlanLineOutSchema(Schema):
     every_weeks = WholeNumber()
     minutes = WholeNumber()
     min_gap_days = WholeNumber()
+    mode = fields.String()
 
 
 class PlanPhaseOutSchema(Schema):

@@ -49,7 +49,7 @@ def snapshot(plan: CarePlan) -> dict:
         "phases": [{"name": p.name, "weeks": p.weeks, "purpose": p.purpose,
                     "sessions": [{"discipline": line.discipline_code, "per_week": line.per_week,
                                   "every_weeks": line.every_weeks, "minutes": line.minutes,
-                                  "min_gap_days": line.min_gap_days} for line in p.lines]}
+                                  "min_gap_days": line.min_gap_days, "mode": line.mode} for line in p.lines]}
                    for p in plan.phases],
         "care_team": [{"discipline": m.discipline_code, "provider_id": m.provider_id, "required": bool(m.required)}
                       for m in plan.care_team],
@@ -74,7 +74,8 @@ def _phases(phases: list[dict]) -> list[Phase]:
     return [Phase(position=i, name=p["name"], weeks=p["weeks"], purpose=p["purpose"],
                   lines=[SessionLine(discipline_code=s["discipline"], per_week=s["per_week"],
                                      every_weeks=s.get("every_weeks", 1), minutes=s["minutes"],
-                                     min_gap_days=s.get("min_gap_days", 1)) for s in p["sessions"]])
+                                     min_gap_days=s.get("min_gap_days", 1), mode=s.get("mode", "in_person"))
+                         for s in p["sessions"]])
             for i, p in enumerate(phases)]
 
 

@@ -23,6 +23,7 @@ from careplan.db import utcnow
 from careplan.errors import Conflict, NotFound
 from careplan.extensions import db
 from careplan.portal.models import EarlierSlotRequest, SlotOffer
+from careplan.plans.models import CarePlan
 from careplan.portal.service import candidates, own_appointment, plan_week_window
 from careplan.providers.models import Provider
 from careplan.reminders.models import OutboundEmail
@@ -30,6 +31,8 @@ from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.scheduling.service import (Booking, appointment_cancelled, check_booking, find_conflicts, move_to,
                                          overlap_guard)
 
+# Statuses of a session that has taken place (or was missed): its plan has started.
+PAST_STATUSES = ("completed", "no_show")
 # A freed time is offered to this many patients at once.
 OFFERS_PER_SLOT = 3
 # An offer stands this long (and never past the freed time's start).
@@ -64,14 +67,44 @@ def open_requests(patient_id: int) -> set[int]:
         EarlierSlotRequest.patient_id == patient_id, EarlierSlotRequest.status == "open")))
 
 
+def opens_a_plan(session: Appointment) -> bool:
+    """The first session of a plan waiting to start: the plan is booked (not yet active) and none of its
+    sessions came before this one (none completed, missed or still to come earlier)."""
+    if session.plan_id is None:
+        return False
+    plan = db.session.get(CarePlan, session.plan_id)
+    if plan is None or plan.status != "booked":
+        return False
+    first = db.session.scalar(select(Appointment.id).where(
+        Appointment.plan_id == plan.id, Appointment.status.in_(ACTIVE_STATUSES + PAST_STATUSES))
+        .order_by(Appointment.starts_at, Appointment.id).limit(1))
+    return first == session.id
+
+
+def plan_openers(patient_id: int) -> set[int]:
+    """The patient's sessions that open a plan waiting to start (the portal offers to start sooner)."""
+    sessions = db.session.scalars(select(Appointment).join(CarePlan, CarePlan.id == Appointment.plan_id).where(
+        Appointment.patient_id == patient_id, CarePlan.status == "booked",
+        Appointment.status.in_(ACTIVE_STATUSES), Appointment.starts_at > utcnow()))
+    return {session.id for session in sessions if opens_a_plan(session)}
+
+
+def earliest_for(session: Appointment) -> datetime | None:
+    """How early a freed time may be to serve this session: the start of its plan week, or for the first session
+    of a plan waiting to start, any time from now on (None): starting care sooner is the point of asking."""
+    return None if opens_a_plan(session) else plan_week_window(session)[0]
+
+
 def _fits(request: EarlierSlotRequest, freed: Appointment) -> bool:
-    """The freed time would serve this request's session: earlier, still in its plan week, and every rule the
-    alternatives keep (the clinician gives the discipline and is free, the patient's windows and sessions,
-    the spacing)."""
+    """The freed time would serve this request's session: earlier, still in its plan week (any earlier week
+    for the first session of a plan waiting to start), and every rule the alternatives keep (the clinician
+    gives the discipline and is free, the patient's windows and sessions, the spacing)."""
     session = request.appointment
     if (session.status not in ACTIVE_STATUSES or session.patient_id == freed.patient_id
-            or session.discipline_code != freed.discipline_code or session.starts_at <= freed.starts_at
-            or freed.starts_at < plan_week_window(session)[0]):
+            or session.discipline_code != freed.discipline_code or session.starts_at <= freed.starts_at):
+        return False
+    earliest = earliest_for(session)
+    if earliest is not None and freed.starts_at < earliest:
         return False
     end = freed.starts_at + timedelta(minutes=session.minutes)
     return any(option.provider_id == freed.provider_id and option.start == freed.starts_at

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from careplan.api_docs import located
+from careplan.audit.service import record
 from careplan.auth.access import login_required, patient_of
 from careplan.auth.edge import current_user, request_caller
 from careplan.caller import Caller
@@ -52,7 +53,11 @@ class Alternatives(MethodView):
     def get(self, appointment_id):
         """The best few times this session could move to, in the same plan week (none inside the
         late-cancellation window: `late` is true and the patient calls the clinic)."""
-        return service.alternatives_for(appointment_id, patient_id=service.patient_id_of(caller()))
+        me = caller()
+        options = service.alternatives_for(appointment_id, patient_id=service.patient_id_of(me))
+        record("read", "appointment", appointment_id, options.appointment.patient_id, detail="its alternatives",
+               caller=me)
+        return options
 
 
 @blp.route("/appointments/<int:appointment_id>/move")
@@ -76,12 +81,20 @@ class EarlierSlotRequestView(MethodView):
     @blp.response(201, EarlierSlotRequestSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="the appointment is over or cancelled")
     def post(self, appointment_id):
-        """Tell me when an earlier time opens for this session: a cancellation then offers it by e-mail."""
+        """Tell me when an earlier time opens for this session: a cancellation then offers it by e-mail.
+
+        A time in the session's plan week fits; for the first session of a plan waiting to start (booked, none
+        of its sessions held yet), a time in any earlier week does (`starts_plan_sooner`)."""
         me = caller()
         return offers.ask_for_earlier(me, appointment_id, patient_id=service.patient_id_of(me))
 
 
 def _offer_page(offer, problem, *, done=None, status=200) -> Response:
+    # The page shows the patient's session (what, when, with whom) to whoever holds the link: a read on the trail,
+    # kept even when the page answers 409 (careplan.audit.service.write_kept).
+    session = offer.request.appointment
+    record("read", "appointment", session.id, session.patient_id,
+           detail=f"earlier-slot offer {offer.id} link page", caller=request_caller())
     html = render_template("web/my/offer.html", offer=offer, session=offer.request.appointment, problem=problem,
                            done=done)
     return Response(html, status=status, mimetype="text/html")

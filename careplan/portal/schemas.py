@@ -49,3 +49,11 @@ class EarlierSlotRequestSchema(Schema):
     appointment_id = fields.Integer()
     status = fields.String(metadata={"enum": ["open", "fulfilled", "withdrawn"]})
     created_at = ClinicDateTime()
+    starts_plan_sooner = fields.Method("_starts_plan_sooner", metadata={
+        "type": "boolean", "description": "the session opens a plan waiting to start: a freed time in any earlier "
+                                          "week fits (otherwise only one in the session's own plan week)"})
+
+    def _starts_plan_sooner(self, request) -> bool:
+        from careplan.portal.offers import opens_a_plan
+
+        return opens_a_plan(request.appointment)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.db import Base, UTCDateTime, utcnow
@@ -95,6 +95,10 @@ class HeldSlot(Base):
     appointment_sequence: Mapped[int | None] = mapped_column(Integer)
     previous_provider_id: Mapped[int | None] = mapped_column(Integer)
     previous_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where and how the optimizer placed it (issue 20): by video, or at a location in a room.
+    virtual: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id", ondelete="SET NULL"))
 
     proposal: Mapped[Proposal] = relationship(back_populates="holds")
     provider: Mapped[Provider] = relationship()

@@ -3,7 +3,7 @@ from marshmallow import Schema, fields, validate
 from careplan.db import utcnow
 from careplan.proposals.models import HOLD_ACTIONS, PROPOSAL_KINDS, PROPOSAL_STATES
 from careplan.proposals.service import MAX_TIME_LIMIT
-from careplan.scheduling.schemas import AppointmentSchema, RecordId
+from careplan.scheduling.schemas import RecordId
 from careplan.schemas import ClinicDate, ClinicDateTime, WeeklyWindowSchema, WithAvailability, WholeNumber
 
 _SOLVER = {"time_limit": fields.Float(
@@ -93,13 +93,6 @@ class ProposalSchema(Schema):
         "description": "a re-plan's appointments that stay where they are and now answer this phase and plan "
                        "week (a phase changed length); booking changes only that"})
     booked_appointment_ids = fields.List(WholeNumber())
-
-
-class AbsenceReplanSchema(Schema):
-    proposals = fields.List(fields.Nested(ProposalSchema))
-    without_plan = fields.List(fields.Nested(AppointmentSchema),
-                               metadata={"description": "booked outside any plan: move them by hand"})
-    not_replanned = fields.List(fields.Dict(), metadata={"description": "plans left as they are, with why"})
 
 
 class BookingBodySchema(Schema):

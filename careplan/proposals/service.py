@@ -4,6 +4,8 @@ one transaction or not at all; re-plans that move as few booked appointments as 
     propose(plan_id, parameters, caller=...)        a draft plan's schedule, its slots held
     propose_replan(plan_id, parameters, caller=...) a booked or active plan's changes (moves, cancellations,
                                                      new sessions) after a phase change or an absence
+    prepare_* / solve_prepared / finish(_batch)      the same in three steps, for a job (careplan.jobs):
+                                                     read, solve with no database, write re-checked
     book_proposal(proposal_id, caller=...)          all of it, or 409 and nothing written
     expire_proposals()                               the periodic job: live proposals past expiry -> expired
 """
@@ -23,11 +25,12 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
-from careplan.intake.service import RedFlag, check_no_red_flag
+from careplan.intake.service import check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
-from careplan.plans.problem import build_problem, hint, patient_key, provider_key, record_id, wall_interval
+from careplan.plans.problem import (build_problem, hint, optional_record_id, patient_key, provider_key, record_id,
+                                    wall_interval)
 from careplan.plans.service import current_plan_week, get_plan, mark_booked, stale_with_reasons
 from careplan.proposals.holds import holds_in_force
 from careplan.webhooks import service as webhooks
@@ -35,9 +38,9 @@ from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
 from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
 from careplan.scheduling.attention import lock_providers
-from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 from careplan.records import get_or_404
-from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
+from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, cancel,
                                          check_booking, find_conflicts, move_to, overlap_guard, write_appointments)
 
 # The front desk waits for the answer: the search is bounded, and a clinic may bound it further
@@ -68,40 +71,43 @@ def _holds_of_others(plan_ids, now: datetime) -> list[tuple[int, int, datetime, 
         query = holds_in_force(now, exclude_plan_id=plan_ids[0])
     else:
         query = query.where(Proposal.plan_id.not_in(list(plan_ids)))
-    return [(h.provider_id, h.patient_id, h.starts_at, h.ends_at) for h in db.session.scalars(query)]
+    return [(h.provider_id, h.patient_id, h.starts_at, h.ends_at, h.room_id) for h in db.session.scalars(query)]
 
 
-def _current_index(path: str) -> int | None:
-    """"patients[0].appointments[3].week" -> 3: which current appointment the optimizer refused."""
+def _current_index(path: str) -> tuple[int, int] | None:
+    """"patients[1].appointments[3].week" -> (1, 3): which patient's current appointment the optimizer
+    refused."""
     marker = ".appointments["
-    if marker not in path:
+    if marker not in path or not path.startswith("patients["):
         return None
-    return int(path.split(marker, 1)[1].split("]", 1)[0])
+    return int(path[len("patients["):].split("]", 1)[0]), int(path.split(marker, 1)[1].split("]", 1)[0])
 
 
 def _solve(document: dict, parameters: dict, on_refused=None, *, seconds: float | None = None,
-           observer=None) -> dict:
+           observer=None, solver=None) -> dict:
     """Run the optimizer (no database needed). A current appointment it refuses as input (it answers no
     demand any more) is dropped from the hints and handed to `on_refused`; anything else wrong is a 422
     naming the field. `seconds`: the whole search, refusals included (default: the parameters' time limit);
-    `observer`: careplan.optimizer.Observer, told of each better schedule, able to stop the search."""
+    `observer`: careplan.optimizer.Observer, told of each better schedule, able to stop the search;
+    `solver`: what solves (default careplan.optimizer.solve, here; a job's SolverProcess, in its child)."""
     from careplan.operations.metrics import observe_solve
 
     began = time.perf_counter()
     seconds = seconds if seconds is not None else time_limit(parameters.get("time_limit"))
-    currents = document["patients"][0].setdefault("appointments", [])
-    for _ in range(len(currents) + 1):
+    hints = sum(len(p.get("appointments", [])) for p in document["patients"])
+    for _ in range(hints + 1):
         started = time.perf_counter()
         try:
-            solution = solve(document, time_limit=max(0.1, seconds - (started - began)),
-                             deterministic=bool(parameters.get("deterministic")), observer=observer)
+            solution = (solver or solve)(document, time_limit=max(0.1, seconds - (started - began)),
+                                         deterministic=bool(parameters.get("deterministic")), observer=observer)
         except ProblemError as error:
             observe_solve(time.perf_counter() - started, "refused")
-            index = _current_index(error.path)
-            if index is None:
+            where = _current_index(error.path)
+            if where is None:
                 raise Invalid(f"The schedule cannot be computed: {error}", fields={"problem": str(error)}) from None
-            dropped = currents.pop(index)
-            if on_refused is not None:
+            patient, index = where
+            dropped = document["patients"][patient]["appointments"].pop(index)
+            if on_refused is not None and patient == 0:
                 on_refused(index, dropped)
         else:
             observe_solve(time.perf_counter() - started, solution.get("status") or "solved")
@@ -151,19 +157,28 @@ def _supersede(plan: CarePlan) -> None:
 
 
 def _still_free(holds: list[HeldSlot], plan: CarePlan, now: datetime, moving: set[int]) -> None:
-    """The optimizer ran on a snapshot; refuse to hold what someone booked or held meanwhile."""
-    taken = set()
-    for hold in holds:
-        for other in busy_with(hold.provider_id, hold.patient_id, hold.starts_at, hold.ends_at):
-            if other.id not in moving:
-                taken.add(other.id)
-        held = db.session.scalars(holds_in_force(now, exclude_plan_id=plan.id).where(
-            HeldSlot.starts_at < hold.ends_at, hold.starts_at < HeldSlot.ends_at,
-            (HeldSlot.provider_id == hold.provider_id) | (HeldSlot.patient_id == hold.patient_id)))
-        if list(held) or taken:
-            raise Conflict("The clinic's calendar changed while the schedule was computed; ask for it again.",
-                           fields={"plan_id": "calendar changed meanwhile"},
-                           extra={"conflicting_appointment_ids": sorted(taken)})
+    """The optimizer ran on a snapshot; refuse to hold what someone booked or held meanwhile. Two queries
+    (appointments, other plans' holds in force) over the holds' span, whatever their number."""
+    if not holds:
+        return
+    start, end = min(h.starts_at for h in holds), max(h.ends_at for h in holds)
+    providers, patients = {h.provider_id for h in holds}, {h.patient_id for h in holds}
+    booked = list(db.session.scalars(select(Appointment).where(
+        Appointment.status != "cancelled", overlapping(Appointment, start, end),
+        Appointment.provider_id.in_(providers) | Appointment.patient_id.in_(patients))))
+    held = list(db.session.scalars(holds_in_force(now, exclude_plan_id=plan.id).where(
+        HeldSlot.starts_at < end, start < HeldSlot.ends_at,
+        HeldSlot.provider_id.in_(providers) | HeldSlot.patient_id.in_(patients))))
+
+    def clashes(other, hold) -> bool:
+        return (other.provider_id == hold.provider_id or other.patient_id == hold.patient_id) and \
+            other.starts_at < hold.ends_at and hold.starts_at < other.ends_at
+
+    taken = {other.id for hold in holds for other in booked if other.id not in moving and clashes(other, hold)}
+    if taken or any(clashes(other, hold) for hold in holds for other in held):
+        raise Conflict("The clinic's calendar changed while the schedule was computed; ask for it again.",
+                       fields={"plan_id": "calendar changed meanwhile"},
+                       extra={"conflicting_appointment_ids": sorted(taken)})
 
 
 def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution: dict, holds: list[HeldSlot],
@@ -256,7 +271,22 @@ def _availability(plan: CarePlan, parameters: dict) -> dict | None:
     return {plan.patient_id: windows} if windows else None
 
 
-def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=None) -> Solving:
+def hint_with(solving: Solving, solution: dict) -> None:
+    """An earlier solution's appointments as the hints of a new solve of the same plans (a proposal or a
+    batch solved again after the calendar changed under it: it keeps what still fits)."""
+    by_patient: dict[str, list[dict]] = {}
+    for a in solution["appointments"]:
+        entry = {"provider": a["provider"], "discipline": a["discipline"], "kind": a["kind"],
+                 "start": a["start"][:16], "fixed": False}
+        if a["kind"] != "assessment":
+            entry.update(phase=a["phase"], week=a["week"])
+        by_patient.setdefault(a["patient"], []).append(entry)
+    for patient in solving.document["patients"]:
+        if patient["id"] in by_patient:
+            patient["appointments"] = by_patient[patient["id"]]
+
+
+def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=None, solver=None) -> Solving:
     """The optimizer's run: no database, no transaction. A re-plan's current appointment the optimizer
     refuses as input stays where it is, as busy time."""
     document = solving.document
@@ -272,7 +302,7 @@ def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=N
                 row.setdefault("booked", []).append(interval)
 
     solving.solution = _solve(document, solving.parameters, keep_in_place if solving.kind == "replan" else None,
-                              seconds=seconds, observer=observer)
+                              seconds=seconds, observer=observer, solver=solver)
     return solving
 
 
@@ -384,7 +414,10 @@ def _hold(plan: CarePlan, appointment: dict, **fields) -> HeldSlot:
     return HeldSlot(patient_id=plan.patient_id, provider_id=record_id(appointment["provider"]),
                     discipline_code=appointment["discipline"], kind=appointment["kind"],
                     phase_name=appointment["phase"], plan_week=appointment["week"],
-                    starts_at=_instant(appointment["start"]), ends_at=_instant(appointment["end"]), **fields)
+                    starts_at=_instant(appointment["start"]), ends_at=_instant(appointment["end"]),
+                    virtual=appointment.get("mode") == "virtual",
+                    location_id=optional_record_id(appointment.get("location")),
+                    room_id=optional_record_id(appointment.get("room")), **fields)
 
 
 # --- re-planning a booked plan -----------------------------------------------------------------------
@@ -647,7 +680,8 @@ def _bookable(proposal: Proposal, plan: CarePlan) -> None:
 def _booking(hold: HeldSlot, plan: CarePlan, field: str) -> Booking:
     return Booking(patient_id=hold.patient_id, provider_id=hold.provider_id, discipline=hold.discipline_code,
                    start=hold.starts_at, minutes=hold.minutes, kind=hold.kind, plan_id=plan.id,
-                   phase=hold.phase_name, week=hold.plan_week, field=field)
+                   phase=hold.phase_name, week=hold.plan_week, field=field, virtual=hold.virtual,
+                   location_id=hold.location_id, room_id=hold.room_id)
 
 
 def book_proposal(proposal_id: int, *, caller: Caller, now: datetime | None = None) -> Proposal:
@@ -736,6 +770,10 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
         moved = []
         for hold in moves:
             appointment = touched[hold.appointment_id]
+            if hold.virtual != appointment.virtual:
+                # The re-plan holds it the other way (by video, or in person again): its room is chosen anew.
+                appointment.virtual = hold.virtual
+                appointment.location_id = appointment.room_id = appointment.room_unit = None
             move_to(appointment, hold.provider_id, hold.starts_at, hold.ends_at, now)
             # A session carried over to another week or phase answers that one now.
             appointment.phase_name, appointment.plan_week = hold.phase_name, hold.plan_week
@@ -797,21 +835,3 @@ def affected_by_absence(provider_id: int, time_off_id: int, *, caller: Caller,
         .order_by(Appointment.starts_at, Appointment.id)))
     record_listed("appointment", rows, caller=caller)
     return rows
-
-
-def replan_absence(provider_id: int, time_off_id: int, parameters: dict, *, caller: Caller,
-                   now: datetime | None = None) -> dict:
-    """One re-plan proposal per plan with appointments inside the absence; appointments booked outside any
-    plan are listed for the front desk to move by hand."""
-    now = now or utcnow()
-    affected = affected_by_absence(provider_id, time_off_id, caller=caller, now=now)
-    plan_ids = sorted({a.plan_id for a in affected if a.plan_id is not None})
-    proposals, refused = [], []
-    for plan_id in plan_ids:
-        try:
-            proposals.append(propose_replan(plan_id, parameters, caller=caller, now=now))
-        except (Conflict, RedFlag) as why:
-            refused.append({"plan_id": plan_id, "why": why.message})
-    return {"proposals": proposals, "without_plan": [a for a in affected if a.plan_id is None],
-            "not_replanned": refused}
-

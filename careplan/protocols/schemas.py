@@ -13,6 +13,9 @@ class SessionLineSchema(Schema):
     minutes = SessionMinutes(required=True)
     min_gap_days = WholeNumber(load_default=1, validate=validate.Range(min=0, max=7),
                                   metadata={"description": "least calendar days between two of these sessions"})
+    mode = fields.String(validate=validate.OneOf(("in_person", "virtual", "either")),
+                         metadata={"description": "in_person; virtual: by video only; either: by video when the "
+                                                  "patient accepts it"})
 
 
 class AssessmentSchema(Schema):

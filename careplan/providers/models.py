@@ -51,6 +51,8 @@ class ProviderAvailability(WeeklyWindow, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     provider_id: Mapped[int] = mapped_column(ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    # Where the provider works in this window, when the clinic has locations (None: the clinic's only site).
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
 
     provider: Mapped[Provider] = relationship(back_populates="availability")
 

@@ -1,10 +1,23 @@
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_dump, validate, validates_schema
 
 from careplan.scheduling.schemas import AppointmentSchema
-from careplan.schemas import ClinicDateTime, WithAvailability, WholeNumber
+from careplan.schemas import ClinicDateTime, WeeklyWindowSchema, WithAvailability, WholeNumber
+
+
+class ProviderWindowSchema(WeeklyWindowSchema):
+    location_id = WholeNumber(allow_none=True, validate=validate.Range(min=1, max=2**31 - 1), metadata={
+        "description": "the location the provider works at in this window (clinics with several)"})
+
+    @post_dump
+    def _location_when_named(self, data, **kwargs):
+        # A clinic without locations sees the windows as before.
+        if data.get("location_id") is None:
+            data.pop("location_id", None)
+        return data
 
 
 class ProviderSchema(WithAvailability):
+    availability = fields.List(fields.Nested(ProviderWindowSchema))
     id = WholeNumber(dump_only=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     email = fields.Email(required=True, validate=validate.Length(max=254))

@@ -11,6 +11,7 @@ from careplan.clinic.service import check_disciplines
 from careplan.errors import Conflict, Invalid, NotFound
 from careplan.extensions import db
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff
+from careplan.rooms.models import Location
 from careplan.scheduling.models import Appointment
 from careplan.auth.models import User
 from careplan.plans.models import CareTeamMember
@@ -78,8 +79,13 @@ def _apply(provider: Provider, data: dict) -> None:
         rows = {d.code: d for d in db.session.scalars(select(Discipline).where(Discipline.code.in_(codes)))}
         provider.disciplines = [rows[code] for code in codes]
     if "availability" in data:
+        unknown = {f"availability[{i}].location_id": f"no location {w['location_id']}"
+                   for i, w in enumerate(data["availability"])
+                   if w.get("location_id") is not None and db.session.get(Location, w["location_id"]) is None}
+        if unknown:
+            raise Invalid("Unknown location.", fields=unknown)
         provider.availability = [
-            ProviderAvailability(day=w["day"], start=w["start"], end=w["end"])
+            ProviderAvailability(day=w["day"], start=w["start"], end=w["end"], location_id=w.get("location_id"))
             for w in data["availability"]]
     for key in ("name", "email", "phone", "active"):
         if key in data:

@@ -55,7 +55,31 @@ def describe(appointment: Appointment) -> dict:
     discipline = db.session.get(Discipline, appointment.discipline_code)
     return {"when": when(appointment.starts_at), "minutes": appointment.minutes,
             "provider": appointment.provider.name,
-            "title": gettext(discipline.practitioner_title) if discipline else appointment.discipline_code}
+            "title": gettext(discipline.practitioner_title) if discipline else appointment.discipline_code,
+            "where": where(appointment)}
+
+
+def where(appointment: Appointment) -> str | None:
+    """Where to go (the location and its address) or how to join (the video link), and nothing more: no room,
+    no floor plan. None for a clinic without locations (its address closes the message)."""
+    if appointment.virtual:
+        if appointment.video_link:
+            return gettext("By video: %(link)s", link=appointment.video_link)
+        return gettext("By video (the clinic will send the link)")
+    location = appointment.location
+    if location is None:
+        return None
+    if location.address:
+        return gettext("At %(place)s, %(address)s", place=location.name, address=location.address)
+    return gettext("At %(place)s", place=location.name)
+
+
+def _calendar_location(appointment: Appointment, clinic) -> str:
+    if appointment.virtual:
+        return appointment.video_link or gettext("By video")
+    if appointment.location is not None:
+        return ", ".join(part for part in (appointment.location.name, appointment.location.address) if part)
+    return clinic.address
 
 
 def appointments_of(row: OutboundEmail) -> list[Appointment]:
@@ -81,6 +105,10 @@ def _compose(row: OutboundEmail) -> EmailMessage:
     context = {
         "patient_name": row.patient.name, "clinic": clinic, "late_cancel_hours": clinic.late_cancel_hours,
         "appointments": [describe(a) for a in appointments],
+        # The clinic's own address only where it is where to go: not for video sessions, nor when each
+        # appointment names its location's address.
+        "clinic_address": clinic.address if any(a.location_id is None and not a.virtual for a in appointments)
+        else "",
     }
     if row.kind == "reminder":
         context["confirm_url"] = link_url(first, "confirm")
@@ -104,7 +132,8 @@ def _compose(row: OutboundEmail) -> EmailMessage:
     events = [{"uid": appointment_uid(a), "sequence": a.sequence, "start": to_local(a.starts_at),
                "end": to_local(a.ends_at), "summary": gettext("%(title)s appointment, %(clinic)s", title=describe(a)["title"].capitalize(),
                                   clinic=clinic.name),
-               "location": clinic.address, "cancelled": row.kind == "cancellation"} for a in appointments]
+               "location": _calendar_location(a, clinic), "cancelled": row.kind == "cancellation"}
+              for a in appointments]
     # An offer is not an appointment yet: no calendar part until the patient takes it.
     method = CALENDAR_METHODS.get(row.kind)
     return build(

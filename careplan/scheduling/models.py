@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from careplan.db import Base, UTCDateTime, utcnow
 from careplan.patients.models import Patient
 from careplan.providers.models import Provider
+from careplan.rooms.models import Location, Room
 
 APPOINTMENT_STATUSES = ("booked", "confirmed", "cancelled", "completed", "no_show")
 # Appointments still to happen: they hold the slot, get reminders and can be moved or cancelled.
@@ -64,6 +65,13 @@ class Appointment(Base):
     cancel_reason: Mapped[str] = mapped_column(String(400), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late_cancellation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Where and how (issue 20): the location and the room held (one of its `capacity` places, room_unit),
+    # or a video session with its link. None/empty for a clinic without locations or rooms.
+    location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    room_id: Mapped[int | None] = mapped_column(ForeignKey("rooms.id"), index=True)
+    room_unit: Mapped[int | None] = mapped_column(Integer)
+    virtual: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    video_link: Mapped[str] = mapped_column(String(500), default="", server_default="")
     # When the front desk checked the patient in; the status stays until the session is completed or missed.
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on every change the patient should see; the iCalendar SEQUENCE.
@@ -78,6 +86,8 @@ class Appointment(Base):
 
     patient: Mapped[Patient] = relationship()
     provider: Mapped[Provider] = relationship()
+    location: Mapped[Location | None] = relationship()
+    room: Mapped[Room | None] = relationship()
 
     @property
     def minutes(self) -> int:

@@ -29,6 +29,14 @@ class AppointmentSchema(Schema):
         "description": "set when a change of the provider's hours or time off left it outside them: the front "
                        "desk moves it or re-plans; its reminders are held meanwhile"})
     flagged_at = ClinicDateTime(dump_only=True, allow_none=True)
+    location_id = WholeNumber(allow_none=True, validate=RecordId, metadata={
+        "description": "where it is held; by default the location where the provider works then"})
+    room_id = WholeNumber(allow_none=True, validate=RecordId, metadata={
+        "description": "the room it holds; by default a free one of the kind its discipline needs"})
+    virtual = fields.Boolean(load_default=False, metadata={"description": "held by video: no room, no trip"})
+    video_link = fields.Url(load_default="", schemes={"https"}, require_tld=False, allow_none=False,
+                            validate=validate.Length(max=500),
+                            metadata={"description": "the video session's address (https)"})
     created_at = ClinicDateTime(dump_only=True)
     updated_at = ClinicDateTime(dump_only=True)
 
@@ -37,7 +45,13 @@ class BookingSchema(AppointmentSchema):
     """The POST body, loaded with the service's names."""
 
     class Meta:
-        fields = ("patient_id", "provider_id", "discipline", "start", "minutes", "kind", "plan_id", "phase", "week")
+        fields = ("patient_id", "provider_id", "discipline", "start", "minutes", "kind", "plan_id", "phase", "week",
+                  "location_id", "room_id", "virtual", "video_link")
+
+    @validates_schema
+    def _video_link_for_video(self, data, **kwargs):
+        if data.get("video_link") and not data.get("virtual"):
+            raise ValidationError("only a video session (virtual: true) has a video link", "video_link")
 
     discipline = fields.String(required=True, validate=validate.Length(min=1, max=40))
     start = ClinicDateTime(required=True)

@@ -34,11 +34,12 @@ from careplan.webhooks import service as webhooks
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
                                         retime_reminders, schedule_reminders)
 from careplan.scheduling.attention import clear_flag, lock_providers
+from careplan.scheduling import rooms
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 from careplan.schemas import session_minutes_problem
 
 # Names of the database guards against overlaps (constraints on PostgreSQL, trigger messages on SQLite).
-OVERLAP_GUARDS = ("appointments_provider_no_overlap", "appointments_patient_no_overlap")
+OVERLAP_GUARDS = ("appointments_provider_no_overlap", "appointments_patient_no_overlap", rooms.ROOM_GUARD)
 MAX_FREE_SLOT_DAYS = 31
 # The clinic books at most this far ahead.
 MAX_DAYS_AHEAD = 2 * 366
@@ -65,6 +66,12 @@ class Booking:
     phase: str | None = None
     week: int | None = None
     field: str = ""
+    # Where and how (issue 20): filled in by careplan.scheduling.rooms.place when not given.
+    location_id: int | None = None
+    room_id: int | None = None
+    room_unit: int | None = None
+    virtual: bool = False
+    video_link: str = ""
 
     @property
     def end(self) -> datetime:
@@ -126,9 +133,9 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
         problems.setdefault(f"{f}start", "is in the past")
     if provider is not None and f"{f}start" not in problems:
         if not within_windows(provider.availability, booking.start, booking.end):
-            problems[f"{f}start"] = f"outside provider {provider.id}'s working hours"
+            problems[f"{f}start"] = f"outside {provider.name}'s working hours"
         elif (absence := _time_off_over(provider.id, booking.start, booking.end)) is not None:
-            problems[f"{f}start"] = f"provider {provider.id} is away then (time off {absence.id})"
+            problems[f"{f}start"] = f"{provider.name} is away then"
     if problems:
         raise Invalid("This appointment cannot be booked as asked.", fields=problems)
     return provider
@@ -227,10 +234,13 @@ def add_appointments(bookings: list[Booking], *, caller: Caller, now: datetime |
 
 
 def write_appointments(bookings: list[Booking], *, caller: Caller) -> list[Appointment]:
-    """Add already checked bookings to the session, flushed and audited, not committed."""
+    """Add already checked bookings to the session, flushed and audited, not committed. Each in-person
+    one that needs a room takes a free place of one here (careplan.scheduling.rooms)."""
+    rooms.place(bookings)
     rows = [Appointment(patient_id=b.patient_id, provider_id=b.provider_id, discipline_code=b.discipline,
                         kind=b.kind, plan_id=b.plan_id, phase_name=b.phase, plan_week=b.week,
-                        starts_at=b.start, ends_at=b.end) for b in bookings]
+                        starts_at=b.start, ends_at=b.end, location_id=b.location_id, room_id=b.room_id,
+                        room_unit=b.room_unit, virtual=b.virtual, video_link=b.video_link) for b in bookings]
     db.session.add_all(rows)
     db.session.flush()
     for row in rows:
@@ -428,6 +438,7 @@ def _move(appointment: Appointment, changes: dict, now: datetime, caller: Caller
 def move_to(appointment: Appointment, provider_id: int, start: datetime, end: datetime, now: datetime) -> None:
     """Put it at a new time (and maybe with someone else), reminders retimed and the patient told; no commit."""
     previous_start, previous_provider = appointment.starts_at, appointment.provider_id
+    rooms.replace(appointment, provider_id, start, end)
     appointment.provider_id = provider_id
     appointment.starts_at, appointment.ends_at = start, end
     # A moved appointment is a new time the patient has not confirmed yet.

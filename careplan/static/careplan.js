@@ -23,6 +23,8 @@
         if (el.tagName === "LABEL") el.textContent = el.textContent.replace(/\d+$/, String(next + 1));
         if (el.tagName !== "LABEL") {
           el.value = "";
+          // A window's location (clinics with several) starts at the first one, never at none.
+          if (/-location$/.test(el.getAttribute("name") || "")) el.selectedIndex = 0;
           el.removeAttribute("aria-invalid");
           el.removeAttribute("aria-describedby");
         }
@@ -32,41 +34,42 @@
     });
   }
 
-  // The optimizer takes a few seconds: show that it is working (with the seconds counting) while the form
-  // posts, then follow the server's answer. Without JavaScript the form simply posts and the page waits.
-  function setUpOptimize(form) {
-    var box = form.querySelector("[data-optimizing]");
-    var status = form.querySelector("[data-optimizing-status]");
-    if (!box || !window.fetch) return;
-    form.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var button = form.querySelector("button[type=submit]");
-      var started = Date.now();
-      box.hidden = false;
-      button.disabled = true;
-      status.textContent = "Optimizing… this takes a few seconds.";
-      var timer = window.setInterval(function () {
-        var seconds = Math.round((Date.now() - started) / 1000);
-        status.textContent = "Optimizing… " + seconds + " s";
-      }, 2000);
-      fetch(form.action || window.location.href, {method: "POST", body: new FormData(form), credentials: "same-origin"})
-        .then(function (response) {
-          if (response.redirected) {
-            window.location.assign(response.url);
-            return null;
+  // A solve job's page: poll the job's JSON twice a second and show the optimizer's own figures (the best
+  // schedule so far, its bound, the time used); once the job has ended, load the page again, which leads
+  // on to the proposal. Without JavaScript the page refreshes itself (a <noscript> meta refresh).
+  function setUpJob(section) {
+    if (!window.fetch) return;
+    var url = section.getAttribute("data-job");
+    var clock = section.querySelector("[data-job-clock]");
+    var state = section.querySelector("[data-job-state]");
+    var labels = {queued: "Waiting for a worker", running: "Optimizing", done: "Done",
+                  failed: "Could not be computed", cancelled: "Cancelled"};
+    function show(job) {
+      var progress = job.progress || {};
+      section.querySelectorAll("[data-job-figure]").forEach(function (el) {
+        var name = el.getAttribute("data-job-figure");
+        var value = progress[name];
+        if (value === undefined || value === null) return;
+        el.textContent = name === "elapsed" ? Number(value).toFixed(1) : String(value);
+      });
+      if (clock && progress.elapsed !== undefined) clock.value = Math.min(progress.elapsed, job.time_limit);
+      if (state) state.textContent = labels[job.state] || job.state;
+    }
+    function poll() {
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (job) {
+          if (!job) { window.setTimeout(poll, 2000); return; }
+          show(job);
+          if (["done", "failed", "cancelled"].indexOf(job.state) >= 0) {
+            window.location.reload();
+          } else {
+            window.setTimeout(poll, 500);
           }
-          return response.text().then(function (html) {
-            document.open();
-            document.write(html);
-            document.close();
-          });
         })
-        .catch(function () {
-          window.clearInterval(timer);
-          button.disabled = false;
-          status.textContent = "The request failed. Check the connection and try again.";
-        });
-    });
+        .catch(function () { window.setTimeout(poll, 2000); });
+    }
+    if (clock) poll();
   }
 
   // A held proposal's countdown, once a minute: "12 minutes left", then that it expired.
@@ -83,7 +86,7 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("[data-windows]").forEach(setUpWindows);
-    document.querySelectorAll("form[data-optimize]").forEach(setUpOptimize);
+    document.querySelectorAll("[data-job]").forEach(setUpJob);
     document.querySelectorAll("[data-countdown]").forEach(setUpCountdown);
 
     // A destructive button asks first.

@@ -13,10 +13,12 @@ bp = Blueprint("web", __name__)
 from careplan.web import (  # noqa: F401  (views register on bp)
     admin,
     admin_clinic,
+    admin_rooms,
     admin_webhooks,
     calendar,
     clinician,
     desk,
+    jobs,
     home,
     patient,
     planning,

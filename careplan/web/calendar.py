@@ -8,18 +8,21 @@ from flask import flash, redirect, render_template, request, url_for
 
 from careplan.auth.access import STAFF
 from careplan.auth.edge import current_user, request_caller
-from careplan.calendar import service as calendar
+from careplan.calendar import rooms as calendar_rooms, service as calendar
 from careplan.clinic import service as clinic
 from careplan.errors import ServiceError
 from careplan.extensions import db
+from careplan.intake.models import RED_FLAGS
+from careplan.intake.service import latest_intake
 from careplan.page_query import query_date, query_int
 from careplan.providers.service import get_provider
+from careplan.rooms import service as rooms
 from careplan.scheduling import service as scheduling
 from careplan.scheduling.schemas import AppointmentChangeSchema, BookingSchema
 from careplan.web import bp, queries
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.forms import input_errors, load, local_input, local_moment
-from careplan.web.rendering import clock, discipline_tints
+from careplan.web.rendering import clock, discipline_labels, discipline_tints
 
 # Lengths offered on the booking form; any other whole number of minutes can be typed.
 COMMON_LENGTHS = (30, 45, 50, 60, 90)
@@ -46,12 +49,28 @@ def desk_calendar():
     if week_of is not None:
         week = calendar.week_grid(week_of, day)
         return render_template("web/desk/calendar_week.html", week=week, day=day, today=queries.clinic_today(),
-                               offset=_offset(day), tints=discipline_tints(), session_label=calendar.session_label)
+                               offset=_offset(day), tints=discipline_tints(), session_label=calendar.session_label,
+                               labels=discipline_labels())
     grid = calendar.day_grid(day, discipline=discipline)
     return render_template("web/desk/calendar.html", grid=grid, day=day, today=queries.clinic_today(),
                            discipline=discipline, disciplines=clinic.disciplines(), offset=_offset(day),
                            attention=calendar.needs_attention(), session_label=calendar.session_label,
-                           tints=discipline_tints())
+                           tints=discipline_tints(), labels=discipline_labels(),
+                           locations=rooms.list_locations(include_inactive=False))
+
+
+@bp.get("/desk/calendar/rooms")
+@page_for(*STAFF, query=("date", "location"))
+def desk_calendar_rooms():
+    """One location's day, room by room (issue 20): who holds each room when."""
+    day = _calendar_day()
+    locations = rooms.list_locations(include_inactive=False)
+    chosen = query_int("location")
+    if chosen is None and locations:
+        chosen = locations[0].id
+    view = calendar_rooms.rooms_day(day, chosen) if chosen is not None else None
+    return render_template("web/desk/calendar_rooms.html", view=view, day=day, today=queries.clinic_today(),
+                           locations=locations, session_label=calendar.session_label, labels=discipline_labels())
 
 
 # --- booking a single visit from a free cell ---------------------------------------------------------------
@@ -82,6 +101,17 @@ def desk_appointment_new():
     if values["patient_id"].isdigit():
         patient = patient_in_reach(int(values["patient_id"]))
     sessions = calendar.unscheduled_sessions(patient.id) if patient is not None else []
+    # A red flag no clinician has judged: plan sessions are refused, a single visit stays the desk's call,
+    # made knowingly.
+    screen = latest_intake(patient.id) if patient is not None else None
+    red_flag = screen if screen is not None and screen.screen_result == "red_flag" else None
+    drafts = calendar.plans_to_schedule(patient.id) if patient is not None else []
+    try:
+        start = datetime.fromisoformat(local_moment(values["start"]) or "")
+    except ValueError:
+        start = None
+    minutes = int(values["minutes"]) if values["minutes"].isdigit() and len(values["minutes"]) < 5 else 45
+    outside_hours = calendar.outside_patient_hours(patient, start, minutes)
     if request.method == "POST" and request.form.get("book"):
         booking = {"patient_id": values["patient_id"], "provider_id": values["provider"],
                    "discipline": values["discipline"], "start": local_moment(values["start"]),
@@ -106,7 +136,9 @@ def desk_appointment_new():
     return render_template("web/desk/appointment_new.html", values=values, errors=errors, provider=provider,
                            providers=queries.active_providers(), found=found, patient=patient, sessions=sessions,
                            session_key=_session_key, disciplines=clinic.disciplines(),
-                           lengths=COMMON_LENGTHS), 422 if errors else 200
+                           lengths=COMMON_LENGTHS, red_flag=red_flag, red_flag_names=RED_FLAGS, drafts=drafts,
+                           outside_hours=outside_hours), \
+        422 if errors else 200
 
 
 def _session_key(session: dict) -> str:

@@ -19,7 +19,7 @@ from careplan.errors import CHANGED_MEANWHILE, PreconditionFailed, ServiceError,
 from careplan.extensions import db
 
 WINDOW_PARTS = ("day", "start", "end")
-_ROW_INPUT = re.compile(r"^availability-(\d+)-(day|start|end)$")
+_ROW_INPUT = re.compile(r"^availability-(\d+)-(day|start|end|location)$")
 _SCHEMA_PATH = re.compile(r"^availability\[(\d+)\](?:\.(\w+))?$")
 
 
@@ -36,23 +36,27 @@ class WindowRows:
             match = _ROW_INPUT.match(key)
             if match:
                 found.setdefault(int(match[1]), {})[match[2]] = form.get(key, "").strip()
-        return cls([{"row": n, **{p: found[n].get(p, "") for p in WINDOW_PARTS}} for n in sorted(found)])
+        return cls([{"row": n, **{p: found[n].get(p, "") for p in WINDOW_PARTS + ("location",)}}
+                    for n in sorted(found)])
 
     @classmethod
     def from_windows(cls, windows) -> WindowRows:
-        return cls([{"row": n, "day": DAYS[w.day], "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}"}
+        return cls([{"row": n, "day": DAYS[w.day], "start": f"{w.start:%H:%M}", "end": f"{w.end:%H:%M}",
+                     "location": str(getattr(w, "location_id", None) or "")}
                     for n, w in enumerate(windows)])
 
     def filled(self) -> list[dict]:
         return [r for r in self.rows if any(r[p] for p in WINDOW_PARTS)]
 
     def as_data(self) -> list[dict]:
-        return [{p: r[p] for p in WINDOW_PARTS} for r in self.filled()]
+        """The windows; a provider's row carries its location (the select is there when the clinic has any)."""
+        return [{**{p: r[p] for p in WINDOW_PARTS}, **({"location_id": r["location"]} if r.get("location") else {})}
+                for r in self.filled()]
 
     def with_blanks(self, count: int = 2) -> list[dict]:
         """The filled rows renumbered (as errors name them), then empty ones to add windows without JavaScript."""
         rows = [{**r, "row": n} for n, r in enumerate(self.filled())]
-        return rows + [{"row": len(rows) + i, "day": "", "start": "", "end": ""} for i in range(count)]
+        return rows + [{"row": len(rows) + i, "day": "", "start": "", "end": "", "location": ""} for i in range(count)]
 
     @staticmethod
     def input_name(schema_path: str) -> str:

@@ -21,7 +21,7 @@ from careplan.web import bp
 NAVIGATION = {
     "admin": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
               ("Providers", "/admin/providers"), ("Templates", "/admin/templates"), ("Users", "/admin/users"),
-              ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
+              ("Locations", "/admin/locations"), ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
     "front_desk": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
                    ("Providers", "/admin/providers")],
     "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
@@ -85,6 +85,12 @@ def clock(moment: datetime | None) -> str:
     return "" if moment is None else clinic.to_local(moment).strftime("%H:%M")
 
 
+@bp.app_template_filter("local_date")
+def local_date(moment: datetime) -> date:
+    """The clinic's calendar date of a moment."""
+    return clinic.to_local(moment).date()
+
+
 @bp.app_template_filter("day")
 def day(value: datetime | date | None) -> str:
     """Tuesday 5 January 2027 (a datetime is first brought to the clinic's zone)."""
@@ -113,6 +119,14 @@ def discipline(code: str) -> str:
     return gettext(names[code]) if code in names else code.replace("_", " ").capitalize()
 
 
+def discipline_labels() -> dict[str, str]:
+    """Every discipline's name as `discipline` gives it, worked out once for a page that shows hundreds
+    (the clinic calendar's blocks); the request's language does not change while it renders."""
+    if "page_discipline_labels" not in g:
+        g.page_discipline_labels = {d.code: discipline(d.code) for d in _disciplines()}
+    return g.page_discipline_labels
+
+
 @bp.app_template_filter("discipline_chip")
 def discipline_chip(code: str) -> Markup:
     tint = discipline_tints().get(code, 0)
@@ -131,7 +145,7 @@ def field_label(name: str) -> str:
     return FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
 
 
-FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at",
+FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Start", "end": "End",
                "start_date": "Start date", "region": "Region of the spine", "provider_id": "Clinician",
                "patient_id": "Patient number", "note": "Why this version"}
 def _red_flag(parts: list[str]) -> str:

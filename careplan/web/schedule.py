@@ -2,11 +2,13 @@
 place; booking, re-proposing, moving and cancelling; the re-plan after an absence; backfilling a freed slot."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
 from careplan.auth.access import STAFF
@@ -15,6 +17,7 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Invalid, ServiceError
 from careplan.extensions import db
+from careplan.jobs import service as jobs
 from careplan.page_query import query_int
 from careplan.proposals import service as proposals
 from careplan.proposals.backfill import backfill_candidates
@@ -176,23 +179,28 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         names=queries.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
 
 
+def _preference_inputs(errors: dict[str, str]) -> dict[str, str]:
+    """The schema names a preferred clinician preferred_providers.<discipline>(.key|.value); the form's input is
+    prefer-<discipline>."""
+    return {re.sub(r"^preferred_providers-([\w-]+?)(?:-(?:key|value))?$", r"prefer-\1", name): message
+            for name, message in errors.items()}
+
+
 def _optimize(plan, save, *, with_start: bool):
-    """Run the optimizer through the service; a refusal is shown on the schedule page, nothing held."""
+    """Ask for the optimizer's schedule as a job and follow it on its page; a refusal (checked before any
+    job is queued) is shown on the schedule page, nothing held."""
     schema = ProposalRequestSchema() if with_start else ReplanRequestSchema()
-    proposal, errors = submit(schema, _request_parameters(request.form, with_start=with_start), save)
-    if proposal is None:
-        return _schedule_page(plan, errors=form_errors(errors), values=request.form, status=422)
-    placed, asked = proposal.metrics.get("scheduled", 0), proposal.metrics.get("demand", 0)
-    flash(f"Proposal ready: {placed} of {asked} sessions placed, held for you until {clock(proposal.expires_at)}.",
-          "success")
-    return redirect(url_for("web.desk_schedule", plan_id=plan.id, proposal=proposal.id))
+    job, errors = submit(schema, _request_parameters(request.form, with_start=with_start), save)
+    if job is None:
+        return _schedule_page(plan, errors=_preference_inputs(form_errors(errors)), values=request.form, status=422)
+    return redirect(url_for("web.desk_job", job_id=job.id), 303)
 
 
 @bp.post("/desk/plans/<int:plan_id>/proposals")
 @page_for(*STAFF)
 def desk_propose(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _optimize(plan, lambda loaded: proposals.propose(plan_id, loaded, caller=request_caller()),
+    return _optimize(plan, lambda loaded: jobs.submit_proposal(plan_id, loaded, caller=request_caller()),
                      with_start=True)
 
 
@@ -200,7 +208,7 @@ def desk_propose(plan_id: int):
 @page_for(*STAFF)
 def desk_replan(plan_id: int):
     plan = plan_in_reach(plan_id)
-    return _optimize(plan, lambda loaded: proposals.propose_replan(plan_id, loaded, caller=request_caller()),
+    return _optimize(plan, lambda loaded: jobs.submit_replan(plan_id, loaded, caller=request_caller()),
                      with_start=False)
 
 
@@ -214,8 +222,9 @@ def desk_book(proposal_id: int):
     except ServiceError as refused:
         db.session.rollback()
         return _schedule_page(plan, proposal_id, errors={"_form": refused.message}, status=refused.status)
-    flash(f"Booked: {len(booked.booked_appointment_ids)} appointments for {plan.patient.name}. "
-          "The patient gets a confirmation e-mail.", "success")
+    flash(ngettext("Booked: %(num)d appointment for %(name)s. The patient gets a confirmation e-mail.",
+                   "Booked: %(num)d appointments for %(name)s. The patient gets a confirmation e-mail.",
+                   len(booked.booked_appointment_ids), name=plan.patient.name), "success")
     return redirect(url_for("web.desk_schedule", plan_id=plan.id))
 
 
@@ -230,7 +239,7 @@ def desk_release(proposal_id: int):
         db.session.rollback()
         flash(refused.message, "error")
     else:
-        flash("Proposal let go: its slots are free for others.", "success")
+        flash(gettext("Proposal let go: its slots are free for others."), "success")
     return redirect(url_for("web.desk_schedule", plan_id=plan.id))
 
 
@@ -266,7 +275,7 @@ def desk_move(appointment_id: int):
                 db.session.rollback()
                 errors = form_errors(refused.fields) or {"_form": refused.message}
             else:
-                flash("Appointment moved; the patient gets a notice of the new time.", "success")
+                flash(gettext("Appointment moved; the patient gets a notice of the new time."), "success")
                 return redirect(_back(appointment))
     colleagues = [p for p in queries.active_providers() if appointment.discipline_code in p.discipline_codes]
     return render_template("web/desk/move.html", appointment=appointment, values=values, errors=errors,
@@ -285,7 +294,7 @@ def desk_cancel(appointment_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return redirect(_back(appointment))
-    flash("Appointment cancelled. Here is who could use the freed time.", "success")
+    flash(gettext("Appointment cancelled. Here is who could use the freed time."), "success")
     return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
 
 
@@ -318,25 +327,39 @@ def desk_backfill_book(appointment_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
-    flash(f"Booked {candidate['patient_name']} into the freed slot at {clock(booked.starts_at)}.", "success")
+    flash(gettext("Booked %(name)s into the freed slot at %(time)s.", name=candidate["patient_name"],
+                  time=clock(booked.starts_at)), "success")
     return redirect(_back(appointment))
 
 
 # --- an absence and the re-plan it needs ------------------------------------------------------------------
 
 
+def _absence_result(job_id: int, provider_id: int, time_off_id: int) -> dict | None:
+    """The re-plans a done absence job made, as the page lists them."""
+    job = jobs.read_job(job_id, caller=request_caller())
+    if job.kind != "absence_replan" or job.state != "done" or \
+            (job.params.get("provider_id"), job.params.get("time_off_id")) != (provider_id, time_off_id):
+        return None
+    return {"proposals": [proposals.get_proposal(i) for i in job.result.get("proposal_ids", [])],
+            "not_replanned": job.result.get("not_replanned", [])}
+
+
 @bp.route("/admin/providers/<int:provider_id>/time-off/<int:time_off_id>/replan", methods=["GET", "POST"])
-@page_for(*STAFF)
+@page_for(*STAFF, query=("job",))
 def desk_absence_replan(provider_id: int, time_off_id: int):
     provider = providers.get_provider(provider_id)
     absence = next((t for t in provider.time_off if t.id == time_off_id), None)
-    affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
     result, errors = None, {}
     if request.method == "POST":
         loaded, errors = load(ReplanRequestSchema(), _request_parameters(request.form, with_start=False))
         if loaded is not None:
-            result = proposals.replan_absence(provider_id, time_off_id, loaded, caller=request_caller())
-            affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
+            job = jobs.submit_absence_replan(provider_id, time_off_id, loaded, caller=request_caller())
+            return redirect(url_for("web.desk_job", job_id=job.id), 303)
+    affected = proposals.affected_by_absence(provider_id, time_off_id, caller=request_caller())
+    job_id = query_int("job")
+    if job_id is not None and request.method == "GET":
+        result = _absence_result(job_id, provider_id, time_off_id)
     plans = {p.id: p for p in queries.plans_by_id(
         [a.plan_id for a in affected if a.plan_id] + [p.plan_id for p in (result or {}).get("proposals", [])])}
     return render_template("web/desk/absence.html", provider=provider, absence=absence, affected=affected,

@@ -143,12 +143,20 @@ EXPECT = {
     ("DELETE", "/api/v1/webhooks/{endpoint_id}"): "y---",
     ("GET", "/api/v1/webhooks/{endpoint_id}/deliveries"): "y---",
     ("POST", "/api/v1/webhooks/deliveries/{delivery_id}/resend"): "y---",
+    ("GET", "/api/v1/locations"): "yyyy",
+    ("POST", "/api/v1/locations"): "y---",
+    ("GET", "/api/v1/locations/{location_id}"): "yyyy",
+    ("PATCH", "/api/v1/locations/{location_id}"): "y---",
+    ("GET", "/api/v1/rooms"): "yyy-",
+    ("POST", "/api/v1/rooms"): "y---",
+    ("GET", "/api/v1/rooms/{room_id}"): "yyy-",
+    ("PATCH", "/api/v1/rooms/{room_id}"): "y---",
 }
 
 # Every refusal is audited under one of these singular names, so the trail can be searched by resource.
 AUDITED_RESOURCES = {"clinic", "provider", "patient", "auth", "token", "user", "note", "audit",
                      "protocol", "intake", "plan", "appointment", "free_slot", "calendar_feed", "reminder",
-                     "appointment_link", "proposal", "slot_offer", "webhook", "solve_job"}
+                     "appointment_link", "proposal", "slot_offer", "webhook", "solve_job", "location", "room"}
 
 # An allowed call may still be refused for what its body or query says (an empty body is sent), never for access.
 ABOUT_THE_BODY = {400, 409, 422}
@@ -192,6 +200,7 @@ class World:
         # A proposal for A's plan (no solver run).
         self.proposal_a = factories.proposal(self.plan_a).id
         self.delivery = self._delivery()
+        self.location, self.room = self._location_and_room()
 
     def _job(self) -> int:
         """A queued job of A's plan, fresh each time (a cancel ends it)."""
@@ -202,6 +211,15 @@ class World:
         db.session.add(row)
         db.session.commit()
         return row.id
+
+    @staticmethod
+    def _location_and_room() -> tuple[int, int]:
+        from careplan.rooms.service import create_location, create_room
+
+        location = create_location({"name": "Main street", "address": "1 Main St", "active": True}, caller=factories.CALLER)
+        room = create_room({"location_id": location.id, "name": "Table room", "kind": "treatment-table",
+                            "capacity": 1, "active": True}, caller=factories.CALLER)
+        return location.id, room.id
 
     @staticmethod
     def _endpoint() -> int:
@@ -337,6 +355,10 @@ class World:
             return self.delivery if inside else MISSING
         if param == "job_id":
             return self._job() if inside else MISSING
+        if param == "location_id":
+            return self.location if inside else MISSING
+        if param == "room_id":
+            return self.room if inside else MISSING
         raise AssertionError(f"the walk does not know path parameter {param!r}: add it to World.resolve")
 
 

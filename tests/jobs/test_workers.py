@@ -59,7 +59,9 @@ def test_two_workers_never_run_one_job_twice(app):
         rows = list(db.session.scalars(select(SolveJob).order_by(SolveJob.id)))
         assert [r.id for r in rows] == queued
         assert [r.attempts for r in rows] == [1] * 8, "a job was claimed twice"
-        assert [r.result["proposal_ids"] for r in rows] == [[i] for i in range(1, 9)]
+        # Two workers finish in either order: each job made one proposal, and no two jobs made the same one.
+        assert [len(r.result["proposal_ids"]) for r in rows] == [1] * 8
+        assert sorted(r.result["proposal_ids"][0] for r in rows) == list(range(1, 9))
         # One proposal per plan, each written once (and audited once, by its worker for its desk).
         per_plan = dict(db.session.execute(select(Proposal.plan_id, func.count()).group_by(Proposal.plan_id)).all())
         assert per_plan == {plan_id: 1 for plan_id in plans}

@@ -171,3 +171,20 @@ def test_tls_checks_the_name_on_the_certificate(app, ctx, tls_smtp, monkeypatch)
     monkeypatch.setitem(app.config, "MAIL_SSL_CAFILE", str(ca_file))
     assert "CERTIFICATE_VERIFY_FAILED" in str(failure(app))
     assert server.inbox.messages == []
+
+
+def test_a_french_subject_reads_without_a_leading_space(app):
+    """A non-ASCII subject is encoded knowing its header's name, so it starts on the Subject line."""
+    import email
+    import email.policy
+
+    from careplan.mail.message import build
+
+    subject = "Rappel : mardi 8 décembre 2026 à 10:00 (EST) à Clinique du Parc, salle 2"
+    with app.app_context():
+        message = build(kind="reminder", message_id="<1@clinic.test>", sender="clinic@clinic.test", to_name="Zoé",
+                        to_email="zoe@example.test", subject=subject, text="Bonjour", html="<p>Bonjour</p>")
+        raw = message.message().as_bytes()
+    assert raw.split(b"Subject:", 1)[1].startswith(b" =?utf-8?")
+    assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
+    assert message.subject == subject

@@ -166,10 +166,81 @@ def test_the_portal_asks_for_an_earlier_time(app, client, auth):
     with app.app_context():
         week = factories.plan_week()
     me = auth("patient", patient_id=week["patient"])
-    assert client.get("/my/appointments", headers=me).text.count("Earlier?") == 3
+    asking = lambda page: page.count("Earlier?") + page.count("Start sooner?")  # noqa: E731
+    first = client.get("/my/appointments", headers=me).text
+    # The plan waits to start: its first session offers to start sooner, the others an earlier time.
+    assert asking(first) == 3 and first.count("Start sooner?") == 1
     assert client.post(f"/my/appointments/{week['moving']}/earlier", headers=me).status_code == 302
     page = client.get("/my/appointments", headers=me).text
     assert "We will e-mail you if an earlier time opens" in page and page.count("Waiting for an earlier time") == 1
-    assert page.count("Earlier?") == 2
+    assert asking(page) == 2
     with app.app_context():
         assert offers.open_requests(week["patient"]) == {week["moving"]}
+
+
+def test_the_first_session_of_a_plan_waiting_to_start_takes_a_time_weeks_earlier(app, client, auth, smtp):
+    """Fay's plan starts in three weeks; she asks to start sooner from its first session. A physiotherapy time
+    freed in a week from now is offered to her (any earlier week fits a plan's opening session), but not to
+    her second session (its plan week only) nor to Gus, whose plan has begun already."""
+    with app.app_context():
+        zone = clinic.zone()
+        today = datetime.now(zone).date()
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
+        at = lambda weeks, days, hhmm: datetime.combine(  # noqa: E731
+            monday + timedelta(weeks=weeks, days=days), time.fromisoformat(hhmm), tzinfo=zone)
+        ana = factories.provider(name="Ana Moreau")
+        freed = book(factories.patient(name="Dora").id, ana.id, "physiotherapy", at(0, 1, "10:00")).id
+        fay, gus = factories.patient(name="Fay"), factories.patient(name="Gus")
+        waiting = factories.care_plan(fay, {"physiotherapy": ana}, start=monday + timedelta(weeks=2))
+        begun = factories.care_plan(gus, {"physiotherapy": ana}, start=monday - timedelta(weeks=1), status="active")
+        first = book(fay.id, ana.id, "physiotherapy", at(2, 0, "09:00"), plan_id=waiting.id, plan_week=0,
+                     phase_name="acute").id
+        second = book(fay.id, ana.id, "physiotherapy", at(2, 3, "09:00"), plan_id=waiting.id, plan_week=0,
+                      phase_name="acute").id
+        book(gus.id, ana.id, "physiotherapy", at(-1, 1, "09:00"), plan_id=begun.id, plan_week=0,
+             phase_name="acute", status="completed")
+        gus_next = book(gus.id, ana.id, "physiotherapy", at(2, 1, "09:00"), plan_id=begun.id, plan_week=3,
+                        phase_name="acute").id
+        fay_id, gus_id = fay.id, gus.id
+    fay_headers = auth("patient", patient_id=fay_id)
+    portal = client.get("/my/appointments", headers=fay_headers).text
+    assert portal.count("Start sooner?") == 1 and f'action="/my/appointments/{first}/earlier"' in portal
+    asked = client.post(f"/api/v1/me/appointments/{first}/earlier-slot-request", headers=fay_headers)
+    assert asked.status_code == 201 and asked.json["starts_plan_sooner"] is True
+    later = client.post(f"/api/v1/me/appointments/{second}/earlier-slot-request", headers=fay_headers)
+    assert later.status_code == 201 and later.json["starts_plan_sooner"] is False
+    other = client.post(f"/api/v1/me/appointments/{gus_next}/earlier-slot-request",
+                        headers=auth("patient", patient_id=gus_id))
+    assert other.status_code == 201 and other.json["starts_plan_sooner"] is False
+
+    _cancel(client, auth, freed)
+    links = _offer_links(app, smtp)
+    assert sorted(links) == ["Fay"]
+    with app.app_context():
+        assert [o.request.appointment_id for o in db.session.scalars(select(SlotOffer))] == [first]
+    taken = client.post(links["Fay"])
+    assert taken.status_code == 200 and "Done: your session is now on" in taken.text
+    with app.app_context():
+        moved = db.session.get(Appointment, first)
+        assert moved.starts_at == at(0, 1, "10:00") and moved.plan_id is not None
+        # The rest of the plan stays where it was booked.
+        assert db.session.get(Appointment, second).starts_at == at(2, 3, "09:00")
+
+
+def test_an_offer_page_is_a_read_of_the_patients_session_on_the_trail(app, client, auth):
+    from careplan.audit.service import who_saw
+
+    freed, waiting, at, ana = _waiting_list(app, client, auth)
+    _cancel(client, auth, freed)
+    with app.app_context():
+        first, second = db.session.scalars(select(SlotOffer).order_by(SlotOffer.id)).all()[:2]
+        links = {offer.request.patient_id: offers.offer_token(offer) for offer in (first, second)}
+    (taker, token), (late, late_token) = links.items()
+    assert client.get(f"/api/v1/slot-offers/{token}").status_code == 200
+    assert client.post(f"/api/v1/slot-offers/{token}").status_code == 200
+    # The second patient's page answers 409 (gone): it showed their session all the same.
+    assert client.post(f"/api/v1/slot-offers/{late_token}").status_code == 409
+    with app.app_context():
+        for patient in (taker, late):
+            reads = [e for e in who_saw(patient) if e.action == "read" and e.resource == "appointment"]
+            assert any("offer" in e.detail and "link page" in e.detail for e in reads), patient

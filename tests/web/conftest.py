@@ -67,6 +67,17 @@ def live_server(app):
     thread.join(timeout=10)
 
 
+@pytest.fixture
+def live_jobs(app):
+    """Solve jobs run in this process while a browser test runs, as `make run` runs them beside the server
+    (careplan.jobs.runner.Runners); stopped after the test, so other tests run their jobs themselves."""
+    from careplan.jobs.runner import Runners
+
+    runners = Runners(app, 1, 0.1, in_child=True).start()
+    yield runners
+    runners.stop(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -87,7 +98,7 @@ def sign_in(page, person: Person, password: str = PASSWORD) -> None:
 
 
 @pytest.fixture
-def open_as(app, browser, live_server):
+def open_as(app, browser, live_server, live_jobs):
     """open_as(person) -> a fresh tab signed in as that person, on the live server."""
     contexts = []
 

@@ -22,7 +22,7 @@ REPORT_VIOLATIONS = """document.addEventListener('securitypolicyviolation', even
 
 
 @pytest.fixture
-def watched_tab(browser, live_server):
+def watched_tab(browser, live_server, live_jobs):
     """watched_tab(person or None) -> (tab, problems): a tab (signed in unless None) whose CSP violations and
     script errors land in `problems`, from its very first page."""
     contexts = []

@@ -1,0 +1,110 @@
+"""The administrator's locations and rooms page: sites with their rooms, adding both, changing a capacity;
+seen in Chromium as the admin sees it."""
+from __future__ import annotations
+
+from careplan.extensions import db
+from careplan.rooms.models import Room
+from tests import factories
+from tests.web.conftest import check_page_basics, make_person, screenshot
+
+
+def test_an_admin_adds_a_location_and_a_room_and_changes_its_capacity(client, app, auth):
+    admin = auth("admin")
+    empty = client.get("/admin/locations", headers=admin)
+    assert empty.status_code == 200 and "no locations yet" in empty.text
+    refused = client.post("/admin/locations", headers=admin, data={"name": "", "address": ""})
+    assert refused.status_code == 422 and 'href="#name"' in refused.text
+    assert client.post("/admin/locations", headers=admin,
+                       data={"name": "East", "address": "1 Queen St E"}).status_code == 302
+    with app.app_context():
+        east = factories.location("West")  # a second one, through the service
+        east_id = east.id
+    bad = client.post("/admin/rooms", headers=admin, data={"location_id": str(east_id), "room_name": "Gym",
+                                                          "kind": "gym", "capacity": "0"})
+    assert bad.status_code == 422 and 'href="#capacity"' in bad.text
+    made = client.post("/admin/rooms", headers=admin, data={"location_id": str(east_id), "room_name": "Gym",
+                                                           "kind": "gym", "capacity": "3"})
+    assert made.status_code == 302
+    with app.app_context():
+        room_id = db.session.scalar(db.select(Room.id).where(Room.name == "Gym"))
+    assert client.post(f"/admin/rooms/{room_id}", headers=admin, data={"capacity": "4"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(Room, room_id).capacity == 4
+    page = client.get("/admin/locations", headers=admin).text
+    assert "1 Queen St E" in page and f'id="room-{room_id}"' in page
+    assert client.get("/admin/locations", headers=auth("front_desk")).status_code == 403
+
+
+def test_the_locations_page_in_chromium(app, open_as):
+    with app.app_context():
+        for name, address in (("King West", "120 King Street West"), ("Liberty Village", "60 Atlantic Avenue")):
+            site = factories.location(name, address=address)
+            factories.room(site.id, name="Table 1")
+            factories.room(site.id, "gym", capacity=3, name="Gym")
+        factories.needs_room("massage")
+        admin = make_person("admin")
+    page = open_as(admin)
+    page.goto("/admin/locations")
+    check_page_basics(page)
+    assert page.get_by_role("heading", name="King West").is_visible()
+    assert page.locator("li", has_text="treatment-table").inner_text() == "treatment-table: massage"
+    page.get_by_label("Name", exact=True).fill("Midtown")
+    page.get_by_label("Room name").fill("Table 2")
+    screenshot(page, "admin-locations")
+
+
+def test_a_providers_hours_keep_their_locations_through_the_page(client, app, auth):
+    with app.app_context():
+        east, west = factories.location("East"), factories.location("West")
+        windows = factories.windows("mon-tue 08:00-16:00")
+        provider = factories.provider(hours=None, availability=[{**windows[0], "location_id": east.id},
+                                                                {**windows[1], "location_id": west.id}])
+        provider_id, version, east_id, west_id = provider.id, provider.version, east.id, west.id
+    admin = auth("admin")
+    page = client.get(f"/admin/providers/{provider_id}", headers=admin).text
+    assert 'name="availability-1-location"' in page and f'<option value="{west_id}" selected>West</option>' in page
+    form = {"name": "Moved", "email": "moved@clinic.example", "phone": "", "active": "on",
+            "disciplines": "physiotherapy", "version": str(version),
+            "availability-0-day": "mon", "availability-0-start": "08:00", "availability-0-end": "16:00",
+            "availability-0-location": str(west_id),
+            "availability-1-day": "tue", "availability-1-start": "08:00", "availability-1-end": "16:00",
+            "availability-1-location": str(west_id)}
+    assert client.post(f"/admin/providers/{provider_id}", headers=admin, data=form).status_code == 302
+    with app.app_context():
+        from careplan.providers.service import get_provider
+
+        assert [w.location_id for w in get_provider(provider_id).availability] == [west_id, west_id]
+
+
+def test_the_rooms_view_of_a_location_in_chromium(app, open_as, client, auth):
+    from datetime import datetime, timedelta
+
+    from careplan.clinic import service as clinic
+
+    with app.app_context():
+        site = factories.location("King West", address="120 King Street West")
+        table = factories.room(site.id, name="Table 1")
+        gym = factories.room(site.id, "gym", capacity=2, name="Gym")
+        today = datetime.now(clinic.zone()).date() + timedelta(days=1)
+        start = datetime.combine(today, datetime.min.time().replace(hour=10), tzinfo=clinic.zone())
+        massage = factories.provider(disciplines=("massage",))
+        kin = factories.provider(disciplines=("kinesiology",))
+        factories.appointment(factories.patient(name="Martha Kowalski"), massage, start, discipline="massage",
+                              room_id=table.id, room_unit=1, location_id=site.id, minutes=60)
+        for unit, name in ((1, "James O'Neill"), (2, "Linh Tran")):
+            factories.appointment(factories.patient(name=name), kin if unit == 1 else factories.provider(
+                disciplines=("kinesiology",)), start, discipline="kinesiology", room_id=gym.id, room_unit=unit,
+                location_id=site.id)
+        desk = make_person("front_desk")
+        site_id = site.id
+    page = open_as(desk)
+    page.goto(f"/desk/calendar?date={today.isoformat()}")
+    page.get_by_role("link", name="King West").click()
+    page.wait_for_url(f"**/desk/calendar/rooms?date={today.isoformat()}&location={site_id}")
+    check_page_basics(page)
+    table_card = page.locator("section.cal-list", has=page.get_by_role("heading", name="Table 1"))
+    assert "Martha Kowalski" in table_card.inner_text()
+    assert page.get_by_role("heading", name="Gym, place 2").is_visible()
+    assert "Linh Tran" in page.locator("section.cal-list", has=page.get_by_role("heading", name="Gym, place 2")).inner_text()
+    screenshot(page, "calendar-rooms")
+    assert client.get("/desk/calendar/rooms?location=999999", headers=auth("front_desk")).status_code == 422
