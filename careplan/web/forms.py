@@ -64,7 +64,8 @@ class WindowRows:
         match = _SCHEMA_PATH.match(schema_path)
         if not match:
             return schema_path
-        return f"availability-{match[1]}" + (f"-{match[2]}" if match[2] else "")
+        part = {"location_id": "location"}.get(match[2], match[2])
+        return f"availability-{match[1]}" + (f"-{part}" if part else "")
 
 
 def load(schema: Schema, data: dict) -> tuple[dict | None, dict[str, str]]:
