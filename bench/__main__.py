@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import sys
 
-from . import calendar, optimizer, service
+from . import calendar, jobs, optimizer, service
 
 
 def main() -> None:
     # `python -m bench calendar`: the calendar's service benchmark alone (a few seconds);
-    # `python -m bench service`: the service at S, M and L scale alone (BENCH_SCALES=S,M to choose).
+    # `python -m bench service`: the service at S, M and L scale alone (BENCH_SCALES=S,M to choose);
+    # `python -m bench jobs [sqlite|postgresql]`: requests while four solve jobs run (about two minutes).
     if sys.argv[1:] == ["calendar"]:
         calendar.main()
         return
     if sys.argv[1:] == ["service"]:
         service.main()
         return
+    if sys.argv[1:2] == ["jobs"]:
+        jobs.main(*sys.argv[2:3])
+        return
     # `python -m bench --intakes` / `--only TEXT`: the optimizer's instances alone.
     if not any(arg.startswith("--") for arg in sys.argv[1:]):
         calendar.main()
         service.main()
+        jobs.main()
     optimizer.main()
 
 

@@ -35,6 +35,7 @@ ENVIRONMENT_SETTINGS = {
     "JOB_LEASE_SECONDS": int,
     "JOBS_PER_PROCESS": int,
     "JOB_POLL_SECONDS": float,
+    "JOB_NICE": int,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent

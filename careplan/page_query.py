@@ -38,8 +38,8 @@ def takes_query(*names: str):
 
 
 def refuse_unknown_query() -> None:
-    """before_request of the page blueprints: every parameter must be one the page declared (none when it
-    declared nothing), so each page behaves the same way as the API, whose operations answer 422."""
+    """An app-wide before_request that looks at pages only: every parameter must be one the page declared (none
+    when it declared nothing), as the API's operations refuse theirs (with a 422)."""
     if request.blueprint not in PAGE_BLUEPRINTS or not request.args:
         return
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
@@ -75,8 +75,9 @@ def query_int(name: str) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:
         return None
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
-        raise BadQuery(f"The parameter {name} must be a whole number.", fields={name: "not a whole number"})
+    # Ids are the database's 32-bit integers: a longer number names no record and must not reach a query.
+    if not value.isascii() or not value.isdigit() or len(value) > 10 or int(value) > 2**31 - 1:
+        raise BadQuery(f"The parameter {name} must be a record's number.", fields={name: "not a record's number"})
     return int(value)
 
 

@@ -85,6 +85,12 @@ class Default:
     # idle one looks for a queued job.
     JOBS_PER_PROCESS = 2
     JOB_POLL_SECONDS = 0.5
+    # The solving threads' nice value (Linux, per thread; CP-SAT's threads inherit it): requests served on
+    # the same host come first. 0 leaves it.
+    JOB_NICE = 10
+    # Each solving thread solves in a child process of its own (kept between jobs), so the optimizer's
+    # Python work never holds the interpreter of a process that also serves requests.
+    JOB_SOLVE_IN_CHILD = True
 
     JSON_SORT_KEYS = False
 

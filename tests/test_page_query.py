@@ -63,6 +63,7 @@ def test_the_parameters_a_page_declares_are_the_ones_it_is_linked_with(app, clie
     ("/desk/calendar?date=2027-02-30", "front_desk", "date"),
     ("/desk/calendar?provider=abc", "front_desk", "provider"),
     ("/desk/calendar?provider=%C2%B2", "front_desk", "provider"),
+    ("/desk/calendar?provider=99999999999", "front_desk", "provider"),
     ("/admin/users?role=king", "admin", "role"),
     ("/admin/providers?show=deleted", "admin", "show"),
     ("/desk/plans/{plan}/schedule?proposal=latest", "front_desk", "proposal"),

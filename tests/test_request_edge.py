@@ -15,9 +15,10 @@ REQUEST_STATE = {"request", "session", "g", "has_request_context"}
 
 # The modules that stand at the request's edge: the API's routes and the pages, who is calling
 # (careplan.auth.edge, with the decorators of careplan.auth.access and the sign-in form), and the
-# app-wide request hooks (the error format, headers, the text guard, Idempotency-Key, If-Match).
-EDGE = {"auth/edge.py", "auth/access.py", "auth/web.py", "errors.py", "extensions.py", "operations/logs.py", "operations/metrics.py", "i18n.py", "limits.py", "headers.py", "text_guard.py", "page_query.py",
-        "idempotency.py", "versions.py", "api_docs.py"}
+# app-wide request hooks (the error format, headers, the text guard, Idempotency-Key, If-Match, the pages' query
+# parameters, the paging Link header).
+EDGE = {"auth/edge.py", "auth/access.py", "auth/web.py", "errors.py", "extensions.py", "operations/logs.py", "operations/metrics.py", "i18n.py", "limits.py", "headers.py", "text_guard.py", "page_query.py", "api_docs.py",
+        "idempotency.py", "versions.py"}
 
 
 def _at_edge(relative: str) -> bool:

@@ -57,6 +57,8 @@ class EventSchema(Schema):
     flag = fields.String(allow_none=True, metadata={
         "description": "why the front desk must act: a change of the clinician's hours or time off left it "
                        "outside them (null when it fits)"})
+    red_flag = fields.Boolean(metadata={
+        "description": "the patient's latest screen is a red flag no clinician has judged yet"})
     proposal_id = fields.Integer()
 
 

@@ -22,6 +22,9 @@ from careplan.db import utcnow
 from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
+# After the patients' model: an intake's mapper names Patient.
+from careplan.intake.models import RED_FLAGS
+from careplan.intake.service import red_flags_waiting
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
@@ -77,6 +80,8 @@ class Booked:
     phase_name: str | None
     plan_week: int | None
     flag_reason: str | None
+    # The patient's latest screen is a red flag no clinician has judged yet: the desk must know at check-in.
+    red_flag: bool = False
 
     @property
     def minutes(self) -> int:
@@ -277,6 +282,16 @@ def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
             [Held(*row) for row in db.session.execute(held)])
 
 
+def _mark_red_flags(appointments: list[Booked]) -> None:
+    """Mark the appointments of patients with a red flag waiting for a clinician (one statement, none for an
+    empty day)."""
+    if not appointments:
+        return
+    waiting = {i.patient_id for i in red_flags_waiting({a.patient_id for a in appointments})}
+    for appointment in appointments:
+        appointment.red_flag = appointment.patient_id in waiting
+
+
 def day_grid(day: date, *, discipline: str | None = None) -> DayGrid:
     """The clinic's day: a column per active clinician who works that day or has something booked on it.
 
@@ -301,6 +316,7 @@ def day_grid(day: date, *, discipline: str | None = None) -> DayGrid:
         if hold.provider_id in columns:
             columns[hold.provider_id].holds.append(hold)
     shown = [c for c in columns.values() if c.hours or c.appointments or c.holds]
+    _mark_red_flags(appointments)
     return DayGrid(day, settings.slot_minutes, *_opening(day, shown), shown,
                    visit_numbers([a for c in shown for a in c.appointments]), discipline)
 
@@ -338,6 +354,7 @@ def week_grid(provider_id: int, day: date) -> WeekGrid:
     start, _ = clinic.local_day_bounds(monday)
     _, end = clinic.local_day_bounds(monday + timedelta(days=6))
     appointments, away, held = _between(start, end, [provider.id])
+    _mark_red_flags(appointments)
     days = []
     for offset in range(7):
         current = monday + timedelta(days=offset)
@@ -365,24 +382,21 @@ class Attention:
 
 def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Attention]:
     """One list with each item's next step: appointments a change of hours or time off left outside them
-    (careplan.scheduling.attention), failed e-mails, holds about to expire, plans with sessions no appointment
-    answers yet."""
+    (careplan.scheduling.attention), red flags waiting for a clinician, failed e-mails, holds about to expire, booked or active plans with
+    sessions no appointment answers yet, and drafted plans with nothing booked."""
     from careplan.reminders.models import OutboundEmail
 
     now = now or utcnow()
     items: list[Attention] = []
-    flagged = db.session.execute(
-        attention.flagged_appointments(starts_from=now)
-        .with_only_columns(Appointment.id, Appointment.patient_id, Patient.name, Provider.name, Appointment.starts_at,
-                           Appointment.ends_at, Appointment.flag_reason)
-        .join(Patient, Patient.id == Appointment.patient_id).join(Provider, Provider.id == Appointment.provider_id)
-        .limit(limit))
-    for appointment_id, patient_id, patient, provider, starts_at, ends_at, reason in flagged:
-        local = clinic.to_local(starts_at)
-        items.append(Attention("flagged", f"{patient} on {local:%a %d %b} at {local:%H:%M} with {provider}: "
-                               "needs a new time", f"{reason[:1].upper()}{reason[1:]}; its reminders are held.",
-                               "Find another time", f"/desk/appointments/{appointment_id}?another=1#another",
-                               patient_id))
+    items += _flagged_attention(now, limit)
+    screens = red_flags_waiting()[:limit]
+    names = dict(db.session.execute(select(Patient.id, Patient.name)
+                                    .where(Patient.id.in_({s.patient_id for s in screens}))).all()) if screens else {}
+    for screen in screens:
+        flags = "; ".join(RED_FLAGS[name].lower() for name in screen.positive_red_flags)
+        items.append(Attention("red_flag", f"{names.get(screen.patient_id, 'A patient')}: red flag waiting for a clinician",
+                               f"{flags[:1].upper()}{flags[1:]}; no plan or plan session until a clinician judges it.",
+                               "The screen", f"/desk/intakes/{screen.id}", screen.patient_id))
     failed = db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "failed")
                                 .options(selectinload(OutboundEmail.patient))
                                 .order_by(OutboundEmail.id.desc()).limit(limit))
@@ -406,6 +420,64 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
         items.append(Attention("unscheduled", f"{plan.patient.name}: {missing} session{'s' if missing != 1 else ''} "
                                "not booked", f"plan {plan.id}, {plan.status}", "Re-plan",
                                f"/desk/plans/{plan.id}/schedule", plan.patient_id))
+    drafted = db.session.execute(select(CarePlan.id, CarePlan.patient_id, Patient.name, CarePlan.start_date)
+                                 .join(Patient, Patient.id == CarePlan.patient_id).where(CarePlan.status == "draft")
+                                 .order_by(CarePlan.created_at, CarePlan.id).limit(limit))
+    for plan_id, patient_id, patient, start_date in drafted:
+        items.append(Attention("to_schedule", f"{patient}: care plan drafted, nothing booked yet",
+                               f"plan {plan_id}, to start {start_date.day} {start_date:%b}", "Propose a schedule",
+                               f"/desk/plans/{plan_id}/schedule", patient_id))
+    return items
+
+
+def _when(moment: datetime) -> str:
+    local = clinic.to_local(moment)
+    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+
+
+def _flagged_attention(now: datetime, limit: int) -> list[Attention]:
+    """Appointments a change left outside their clinician's hours or inside a time off. Those inside one
+    absence are one item whose next step is that absence's re-plan (every plan it touches at once); one
+    left outside changed hours is its own item: another time for it. Two statements."""
+    rows = db.session.execute(
+        attention.flagged_appointments(starts_from=now)
+        .with_only_columns(Appointment.id, Appointment.patient_id, Patient.name, Appointment.provider_id,
+                           Provider.name, Appointment.starts_at, Appointment.ends_at, Appointment.flag_reason)
+        .join(Patient, Patient.id == Appointment.patient_id).join(Provider, Provider.id == Appointment.provider_id)
+        .limit(limit)).all()
+    if not rows:
+        return []
+    absences = list(db.session.execute(
+        select(ProviderTimeOff.id, ProviderTimeOff.provider_id, ProviderTimeOff.starts_at, ProviderTimeOff.ends_at,
+               ProviderTimeOff.reason)
+        .where(ProviderTimeOff.provider_id.in_({r.provider_id for r in rows}),
+               ProviderTimeOff.starts_at < max(r.ends_at for r in rows),
+               ProviderTimeOff.ends_at > min(r.starts_at for r in rows))
+        .order_by(ProviderTimeOff.starts_at)))
+    inside: dict[int, list] = {}
+    items: list[Attention] = []
+    for row in rows:
+        absence = next((t for t in absences if t.provider_id == row.provider_id
+                        and t.starts_at < row.ends_at and row.starts_at < t.ends_at), None)
+        if absence is not None:
+            inside.setdefault(absence.id, []).append(row)
+            continue
+        reason = row.flag_reason
+        items.append(Attention("flagged", f"{row[2]}, {_when(row.starts_at)} with {row[4]}: needs a new time",
+                               f"{reason[:1].upper()}{reason[1:]}; its reminders are held.", "Find another time",
+                               f"/desk/appointments/{row.id}?another=1#another", row.patient_id))
+    for absence in absences:
+        touched = inside.get(absence.id)
+        if not touched:
+            continue
+        count = len(touched)
+        patients = ", ".join(dict.fromkeys(r[2] for r in touched))
+        items.append(Attention(
+            "flagged", f"{touched[0][4]} is away{f' ({absence.reason})' if absence.reason else ''}: "
+                       f"{count} appointment{'s' if count != 1 else ''} need{'s' if count == 1 else ''} a new time",
+            f"{_when(absence.starts_at)} to {_when(absence.ends_at)}: {patients}; their reminders are held.",
+            "Re-plan around the absence", f"/admin/providers/{absence.provider_id}/time-off/{absence.id}/replan",
+            touched[0].patient_id))
     return items
 
 
@@ -466,6 +538,25 @@ def unscheduled_sessions(patient_id: int, *, now: datetime | None = None) -> lis
                                     .options(*WITH_LINES_AND_TEAM).order_by(CarePlan.start_date, CarePlan.id)))
     counts = _booked_counts([p.id for p in plans])
     return [m for plan in plans for m in _missing_per_line(plan, counts[plan.id], _current_week(plan, today))]
+
+
+def plans_to_schedule(patient_id: int) -> list[CarePlan]:
+    """The patient's drafted plans: nothing of them is booked yet, and their sessions are booked together
+    from the plan's schedule, not one by one."""
+    return list(db.session.scalars(select(CarePlan).where(CarePlan.patient_id == patient_id,
+                                                          CarePlan.status == "draft")
+                                   .order_by(CarePlan.start_date, CarePlan.id)))
+
+
+def outside_patient_hours(patient: Patient | None, start: datetime | None, minutes: int) -> bool:
+    """Whether a visit asked for lies outside the patient's own weekly hours (when they have given any): the
+    booking form says so rather than refuse, since the desk may have agreed the time with the patient."""
+    if patient is None or start is None or start.tzinfo is None or not patient.availability:
+        return False
+    try:
+        return not clinic.within_windows(patient.availability, start, start + timedelta(minutes=minutes))
+    except OverflowError:  # a start at the end of time, typed or sent: the booking itself refuses it
+        return False
 
 
 # --- finding a patient ----------------------------------------------------------------------------------
@@ -567,6 +658,7 @@ def feed(grids: list[DayGrid]) -> dict:
                     "status": appointment.status, "arrived": appointment.arrived_at is not None,
                     "session": session_label(appointment), "visit": number, "visit_sessions": size,
                     "editable": appointment.status in ACTIVE_STATUSES, "flag": appointment.flag_reason,
+                    "red_flag": appointment.red_flag,
                     "url": f"/desk/appointments/{appointment.id}"})
             for hold in column.holds:
                 events.append({"id": f"hold-{hold.id}", "kind": "hold", "resource_id": provider.id,

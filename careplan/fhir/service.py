@@ -24,7 +24,7 @@ from careplan.errors import NotFound
 from careplan.extensions import db
 from careplan.fhir import resources
 from careplan.fhir.search import BadSearch, Query, point_window
-from careplan.fhir.slots import parse_slot_id, provider_slots
+from careplan.fhir.slots import booked_between, parse_slot_id, provider_slots
 from careplan.patients.models import Patient
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan, Phase
 from careplan.providers.models import WITH_CALENDAR, Provider
@@ -185,8 +185,12 @@ def search_slots(query: Query, user: User) -> Page:
     statuses = query.tokens("status")
     wanted = query.tokens("specialty") or query.tokens("service-type")
     found = []
-    for provider in db.session.scalars(statement):
-        for span in provider_slots(provider, start, end) if end > start else []:
+    # Every provider with their hours, disciplines and absences, and all their appointments over the range: a
+    # handful of statements whatever the number of clinicians.
+    providers = list(db.session.scalars(statement.options(*WITH_CALENDAR)))
+    booked = booked_between([p.id for p in providers], start, end) if end > start else {}
+    for provider in providers:
+        for span in provider_slots(provider, start, end, booked[provider.id]) if end > start else []:
             if statuses is not None and span.status not in statuses:
                 continue
             if wanted and not wanted & set(span.disciplines):

@@ -67,8 +67,21 @@ def _clip(intervals, start, end):
     return [(max(a, start), min(b, end)) for a, b in intervals if a < end and start < b]
 
 
-def provider_slots(provider: Provider, start: datetime, end: datetime) -> list[SlotSpan]:
-    """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order."""
+def booked_between(provider_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Appointment]]:
+    """The appointments that take up these providers' time over [start, end), by provider, in one statement."""
+    found: dict[int, list[Appointment]] = {provider_id: [] for provider_id in provider_ids}
+    for appointment in db.session.scalars(select(Appointment).where(
+            Appointment.provider_id.in_(provider_ids), Appointment.status != "cancelled",
+            overlapping(Appointment, start, end)).order_by(Appointment.starts_at)):
+        found[appointment.provider_id].append(appointment)
+    return found
+
+
+def provider_slots(provider: Provider, start: datetime, end: datetime,
+                   booked: list[Appointment] | None = None) -> list[SlotSpan]:
+    """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order.
+    `booked`: the provider's appointments over the range when the caller read them for many providers at once
+    (`booked_between`); else they are read here."""
     working = []
     day = to_local(start).date() - timedelta(days=1)
     while local_datetime(day, datetime.min.time()) < end:
@@ -83,9 +96,8 @@ def provider_slots(provider: Provider, start: datetime, end: datetime) -> list[S
         for a, b in _clip(working, off.starts_at, off.ends_at):
             spans.append(SlotSpan(provider.id, a, b, "busy-unavailable", codes))
         working = _subtract(working, off.starts_at, off.ends_at)
-    booked = db.session.scalars(select(Appointment).where(
-        Appointment.provider_id == provider.id, Appointment.status != "cancelled",
-        overlapping(Appointment, start, end)).order_by(Appointment.starts_at))
+    if booked is None:
+        booked = booked_between([provider.id], start, end)[provider.id]
     for appointment in booked:
         spans.append(SlotSpan(provider.id, max(appointment.starts_at, start), min(appointment.ends_at, end),
                               "busy", (appointment.discipline_code,)))

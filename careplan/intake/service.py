@@ -85,16 +85,19 @@ def may_judge_red_flag(user, intake: Intake | None) -> bool:
     return provider is not None and provider.active
 
 
-def red_flags_waiting() -> list[Intake]:
+def red_flags_waiting(patient_ids=None) -> list[Intake]:
     """Red flags no clinician has judged yet, oldest first: each patient's latest screen, when it is positive
-    (a newer clear screen, asked again, has settled an older one)."""
+    (a newer clear screen, asked again, has settled an older one). `patient_ids`: only these patients'."""
     newer = Intake.__table__.alias("newer")
-    return list(db.session.scalars(select(Intake).where(
+    query = select(Intake).where(
         Intake.screen_result == "red_flag",
         ~select(newer.c.id).where(newer.c.patient_id == Intake.patient_id,
                                   (newer.c.created_at > Intake.created_at)
                                   | ((newer.c.created_at == Intake.created_at) & (newer.c.id > Intake.id)))
-        .exists()).order_by(Intake.created_at, Intake.id)))
+        .exists()).order_by(Intake.created_at, Intake.id)
+    if patient_ids is not None:
+        query = query.where(Intake.patient_id.in_(list(patient_ids)))
+    return list(db.session.scalars(query))
 
 
 def overrider_name(intake: Intake) -> str | None:

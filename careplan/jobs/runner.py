@@ -19,6 +19,7 @@ The job finishes within its time limit plus about half a second from the moment 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from careplan.errors import Conflict, ServiceError, error_body
 from careplan.extensions import db
 from careplan.jobs.models import SolveJob
 from careplan.optimizer import Observer
+from careplan.optimizer.process import SolverProcess
 from careplan.proposals import service as proposals
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
 from careplan.reminders.dispatch import worker_name
@@ -42,6 +44,10 @@ log = logging.getLogger(__name__)
 # Kept from the time limit for writing the result (the optimizer keeps its own share for explaining and
 # checking the schedule).
 WRITE_RESERVE = 0.3
+WRITE_PER_PLAN = 0.1
+# Kept, from a limit of RESOLVE_FROM seconds or more, for solving again once should the calendar change under
+# the first solve (another desk's proposal held the same slots): a fifth of the limit, at most 3 s.
+RESOLVE_SHARE, RESOLVE_MOST, RESOLVE_FROM = 0.2, 3.0, 4.0
 # The heartbeat's beat: progress written and cancellation read at most this often.
 BEAT_SECONDS = 0.5
 
@@ -181,12 +187,15 @@ def _parameters(job: SolveJob) -> dict:
 class _Run:
     """One claimed job, from its read to its write."""
 
-    def __init__(self, job_id: int, owner: str, clock_start: float):
+    def __init__(self, job_id: int, owner: str, clock_start: float, solver=None):
         self.job_id = job_id
+        self.solver = solver
         self.owner = owner
         self.clock_start = clock_start
         self.engine = db.engine
         self.made: list[int] = []
+        # Seconds spent reading, solving and writing (every attempt), for the job's record.
+        self.spent = {"read": 0.0, "solve": 0.0, "write": 0.0}
 
     @staticmethod
     def left(until: float) -> float:
@@ -229,9 +238,10 @@ class _Run:
                 _failed(self.job_id, self.owner, refused)
                 return
 
-    @staticmethod
-    def _progress(heart: Heartbeat) -> dict:
-        return heart.final or {}
+    def _progress(self, heart: Heartbeat) -> dict:
+        """The last report, with the time the job has taken so far and where it went (read, solve, write)."""
+        return {**(heart.final or {}), "elapsed": round(time.perf_counter() - self.clock_start, 2),
+                "seconds": {k: round(v, 2) for k, v in self.spent.items()}}
 
     def _end(self, **values) -> None:
         if not _settle(self.job_id, self.owner, **values):
@@ -248,33 +258,54 @@ class _Run:
         return Observer(on_progress=report, should_stop=heart.should_stop, seconds=seconds)
 
     def _solve(self, prepare, finish, until: float, heart: Heartbeat, caller: Caller):
-        """Read, solve with nothing open, write and mark done, re-checked; one more solve after a conflict."""
+        """Read, solve with nothing open, write and mark done, re-checked. After a conflict (the calendar
+        changed under the solve), once more in the time kept for it, from the first solution (what still fits
+        stays), else the job fails saying why."""
+        limit = self.left(until)
+        reserve = min(RESOLVE_MOST, RESOLVE_SHARE * limit) if limit >= RESOLVE_FROM else 0.0
+        first = None
         for attempt in (1, 2):
+            began = time.perf_counter()
             solving = prepare(utcnow())
+            if first is not None and solving.kind in ("plan", "batch"):
+                proposals.hint_with(solving, first)
             db.session.rollback()  # the read transaction ends here: nothing is open while solving
-            seconds = self.left(until) - WRITE_RESERVE
+            self.spent["read"] += time.perf_counter() - began
+            # Writing takes longer the more plans it holds slots for (a batch intake).
+            writing = WRITE_RESERVE + WRITE_PER_PLAN * max(1, len(solving.plans))
+            seconds = self.left(until) - writing - (reserve if attempt == 1 else 0.0)
             if attempt == 2 and seconds < 0.5:
                 raise Conflict("The clinic's calendar changed while the schedule was computed, and no time was "
                                "left to compute it again; ask for it again.",
                                fields={"plan_id": "calendar changed meanwhile"})
-            proposals.solve_prepared(solving, seconds=max(0.1, seconds), observer=self._observer(heart, seconds))
+            began = time.perf_counter()
+            proposals.solve_prepared(solving, seconds=max(0.1, seconds), observer=self._observer(heart, seconds),
+                                     solver=self.solver)
+            self.spent["solve"] += time.perf_counter() - began
+            first = solving.solution
             if heart.lost.is_set():
                 raise LostLease()
             if heart.cancelled.is_set():
                 raise Cancelled()
+            began = time.perf_counter()
             try:
-                return finish(solving, caller=caller, now=utcnow(), commit=False)
+                made = finish(solving, caller=caller, now=utcnow(), commit=False)
             except Conflict:
                 db.session.rollback()
+                self.spent["write"] += time.perf_counter() - began
                 if attempt == 2:
                     raise
                 log.info("job %s: the calendar changed while solving; solving again", self.job_id)
+            else:
+                self.spent["write"] += time.perf_counter() - began
+                return made
         raise AssertionError("unreachable")
 
     def _write(self, made: list, heart: Heartbeat, *, result: dict | None = None) -> None:
         """Commit the proposals' write together with the job's own row, if this worker still holds the job:
         with `result`, the job is done in that same transaction."""
         ids = [p.id for p in made]
+        began = time.perf_counter()
         if result is None:
             held = _settle_keep(self.job_id, self.owner)
         else:
@@ -284,6 +315,7 @@ class _Run:
             db.session.rollback()
             raise LostLease()
         db.session.commit()
+        self.spent["write"] += time.perf_counter() - began
         self.made += ids
 
     def _one(self, kind: str, plan_id: int, parameters: dict, until: float, caller: Caller, heart) -> None:
@@ -336,9 +368,10 @@ def _settle_keep(job_id: int, owner: str) -> bool:
     return held.rowcount == 1
 
 
-def run_job(job_id: int, owner: str, clock_start: float | None = None) -> None:
-    """Run a job this worker claimed. Whatever happens, the session is left with no transaction open."""
-    run = _Run(job_id, owner, clock_start if clock_start is not None else time.perf_counter())
+def run_job(job_id: int, owner: str, clock_start: float | None = None, solver=None) -> None:
+    """Run a job this worker claimed (solving here, or in `solver`'s process). Whatever happens, the session
+    is left with no transaction open."""
+    run = _Run(job_id, owner, clock_start if clock_start is not None else time.perf_counter(), solver)
     try:
         run.run()
     except Exception:
@@ -350,13 +383,13 @@ def run_job(job_id: int, owner: str, clock_start: float | None = None) -> None:
         db.session.remove()
 
 
-def run_next(owner: str | None = None) -> int | None:
+def run_next(owner: str | None = None, solver=None) -> int | None:
     """Claim and run one job; its id, or None when none was waiting."""
     owner = owner or worker_name()
     began = time.perf_counter()
     job_id = claim(owner)
     if job_id is not None:
-        run_job(job_id, owner, began)
+        run_job(job_id, owner, began, solver)
     return job_id
 
 
@@ -372,9 +405,11 @@ class Runners:
     """`count` threads, each claiming and running one job at a time, looking every `poll` seconds when idle:
     the worker's solves, and the in-process runner of `make run` beside the reminder scheduler."""
 
-    def __init__(self, app, count: int, poll: float):
+    def __init__(self, app, count: int, poll: float, nice: int = 0, in_child: bool = False):
         self.app = app
         self.poll = poll
+        self.nice = nice
+        self.in_child = in_child
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._loop, name=f"solve-jobs-{i}", daemon=True)
                         for i in range(count)]
@@ -386,15 +421,33 @@ class Runners:
 
     def _loop(self) -> None:
         owner = worker_name()
-        while not self.stopping.is_set():
+        if self.nice > 0:
+            # Linux keeps a nice value per thread, and CP-SAT's own threads inherit it: the solves yield the
+            # processor to requests served on the same host (in this process too, under `make run`).
             try:
-                with self.app.app_context():
-                    ran = run_next(owner)
-            except Exception:  # the database away: try again at the next poll
-                log.exception("solve jobs: claiming failed")
-                ran = None
-            if ran is None:
-                self.stopping.wait(self.poll)
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
+            except (AttributeError, OSError):
+                log.info("solve jobs: could not lower this thread's priority")
+        # Each thread's solves run in a process of its own (started from this thread, so at its priority):
+        # the optimizer's Python work never holds this process's interpreter.
+        solver = SolverProcess().start() if self.in_child else None
+        failures = 0
+        try:
+            while not self.stopping.is_set():
+                try:
+                    with self.app.app_context():
+                        ran = run_next(owner, solver.solve if solver else None)
+                    failures = 0
+                except Exception:  # the database away: said once, then tried again less and less often
+                    if failures == 0:
+                        log.exception("solve jobs: claiming failed; trying again")
+                    failures += 1
+                    ran = None
+                if ran is None:
+                    self.stopping.wait(min(self.poll * 2 ** failures, 30.0))
+        finally:
+            if solver is not None:
+                solver.close()
 
     def stop(self, timeout: float | None = None) -> None:
         """No new job is claimed; a solve under way finishes (within its time limit) unless `timeout` ends
@@ -408,4 +461,5 @@ def start_runners(app) -> Runners | None:
     count = int(app.config["JOBS_PER_PROCESS"])
     if count < 1:
         return None
-    return Runners(app, count, float(app.config["JOB_POLL_SECONDS"])).start()
+    return Runners(app, count, float(app.config["JOB_POLL_SECONDS"]), int(app.config["JOB_NICE"]),
+                   bool(app.config["JOB_SOLVE_IN_CHILD"])).start()

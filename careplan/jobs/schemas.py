@@ -18,6 +18,8 @@ class ProgressSchema(Schema):
     visits = WholeNumber(metadata={"description": "trips to the clinic in the best schedule so far"})
     breaks = WholeNumber(metadata={"description": "continuity breaks (a discipline changing clinician)"})
     bound = WholeNumber(metadata={"description": "proven least number of visits, when known"})
+    seconds = fields.Dict(keys=fields.String(), values=fields.Float(), metadata={
+        "description": "once ended: seconds spent reading the clinic, solving and writing the result"})
 
 
 class JobResultSchema(Schema):

@@ -53,7 +53,11 @@ class Alternatives(MethodView):
     def get(self, appointment_id):
         """The best few times this session could move to, in the same plan week (none inside the
         late-cancellation window: `late` is true and the patient calls the clinic)."""
-        return service.alternatives_for(appointment_id, patient_id=service.patient_id_of(caller()))
+        me = caller()
+        options = service.alternatives_for(appointment_id, patient_id=service.patient_id_of(me))
+        record("read", "appointment", appointment_id, options.appointment.patient_id, detail="its alternatives",
+               caller=me)
+        return options
 
 
 @blp.route("/appointments/<int:appointment_id>/move")

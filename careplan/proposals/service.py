@@ -38,9 +38,9 @@ from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
 from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
 from careplan.scheduling.attention import lock_providers
-from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 from careplan.records import get_or_404
-from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, busy_with, cancel,
+from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, cancel,
                                          check_booking, find_conflicts, move_to, overlap_guard, write_appointments)
 
 # The front desk waits for the answer: the search is bounded, and a clinic may bound it further
@@ -74,37 +74,40 @@ def _holds_of_others(plan_ids, now: datetime) -> list[tuple[int, int, datetime, 
     return [(h.provider_id, h.patient_id, h.starts_at, h.ends_at, h.room_id) for h in db.session.scalars(query)]
 
 
-def _current_index(path: str) -> int | None:
-    """"patients[0].appointments[3].week" -> 3: which current appointment the optimizer refused."""
+def _current_index(path: str) -> tuple[int, int] | None:
+    """"patients[1].appointments[3].week" -> (1, 3): which patient's current appointment the optimizer
+    refused."""
     marker = ".appointments["
-    if marker not in path:
+    if marker not in path or not path.startswith("patients["):
         return None
-    return int(path.split(marker, 1)[1].split("]", 1)[0])
+    return int(path[len("patients["):].split("]", 1)[0]), int(path.split(marker, 1)[1].split("]", 1)[0])
 
 
 def _solve(document: dict, parameters: dict, on_refused=None, *, seconds: float | None = None,
-           observer=None) -> dict:
+           observer=None, solver=None) -> dict:
     """Run the optimizer (no database needed). A current appointment it refuses as input (it answers no
     demand any more) is dropped from the hints and handed to `on_refused`; anything else wrong is a 422
     naming the field. `seconds`: the whole search, refusals included (default: the parameters' time limit);
-    `observer`: careplan.optimizer.Observer, told of each better schedule, able to stop the search."""
+    `observer`: careplan.optimizer.Observer, told of each better schedule, able to stop the search;
+    `solver`: what solves (default careplan.optimizer.solve, here; a job's SolverProcess, in its child)."""
     from careplan.operations.metrics import observe_solve
 
     began = time.perf_counter()
     seconds = seconds if seconds is not None else time_limit(parameters.get("time_limit"))
-    currents = document["patients"][0].setdefault("appointments", [])
-    for _ in range(len(currents) + 1):
+    hints = sum(len(p.get("appointments", [])) for p in document["patients"])
+    for _ in range(hints + 1):
         started = time.perf_counter()
         try:
-            solution = solve(document, time_limit=max(0.1, seconds - (started - began)),
-                             deterministic=bool(parameters.get("deterministic")), observer=observer)
+            solution = (solver or solve)(document, time_limit=max(0.1, seconds - (started - began)),
+                                         deterministic=bool(parameters.get("deterministic")), observer=observer)
         except ProblemError as error:
             observe_solve(time.perf_counter() - started, "refused")
-            index = _current_index(error.path)
-            if index is None:
+            where = _current_index(error.path)
+            if where is None:
                 raise Invalid(f"The schedule cannot be computed: {error}", fields={"problem": str(error)}) from None
-            dropped = currents.pop(index)
-            if on_refused is not None:
+            patient, index = where
+            dropped = document["patients"][patient]["appointments"].pop(index)
+            if on_refused is not None and patient == 0:
                 on_refused(index, dropped)
         else:
             observe_solve(time.perf_counter() - started, solution.get("status") or "solved")
@@ -154,19 +157,28 @@ def _supersede(plan: CarePlan) -> None:
 
 
 def _still_free(holds: list[HeldSlot], plan: CarePlan, now: datetime, moving: set[int]) -> None:
-    """The optimizer ran on a snapshot; refuse to hold what someone booked or held meanwhile."""
-    taken = set()
-    for hold in holds:
-        for other in busy_with(hold.provider_id, hold.patient_id, hold.starts_at, hold.ends_at):
-            if other.id not in moving:
-                taken.add(other.id)
-        held = db.session.scalars(holds_in_force(now, exclude_plan_id=plan.id).where(
-            HeldSlot.starts_at < hold.ends_at, hold.starts_at < HeldSlot.ends_at,
-            (HeldSlot.provider_id == hold.provider_id) | (HeldSlot.patient_id == hold.patient_id)))
-        if list(held) or taken:
-            raise Conflict("The clinic's calendar changed while the schedule was computed; ask for it again.",
-                           fields={"plan_id": "calendar changed meanwhile"},
-                           extra={"conflicting_appointment_ids": sorted(taken)})
+    """The optimizer ran on a snapshot; refuse to hold what someone booked or held meanwhile. Two queries
+    (appointments, other plans' holds in force) over the holds' span, whatever their number."""
+    if not holds:
+        return
+    start, end = min(h.starts_at for h in holds), max(h.ends_at for h in holds)
+    providers, patients = {h.provider_id for h in holds}, {h.patient_id for h in holds}
+    booked = list(db.session.scalars(select(Appointment).where(
+        Appointment.status != "cancelled", overlapping(Appointment, start, end),
+        Appointment.provider_id.in_(providers) | Appointment.patient_id.in_(patients))))
+    held = list(db.session.scalars(holds_in_force(now, exclude_plan_id=plan.id).where(
+        HeldSlot.starts_at < end, start < HeldSlot.ends_at,
+        HeldSlot.provider_id.in_(providers) | HeldSlot.patient_id.in_(patients))))
+
+    def clashes(other, hold) -> bool:
+        return (other.provider_id == hold.provider_id or other.patient_id == hold.patient_id) and \
+            other.starts_at < hold.ends_at and hold.starts_at < other.ends_at
+
+    taken = {other.id for hold in holds for other in booked if other.id not in moving and clashes(other, hold)}
+    if taken or any(clashes(other, hold) for hold in holds for other in held):
+        raise Conflict("The clinic's calendar changed while the schedule was computed; ask for it again.",
+                       fields={"plan_id": "calendar changed meanwhile"},
+                       extra={"conflicting_appointment_ids": sorted(taken)})
 
 
 def _store(plan: CarePlan, kind: str, parameters: dict, document: dict, solution: dict, holds: list[HeldSlot],
@@ -259,7 +271,22 @@ def _availability(plan: CarePlan, parameters: dict) -> dict | None:
     return {plan.patient_id: windows} if windows else None
 
 
-def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=None) -> Solving:
+def hint_with(solving: Solving, solution: dict) -> None:
+    """An earlier solution's appointments as the hints of a new solve of the same plans (a proposal or a
+    batch solved again after the calendar changed under it: it keeps what still fits)."""
+    by_patient: dict[str, list[dict]] = {}
+    for a in solution["appointments"]:
+        entry = {"provider": a["provider"], "discipline": a["discipline"], "kind": a["kind"],
+                 "start": a["start"][:16], "fixed": False}
+        if a["kind"] != "assessment":
+            entry.update(phase=a["phase"], week=a["week"])
+        by_patient.setdefault(a["patient"], []).append(entry)
+    for patient in solving.document["patients"]:
+        if patient["id"] in by_patient:
+            patient["appointments"] = by_patient[patient["id"]]
+
+
+def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=None, solver=None) -> Solving:
     """The optimizer's run: no database, no transaction. A re-plan's current appointment the optimizer
     refuses as input stays where it is, as busy time."""
     document = solving.document
@@ -275,7 +302,7 @@ def solve_prepared(solving: Solving, *, seconds: float | None = None, observer=N
                 row.setdefault("booked", []).append(interval)
 
     solving.solution = _solve(document, solving.parameters, keep_in_place if solving.kind == "replan" else None,
-                              seconds=seconds, observer=observer)
+                              seconds=seconds, observer=observer, solver=solver)
     return solving
 
 
@@ -613,6 +640,20 @@ def read_proposal(proposal_id: int, *, caller: Caller) -> Proposal:
     record("read", "proposal", proposal.id, patient_id=db.session.get(CarePlan, proposal.plan_id).patient_id,
            caller=caller)
     return proposal
+
+
+def shown_for_plan(plan_id: int, proposal_id: int | None, *, caller: Caller) -> Proposal | None:
+    """The proposal a plan's schedule shows: the one asked for (when it is this plan's), else the latest."""
+    if proposal_id is not None:
+        proposal = read_proposal(proposal_id, caller=caller)
+        return proposal if proposal.plan_id == plan_id else None
+    return db.session.scalars(list_proposals(plan_id, caller=caller).limit(1)).first()
+
+
+def plan_appointments(plan_id: int) -> list[Appointment]:
+    """The plan's appointments that take up their time (not cancelled), in time order."""
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan_id, Appointment.status != "cancelled").order_by(Appointment.starts_at)))
 
 
 def list_proposals(plan_id: int, *, caller: Caller):

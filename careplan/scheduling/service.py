@@ -133,9 +133,9 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
         problems.setdefault(f"{f}start", "is in the past")
     if provider is not None and f"{f}start" not in problems:
         if not within_windows(provider.availability, booking.start, booking.end):
-            problems[f"{f}start"] = f"outside provider {provider.id}'s working hours"
+            problems[f"{f}start"] = f"outside {provider.name}'s working hours"
         elif (absence := _time_off_over(provider.id, booking.start, booking.end)) is not None:
-            problems[f"{f}start"] = f"provider {provider.id} is away then (time off {absence.id})"
+            problems[f"{f}start"] = f"{provider.name} is away then"
     if problems:
         raise Invalid("This appointment cannot be booked as asked.", fields=problems)
     return provider

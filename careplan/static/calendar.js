@@ -43,6 +43,7 @@
       event.classNames = ["cal-ev", "cal-block", "tint-" + (item.tint || 0), "cal-block--" + item.status];
       if (item.visit_sessions > 1) event.classNames.push("cal-block--visit");
       if (item.flag) event.classNames.push("cal-block--flagged");
+      if (item.red_flag) event.classNames.push("cal-block--red-flag");
     }
     return event;
   }
@@ -56,6 +57,12 @@
                  element("span", "cal-block__plan", item.session +
                          (item.visit_sessions > 1 ? " · visit " + item.visit + " (" + item.visit_sessions + " sessions)" : ""))];
     // A change of hours or time off left it outside them: said in words, not only by the dashed edge.
+    if (item.red_flag) {
+      var red = element("span", "cal-block__red-flag", "Red flag");
+      red.title = "A red flag waits for a clinician's judgement";
+      red.appendChild(element("span", "visually-hidden", " waiting for a clinician"));
+      nodes.splice(1, 0, red);
+    }
     if (item.flag) {
       var flag = element("span", "cal-block__flag", "Needs a new time");
       flag.title = item.flag;
@@ -88,6 +95,7 @@
         slotLabelFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
         eventTimeFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
         dayHeaderFormat: {weekday: "short", day: "numeric", month: "short"},
+        firstDay: 1,  // the clinic's week, as the feed gives it: Monday to Sunday
         height: "auto",
         editable: true,
         eventDurationEditable: false,

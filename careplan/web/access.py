@@ -5,6 +5,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from flask import redirect, request
+from flask_babel import gettext
 
 from careplan.audit.service import note_denied, record
 from careplan.auth.access import can_reach_patient
@@ -35,7 +36,7 @@ def page_for(*roles: str, query: tuple[str, ...] = ()):
                 return login_redirect()
             if roles and user.role not in roles:
                 note_denied("page", detail=f"role {user.role} may not", caller=request_caller())
-                raise Forbidden(f"Signed in as {user.email}, you cannot open this page.")
+                raise Forbidden(gettext("Signed in as %(email)s, you cannot open this page.", email=user.email))
             return view(*args, **kwargs)
 
         setattr(wrapped, QUERY_ATTRIBUTE, frozenset(query))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 
 from careplan.auth.access import STAFF
@@ -48,7 +49,7 @@ def admin_provider_new():
         data, windows = _provider_form(request.form)
         provider, errors = submit(ProviderSchema(), data, providers.create_provider)
         if provider is not None:
-            flash(f"{provider.name} is added.", "success")
+            flash(gettext("%(name)s is added.", name=provider.name), "success")
             return redirect(url_for("web.admin_provider", provider_id=provider.id))
     return render_template("web/admin/provider_new.html", values=data, windows=windows.with_blanks(),
                            errors=errors, disciplines=clinic.disciplines(),
@@ -69,7 +70,7 @@ def admin_provider(provider_id: int):
             if saved.affected:
                 flash(outside_hours_message(len(saved.affected)), "warning")
             else:
-                flash("Changes saved.", "success")
+                flash(gettext("Changes saved."), "success")
             return redirect(url_for("web.admin_provider", provider_id=provider_id))
         if errors.pop(CHANGED, None) is not None:
             # The provider as it is now, after someone else's change: the one the admin edits next.
@@ -107,7 +108,7 @@ def admin_time_off_add(provider_id: int):
         flash(outside_hours_message(len(added.affected), "now fall outside these hours or inside a time off"),
               "warning")
     else:
-        flash("Time off recorded. Re-plan the care it touches next.", "success")
+        flash(gettext("Time off recorded. Re-plan the care it touches next."), "success")
     return redirect(url_for("web.desk_absence_replan", provider_id=provider_id, time_off_id=added.time_off.id))
 
 
@@ -124,5 +125,5 @@ def outside_hours_message(count: int, where: str = "now fall outside these hours
 @page_for(*STAFF)
 def admin_time_off_delete(provider_id: int, time_off_id: int):
     providers.delete_time_off(provider_id, time_off_id)
-    flash("Time off removed.", "success")
+    flash(gettext("Time off removed."), "success")
     return redirect(url_for("web.admin_provider", provider_id=provider_id) + "#time-off")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 
 from careplan.audit import service as audit
@@ -49,7 +50,8 @@ def admin_template(template_id: int):
         saved, errors = submit(TemplateVersionSchema(), data,
                                lambda loaded: protocols.new_version(template_id, loaded, caller=request_caller()))
         if saved is not None:
-            flash(f"Version {saved.version} of {saved.name} is now the one new plans use.", "success")
+            flash(gettext("Version %(version)s of %(name)s is now the one new plans use.", version=saved.version,
+                          name=saved.name), "success")
             return redirect(url_for("web.admin_template", template_id=saved.id))
         errors = form_errors(errors)
     history = list(db.session.scalars(protocols.list_templates(
@@ -91,7 +93,7 @@ def admin_user_new():
     data = _user_form(request.form)
     user, errors = submit(UserSchema(), data, lambda loaded: accounts.create_user(**loaded))
     if user is not None:
-        flash(f"Account {user.email} created.", "success")
+        flash(gettext("Account %(email)s created.", email=user.email), "success")
         return redirect(url_for("web.admin_users") + f"#user-{user.id}")
     users = list(db.session.scalars(accounts.list_users().limit(USER_LIMIT)))
     return render_template("web/admin/users.html", users=users, role="", q="", roles=ROLES,

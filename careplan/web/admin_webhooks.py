@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from careplan.auth.edge import request_caller
 from careplan.errors import ServiceError
@@ -30,5 +31,5 @@ def admin_webhook_resend(delivery_id: int):
         db.session.rollback()
         flash(refused.message, "error")
     else:
-        flash(f"{delivery.event_type} ({delivery.event_id}) is queued again.", "success")
+        flash(gettext("%(event)s (%(id)s) is queued again.", event=delivery.event_type, id=delivery.event_id), "success")
     return redirect(url_for("web.admin_webhooks"))

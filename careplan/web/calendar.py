@@ -12,6 +12,8 @@ from careplan.calendar import rooms as calendar_rooms, service as calendar
 from careplan.clinic import service as clinic
 from careplan.errors import ServiceError
 from careplan.extensions import db
+from careplan.intake.models import RED_FLAGS
+from careplan.intake.service import latest_intake
 from careplan.page_query import query_date, query_int
 from careplan.providers.service import get_provider
 from careplan.rooms import service as rooms
@@ -99,6 +101,17 @@ def desk_appointment_new():
     if values["patient_id"].isdigit():
         patient = patient_in_reach(int(values["patient_id"]))
     sessions = calendar.unscheduled_sessions(patient.id) if patient is not None else []
+    # A red flag no clinician has judged: plan sessions are refused, a single visit stays the desk's call,
+    # made knowingly.
+    screen = latest_intake(patient.id) if patient is not None else None
+    red_flag = screen if screen is not None and screen.screen_result == "red_flag" else None
+    drafts = calendar.plans_to_schedule(patient.id) if patient is not None else []
+    try:
+        start = datetime.fromisoformat(local_moment(values["start"]) or "")
+    except ValueError:
+        start = None
+    minutes = int(values["minutes"]) if values["minutes"].isdigit() and len(values["minutes"]) < 5 else 45
+    outside_hours = calendar.outside_patient_hours(patient, start, minutes)
     if request.method == "POST" and request.form.get("book"):
         booking = {"patient_id": values["patient_id"], "provider_id": values["provider"],
                    "discipline": values["discipline"], "start": local_moment(values["start"]),
@@ -123,7 +136,9 @@ def desk_appointment_new():
     return render_template("web/desk/appointment_new.html", values=values, errors=errors, provider=provider,
                            providers=queries.active_providers(), found=found, patient=patient, sessions=sessions,
                            session_key=_session_key, disciplines=clinic.disciplines(),
-                           lengths=COMMON_LENGTHS), 422 if errors else 200
+                           lengths=COMMON_LENGTHS, red_flag=red_flag, red_flag_names=RED_FLAGS, drafts=drafts,
+                           outside_hours=outside_hours), \
+        422 if errors else 200
 
 
 def _session_key(session: dict) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from careplan.audit.service import patients_of, record_listed
 from careplan.auth.edge import current_user, request_caller
@@ -82,7 +83,7 @@ def my_patient(patient_id: int, amend_errors: dict | None = None, phase_error: t
         note, errors = submit(NoteInSchema(), data, lambda loaded: notes.write_note(patient_id, loaded,
                                                                                     caller=request_caller()))
         if note is not None:
-            flash("Note saved; the care team sees it now.", "success")
+            flash(gettext("Note saved; the care team sees it now."), "success")
             return redirect(url_for("web.my_patient", patient_id=patient_id) + "#notes")
     shown = list(db.session.scalars(notes.list_notes(patient_id, caller=request_caller()).limit(NOTE_LIMIT)))
     # A clinician reading the team's notes is recorded, as on the API.
@@ -138,7 +139,7 @@ def my_note_amend(note_id: int):
                                                                                      caller=request_caller()))
     if saved is None:
         return my_patient(note.patient_id, amend_errors={note_id: "; ".join(errors.values())})
-    flash(f"Note amended: version {saved.current.number}.", "success")
+    flash(gettext("Note amended: version %(number)s.", number=saved.current.number), "success")
     return redirect(url_for("web.my_patient", patient_id=note.patient_id) + "#notes")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from careplan.audit.service import patients_of, record, record_listed
 from careplan.auth.access import STAFF
@@ -63,7 +64,7 @@ EMAIL_KINDS = {"reminder": "Reminder", "booking-confirmation": "Booking confirma
 @page_for(*STAFF)
 def desk_email_retry(email_id: int):
     email = reminders.retry_email(email_id, caller=request_caller())
-    flash(f"The e-mail to {email.patient.name} will be sent again in a moment.", "success")
+    flash(gettext("The e-mail to %(name)s will be sent again in a moment.", name=email.patient.name), "success")
     return redirect(url_for("web.desk_today") + "#failed-emails")
 
 
@@ -111,7 +112,7 @@ def desk_patient_new():
                                                                                                caller=request_caller()))
         errors = _sites_error(errors)
         if patient is not None:
-            flash(f"{patient.name} is admitted.", "success")
+            flash(gettext("%(name)s is admitted.", name=patient.name), "success")
             return redirect(url_for("web.desk_patient", patient_id=patient.id))
     return render_template("web/desk/patient_new.html", values=data, windows=windows.with_blanks(),
                            errors=errors, locations=rooms.list_locations(include_inactive=False)), \
@@ -130,7 +131,7 @@ def desk_patient(patient_id: int):
             patient_id, loaded, caller=request_caller(), expected_version=version))
         errors = _sites_error(errors)
         if saved is not None:
-            flash("Changes saved.", "success")
+            flash(gettext("Changes saved."), "success")
             return redirect(url_for("web.desk_patient", patient_id=patient_id))
         changed = errors.pop(CHANGED, None) is not None
     if request.method == "GET" or changed:

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, ngettext
 
+from careplan.audit.service import record
 from careplan.auth.edge import current_user, request_caller
 from careplan.caller import Caller
 from careplan.clinic import service as clinic
@@ -114,6 +115,8 @@ def my_appointment_cancel(appointment_id: int):
                   else gettext("Your appointment is cancelled."), "success")
             return redirect(url_for("web.my_appointments"))
     late = appointment.starts_at - utcnow() < _late_window()
+    record("read", "appointment", appointment.id, appointment.patient_id, detail=f"page {request.path}",
+           caller=request_caller())
     return render_template("web/my/cancel.html", appointment=appointment, late=late, reason=reason, errors=errors,
                            late_hours=clinic.settings().late_cancel_hours), 409 if errors else 200
 
@@ -176,6 +179,7 @@ def my_appointment_move(appointment_id: int):
                           time=clock(moved.starts_at)), "success")
             return redirect(url_for("web.my_appointments"))
     options = portal.alternatives_for(appointment_id, patient_id=patient_id)
+    record("read", "appointment", appointment_id, patient_id, detail=f"page {request.path}", caller=me)
     return render_template("web/my/move.html", options=options, notice=notice, action=request.path,
                            back="/my/appointments"), status
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from careplan.audit.service import record
@@ -75,7 +76,7 @@ def desk_intake_new(patient_id: int):
                     raise
                 # The positive screen is recorded; the intake's page says what to do now and goes no further.
                 return redirect(url_for("web.desk_intake", intake_id=refused.extra["intake_id"]))
-            flash("Intake recorded: the red-flag screen is clear.", "success")
+            flash(gettext("Intake recorded: the red-flag screen is clear."), "success")
             return redirect(url_for("web.desk_intake", intake_id=intake.id))
         errors = form_errors(errors)
     return render_template("web/desk/intake_new.html", patient=patient, form=form, errors=errors,
@@ -122,7 +123,7 @@ def desk_intake_override(intake_id: int):
     except ServiceError as refused:
         db.session.rollback()
         return _intake_page(intake, patient, errors={"_form": refused.message}, status=refused.status)
-    flash("The red flag is overridden; your reason is kept with the intake.", "success")
+    flash(gettext("The red flag is overridden; your reason is kept with the intake."), "success")
     return redirect(url_for("web.desk_intake", intake_id=intake_id))
 
 
@@ -151,8 +152,8 @@ def desk_plan_build(intake_id: int):
                           lambda loaded: plans.build_plan(loaded, caller=request_caller()))
     if plan is None:
         return _intake_page(intake, patient, values=request.form, errors=form_errors(errors), status=422)
-    flash("Draft plan built from the clinic's protocol. Choose the care team, adjust it if needed, then schedule it.",
-          "success")
+    flash(gettext("Draft plan built from the clinic's protocol. Choose the care team, adjust it if needed, then "
+                  "schedule it."), "success")
     return redirect(url_for("web.desk_plan", plan_id=plan.id))
 
 
@@ -254,7 +255,7 @@ def desk_plan(plan_id: int):
         saved, errors = submit(PlanRevisionSchema(), changes, lambda loaded: plans.revise_plan(
             plan_id, loaded, caller=request_caller(), expected_version=version))
         if saved is not None:
-            flash(f"Plan saved as version {saved.version}.", "success")
+            flash(gettext("Plan saved as version %(version)s.", version=saved.version), "success")
             return redirect(url_for("web.desk_plan", plan_id=plan_id))
         changed = errors.pop(CHANGED, None) is not None
         errors = _team_errors(form_errors(errors), changes["care_team"])

@@ -85,6 +85,12 @@ def clock(moment: datetime | None) -> str:
     return "" if moment is None else clinic.to_local(moment).strftime("%H:%M")
 
 
+@bp.app_template_filter("local_date")
+def local_date(moment: datetime) -> date:
+    """The clinic's calendar date of a moment."""
+    return clinic.to_local(moment).date()
+
+
 @bp.app_template_filter("day")
 def day(value: datetime | date | None) -> str:
     """Tuesday 5 January 2027 (a datetime is first brought to the clinic's zone)."""
@@ -139,7 +145,7 @@ def field_label(name: str) -> str:
     return FIELD_NAMES.get(name, name.replace("_", " ").capitalize())
 
 
-FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Away from", "end": "Back at",
+FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Start", "end": "End",
                "start_date": "Start date", "region": "Region of the spine", "provider_id": "Clinician",
                "patient_id": "Patient number", "note": "Why this version"}
 def _red_flag(parts: list[str]) -> str:

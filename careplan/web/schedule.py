@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext, ngettext
 from sqlalchemy import select
 
 from careplan.auth.access import STAFF
@@ -124,18 +125,6 @@ def who_treats(plan, sessions) -> list[Treating]:
     return rows
 
 
-def _latest_proposal(plan_id: int, proposal_id: int | None):
-    if proposal_id is not None:
-        proposal = proposals.get_proposal(proposal_id)
-        return proposal if proposal.plan_id == plan_id else None
-    return db.session.scalars(proposals.list_proposals(plan_id, caller=request_caller()).limit(1)).first()
-
-
-def _booked(plan_id: int) -> list[Appointment]:
-    return list(db.session.scalars(select(Appointment).where(
-        Appointment.plan_id == plan_id, Appointment.status.in_(queries.HELD)).order_by(Appointment.starts_at)))
-
-
 def _request_parameters(form, *, with_start: bool) -> dict:
     """The re-propose form: start date, a preferred clinician per discipline, the optimizer's time."""
     data = {"preferred_providers": {key[len("prefer-"):]: value for key, value in form.items()
@@ -156,8 +145,8 @@ def desk_schedule(plan_id: int):
 
 def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=200):
     now = utcnow()
-    proposal = _latest_proposal(plan.id, proposal_id)
-    booked = _booked(plan.id)
+    proposal = proposals.shown_for_plan(plan.id, proposal_id, caller=request_caller())
+    booked = proposals.plan_appointments(plan.id)
     live = proposal is not None and proposal.state(now) == "live"
     showing = proposal.holds if live or (proposal is not None and plan.status == "draft") else booked
     weeks, weekdays = plan_calendar(plan, showing)
@@ -221,8 +210,9 @@ def desk_book(proposal_id: int):
     except ServiceError as refused:
         db.session.rollback()
         return _schedule_page(plan, proposal_id, errors={"_form": refused.message}, status=refused.status)
-    flash(f"Booked: {len(booked.booked_appointment_ids)} appointments for {plan.patient.name}. "
-          "The patient gets a confirmation e-mail.", "success")
+    flash(ngettext("Booked: %(num)d appointment for %(name)s. The patient gets a confirmation e-mail.",
+                   "Booked: %(num)d appointments for %(name)s. The patient gets a confirmation e-mail.",
+                   len(booked.booked_appointment_ids), name=plan.patient.name), "success")
     return redirect(url_for("web.desk_schedule", plan_id=plan.id))
 
 
@@ -237,7 +227,7 @@ def desk_release(proposal_id: int):
         db.session.rollback()
         flash(refused.message, "error")
     else:
-        flash("Proposal let go: its slots are free for others.", "success")
+        flash(gettext("Proposal let go: its slots are free for others."), "success")
     return redirect(url_for("web.desk_schedule", plan_id=plan.id))
 
 
@@ -273,7 +263,7 @@ def desk_move(appointment_id: int):
                 db.session.rollback()
                 errors = form_errors(refused.fields) or {"_form": refused.message}
             else:
-                flash("Appointment moved; the patient gets a notice of the new time.", "success")
+                flash(gettext("Appointment moved; the patient gets a notice of the new time."), "success")
                 return redirect(_back(appointment))
     colleagues = [p for p in queries.active_providers() if appointment.discipline_code in p.discipline_codes]
     return render_template("web/desk/move.html", appointment=appointment, values=values, errors=errors,
@@ -292,7 +282,7 @@ def desk_cancel(appointment_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return redirect(_back(appointment))
-    flash("Appointment cancelled. Here is who could use the freed time.", "success")
+    flash(gettext("Appointment cancelled. Here is who could use the freed time."), "success")
     return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
 
 
@@ -325,7 +315,8 @@ def desk_backfill_book(appointment_id: int):
         db.session.rollback()
         flash(refused.message, "error")
         return redirect(url_for("web.desk_backfill", appointment_id=appointment_id))
-    flash(f"Booked {candidate['patient_name']} into the freed slot at {clock(booked.starts_at)}.", "success")
+    flash(gettext("Booked %(name)s into the freed slot at %(time)s.", name=candidate["patient_name"],
+                  time=clock(booked.starts_at)), "success")
     return redirect(_back(appointment))
 
 

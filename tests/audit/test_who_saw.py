@@ -151,3 +151,18 @@ def test_the_trail_says_where_a_request_came_from(app, client, seen):
     with app.app_context():
         origins = {(e.resource, e.origin) for e in who_saw(seen["martha"]) if e.user_id == seen["desk"]}
     assert origins == {("appointment", "api"), ("page", "web")}
+
+
+def test_a_patient_reading_their_own_session_is_on_the_trail_too(app, client, seen):
+    """The portal's move and cancel pages and the API's alternatives show one session: each is a read."""
+    with app.app_context():
+        patient = factories.user("patient", patient_id=seen["martha"])
+        headers, user_id = factories.bearer(patient), patient.id
+    appointment = seen["appointment"]
+    for path in (f"/my/appointments/{appointment}/move", f"/my/appointments/{appointment}/cancel",
+                 f"/api/v1/me/appointments/{appointment}/alternatives"):
+        assert client.get(path, headers=headers).status_code == 200, path
+    with app.app_context():
+        reads = [e for e in who_saw(seen["martha"])
+                 if e.user_id == user_id and e.action == "read" and e.resource == "appointment"]
+    assert len(reads) == 3

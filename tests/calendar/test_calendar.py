@@ -135,3 +135,30 @@ def test_unscheduled_sessions_of_a_plan_are_listed_and_counted(ctx):
     sessions = calendar.unscheduled_sessions(martha.id)
     assert {(s["week"], s["missing"]) for s in sessions} == {(0, 1), (1, 2)}
     assert [(p.id, n) for p, n in calendar.plans_with_unscheduled_sessions()] == [(plan.id, 3)]
+
+
+def test_needs_attention_lists_drafted_plans_and_groups_an_absences_appointments(ctx):
+    from careplan.providers import service as providers
+
+    factories.protocols()
+    ana = factories.provider(name="Ana Moreau", hours="mon-sun 07:00-21:00")
+    drafted = factories.plan(factories.patient(name="Aisha Mohammed").id)
+    soon = clinic.to_local(utcnow()).date() + timedelta(days=2)
+    first = factories.appointment(factories.patient(name="Linh Tran"), ana, _at(soon, "09:00"))
+    factories.appointment(factories.patient(name="Noah Smith"), ana, _at(soon, "11:00"))
+    absence = providers.add_time_off(ana.id, {"starts_at": _at(soon, "08:00"), "ends_at": _at(soon, "13:00"),
+                                              "reason": "Off sick"}).time_off
+    with Statements() as counted:
+        items = calendar.needs_attention()
+    by_kind = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+    [away] = by_kind["flagged"]
+    assert away.title == "Ana Moreau is away (Off sick): 2 appointments need a new time"
+    assert "Linh Tran, Noah Smith" in away.detail and away.patient_id == first.patient_id
+    assert away.link == f"/admin/providers/{ana.id}/time-off/{absence.id}/replan"
+    [draft] = by_kind["to_schedule"]
+    assert draft.title == "Aisha Mohammed: care plan drafted, nothing booked yet"
+    assert draft.link == f"/desk/plans/{drafted.id}/schedule" and draft.step == "Propose a schedule"
+    # A fixed number of statements, not one per item.
+    assert counted.count <= 10

@@ -259,3 +259,41 @@ def test_an_unexpected_error_is_a_500_operation_outcome_without_internals(client
     outcome = fetch(client, "/fhir/Patient", auth("admin"), 500)
     assert outcome["issue"][0]["code"] == "exception" and "secret" not in str(outcome)
     assert "secret internals" in caplog.text
+
+
+def test_a_day_of_slots_takes_the_same_statements_for_three_clinicians_or_twelve(client, auth, app):
+    """Providers, their hours, disciplines and absences, and all their appointments: one statement each."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import event
+
+    from careplan.extensions import db
+    from tests import factories
+
+    headers = auth("front_desk")
+    day = "start=ge2027-03-12&start=lt2027-03-13"
+
+    def add_clinicians(count: int) -> None:
+        with app.app_context():
+            for _ in range(count):
+                provider = factories.provider(hours="mon-fri 08:00-16:00")
+                factories.appointment(provider=provider, starts_at=datetime(2027, 3, 12, 15, tzinfo=timezone.utc))
+
+    def statements() -> tuple[int, int]:
+        seen = []
+        with app.app_context():
+            engine = db.engine
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            bundle = fetch(client, f"/fhir/Slot?{day}&_count=500", headers)
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        return len(seen), sum(1 for s in entries(bundle) if s["status"] == "busy")
+
+    add_clinicians(3)
+    few, busy_few = statements()
+    add_clinicians(9)
+    many, busy_many = statements()
+    assert (busy_few, busy_many) == (3, 12)
+    assert many == few

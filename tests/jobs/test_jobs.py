@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from careplan.extensions import db
 from careplan.jobs import service as jobs
 from careplan.jobs.models import SolveJob
-from careplan.jobs.runner import run_pending
+from careplan.jobs.runner import Runners, run_pending
 from careplan.proposals.models import HeldSlot, Proposal
 from tests import factories
 
@@ -168,16 +168,17 @@ def test_the_time_asked_is_the_time_taken(app):
 
 
 def test_other_requests_neither_fail_nor_wait_while_a_job_solves(app, client, auth):
-    """A batch solves for six seconds on a worker thread while the front desk reads the day, reads
-    appointments and books: every answer is a success, and none waits for the solve."""
+    """A batch solves for eight seconds on a runner thread of this process (as under `make run`: its solver in a
+    child process) while the front desk reads the day, reads appointments and books: every answer is a
+    success, and none waits for the solve."""
     desk = auth("front_desk")
-    job_id = _long_batch(app, 6.0, patients=6)
+    job_id = _long_batch(app, 8.0, patients=6)
     with app.app_context():
         physio = factories.provider(hours="mon-fri 08:00-18:00")
         someone = factories.patient(hours="mon-fri 08:00-18:00")
         existing = factories.appointment(someone, physio, days_ahead=3).id
         physio_id, someone_id = physio.id, someone.id
-    worker = _in_thread(app, run_pending)
+    runners = Runners(app, 1, 0.05, in_child=True).start()
     _wait_for(lambda: _job(app, job_id).state == "running")
     day = date.today() + timedelta(days=3)
     weekdays = [d for d in (date.today() + timedelta(days=k) for k in range(60, 120)) if d.weekday() < 5]
@@ -200,8 +201,10 @@ def test_other_requests_neither_fail_nor_wait_while_a_job_solves(app, client, au
             assert answer.status_code < 300, (url, answer.status_code, answer.get_data(as_text=True)[:200])
             slowest, calls = max(slowest, took), calls + 1
             booked += method == "post"
-    worker.join(10)
+    runners.stop(10)
     assert _job(app, job_id).state == "done"
     assert calls >= 9 and booked >= 3
-    # Waiting for the solve would take its six seconds; half of that leaves room for a busy CI machine.
-    assert slowest < 3.0, f"a request took {slowest:.2f} s while the job solved"
+    print(f"slowest of {calls} requests while the job solved: {slowest * 1000:.0f} ms")
+    # Before jobs, a request behind a solve waited for all of it (a 15 s proposal held /healthz 14.9 s).
+    # Far less than the solve's eight seconds, with room for a busy shared machine.
+    assert slowest < 3.0, f"a request took {slowest:.2f} s while the job solved for 8 s"

@@ -39,6 +39,7 @@ def test_the_worker_dispatches_and_stops_cleanly_on_sigterm(app, ctx, smtp):
 
 def test_one_in_process_scheduler_per_process_and_none_in_cli_commands(app, monkeypatch):
     monkeypatch.setattr(scheduler, "_in_process", None)
+    monkeypatch.setattr(scheduler, "_in_process_runners", None)
     served = create_app("development", {"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
                                         "LOG_TO_STDERR": False},
                         instance_path=app.instance_path)
@@ -47,8 +48,12 @@ def test_one_in_process_scheduler_per_process_and_none_in_cli_commands(app, monk
         assert running is not None and running.running
         assert scheduler.start_when_serving(served) is running
         assert sorted(job.id for job in running.get_jobs()) == ["deliver-webhooks", "dispatch-emails", "expire-proposals"]
+        assert scheduler._in_process_runners is not None, "solve jobs run beside the scheduler"
     finally:
         running.shutdown(wait=True)
+        # Left running, its job runners would claim the jobs of every later test in this database.
+        if scheduler._in_process_runners is not None:
+            scheduler._in_process_runners.stop(timeout=10)
     monkeypatch.setattr(scheduler, "_in_process", None)
     # `flask --app wsgi reminders dispatch` builds the app inside the click context of its command group.
     with click.Context(click.Group("cli"), info_name="cli"):

@@ -73,7 +73,7 @@ def live_jobs(app):
     (careplan.jobs.runner.Runners); stopped after the test, so other tests run their jobs themselves."""
     from careplan.jobs.runner import Runners
 
-    runners = Runners(app, 1, 0.1).start()
+    runners = Runners(app, 1, 0.1, in_child=True).start()
     yield runners
     runners.stop(timeout=30)
 

@@ -151,10 +151,16 @@ def test_an_appointment_left_outside_changed_hours_is_flagged_on_the_grid_and_ne
     assert html.count("cal-block--flagged") == 4  # each block in the table and in the phone's list
     assert 'Needs a new time<span class="visually-hidden">: inside Ana Moreau&#39;s time off' in html
     assert 'Needs a new time<span class="visually-hidden">: outside Ben Okafor&#39;s working hours' in html
-    # In the Needs attention list, each with its one next step: another time for that appointment.
+    # In the Needs attention list, each with its one next step: the absence's re-plan for what lies inside
+    # Ana's time off, another time for James, outside Ben's new hours.
     section = html[html.index('id="needs-attention"'):html.index("</section>", html.index('id="needs-attention"'))]
-    assert "Martha Kowalski on" in section and "James O&#39;Neill on" in section
-    assert f'href="/desk/appointments/{booked}?another=1#another">Find another time' in section
+    assert "Ana Moreau is away (sick): 1 appointment needs a new time" in section and "Martha Kowalski" in section
+    with app.app_context():
+        from careplan.providers.models import ProviderTimeOff
+
+        absence = db.session.scalar(select(ProviderTimeOff.id).where(ProviderTimeOff.provider_id == ana))
+    assert f'href="/admin/providers/{ana}/time-off/{absence}/replan">Re-plan around the absence' in section
+    assert "James O&#39;Neill, " in section and "with Ben Okafor: needs a new time" in section
     assert f'href="/desk/appointments/{later}?another=1#another">Find another time' in section
     # The appointment's page says so too, and the calendar component's feed carries the reason.
     assert "Needs a new time:" in client.get(f"/desk/appointments/{booked}", headers=desk).text
@@ -168,3 +174,66 @@ def test_an_appointment_left_outside_changed_hours_is_flagged_on_the_grid_and_ne
         scheduling.update_appointment(later, {"start": at(tomorrow, "10:00")}, caller=factories.CALLER)
     html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=desk).text
     assert "Ben Okafor&#39;s working hours" not in html and html.count("cal-block--flagged") == 2
+
+
+def test_the_booking_form_tells_the_desk_of_a_red_flag_a_drafted_plan_and_a_time_outside_the_patients_hours(
+        client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    with app.app_context():
+        factories.protocols()
+        pierre = factories.patient(name="Pierre Gagnon", hours=EVERY_DAY).id
+        aisha = factories.patient(name="Aisha Mohammed", hours="mon-sun 12:00-18:00").id
+        factories.plan(aisha)
+    desk = auth("front_desk")
+    refused = client.post(f"/api/v1/patients/{pierre}/intakes", headers=desk,
+                          json=factories.intake_body(red_flags={"loss_of_bladder_or_bowel_control": True}))
+    assert refused.status_code == 422
+    cell = f"/desk/appointments/new?provider={ana}&start={tomorrow.isoformat()}T09:00"
+    form = client.get(f"{cell}&patient_id={pierre}", headers=desk).text
+    assert "Red flag waiting for a clinician:" in form and "loss of bladder or bowel control" in form
+    assert f'href="/desk/intakes/{refused.json["error"]["intake_id"]}"' in form
+    # Aisha: her plan is drafted (booked from its schedule, not here), and 09:00 is before her hours.
+    form = client.get(f"{cell}&patient_id={aisha}", headers=desk).text
+    assert "Red flag" not in form and "is drafted, not scheduled" in form
+    assert "outside Aisha Mohammed's usual hours" in form
+    inside = client.get(cell.replace("T09:00", "T13:00") + f"&patient_id={aisha}", headers=desk).text
+    assert "usual hours" not in inside
+    # Martha has neither: none of the three notices.
+    plain = client.get(f"{cell}&patient_id={martha}", headers=desk).text
+    assert "Red flag" not in plain and "drafted" not in plain and "usual hours" not in plain
+
+
+def test_a_patient_with_a_red_flag_waiting_is_marked_on_the_grid_until_a_clinician_judges_it(client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    desk = auth("front_desk")
+    refused = client.post(f"/api/v1/patients/{martha}/intakes", headers=desk,
+                          json=factories.intake_body(red_flags={"fever": True}))
+    assert refused.status_code == 422
+    page = f"/desk/calendar?date={tomorrow.isoformat()}"
+    html = client.get(page, headers=desk).text
+    # In the table and in the phone's list, in words.
+    assert html.count('Red flag<span class="visually-hidden"> waiting for a clinician</span>') == 2
+    assert "cal-block--red-flag" in html
+    events = client.get(f"/api/v1/calendar/day?date={tomorrow.isoformat()}", headers=desk).json["events"]
+    assert [e["red_flag"] for e in events if e["kind"] == "appointment"] == [True]
+    # Needs attention names it, with the screen one click away.
+    section = html[html.index('id="needs-attention"'):html.index("</section>", html.index('id="needs-attention"'))]
+    assert "Martha Kowalski: red flag waiting for a clinician" in section and "Fever" in section
+    assert f'href="/desk/intakes/{refused.json["error"]["intake_id"]}">The screen' in section
+    # A clinician judges it: the mark goes.
+    with app.app_context():
+        from careplan.intake.service import override_red_flag
+
+        override_red_flag(refused.json["error"]["intake_id"], "Afebrile on review, conservative care may begin.",
+                          caller=factories.caller(factories.user("admin")))
+    assert "Red flag waiting" not in client.get(page, headers=desk).text
+
+
+def test_arrived_is_offered_on_the_appointments_own_day_only(client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    with app.app_context():
+        soon = factories.appointment(factories.patient(name="Noah Smith", hours=EVERY_DAY), ana,
+                                     utcnow()).id
+    desk = auth("front_desk")
+    assert 'value="arrived"' not in client.get(f"/desk/appointments/{booked}", headers=desk).text
+    assert 'value="arrived"' in client.get(f"/desk/appointments/{soon}", headers=desk).text

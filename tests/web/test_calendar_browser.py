@@ -66,8 +66,28 @@ def _column_point(page, index: int, at: datetime) -> tuple[float, float]:
     return box["x"] + box["width"] / 2, box["y"] + (offset + 0.5) * box["height"] / slots
 
 
+def _red_flag(app, appointment_id: int) -> None:
+    """The appointment's patient screened positive for fever at a new intake; no clinician has judged it yet."""
+    from careplan.errors import ServiceError
+    from careplan.intake.models import RED_FLAGS
+    from careplan.intake.service import record_intake
+
+    with app.app_context():
+        patient_id = db.session.get(Appointment, appointment_id).patient_id
+        try:
+            record_intake(patient_id, {"condition": "radiculopathy", "region": "lumbar", "side": "left",
+                                       "symptoms": ["low back pain"], "severity": "moderate",
+                                       "pain_stress_or_insomnia": False, "prefers_acupuncture": False,
+                                       "preferences": "", "referral_signs": {},
+                                       "red_flags": {**{name: False for name in RED_FLAGS}, "fever": True}},
+                          caller=factories.CALLER)
+        except ServiceError:
+            pass  # recorded, and refused: what a red flag does
+
+
 def test_a_front_desks_morning(app, browser, live_server, person):
     base, providers, ids = _morning(app)
+    _red_flag(app, ids["noah"])
     desk = person("front_desk")
     context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
     context.set_default_timeout(10000)
@@ -85,6 +105,10 @@ def test_a_front_desks_morning(app, browser, live_server, person):
         expect(page).to_have_url(f"{live_server}/desk/calendar")
         page.goto(f"/desk/calendar?date={base.date().isoformat()}")
         expect(page.locator(".ec-event.cal-block")).to_have_count(3)
+        # Noah's red flag waits for a clinician: his block says so.
+        expect(page.locator(".ec-event.cal-block--red-flag")).to_have_count(1)
+        expect(page.locator(".ec-event.cal-block--red-flag .cal-block__red-flag")).to_contain_text("Red flag")
+        expect(page.locator(".ec-event.cal-block--red-flag")).to_contain_text("Noah Smith")
         check_page_basics(page)
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDE["width"]
         screenshot(page, "calendar-1-day")
@@ -169,11 +193,17 @@ def test_a_front_desks_morning(app, browser, live_server, person):
         expect(flagged.locator(".cal-block__flag")).to_contain_text("Needs a new time")
         expect(flagged.locator(".cal-block__flag")).to_have_attribute("title", re.compile("inside Ben Okafor's time off"))
         item = page.locator(".attention__item--flagged")
+        expect(item).to_contain_text("Ben Okafor is away (Off sick): 1 appointment needs a new time")
         expect(item).to_contain_text("Martha Kowalski")
         flagged.scroll_into_view_if_needed()
         screenshot(page, "calendar-7b-flagged")
-        item.get_by_role("link", name="Find another time").click()
-        expect(page.locator("#another")).to_be_visible()
+        # Its one next step: the absence's re-plan, which lists Martha's session.
+        item.get_by_role("link", name="Re-plan around the absence").click()
+        expect(page.locator("h1")).to_contain_text("Ben Okafor is away")
+        expect(page.locator("main")).to_contain_text("Martha Kowalski")
+        # Her appointment's page says why it needs a new time.
+        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+        page.locator(".ec-event.cal-block--flagged").click()
         expect(page.locator(".notice--flag")).to_contain_text("inside Ben Okafor's time off")
         page.goto(f"/desk/calendar?date={base.date().isoformat()}")
 
@@ -201,5 +231,26 @@ def test_without_javascript_the_day_is_a_table(app, browser, live_server, person
         expect(page.locator(".cal-table")).to_be_visible()
         expect(page.locator(".cal-table .cal-block")).to_have_count(3)
         screenshot(page, "calendar-no-js")
+    finally:
+        context.close()
+
+
+def test_a_clinicians_week_runs_monday_to_sunday_like_its_feed(app, browser, live_server, person):
+    base, providers, ids = _morning(app)
+    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        from tests.web.conftest import sign_in
+        sign_in(page, person("front_desk"))
+        page.goto(f"/desk/calendar?provider={providers['ana']}&date={base.date().isoformat()}")
+        heads = page.locator(".ec-col-head")
+        expect(heads).to_have_count(7)
+        monday = base.date() - timedelta(days=base.weekday())
+        expect(heads.first).to_contain_text(f"Mon, {monday:%b} {monday.day}")
+        expect(heads.last).to_contain_text("Sun")
+        # Ana's two appointments of the morning are in it (on whatever day of the week that is).
+        expect(page.locator(".ec-event.cal-block")).to_have_count(2)
+        screenshot(page, "calendar-week")
     finally:
         context.close()

@@ -9,18 +9,21 @@ session key is as much the visitor's input as any box.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
 
 from careplan.auth.models import User
+from careplan.clinic import service as clinic
 from careplan.demo import load_demo
 from careplan.extensions import db
 from careplan.intake.models import Intake
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
 from careplan.protocols.models import ProtocolTemplate
+from careplan.reminders.links import link_token
 from careplan.providers.models import Provider, ProviderTimeOff as TimeOff
 from careplan.scheduling.models import Appointment
 from tests import factories
@@ -46,7 +49,7 @@ class Forms(HTMLParser):
         a = dict(attrs)
         if tag == "form":
             self._form = {"action": a.get("action"), "method": (a.get("method") or "get").lower(),
-                          "fields": {}, "buttons": []} 
+                          "fields": {}, "buttons": [], "hidden": set()}
             self.forms.append(self._form)
         elif self._form is None:
             return
@@ -61,6 +64,8 @@ class Forms(HTMLParser):
                     self._form["fields"].setdefault(a["name"], None)
             else:
                 self._form["fields"][a["name"]] = a.get("value", "")
+                if kind == "hidden":
+                    self._form["hidden"].add(a["name"])
         elif tag == "button" and a.get("name"):
             self._form["buttons"].append((a["name"], a.get("value", "")))
         elif tag == "select" and a.get("name"):
@@ -120,7 +125,14 @@ def demo(app, monkeypatch):
                    for role, email in (("admin", "admin@riverside.example"),
                                        ("front_desk", "frontdesk@riverside.example"),
                                        ("provider", clinician.email), ("patient", linh.email))}
+        # The e-mail links' pages (no sign-in: the link is the key), on a third session of Linh's.
+        linked = db.session.scalars(select(Appointment).where(
+            Appointment.patient_id == linh.id, Appointment.status.in_(("booked", "confirmed")))
+            .order_by(Appointment.starts_at.desc())).all()[2]
+        headers["anyone"] = {}
         pages = {
+            "anyone": ["/login"] + [f"/api/v1/appointment-links/{link_token(linked, action)}"
+                                    for action in ("move", "confirm", "cancel")],
             # The patient first and the cancel form last: a garbage-free part of a form may well cancel or
             # move a session (the desk's re-plans too).
             "patient": ["/my/appointments", f"/my/appointments/{own.id}/move",
@@ -130,11 +142,14 @@ def demo(app, monkeypatch):
                            f"/desk/plans/{draft.id}/schedule", f"/desk/plans/{booked.id}/schedule",
                            f"/desk/appointments/{upcoming.id}", f"/desk/appointments/{upcoming.id}/move",
                            f"/desk/appointments/new?provider={clinician.id}&patient_id={linh.id}",
+                           f"/desk/appointments/{upcoming.id}/moving?provider_id={clinician.id}&start="
+                           + (clinic.to_local(upcoming.starts_at) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+                           "/desk/flagged", "/desk/patients?q=linh", "/desk/calendar",
                            f"/admin/providers/{absence.provider_id}/time-off/{absence.id}/replan"],
             "admin": ["/admin/providers/new", f"/admin/providers/{clinician.id}", "/admin/users",
                       f"/admin/templates/{db.session.scalars(select(ProtocolTemplate)).first().id}",
-                      "/admin/webhooks", "/admin/audit"],
-            "provider": [f"/me/patients/{linh.id}", "/me/day"],
+                      "/admin/webhooks", "/admin/audit", "/admin/templates", "/admin/providers", "/admin/locations"],
+            "provider": [f"/me/patients/{linh.id}", "/me/day", "/me/week"],
         }
         red_flag = db.session.scalars(select(Intake).where(Intake.screen_result == "red_flag")).first()
         pages["provider"].append(f"/desk/intakes/{red_flag.id}")
@@ -180,8 +195,9 @@ def test_garbage_in_every_field_of_every_form(app, client, demo):
                             if 'class="error-summary"' in response.text else ""
                         items = re.findall(r"<li>(.*?)</li>", summary, re.S)
                         if items and all(item.startswith('<a href="#') for item in items):
-                            # A refused form: each field is named in the summary and marked beside its input.
-                            for name in re.findall(r'<a href="#([^"]+)">', summary):
+                            # A refused form: each field is named in the summary and marked beside its input
+                            # (a hidden one, which a link filled, has no box to mark: the summary names it).
+                            for name in set(re.findall(r'<a href="#([^"]+)">', summary)) - form["hidden"]:
                                 assert f'id="{name}"' in response.text, (where, name)
     print(f"{sent} forms sent")
     assert sent >= 150
