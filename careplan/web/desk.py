@@ -13,6 +13,7 @@ from careplan.extensions import db
 from careplan.patients import service as patients
 from careplan.patients.schemas import PatientSchema
 from careplan.reminders import service as reminders
+from careplan.rooms import service as rooms
 from careplan.scheduling import attention
 from careplan.web import bp
 from careplan.page_query import query_date
@@ -93,7 +94,19 @@ def _patient_form(form) -> tuple[dict, WindowRows]:
     # Empty: the clinic's default language.
     data["language"] = form.get("language") or None
     data["availability"] = windows.as_data()
+    # Video consent and the sites they come to (issue 20): the boxes are there when the clinic has sites.
+    data["accepts_virtual"] = form.get("accepts_virtual") == "on"
+    if form.get("locations_shown") == "on":
+        data["location_ids"] = [value for value in form.getlist("location_ids") if value]
     return data, windows
+
+
+def _sites_error(errors: dict) -> dict:
+    """An error about one of the ticked sites (location_ids[0]) is shown on the sites' fieldset."""
+    out = {}
+    for key, message in errors.items():
+        out["location_ids" if key.startswith("location_ids") else key] = message
+    return out
 
 
 @bp.route("/desk/patients/new", methods=["GET", "POST"])
@@ -104,11 +117,13 @@ def desk_patient_new():
         data, windows = _patient_form(request.form)
         patient, errors = submit(PatientSchema(), data, lambda loaded: patients.create_patient(loaded,
                                                                                                caller=request_caller()))
+        errors = _sites_error(errors)
         if patient is not None:
             flash(gettext("%(name)s is admitted.", name=patient.name), "success")
             return redirect(url_for("web.desk_patient", patient_id=patient.id))
     return render_template("web/desk/patient_new.html", values=data, windows=windows.with_blanks(),
-                           errors=errors), 422 if errors else 200
+                           errors=errors, locations=rooms.list_locations(include_inactive=False)), \
+        422 if errors else 200
 
 
 @bp.route("/desk/patients/<int:patient_id>", methods=["GET", "POST"])
@@ -121,6 +136,7 @@ def desk_patient(patient_id: int):
         version = form_version(request.form)
         saved, errors = submit(PatientSchema(), data, lambda loaded: patients.update_patient(
             patient_id, loaded, caller=request_caller(), expected_version=version))
+        errors = _sites_error(errors)
         if saved is not None:
             flash(gettext("Changes saved."), "success")
             return redirect(url_for("web.desk_patient", patient_id=patient_id))
@@ -131,11 +147,13 @@ def desk_patient(patient_id: int):
         data = {"name": patient.name, "email": patient.email, "phone": patient.phone,
                 "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else "",
                 "reminder_opt_out": patient.reminder_opt_out,
-                "max_sessions_per_day": patient.max_sessions_per_day, "language": patient.language or ""}
+                "max_sessions_per_day": patient.max_sessions_per_day, "language": patient.language or "",
+                "accepts_virtual": patient.accepts_virtual, "location_ids": patient.location_ids}
         windows, version = WindowRows.from_windows(patient.availability), patient.version
         record("read", "patient", patient.id, patient.id, detail=f"page {request.path}", caller=request_caller())
     return render_template("web/desk/patient.html", patient=patient, values=data, version=version, changed=changed,
-                           windows=windows.with_blanks(), errors=errors, **record_of(patient)), \
+                           windows=windows.with_blanks(), errors=errors,
+                           locations=rooms.list_locations(include_inactive=False), **record_of(patient)), \
         409 if changed else 422 if errors else 200
 
 

@@ -202,3 +202,18 @@ def test_a_plan_needs_an_intake_or_a_patient_region_and_severity(client, auth, d
                                                              "severity": "mild", "template_id": lumbar["id"]})
     assert wrong.status_code == 422
     assert wrong.get_json()["error"]["fields"] == {"template_id": "does not match the region and severity"}
+
+
+def test_a_line_may_be_held_by_video_or_either_way(client, auth, draft):
+    desk = auth("front_desk")
+    url = f"/api/v1/plans/{draft['plan_id']}"
+    phases = _phases(client, desk, draft["plan_id"])
+    assert {line["mode"] for phase in phases for line in phase["sessions"]} == {"in_person"}
+    phases[0]["sessions"][0]["mode"] = "video"
+    bad = client.patch(url, headers=desk, json={"phases": phases, "reason": "By video."})
+    assert bad.status_code == 422
+    assert any(key.endswith("mode") for key in bad.get_json()["error"]["fields"]), bad.get_json()
+    phases[0]["sessions"][0]["mode"] = "either"
+    changed = client.patch(url, headers=desk, json={"phases": phases, "reason": "She may join by video."})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["phases"][0]["sessions"][0]["mode"] == "either"

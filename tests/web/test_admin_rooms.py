@@ -108,3 +108,25 @@ def test_the_rooms_view_of_a_location_in_chromium(app, open_as, client, auth):
     assert "Linh Tran" in page.locator("section.cal-list", has=page.get_by_role("heading", name="Gym, place 2")).inner_text()
     screenshot(page, "calendar-rooms")
     assert client.get("/desk/calendar/rooms?location=999999", headers=auth("front_desk")).status_code == 422
+
+
+def test_the_desk_records_video_consent_and_the_sites_a_patient_comes_to(client, app, auth):
+    with app.app_context():
+        east, west = factories.location("East"), factories.location("West")
+        patient = factories.patient()
+        patient_id, version, west_id = patient.id, patient.version, west.id
+    desk = auth("front_desk")
+    page = client.get(f"/desk/patients/{patient_id}", headers=desk).text
+    assert 'id="accepts_virtual"' in page and f'id="location-{west_id}"' in page
+    form = {"name": "Moved", "email": "moved@mail.example", "phone": "", "version": str(version),
+            "accepts_virtual": "on", "locations_shown": "on", "location_ids": str(west_id),
+            "availability-0-day": "mon", "availability-0-start": "09:00", "availability-0-end": "12:00"}
+    assert client.post(f"/desk/patients/{patient_id}", headers=desk, data=form).status_code == 302
+    with app.app_context():
+        from careplan.patients.service import get_patient
+
+        saved = get_patient(patient_id)
+        assert (saved.accepts_virtual, saved.location_ids) == (True, [west_id])
+    bad = client.post(f"/desk/patients/{patient_id}", headers=desk,
+                      data={**form, "version": str(version + 1), "location_ids": "999999"})
+    assert bad.status_code == 422
