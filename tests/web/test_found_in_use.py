@@ -154,3 +154,12 @@ def test_saving_a_psychotherapy_note_does_not_say_the_whole_care_team_sees_it(ap
     mine = client.post(f"/me/patients/{patient_id}", headers=me,
                        data={"subjective": "A private thought.", "visibility": "author"}, follow_redirects=True)
     assert "Note saved; only you see it." in mine.text
+
+
+def test_the_desks_day_with_nothing_flagged_does_not_repeat_its_heading_as_a_link(client, auth):
+    """"Every booked appointment is inside its clinician's hours. Appointments needing attention", the second
+    half a link to an empty list under a heading of the same words."""
+    page = client.get("/desk", headers=auth("front_desk")).text
+    panel = re.search(r'<section[^>]*id="needing-attention".*?</section>', page, re.S).group(0)
+    assert "Every booked appointment is inside its clinician" in panel
+    assert panel.count("Appointments needing attention") == 1
