@@ -9,14 +9,14 @@ from . import calendar, jobs, optimizer, service
 
 def main() -> None:
     # `python -m bench calendar`: the calendar's service benchmark alone (a few seconds);
-    # `python -m bench service`: the service at S, M and L scale alone (BENCH_SCALES=S,M to choose).
+    # `python -m bench service`: the service at S, M and L scale alone (BENCH_SCALES=S,M to choose);
+    # `python -m bench jobs [sqlite|postgresql]`: requests while four solve jobs run (about two minutes).
     if sys.argv[1:] == ["calendar"]:
         calendar.main()
         return
     if sys.argv[1:] == ["service"]:
         service.main()
         return
-    # `python -m bench jobs [sqlite|postgresql]`: requests while four solve jobs run (about two minutes).
     if sys.argv[1:2] == ["jobs"]:
         jobs.main(*sys.argv[2:3])
         return

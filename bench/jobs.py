@@ -1,4 +1,4 @@
-"""Benchmark of the service while the optimizer works: issue 16's figure (`python -m bench jobs [sqlite|postgresql]`).
+"""Benchmark of the service while the optimizer works (`python -m bench jobs`): issue 16's figure.
 
 The service is run as in production, in its own processes: on SQLite the embedded default (`make run`:
 gunicorn, one process of 8 threads, the solve jobs run inside it beside the reminder scheduler), on the

@@ -23,6 +23,7 @@ from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
 # After the patients' model: an intake's mapper names Patient.
+from careplan.intake.models import RED_FLAGS
 from careplan.intake.service import red_flags_waiting
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.proposals.holds import holds_in_force
@@ -381,13 +382,21 @@ class Attention:
 
 def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Attention]:
     """One list with each item's next step: appointments a change of hours or time off left outside them
-    (careplan.scheduling.attention), failed e-mails, holds about to expire, booked or active plans with
+    (careplan.scheduling.attention), red flags waiting for a clinician, failed e-mails, holds about to expire, booked or active plans with
     sessions no appointment answers yet, and drafted plans with nothing booked."""
     from careplan.reminders.models import OutboundEmail
 
     now = now or utcnow()
     items: list[Attention] = []
     items += _flagged_attention(now, limit)
+    screens = red_flags_waiting()[:limit]
+    names = dict(db.session.execute(select(Patient.id, Patient.name)
+                                    .where(Patient.id.in_({s.patient_id for s in screens}))).all()) if screens else {}
+    for screen in screens:
+        flags = "; ".join(RED_FLAGS[name].lower() for name in screen.positive_red_flags)
+        items.append(Attention("red_flag", f"{names.get(screen.patient_id, 'A patient')}: red flag waiting for a clinician",
+                               f"{flags[:1].upper()}{flags[1:]}; no plan or plan session until a clinician judges it.",
+                               "The screen", f"/desk/intakes/{screen.id}", screen.patient_id))
     failed = db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "failed")
                                 .options(selectinload(OutboundEmail.patient))
                                 .order_by(OutboundEmail.id.desc()).limit(limit))

@@ -73,7 +73,7 @@ COMFORT_PER_PASS_1 = 1.5
 # Share of the time pass 1 (each plan alone, the whole plan) may take at
 # most: measured on 100-plan intakes (60 s, two cores) it otherwise ended at
 # 19-35 s and left the neighbourhood search 0-4 re-solves.
-PASS_1_SHARE = 0.25
+PASS_1_SHARE = 0.4
 # CP-SAT's limit for one neighbourhood re-solve, per round of `Chooser`.
 LNS_SECONDS = (1.0, 1.5, 2.0)
 
@@ -284,9 +284,10 @@ class Batch:
         # lower bound for each plan.
         self.bound_share = JOINT_BOUND_SHARE if len(patients) <= JOINT_BOUND_PATIENTS else BOUND_SHARE
         self.reserve = self.budget * (self.bound_share + COMFORT_SHARE)
-        # Pass 1: each plan optimised on its own, in intake order, within its share of the time.
+        # Pass 1: each plan optimised on its own, within its share of the time,
+        # those with the most to gain first (in case the share runs out).
         self.reserve = max(self.reserve, self.budget * (1 - PASS_1_SHARE))
-        self._each_alone("stage1", patients, lambda fair: max(0.05, min(1.0, 0.6 * fair)))
+        self._each_alone("stage1", self._most_wanting_first(patients), lambda fair: max(0.05, min(1.0, 0.6 * fair)))
         self.say(f"each plan optimised: {self._summary()}")
         pass_1 = self.budget - self.remaining()
         self.reserve = self.budget * self.bound_share + min(self.budget * COMFORT_SHARE, COMFORT_PER_PASS_1 * pass_1)
@@ -300,6 +301,18 @@ class Batch:
         self._each_alone("polish", [p for p in patients if self.by_patient.get(p)],
                          lambda fair: max(0.02, min(1.0, fair)))
         self.say(f"days made comfortable: {self._summary()}")
+
+    def _most_wanting_first(self, patients: list[int]) -> list[int]:
+        """Patients by what they miss: unmet sessions, then visits above their weeks' needs and breaks."""
+        chooser = Chooser(self.space)
+        wants = {}
+        for patient in patients:
+            unmet = others = 0
+            for rank, candidate in chooser.wanting(patient, self.by_patient.get(patient, [])):
+                unmet -= rank[0] if candidate.kind != "clinician" else 0
+                others -= rank[1] if candidate.kind == "week" else rank[0] if candidate.kind == "clinician" else 0
+            wants[patient] = (-unmet, -others, patient)
+        return sorted(patients, key=wants.__getitem__)
 
     def _all_together(self, patients: list[int], seconds: float) -> None:
         """Stage 1 of every plan as one model, hinted with the schedule so far."""
@@ -384,7 +397,9 @@ class Batch:
         self._drive(neighbourhood, regrouped)
         figures = ", ".join(f"{kind} {self.lns[kind, 'improved']}/{self.lns[kind, 're-solved']}"
                             for kind in ("plan", "week", "clinician") if self.lns[kind, "re-solved"])
-        self.say(f"neighbourhoods re-solved (improved/all: {figures or 'none'}): {self._summary()}")
+        clashed = sum(self.lns[kind, "clashed"] for kind in ("plan", "week", "clinician"))
+        self.say(f"neighbourhoods re-solved (improved/all: {figures or 'none'}; {clashed} clashed with one "
+                 f"beside them): {self._summary()}")
 
     def _each_alone(self, kind: str, patients: list[int], seconds: Callable[[float], float]) -> None:
         """Re-solve each patient on their own, in order, until the time left over the reserve is gone.

@@ -642,6 +642,20 @@ def read_proposal(proposal_id: int, *, caller: Caller) -> Proposal:
     return proposal
 
 
+def shown_for_plan(plan_id: int, proposal_id: int | None, *, caller: Caller) -> Proposal | None:
+    """The proposal a plan's schedule shows: the one asked for (when it is this plan's), else the latest."""
+    if proposal_id is not None:
+        proposal = read_proposal(proposal_id, caller=caller)
+        return proposal if proposal.plan_id == plan_id else None
+    return db.session.scalars(list_proposals(plan_id, caller=caller).limit(1)).first()
+
+
+def plan_appointments(plan_id: int) -> list[Appointment]:
+    """The plan's appointments that take up their time (not cancelled), in time order."""
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.plan_id == plan_id, Appointment.status != "cancelled").order_by(Appointment.starts_at)))
+
+
 def list_proposals(plan_id: int, *, caller: Caller):
     plan = get_plan(plan_id)
     record("read", "proposal", "", patient_id=plan.patient_id, detail=f"proposals of plan {plan.id}", caller=caller)

@@ -60,11 +60,13 @@ class WindowRows:
 
     @staticmethod
     def input_name(schema_path: str) -> str:
-        """availability[1].end -> availability-1-end: the n-th window is the n-th row once blanks are dropped."""
+        """availability[1].end -> availability-1-end: the n-th window is the n-th row once blanks are dropped
+        (a window's location_id is the row's location select)."""
         match = _SCHEMA_PATH.match(schema_path)
         if not match:
             return schema_path
-        return f"availability-{match[1]}" + (f"-{match[2]}" if match[2] else "")
+        part = "location" if match[2] == "location_id" else match[2]
+        return f"availability-{match[1]}" + (f"-{part}" if part else "")
 
 
 def load(schema: Schema, data: dict) -> tuple[dict | None, dict[str, str]]:

@@ -125,18 +125,6 @@ def who_treats(plan, sessions) -> list[Treating]:
     return rows
 
 
-def _latest_proposal(plan_id: int, proposal_id: int | None):
-    if proposal_id is not None:
-        proposal = proposals.get_proposal(proposal_id)
-        return proposal if proposal.plan_id == plan_id else None
-    return db.session.scalars(proposals.list_proposals(plan_id, caller=request_caller()).limit(1)).first()
-
-
-def _booked(plan_id: int) -> list[Appointment]:
-    return list(db.session.scalars(select(Appointment).where(
-        Appointment.plan_id == plan_id, Appointment.status.in_(queries.HELD)).order_by(Appointment.starts_at)))
-
-
 def _request_parameters(form, *, with_start: bool) -> dict:
     """The re-propose form: start date, a preferred clinician per discipline, the optimizer's time."""
     data = {"preferred_providers": {key[len("prefer-"):]: value for key, value in form.items()
@@ -157,8 +145,8 @@ def desk_schedule(plan_id: int):
 
 def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=200):
     now = utcnow()
-    proposal = _latest_proposal(plan.id, proposal_id)
-    booked = _booked(plan.id)
+    proposal = proposals.shown_for_plan(plan.id, proposal_id, caller=request_caller())
+    booked = proposals.plan_appointments(plan.id)
     live = proposal is not None and proposal.state(now) == "live"
     showing = proposal.holds if live or (proposal is not None and plan.status == "draft") else booked
     weeks, weekdays = plan_calendar(plan, showing)

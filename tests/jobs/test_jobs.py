@@ -206,5 +206,5 @@ def test_other_requests_neither_fail_nor_wait_while_a_job_solves(app, client, au
     assert calls >= 9 and booked >= 3
     print(f"slowest of {calls} requests while the job solved: {slowest * 1000:.0f} ms")
     # Before jobs, a request behind a solve waited for all of it (a 15 s proposal held /healthz 14.9 s).
-    # A generous bound, as this machine is shared: far less than the solve, whatever the load.
-    assert slowest < 2.5, f"a request took {slowest:.2f} s while the job solved for 8 s"
+    # Far less than the solve's eight seconds, with room for a busy shared machine.
+    assert slowest < 3.0, f"a request took {slowest:.2f} s while the job solved for 8 s"

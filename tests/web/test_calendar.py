@@ -216,6 +216,10 @@ def test_a_patient_with_a_red_flag_waiting_is_marked_on_the_grid_until_a_clinici
     assert "cal-block--red-flag" in html
     events = client.get(f"/api/v1/calendar/day?date={tomorrow.isoformat()}", headers=desk).json["events"]
     assert [e["red_flag"] for e in events if e["kind"] == "appointment"] == [True]
+    # Needs attention names it, with the screen one click away.
+    section = html[html.index('id="needs-attention"'):html.index("</section>", html.index('id="needs-attention"'))]
+    assert "Martha Kowalski: red flag waiting for a clinician" in section and "Fever" in section
+    assert f'href="/desk/intakes/{refused.json["error"]["intake_id"]}">The screen' in section
     # A clinician judges it: the mark goes.
     with app.app_context():
         from careplan.intake.service import override_red_flag

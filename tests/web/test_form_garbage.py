@@ -144,11 +144,11 @@ def demo(app, monkeypatch):
                            f"/desk/appointments/new?provider={clinician.id}&patient_id={linh.id}",
                            f"/desk/appointments/{upcoming.id}/moving?provider_id={clinician.id}&start="
                            + (clinic.to_local(upcoming.starts_at) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-                           "/desk/flagged", "/desk/patients?q=linh",
+                           "/desk/flagged", "/desk/patients?q=linh", "/desk/calendar",
                            f"/admin/providers/{absence.provider_id}/time-off/{absence.id}/replan"],
             "admin": ["/admin/providers/new", f"/admin/providers/{clinician.id}", "/admin/users",
                       f"/admin/templates/{db.session.scalars(select(ProtocolTemplate)).first().id}",
-                      "/admin/webhooks", "/admin/audit", "/admin/templates", "/admin/providers"],
+                      "/admin/webhooks", "/admin/audit", "/admin/templates", "/admin/providers", "/admin/locations"],
             "provider": [f"/me/patients/{linh.id}", "/me/day", "/me/week"],
         }
         red_flag = db.session.scalars(select(Intake).where(Intake.screen_result == "red_flag")).first()

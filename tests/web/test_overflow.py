@@ -72,13 +72,27 @@ def _demo_ids(app) -> dict:
             Appointment.patient_id == by_name["Linh Tran"]).order_by(Appointment.starts_at).limit(1))
         ana = db.session.scalar(select(Provider.id).where(Provider.name == "Ana Moreau"))
         template = db.session.scalar(select(ProtocolTemplate.id).order_by(ProtocolTemplate.id).limit(1))
+        # A second session, cancelled: its freed slot's backfill page. A proposal for Martha's plan, queued.
+        from careplan.jobs import service as jobs
+        from careplan.scheduling import service as scheduling
+        from tests import factories
+
+        second = db.session.scalar(select(Appointment.id).where(Appointment.status == "booked",
+                                                                Appointment.id != booked.id,
+                                                                Appointment.starts_at > utcnow())
+                                   .order_by(Appointment.starts_at).limit(1))
+        scheduling.update_appointment(second, {"status": "cancelled", "reason": "Called in sick"},
+                                      caller=factories.CALLER)
+        martha_plan = db.session.scalar(select(CarePlan.id).where(CarePlan.patient_id == by_name["Martha Kowalski"]))
+        job = jobs.submit_proposal(martha_plan, {}, caller=factories.CALLER).id
         day = clinic.to_local(booked.starts_at).date()
         return {"linh": by_name["Linh Tran"], "aisha": by_name["Aisha Mohammed"], "robert": by_name["Robert Chen"],
                 "linh_plan": linh_plan, "aisha_plan": aisha_plan, "booked": booked.id,
                 "booked_provider": booked.provider_id, "day": day.isoformat(),
                 "moved_to": (clinic.to_local(booked.starts_at) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
                 "absence": absence.id, "absent": absence.provider_id, "pierre_intake": pierre_intake,
-                "linh_clinician": linh_clinician, "ana": ana, "template": template}
+                "linh_clinician": linh_clinician, "ana": ana, "template": template, "cancelled": second,
+                "job": job}
 
 
 def _pages(ids: dict) -> dict[str, list[str]]:
@@ -98,6 +112,7 @@ def _pages(ids: dict) -> dict[str, list[str]]:
             f"/desk/appointments/new?provider={ids['booked_provider']}&start={ids['moved_to']}&q=tran",
             f"/desk/appointments/{ids['booked']}/move",
             f"/desk/appointments/{ids['booked']}/moving?start={ids['moved_to']}",
+            f"/desk/appointments/{ids['cancelled']}/backfill", f"/desk/jobs/{ids['job']}",
         ],
         "provider": ["/me/day", "/me/week", "/me/patients", f"/me/patients/{ids['linh']}"],
     }
