@@ -163,3 +163,13 @@ def test_the_desks_day_with_nothing_flagged_does_not_repeat_its_heading_as_a_lin
     panel = re.search(r'<section[^>]*id="needing-attention".*?</section>', page, re.S).group(0)
     assert "Every booked appointment is inside its clinician" in panel
     assert panel.count("Appointments needing attention") == 1
+
+
+def test_a_refused_room_names_its_location_field_as_the_form_does(client, auth):
+    """The summary said "Location id: Required." beside a field labelled "Location"."""
+    admin = auth("admin")
+    page = client.get("/admin/locations", headers=admin).text
+    refused = client.post("/admin/rooms", headers=admin, data={"csrf_token": csrf_from(page)})
+    assert refused.status_code == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', refused.text, re.S).group(0)
+    assert "Location id" not in summary and ">Location: " in summary
