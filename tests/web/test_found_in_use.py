@@ -173,3 +173,24 @@ def test_a_refused_room_names_its_location_field_as_the_form_does(client, auth):
     assert refused.status_code == 422
     summary = re.search(r'<div class="error-summary".*?</div>', refused.text, re.S).group(0)
     assert "Location id" not in summary and ">Location: " in summary
+
+
+def test_moving_a_single_visit_does_not_speak_of_a_plan_it_is_not_in(app, client, auth):
+    """"These times keep your plan on track: the same week of your plan" over the alternatives of a visit
+    booked outside any plan (and so in French)."""
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 08:00-18:00")
+        single = factories.patient(name="Martha Kowalski", hours="mon-sun 08:00-18:00")
+        french = factories.patient(name="Josée Tremblay", hours="mon-sun 08:00-18:00", language="fr")
+        start = clinic.to_local(utcnow() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+        visits = {p.id: factories.appointment(p, ana, start + timedelta(hours=2 * n)).id
+                  for n, p in enumerate((single, french))}
+        assert all(a is not None for a in visits)
+    for patient_id, visit_id in visits.items():
+        page = client.get(f"/my/appointments/{visit_id}/move", headers=auth("patient", patient_id=patient_id)).text
+        assert 'class="alternative"' in page, page
+        assert "your plan" not in page and "votre plan" not in page
+    english, french_page = (client.get(f"/my/appointments/{v}/move", headers=auth("patient", patient_id=p)).text
+                            for p, v in visits.items())
+    assert "These times keep to the same week" in english
+    assert "Ces heures restent dans la même semaine" in french_page
