@@ -194,3 +194,26 @@ def test_moving_a_single_visit_does_not_speak_of_a_plan_it_is_not_in(app, client
                             for p, v in visits.items())
     assert "These times keep to the same week" in english
     assert "Ces heures restent dans la même semaine" in french_page
+
+
+def test_todays_grid_is_not_tinted_the_yellow_the_legend_gives_held_slots(app, browser, live_server, person):
+    """EventCalendar's own pale-yellow "today" background filled the whole day grid, the colour the legend
+    above it says marks slots held for a proposal."""
+    from tests.web.conftest import sign_in
+
+    with app.app_context():
+        factories.provider(name="Ana Moreau", hours="mon-sun 08:00-16:00")
+    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        sign_in(page, person("front_desk"))
+        page.goto("/desk/calendar")
+        today = page.locator(".ec-body .ec-today").first
+        today.wait_for()
+        colour = today.evaluate("el => getComputedStyle(el).backgroundColor")
+        channels = [float(c) for c in re.findall(r"[\d.]+", colour)]
+        transparent = len(channels) == 4 and channels[3] == 0
+        assert transparent or abs(channels[0] - channels[2]) < 10, colour
+    finally:
+        context.close()
