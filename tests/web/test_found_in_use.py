@@ -217,3 +217,31 @@ def test_todays_grid_is_not_tinted_the_yellow_the_legend_gives_held_slots(app, b
         assert transparent or abs(channels[0] - channels[2]) < 10, colour
     finally:
         context.close()
+
+
+def test_a_clinicians_day_keeps_the_red_flags_panel_apart_from_the_first_session(app, client, auth, browser,
+                                                                               live_server, person):
+    """On "My day" the red flags waiting sat flush against the first appointment card, no gap between."""
+    from tests.web.conftest import at, sign_in
+
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 00:00-23:45")
+        martha = factories.patient(name="Martha Kowalski", hours="mon-sun 00:00-23:45")
+        pierre = factories.patient(name="Pierre Gagnon").id
+        today = clinic.to_local(utcnow()).date()
+        factories.appointment(martha, ana, at(today, "23:00"))
+        ana_id = ana.id
+    flagged = client.post(f"/api/v1/patients/{pierre}/intakes", headers=auth("front_desk"),
+                          json=factories.intake_body(red_flags={"fever": True}))
+    assert flagged.status_code == 422
+    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        sign_in(page, person("provider", provider_id=ana_id))
+        page.goto("/me/day")
+        panel = page.locator("section[aria-labelledby='red-flags-title']").bounding_box()
+        first = page.locator(".agenda__item").first.bounding_box()
+        assert first["y"] - (panel["y"] + panel["height"]) >= 12
+    finally:
+        context.close()
