@@ -14,7 +14,7 @@ there is an answer at once) and the starting point of the batch search.
 from __future__ import annotations
 
 from .demand import Option
-from .ledger import Ledger
+from .ledger import BEFORE_ASSESSMENT, Ledger
 from .space import Booking, Space
 
 
@@ -22,32 +22,59 @@ def first_available(space: Space, patients: list[int] | None = None) -> list[Boo
     ledger = Ledger(space)
     for booking in space.fixed:
         ledger.add(booking)
-    for _, _, booking in space.hints:
-        if booking is not None and ledger.blocker(space.demands[booking.demand], Option(*booking[1:])) is None:
+    waiting = []
+    for patient, _, booking in space.hints:
+        if booking is None:
+            continue
+        why = ledger.blocker(space.demands[booking.demand], Option(*booking[1:]))
+        if why is None:
             ledger.add(booking)
+        elif why == BEFORE_ASSESSMENT:
+            waiting.append((patient, booking))
+    if waiting:
+        # The assessment itself has to move (its clinician is away, say): book it first, then keep the current
+        # sessions after it, instead of dropping every one of them as "before the assessment".
+        booked = _counts(ledger)
+        for patient in sorted({patient for patient, _ in waiting}):
+            for demand in space.by_patient[patient]:
+                if demand.is_assessment and booked.get(demand.index, 0) < demand.count:
+                    _book_earliest(space, ledger, patient, demand, demand.count - booked.get(demand.index, 0))
+        for _, booking in waiting:
+            if ledger.blocker(space.demands[booking.demand], Option(*booking[1:])) is None:
+                ledger.add(booking)
+    booked = _counts(ledger)
+    order = range(len(space.problem.patients)) if patients is None else patients
+    for patient in order:
+        for demand in space.by_patient[patient]:
+            _book_earliest(space, ledger, patient, demand, demand.count - booked.get(demand.index, 0))
+    return ledger.bookings
+
+
+def _counts(ledger: Ledger) -> dict[int, int]:
     booked: dict[int, int] = {}
     for booking in ledger.bookings:
         booked[booking.demand] = booked.get(booking.demand, 0) + 1
-    order = range(len(space.problem.patients)) if patients is None else patients
-    for patient in order:
-        preferred = space.problem.patients[patient].preferred_providers
-        for demand in space.by_patient[patient]:
-            for _ in range(demand.count - booked.get(demand.index, 0)):
-                wanted = preferred.get(demand.discipline)
-                preferred_index = space.problem.provider(wanted).index if wanted else None
-                seen = ledger.seen.get((patient, demand.discipline), set())
-                choice = None
-                for option in space.options(demand.index):
-                    if choice is not None and option.start > choice.start:
-                        break
-                    if ledger.blocker(demand, option) is not None:
-                        continue
-                    if choice is None or _rank(option, preferred_index, seen) < _rank(choice, preferred_index, seen):
-                        choice = option
-                if choice is None:
-                    break
-                ledger.add(Booking(demand.index, *choice))
-    return ledger.bookings
+    return booked
+
+
+def _book_earliest(space: Space, ledger: Ledger, patient: int, demand, count: int) -> None:
+    """`count` sessions of `demand`, each at the earliest start no rule refuses (preferred, then seen, provider)."""
+    preferred = space.problem.patients[patient].preferred_providers
+    for _ in range(count):
+        wanted = preferred.get(demand.discipline)
+        preferred_index = space.problem.provider(wanted).index if wanted else None
+        seen = ledger.seen.get((patient, demand.discipline), set())
+        choice = None
+        for option in space.options(demand.index):
+            if choice is not None and option.start > choice.start:
+                break
+            if ledger.blocker(demand, option) is not None:
+                continue
+            if choice is None or _rank(option, preferred_index, seen) < _rank(choice, preferred_index, seen):
+                choice = option
+        if choice is None:
+            break
+        ledger.add(Booking(demand.index, *choice))
 
 
 def _rank(option, preferred: int | None, seen: set[int]) -> int:

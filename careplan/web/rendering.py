@@ -146,7 +146,7 @@ def field_label(name: str) -> str:
 
 FIELD_NAMES = {"email": "E-mail", "date_of_birth": "Date of birth", "start": "Start", "end": "End",
                "start_date": "Start date", "region": "Region of the spine", "provider_id": "Clinician",
-               "patient_id": "Patient number", "note": "Why this version"}
+               "patient_id": "Patient number", "location_id": "Location", "note": "Why this version"}
 def _red_flag(parts: list[str]) -> str:
     from careplan.intake.models import RED_FLAGS
 

@@ -154,3 +154,94 @@ def test_saving_a_psychotherapy_note_does_not_say_the_whole_care_team_sees_it(ap
     mine = client.post(f"/me/patients/{patient_id}", headers=me,
                        data={"subjective": "A private thought.", "visibility": "author"}, follow_redirects=True)
     assert "Note saved; only you see it." in mine.text
+
+
+def test_the_desks_day_with_nothing_flagged_does_not_repeat_its_heading_as_a_link(client, auth):
+    """"Every booked appointment is inside its clinician's hours. Appointments needing attention", the second
+    half a link to an empty list under a heading of the same words."""
+    page = client.get("/desk", headers=auth("front_desk")).text
+    panel = re.search(r'<section[^>]*id="needing-attention".*?</section>', page, re.S).group(0)
+    assert "Every booked appointment is inside its clinician" in panel
+    assert panel.count("Appointments needing attention") == 1
+
+
+def test_a_refused_room_names_its_location_field_as_the_form_does(client, auth):
+    """The summary said "Location id: Required." beside a field labelled "Location"."""
+    admin = auth("admin")
+    page = client.get("/admin/locations", headers=admin).text
+    refused = client.post("/admin/rooms", headers=admin, data={"csrf_token": csrf_from(page)})
+    assert refused.status_code == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', refused.text, re.S).group(0)
+    assert "Location id" not in summary and ">Location: " in summary
+
+
+def test_moving_a_single_visit_does_not_speak_of_a_plan_it_is_not_in(app, client, auth):
+    """"These times keep your plan on track: the same week of your plan" over the alternatives of a visit
+    booked outside any plan (and so in French)."""
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 08:00-18:00")
+        single = factories.patient(name="Martha Kowalski", hours="mon-sun 08:00-18:00")
+        french = factories.patient(name="Josée Tremblay", hours="mon-sun 08:00-18:00", language="fr")
+        start = clinic.to_local(utcnow() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+        visits = {p.id: factories.appointment(p, ana, start + timedelta(hours=2 * n)).id
+                  for n, p in enumerate((single, french))}
+        assert all(a is not None for a in visits)
+    for patient_id, visit_id in visits.items():
+        page = client.get(f"/my/appointments/{visit_id}/move", headers=auth("patient", patient_id=patient_id)).text
+        assert 'class="alternative"' in page, page
+        assert "your plan" not in page and "votre plan" not in page
+    english, french_page = (client.get(f"/my/appointments/{v}/move", headers=auth("patient", patient_id=p)).text
+                            for p, v in visits.items())
+    assert "These times keep to the same week" in english
+    assert "Ces heures restent dans la même semaine" in french_page
+
+
+def test_todays_grid_is_not_tinted_the_yellow_the_legend_gives_held_slots(app, browser, live_server, person):
+    """EventCalendar's own pale-yellow "today" background filled the whole day grid, the colour the legend
+    above it says marks slots held for a proposal."""
+    from tests.web.conftest import sign_in
+
+    with app.app_context():
+        factories.provider(name="Ana Moreau", hours="mon-sun 08:00-16:00")
+    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        sign_in(page, person("front_desk"))
+        page.goto("/desk/calendar")
+        today = page.locator(".ec-body .ec-today").first
+        today.wait_for()
+        colour = today.evaluate("el => getComputedStyle(el).backgroundColor")
+        channels = [float(c) for c in re.findall(r"[\d.]+", colour)]
+        transparent = len(channels) == 4 and channels[3] == 0
+        assert transparent or abs(channels[0] - channels[2]) < 10, colour
+    finally:
+        context.close()
+
+
+def test_a_clinicians_day_keeps_the_red_flags_panel_apart_from_the_first_session(app, client, auth, browser,
+                                                                               live_server, person):
+    """On "My day" the red flags waiting sat flush against the first appointment card, no gap between."""
+    from tests.web.conftest import at, sign_in
+
+    with app.app_context():
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 00:00-23:45")
+        martha = factories.patient(name="Martha Kowalski", hours="mon-sun 00:00-23:45")
+        pierre = factories.patient(name="Pierre Gagnon").id
+        today = clinic.to_local(utcnow()).date()
+        factories.appointment(martha, ana, at(today, "23:00"))
+        ana_id = ana.id
+    flagged = client.post(f"/api/v1/patients/{pierre}/intakes", headers=auth("front_desk"),
+                          json=factories.intake_body(red_flags={"fever": True}))
+    assert flagged.status_code == 422
+    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        sign_in(page, person("provider", provider_id=ana_id))
+        page.goto("/me/day")
+        panel = page.locator("section[aria-labelledby='red-flags-title']").bounding_box()
+        first = page.locator(".agenda__item").first.bounding_box()
+        assert first["y"] - (panel["y"] + panel["height"]) >= 12
+    finally:
+        context.close()
