@@ -33,15 +33,9 @@ class SeenQuerySchema(Schema):
             raise ValidationError("must be after 'from'", field_name="to")
 
 
-class AuditQuerySchema(Schema):
+class AuditQuerySchema(SeenQuerySchema):
+    """The trail's search: the same from/to window as who saw a patient, and who, whose, what."""
     user_id = WholeNumber(validate=validate.Range(min=1, max=2**31 - 1))
     patient_id = WholeNumber(validate=validate.Range(min=1, max=2**31 - 1))
     action = fields.String(validate=validate.Length(min=1, max=20))
     resource = fields.String(validate=validate.Length(min=1, max=40))
-    start = ClinicDateTime(data_key="from", metadata={"description": "events at or after this instant"})
-    end = ClinicDateTime(data_key="to", metadata={"description": "events before this instant"})
-
-    @validates_schema
-    def _in_order(self, data, **kwargs):
-        if data.get("start") and data.get("end") and data["start"] >= data["end"]:
-            raise ValidationError("must be after 'from'", field_name="to")

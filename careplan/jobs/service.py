@@ -46,28 +46,25 @@ def params_summary(params: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in params.items() if k != "parameters")
 
 
-def _checked(prepare, plan_id: int, parameters: dict, now: datetime) -> None:
-    """What the solve would refuse, refused now; the read leaves nothing behind."""
+def _submit_for_plan(kind: str, prepare, schema, plan_id: int, parameters: dict, *, caller: Caller,
+                     now: datetime | None) -> SolveJob:
+    """What the solve would refuse, refused now (the read leaves nothing behind); then the job."""
+    now = now or utcnow()
+    patient_id = get_plan(plan_id).patient_id
     prepare(plan_id, parameters, now=now)
     db.session.rollback()
+    return _create(kind, {"plan_id": plan_id, "parameters": schema.dump(parameters)},
+                   proposals.time_limit(parameters.get("time_limit")), caller=caller, patient_id=patient_id, now=now)
 
 
 def submit_proposal(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> SolveJob:
-    now = now or utcnow()
-    plan = get_plan(plan_id)
-    patient_id = plan.patient_id
-    _checked(proposals.prepare_proposal, plan_id, parameters, now)
-    return _create("proposal", {"plan_id": plan_id, "parameters": ProposalRequestSchema().dump(parameters)},
-                   proposals.time_limit(parameters.get("time_limit")), caller=caller, patient_id=patient_id, now=now)
+    return _submit_for_plan("proposal", proposals.prepare_proposal, ProposalRequestSchema(), plan_id, parameters,
+                            caller=caller, now=now)
 
 
 def submit_replan(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> SolveJob:
-    now = now or utcnow()
-    plan = get_plan(plan_id)
-    patient_id = plan.patient_id
-    _checked(proposals.prepare_replan, plan_id, parameters, now)
-    return _create("replan", {"plan_id": plan_id, "parameters": ReplanRequestSchema().dump(parameters)},
-                   proposals.time_limit(parameters.get("time_limit")), caller=caller, patient_id=patient_id, now=now)
+    return _submit_for_plan("replan", proposals.prepare_replan, ReplanRequestSchema(), plan_id, parameters,
+                            caller=caller, now=now)
 
 
 def submit_absence_replan(provider_id: int, time_off_id: int, parameters: dict, *, caller: Caller,
