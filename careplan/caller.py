@@ -6,6 +6,9 @@ and the client's address, a worker or command uses `Caller.system(...)`. The aud
 """
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
@@ -37,3 +40,9 @@ class Caller:
     @property
     def user_id(self) -> int | None:
         return self.user.id if self.user is not None else None
+
+
+def worker_name() -> str:
+    """A lease owner's name, unique per claim loop: the host, the process and a random part (the e-mail,
+    webhook and solve-job workers record it on what they claim)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"

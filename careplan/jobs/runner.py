@@ -37,7 +37,7 @@ from careplan.optimizer import Observer
 from careplan.optimizer.process import SolverProcess
 from careplan.proposals import service as proposals
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
-from careplan.reminders.dispatch import worker_name
+from careplan.caller import worker_name
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,6 @@ flag came after the claim. They stay pending: when the flag clears the attention
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,6 +21,7 @@ from flask import current_app
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from careplan.caller import worker_name
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import settings
 from careplan.db import utcnow
@@ -50,10 +48,6 @@ class BatchResult:
         self.claimed += other.claimed
         for name in ("sent", "retrying", "failed", "withdrawn", "held"):
             getattr(self, name).extend(getattr(other, name))
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def not_held():

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 
 from careplan.db import utcnow
 from careplan.extensions import db
-from careplan.reminders.dispatch import worker_name
+from careplan.caller import worker_name
 from careplan.webhooks.models import WebhookDelivery, WebhookEndpoint
 from careplan.webhooks.service import SIGNATURE_HEADER, sign
 

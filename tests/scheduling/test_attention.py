@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from careplan.caller import worker_name
 from careplan.extensions import db
 from careplan.reminders import dispatch
 from careplan.reminders.models import OutboundEmail
@@ -121,7 +122,7 @@ def test_the_dispatcher_holds_the_reminders_of_a_flagged_appointment(client, aut
 
 def test_a_flag_set_after_the_claim_holds_the_reminder_unsent(booked, app, smtp):
     with app.app_context():
-        owner = dispatch.worker_name()
+        owner = worker_name()
         ids = dispatch.claim(owner, now=datetime.now(timezone.utc), due_before=AFTER_ALL, limit=10)
         appointment = db.session.get(Appointment, booked["appointment"])
         appointment.flag_reason, appointment.flagged_at = "outside Ana Moreau's working hours", AFTER_ALL
