@@ -1,4 +1,5 @@
-"""No staff page overflows its frame: every page of the front desk, the clinicians and the administrators, on
+"""No page overflows its frame: every page of the front desk, the clinicians and the administrators (and the
+patient's own), on
 the demo clinic, at 1440 px (a desk's screen) and 390 px (a phone). The document never scrolls sideways and no
 table cell or panel lets its content spill out; a wide table scrolls inside its own frame instead.
 Screenshots of every page at both widths: tests/artifacts/overflow-<role>-<page>-<width>.png."""
@@ -115,6 +116,8 @@ def _pages(ids: dict) -> dict[str, list[str]]:
             f"/desk/appointments/{ids['cancelled']}/backfill", f"/desk/jobs/{ids['job']}",
         ],
         "provider": ["/me/day", "/me/week", "/me/patients", f"/me/patients/{ids['linh']}"],
+        # Linh's booked plan: visit cards whose sessions carry long discipline names and four actions each.
+        "patient": ["/my/appointments", "/my/plan"],
     }
 
 
@@ -125,7 +128,8 @@ def _name(path: str) -> str:
 def test_no_staff_page_overflows_at_1440_or_390_px(app, browser, live_server, person):
     ids = _demo_ids(app)
     people = {"admin": person("admin"), "front_desk": person("front_desk"),
-              "provider": person("provider", provider_id=ids["linh_clinician"])}
+              "provider": person("provider", provider_id=ids["linh_clinician"]),
+              "patient": person("patient", patient_id=ids["linh"])}
     problems = []
     for role, paths in _pages(ids).items():
         context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
