@@ -76,9 +76,16 @@ class Var(Expr):
     __slots__ = ("index",)
     __hash__ = object.__hash__
 
+    # A model has many more variables and negations than sums over them: their
+    # terms are made only when used in one (building models is most of a small re-solve).
+    const = 0
+
     def __init__(self, index: int):
-        super().__init__({index: 1}, 0)
         self.index = index
+
+    @property
+    def terms(self) -> dict[int, int]:
+        return {self.index: 1}
 
     @property
     def literal(self) -> int:
@@ -94,9 +101,14 @@ class NotVar(Expr):
     __slots__ = ("var",)
     __hash__ = object.__hash__
 
+    const = 1
+
     def __init__(self, var: Var):
-        super().__init__({var.index: -1}, 1)
         self.var = var
+
+    @property
+    def terms(self) -> dict[int, int]:
+        return {self.var.index: -1}
 
     @property
     def literal(self) -> int:
@@ -150,7 +162,7 @@ class Model:
         return self.new_int_var(0, 1)
 
     def new_int_var(self, low: int, high: int) -> Var:
-        self.proto.variables.add().domain.extend([low, high])
+        self.proto.variables.add().domain.extend((low, high))
         self._count += 1
         return Var(self._count - 1)
 
@@ -168,7 +180,7 @@ class Model:
 
     def add_bool_or(self, literals) -> Constraint:
         constraint = self.proto.constraints.add()
-        constraint.bool_or.literals.extend(lit.literal for lit in literals)
+        constraint.bool_or.literals.extend([lit.literal for lit in literals])
         return Constraint(constraint)
 
     def add_implication(self, a, b) -> Constraint:
@@ -176,7 +188,7 @@ class Model:
 
     def add_at_most_one(self, literals) -> Constraint:
         constraint = self.proto.constraints.add()
-        constraint.at_most_one.literals.extend(lit.literal for lit in literals)
+        constraint.at_most_one.literals.extend([lit.literal for lit in literals])
         return Constraint(constraint)
 
     def minimize(self, expr: Expr) -> None:
