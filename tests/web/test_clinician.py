@@ -127,5 +127,8 @@ def test_a_session_left_inside_time_off_is_marked_on_the_clinicians_pages(client
     assert "Needs a new time" not in client.get(f"/me/day?day={(day + timedelta(days=1)).isoformat()}",
                                                 headers=me).text
     assert "Needs a new time" in client.get(f"/me/week?day={day.isoformat()}", headers=me).text
-    # The front desk's record of the patient (the same part) says so too.
-    assert "Needs a new time" in client.get(f"/desk/patients/{patient}", headers=auth("front_desk")).text
+    # The front desk's record of the patient (the same part) says so too, and each time opens the appointment's
+    # page, where the desk moves it; the clinician's times lead nowhere they may not go.
+    desk_record = client.get(f"/desk/patients/{patient}", headers=auth("front_desk")).text
+    assert "Needs a new time" in desk_record and f'href="/desk/appointments/{flagged_id}"' in desk_record
+    assert "/desk/appointments/" not in page
