@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -278,7 +279,7 @@ def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | N
     # network's scale the others' appointments are most of the rows.
     reach = _reach(document)
     weekly = {entry["id"]: entry["weekly"] for entry in document["providers"]}
-    reached = [p for p in providers if _hours(weekly[provider_key(p.id)], reach.get(provider_key(p.id), {}), tz)]
+    reached = [p for p in providers if _works(weekly[provider_key(p.id)], reach.get(provider_key(p.id), {}))]
     busy = _Busy(reach=reach, patients={patient_key(who): found for who, found in
                            _busy(Appointment.patient_id, patients, window).items()})
     for who, found in _busy(Appointment.provider_id, [p.id for p in reached], window).items():
@@ -356,12 +357,22 @@ def _hours(weekly: list[dict], reach: dict[date, int], tz: ZoneInfo) -> list[tup
         if not windows:
             continue
         midnight = datetime.combine(day, time(0))
-        next_midnight = midnight + timedelta(days=1)
-        steady = midnight.replace(tzinfo=tz).utcoffset() == next_midnight.replace(tzinfo=tz).utcoffset()
         for start, end in _merged((midnight + timedelta(minutes=a), midnight + timedelta(minutes=b))
                                   for a, b in windows):
-            out.append((start, end, reach[day], steady))
+            out.append((start, end, reach[day], _steady(day, tz)))
     return out
+
+
+def _works(weekly: list[dict], reach: dict[date, int]) -> bool:
+    """Whether the clinician has working hours on one of the reached days."""
+    days = {w["day"] for w in weekly}
+    return any(DAYS[day.weekday()] in days for day in reach)
+
+
+@lru_cache(maxsize=4096)
+def _steady(day: date, tz: ZoneInfo) -> bool:
+    midnight = datetime.combine(day, time(0))
+    return midnight.replace(tzinfo=tz).utcoffset() == (midnight + timedelta(days=1)).replace(tzinfo=tz).utcoffset()
 
 
 def _minutes(hhmm: str) -> int:
@@ -422,7 +433,7 @@ def compact(document: dict, busy: _Busy) -> dict:
             if days else []
         entry = {key: value for key, value in provider.items() if key not in ("time_off", "booked")}
         entry["booked"] = [{"start": _stamp(a), "end": _stamp(b)} for a, b in booked]
-        if provider["id"] in referenced or (days and _hours(provider["weekly"], days, tz)):
+        if provider["id"] in referenced or _works(provider["weekly"], days):
             kept.append(entry)
         elif days:
             idle.append(entry)
