@@ -189,11 +189,8 @@ def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | N
              preferred_providers: dict[int, dict[str, int]] | None = None,
              patient_availability: dict[int, list[dict]] | None = None) -> tuple[dict, _Busy]:
     """problem_for_plans before `compact`: the document without busy time, and the busy time apart."""
-    if not plans:
-        raise Invalid("Give at least one plan.", fields={"plans": "empty"})
+    _refuse_plans(plans)
     patients = [plan.patient_id for plan in plans]
-    if len(set(patients)) != len(patients):
-        raise Invalid("One plan per patient in a problem.", fields={"plans": "a patient appears twice"})
     horizon_start = start or min(plan.week_zero for plan in plans)
     if horizon_start.weekday() != 0:
         raise Invalid("The horizon starts on a Monday.", fields={"start": "must be a Monday"})
@@ -232,8 +229,7 @@ def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | N
     offered = {p.id: set(p.discipline_codes) for p in providers}
     for plan in plans:
         overrides = (preferred_providers or {}).get(plan.id, {})
-        required = {m.discipline_code: m.provider_id for m in plan.care_team
-                    if m.required and m.discipline_code not in overrides}
+        required = _required(plan, overrides)
         preferred = {m.discipline_code: m.provider_id for m in plan.care_team if not m.required}
         preferred.update(overrides)
         windows = (patient_availability or {}).get(plan.patient_id)
@@ -261,13 +257,7 @@ def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | N
                     if location_key(loc.id) in {x["id"] for x in locations}]
         if accepted:
             entry["locations"] = accepted
-        gone = {d: p for d, p in required.items() if d not in offered.get(p, set())}
-        if gone:
-            # Never quietly given to someone else: the front desk chooses again.
-            discipline = sorted(gone)[0]
-            raise Invalid(f"The care team requires provider {gone[discipline]} for {discipline} in plan {plan.id}, "
-                          "who no longer takes it; choose another clinician.",
-                          fields={f"care_team.{discipline}": "required provider is not available"})
+        _refuse_gone(plan, required, offered)
         if required:
             document["patients"][-1]["required_providers"] = {
                 discipline: provider_key(provider_id) for discipline, provider_id in sorted(required.items())}
@@ -289,6 +279,47 @@ def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | N
             (_wall(t.starts_at), _wall(t.ends_at)) for t in p.time_off
             if t.starts_at < window[1] and t.ends_at > window[0])
     return document, busy
+
+
+def _required(plan: CarePlan, overrides: dict[str, int]) -> dict[str, int]:
+    """The care team's required clinicians, by discipline, but for those this proposal asks to try another."""
+    return {m.discipline_code: m.provider_id for m in plan.care_team
+            if m.required and m.discipline_code not in overrides}
+
+
+def _refuse_gone(plan: CarePlan, required: dict[str, int], offered: dict[int, set[str]]) -> None:
+    gone = {d: p for d, p in required.items() if d not in offered.get(p, set())}
+    if gone:
+        # Never quietly given to someone else: the front desk chooses again.
+        discipline = sorted(gone)[0]
+        raise Invalid(f"The care team requires provider {gone[discipline]} for {discipline} in plan {plan.id}, "
+                      "who no longer takes it; choose another clinician.",
+                      fields={f"care_team.{discipline}": "required provider is not available"})
+
+
+def _refuse_plans(plans: list[CarePlan]) -> None:
+    if not plans:
+        raise Invalid("Give at least one plan.", fields={"plans": "empty"})
+    patients = [plan.patient_id for plan in plans]
+    if len(set(patients)) != len(patients):
+        raise Invalid("One plan per patient in a problem.", fields={"plans": "a patient appears twice"})
+
+
+def check_plans(plans: list[CarePlan]) -> None:
+    """What problem_for_plans refuses in these plans (none, a patient twice, a required clinician gone),
+    without building the problem."""
+    _refuse_plans(plans)
+    for plan in plans:
+        check_required_providers(plan)
+
+
+def check_required_providers(plan: CarePlan, preferred_providers: dict[str, int] | None = None) -> None:
+    """problem_for_plans' refusal of a required clinician who left, stopped or no longer takes the discipline,
+    without building the problem (a job's submission checks it in the request; its worker builds)."""
+    required = _required(plan, preferred_providers or {})
+    providers = db.session.scalars(select(Provider).where(Provider.id.in_(set(required.values())),
+                                                          Provider.active.is_(True))) if required else []
+    _refuse_gone(plan, required, {p.id: set(p.discipline_codes) for p in providers})
 
 
 # --- only what the solve can use ----------------------------------------------------------------------------
