@@ -10,9 +10,37 @@ enforced), clauses, at-most-one, a linear objective and a solution hint.
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+
 from ortools.sat.python import cp_model_helper as _cmh
 
 from . import observe
+
+# The most CP-SAT search threads one search may use, set around a whole solve by `threads_at_most` (None: as
+# the model asks). A service running several solves on a few cores bounds them, so that the solves together
+# never ask for many more threads than there are cores (each search's portfolio is otherwise 4 to 8 threads).
+_threads_cap: contextvars.ContextVar[int | None] = contextvars.ContextVar("careplan_optimizer_threads",
+                                                                         default=None)
+
+
+@contextmanager
+def threads_at_most(threads: int | None):
+    """Within the block, no search started on this thread uses more than `threads` CP-SAT workers; None
+    leaves each search's own number."""
+    if threads is not None and threads < 1:
+        raise ValueError("threads: must be at least 1")
+    token = _threads_cap.set(threads)
+    try:
+        yield
+    finally:
+        _threads_cap.reset(token)
+
+
+def workers_for(asked: int) -> int:
+    """The workers a search that asks for `asked` gets under the current cap."""
+    cap = _threads_cap.get()
+    return asked if cap is None else max(1, min(asked, cap))
 
 OPTIMAL = _cmh.CpSolverStatus.OPTIMAL
 FEASIBLE = _cmh.CpSolverStatus.FEASIBLE
@@ -218,6 +246,7 @@ class Model:
         deterministic mode so that the same model always gives the same answer.
         """
         params = _cmh.SatParameters()
+        workers = workers_for(workers)
         params.num_workers = workers
         if workers == 1:
             params.linearization_level = 2
