@@ -36,12 +36,13 @@ from careplan.proposals.holds import holds_in_force
 from careplan.webhooks import service as webhooks
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
-from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
+from careplan.reminders.service import queue_booking_confirmation, schedule_reminders_for
 from careplan.scheduling.attention import lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 from careplan.records import get_or_404
 from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, cancel,
-                                         check_booking, find_conflicts, move_to, overlap_guard, write_appointments)
+                                         check_booking, check_bookings, find_conflicts, move_to, overlap_guard,
+                                         write_appointments)
 
 # The front desk waits for the answer: the search is bounded, and a clinic may bound it further
 # (PROPOSAL_MAX_SECONDS; the tests keep it small).
@@ -763,8 +764,7 @@ def _book_plan(proposal: Proposal, plan: CarePlan, caller: Caller, now: datetime
     bookings = [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(proposal.holds)]
     with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
         rows = add_appointments(bookings, caller=caller, now=now, proposal_id=proposal.id)
-        for row in rows:
-            schedule_reminders(row, now=now)
+        schedule_reminders_for(rows, now=now)
         if rows:
             queue_booking_confirmation(db.session.get(Patient, plan.patient_id), rows, now=now)
         start = proposal.parameters.get("start_date")
@@ -796,8 +796,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
         [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(creates)]
     # As for any booking: a change of these providers' hours waits until this one is written.
     lock_providers(b.provider_id for b in bookings)
-    for booking in bookings:
-        check_booking(booking, now)
+    check_bookings(bookings, now)
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=(proposal.id,),
                               ignore_ids=frozenset(touched))
     if conflict:
@@ -828,8 +827,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
             appointment.phase_name, appointment.plan_week = relabel["phase"], relabel["week"]
         # Checked with the moves above, against everyone else's bookings and holds.
         created = write_appointments(bookings[len(moves):], caller=caller)
-        for row in created:
-            schedule_reminders(row, now=now)
+        schedule_reminders_for(created, now=now)
         if created:
             queue_booking_confirmation(db.session.get(Patient, plan.patient_id), created, now=now)
     return moved + created
