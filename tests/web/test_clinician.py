@@ -132,3 +132,21 @@ def test_a_session_left_inside_time_off_is_marked_on_the_clinicians_pages(client
     desk_record = client.get(f"/desk/patients/{patient}", headers=auth("front_desk")).text
     assert "Needs a new time" in desk_record and f'href="/desk/appointments/{flagged_id}"' in desk_record
     assert "/desk/appointments/" not in page
+
+
+def test_the_clinicians_day_names_the_plan_week_as_the_desks_calendar_does(client, app, auth):
+    """A session of a plan's first week (plan_week 0) says "week 1" on the clinician's day, as the desk's calendar
+    says of the same session; it is not left out."""
+    from datetime import timedelta
+
+    from careplan.clinic import service as clinic
+
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau", hours="mon-sun 08:00-18:00").id
+        patient = factories.patient(name="Martha Kowalski").id
+        day = clinic.today() + timedelta(days=2)
+        factories.appointment(patient, physio, clinic.local_datetime(day, datetime.min.time().replace(hour=9)),
+                              phase_name="acute", plan_week=0)
+    page = client.get(f"/me/day?day={day.isoformat()}", headers=auth("provider", provider_id=physio)).text
+    # (careplan.calendar.service.session_label: "plan 12 · acute, week 1" for plan_week 0)
+    assert "acute phase, week 1" in page and "week 0" not in page
