@@ -78,8 +78,15 @@ def fill(clinicians: int, patients: int, appointments: int, today: date) -> None
                                            "active": True} for i in providers])
     db.session.execute(insert(provider_disciplines), [{"provider_id": i, "discipline_code": DISCIPLINES[i % 4]}
                                                       for i in providers])
+    # Each at one of the clinic's open locations: with more than one, a window naming none is left out of the
+    # problem (the admin must say where), and the clinicians would never work.
+    from careplan.rooms.models import Location
+
+    places = list(db.session.scalars(select(Location.id).where(Location.active.is_(True)).order_by(Location.id)))
     db.session.execute(insert(ProviderAvailability), [{"provider_id": i, "day": d, "start": clock(8),
-                                                       "end": clock(19)} for i in providers for d in range(5)])
+                                                       "end": clock(19),
+                                                       "location_id": places[i % len(places)] if places else None}
+                                                      for i in providers for d in range(5)])
     rows = [{"id": first_patient + i, "name": f"Patient {i:05d}", "email": f"p{i}@bench.example"}
             for i in range(patients)]
     for i in range(0, len(rows), 5000):
