@@ -81,11 +81,19 @@ def calendar(events: list[dict], *, method: str, organizer: str, attendee: str, 
     # years around the events suffice (the default spans 1970-2038 and would bloat every e-mail).
     first_year = min(e["start"] for e in events).year - 1
     last_year = max(e["end"] for e in events).year + 1
-    for position, tzid in enumerate(sorted(cal.get_missing_tzids())):
-        zone = vtimezone(tzid, first_year, last_year)
-        if zone is not None:
-            cal.subcomponents.insert(position, zone)
-    return cal.to_ical().decode()
+    zones = "".join(vtimezone_text(tzid, first_year, last_year) for tzid in sorted(cal.get_missing_tzids()))
+    # Spliced in as text where add_component would have put them (before the first event): serialising the
+    # zone's transitions again for every e-mail was 40% of building the calendar part (issue 19).
+    text = cal.to_ical().decode()
+    at = text.find("BEGIN:VEVENT\r\n")
+    return text[:at] + zones + text[at:] if zones and at >= 0 else text
+
+
+@lru_cache(maxsize=32)
+def vtimezone_text(tzid: str, first_year: int, last_year: int) -> str:
+    """The VTIMEZONE block of `vtimezone`, serialised once per process ("" for an unknown zone)."""
+    zone = vtimezone(tzid, first_year, last_year)
+    return zone.to_ical().decode() if zone is not None else ""
 
 
 @lru_cache(maxsize=32)
