@@ -798,7 +798,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
             appointment = touched[relabel["appointment_id"]]
             appointment.phase_name, appointment.plan_week = relabel["phase"], relabel["week"]
         # Checked with the moves above, against everyone else's bookings and holds.
-        created = write_appointments(bookings[len(moves):], caller=caller)
+        created = write_appointments(bookings[len(moves):], caller=caller, now=now)
         for row in created:
             schedule_reminders(row, now=now)
         if created:

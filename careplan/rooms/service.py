@@ -11,7 +11,7 @@ from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.records import get_or_404
 from careplan.rooms.models import Location, Room
-from careplan.scheduling.rooms import places_in_use
+from careplan.scheduling.rooms import lock_rooms, places_in_use
 
 
 def list_locations(include_inactive: bool = True) -> list[Location]:
@@ -94,6 +94,8 @@ def create_room(data: dict, *, caller: Caller) -> Room:
 
 def update_room(room_id: int, changes: dict, *, caller: Caller) -> Room:
     row = get_room(room_id)
+    # A booking placing a session in it waits, and this sees its places as they are (or it sees ours).
+    lock_rooms([row.id])
     location_id = changes.get("location_id", row.location_id)
     if "location_id" in changes:
         _check_location(location_id)
