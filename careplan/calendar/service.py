@@ -204,18 +204,17 @@ def _hours_on(clinician: Clinician, day: date) -> list[tuple[datetime, datetime]
 
 
 def visit_numbers(appointments: list[Booked]) -> dict[int, tuple[int, int]]:
-    """Number the day's trips to the clinic: a patient's sessions follow each other within the longest wait."""
+    """Number each patient's trips to the clinic of each day (1, 2, ... per patient and day, never counted
+    across patients or days): a patient's sessions follow each other within the longest wait."""
     longest_wait = timedelta(minutes=clinic.settings().max_wait_minutes)
-    trips: list[list[Booked]] = []
-    latest: dict[int, list[Booked]] = {}
+    trips: dict[tuple[int, date], list[list[Booked]]] = {}
     for appointment in sorted(appointments, key=lambda a: (a.starts_at, a.id)):
-        trip = latest.get(appointment.patient_id)
-        if trip is None or appointment.starts_at - trip[-1].ends_at > longest_wait:
-            trip = []
-            trips.append(trip)
-            latest[appointment.patient_id] = trip
-        trip.append(appointment)
-    return {a.id: (number, len(trip)) for number, trip in enumerate(trips, start=1) for a in trip}
+        days_trips = trips.setdefault((appointment.patient_id, clinic.to_local(appointment.starts_at).date()), [])
+        if not days_trips or appointment.starts_at - days_trips[-1][-1].ends_at > longest_wait:
+            days_trips.append([])
+        days_trips[-1].append(appointment)
+    return {a.id: (number, len(trip)) for days_trips in trips.values()
+            for number, trip in enumerate(days_trips, start=1) for a in trip}
 
 
 def _providers(discipline: str | None, provider_id: int | None = None) -> list[Provider]:

@@ -74,6 +74,25 @@ def test_cells_show_booked_away_closed_and_free(ctx):
     assert calendar.day_grid(MONDAY + timedelta(days=6)).columns == []
 
 
+def test_visits_are_numbered_per_patient_and_day(ctx):
+    """"visit 2" is a patient's second trip of the day: never the clinic's second trip, nor the week's."""
+    ana = factories.provider(name="Ana", hours="mon-tue 08:00-20:00")
+    ben = factories.provider(name="Ben", disciplines=("massage",), hours="mon-tue 08:00-20:00")
+    martha, james = factories.patient(name="Martha"), factories.patient(name="James")
+    # Martha: one trip in the morning (two sessions), another in the evening; James: one trip of two sessions.
+    m1 = factories.appointment(martha, ana, _at(MONDAY, "09:00"), minutes=45)
+    m2 = factories.appointment(martha, ben, _at(MONDAY, "09:45"), minutes=60)
+    m3 = factories.appointment(martha, ana, _at(MONDAY, "17:00"), minutes=45)
+    j1 = factories.appointment(james, ana, _at(MONDAY, "10:00"), minutes=45)
+    j2 = factories.appointment(james, ben, _at(MONDAY, "11:00"), minutes=45)
+    tuesday = factories.appointment(martha, ana, _at(MONDAY + timedelta(days=1), "09:00"), minutes=45)
+    visits = calendar.day_grid(MONDAY).visits
+    assert (visits[m1.id], visits[m2.id], visits[m3.id]) == ((1, 2), (1, 2), (2, 1))
+    assert (visits[j1.id], visits[j2.id]) == ((1, 2), (1, 2))
+    week = calendar.week_grid(ana.id, MONDAY)
+    assert week.days[0].visits[m3.id] == (2, 1) and week.days[1].visits[tuesday.id] == (1, 1)
+
+
 def test_the_feed_gives_clinic_wall_clock_times_visits_and_shaded_hours(client, app, auth):
     with app.app_context():
         ana = factories.provider(name="Ana", hours="mon 09:00-12:00")
