@@ -133,8 +133,9 @@ def _colour(chain: list[_Holding], capacity: int) -> bool:
     then and not ended holds that instant, so a place is free whenever the room is within its capacity
     there. False when it is not."""
     done: list[_Holding] = []
-    # The booking being placed last among equal starts: the others keep their places first.
-    for holding in sorted(chain, key=lambda h: (h.start, h.unit is None, h.end)):
+    # Among equal starts, those that can keep their place go first (the booking being placed, or a place
+    # beyond the capacity, last): as few appointments change places as the order allows.
+    for holding in sorted(chain, key=lambda h: (h.start, h.unit is None or h.unit > capacity, h.end)):
         used = {other.unit for other in done if other.end > holding.start}
         if not holding.fixed:
             if holding.unit is None or holding.unit in used or holding.unit > capacity:
@@ -143,6 +144,45 @@ def _colour(chain: list[_Holding], capacity: int) -> bool:
                 return False
         done.append(holding)
     return True
+
+
+def _write(moved: list[_Holding], leaving: list[Appointment] = ()) -> None:
+    """Write the new places in two steps, so that no row ever meets another on its new place before that one
+    has left it (the guard checks each row as it is written; a place of None holds nothing). `leaving`:
+    appointments that let go of their place here (moved away; their new one is written with them)."""
+    for h in moved:
+        h.row.room_unit = None
+    for row in leaving:
+        row.room_unit = None
+    db.session.flush()
+    for h in moved:
+        h.row.room_unit = h.unit
+    db.session.flush()
+
+
+def repack(room: Room, capacity: int, now: datetime) -> None:
+    """Before the room's capacity drops to `capacity`: give its coming appointments places within it (those
+    under way keep theirs), or raise Conflict naming the capacity when more than that hold it at one moment."""
+    rows = list(db.session.scalars(select(Appointment).where(
+        Appointment.room_id == room.id, Appointment.status != "cancelled", Appointment.ends_at > now)
+        .order_by(Appointment.starts_at, Appointment.id)))
+    holdings = [_Holding(row.starts_at, row.ends_at, row.room_unit, row.starts_at < now, row=row) for row in rows]
+    before = {id(h): h.unit for h in holdings}
+    busiest = max((sum(1 for o in holdings if o.start <= h.start < o.end) for h in holdings), default=0)
+    if busiest > capacity:
+        moment = next(h.start for h in holdings if sum(1 for o in holdings if o.start <= h.start < o.end) == busiest)
+        raise Conflict("Coming appointments hold more places of this room at once.", fields={
+            "capacity": f"{busiest} coming appointments hold it at once "
+                        f"({clinic.to_local(moment):%Y-%m-%d %H:%M}); move them first"})
+    under_way = [h for h in holdings if h.fixed and h.unit > capacity]
+    if under_way:
+        raise Conflict("A session under way holds a place beyond that capacity.", fields={
+            "capacity": f"appointment {under_way[0].row.id}, under way, holds place {under_way[0].unit}; "
+                        f"change it once it ends"})
+    if not _colour(holdings, capacity):  # never: at most `capacity` at every start, as counted above
+        raise Conflict("Coming appointments hold more places of this room at once.",
+                       fields={"capacity": "coming appointments hold more places at once; move them first"})
+    _write([h for h in holdings if h.unit != before[id(h)]])
 
 
 def _take(room: Room, booking, exclude_ids, earlier: list, now: datetime) -> bool:
@@ -154,19 +194,9 @@ def _take(room: Room, booking, exclude_ids, earlier: list, now: datetime) -> boo
         before = {id(h): h.unit for h in chain}
         if not _colour(chain, room.capacity):
             return False
-        moved = [h for h in chain if h.row is not None and h.unit != before[id(h)]]
-        # Two steps, so that no row ever meets another on its new place before that one has left it:
-        # the guard checks each row as it is written. A place of None holds nothing.
-        for h in moved:
-            h.row.room_unit = None
         moving = [db.session.get(Appointment, i) for i in exclude_ids if i is not None]
-        for row in moving:
-            if row is not None and row.room_id == room.id:
-                row.room_unit = None
-        db.session.flush()
-        for h in moved:
-            h.row.room_unit = h.unit
-        db.session.flush()
+        _write([h for h in chain if h.row is not None and h.unit != before[id(h)]],
+               [row for row in moving if row is not None and row.room_id == room.id])
         for h in chain:
             if h.booking is not None and h.booking is not booking:
                 h.booking.room_unit = h.unit
