@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from careplan.clinic import service as clinic
 from careplan.clinic.models import Discipline
@@ -264,7 +264,10 @@ def place(bookings: list, exclude_ids: list[int | None] | None = None, *, now: d
     needed = {kinds.get(b.discipline) for b in bookings if not b.virtual} - {None}
     named = [b.room_id for b in bookings if b.room_id is not None]
     if needed or named:
-        lock_rooms(db.session.scalars(select(Room.id).where(or_(Room.kind.in_(needed), Room.id.in_(named)))))
+        # Every room, not only these kinds': a re-plan places its sessions one call after another, and
+        # locking one kind's rooms and then another's could deadlock with a booking doing it the other way
+        # round; in one id order from the first call on, it cannot.
+        lock_rooms(db.session.scalars(select(Room.id)))
     done: list = []
     for booking in bookings:
         f = booking.field
