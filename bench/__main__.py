@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import calendar, jobs, optimizer, service
+from . import calendar, jobs, optimizer, service, soak
 
 
 def main() -> None:
@@ -17,6 +17,10 @@ def main() -> None:
     if sys.argv[1:] == ["service"]:
         service.main()
         return
+    # `python -m bench soak`: 16 clients for 60 s against gunicorn on PostgreSQL (BENCH_DATABASE_URL).
+    if sys.argv[1:] == ["soak"]:
+        soak.main()
+        return
     if sys.argv[1:2] == ["jobs"]:
         jobs.main(*sys.argv[2:3])
         return
@@ -25,6 +29,7 @@ def main() -> None:
         calendar.main()
         service.main()
         jobs.main()
+        soak.main()
     optimizer.main()
 
 

@@ -321,8 +321,9 @@ def main(only: str | None = None) -> None:
             results += rows
             jobs += ran
     made = _postgres() if only in (None, "postgresql") else None
-    if made is None and only != "sqlite":
-        print("BENCH_DATABASE_URL is not set: the PostgreSQL run is left out.")
+    if made is None:
+        if only != "sqlite":
+            print("BENCH_DATABASE_URL is not set: the PostgreSQL run is left out.")
     else:
         url, admin = made
         try:

@@ -36,6 +36,7 @@ ENVIRONMENT_SETTINGS = {
     "JOBS_PER_PROCESS": int,
     "JOB_POLL_SECONDS": float,
     "JOB_NICE": int,
+    "JOB_SOLVER_THREADS": int,
 }
 
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -85,12 +85,18 @@ class Default:
     # idle one looks for a queued job.
     JOBS_PER_PROCESS = 2
     JOB_POLL_SECONDS = 0.5
-    # The solving threads' nice value (Linux, per thread; CP-SAT's threads inherit it): requests served on
-    # the same host come first. 0 leaves it.
+    # The solves' nice value (Unix; 0..19, 0 leaves it): set in each solve's child process (CP-SAT's threads
+    # inherit it), so that requests served on the same host, and the jobs' own database work in the serving
+    # process, come first. Without JOB_SOLVE_IN_CHILD it is the solving thread's, its transactions included.
     JOB_NICE = 10
     # Each solving thread solves in a child process of its own (kept between jobs), so the optimizer's
     # Python work never holds the interpreter of a process that also serves requests.
     JOB_SOLVE_IN_CHILD = True
+    # CP-SAT search threads of one process's solves together (a worker's, or `make run`'s), shared evenly by
+    # its JOBS_PER_PROCESS solves, at least one each. None: the machine's cores (os.cpu_count()). A search
+    # otherwise runs a portfolio of 4 to 8 threads: four solves on two cores would be 16 to 32 threads. With
+    # several worker processes on one host, give each its share of the cores.
+    JOB_SOLVER_THREADS = None
 
     JSON_SORT_KEYS = False
 

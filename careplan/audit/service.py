@@ -14,7 +14,7 @@ from datetime import datetime
 
 from collections.abc import Iterable
 
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, insert, or_, select
 from sqlalchemy.orm import Session
 
 from careplan.audit.models import AuditEvent, AuditEventPatient
@@ -46,6 +46,18 @@ def record(action: str, resource: str, resource_id, patient_id: int | None = Non
     db.session.add(_new_event(fields, patients))
     if action in KEPT_ACTIONS:
         db.session.info.setdefault(_KEPT, []).append((fields, patients))
+
+
+def record_many(action: str, resource: str, items: Iterable[tuple], *, caller: Caller) -> None:
+    """`record` of a change to many resources at once, each item `(resource_id, patient_id, detail)`: one
+    INSERT for all of them (a proposal's thirty appointments), in the caller's transaction like `record`'s
+    rows. Reads and refusals, which must outlive a rollback, go through `record`."""
+    if action in KEPT_ACTIONS:
+        raise ValueError(f"record_many writes changes; a {action} goes through record()")
+    rows = [_fields(action, resource, resource_id, patient_id, detail, caller)
+            for resource_id, patient_id, detail in items]
+    if rows:
+        db.session.execute(insert(AuditEvent).execution_options(render_nulls=True), rows)
 
 
 def patients_of(rows) -> list[int]:

@@ -23,6 +23,7 @@ import os
 import threading
 import time
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -33,7 +34,7 @@ from careplan.db import utcnow
 from careplan.errors import Conflict, ServiceError, error_body
 from careplan.extensions import db
 from careplan.jobs.models import SolveJob
-from careplan.optimizer import Observer
+from careplan.optimizer import Observer, solve as optimizer_solve
 from careplan.optimizer.process import SolverProcess
 from careplan.proposals import service as proposals
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
@@ -401,15 +402,25 @@ def run_pending(owner: str | None = None) -> list[int]:
     return ran
 
 
+def threads_per_solve(budget: int | None, solves: int) -> int:
+    """CP-SAT threads each of `solves` concurrent solves may use out of `budget` for them all (None: one per
+    core of the machine), at least one each."""
+    budget = budget or os.cpu_count() or 1
+    return max(1, budget // max(1, solves))
+
+
 class Runners:
     """`count` threads, each claiming and running one job at a time, looking every `poll` seconds when idle:
-    the worker's solves, and the in-process runner of `make run` beside the reminder scheduler."""
+    the worker's solves, and the in-process runner of `make run` beside the reminder scheduler. Each solve
+    uses at most `threads` CP-SAT threads, at nice value `nice`."""
 
-    def __init__(self, app, count: int, poll: float, nice: int = 0, in_child: bool = False):
+    def __init__(self, app, count: int, poll: float, nice: int = 0, in_child: bool = False,
+                 threads: int | None = None):
         self.app = app
         self.poll = poll
         self.nice = nice
         self.in_child = in_child
+        self.solver_threads = threads
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._loop, name=f"solve-jobs-{i}", daemon=True)
                         for i in range(count)]
@@ -419,24 +430,31 @@ class Runners:
             thread.start()
         return self
 
-    def _loop(self) -> None:
-        owner = worker_name()
+    def _solver(self):
+        """What this thread's jobs solve with. In a child process of its own (the optimizer's Python work
+        never holds this process's interpreter), which lowers its own priority: this thread keeps its own, so
+        the job's reads, its heartbeat and its write (SQLite's write lock held) are never slowed behind the
+        searches, nor behind the other solves. Solving in this thread instead, the thread itself is lowered
+        (Linux keeps a nice value per thread, and CP-SAT's threads inherit it), its transactions with it."""
+        if self.in_child:
+            return SolverProcess(nice=self.nice, threads=self.solver_threads).start()
         if self.nice > 0:
-            # Linux keeps a nice value per thread, and CP-SAT's own threads inherit it: the solves yield the
-            # processor to requests served on the same host (in this process too, under `make run`).
             try:
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
             except (AttributeError, OSError):
                 log.info("solve jobs: could not lower this thread's priority")
-        # Each thread's solves run in a process of its own (started from this thread, so at its priority):
-        # the optimizer's Python work never holds this process's interpreter.
-        solver = SolverProcess().start() if self.in_child else None
+        return None
+
+    def _loop(self) -> None:
+        owner = worker_name()
+        solver = self._solver()
+        solve = solver.solve if solver is not None else partial(optimizer_solve, threads=self.solver_threads)
         failures = 0
         try:
             while not self.stopping.is_set():
                 try:
                     with self.app.app_context():
-                        ran = run_next(owner, solver.solve if solver else None)
+                        ran = run_next(owner, solve)
                     failures = 0
                 except Exception:  # the database away: said once, then tried again less and less often
                     if failures == 0:
@@ -461,5 +479,6 @@ def start_runners(app) -> Runners | None:
     count = int(app.config["JOBS_PER_PROCESS"])
     if count < 1:
         return None
+    threads = threads_per_solve(app.config.get("JOB_SOLVER_THREADS"), count)
     return Runners(app, count, float(app.config["JOB_POLL_SECONDS"]), int(app.config["JOB_NICE"]),
-                   bool(app.config["JOB_SOLVE_IN_CHILD"])).start()
+                   bool(app.config["JOB_SOLVE_IN_CHILD"]), threads).start()

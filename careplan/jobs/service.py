@@ -7,8 +7,9 @@
     read_job(job_id, caller=...), cancel_job(job_id, caller=...)
 
 Submitting checks everything a solve would refuse before it searches (the plan's status, a red flag, the
-start date, the preferred clinicians, the absence), in the request, so bad input is still a 4xx naming the
-field; the job itself is one row, committed at once. careplan.jobs.runner runs it on any worker.
+start date, the preferred clinicians, a required clinician gone, the absence), in the request, so bad input
+is still a 4xx naming the field, without building the problem document (the worker builds it, once); the job
+itself is one row, committed at once. careplan.jobs.runner runs it on any worker.
 """
 from __future__ import annotations
 
@@ -46,24 +47,25 @@ def params_summary(params: dict) -> str:
     return ", ".join(f"{k} {v}" for k, v in params.items() if k != "parameters")
 
 
-def _submit_for_plan(kind: str, prepare, schema, plan_id: int, parameters: dict, *, caller: Caller,
+def _submit_for_plan(kind: str, check, schema, plan_id: int, parameters: dict, *, caller: Caller,
                      now: datetime | None) -> SolveJob:
-    """What the solve would refuse, refused now (the read leaves nothing behind); then the job."""
+    """What the solve would refuse, refused now (the read leaves nothing behind); then the job. The check
+    builds no problem document: the worker does, once."""
     now = now or utcnow()
     patient_id = get_plan(plan_id).patient_id
-    prepare(plan_id, parameters, now=now)
+    check(plan_id, parameters, now=now)
     db.session.rollback()
     return _create(kind, {"plan_id": plan_id, "parameters": schema.dump(parameters)},
                    proposals.time_limit(parameters.get("time_limit")), caller=caller, patient_id=patient_id, now=now)
 
 
 def submit_proposal(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> SolveJob:
-    return _submit_for_plan("proposal", proposals.prepare_proposal, ProposalRequestSchema(), plan_id, parameters,
+    return _submit_for_plan("proposal", proposals.check_proposal, ProposalRequestSchema(), plan_id, parameters,
                             caller=caller, now=now)
 
 
 def submit_replan(plan_id: int, parameters: dict, *, caller: Caller, now: datetime | None = None) -> SolveJob:
-    return _submit_for_plan("replan", proposals.prepare_replan, ReplanRequestSchema(), plan_id, parameters,
+    return _submit_for_plan("replan", proposals.check_replan, ReplanRequestSchema(), plan_id, parameters,
                             caller=caller, now=now)
 
 
@@ -84,7 +86,7 @@ def submit_batch(plan_ids: list[int], parameters: dict, *, caller: Caller, now: 
     plan_ids = list(dict.fromkeys(plan_ids))
     if not plan_ids or len(plan_ids) > MAX_BATCH_PLANS:
         raise Invalid(f"Give 1 to {MAX_BATCH_PLANS} plans.", fields={"plan_ids": f"1 to {MAX_BATCH_PLANS} plans"})
-    proposals.prepare_batch(plan_ids, parameters, now=now)
+    proposals.check_batch(plan_ids, now=now)
     db.session.rollback()
     limit = proposals.time_limit(parameters.get("time_limit"), batch=True)
     solver = {"time_limit": parameters.get("time_limit"), "deterministic": bool(parameters.get("deterministic"))}

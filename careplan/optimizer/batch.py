@@ -33,6 +33,7 @@ booked before it is accepted.
 
 from __future__ import annotations
 
+import bisect
 import multiprocessing
 import time
 from collections import Counter, defaultdict, deque
@@ -44,7 +45,7 @@ from .metrics import score, visits_lower_bound
 from .model import PlanModel
 from .neighbourhood import Chooser
 from .problem import parse
-from .space import Booking, Space, overlapping
+from .space import Booking, Space
 
 
 # Share of the time limit kept to prove each plan's visits lower bound.
@@ -192,6 +193,10 @@ class Batch:
         # Neighbourhood re-solves by (kind, "re-solved" / "improved" / "clashed").
         self.lns: Counter = Counter()
         self.by_patient: dict[int, list[Booking]] = defaultdict(list)
+        # Every appointment's hold on its provider and room, sorted, kept up to
+        # date as re-solves are accepted: rebuilding it for each re-solve and
+        # each check was a large part of the parent's time on 100-plan intakes.
+        self.held: dict[object, list[tuple[int, int, int, int]]] = defaultdict(list)
         self._replace((), start)
         if deterministic or processes < 2 or problem is None:
             self.runner = _Inline(space)
@@ -219,21 +224,43 @@ class Batch:
     def _replace(self, patients, bookings: list[Booking]) -> None:
         """These patients' appointments become `bookings`."""
         for p in patients:
+            for b in self.by_patient.get(p, []):
+                for key in self._keys(b):
+                    self.held[key].remove((b.start, b.end, p, b.demand))
             self.by_patient[p] = []
         for booking in bookings:
-            self.by_patient[self.space.demands[booking.demand].patient].append(booking)
+            patient = self.space.demands[booking.demand].patient
+            self.by_patient[patient].append(booking)
+            for key in self._keys(booking):
+                bisect.insort(self.held[key], (booking.start, booking.end, patient, booking.demand))
+
+    @staticmethod
+    def _keys(booking: Booking) -> tuple:
+        return (booking.provider,) if booking.room < 0 else (booking.provider, resources.room_key(booking.room))
 
     def _charge(self, deterministic_time: float, wall_time: float) -> None:
         self.spent += deterministic_time if self.deterministic else wall_time
 
     def _occupied(self, outside: set[int]) -> dict[int, list[tuple[int, int]]]:
         occupied: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for patient, bookings in self.by_patient.items():
-            if patient not in outside:
-                for booking in bookings:
-                    occupied[booking.provider].append((booking.start, booking.end))
-                    resources.occupy(occupied, booking)
+        for key, held in self.held.items():
+            if held:
+                occupied[key] = [(start, end) for start, end, patient, _ in held if patient not in outside]
         return occupied
+
+    def _provider_clash(self, patients: tuple[int, ...], bookings: list[Booking]) -> bool:
+        """Whether any of these bookings overlaps a provider's appointment with another patient.
+
+        A provider's appointments never overlap one another, so those ending
+        after a booking starts and starting before it ends are consecutive."""
+        for b in bookings:
+            held = self.held.get(b.provider, [])
+            i = bisect.bisect_left(held, (b.end,)) - 1
+            while i >= 0 and held[i][1] > b.start:
+                if held[i][2] not in patients:
+                    return True
+                i -= 1
+        return False
 
     def _task(self, kind: str, patients: list[int], seconds: float, free: frozenset[int] | None = None,
               label: str = "") -> Task:
@@ -266,13 +293,11 @@ class Batch:
         after, before = score(self.space, done.bookings), score(self.space, done.task.current)
         if after > before:
             return False
-        occupied = self._occupied(set(patients))
-        for intervals in occupied.values():
-            intervals.sort()
         # Booked by a re-solve that finished while this one ran?
-        if any(overlapping(occupied.get(b.provider, []), b.start, b.end) for b in done.bookings):
+        if self._provider_clash(patients, done.bookings):
             return None
-        if resources.room_clash(self.space, occupied, done.bookings):
+        if self.space.problem.rooms and resources.room_clash(self.space, self._occupied(set(patients)),
+                                                             done.bookings):
             return None
         self._replace(patients, done.bookings)
         return after < before
@@ -360,7 +385,7 @@ class Batch:
                     if candidate not in {c for _, c in chooser.wanting(candidate.patient,
                                                                        self.by_patient.get(candidate.patient, []))}:
                         continue
-                    chosen = chooser.build(candidate, self.by_patient, in_flight, state["round"])
+                    chosen = chooser.build(candidate, self.by_patient, in_flight, state["round"], self.held)
                     tried.add(key)
                     keys[chosen.patients] = key
                     seconds = min(LNS_SECONDS[min(state["round"], len(LNS_SECONDS) - 1)],

@@ -105,11 +105,24 @@ class PlanModel:
         assessment_end: dict[int, int] = {}
         kept = self._kept()
         fixed |= {(d, option) for d, options in kept.items() for option in options}
+        # A neighbourhood's kept appointments hold their patient's time (with the
+        # transition): a free option overlapping one could never be chosen, so it
+        # gets no variable (measured: most of a re-solve's time is building it).
+        transition = space.problem.transition_minutes
+        held: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        for d, options in kept.items():
+            for option in options:
+                held.setdefault((space.demands[d].patient, option.day), []).append(
+                    (option.start - transition, option.end + transition))
+        self.fixed_vars: set[int] = set()
         for demand in self.demands:
-            options = space.options(demand.index) if self.free is None or demand.index in self.free \
-                else kept.get(demand.index, [])
+            is_free = self.free is None or demand.index in self.free
+            options = space.options(demand.index) if is_free else kept.get(demand.index, [])
             for option in options:
                 if overlapping(busy.get(option.provider, []), option.start, option.end):
+                    continue
+                if is_free and held and any(start < option.end and option.start < end for start, end in
+                                            held.get((demand.patient, option.day), ())):
                     continue
                 if demand.is_assessment:
                     assessment_end[demand.patient] = min(assessment_end.get(demand.patient, option.end), option.end)
@@ -119,6 +132,7 @@ class PlanModel:
                 self.x[demand.index, option] = var
                 if (demand.index, option) in fixed:
                     self.model.add(var == 1)
+                    self.fixed_vars.add(var.index)
         # A plan with an assessment that has no option at all can book nothing.
         for patient in self.patients:
             if space.assessment(patient) is not None and patient not in assessment_end:
@@ -173,7 +187,8 @@ class PlanModel:
         space = self.space
         for patient in self.patients:
             first = space.assessment(patient)
-            if first is None:
+            if first is None or (self.free is not None and first.index not in self.free):
+                # A kept assessment is fixed, and options starting before it ends got no variable.
                 continue
             ends: dict[int, list] = {}
             others = []
@@ -245,7 +260,7 @@ class PlanModel:
                 self.attend[patient, day] = resources.virtual_day(m, variables, [v for _, _, v in trips], cap, visit)
             if cap < 2 or not trips:
                 continue
-            if max_wait is not None:
+            if max_wait is not None and not all(var.index in self.fixed_vars for var in variables):
                 self._waiting(trips, max_wait, transition)
             self.bundle_days.append((trips, visit))
 

@@ -128,7 +128,7 @@ class Chooser:
         return max(max(counts.values(), default=1), math.ceil(len(bookings) / cap))
 
     def build(self, candidate: Candidate, by_patient: dict[int, list[Booking]], busy: set[int],
-              round_: int) -> Neighbourhood:
+              round_: int, held: dict | None = None) -> Neighbourhood:
         """The candidate's neighbourhood: the patient, the patients most in their way, the demands re-solved.
 
         Then a chain: the patients holding the time those blockers could
@@ -137,12 +137,16 @@ class Chooser:
         space = self.space
         week_size, clinician_size, widen, chain = ROUNDS[min(round_, len(ROUNDS) - 1)]
         patient = candidate.patient
-        holders: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
-        for p, bookings in by_patient.items():
-            for b in bookings:
-                holders[b.provider].append((b.start, b.end, p, b.demand))
-        for taken in holders.values():
-            taken.sort()
+        # Each provider's appointments as sorted (start, end, patient, demand): the
+        # batch keeps them (`held`), or they are gathered from the schedule.
+        holders = held
+        if holders is None:
+            holders = defaultdict(list)
+            for p, bookings in by_patient.items():
+                for b in bookings:
+                    holders[b.provider].append((b.start, b.end, p, b.demand))
+            for taken in holders.values():
+                taken.sort()
         own = space.by_patient[patient]
         providers = None
         if candidate.kind == "plan":

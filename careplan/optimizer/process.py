@@ -6,10 +6,16 @@ batch's passes, explaining) runs outside the calling process, so a web process t
 The observer stays in the caller: the child reports each improvement over a pipe (handed to the caller's
 `observer.on_progress`), and the caller's `observer.stopped` (a cancel, the deadline) is passed to the child,
 whose own observer then stops CP-SAT's search. A child that dies is replaced at the next solve.
+
+`nice` lowers the child's scheduling priority (Linux and other Unix: its nice value, which CP-SAT's threads
+inherit) before it loads anything: the calling process keeps its own, so a web process's requests, and its
+database transactions (the job's read and write), win the processor over the search. `threads` bounds the
+CP-SAT threads of each search the child runs (see `solve`).
 """
 from __future__ import annotations
 
 import multiprocessing
+import os
 
 from .observe import Observer
 from .problem import ProblemError
@@ -18,9 +24,22 @@ from .problem import ProblemError
 POLL_SECONDS = 0.05
 
 
-def _serve(connection, stop) -> None:
+def lower_priority(nice: int) -> None:
+    """Raise this thread's nice value to `nice` (never lower it: that needs privileges); threads started
+    after inherit it. Where the system has no nice values, nothing."""
+    if nice <= 0 or not hasattr(os, "setpriority"):
+        return
+    try:
+        if os.getpriority(os.PRIO_PROCESS, 0) < nice:
+            os.setpriority(os.PRIO_PROCESS, 0, min(nice, 19))
+    except OSError:
+        pass
+
+
+def _serve(connection, stop, nice: int = 0, threads: int | None = None) -> None:
     """The child: solve what is sent, report, answer; until told to end (None). OR-Tools is loaded at once,
-    before the first solve is sent."""
+    before the first solve is sent, at the child's lowered priority."""
+    lower_priority(nice)
     from .runner import solve
     from . import sat  # noqa: F401
 
@@ -33,7 +52,7 @@ def _serve(connection, stop) -> None:
                             should_stop=stop.is_set, seconds=time_limit + 0.5)
         try:
             answer = ("solution", solve(document, time_limit=time_limit, deterministic=deterministic,
-                                        observer=observer))
+                                        observer=observer, threads=threads))
         except ProblemError as refused:
             answer = ("problem", refused.path, refused.message)
         except Exception as failed:  # reported to the caller, the child stays
@@ -42,7 +61,11 @@ def _serve(connection, stop) -> None:
 
 
 class SolverProcess:
-    def __init__(self):
+    def __init__(self, *, nice: int = 0, threads: int | None = None):
+        if threads is not None and threads < 1:
+            raise ValueError("threads: must be at least 1")
+        self.nice = nice
+        self.threads = threads
         self._context = multiprocessing.get_context("spawn")
         self._process = None
         self._connection = None
@@ -57,10 +80,15 @@ class SolverProcess:
     def _start(self) -> None:
         self._connection, child = self._context.Pipe()
         self._stop = self._context.Event()
-        self._process = self._context.Process(target=_serve, args=(child, self._stop), daemon=True,
-                                              name="careplan-solver")
+        self._process = self._context.Process(target=_serve, args=(child, self._stop, self.nice, self.threads),
+                                              daemon=True, name="careplan-solver")
         self._process.start()
         child.close()
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs."""
+        return self._process.pid if self._process is not None and self._process.is_alive() else None
 
     def solve(self, problem: dict, *, time_limit: float = 20.0, deterministic: bool = False,
               observer: Observer | None = None, **_ignored) -> dict:

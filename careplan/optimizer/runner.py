@@ -21,7 +21,7 @@ MAX_PROCESSES = 4
 
 def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = False,
           progress: Callable[[str], None] | None = None, processes: int = 1,
-          observer: Observer | None = None) -> dict:
+          observer: Observer | None = None, threads: int | None = None) -> dict:
     """Schedule every care plan of the problem; returns the solution document.
 
     Raises ProblemError (with the offending field's path) for an invalid
@@ -35,8 +35,13 @@ def solve(problem: dict, *, time_limit: float = 20.0, deterministic: bool = Fals
     `observer` (careplan.optimizer.observe.Observer) hears of each better schedule from CP-SAT's solution
     callbacks, can stop the search (the best schedule so far is returned at once) and bounds the whole call
     by its deadline.
+    `threads` bounds the CP-SAT search threads of each search of this call (None: the model's own choice,
+    up to 8): a service solving several problems at once on a few cores keeps them from crowding the
+    processor. With another number of threads a deterministic solve may find another schedule.
     """
-    with observing(observer):
+    from .sat import threads_at_most
+
+    with observing(observer), threads_at_most(threads):
         return _solve(problem, time_limit, deterministic, progress, processes, observer)
 
 

@@ -10,9 +10,37 @@ enforced), clauses, at-most-one, a linear objective and a solution hint.
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+
 from ortools.sat.python import cp_model_helper as _cmh
 
 from . import observe
+
+# The most CP-SAT search threads one search may use, set around a whole solve by `threads_at_most` (None: as
+# the model asks). A service running several solves on a few cores bounds them, so that the solves together
+# never ask for many more threads than there are cores (each search's portfolio is otherwise 4 to 8 threads).
+_threads_cap: contextvars.ContextVar[int | None] = contextvars.ContextVar("careplan_optimizer_threads",
+                                                                         default=None)
+
+
+@contextmanager
+def threads_at_most(threads: int | None):
+    """Within the block, no search started on this thread uses more than `threads` CP-SAT workers; None
+    leaves each search's own number."""
+    if threads is not None and threads < 1:
+        raise ValueError("threads: must be at least 1")
+    token = _threads_cap.set(threads)
+    try:
+        yield
+    finally:
+        _threads_cap.reset(token)
+
+
+def workers_for(asked: int) -> int:
+    """The workers a search that asks for `asked` gets under the current cap."""
+    cap = _threads_cap.get()
+    return asked if cap is None else max(1, min(asked, cap))
 
 OPTIMAL = _cmh.CpSolverStatus.OPTIMAL
 FEASIBLE = _cmh.CpSolverStatus.FEASIBLE
@@ -76,9 +104,16 @@ class Var(Expr):
     __slots__ = ("index",)
     __hash__ = object.__hash__
 
+    # A model has many more variables and negations than sums over them: their
+    # terms are made only when used in one (building models is most of a small re-solve).
+    const = 0
+
     def __init__(self, index: int):
-        super().__init__({index: 1}, 0)
         self.index = index
+
+    @property
+    def terms(self) -> dict[int, int]:
+        return {self.index: 1}
 
     @property
     def literal(self) -> int:
@@ -94,9 +129,14 @@ class NotVar(Expr):
     __slots__ = ("var",)
     __hash__ = object.__hash__
 
+    const = 1
+
     def __init__(self, var: Var):
-        super().__init__({var.index: -1}, 1)
         self.var = var
+
+    @property
+    def terms(self) -> dict[int, int]:
+        return {self.var.index: -1}
 
     @property
     def literal(self) -> int:
@@ -150,7 +190,7 @@ class Model:
         return self.new_int_var(0, 1)
 
     def new_int_var(self, low: int, high: int) -> Var:
-        self.proto.variables.add().domain.extend([low, high])
+        self.proto.variables.add().domain.extend((low, high))
         self._count += 1
         return Var(self._count - 1)
 
@@ -168,7 +208,7 @@ class Model:
 
     def add_bool_or(self, literals) -> Constraint:
         constraint = self.proto.constraints.add()
-        constraint.bool_or.literals.extend(lit.literal for lit in literals)
+        constraint.bool_or.literals.extend([lit.literal for lit in literals])
         return Constraint(constraint)
 
     def add_implication(self, a, b) -> Constraint:
@@ -176,7 +216,7 @@ class Model:
 
     def add_at_most_one(self, literals) -> Constraint:
         constraint = self.proto.constraints.add()
-        constraint.at_most_one.literals.extend(lit.literal for lit in literals)
+        constraint.at_most_one.literals.extend([lit.literal for lit in literals])
         return Constraint(constraint)
 
     def minimize(self, expr: Expr) -> None:
@@ -206,6 +246,7 @@ class Model:
         deterministic mode so that the same model always gives the same answer.
         """
         params = _cmh.SatParameters()
+        workers = workers_for(workers)
         params.num_workers = workers
         if workers == 1:
             params.linearization_level = 2

@@ -4,10 +4,19 @@ shared/scheduling-problem.md): the plain data the optimizer reads.
 Ids in the document are "provider-<id>" and "patient-<id>" (database ids); `provider_key`/`patient_key`
 make them and `record_id` reads them back. Times are the clinic's local wall times, converted from the
 stored UTC instants through the clinic's zone, so a daylight-saving change lands on the right hour.
+
+The document carries only what the solve can use (issue 19: 964 KB at a network's scale, now a few KB): the
+clinicians who could take one of the plans' sessions, and each one's busy time (appointments, holds, time
+off, in one `booked` list) cut to their working hours on the days those sessions may fall, merged, with the
+free gaps too short for any of them filled in. `compact` does it; it changes no option the optimizer sees.
 """
 from __future__ import annotations
 
+import bisect
+from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -60,15 +69,37 @@ def wall_interval(start: datetime, end: datetime) -> dict:
     return {"start": wall_time(start), "end": wall_time(end)}
 
 
-def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[dict]]:
-    """Every appointment that is not cancelled, by provider or patient, inside the horizon."""
-    rows = db.session.scalars(select(Appointment).where(
-        column.in_(ids), Appointment.status != "cancelled",
-        overlapping(Appointment, window[0], window[1])).order_by(Appointment.starts_at))
-    found: dict[int, list[dict]] = {}
-    for row in rows:
-        found.setdefault(getattr(row, column.key), []).append(wall_interval(row.starts_at, row.ends_at))
+def _wall(moment: datetime) -> datetime:
+    """A stored instant as the clinic's local wall time (naive)."""
+    return moment.astimezone(zone()).replace(tzinfo=None)
+
+
+def _stamp(wall: datetime) -> str:
+    return wall.strftime("%Y-%m-%dT%H:%M")
+
+
+def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[tuple[datetime, datetime]]]:
+    """Every appointment that is not cancelled, by provider or patient, inside the horizon, as wall times.
+    Three columns, not the rows: at a network's scale a plan's clinicians have tens of thousands."""
+    found: dict[int, list[tuple[datetime, datetime]]] = {}
+    if not ids:
+        return found
+    rows = db.session.execute(select(column, Appointment.starts_at, Appointment.ends_at).where(
+        column.in_(ids), Appointment.status != "cancelled", overlapping(Appointment, window[0], window[1])))
+    tz = zone()
+    for who, starts_at, ends_at in rows:
+        found.setdefault(who, []).append((starts_at.astimezone(tz).replace(tzinfo=None),
+                                          ends_at.astimezone(tz).replace(tzinfo=None)))
     return found
+
+
+@dataclass
+class _Busy:
+    """Busy wall intervals by document id while the document is built: holds, a re-plan's own appointments
+    and "not before now" change them before `compact` turns them into `booked` lists."""
+    reach: dict[str, dict[date, int]]   # _reach of the document (hints and busy time do not change it)
+    providers: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
+    patients: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
 
 
 def _plan_document(plan: CarePlan, room_kinds: dict[str, str]) -> dict:
@@ -146,14 +177,20 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
     someone for it: the front desk asked for this proposal to try another clinician).
     patient_availability: {patient id: [{"day": 0..6, "start": time, "end": time}]} instead of the
     patient's recorded windows (e.g. this once, other hours).
-    Every active provider of a discipline the plans need is offered, with their weekly hours, time off
-    and appointments as `booked`; each patient's other appointments are `booked` on their side.
+    Every active provider who could take one of the plans' sessions is offered, with their weekly hours and
+    their time off and appointments as `booked` (see `compact`); each patient's other appointments are
+    `booked` on their side.
     """
-    if not plans:
-        raise Invalid("Give at least one plan.", fields={"plans": "empty"})
+    return compact(*_problem(plans, start=start, weeks=weeks, preferred_providers=preferred_providers,
+                             patient_availability=patient_availability))
+
+
+def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | None = None,
+             preferred_providers: dict[int, dict[str, int]] | None = None,
+             patient_availability: dict[int, list[dict]] | None = None) -> tuple[dict, _Busy]:
+    """problem_for_plans before `compact`: the document without busy time, and the busy time apart."""
+    _refuse_plans(plans)
     patients = [plan.patient_id for plan in plans]
-    if len(set(patients)) != len(patients):
-        raise Invalid("One plan per patient in a problem.", fields={"plans": "a patient appears twice"})
     horizon_start = start or min(plan.week_zero for plan in plans)
     if horizon_start.weekday() != 0:
         raise Invalid("The horizon starts on a Monday.", fields={"start": "must be a Monday"})
@@ -173,10 +210,6 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         .where(Provider.active.is_(True), Provider.disciplines.any(Discipline.code.in_(needed)))
         .order_by(Provider.id)
         .options(*WITH_CALENDAR)))
-    provider_ids = [p.id for p in providers]
-    provider_busy = _busy(Appointment.provider_id, provider_ids, window)
-    patient_busy = _busy(Appointment.patient_id, patients, window)
-
     locations, rooms, room_kinds = _places(window, [plan.id for plan in plans])
     settings = effective_settings()
     rules = {"transition_minutes": settings["transition_minutes"], "max_wait_minutes": settings["max_wait_minutes"]}
@@ -189,18 +222,14 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         "rules": rules,
         "providers": [
             {"id": provider_key(p.id), "disciplines": sorted(needed & set(p.discipline_codes)),
-             "weekly": _weekly_at(p.availability, locations) if locations else _weekly(p.availability),
-             "time_off": [wall_interval(t.starts_at, t.ends_at) for t in p.time_off
-                          if t.starts_at < window[1] and t.ends_at > window[0]],
-             "booked": provider_busy.get(p.id, [])}
+             "weekly": _weekly_at(p.availability, locations) if locations else _weekly(p.availability)}
             for p in providers],
         "patients": [],
     }
     offered = {p.id: set(p.discipline_codes) for p in providers}
     for plan in plans:
         overrides = (preferred_providers or {}).get(plan.id, {})
-        required = {m.discipline_code: m.provider_id for m in plan.care_team
-                    if m.required and m.discipline_code not in overrides}
+        required = _required(plan, overrides)
         preferred = {m.discipline_code: m.provider_id for m in plan.care_team if not m.required}
         preferred.update(overrides)
         windows = (patient_availability or {}).get(plan.patient_id)
@@ -214,7 +243,7 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
             "availability": [{"day": DAYS[w["day"]], "start": w["start"].strftime("%H:%M"),
                               "end": w["end"].strftime("%H:%M")} for w in windows]
             if windows is not None else _weekly(plan.patient.availability),
-            "booked": patient_busy.get(plan.patient_id, []),
+            "booked": [],
             # A preference for someone who cannot take the discipline (left, inactive) would only mislead.
             "preferred_providers": {discipline: provider_key(provider_id)
                                     for discipline, provider_id in sorted(preferred.items())
@@ -228,13 +257,7 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
                     if location_key(loc.id) in {x["id"] for x in locations}]
         if accepted:
             entry["locations"] = accepted
-        gone = {d: p for d, p in required.items() if d not in offered.get(p, set())}
-        if gone:
-            # Never quietly given to someone else: the front desk chooses again.
-            discipline = sorted(gone)[0]
-            raise Invalid(f"The care team requires provider {gone[discipline]} for {discipline} in plan {plan.id}, "
-                          "who no longer takes it; choose another clinician.",
-                          fields={f"care_team.{discipline}": "required provider is not available"})
+        _refuse_gone(plan, required, offered)
         if required:
             document["patients"][-1]["required_providers"] = {
                 discipline: provider_key(provider_id) for discipline, provider_id in sorted(required.items())}
@@ -242,6 +265,219 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
         document["clinic"]["locations"] = locations
     if rooms:
         document["rooms"] = rooms
+    # Busy time is read only for the clinicians who could take a session of these plans on some day: at a
+    # network's scale the others' appointments are most of the rows.
+    reach = _reach(document)
+    weekly = {entry["id"]: entry["weekly"] for entry in document["providers"]}
+    reached = [p for p in providers if _works(weekly[provider_key(p.id)], reach.get(provider_key(p.id), {}))]
+    busy = _Busy(reach=reach, patients={patient_key(who): found for who, found in
+                           _busy(Appointment.patient_id, patients, window).items()})
+    for who, found in _busy(Appointment.provider_id, [p.id for p in reached], window).items():
+        busy.providers[provider_key(who)] = found
+    for p in reached:
+        busy.providers.setdefault(provider_key(p.id), []).extend(
+            (_wall(t.starts_at), _wall(t.ends_at)) for t in p.time_off
+            if t.starts_at < window[1] and t.ends_at > window[0])
+    return document, busy
+
+
+def _required(plan: CarePlan, overrides: dict[str, int]) -> dict[str, int]:
+    """The care team's required clinicians, by discipline, but for those this proposal asks to try another."""
+    return {m.discipline_code: m.provider_id for m in plan.care_team
+            if m.required and m.discipline_code not in overrides}
+
+
+def _refuse_gone(plan: CarePlan, required: dict[str, int], offered: dict[int, set[str]]) -> None:
+    gone = {d: p for d, p in required.items() if d not in offered.get(p, set())}
+    if gone:
+        # Never quietly given to someone else: the front desk chooses again.
+        discipline = sorted(gone)[0]
+        raise Invalid(f"The care team requires provider {gone[discipline]} for {discipline} in plan {plan.id}, "
+                      "who no longer takes it; choose another clinician.",
+                      fields={f"care_team.{discipline}": "required provider is not available"})
+
+
+def _refuse_plans(plans: list[CarePlan]) -> None:
+    if not plans:
+        raise Invalid("Give at least one plan.", fields={"plans": "empty"})
+    patients = [plan.patient_id for plan in plans]
+    if len(set(patients)) != len(patients):
+        raise Invalid("One plan per patient in a problem.", fields={"plans": "a patient appears twice"})
+
+
+def check_plans(plans: list[CarePlan]) -> None:
+    """What problem_for_plans refuses in these plans (none, a patient twice, a required clinician gone),
+    without building the problem."""
+    _refuse_plans(plans)
+    for plan in plans:
+        check_required_providers(plan)
+
+
+def check_required_providers(plan: CarePlan, preferred_providers: dict[str, int] | None = None) -> None:
+    """problem_for_plans' refusal of a required clinician who left, stopped or no longer takes the discipline,
+    without building the problem (a job's submission checks it in the request; its worker builds)."""
+    required = _required(plan, preferred_providers or {})
+    providers = db.session.scalars(select(Provider).where(Provider.id.in_(set(required.values())),
+                                                          Provider.active.is_(True))) if required else []
+    _refuse_gone(plan, required, {p.id: set(p.discipline_codes) for p in providers})
+
+
+# --- only what the solve can use ----------------------------------------------------------------------------
+
+def _reach(document: dict) -> dict[str, dict[date, int]]:
+    """For each clinician, the days on which a session of the plans that they may take can fall, each with
+    the shortest such session that day: the plan weeks of shared/scheduling-problem.md (rules 1 to 3), the
+    assessment from the earliest start to the horizon's end, and a discipline with a required clinician
+    for that patient theirs alone."""
+    horizon = date.fromisoformat(document["clinic"]["horizon"]["start"])
+    end = horizon + timedelta(weeks=document["clinic"]["horizon"]["weeks"])
+    qualified: dict[str, list[str]] = {}
+    for provider in document["providers"]:
+        for discipline in provider["disciplines"]:
+            qualified.setdefault(discipline, []).append(provider["id"])
+    reach: dict[str, dict[date, int]] = {}
+
+    def add(patient: dict, discipline: str, first: date, last: date, minutes: int) -> None:
+        required = patient.get("required_providers", {}).get(discipline)
+        for who in [required] if required else qualified.get(discipline, []):
+            days = reach.setdefault(who, {})
+            day = max(first, horizon)
+            while day < min(last, end):
+                days[day] = min(days.get(day, minutes), minutes)
+                day += timedelta(days=1)
+
+    for patient in document["patients"]:
+        earliest = date.fromisoformat(patient["earliest_start"])
+        week_zero = earliest - timedelta(days=earliest.weekday())
+        plan = patient["plan"]
+        if "assessment" in plan:
+            add(patient, plan["assessment"]["discipline"], earliest, end, plan["assessment"]["minutes"])
+        first_week = 0
+        for phase in plan["phases"]:
+            for week in range(first_week, first_week + phase["weeks"]):
+                monday = week_zero + timedelta(weeks=week)
+                for line in phase["sessions"]:
+                    if (week - first_week) % line.get("every_weeks", 1) == 0:
+                        add(patient, line["discipline"], max(monday, earliest), monday + timedelta(days=7),
+                            line["minutes"])
+            first_week += phase["weeks"]
+    return reach
+
+
+def _merged(intervals) -> list[list[datetime]]:
+    """Sorted, overlapping and touching intervals joined (as the optimizer joins them)."""
+    out: list[list[datetime]] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return out
+
+
+def _hours(weekly: list[dict], reach: dict[date, int], tz: ZoneInfo) -> list[tuple[datetime, datetime, int, bool]]:
+    """The clinician's working hours on the reached days, as (start, end, shortest session, steady): each
+    day's windows joined (a window's own free time lies inside its day's joined hours); `steady` is False on
+    a day the clocks change, where wall minutes are not real minutes."""
+    by_day: dict[str, list[tuple[int, int]]] = {}
+    for w in weekly:
+        by_day.setdefault(w["day"], []).append((_minutes(w["start"]), _minutes(w["end"])))
+    out = []
+    for day in sorted(reach):
+        windows = by_day.get(DAYS[day.weekday()])
+        if not windows:
+            continue
+        midnight = datetime.combine(day, time(0))
+        for start, end in _merged((midnight + timedelta(minutes=a), midnight + timedelta(minutes=b))
+                                  for a, b in windows):
+            out.append((start, end, reach[day], _steady(day, tz)))
+    return out
+
+
+def _works(weekly: list[dict], reach: dict[date, int]) -> bool:
+    """Whether the clinician has working hours on one of the reached days."""
+    days = {w["day"] for w in weekly}
+    return any(DAYS[day.weekday()] in days for day in reach)
+
+
+@lru_cache(maxsize=4096)
+def _steady(day: date, tz: ZoneInfo) -> bool:
+    midnight = datetime.combine(day, time(0))
+    return midnight.replace(tzinfo=tz).utcoffset() == (midnight + timedelta(days=1)).replace(tzinfo=tz).utcoffset()
+
+
+def _minutes(hhmm: str) -> int:
+    return int(hhmm[:2]) * 60 + int(hhmm[3:])
+
+
+def _provider_booked(weekly: list[dict], busy, reach: dict[date, int], tz: ZoneInfo) -> list[list[datetime]]:
+    """A clinician's busy time as the solve sees it: their working hours on the reached days minus the free
+    time in which a session of that day could fit. The free time of every window the optimizer computes is
+    unchanged for every session it may place there (a free gap shorter than the day's shortest session
+    takes none, in any window); busy time outside those hours it never reads. Consecutive busy stretches
+    with no working time between them (a full day, then the night) are one."""
+    merged = _merged(busy)
+    starts = [b[0] for b in merged]
+    pieces: list[list[datetime]] = []
+    previous_end = None
+    for low, high, shortest, steady in _hours(weekly, reach, tz):
+        inside = []
+        i = max(bisect.bisect_right(starts, low) - 1, 0)
+        while i < len(merged) and merged[i][0] < high:
+            if merged[i][1] > low:
+                inside.append([max(merged[i][0], low), min(merged[i][1], high)])
+            i += 1
+        if steady:
+            # Free gaps too short for the day's shortest session, at the edges of the hours too.
+            cursor, filled = low, []
+            for piece in inside + [[high, high]]:
+                if piece[0] > cursor and piece[0] - cursor < timedelta(minutes=shortest):
+                    filled.append([cursor, piece[0]])
+                cursor = max(cursor, piece[1])
+            inside = _merged(inside + filled)
+        for piece in inside:
+            if pieces and (pieces[-1][1] >= piece[0] or (pieces[-1][1] == previous_end and piece[0] == low)):
+                pieces[-1][1] = max(pieces[-1][1], piece[1])
+            else:
+                pieces.append(piece)
+        previous_end = high
+    return pieces
+
+
+def compact(document: dict, busy: _Busy) -> dict:
+    """The document with only what the solve can use: the clinicians who could take one of its sessions
+    (those referenced by a patient's preferences, requirements or current appointments always), each with
+    one `booked` list of busy time cut to what the optimizer reads (`_provider_booked`); each patient's busy
+    time merged. A clinician with no working hours on any day they could serve is left out too, unless no
+    other clinician of one of their disciplines would remain (the optimizer then says why nobody works then,
+    not that nobody offers the discipline)."""
+    reach = busy.reach
+    tz = ZoneInfo(document["clinic"]["timezone"])
+    referenced = {who for patient in document["patients"]
+                  for who in [*patient.get("preferred_providers", {}).values(),
+                              *patient.get("required_providers", {}).values(),
+                              *(a["provider"] for a in patient.get("appointments", []))]}
+    kept, idle = [], []
+    for provider in document["providers"]:
+        days = reach.get(provider["id"], {})
+        booked = _provider_booked(provider["weekly"], busy.providers.get(provider["id"], []), days, tz) \
+            if days else []
+        entry = {key: value for key, value in provider.items() if key not in ("time_off", "booked")}
+        entry["booked"] = [{"start": _stamp(a), "end": _stamp(b)} for a, b in booked]
+        if provider["id"] in referenced or _works(provider["weekly"], days):
+            kept.append(entry)
+        elif days:
+            idle.append(entry)
+    covered = {discipline for entry in kept for discipline in entry["disciplines"]}
+    for entry in idle:
+        if not covered.issuperset(entry["disciplines"]):
+            kept.append(entry)
+            covered.update(entry["disciplines"])
+    order = {provider["id"]: n for n, provider in enumerate(document["providers"])}
+    document["providers"] = sorted(kept, key=lambda entry: order[entry["id"]])
+    for patient in document["patients"]:
+        patient["booked"] = [{"start": _stamp(a), "end": _stamp(b)}
+                             for a, b in _merged(busy.patients.get(patient["id"], []))]
     return document
 
 
@@ -262,50 +498,46 @@ def hint(appointment_like, *, provider_id: int, start: datetime, label: tuple[st
     return entry
 
 
-def _add_busy(document: dict, holds) -> None:
+def _add_busy(document: dict, busy: _Busy, holds) -> None:
     """Holds of other open proposals, (provider id, patient id, starts_at, ends_at[, room id]), are busy time
     (the room's too, when the hold has one)."""
-    providers = {p["id"]: p for p in document["providers"]}
-    patients = {p["id"]: p for p in document["patients"]}
     rooms = {r["id"]: r for r in document.get("rooms", [])}
     for provider_id, patient_id, starts_at, ends_at, *room in holds:
-        interval = wall_interval(starts_at, ends_at)
         if room and room[0] is not None and room_key(room[0]) in rooms:
-            rooms[room_key(room[0])]["booked"].append(interval)
-        if provider_key(provider_id) in providers:
-            providers[provider_key(provider_id)].setdefault("booked", []).append(interval)
-        if patient_key(patient_id) in patients:
-            patients[patient_key(patient_id)]["booked"].append(interval)
+            rooms[room_key(room[0])]["booked"].append(wall_interval(starts_at, ends_at))
+        interval = (_wall(starts_at), _wall(ends_at))
+        busy.providers.setdefault(provider_key(provider_id), []).append(interval)
+        busy.patients.setdefault(patient_key(patient_id), []).append(interval)
 
 
-def _not_before(document: dict, now: datetime) -> None:
+def _not_before(document: dict, busy: _Busy, now: datetime) -> None:
     """Nothing new lands in the past: each patient is busy from the horizon's start until `now` (rounded up
     to the clinic's grid)."""
     slot = document["clinic"]["slot_minutes"]
     local = now.astimezone(zone())
     minutes = -(-(local.hour * 60 + local.minute + (1 if local.second or local.microsecond else 0)) // slot) * slot
     until = datetime.combine(local.date(), time(0)) + timedelta(minutes=minutes)
-    horizon = date.fromisoformat(document["clinic"]["horizon"]["start"])
-    if until > datetime.combine(horizon, time(0)):
+    horizon = datetime.combine(date.fromisoformat(document["clinic"]["horizon"]["start"]), time(0))
+    if until > horizon:
         for patient in document["patients"]:
-            patient["booked"].append({"start": f"{horizon.isoformat()}T00:00", "end": until.strftime("%Y-%m-%dT%H:%M")})
+            busy.patients.setdefault(patient["id"], []).append((horizon, until))
 
 
-def _free_own(document: dict, own) -> None:
+def _free_own(document: dict, busy: _Busy, own) -> None:
     """problem_for_plans lists every appointment as busy; a re-plan's own movable ones are hints instead."""
-    providers = {p["id"]: p for p in document["providers"]}
-    patient = document["patients"][0]
+    patient = busy.patients.get(document["patients"][0]["id"], [])
     for appointment in own:
-        interval = wall_interval(appointment.starts_at, appointment.ends_at)
-        if interval in patient["booked"]:
-            patient["booked"].remove(interval)
-        provider = providers.get(provider_key(appointment.provider_id))
-        if provider is not None and interval in provider.get("booked", []):
-            provider["booked"].remove(interval)
+        interval = (_wall(appointment.starts_at), _wall(appointment.ends_at))
+        if interval in patient:
+            patient.remove(interval)
+        provider = busy.providers.get(provider_key(appointment.provider_id), [])
+        if interval in provider:
+            provider.remove(interval)
+        stamped = wall_interval(appointment.starts_at, appointment.ends_at)
         for room in document.get("rooms", []):
             if appointment.room_id is not None and room["id"] == room_key(appointment.room_id) \
-                    and interval in room["booked"]:
-                room["booked"].remove(interval)
+                    and stamped in room["booked"]:
+                room["booked"].remove(stamped)
 
 
 def build_problem(plans: list[CarePlan], *, start_dates: dict[int, date] | None = None,
@@ -322,23 +554,40 @@ def build_problem(plans: list[CarePlan], *, start_dates: dict[int, date] | None 
     own: a re-plan's movable appointments, taken out of the busy time (they are its hints);
     hints: {plan id: [hint(...), ...]}, the current appointments the optimizer keeps where it can;
     not_before: nothing new before this instant (the patients are busy from the horizon's start to it).
+    All of it before `compact`, which keeps the hints' clinicians.
     """
     originals = {plan.id: plan.start_date for plan in plans}
     with db.session.no_autoflush:
         for plan in plans:
             plan.start_date = (start_dates or {}).get(plan.id) or plan.start_date
         try:
-            document = problem_for_plans(plans, preferred_providers=preferred_providers,
-                                         patient_availability=patient_availability)
+            document, busy = _problem(plans, preferred_providers=preferred_providers,
+                                      patient_availability=patient_availability)
         finally:
             for plan in plans:
                 plan.start_date = originals[plan.id]
-    _add_busy(document, holds)
+    _add_busy(document, busy, holds)
     if not_before is not None:
-        _not_before(document, not_before)
+        _not_before(document, busy, not_before)
     if own:
-        _free_own(document, own)
+        _free_own(document, busy, own)
     for plan, entry in zip(plans, document["patients"]):
         if hints and hints.get(plan.id) is not None:
             entry["appointments"] = list(hints[plan.id])
-    return document
+    return compact(document, busy)
+
+
+def compacted(document: dict) -> dict:
+    """A copy of any problem document (its busy time in `time_off` and `booked`, as shared/scheduling-problem.md
+    has it) carrying only what the solve can use, as `compact` makes the clinic's own."""
+    import copy
+
+    document = copy.deepcopy(document)
+
+    def walls(intervals) -> list[tuple[datetime, datetime]]:
+        return [(datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"])) for i in intervals]
+
+    busy = _Busy(reach=_reach(document),
+                 providers={p["id"]: walls(p.get("time_off", []) + p.get("booked", [])) for p in document["providers"]},
+                 patients={p["id"]: walls(p.get("booked", [])) for p in document["patients"]})
+    return compact(document, busy)

@@ -5,6 +5,7 @@ record here, so there is nothing to probe.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -310,11 +311,47 @@ def move_to_alternative(caller: Caller, appointment_id: int, *, patient_id: int,
     return appointment
 
 
-def moves_by_patient(patient_id: int, *, limit: int = 20) -> list:
+@dataclass(frozen=True)
+class PatientMove:
+    """A session the patient moved themselves, as the front desk and the clinicians read it."""
+
+    at: datetime              # when the patient moved it
+    appointment_id: int
+    origin: str               # web (the portal or an e-mail link), api, ...
+    earlier_offer: bool       # by taking an earlier time the clinic offered
+    before: datetime | None   # where the session was (None: the trail's line could not be read)
+    before_with: str | None   # with whom, when the trail says so
+    after: datetime | None
+    after_with: str | None
+
+
+# The trail's lines of a patient's move, as move_to_alternative and offers.accept_offer write them.
+_MOVE_LINE = re.compile(
+    r"^moved by the patient \((?P<origin>[a-z]+)(?P<offer>, earlier-slot offer \d+)?\): "
+    r"(?P<before>\d{4}-\d\d-\d\d \d\d:\d\d)(?: with (?P<before_with>.+?) \(provider \d+\))? -> "
+    r"(?P<after>\d{4}-\d\d-\d\d \d\d:\d\d) with (?P<after_with>.+?)(?: \(provider \d+\))?$")
+
+
+def _local(text: str) -> datetime:
+    moment = datetime.strptime(text, "%Y-%m-%d %H:%M")
+    return clinic.local_datetime(moment.date(), moment.time())
+
+
+def _move(event) -> PatientMove:
+    line = _MOVE_LINE.match(event.detail or "")
+    origin = event.origin or (line["origin"] if line else "")
+    if line is None:
+        return PatientMove(event.at, int(event.resource_id or 0), origin, False, None, None, None, None)
+    return PatientMove(event.at, int(event.resource_id or 0), origin, bool(line["offer"]), _local(line["before"]),
+                       line["before_with"],
+                       _local(line["after"]), line["after_with"])
+
+
+def moves_by_patient(patient_id: int, *, limit: int = 20) -> list[PatientMove]:
     """The sessions this patient moved themselves (portal, API, e-mail link), newest first, from the audit trail."""
     from careplan.audit.models import AuditEvent
 
-    return list(db.session.scalars(select(AuditEvent).where(
+    return [_move(event) for event in db.session.scalars(select(AuditEvent).where(
         AuditEvent.patient_id == patient_id, AuditEvent.resource == "appointment",
         AuditEvent.action == "update", AuditEvent.detail.startswith(MOVED_BY_THE_PATIENT))
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit))]

@@ -29,19 +29,20 @@ from careplan.intake.service import check_no_red_flag
 from careplan.optimizer import ProblemError, solve
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
-from careplan.plans.problem import (build_problem, hint, optional_record_id, patient_key, provider_key, record_id,
-                                    wall_interval)
+from careplan.plans.problem import (build_problem, check_plans, check_required_providers, hint, optional_record_id,
+                                    patient_key, provider_key, record_id, wall_interval)
 from careplan.plans.service import current_plan_week, get_plan, mark_booked, stale_with_reasons
 from careplan.proposals.holds import holds_in_force
 from careplan.webhooks import service as webhooks
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider
-from careplan.reminders.service import queue_booking_confirmation, schedule_reminders
+from careplan.reminders.service import queue_booking_confirmation, schedule_reminders_for
 from careplan.scheduling.attention import lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 from careplan.records import get_or_404
 from careplan.scheduling.service import (MAX_DAYS_AHEAD, Booking, add_appointments, cancel,
-                                         check_booking, find_conflicts, move_to, overlap_guard, write_appointments)
+                                         check_booking, check_bookings, find_conflicts, move_to, overlap_guard,
+                                         write_appointments)
 
 # The front desk waits for the answer: the search is bounded, and a clinic may bound it further
 # (PROPOSAL_MAX_SECONDS; the tests keep it small).
@@ -240,8 +241,10 @@ class Solving:
     starts: dict[int, date] = field(default_factory=dict)
 
 
-def prepare_proposal(plan_id: int, parameters: dict, *, now: datetime) -> Solving:
-    """Read what a draft plan's proposal solves (refusals first: not a draft, red flag, start date)."""
+def check_proposal(plan_id: int, parameters: dict, *, now: datetime) -> tuple[CarePlan, date, dict[str, int]]:
+    """Everything a draft plan's proposal refuses, without building its problem (a job's submission asks this
+    in the request; the worker prepares): not a draft, a red flag, the start date, a preferred clinician who
+    cannot take the discipline, a required one who left. The plan, the start and the preferences."""
     plan = get_plan(plan_id)
     if plan.status != "draft":
         raise Conflict(f"Plan {plan.id} is {plan.status}: its schedule is booked; ask for a re-plan instead.",
@@ -254,12 +257,20 @@ def prepare_proposal(plan_id: int, parameters: dict, *, now: datetime) -> Solvin
     if start > today + timedelta(days=MAX_DAYS_AHEAD):
         raise Invalid("The clinic does not book that far ahead.",
                       fields={"start_date": f"at most {MAX_DAYS_AHEAD} days ahead"})
+    preferred = _preferred(parameters)
+    check_required_providers(plan, preferred)
+    return plan, start, preferred
+
+
+def prepare_proposal(plan_id: int, parameters: dict, *, now: datetime) -> Solving:
+    """Read what a draft plan's proposal solves (refusals first: `check_proposal`)."""
+    plan, start, preferred = check_proposal(plan_id, parameters, now=now)
     previous = _previous(plan)
     hints = None
     if previous is not None and previous.plan_version == plan.version and \
             previous.parameters.get("start_date") == start.isoformat():
         hints = {plan.id: [hint(h, provider_id=h.provider_id, start=h.starts_at) for h in previous.holds]}
-    document = build_problem([plan], start_dates={plan.id: start}, preferred_providers={plan.id: _preferred(parameters)},
+    document = build_problem([plan], start_dates={plan.id: start}, preferred_providers={plan.id: preferred},
                              patient_availability=_availability(plan, parameters),
                              holds=_holds_of_others([plan.id], now), hints=hints, not_before=now)
     return Solving("plan", plan.id, plan.version, parameters, _stored_parameters(parameters, start), document, now,
@@ -341,9 +352,9 @@ def finish(solving: Solving, *, caller: Caller, now: datetime, commit: bool = Tr
                   commit=commit)
 
 
-def prepare_batch(plan_ids: list[int], parameters: dict, *, now: datetime) -> Solving:
-    """Read what a batch intake solves: draft plans of different patients, each from its own start date
-    (or tomorrow if that is past), solved together so that none takes another's slot."""
+def check_batch(plan_ids: list[int], *, now: datetime) -> tuple[list[CarePlan], dict[int, date]]:
+    """Everything a batch intake refuses, without building its problem: a plan not a draft, a red flag, a
+    start too far ahead, a patient twice, a required clinician gone. The plans and their start dates."""
     plans = [get_plan(plan_id) for plan_id in plan_ids]
     for plan in plans:
         if plan.status != "draft":
@@ -356,6 +367,15 @@ def prepare_batch(plan_ids: list[int], parameters: dict, *, now: datetime) -> So
         if starts[plan.id] > today + timedelta(days=MAX_DAYS_AHEAD):
             raise Invalid("The clinic does not book that far ahead.",
                           fields={"plan_ids": f"plan {plan.id} starts more than {MAX_DAYS_AHEAD} days ahead"})
+    check_plans(plans)
+    return plans, starts
+
+
+def prepare_batch(plan_ids: list[int], parameters: dict, *, now: datetime) -> Solving:
+    """Read what a batch intake solves: draft plans of different patients, each from its own start date
+    (or tomorrow if that is past), solved together so that none takes another's slot (refusals first:
+    `check_batch`)."""
+    plans, starts = check_batch(plan_ids, now=now)
     document = build_problem(plans, start_dates=starts, holds=_holds_of_others(plan_ids, now), not_before=now)
     stored = {k: v for k, v in parameters.items() if k in ("time_limit", "deterministic")}
     return Solving("batch", plans[0].id, plans[0].version, parameters, stored, document, now,
@@ -531,17 +551,27 @@ def _replan_context(plan: CarePlan, now: datetime) -> dict:
     return {"needs": needs, "carried": carried, "currents": currents, "held_before": held_before}
 
 
-def prepare_replan(plan_id: int, parameters: dict, *, now: datetime) -> Solving:
-    """Read what a booked or active plan's re-plan solves (refusals first: status, red flag, nothing to do)."""
+def check_replan(plan_id: int, parameters: dict, *, now: datetime) -> tuple[CarePlan, dict, dict[str, int]]:
+    """Everything a re-plan refuses, without building its problem: not booked or active, a red flag, nothing
+    to re-plan, a preferred clinician who cannot take the discipline, a required one who left. The plan,
+    what the re-plan works on (`_replan_context`) and the preferences."""
     plan = get_plan(plan_id)
     if plan.status not in ("booked", "active"):
         raise Conflict(f"Plan {plan.id} is {plan.status}; only a booked or active plan is re-planned "
                        "(a draft is proposed).", fields={"status": plan.status})
     check_no_red_flag(plan.patient_id)
     context = _replan_context(plan, now)
+    preferred = _preferred(parameters)
+    check_required_providers(plan, preferred)
+    return plan, context, preferred
+
+
+def prepare_replan(plan_id: int, parameters: dict, *, now: datetime) -> Solving:
+    """Read what a booked or active plan's re-plan solves (refusals first: `check_replan`)."""
+    plan, context, preferred = check_replan(plan_id, parameters, now=now)
     currents, carried = context["currents"], context["carried"]
     document = build_problem(
-        [plan], preferred_providers={plan.id: _preferred(parameters)},
+        [plan], preferred_providers={plan.id: preferred},
         patient_availability=_availability(plan, parameters), holds=_holds_of_others([plan.id], now),
         own=currents, not_before=now,
         hints={plan.id: [hint(a, provider_id=a.provider_id, start=a.starts_at, label=carried.get(a.id))
@@ -734,8 +764,7 @@ def _book_plan(proposal: Proposal, plan: CarePlan, caller: Caller, now: datetime
     bookings = [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(proposal.holds)]
     with overlap_guard(bookings, [None] * len(bookings), proposal_ids=(proposal.id,)):
         rows = add_appointments(bookings, caller=caller, now=now, proposal_id=proposal.id)
-        for row in rows:
-            schedule_reminders(row, now=now)
+        schedule_reminders_for(rows, now=now)
         if rows:
             queue_booking_confirmation(db.session.get(Patient, plan.patient_id), rows, now=now)
         start = proposal.parameters.get("start_date")
@@ -767,8 +796,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
         [_booking(h, plan, f"appointments[{i}].") for i, h in enumerate(creates)]
     # As for any booking: a change of these providers' hours waits until this one is written.
     lock_providers(b.provider_id for b in bookings)
-    for booking in bookings:
-        check_booking(booking, now)
+    check_bookings(bookings, now)
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=(proposal.id,),
                               ignore_ids=frozenset(touched))
     if conflict:
@@ -799,8 +827,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
             appointment.phase_name, appointment.plan_week = relabel["phase"], relabel["week"]
         # Checked with the moves above, against everyone else's bookings and holds.
         created = write_appointments(bookings[len(moves):], caller=caller, now=now)
-        for row in created:
-            schedule_reminders(row, now=now)
+        schedule_reminders_for(created, now=now)
         if created:
             queue_booking_confirmation(db.session.get(Patient, plan.patient_id), created, now=now)
     return moved + created

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from careplan.audit.service import record
 from careplan.caller import Caller
@@ -58,18 +58,34 @@ def _withdraw(rows: list[OutboundEmail], reason: str) -> None:
 def schedule_reminders(appointment: Appointment, *, now: datetime | None = None) -> list[OutboundEmail]:
     """Queue the appointment's reminders. Offsets already past are skipped: a 48 h reminder for a booking
     made 30 h ahead would arrive late and say the wrong thing; the booking confirmation covers it."""
+    return schedule_reminders_for([appointment], now=now)
+
+
+def schedule_reminders_for(appointments: list[Appointment], *, now: datetime | None = None) -> list[OutboundEmail]:
+    """`schedule_reminders` for many appointments (a proposal's) in three statements whatever their number:
+    their patients' opt-outs, the reminders already queued, and one INSERT of the new ones."""
     db.session.flush()
     now = now or utcnow()
-    patient = db.session.get(Patient, appointment.patient_id)
-    if patient.reminder_opt_out or appointment.status not in ACTIVE_STATUSES:
+    if not appointments:
         return []
-    queued = {row.offset_hours for row in _pending(appointment, ("reminder",))}
-    rows = [OutboundEmail(kind="reminder", patient_id=appointment.patient_id, appointment_id=appointment.id,
-                          offset_hours=hours, due_at=due, payload={})
-            for hours, due in reminder_due_times(appointment.starts_at) if due > now and hours not in queued]
-    db.session.add_all(rows)
-    db.session.flush()
-    return rows
+    opted_out = set(db.session.scalars(select(Patient.id).where(
+        Patient.id.in_({a.patient_id for a in appointments}), Patient.reminder_opt_out.is_(True))))
+    wanted = [a for a in appointments if a.patient_id not in opted_out and a.status in ACTIVE_STATUSES]
+    if not wanted:
+        return []
+    queued = set(db.session.execute(select(OutboundEmail.appointment_id, OutboundEmail.offset_hours).where(
+        OutboundEmail.appointment_id.in_([a.id for a in wanted]), OutboundEmail.kind == "reminder",
+        OutboundEmail.status == "pending")).all())
+    values = [{"kind": "reminder", "patient_id": a.patient_id, "appointment_id": a.id, "offset_hours": hours,
+               "due_at": due, "payload": {}}
+              for a in wanted for hours, due in reminder_due_times(a.starts_at)
+              if due > now and (a.id, hours) not in queued]
+    if not values:
+        return []
+    rows = list(db.session.scalars(
+        insert(OutboundEmail).returning(OutboundEmail).execution_options(render_nulls=True), values))
+    # RETURNING's order is the database's; callers read them by appointment and offset, the due order.
+    return sorted(rows, key=lambda r: (r.appointment_id, -r.offset_hours))
 
 
 def retime_reminders(appointment: Appointment, *, now: datetime | None = None) -> list[OutboundEmail]:

@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from careplan.clinic import service as clinic
 from careplan.clinic.models import Discipline
@@ -98,13 +99,6 @@ def _holdings(room_id: int, start: datetime, end: datetime, exclude_ids) -> list
     if ids:
         query = query.where(Appointment.id.not_in(ids))
     return list(db.session.scalars(query))
-
-
-def _free_place(room: Room, start: datetime, end: datetime, exclude_ids, earlier: list) -> int | None:
-    """A place of the room free over the whole of [start, end), or None."""
-    taken = {row.room_unit for row in _holdings(room.id, start, end, exclude_ids)}
-    taken |= {b.room_unit for b in earlier if b.room_id == room.id and b.start < end and start < b.end}
-    return next((unit for unit in range(1, room.capacity + 1) if unit not in taken), None)
 
 
 def _chain(room: Room, booking, exclude_ids, earlier: list, now: datetime) -> list[_Holding]:
@@ -185,18 +179,26 @@ def repack(room: Room, capacity: int, now: datetime) -> None:
     _write([h for h in holdings if h.unit != before[id(h)]])
 
 
-def _take(room: Room, booking, exclude_ids, earlier: list, now: datetime) -> bool:
+def _take(room: Room, booking, exclude_ids, earlier: list, now: datetime, taken: dict) -> bool:
     """Give the booking a place of the room, re-placing its neighbours if fragmentation asks for it; False
-    when the room is full at some instant of the booking."""
-    unit = _free_place(room, booking.start, booking.end, exclude_ids, earlier)
+    when the room is full at some instant of the booking. `taken`: the places held in the rooms over the
+    bookings' times, read once for them all (appointment id -> [room id, place, start, end]), kept up to date."""
+    busy = {unit for room_id, unit, start, end in taken.values()
+            if room_id == room.id and start < booking.end and booking.start < end}
+    busy |= {b.room_unit for b in earlier if b.room_id == room.id and b.start < booking.end and booking.start < b.end}
+    unit = next((u for u in range(1, room.capacity + 1) if u not in busy), None)
     if unit is None:
+        # Fragmented (or full): the rare case reads the room's chain of overlapping appointments.
         chain = _chain(room, booking, exclude_ids, earlier, now)
         before = {id(h): h.unit for h in chain}
         if not _colour(chain, room.capacity):
             return False
         moving = [db.session.get(Appointment, i) for i in exclude_ids if i is not None]
-        _write([h for h in chain if h.row is not None and h.unit != before[id(h)]],
-               [row for row in moving if row is not None and row.room_id == room.id])
+        moved = [h for h in chain if h.row is not None and h.unit != before[id(h)]]
+        _write(moved, [row for row in moving if row is not None and row.room_id == room.id])
+        for h in moved:
+            if h.row.id in taken:
+                taken[h.row.id][1] = h.unit
         for h in chain:
             if h.booking is not None and h.booking is not booking:
                 h.booking.room_unit = h.unit
@@ -213,27 +215,37 @@ def _names(ids) -> str:
     return ", ".join(row.name for row in rows)
 
 
-def _sites(booking, exclude_ids, earlier: list) -> tuple[set[int] | None, int | None, str]:
+def _day_sites(bookings, exclude_ids) -> list[tuple[int, int, int, datetime]]:
+    """The in-person appointments (id, patient, location, start) of these bookings' patients on the bookings'
+    days, read once for all of them; those the bookings move left out."""
+    days = {clinic.to_local(b.start).date() for b in bookings}
+    patients = {b.patient_id for b in bookings}
+    if not days:
+        return []
+    query = select(Appointment.id, Appointment.patient_id, Appointment.location_id, Appointment.starts_at).where(
+        Appointment.patient_id.in_(patients), Appointment.status != "cancelled",
+        Appointment.virtual.is_(False), Appointment.location_id.is_not(None),
+        or_(*(overlapping(Appointment, *clinic.local_day_bounds(day)) for day in sorted(days)))
+    ).order_by(Appointment.starts_at, Appointment.id)
+    ids = [i for i in exclude_ids if i is not None]
+    if ids:
+        query = query.where(Appointment.id.not_in(ids))
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+def _sites(booking, patient, day_rows, earlier: list) -> tuple[set[int] | None, int | None, str]:
     """Where this in-person booking may be held for its patient: the locations they accept (None: any), the
     location they already come to that day (None: none yet) and what holds them there."""
-    patient = db.session.get(Patient, booking.patient_id)
     accepted = set(patient.location_ids) if patient is not None and patient.location_ids else None
     day_start, day_end = clinic.local_day_bounds(clinic.to_local(booking.start).date())
     for other in earlier:
         if other.patient_id == booking.patient_id and other.location_id is not None and not other.virtual \
                 and day_start <= other.start < day_end:
             return accepted, other.location_id, f"{other.field.rstrip('.') or 'another booking'}"
-    query = select(Appointment).where(
-        Appointment.patient_id == booking.patient_id, Appointment.status != "cancelled",
-        Appointment.virtual.is_(False), Appointment.location_id.is_not(None),
-        overlapping(Appointment, day_start, day_end)).order_by(Appointment.starts_at)
-    ids = [i for i in exclude_ids if i is not None]
-    if ids:
-        query = query.where(Appointment.id.not_in(ids))
-    other = db.session.scalars(query).first()
-    if other is None:
-        return accepted, None, ""
-    return accepted, other.location_id, f"appointment {other.id} at {clinic.to_local(other.starts_at):%H:%M}"
+    for id_, patient_id, location_id, starts_at in day_rows:
+        if patient_id == booking.patient_id and day_start <= starts_at < day_end:
+            return accepted, location_id, f"appointment {id_} at {clinic.to_local(starts_at):%H:%M}"
+    return accepted, None, ""
 
 
 def _site_refusal(booking, location_id: int, accepted, day_site, why) -> Invalid | None:
@@ -257,32 +269,42 @@ def place(bookings: list, exclude_ids: list[int | None] | None = None, *, now: d
     Invalid (422) for a room, location or video session that does not fit the rules (a site the patient does
     not accept, a second location that day), Conflict (409) when every room of the kind there is full then.
     `exclude_ids`: appointments these bookings move (their present places are theirs to take); `prefer`: the
-    room to try first (a moved appointment's own)."""
+    room to try first (a moved appointment's own). A fixed number of statements for any number of bookings
+    (issue 19): the rules first for all of them, then one read each of the patients' days and of the places
+    taken in every candidate room; only a fragmented room reads more."""
     exclude_ids = exclude_ids or [None] * len(bookings)
+    excluded = [i for i in exclude_ids if i is not None]
     now = now or utcnow()
     kinds = dict(db.session.execute(select(Discipline.code, Discipline.room_kind)).all())
     needed = {kinds.get(b.discipline) for b in bookings if not b.virtual} - {None}
     named = [b.room_id for b in bookings if b.room_id is not None]
+    open_rooms: list[Room] = []
     if needed or named:
-        # Every room, not only these kinds': a re-plan places its sessions one call after another, and
-        # locking one kind's rooms and then another's could deadlock with a booking doing it the other way
-        # round; in one id order from the first call on, it cannot.
-        lock_rooms(db.session.scalars(select(Room.id)))
-    done: list = []
-    for booking in bookings:
+        # Every room locked, in id order, before its places are read (see lock_rooms): concurrent bookings
+        # queue here; every room, not only these kinds', so that a re-plan placing several kinds one call
+        # after another cannot deadlock with a booking doing it the other way round. Held in this list,
+        # not only in the session's (weak) identity map, so each booking's `get` finds them.
+        open_rooms = [r for r in db.session.scalars(select(Room).order_by(Room.id).with_for_update()) if r.active]
+    in_person = [b for b in bookings if not b.virtual]
+    providers = {p.id: p for p in db.session.scalars(
+        select(Provider).where(Provider.id.in_({b.provider_id for b in in_person}))
+        .options(selectinload(Provider.availability)))} if in_person else {}
+    patients = {p.id: p for p in db.session.scalars(
+        select(Patient).where(Patient.id.in_({b.patient_id for b in bookings})).options(selectinload(Patient.locations)))}
+    wanting: list[tuple] = []
+    for booking, exclude_id in zip(bookings, exclude_ids):
         f = booking.field
         if booking.virtual:
             if booking.room_id is not None or booking.location_id is not None:
                 raise Invalid("A video session has no room or location.",
                               fields={f"{f}virtual": "a video session holds no room and no location"})
-            patient = db.session.get(Patient, booking.patient_id)
+            patient = patients.get(booking.patient_id)
             if patient is not None and not patient.accepts_virtual:
                 raise Invalid("This patient has not accepted video sessions.",
                               fields={f"{f}virtual": f"patient {patient.id} does not accept video sessions"})
             booking.room_unit = None
-            done.append(booking)
             continue
-        provider = db.session.get(Provider, booking.provider_id)
+        provider = providers.get(booking.provider_id) or db.session.get(Provider, booking.provider_id)
         working_at = location_at(provider, booking.start, booking.end)
         if booking.location_id is not None:
             location = db.session.get(Location, booking.location_id)
@@ -293,10 +315,6 @@ def place(bookings: list, exclude_ids: list[int | None] | None = None, *, now: d
                               fields={f"{f}location_id": f"provider {provider.id} works at location {working_at} then"})
         else:
             booking.location_id = working_at
-        accepted, day_site, why = _sites(booking, exclude_ids, done)
-        if booking.location_id is not None and \
-                (refusal := _site_refusal(booking, booking.location_id, accepted, day_site, why)) is not None:
-            raise refusal
         kind = kinds.get(booking.discipline)
         if booking.room_id is not None:
             room = db.session.get(Room, booking.room_id)
@@ -309,33 +327,49 @@ def place(bookings: list, exclude_ids: list[int | None] | None = None, *, now: d
             if booking.location_id is not None and room.location_id != booking.location_id:
                 raise Invalid("That room is at another location.",
                               fields={f"{f}room_id": f"room {room.id} is not at location {booking.location_id}"})
-            if (refusal := _site_refusal(booking, room.location_id, accepted, day_site, why)) is not None:
-                raise refusal
             candidates = [room]
         elif kind is None:
             booking.room_unit = None
-            done.append(booking)
-            continue
+            candidates = []
         else:
-            query = select(Room).where(Room.kind == kind, Room.active.is_(True)).order_by(Room.id)
-            if booking.location_id is not None:
-                query = query.where(Room.location_id == booking.location_id)
-            candidates = list(db.session.scalars(query))
+            candidates = [r for r in open_rooms if r.kind == kind
+                          and (booking.location_id is None or r.location_id == booking.location_id)]
             if not candidates:
                 where = f" at location {booking.location_id}" if booking.location_id is not None else ""
                 raise Invalid(f"No {kind} room{where}.",
                               fields={f"{f}room_id": f"{booking.discipline} holds a {kind} room and there is "
                                                      f"none{where}"})
-            if booking.location_id is None:
-                # No site follows from the provider's hours: the patient's sites choose among the rooms.
-                fitting = [r for r in candidates
-                           if _site_refusal(booking, r.location_id, accepted, day_site, why) is None]
-                if not fitting:
-                    raise _site_refusal(booking, candidates[0].location_id, accepted, day_site, why)
-                candidates = fitting
             if prefer is not None and prefer in candidates:
                 candidates = [prefer] + [r for r in candidates if r is not prefer]
-        if not any(_take(room, booking, exclude_ids, done, now) for room in candidates):
+        wanting.append((booking, candidates, kind))
+    if not wanting:
+        return
+    day_rows = _day_sites([b for b, _, _ in wanting], exclude_ids)
+    rooms_read = {room.id for _, candidates, _ in wanting for room in candidates}
+    taken: dict[int, list] = {}
+    if rooms_read:
+        query = select(Appointment.id, Appointment.room_id, Appointment.room_unit, Appointment.starts_at,
+                       Appointment.ends_at).where(
+            Appointment.room_id.in_(rooms_read), Appointment.status != "cancelled",
+            or_(*(overlapping(Appointment, b.start, b.end) for b, candidates, _ in wanting if candidates)))
+        if excluded:
+            query = query.where(Appointment.id.not_in(excluded))
+        taken = {id_: [room_id, unit, start, end] for id_, room_id, unit, start, end in db.session.execute(query)}
+    done: list = []
+    for booking, candidates, kind in wanting:
+        f = booking.field
+        accepted, day_site, why = _sites(booking, patients.get(booking.patient_id), day_rows, done)
+        if booking.location_id is not None:
+            if (refusal := _site_refusal(booking, booking.location_id, accepted, day_site, why)) is not None:
+                raise refusal
+        elif candidates:
+            # No site follows from the provider's hours: the patient's sites choose among the rooms.
+            fitting = [r for r in candidates
+                       if _site_refusal(booking, r.location_id, accepted, day_site, why) is None]
+            if not fitting:
+                raise _site_refusal(booking, candidates[0].location_id, accepted, day_site, why)
+            candidates = fitting
+        if candidates and not any(_take(room, booking, excluded, done, now, taken) for room in candidates):
             raise Conflict("That time is no longer free.",
                            fields={f"{f}room_id": f"every {kind or candidates[0].kind} room there is taken then"},
                            extra={"conflicting_appointment_ids": [], "conflicting_proposal_ids": []})

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from blinker import signal
-from sqlalchemy import or_, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from careplan.audit.service import note_denied, record
+from careplan.audit.service import note_denied, record, record_many
 from careplan.caller import Caller
 from careplan.auth.access import STAFF, care_team_patient_ids, on_care_team
 from careplan.clinic import service as clinic
@@ -28,7 +28,8 @@ from careplan.extensions import db
 from careplan.intake.service import check_no_red_flag
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
-from careplan.proposals.holds import holds_over
+from careplan.proposals.holds import holds_in_force, holds_over
+from careplan.proposals.models import HeldSlot
 from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.providers.service import get_provider
 from careplan.webhooks import service as webhooks
@@ -81,9 +82,9 @@ class Booking:
 
 # --- the rules a time must meet -------------------------------------------------------------------
 
-def _on_grid(start: datetime, field: str) -> dict[str, str]:
+def _on_grid(start: datetime, field: str, slot: int | None = None) -> dict[str, str]:
     """Starts keep to the clinic's slot grid; lengths are the schemas' (SessionMinutes), any whole minutes."""
-    slot = clinic.settings().slot_minutes
+    slot = slot or clinic.settings().slot_minutes
     local = clinic.to_local(start)
     if local.second or local.microsecond or (local.hour * 60 + local.minute) % slot:
         return {f"{field}start": f"must be on the clinic's {slot}-minute grid (e.g. 09:00, 09:{slot:02d})"}
@@ -96,29 +97,72 @@ def _time_off_over(provider_id: int, start: datetime, end: datetime) -> Provider
         start < ProviderTimeOff.ends_at).limit(1))
 
 
+class _Known:
+    """What checking bookings reads, read once for all of them: a proposal of thirty sessions costs the same
+    few statements as one booking. It holds the rows it read, because the session's identity map keeps them
+    only weakly (a row nobody holds is read again at its next `get`)."""
+
+    def __init__(self, bookings: list[Booking]):
+        provider_ids = {b.provider_id for b in bookings}
+        patient_ids = {b.patient_id for b in bookings}
+        plan_ids = {b.plan_id for b in bookings if b.plan_id is not None}
+        self.slot = clinic.settings().slot_minutes
+        self.providers = {p.id: p for p in db.session.scalars(
+            select(Provider).where(Provider.id.in_(provider_ids))
+            .options(selectinload(Provider.availability), selectinload(Provider.disciplines)))}
+        self.patients = {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))}
+        self.disciplines = {d.code: d for d in db.session.scalars(select(Discipline))}
+        self.plans = {p.id: p for p in db.session.scalars(
+            select(CarePlan).where(CarePlan.id.in_(plan_ids)).options(selectinload(CarePlan.care_team)))} \
+            if plan_ids else {}
+        start, end = min(b.start for b in bookings), max(b.end for b in bookings)
+        self.time_off = list(db.session.scalars(select(ProviderTimeOff).where(
+            ProviderTimeOff.provider_id.in_(provider_ids), ProviderTimeOff.starts_at < end,
+            start < ProviderTimeOff.ends_at)))
+        # A plan's bookings are all one patient's: their red-flag screen is read once.
+        self.screened: set[int] = set()
+
+    def away(self, provider_id: int, start: datetime, end: datetime) -> bool:
+        return any(t.provider_id == provider_id and t.starts_at < end and start < t.ends_at for t in self.time_off)
+
+
+def check_bookings(bookings: list[Booking], now: datetime) -> list[Provider]:
+    """`check_booking` for each of them in order, reading what the rules need once for all: a fixed number of
+    statements whatever their number. Raises at the first booking that breaks a rule."""
+    if not bookings:
+        return []
+    known = _Known(bookings)
+    return [_check(booking, now, known) for booking in bookings]
+
+
 def check_booking(booking: Booking, now: datetime) -> Provider:
     """Everything but overlaps; raises Invalid naming the fields."""
+    return check_bookings([booking], now)[0]
+
+
+def _check(booking: Booking, now: datetime, known: _Known) -> Provider:
     f = booking.field
-    if booking.plan_id is not None:
+    if booking.plan_id is not None and booking.patient_id not in known.screened:
         # A session of a plan is care under that plan, which a red flag since stops; a single visit
         # outside any plan stays the front desk's call.
         check_no_red_flag(booking.patient_id)
+        known.screened.add(booking.patient_id)
     if booking.start > now + timedelta(days=MAX_DAYS_AHEAD):
         raise Invalid("This appointment cannot be booked as asked.",
                       fields={f"{f}start": f"more than {MAX_DAYS_AHEAD} days ahead"})
     problems: dict[str, str] = {}
-    provider = db.session.get(Provider, booking.provider_id)
+    provider = known.providers.get(booking.provider_id)
     if provider is None or not provider.active:
         problems[f"{f}provider_id"] = f"no active provider {booking.provider_id}"
-    if db.session.get(Patient, booking.patient_id) is None:
+    if known.patients.get(booking.patient_id) is None:
         problems[f"{f}patient_id"] = f"no patient {booking.patient_id}"
-    discipline = db.session.get(Discipline, booking.discipline)
+    discipline = known.disciplines.get(booking.discipline)
     if discipline is None or not discipline.active:
         problems[f"{f}discipline"] = f"unknown discipline '{booking.discipline}'"
     elif provider is not None and booking.discipline not in provider.discipline_codes:
         problems[f"{f}discipline"] = f"provider {provider.id} does not give {booking.discipline}"
     if booking.plan_id is not None:
-        plan = db.session.get(CarePlan, booking.plan_id)
+        plan = known.plans.get(booking.plan_id)
         if plan is None or plan.patient_id != booking.patient_id:
             problems[f"{f}plan_id"] = f"no care plan {booking.plan_id} for patient {booking.patient_id}"
         else:
@@ -127,7 +171,7 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
             if required is not None and required != booking.provider_id:
                 problems[f"{f}provider_id"] = (f"the care plan requires provider {required} for "
                                                f"{booking.discipline}")
-    problems.update(_on_grid(booking.start, f))
+    problems.update(_on_grid(booking.start, f, known.slot))
     if (wrong := session_minutes_problem(booking.minutes)) is not None:
         problems[f"{f}minutes"] = wrong
     if booking.start < now:
@@ -135,7 +179,7 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
     if provider is not None and f"{f}start" not in problems:
         if not within_windows(provider.availability, booking.start, booking.end):
             problems[f"{f}start"] = f"outside {provider.name}'s working hours"
-        elif (absence := _time_off_over(provider.id, booking.start, booking.end)) is not None:
+        elif known.away(provider.id, booking.start, booking.end):
             problems[f"{f}start"] = f"{provider.name} is away then"
     if problems:
         raise Invalid("This appointment cannot be booked as asked.", fields=problems)
@@ -144,29 +188,36 @@ def check_booking(booking: Booking, now: datetime) -> Provider:
 
 # --- overlaps ---------------------------------------------------------------------------------------
 
-def busy_with(provider_id: int, patient_id: int, start: datetime, end: datetime,
-              exclude_id: int | None = None) -> list[Appointment]:
-    """Non-cancelled appointments of this provider or this patient overlapping [start, end)."""
-    query = select(Appointment).where(
-        Appointment.status != "cancelled", overlapping(Appointment, start, end),
-        or_(Appointment.provider_id == provider_id, Appointment.patient_id == patient_id)).order_by(Appointment.id)
-    if exclude_id is not None:
-        query = query.where(Appointment.id != exclude_id)
-    return list(db.session.scalars(query))
+def _each_over(model, bookings: list[Booking]):
+    """Rows of `model` (Appointment, HeldSlot) of any booking's provider or patient overlapping its time: one
+    condition for all of them, each term read by the (provider|patient, starts_at) indexes."""
+    return or_(*(and_(overlapping(model, b.start, b.end),
+                      or_(model.provider_id == b.provider_id, model.patient_id == b.patient_id)) for b in bookings))
+
+
+def _in_the_way(other, booking: Booking) -> bool:
+    return ((other.provider_id == booking.provider_id or other.patient_id == booking.patient_id)
+            and other.starts_at < booking.end and booking.start < other.ends_at)
 
 
 def find_conflicts(bookings: list[Booking], exclude_ids: list[int | None], *, now: datetime | None = None,
                    proposal_ids=(), ignore_ids=frozenset()) -> Conflict | None:
     """What stands in the way: other appointments, other proposals' holds in force, each other.
     `proposal_ids` are proposals whose holds are these very bookings, `ignore_ids` appointments that move
-    or go in the same transaction (neither is in the way)."""
+    or go in the same transaction (neither is in the way). Two statements whatever the bookings' number."""
     now = now or utcnow()
+    if not bookings:
+        return None
     fields: dict[str, str] = {}
     ids: set[int] = set()
     proposals: set[int] = set()
+    booked = list(db.session.scalars(select(Appointment).where(
+        Appointment.status != "cancelled", _each_over(Appointment, bookings)).order_by(Appointment.id)))
+    held = list(db.session.scalars(holds_in_force(now, exclude_proposal_ids=proposal_ids).where(
+        _each_over(HeldSlot, bookings)).order_by(HeldSlot.id)))
     for i, (booking, exclude) in enumerate(zip(bookings, exclude_ids)):
-        for other in busy_with(booking.provider_id, booking.patient_id, booking.start, booking.end, exclude):
-            if other.id in ignore_ids:
+        for other in booked:
+            if other.id == exclude or other.id in ignore_ids or not _in_the_way(other, booking):
                 continue
             who = "provider" if other.provider_id == booking.provider_id else "patient"
             ids.add(other.id)
@@ -174,8 +225,9 @@ def find_conflicts(bookings: list[Booking], exclude_ids: list[int | None], *, no
                               f"the {who} is busy then with appointment {other.id} "
                               f"({clinic.to_local(other.starts_at):%Y-%m-%d %H:%M}-"
                               f"{clinic.to_local(other.ends_at):%H:%M})")
-        for hold in holds_over(booking.provider_id, booking.patient_id, booking.start, booking.end, now=now,
-                               exclude_proposal_ids=proposal_ids):
+        for hold in held:
+            if not _in_the_way(hold, booking):
+                continue
             who = "provider" if hold.provider_id == booking.provider_id else "patient"
             proposals.add(hold.proposal_id)
             fields.setdefault(f"{booking.field}start",
@@ -225,8 +277,7 @@ def add_appointments(bookings: list[Booking], *, caller: Caller, now: datetime |
     now = now or utcnow()
     # Checked against the hours as they are until the commit: a change of hours waits for this booking.
     lock_providers(b.provider_id for b in bookings)
-    for booking in bookings:
-        check_booking(booking, now)
+    check_bookings(bookings, now)
     proposal_ids = (proposal_id,) if proposal_id is not None else ()
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=proposal_ids)
     if conflict:
@@ -235,19 +286,25 @@ def add_appointments(bookings: list[Booking], *, caller: Caller, now: datetime |
 
 
 def write_appointments(bookings: list[Booking], *, caller: Caller, now: datetime | None = None) -> list[Appointment]:
-    """Add already checked bookings to the session, flushed and audited, not committed. Each in-person
-    one takes its location and, when it needs a room, a place of one here, keeping to the patient's sites
-    (careplan.scheduling.rooms)."""
+    """Write already checked bookings (in the bookings' order), audited, not committed: one INSERT for all of
+    them, and one for their audit rows. Each in-person one takes its location and, when it needs a room, a place
+    of one here, keeping to the patient's sites (careplan.scheduling.rooms). The database's guards (exclusion constraints, triggers) see every row."""
+    if not bookings:
+        return []
     rooms.place(bookings, now=now)
-    rows = [Appointment(patient_id=b.patient_id, provider_id=b.provider_id, discipline_code=b.discipline,
-                        kind=b.kind, plan_id=b.plan_id, phase_name=b.phase, plan_week=b.week,
-                        starts_at=b.start, ends_at=b.end, location_id=b.location_id, room_id=b.room_id,
-                        room_unit=b.room_unit, virtual=b.virtual, video_link=b.video_link) for b in bookings]
-    db.session.add_all(rows)
-    db.session.flush()
-    for row in rows:
-        record("create", "appointment", row.id, row.patient_id,
-               detail=f"with provider {row.provider_id} at {row.starts_at.isoformat()}", caller=caller)
+    values = [{"patient_id": b.patient_id, "provider_id": b.provider_id, "discipline_code": b.discipline,
+               "kind": b.kind, "plan_id": b.plan_id, "phase_name": b.phase, "plan_week": b.week,
+               "starts_at": b.start, "ends_at": b.end, "location_id": b.location_id, "room_id": b.room_id,
+               "room_unit": b.room_unit, "virtual": b.virtual, "video_link": b.video_link} for b in bookings]
+    # RETURNING's order is the database's (SQLite promises none): each row finds its booking by what
+    # the checks made unique in the batch, the provider and the start.
+    written = {(row.provider_id, row.starts_at): row
+               for row in db.session.scalars(
+                   insert(Appointment).returning(Appointment).execution_options(render_nulls=True), values)}
+    rows = [written[(b.provider_id, b.start)] for b in bookings]
+    record_many("create", "appointment", [
+        (row.id, row.patient_id, f"with provider {row.provider_id} at {row.starts_at.isoformat()}") for row in rows],
+        caller=caller)
     return rows
 
 

@@ -26,6 +26,16 @@
     return el;
   }
 
+  // A line of short phrases that wraps between them, never inside one ("16:00 – 17:00", "60 min").
+  function phrases(className, parts) {
+    var line = element("span", className, "");
+    parts.forEach(function (part, index) {
+      if (index) line.appendChild(document.createTextNode(" · "));
+      line.appendChild(element("span", "cal-phrase", part));
+    });
+    return line;
+  }
+
   var STATUS = {booked: "Booked", confirmed: "Confirmed", completed: "Completed", no_show: "No-show"};
 
   function toEvent(item) {
@@ -52,8 +62,8 @@
     var item = info.event.extendedProps;
     if (item.kind !== "appointment") return {domNodes: [element("span", "cal-block__who", info.event.title || "")]};
     var nodes = [element("span", "cal-block__who", item.patient),
-                 element("span", "cal-block__what", info.timeText + " · " + item.minutes + " min · " +
-                         (STATUS[item.status] || item.status) + (item.arrived ? " · arrived" : "")),
+                 phrases("cal-block__what", [info.timeText, item.minutes + " min", STATUS[item.status] || item.status]
+                         .concat(item.arrived ? ["arrived"] : [])),
                  element("span", "cal-block__plan", item.session +
                          (item.visit_sessions > 1 ? " · visit " + item.visit + " (" + item.visit_sessions + " sessions)" : ""))];
     // A change of hours or time off left it outside them: said in words, not only by the dashed edge.
@@ -70,6 +80,52 @@
       nodes.splice(1, 0, flag);  // under the name: a short block still shows it
     }
     return {domNodes: nodes};
+  }
+
+  // A block shows whole lines only: a short one (45 minutes or less on a narrow column) keeps its first lines,
+  // the line that would be cut mid-height ends on an ellipsis, and what is left out stays in the block for
+  // screen readers and in its tooltip. Fitted again whenever the block's size changes (window, columns).
+  function fit(el) {
+    var body = el.querySelector(".ec-event-body");
+    if (!body) return;
+    var lines = Array.prototype.slice.call(body.children);
+    lines.forEach(function (line) {
+      line.classList.remove("cal-line--cut", "cal-line--clamped");
+      line.style.removeProperty("-webkit-line-clamp");
+    });
+    var limit = el.getBoundingClientRect().bottom - parseFloat(getComputedStyle(el).paddingBottom || 0);
+    // The name takes two lines at most, and one when that leaves room for the time under it.
+    var who = lines[0], nameLine = parseFloat(getComputedStyle(who).lineHeight) || 16;
+    var room = Math.floor((limit - who.getBoundingClientRect().top) / nameLine + 0.01);
+    who.classList.add("cal-line--clamped");
+    who.style.setProperty("-webkit-line-clamp", String(Math.max(1, Math.min(2, room - 1))));
+    var cut = false;
+    lines.forEach(function (line, index) {
+      if (!index) return;
+      if (cut) { line.classList.add("cal-line--cut"); return; }
+      var box = line.getBoundingClientRect();
+      if (box.bottom <= limit + 0.5) return;
+      cut = true;
+      var lineHeight = parseFloat(getComputedStyle(line).lineHeight) || box.height;
+      var whole = Math.floor((limit - box.top) / lineHeight + 0.01);
+      if (whole >= 1) {
+        line.classList.add("cal-line--clamped");
+        line.style.setProperty("-webkit-line-clamp", String(whole));
+      } else {
+        line.classList.add("cal-line--cut");
+      }
+    });
+  }
+
+  function mounted(info) {
+    var item = info.event.extendedProps;
+    if (item.kind !== "appointment") return;
+    var body = info.el.querySelector(".ec-event-body");
+    if (body) info.el.title = Array.prototype.map.call(body.children, function (line) {
+      return line.textContent;
+    }).join("\n");
+    fit(info.el);
+    if (window.ResizeObserver) new ResizeObserver(function () { fit(info.el); }).observe(info.el);
   }
 
   function go(url) { window.location.assign(url); }
@@ -91,7 +147,6 @@
         slotMinTime: feed.opens.slice(11, 16),
         slotMaxTime: feed.closes.slice(11, 16) === "00:00" ? "24:00" : feed.closes.slice(11, 16),
         allDaySlot: false,
-        firstDay: 1,  // the clinic's week (and the week feed) runs Monday to Sunday
         nowIndicator: true,
         slotLabelFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
         eventTimeFormat: {hour: "2-digit", minute: "2-digit", hour12: false},
@@ -109,6 +164,7 @@
         },
         events: feed.events.map(toEvent),
         eventContent: content,
+        eventDidMount: mounted,
         eventClick: function (info) {
           if (info.event.extendedProps.url) go(info.event.extendedProps.url);
         },

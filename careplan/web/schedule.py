@@ -42,6 +42,22 @@ TIME_LIMITS = (3, 5, 10, 20)
 DEFAULT_TIME_LIMIT = 5
 
 
+def search_said(solution: dict, seconds: float) -> str:
+    """How far the optimizer's search got, in the clinic's words rather than the solver's status."""
+    status, method = solution.get("status", ""), solution.get("method", "")
+    if status == "INFEASIBLE":
+        return gettext("The optimizer took %(seconds)s s: no schedule fits the clinic's rules with the appointments "
+                       "already booked.", seconds=f"{seconds:.1f}")
+    if method == "first-available":
+        return gettext("The optimizer took %(seconds)s s: these are the first free times, in order (its own "
+                       "search gave nothing better it could check).", seconds=f"{seconds:.1f}")
+    if status == "OPTIMAL":
+        return gettext("The optimizer took %(seconds)s s: proven best, no other schedule does better.",
+                       seconds=f"{seconds:.1f}")
+    return gettext("The optimizer took %(seconds)s s: the best it found in the time it was given; a longer search "
+                   "may do better.", seconds=f"{seconds:.1f}")
+
+
 @dataclass
 class CalendarWeek:
     number: int
@@ -157,6 +173,7 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         "web/desk/schedule.html", plan=plan, patient=plan.patient, proposal=proposal, live=live, booked=booked,
         showing_proposal=showing is not booked, weeks=weeks, weekdays=weekdays, now=now,
         figures=_figures(proposal.metrics) if proposal is not None else [],
+        search=search_said(proposal.solution or {}, proposal.solve_seconds) if proposal is not None else "",
         moving=moving, cancelling={c["appointment_id"]: c["reason"] for c in (proposal.cancellations or [])}
         if live else {},
         minutes_left=max(0, int((proposal.expires_at - now).total_seconds() // 60)) if live else 0,

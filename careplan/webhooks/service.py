@@ -10,7 +10,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import event, select
+from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 from careplan.caller import Caller
@@ -102,11 +102,13 @@ def emit(event_type: str, items: list[dict], *, now: datetime | None = None) -> 
     if not endpoints:
         return
     now = now or utcnow()
+    values = []
     for data in items:
         event = {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "created_at": now.isoformat(), "data": data}
-        for endpoint in endpoints:
-            db.session.add(WebhookDelivery(endpoint_id=endpoint.id, event_id=event["id"], event_type=event_type,
-                                           payload=event, due_at=now, created_at=now))
+        values += [{"endpoint_id": endpoint.id, "event_id": event["id"], "event_type": event_type, "payload": event,
+                    "due_at": now, "created_at": now} for endpoint in endpoints]
+    # One INSERT for a proposal's thirty appointments, not one each.
+    db.session.execute(insert(WebhookDelivery).execution_options(render_nulls=True), values)
 
 
 _CACHE_KEY = "careplan.webhook_endpoints"

@@ -105,6 +105,37 @@ def test_what_a_solve_would_refuse_is_refused_at_once_and_queues_nothing(app, cl
         assert db.session.scalar(select(func.count()).select_from(SolveJob)) == 0
 
 
+def test_a_required_clinician_gone_is_refused_at_submission_and_the_problem_is_built_once_by_the_worker(
+        app, client, auth, run_jobs, monkeypatch):
+    from careplan.plans.models import CarePlan
+    from careplan.proposals import service as proposals
+    from careplan.providers.models import Provider
+
+    desk = auth("front_desk")
+    with app.app_context():
+        gone, kept = _draft_plan(), _draft_plan()
+        plan = db.session.get(CarePlan, gone)
+        plan.care_team[0].required = True
+        db.session.get(Provider, plan.care_team[0].provider_id).active = False
+        db.session.commit()
+    refused = client.post(f"/api/v1/plans/{gone}/proposals", json=FAST, headers=desk)
+    assert refused.status_code == 422, refused.get_json()
+    assert refused.get_json()["error"]["fields"] == {"care_team.physiotherapy": "required provider is not available"}
+    refused = client.post("/api/v1/batch-intakes", json={"plan_ids": [kept, gone], **FAST}, headers=desk)
+    assert refused.status_code == 422 and "care_team.physiotherapy" in refused.get_json()["error"]["fields"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(SolveJob)) == 0
+
+    # Submitting reads the plan and its clinicians only; the worker builds the problem, once.
+    built = []
+    real = proposals.build_problem
+    monkeypatch.setattr(proposals, "build_problem", lambda *a, **k: built.append(1) or real(*a, **k))
+    made = client.post(f"/api/v1/plans/{kept}/proposals", json=FAST, headers=desk)
+    assert made.status_code == 202 and built == []
+    assert run_jobs() == [made.get_json()["id"]] and built == [1]
+    assert client.get(made.headers["Location"], headers=desk).get_json()["state"] == "done"
+
+
 def test_a_queued_job_is_cancelled_at_once_and_an_ended_one_answers_409(app, client, auth, run_jobs):
     desk = auth("front_desk")
     with app.app_context():

@@ -49,11 +49,12 @@ def assert_problem_shape(doc: dict) -> None:
     ids = [p["id"] for p in doc["providers"]]
     assert len(ids) == len(set(ids))
     for n, provider in enumerate(doc["providers"]):
-        assert set(provider) == {"id", "disciplines", "weekly", "time_off", "booked"}
+        assert {"id", "disciplines", "weekly", "booked"} <= set(provider) <= {"id", "disciplines", "weekly",
+                                                                               "time_off", "booked"}
         assert provider["disciplines"] and all(isinstance(d, str) for d in provider["disciplines"])
         for w in provider["weekly"]:
             _window(w, f"providers[{n}].weekly")
-        for i in provider["time_off"] + provider["booked"]:
+        for i in provider.get("time_off", []) + provider["booked"]:
             _interval(i, f"providers[{n}]")
     patients = [p["id"] for p in doc["patients"]]
     assert len(patients) == len(set(patients))
@@ -123,10 +124,12 @@ def test_the_problem_follows_the_format(clinic):
     physio = providers[provider_key(clinic["physio"])]
     assert physio["disciplines"] == ["kinesiology", "physiotherapy"]
     assert physio["weekly"][0] == {"day": "mon", "start": "08:00", "end": "16:00"}
-    # Wall times on both sides of the change: 10:00 EST and 10:00 EDT stay 10:00, not 09:00 or 11:00.
-    assert physio["time_off"] == [{"start": "2027-03-13T10:00", "end": "2027-03-15T10:00"}]
-    assert physio["booked"] == [{"start": "2027-03-16T09:00", "end": "2027-03-16T09:45"},
-                                {"start": "2027-03-18T17:00", "end": "2027-03-18T17:45"}]
+    # Time off and appointments are one busy list, inside the hours the physio works (Mon-Fri 08:00-16:00):
+    # the time off from Saturday 10:00 EST is Monday until 10:00 EDT (a wall time after the change stays
+    # 10:00, not 09:00 or 11:00); the appointment at 17:00 is after hours, where nothing can be placed.
+    assert "time_off" not in physio
+    assert physio["booked"] == [{"start": "2027-03-15T08:00", "end": "2027-03-15T10:00"},
+                                {"start": "2027-03-16T09:00", "end": "2027-03-16T09:45"}]
 
     (patient,) = doc["patients"]
     assert patient["id"] == patient_key(clinic["patient"]) and record_id(patient["id"]) == clinic["patient"]
@@ -197,3 +200,26 @@ def test_a_required_provider_who_no_longer_works_is_refused_by_name(clinic):
     with pytest.raises(Invalid) as refused:
         problem_for_plans([plan])
     assert refused.value.fields == {"care_team.massage": "required provider is not available"}
+
+
+def test_the_problem_carries_only_what_the_solve_can_use(clinic):
+    from tests.plans.test_problem_compact import assert_only_what_the_solve_uses
+
+    plan = get_plan(clinic["plan"])
+    for member in plan.care_team:
+        member.required = member.discipline_code == "physiotherapy"
+    factories.provider(disciplines=("massage",), hours=None)  # works no hours at all: takes nothing
+    someone = factories.patient()
+    # Back to back, then a quarter of an hour free (shorter than any of the plan's sessions), then free.
+    for start, minutes in (("2027-03-17T09:00", 45), ("2027-03-17T09:45", 45), ("2027-03-17T10:45", 45)):
+        db.session.add(Appointment(patient_id=someone.id, provider_id=clinic["physio"],
+                                   discipline_code="physiotherapy", starts_at=_at(start),
+                                   ends_at=_at(start) + timedelta(minutes=minutes), status="booked"))
+    db.session.commit()
+    doc = problem_for_plans([get_plan(clinic["plan"])])
+    assert_problem_shape(doc)
+    assert_only_what_the_solve_uses(doc)
+    # The other physio could only take physiotherapy, which the care team requires of the physio.
+    assert [p["id"] for p in doc["providers"]] == [provider_key(clinic["physio"]), provider_key(clinic["masseur"])]
+    physio = doc["providers"][0]
+    assert {"start": "2027-03-17T09:00", "end": "2027-03-17T11:30"} in physio["booked"]

@@ -1,12 +1,15 @@
 """'I can't make it': the best alternatives for one session, keeping the plan's rules, and an atomic move."""
 from __future__ import annotations
 
+import re
+
 from collections import Counter
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
 from careplan.audit.models import AuditEvent
+from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.extensions import db
 from careplan.reminders.links import link_url
@@ -135,9 +138,14 @@ def test_the_portal_and_the_reminder_link_move_a_session(client, app, auth):
     # The front desk sees who moved what, from where.
     record = client.get(f"/desk/patients/{week['patient']}", headers=auth("front_desk")).text
     moves = record.split("Moved by the patient</h3>")[1].split("</ul>")[0]
-    assert moves.count("<li>") == 2 and "moved by the patient (web)" in moves
-    assert f"{week['at'](0, '10:00'):%Y-%m-%d %H:%M} with Ana Moreau" in moves
-    assert f"-&gt; {week['at'](1, '10:00'):%Y-%m-%d %H:%M} with Ana Moreau" in moves
+    # In the clinic's words: from when (and with whom) to when, how, and when the patient did it; no trail line.
+    assert moves.count("<li>") == 2 and "online" in moves and "moved by the patient" not in moves
+    assert "appointment" not in moves and "provider" not in moves and "-&gt;" not in moves
+    before, after = week["at"](0, "10:00"), week["at"](1, "10:00")
+    text = re.sub(r"<[^>]+>", "", moves)
+    # (short days carry their year when it is not this one)
+    assert re.search(rf"From {before:%a} {before.day} {before:%b}( \d{{4}})? 10:00 with Ana Moreau "
+                     rf"to {after:%a} {after.day} {after:%b}( \d{{4}})? 10:00 with Ana Moreau", text), text
 
 
 def test_a_form_without_a_proper_time_is_refused_naming_the_field(client, app, auth):
@@ -197,3 +205,28 @@ def test_two_patients_moving_into_the_same_time_at_once_never_double_book(client
             Appointment.provider_id == first["ana"], Appointment.starts_at == first["at"](2, "11:15"),
             Appointment.status != "cancelled")).all()
         assert len(at_the_time) == 1
+
+
+def test_the_records_moves_read_the_trails_lines_of_both_kinds(ctx):
+    """A move in the portal names both clinicians; taking an earlier time offered names the new one only; a line
+    the trail wrote some other way still lists a move (without times) rather than failing the record."""
+    from careplan.portal.service import moves_by_patient
+
+    patient = factories.patient()
+    lines = ["moved by the patient (web): 2027-03-04 10:00 with Ana Moreau (provider 3) -> "
+             "2027-03-05 11:15 with Ben Okafor (provider 4)",
+             "moved by the patient (web, earlier-slot offer 7): 2027-03-09 10:00 -> 2027-03-06 09:00 with Ana Moreau",
+             "moved by the patient (api) in a way no longer written"]
+    for minutes, detail in enumerate(lines):
+        db.session.add(AuditEvent(action="update", resource="appointment", resource_id="12", patient_id=patient.id,
+                                  origin=detail.split("(")[1][:3].strip(",)"), detail=detail,
+                                  at=utcnow() + timedelta(minutes=minutes)))
+    db.session.commit()
+    odd, offered, portal = moves_by_patient(patient.id)
+    local = lambda moment: clinic.to_local(moment).strftime("%Y-%m-%d %H:%M")
+    assert (local(portal.before), portal.before_with, local(portal.after), portal.after_with) == (
+        "2027-03-04 10:00", "Ana Moreau", "2027-03-05 11:15", "Ben Okafor")
+    assert portal.origin == "web" and not portal.earlier_offer and portal.appointment_id == 12
+    assert offered.earlier_offer and offered.before_with is None and offered.after_with == "Ana Moreau"
+    assert local(offered.after) == "2027-03-06 09:00"
+    assert odd.after is None and odd.origin == "api"

@@ -157,3 +157,23 @@ def test_an_admin_edits_a_provider_and_records_time_off(open_as, person, clinic_
         page.goto(path)
         check_page_basics(page)
         screenshot(page, name)
+
+
+HEADER_ROW = """() => ['.brand', '.site-nav', '.visitor'].map(s => {
+  const box = document.querySelector(s).getBoundingClientRect(); return Math.round(box.top + box.height / 2); })"""
+
+
+def test_the_administrators_navigation_is_one_row_on_a_desk_screen(app, open_as, person):
+    """Nine entries, the clinic's name and who is signed in, side by side at 1440 px: nothing wraps to a
+    second row of the header."""
+    from careplan.clinic import service as clinic
+
+    with app.app_context():
+        clinic.update_settings({"name": "Riverside Spine & Wellness"})
+    page = open_as(person("admin"), {"width": 1440, "height": 900})
+    page.goto("/desk/patients")
+    expect(page.locator(".site-nav a")).to_have_count(9)
+    middles = page.evaluate(HEADER_ROW)
+    assert max(middles) - min(middles) <= 4, middles
+    assert page.locator(".site-header").bounding_box()["height"] < 80
+    screenshot(page, "admin-header-1440")

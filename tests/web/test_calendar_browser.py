@@ -254,3 +254,51 @@ def test_a_clinicians_week_runs_monday_to_sunday_like_its_feed(app, browser, liv
         screenshot(page, "calendar-week")
     finally:
         context.close()
+
+
+# Every block's lines lie wholly inside it (a cut-off line is the defect), the first hour of the time axis
+# is labelled and visible like every other.
+BLOCK_LINES = """() => [...document.querySelectorAll('.ec-event.cal-block')].map(block => {
+  const edge = block.getBoundingClientRect().bottom;
+  const shown = [...block.querySelectorAll('.ec-event-body > *')].filter(l => !l.classList.contains('cal-line--cut'));
+  return {name: block.querySelector('.cal-block__who').textContent, height: Math.round(block.offsetHeight),
+          lines: shown.length, spill: Math.max(0, ...shown.map(l => l.getBoundingClientRect().bottom - edge)),
+          title: block.title};
+})"""
+FIRST_LABEL = """() => { const first = document.querySelector('.ec-body .ec-sidebar .ec-slot');
+  const side = document.querySelector('.ec-body .ec-sidebar').getBoundingClientRect(), box = first.getBoundingClientRect();
+  return {text: first.textContent, visible: getComputedStyle(first).visibility === 'visible',
+          inside: box.top >= side.top - 1}; }"""
+
+
+def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, browser, live_server, person):
+    """Many clinicians (narrow columns) and sessions of 15 to 60 minutes: no block shows half a line; what a
+    short block leaves out is in its tooltip; the grid's opening hour (07:00) has its label."""
+    from datetime import time
+
+    with app.app_context():
+        day = clinic.today() + timedelta(days=1)
+        lengths = (15, 30, 45, 60)
+        for index in range(10):
+            clinician = factories.provider(name=f"Clinician {index:02}", hours="mon-sun 07:00-12:00")
+            patient = factories.patient(name=f"Patient with a longer name {index:02}", hours="mon-sun 07:00-12:00")
+            factories.appointment(patient, clinician, clinic.local_datetime(day, time(8 + index % 3, 0)),
+                                  minutes=lengths[index % len(lengths)])
+    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        from tests.web.conftest import sign_in
+        sign_in(page, person("front_desk"))
+        page.goto(f"/desk/calendar?date={day.isoformat()}")
+        expect(page.locator(".ec-event.cal-block")).to_have_count(10)
+        page.wait_for_timeout(200)  # the blocks are fitted once mounted
+        blocks = page.evaluate(BLOCK_LINES)
+        assert [b for b in blocks if b["spill"] > 0.5] == []
+        # A 45-minute block still says when and what state; the 15-minute one at least who.
+        assert all(b["lines"] >= 2 for b in blocks if b["height"] >= 70)
+        assert all(b["lines"] >= 1 and "min" in b["title"] for b in blocks)
+        assert page.evaluate(FIRST_LABEL) == {"text": "07:00", "visible": True, "inside": True}
+        screenshot(page, "calendar-short-blocks")
+    finally:
+        context.close()

@@ -98,3 +98,37 @@ def test_a_clinician_changes_a_phase_and_sees_the_appointments_it_makes_stale(cl
     assert "Appointments the plan no longer asks for" in page and "no longer in the acute phase" in page
     # The re-plan is the desk's: a clinician is told so, not sent to a page that answers them 403.
     assert f'href="/desk/plans/{plan_id}/schedule"' not in page and "The front desk re-plans them" in page
+
+
+def test_a_session_left_inside_time_off_is_marked_on_the_clinicians_pages(client, app, auth):
+    """The clinician's patient page (their record of the patient), their day and their week say in words that a
+    session needs a new time, and why; the other sessions carry no such mark."""
+    from datetime import timedelta
+
+    from careplan.clinic import service as clinic
+    from careplan.providers.service import add_time_off
+
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau", hours="mon-sun 08:00-18:00").id
+        patient = factories.patient(name="Martha Kowalski").id
+        day = clinic.today() + timedelta(days=2)
+        flagged = factories.appointment(patient, physio, clinic.local_datetime(day, datetime.min.time().replace(hour=9)))
+        factories.appointment(patient, physio, clinic.local_datetime(day + timedelta(days=1),
+                                                                     datetime.min.time().replace(hour=9)))
+        add_time_off(physio, {"starts_at": flagged.starts_at, "ends_at": flagged.ends_at, "reason": "Ill"})
+        flagged_id = flagged.id
+        assert db.session.get(type(flagged), flagged_id).flag_reason
+    me = auth("provider", provider_id=physio)
+    page = client.get(f"/me/patients/{patient}", headers=me).text
+    coming = page.split("Coming up</caption>")[1].split("</table>")[0]
+    assert coming.count("Needs a new time") == 1 and coming.count('class="row--flagged"') == 1
+    assert 'class="flag-reason"' in coming
+    assert "Needs a new time" in client.get(f"/me/day?day={day.isoformat()}", headers=me).text
+    assert "Needs a new time" not in client.get(f"/me/day?day={(day + timedelta(days=1)).isoformat()}",
+                                                headers=me).text
+    assert "Needs a new time" in client.get(f"/me/week?day={day.isoformat()}", headers=me).text
+    # The front desk's record of the patient (the same part) says so too, and each time opens the appointment's
+    # page, where the desk moves it; the clinician's times lead nowhere they may not go.
+    desk_record = client.get(f"/desk/patients/{patient}", headers=auth("front_desk")).text
+    assert "Needs a new time" in desk_record and f'href="/desk/appointments/{flagged_id}"' in desk_record
+    assert "/desk/appointments/" not in page

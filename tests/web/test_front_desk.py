@@ -36,6 +36,8 @@ def test_a_red_flag_is_recorded_and_stops_there_until_a_clinician_overrides_it(c
     alert = re.search(r'<div class="alert alert--urgent" role="alert".*?</div>', page.text, re.DOTALL).group(0)
     assert "Urgent" in alert and "Fever" in alert and "Night sweats" in alert
     assert "Build the plan" not in page.text and "Override the red flag" not in page.text
+    # The page says who may override as the rule is (clinicians and administrators, as the admin does below).
+    assert "A clinician or an administrator may override it" in alert and "Only a clinician" not in alert
     with app.app_context():
         intake = db.session.scalar(select(Intake))
         assert intake.screen_result == "red_flag"

@@ -43,6 +43,10 @@ def through_the_job(client, run_jobs, answer, headers) -> str:
     assert re.fullmatch(r"/desk/jobs/\d+", job_page)
     waiting = client.get(job_page, headers=headers)
     assert waiting.status_code == 200 and "Waiting for a worker" in waiting.text
+    # The trail leads back to where the solve was asked; it does not say again what the heading says.
+    heading = re.search(r"<h1>([^<·]+)", waiting.text).group(1).strip()
+    trail = re.search(r'class="breadcrumb">(.*?)</nav>', waiting.text, re.S)
+    assert trail is None or (heading not in trail.group(1) and trail.group(1).rstrip().endswith("</a>"))
     assert '<noscript><meta http-equiv="refresh" content="1"></noscript>' in waiting.text
     assert run_jobs()
     done = client.get(job_page, headers=headers)
@@ -62,6 +66,9 @@ def test_propose_book_move_cancel_and_backfill(client, app, auth, run_jobs):
     page = client.get(through_the_job(client, run_jobs, proposed, desk), headers=desk).text
     assert "Proposal ready: " in page
     assert "Proposal held for you" in page and "session-block tint-" in page and "Sessions placed" in page
+    # How far the search got, in the clinic's words: never the solver's "(feasible)" or "(optimal)".
+    assert "(feasible)" not in page and "(optimal)" not in page
+    assert re.search(r"The optimizer took [\d.]+ s: (proven best|the best it found in the time it was given)", page)
     proposal_id = int(re.search(r"/desk/proposals/(\d+)/book", page).group(1))
     assert client.post(f"/desk/proposals/{proposal_id}/book", headers=desk).status_code == 302
     booked = client.get(f"/desk/plans/{plan_id}/schedule", headers=desk).text
