@@ -22,6 +22,7 @@ from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
 from careplan.providers.models import Provider
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
+from careplan.scheduling.rooms import location_at
 from careplan.scheduling.service import (Booking, check_booking, find_conflicts, free_slots, move_to, overlap_guard,
                                          within_windows)
 
@@ -213,6 +214,13 @@ def candidates(appointment: Appointment, start: datetime, end: datetime) -> list
                  if a.discipline_code == appointment.discipline_code]
     providers = [p for p in db.session.scalars(select(Provider).where(Provider.active.is_(True)).order_by(Provider.id))
                  if appointment.discipline_code in p.discipline_codes]
+    # The patient's sites, as a booking keeps them (careplan.scheduling.rooms): a location they accept, one
+    # location a day for in-person sessions. A video session goes anywhere.
+    accepted = set(patient.location_ids)
+    sites = {}
+    for other in others:
+        if not other.virtual and other.location_id is not None:
+            sites.setdefault(clinic.to_local(other.starts_at).date(), other.location_id)
     found = []
     for provider in providers:
         for slot in free_slots(provider.id, start, end, minutes):
@@ -227,6 +235,9 @@ def candidates(appointment: Appointment, start: datetime, end: datetime) -> list
                 continue
             day = clinic.to_local(begins).date()
             if any(abs((day - other).days) < gap_days for other in same_line):
+                continue
+            if not appointment.virtual and (where := location_at(provider, begins, ends)) is not None and (
+                    (accepted and where not in accepted) or sites.get(day, where) != where):
                 continue
             that_day = [(a.starts_at, a.ends_at) for a in others if clinic.to_local(a.starts_at).date() == day]
             gaps = [max(begins - e, s - ends) - transition for s, e in that_day]

@@ -826,7 +826,7 @@ def _book_replan(proposal: Proposal, plan: CarePlan, caller: Caller, now: dateti
             appointment = touched[relabel["appointment_id"]]
             appointment.phase_name, appointment.plan_week = relabel["phase"], relabel["week"]
         # Checked with the moves above, against everyone else's bookings and holds.
-        created = write_appointments(bookings[len(moves):], caller=caller)
+        created = write_appointments(bookings[len(moves):], caller=caller, now=now)
         schedule_reminders_for(created, now=now)
         if created:
             queue_booking_confirmation(db.session.get(Patient, plan.patient_id), created, now=now)

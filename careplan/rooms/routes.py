@@ -74,5 +74,6 @@ class RoomById(MethodView):
     @blp.arguments(RoomInSchema(partial=True))
     @blp.response(200, RoomSchema)
     def patch(self, data, room_id):
-        """Change a room: its capacity cannot drop below the places coming appointments use"""
+        """Change a room: fewer places re-places its coming appointments within them; refused when more than
+        that hold it at one moment"""
         return service.update_room(room_id, data, caller=request_caller())

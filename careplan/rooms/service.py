@@ -11,7 +11,7 @@ from careplan.errors import Conflict, Invalid
 from careplan.extensions import db
 from careplan.records import get_or_404
 from careplan.rooms.models import Location, Room
-from careplan.scheduling.rooms import places_in_use
+from careplan.scheduling.rooms import lock_rooms, places_in_use, repack
 
 
 def list_locations(include_inactive: bool = True) -> list[Location]:
@@ -94,14 +94,17 @@ def create_room(data: dict, *, caller: Caller) -> Room:
 
 def update_room(room_id: int, changes: dict, *, caller: Caller) -> Room:
     row = get_room(room_id)
+    # A booking placing a session in it waits, and this sees its places as they are (or it sees ours).
+    lock_rooms([row.id])
     location_id = changes.get("location_id", row.location_id)
     if "location_id" in changes:
         _check_location(location_id)
     if "name" in changes or "location_id" in changes:
         _name_free(Room, changes.get("name", row.name), row.id, location_id=location_id)
-    if "capacity" in changes and (used := places_in_use(row.id, utcnow())) > changes["capacity"]:
-        raise Conflict("Coming appointments use more places of this room.",
-                       fields={"capacity": f"coming appointments use place {used}; move them first"})
+    if "capacity" in changes and changes["capacity"] < row.capacity:
+        # Fewer places: the coming appointments are given places within them when they never need more
+        # at once (careplan.scheduling.rooms), else it is refused naming the busiest moment.
+        repack(row, changes["capacity"], utcnow())
     if location_id != row.location_id and places_in_use(row.id, utcnow()):
         raise Conflict("Coming appointments hold this room.",
                        fields={"location_id": "coming appointments hold this room here; move them first"})

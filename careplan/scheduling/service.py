@@ -282,16 +282,16 @@ def add_appointments(bookings: list[Booking], *, caller: Caller, now: datetime |
     conflict = find_conflicts(bookings, [None] * len(bookings), now=now, proposal_ids=proposal_ids)
     if conflict:
         raise conflict
-    return write_appointments(bookings, caller=caller)
+    return write_appointments(bookings, caller=caller, now=now)
 
 
-def write_appointments(bookings: list[Booking], *, caller: Caller) -> list[Appointment]:
+def write_appointments(bookings: list[Booking], *, caller: Caller, now: datetime | None = None) -> list[Appointment]:
     """Write already checked bookings (in the bookings' order), audited, not committed: one INSERT for all of
-    them, and one for their audit rows. Each in-person one that needs a room takes a free place of one here
-    (careplan.scheduling.rooms). The database's guards (exclusion constraints, triggers) see every row."""
+    them, and one for their audit rows. Each in-person one takes its location and, when it needs a room, a place
+    of one here, keeping to the patient's sites (careplan.scheduling.rooms). The database's guards (exclusion constraints, triggers) see every row."""
     if not bookings:
         return []
-    rooms.place(bookings)
+    rooms.place(bookings, now=now)
     values = [{"patient_id": b.patient_id, "provider_id": b.provider_id, "discipline_code": b.discipline,
                "kind": b.kind, "plan_id": b.plan_id, "phase_name": b.phase, "plan_week": b.week,
                "starts_at": b.start, "ends_at": b.end, "location_id": b.location_id, "room_id": b.room_id,
@@ -497,7 +497,7 @@ def _move(appointment: Appointment, changes: dict, now: datetime, caller: Caller
 def move_to(appointment: Appointment, provider_id: int, start: datetime, end: datetime, now: datetime) -> None:
     """Put it at a new time (and maybe with someone else), reminders retimed and the patient told; no commit."""
     previous_start, previous_provider = appointment.starts_at, appointment.provider_id
-    rooms.replace(appointment, provider_id, start, end)
+    rooms.replace(appointment, provider_id, start, end, now)
     appointment.provider_id = provider_id
     appointment.starts_at, appointment.ends_at = start, end
     # A moved appointment is a new time the patient has not confirmed yet.

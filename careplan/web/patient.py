@@ -16,6 +16,7 @@ from careplan.extensions import db
 from careplan.fhir.feeds import icalendar_of
 from careplan.portal import offers
 from careplan.portal import service as portal
+from careplan.reminders.messages import where
 from careplan.scheduling import service as scheduling
 from careplan.web import bp
 from careplan.web.access import page_for, patient_in_reach
@@ -34,7 +35,8 @@ def my_appointments():
                            waiting_earlier=offers.open_requests(patient.id),
                            plan_openers=offers.plan_openers(patient.id),
                            unconfirmed=any(a.status == "booked" for v in visits for a in v.appointments),
-                           late_hours=clinic.settings().late_cancel_hours, late_from=utcnow() + _late_window())
+                           late_hours=clinic.settings().late_cancel_hours, late_from=utcnow() + _late_window(),
+                           where=where)
 
 
 def _by_week(visits) -> list[tuple[date, list, bool]]:

@@ -174,6 +174,8 @@ def plan_disciplines(plan) -> list[str]:
 
 
 LINE_PARTS = ("per_week", "every_weeks", "minutes", "min_gap_days")
+# How a session line is held (careplan.plans.models.SessionLine.mode), in the order the editor offers it.
+LINE_MODES = ("in_person", "virtual", "either")
 
 
 def plan_phases(plan) -> list[dict]:
@@ -195,6 +197,7 @@ def phase_values(phases: list[dict]) -> MultiDict:
         for s, line in enumerate(phase["sessions"]):
             for part in LINE_PARTS:
                 values[f"phases-{p}-sessions-{s}-{part}"] = str(line.get(part, ""))
+            values[f"phases-{p}-sessions-{s}-mode"] = line.get("mode") or "in_person"
     return values
 
 
@@ -207,10 +210,12 @@ def phases_from_form(form: MultiDict, phases: list[dict], *, purpose_editable: b
             prefix = f"phases-{p}-sessions-{s}-"
             if form.get(prefix + "remove") == "on":
                 continue
-            # How the line is held (in person, by video, either) is not on the form: it stays as it was.
+            # How the line is held (in person, by video, either): the form's choice; a form without it (an
+            # older page still open) keeps the line's own. An unknown one is the schema's to name.
+            mode = form.get(prefix + "mode", "").strip() or line.get("mode")
             sessions.append({"discipline": line["discipline"],
                              **{part: form.get(prefix + part, "").strip() for part in LINE_PARTS},
-                             **({"mode": line["mode"]} if line.get("mode") else {})})
+                             **({"mode": mode} if mode else {})})
         purpose = form.get(f"phases-{p}-purpose", "").strip() if purpose_editable else phase["purpose"]
         edited.append({"name": phase["name"], "purpose": purpose,
                        "weeks": form.get(f"phases-{p}-weeks", "").strip(), "sessions": sessions})

@@ -52,7 +52,7 @@ def test_bad_input_names_the_field_and_writes_nothing(client, auth, app):
         assert db.session.query(Location).count() == 1
 
 
-def test_capacity_cannot_drop_below_the_places_coming_appointments_use(client, auth, app):
+def test_capacity_cannot_drop_below_the_sessions_holding_the_room_at_once(client, auth, app):
     with app.app_context():
         site = factories.location("East")
         gym = factories.room(site.id, "gym", capacity=2)
@@ -65,8 +65,34 @@ def test_capacity_cannot_drop_below_the_places_coming_appointments_use(client, a
         gym_id = gym.id
     answer = client.patch(f"/api/v1/rooms/{gym_id}", json={"capacity": 1}, headers=auth("admin"))
     assert answer.status_code == 409
-    assert "place 2" in answer.get_json()["error"]["fields"]["capacity"]
+    assert "2 coming appointments hold it at once" in answer.get_json()["error"]["fields"]["capacity"]
     assert client.patch(f"/api/v1/rooms/{gym_id}", json={"capacity": 3}, headers=auth("admin")).status_code == 200
+
+
+def test_fewer_places_re_place_the_coming_appointments_when_they_never_need_more(client, auth, app):
+    """Place 3 and place 2 held at different times: two places are enough, and the one on place 3 moves to a
+    free one; the room never holds more than its capacity in the meantime (the guard checks every write)."""
+    from datetime import timedelta
+
+    from careplan.db import utcnow
+    from careplan.scheduling.models import Appointment
+
+    with app.app_context():
+        site = factories.location("East")
+        gym = factories.room(site.id, "gym", capacity=3)
+        factories.needs_room("kinesiology", "gym")
+        start = utcnow().replace(microsecond=0) + timedelta(days=7)
+        ids = [factories.appointment(starts_at=start + timedelta(hours=hours), discipline="kinesiology",
+                                     provider=factories.provider(disciplines=("kinesiology",)),
+                                     room_id=gym.id, room_unit=unit, location_id=site.id).id
+               for hours, unit in ((0, 3), (0, 2), (2, 3), (2, 1))]
+        gym_id = gym.id
+    answer = client.patch(f"/api/v1/rooms/{gym_id}", json={"capacity": 2}, headers=auth("admin"))
+    assert answer.status_code == 200, answer.get_json()
+    with app.app_context():
+        units = [db.session.get(Appointment, i).room_unit for i in ids]
+    assert sorted(units[:2]) == [1, 2] and sorted(units[2:]) == [1, 2] and units[1] == 2 and units[3] == 1
+    assert client.patch(f"/api/v1/rooms/{gym_id}", json={"capacity": 1}, headers=auth("admin")).status_code == 409
 
 
 def test_disciplines_say_which_room_kind_they_hold(client, auth):

@@ -104,3 +104,54 @@ def test_a_move_keeps_its_room_when_free_and_is_refused_when_every_room_is_full(
         kept = db.session.get(Appointment, first["id"])
         assert (kept.room_id, kept.starts_at.hour) == (clinic["table"], 17)  # 13:00 in Toronto, unchanged
         assert db.session.get(Appointment, second["id"]).room_unit == 1
+
+
+def test_places_are_given_anew_when_fragmented_so_a_session_within_capacity_always_fits(client, auth, clinic, app):
+    """The double room, Tuesday: 9:00-10:00 takes place 1, 9:30-11:00 place 2, 11:30-12:30 place 1 again (free
+    then). 10:30-12:00 meets place 2 until 11:00 and place 1 from 11:30, so no place is free over its whole
+    length, yet never more than two sessions are in the room at once: the booking must get in (the earlier
+    allocation, lowest free place, refused it)."""
+    desk = auth("front_desk")
+    day = "2027-03-16"
+
+    def book(n, at, minutes):
+        answer = client.post("/api/v1/appointments", json={**body(clinic, n, f"{day}T{at}:00-04:00"),
+                                                           "minutes": minutes}, headers=desk)
+        assert answer.status_code == 201, answer.get_json()
+        assert answer.get_json()["room_id"] == clinic["pair"]
+        return answer.get_json()["id"]
+
+    first, second, last = book(0, "09:00", 60), book(1, "09:30", 90), book(0, "11:30", 60)
+    with app.app_context():
+        assert [db.session.get(Appointment, i).room_unit for i in (first, second, last)] == [1, 2, 1]
+    middle = book(2, "10:30", 90)
+    with app.app_context():
+        units = {i: db.session.get(Appointment, i).room_unit for i in (first, second, last, middle)}
+    # In order of start each keeps its place where free: the 11:30 session gave place 1 to the 10:30 one.
+    assert units == {first: 1, second: 2, middle: 1, last: 2}
+    # The room is now full from 10:30 to 11:00 and from 11:30 to 12:00: a third session there is refused.
+    third = {**body(clinic, 1, f"{day}T11:30:00-04:00"), "patient_id": clinic["patients"][3], "minutes": 30}
+    refused = client.post("/api/v1/appointments", json=third, headers=desk)
+    assert refused.status_code == 409 and "taken" in refused.get_json()["error"]["fields"]["room_id"]
+
+
+def test_a_move_into_a_fragmented_room_takes_a_place_and_lets_go_of_its_old_one(client, auth, clinic, app):
+    """The same fragmentation, reached by moving the 10:30 session from 13:00: its own place at 13:00 is
+    nobody's business at 10:30, and the neighbours it re-places never meet it on the way."""
+    desk = auth("front_desk")
+    day = "2027-03-16"
+    ids = []
+    for n, at, minutes in ((0, "09:00", 60), (1, "09:30", 90), (0, "11:30", 60), (2, "11:45", 90)):
+        answer = client.post("/api/v1/appointments", json={**body(clinic, n, f"{day}T{at}:00-04:00"),
+                                                           "minutes": minutes}, headers=desk)
+        assert answer.status_code == 201, answer.get_json()
+        ids.append(answer.get_json()["id"])
+    # 11:45-13:15 meets the 11:30 session (place 1) and takes place 2; it moves to 10:30-12:00.
+    moved = client.patch(f"/api/v1/appointments/{ids[3]}", json={"start": f"{day}T10:30:00-04:00"}, headers=desk)
+    assert moved.status_code == 200, moved.get_json()
+    with app.app_context():
+        rows = [db.session.get(Appointment, i) for i in ids]
+        assert [row.room_unit for row in rows] == [1, 2, 2, 1]
+        for a in rows:
+            for b in rows:
+                assert a is b or a.room_unit != b.room_unit or a.ends_at <= b.starts_at or b.ends_at <= a.starts_at

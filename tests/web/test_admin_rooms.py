@@ -47,7 +47,7 @@ def test_the_locations_page_in_chromium(app, open_as):
     page.goto("/admin/locations")
     check_page_basics(page)
     assert page.get_by_role("heading", name="King West").is_visible()
-    assert page.locator("li", has_text="treatment-table").inner_text() == "treatment-table: massage"
+    assert page.locator("#room_kind-massage").input_value() == "treatment-table"
     page.get_by_label("Name", exact=True).fill("Midtown")
     page.get_by_label("Room name").fill("Table 2")
     screenshot(page, "admin-locations")
@@ -130,3 +130,49 @@ def test_the_desk_records_video_consent_and_the_sites_a_patient_comes_to(client,
     bad = client.post(f"/desk/patients/{patient_id}", headers=desk,
                       data={**form, "version": str(version + 1), "location_ids": "999999"})
     assert bad.status_code == 422
+
+
+def test_before_any_location_the_page_explains_instead_of_an_empty_select(client, auth):
+    page = client.get("/admin/locations", headers=auth("admin")).text
+    assert 'id="location_id"' not in page and 'action="/admin/rooms"' not in page
+    assert "add a location first" in page
+    assert "PATCH" not in page and "/api/" not in page
+
+
+def test_an_admin_sets_which_room_kind_a_discipline_holds_on_the_page(client, app, auth):
+    from careplan.clinic.models import Discipline
+
+    admin = auth("admin")
+    with app.app_context():
+        factories.room(factories.location("East").id, "gym", capacity=2, name="Gym")
+    page = client.get("/admin/locations", headers=admin).text
+    assert 'id="room_kind-kinesiology"' in page and '<option value="gym">' in page
+    done = client.post("/admin/disciplines/kinesiology/room-kind", headers=admin, data={"room_kind": "Gym "})
+    assert done.status_code == 302 and done.headers["Location"].endswith("#kind-kinesiology")
+    with app.app_context():
+        assert db.session.get(Discipline, "kinesiology").room_kind == "gym"
+    bad = client.post("/admin/disciplines/kinesiology/room-kind", headers=admin, data={"room_kind": "a room!"},
+                      follow_redirects=True)
+    assert "letters, digits and dashes" in bad.text
+    cleared = client.post("/admin/disciplines/kinesiology/room-kind", headers=admin, data={"room_kind": ""},
+                          follow_redirects=True)
+    assert "sessions hold no room" in cleared.text
+    with app.app_context():
+        assert db.session.get(Discipline, "kinesiology").room_kind is None
+    assert client.post("/admin/disciplines/kinesiology/room-kind", headers=auth("front_desk"),
+                       data={"room_kind": "gym"}).status_code == 403
+
+
+def test_the_locations_page_and_the_rooms_view_in_french(client, app, auth, monkeypatch):
+    """Staff pages speak English today (careplan.i18n.STAFF_LANGUAGE); their words all have their French."""
+    monkeypatch.setattr("careplan.i18n.STAFF_LANGUAGE", "fr")
+    with app.app_context():
+        site = factories.location("Est")
+        factories.room(site.id, "gym", capacity=2, name="Gym")
+        site_id = site.id
+    admin = auth("admin")
+    page = client.get("/admin/locations", headers=admin).text
+    assert "Sites et salles" in page and "Séances simultanées" in page and "Ajouter la salle" in page
+    rooms = client.get(f"/desk/calendar/rooms?date=2027-03-15&location={site_id}",
+                       headers=auth("front_desk")).text
+    assert "Salles à Est" in rooms and "Gym, place 2" in rooms and "Libre toute la journée." in rooms
