@@ -15,10 +15,10 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import DateTime, select, type_coerce
 
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import DAYS, effective_settings, timezone_name, zone
@@ -69,33 +69,44 @@ def wall_interval(start: datetime, end: datetime) -> dict:
     return {"start": wall_time(start), "end": wall_time(end)}
 
 
-def _wall(moment: datetime) -> datetime:
-    """A stored instant as the clinic's local wall time (naive)."""
-    return moment.astimezone(zone()).replace(tzinfo=None)
+# Busy time is kept in real time (naive UTC) while the document is built: the database's rows need no
+# conversion (only the few intervals written out do), and a gap's length is the real minutes the optimizer
+# counts (shared/scheduling-problem.md: wall times are read as their first occurrence).
+
+def _real(moment: datetime) -> datetime:
+    """A stored (aware) instant as naive UTC."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
 
 
-def _stamp(wall: datetime) -> str:
-    return wall.strftime("%Y-%m-%dT%H:%M")
+@lru_cache(maxsize=16384)
+def _wall_to_real(wall: datetime, tz: ZoneInfo) -> datetime:
+    return wall.replace(tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _stamp(real: datetime, tz: ZoneInfo) -> str:
+    return real.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%Y-%m-%dT%H:%M")
 
 
 def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[tuple[datetime, datetime]]]:
-    """Every appointment that is not cancelled, by provider or patient, inside the horizon, as wall times.
+    """Every appointment that is not cancelled, by provider or patient, inside the horizon, in real time.
     Three columns, not the rows: at a network's scale a plan's clinicians have tens of thousands."""
     found: dict[int, list[tuple[datetime, datetime]]] = {}
     if not ids:
         return found
-    rows = db.session.execute(select(column, Appointment.starts_at, Appointment.ends_at).where(
+    # As the database returns them (SQLite: naive UTC; PostgreSQL: aware), not through the column's type.
+    rows = db.session.execute(select(column, type_coerce(Appointment.starts_at, DateTime()),
+                                     type_coerce(Appointment.ends_at, DateTime())).where(
         column.in_(ids), Appointment.status != "cancelled", overlapping(Appointment, window[0], window[1])))
-    tz = zone()
     for who, starts_at, ends_at in rows:
-        found.setdefault(who, []).append((starts_at.astimezone(tz).replace(tzinfo=None),
-                                          ends_at.astimezone(tz).replace(tzinfo=None)))
+        if starts_at.tzinfo is not None:
+            starts_at, ends_at = _real(starts_at), _real(ends_at)
+        found.setdefault(who, []).append((starts_at, ends_at))
     return found
 
 
 @dataclass
 class _Busy:
-    """Busy wall intervals by document id while the document is built: holds, a re-plan's own appointments
+    """Busy intervals (real time) by document id while the document is built: holds, a re-plan's own appointments
     and "not before now" change them before `compact` turns them into `booked` lists."""
     reach: dict[str, dict[date, int]]   # _reach of the document (hints and busy time do not change it)
     providers: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
@@ -276,7 +287,7 @@ def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | N
         busy.providers[provider_key(who)] = found
     for p in reached:
         busy.providers.setdefault(provider_key(p.id), []).extend(
-            (_wall(t.starts_at), _wall(t.ends_at)) for t in p.time_off
+            (_real(t.starts_at), _real(t.ends_at)) for t in p.time_off
             if t.starts_at < window[1] and t.ends_at > window[0])
     return document, busy
 
@@ -376,7 +387,8 @@ def _merged(intervals) -> list[list[datetime]]:
 
 
 def _hours(weekly: list[dict], reach: dict[date, int], tz: ZoneInfo) -> list[tuple[datetime, datetime, int, bool]]:
-    """The clinician's working hours on the reached days, as (start, end, shortest session, steady): each
+    """The clinician's working hours on the reached days, in real time, as (start, end, shortest session,
+    steady): each
     day's windows joined (a window's own free time lies inside its day's joined hours); `steady` is False on
     a day the clocks change, where wall minutes are not real minutes."""
     by_day: dict[str, list[tuple[int, int]]] = {}
@@ -390,7 +402,7 @@ def _hours(weekly: list[dict], reach: dict[date, int], tz: ZoneInfo) -> list[tup
         midnight = datetime.combine(day, time(0))
         for start, end in _merged((midnight + timedelta(minutes=a), midnight + timedelta(minutes=b))
                                   for a, b in windows):
-            out.append((start, end, reach[day], _steady(day, tz)))
+            out.append((_wall_to_real(start, tz), _wall_to_real(end, tz), reach[day], _steady(day, tz)))
     return out
 
 
@@ -463,7 +475,7 @@ def compact(document: dict, busy: _Busy) -> dict:
         booked = _provider_booked(provider["weekly"], busy.providers.get(provider["id"], []), days, tz) \
             if days else []
         entry = {key: value for key, value in provider.items() if key not in ("time_off", "booked")}
-        entry["booked"] = [{"start": _stamp(a), "end": _stamp(b)} for a, b in booked]
+        entry["booked"] = [{"start": _stamp(a, tz), "end": _stamp(b, tz)} for a, b in booked]
         if provider["id"] in referenced or _works(provider["weekly"], days):
             kept.append(entry)
         elif days:
@@ -476,7 +488,7 @@ def compact(document: dict, busy: _Busy) -> dict:
     order = {provider["id"]: n for n, provider in enumerate(document["providers"])}
     document["providers"] = sorted(kept, key=lambda entry: order[entry["id"]])
     for patient in document["patients"]:
-        patient["booked"] = [{"start": _stamp(a), "end": _stamp(b)}
+        patient["booked"] = [{"start": _stamp(a, tz), "end": _stamp(b, tz)}
                              for a, b in _merged(busy.patients.get(patient["id"], []))]
     return document
 
@@ -505,7 +517,7 @@ def _add_busy(document: dict, busy: _Busy, holds) -> None:
     for provider_id, patient_id, starts_at, ends_at, *room in holds:
         if room and room[0] is not None and room_key(room[0]) in rooms:
             rooms[room_key(room[0])]["booked"].append(wall_interval(starts_at, ends_at))
-        interval = (_wall(starts_at), _wall(ends_at))
+        interval = (_real(starts_at), _real(ends_at))
         busy.providers.setdefault(provider_key(provider_id), []).append(interval)
         busy.patients.setdefault(patient_key(patient_id), []).append(interval)
 
@@ -519,15 +531,16 @@ def _not_before(document: dict, busy: _Busy, now: datetime) -> None:
     until = datetime.combine(local.date(), time(0)) + timedelta(minutes=minutes)
     horizon = datetime.combine(date.fromisoformat(document["clinic"]["horizon"]["start"]), time(0))
     if until > horizon:
+        tz = zone()
         for patient in document["patients"]:
-            busy.patients.setdefault(patient["id"], []).append((horizon, until))
+            busy.patients.setdefault(patient["id"], []).append((_wall_to_real(horizon, tz), _wall_to_real(until, tz)))
 
 
 def _free_own(document: dict, busy: _Busy, own) -> None:
     """problem_for_plans lists every appointment as busy; a re-plan's own movable ones are hints instead."""
     patient = busy.patients.get(document["patients"][0]["id"], [])
     for appointment in own:
-        interval = (_wall(appointment.starts_at), _wall(appointment.ends_at))
+        interval = (_real(appointment.starts_at), _real(appointment.ends_at))
         if interval in patient:
             patient.remove(interval)
         provider = busy.providers.get(provider_key(appointment.provider_id), [])
@@ -584,8 +597,11 @@ def compacted(document: dict) -> dict:
 
     document = copy.deepcopy(document)
 
+    tz = ZoneInfo(document["clinic"]["timezone"])
+
     def walls(intervals) -> list[tuple[datetime, datetime]]:
-        return [(datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"])) for i in intervals]
+        return [(_wall_to_real(datetime.fromisoformat(i["start"]), tz),
+                 _wall_to_real(datetime.fromisoformat(i["end"]), tz)) for i in intervals]
 
     busy = _Busy(reach=_reach(document),
                  providers={p["id"]: walls(p.get("time_off", []) + p.get("booked", [])) for p in document["providers"]},
