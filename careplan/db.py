@@ -68,8 +68,21 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# The execution option `reading` marks a transaction that only reads (careplan.jobs: a solve's read of the
+# clinic). On SQLite it begins deferred: in WAL mode it reads its snapshot beside a writer instead of taking
+# the write lock, so it neither waits for a write nor makes the requests' transactions wait for it.
+READING = "careplan_reading"
+
+
+def reading(session) -> None:
+    """The session's next transaction only reads (call it before its first statement). Elsewhere than on
+    SQLite nothing changes; on SQLite a write in it could fail on a stale snapshot, so it must not write."""
+    session.connection(execution_options={READING: True})
+
+
 def tune_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, and BEGIN IMMEDIATE so that concurrent writers queue instead of failing."""
+    """WAL, foreign keys, and BEGIN IMMEDIATE so that concurrent writers queue instead of failing (a
+    transaction marked `reading` begins deferred: it never writes, so it has nothing to queue for)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -83,4 +96,5 @@ def tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if connection.get_execution_options().get(READING)
+                                   else "BEGIN IMMEDIATE")

@@ -64,3 +64,32 @@ def test_backend_is_tuned(ctx):
     else:
         assert db.engine.dialect.driver == "psycopg"
         assert int(db.session.execute(text("SHOW server_version_num")).scalar_one()) >= 130000
+
+
+def test_a_reading_transaction_reads_beside_a_writer_on_sqlite(app):
+    """A transaction marked `reading` (a solve job's read) neither waits for SQLite's write lock nor takes
+    it: a writer holding the lock does not delay it, and a writer that starts while it reads is not delayed."""
+    import time
+
+    from careplan.db import reading
+
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's locking")
+        factories.provider()
+        db.session.commit()
+        with db.engine.connect() as writer:
+            writer.execute(text("UPDATE providers SET name = name"))  # BEGIN IMMEDIATE: the write lock held
+            began = time.monotonic()
+            reading(db.session)
+            assert db.session.execute(text("SELECT count(*) FROM providers")).scalar() == 1
+            assert time.monotonic() - began < 1.0
+            writer.commit()
+        # While the reading transaction is open, another connection writes at once.
+        with db.engine.connect() as writer:
+            began = time.monotonic()
+            writer.execute(text("UPDATE providers SET name = name"))
+            writer.commit()
+            assert time.monotonic() - began < 1.0
+        db.session.rollback()
+        db.session.remove()

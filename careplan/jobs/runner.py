@@ -30,7 +30,7 @@ from sqlalchemy import or_, select, update
 
 from careplan.auth.models import User
 from careplan.caller import Caller
-from careplan.db import utcnow
+from careplan.db import reading, utcnow
 from careplan.errors import Conflict, ServiceError, error_body
 from careplan.extensions import db
 from careplan.jobs.models import SolveJob
@@ -267,6 +267,10 @@ class _Run:
         first = None
         for attempt in (1, 2):
             began = time.perf_counter()
+            # The read is a transaction of its own that takes no lock: on SQLite the requests' writes (and
+            # reads: they begin IMMEDIATE) never wait for it.
+            db.session.commit()
+            reading(db.session)
             solving = prepare(utcnow())
             if first is not None and solving.kind in ("plan", "batch"):
                 proposals.hint_with(solving, first)
