@@ -135,30 +135,22 @@ def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> 
     return prepared
 
 
-# E-mails checked (still ours, not withdrawn) together just before they go, and marked sent together after:
-# one short transaction per CHECK_EVERY e-mails instead of one each (issue 19: the per-e-mail commit was
-# a third of the dispatcher's time). The price: a dispatcher killed after sending and before marking has
-# up to this many e-mails sent again (same Message-ID) once its lease ends, and an e-mail withdrawn while
-# its group is going out may still go (as one withdrawn between the check and the send always could).
-CHECK_EVERY = 10
-
-
-def _still_ours(email_ids: list[int], owner: str, *, sent: list[int] = (), now: datetime | None = None) -> set[int]:
-    """Checked just before sending: a booking may have withdrawn e-mails since the batch was composed, and a
-    batch slower than its lease may have lost them to another dispatcher. `sent`: the e-mails sent just
-    before these, marked sent in the same transaction (one commit a group, not two)."""
-    if sent:
-        _mark_sent(list(sent), owner, now, commit=False)
-    held = set(db.session.scalars(select(OutboundEmail.id).where(
-        OutboundEmail.id.in_(email_ids), OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
-        not_held())))
+def _still_ours(email_id: int, owner: str, *, sent: int | None = None, now: datetime | None = None) -> bool:
+    """Checked just before sending: a booking may have withdrawn the e-mail since the batch was composed,
+    and a batch slower than its lease may have lost it to another dispatcher. `sent`: the e-mail sent just
+    before this one, marked sent in the same transaction (one commit an e-mail, not two)."""
+    if sent is not None:
+        _mark_sent(sent, owner, now, commit=False)
+    held = db.session.scalar(select(OutboundEmail.id).where(
+        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
+        not_held()))
     db.session.commit()
-    return held
+    return held is not None
 
 
-def _mark_sent(email_ids: list[int], owner: str, now: datetime, *, commit: bool = True) -> None:
+def _mark_sent(email_id: int, owner: str, now: datetime, *, commit: bool = True) -> None:
     db.session.execute(update(OutboundEmail).where(
-        OutboundEmail.id.in_(email_ids), OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
+        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
     ).values(status="sent", sent_at=now, last_error="", lease_owner=None, lease_expires_at=None))
     if commit:
         db.session.commit()
@@ -196,27 +188,25 @@ def dispatch_batch(*, owner: str | None = None, now: datetime | None = None,
         return result
     prepared = _prepare(ids, owner, now, result)
     backend = backend_for(current_app)
-    # Sent, not marked yet: marked with the next group's check, or at the end.
-    unmarked: list[int] = []
+    # Sent, not marked yet: marked with the next e-mail's check, or at the end.
+    unmarked = None
     try:
-        for first in range(0, len(prepared), CHECK_EVERY):
-            group = prepared[first:first + CHECK_EVERY]
-            ours = _still_ours([email_id for email_id, _, _ in group], owner, sent=unmarked, now=now)
-            unmarked = []
-            for email_id, name, message in group:
-                if email_id not in ours:
-                    result.withdrawn.append(email_id)
-                    continue
-                try:
-                    backend.send(message, name)
-                except SendFailure as failure:
-                    _mark_failure(email_id, owner, failure, now, result)
-                else:
-                    unmarked.append(email_id)
-                    result.sent.append(email_id)
+        for email_id, name, message in prepared:
+            ours = _still_ours(email_id, owner, sent=unmarked, now=now)
+            unmarked = None
+            if not ours:
+                result.withdrawn.append(email_id)
+                continue
+            try:
+                backend.send(message, name)
+            except SendFailure as failure:
+                _mark_failure(email_id, owner, failure, now, result)
+            else:
+                unmarked = email_id
+                result.sent.append(email_id)
     finally:
         try:
-            if unmarked:
+            if unmarked is not None:
                 _mark_sent(unmarked, owner, now)
         finally:
             backend.close()
