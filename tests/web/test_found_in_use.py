@@ -169,10 +169,23 @@ def test_a_refused_room_names_its_location_field_as_the_form_does(client, auth):
     """The summary said "Location id: Required." beside a field labelled "Location"."""
     admin = auth("admin")
     page = client.get("/admin/locations", headers=admin).text
+    # The room form is offered once a location exists (before, the page explains that one is needed).
+    added = client.post("/admin/locations", headers=admin, data={"csrf_token": csrf_from(page), "name": "King West"})
+    assert added.status_code in (200, 302, 303)
+    page = client.get("/admin/locations", headers=admin).text
     refused = client.post("/admin/rooms", headers=admin, data={"csrf_token": csrf_from(page)})
     assert refused.status_code == 422
     summary = re.search(r'<div class="error-summary".*?</div>', refused.text, re.S).group(0)
     assert "Location id" not in summary and ">Location: " in summary
+
+
+def test_a_room_refused_while_no_location_is_open_says_why(client, auth):
+    admin = auth("admin")
+    page = client.get("/admin/locations", headers=admin).text
+    refused = client.post("/admin/rooms", headers=admin, data={"csrf_token": csrf_from(page)})
+    assert refused.status_code == 422
+    summary = re.search(r'<div class="error-summary".*?</div>', refused.text, re.S).group(0)
+    assert ">Location: " in summary
 
 
 def test_moving_a_single_visit_does_not_speak_of_a_plan_it_is_not_in(app, client, auth):
