@@ -248,7 +248,12 @@ def _sites(booking, patient, day_rows, earlier: list) -> tuple[set[int] | None, 
     return accepted, None, ""
 
 
+def _site_fits(location_id: int, accepted, day_site) -> bool:
+    return (accepted is None or location_id in accepted) and (day_site is None or location_id == day_site)
+
+
 def _site_refusal(booking, location_id: int, accepted, day_site, why) -> Invalid | None:
+    """Why the patient cannot be seen at this location (the names read only then), or None."""
     f = booking.field
     if accepted is not None and location_id not in accepted:
         return Invalid("The patient does not come to this location.", fields={
@@ -364,8 +369,7 @@ def place(bookings: list, exclude_ids: list[int | None] | None = None, *, now: d
                 raise refusal
         elif candidates:
             # No site follows from the provider's hours: the patient's sites choose among the rooms.
-            fitting = [r for r in candidates
-                       if _site_refusal(booking, r.location_id, accepted, day_site, why) is None]
+            fitting = [r for r in candidates if _site_fits(r.location_id, accepted, day_site)]
             if not fitting:
                 raise _site_refusal(booking, candidates[0].location_id, accepted, day_site, why)
             candidates = fitting

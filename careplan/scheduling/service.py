@@ -91,12 +91,6 @@ def _on_grid(start: datetime, field: str, slot: int | None = None) -> dict[str, 
     return {}
 
 
-def _time_off_over(provider_id: int, start: datetime, end: datetime) -> ProviderTimeOff | None:
-    return db.session.scalar(select(ProviderTimeOff).where(
-        ProviderTimeOff.provider_id == provider_id, ProviderTimeOff.starts_at < end,
-        start < ProviderTimeOff.ends_at).limit(1))
-
-
 class _Known:
     """What checking bookings reads, read once for all of them: a proposal of thirty sessions costs the same
     few statements as one booking. It holds the rows it read, because the session's identity map keeps them
