@@ -35,7 +35,7 @@ from careplan.errors import Conflict, ServiceError, error_body
 from careplan.extensions import db
 from careplan.jobs.models import SolveJob
 from careplan.optimizer import Observer, solve as optimizer_solve
-from careplan.optimizer.process import SolverProcess
+from careplan.optimizer.process import SolverProcess, lower_priority
 from careplan.proposals import service as proposals
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
 from careplan.caller import worker_name
@@ -442,11 +442,8 @@ class Runners:
         (Linux keeps a nice value per thread, and CP-SAT's threads inherit it), its transactions with it."""
         if self.in_child:
             return SolverProcess(nice=self.nice, threads=self.solver_threads).start()
-        if self.nice > 0:
-            try:
-                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self.nice)
-            except (AttributeError, OSError):
-                log.info("solve jobs: could not lower this thread's priority")
+        if not lower_priority(self.nice):
+            log.info("solve jobs: could not lower this thread's priority")
         return None
 
     def _loop(self) -> None:

@@ -24,16 +24,19 @@ from .problem import ProblemError
 POLL_SECONDS = 0.05
 
 
-def lower_priority(nice: int) -> None:
+def lower_priority(nice: int) -> bool:
     """Raise this thread's nice value to `nice` (never lower it: that needs privileges); threads started
-    after inherit it. Where the system has no nice values, nothing."""
-    if nice <= 0 or not hasattr(os, "setpriority"):
-        return
+    after inherit it. False where the system would not (no nice values, not allowed)."""
+    if nice <= 0:
+        return True
+    if not hasattr(os, "setpriority"):
+        return False
     try:
         if os.getpriority(os.PRIO_PROCESS, 0) < nice:
             os.setpriority(os.PRIO_PROCESS, 0, min(nice, 19))
     except OSError:
-        pass
+        return False
+    return True
 
 
 def _serve(connection, stop, nice: int = 0, threads: int | None = None) -> None:
