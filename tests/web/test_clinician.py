@@ -122,7 +122,10 @@ def test_a_session_left_inside_time_off_is_marked_on_the_clinicians_pages(client
     page = client.get(f"/me/patients/{patient}", headers=me).text
     coming = page.split("Coming up</caption>")[1].split("</table>")[0]
     assert coming.count("Needs a new time") == 1 and coming.count('class="row--flagged"') == 1
-    assert 'class="flag-reason"' in coming
+    # The flag and why, on a line of their own across the table (in the status cell they made a column of one
+    # word a line).
+    columns = page.split("Coming up</caption>")[1].split("</thead>")[0].count("<th scope")
+    assert f'<tr class="row--flagged row--flag-reason">\n      <td colspan="{columns}"><span class="tag tag--flag">' in coming
     assert "Needs a new time" in client.get(f"/me/day?day={day.isoformat()}", headers=me).text
     assert "Needs a new time" not in client.get(f"/me/day?day={(day + timedelta(days=1)).isoformat()}",
                                                 headers=me).text
