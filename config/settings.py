@@ -88,7 +88,7 @@ class Default:
     # The solves' nice value (Unix; 0..19, 0 leaves it): set in each solve's child process (CP-SAT's threads
     # inherit it), so that requests served on the same host, and the jobs' own database work in the serving
     # process, come first. Without JOB_SOLVE_IN_CHILD it is the solving thread's, its transactions included.
-    JOB_NICE = 10
+    JOB_NICE = 19
     # Each solving thread solves in a child process of its own (kept between jobs), so the optimizer's
     # Python work never holds the interpreter of a process that also serves requests.
     JOB_SOLVE_IN_CHILD = True

@@ -1,4 +1,5 @@
 """Times keep their instant on every backend; SQLite is tuned for concurrent writers."""
+import os
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -92,3 +93,47 @@ def test_a_reading_transaction_reads_beside_a_writer(app):
             assert time.monotonic() - began < 1.0
         db.session.rollback()
         db.session.remove()
+
+
+@pytest.mark.skipif("os.environ.get('CAREPLAN_TEST_ON_POSTGRES')",
+                    reason="SQLite's one write lock; PostgreSQL locks rows")
+def test_a_waiting_writer_is_served_in_turn(app):
+    """A write transaction waiting beside a stream of short ones gets its turn after the one under way, not
+    whenever SQLite's busy handler (sleeping longer and longer between tries) happens to find the lock free:
+    counted in the stream's transactions that commit while it waits, not in seconds."""
+    import threading
+    import time
+
+    with app.app_context():
+        factories.provider()
+        db.session.commit()
+        db.session.remove()
+        engine = db.engine
+        committed = 0
+        stop = threading.Event()
+        streaming = threading.Event()
+
+        def stream():
+            nonlocal committed
+            with engine.connect() as connection:
+                while not stop.is_set():
+                    connection.execute(text("UPDATE providers SET name = name"))
+                    streaming.set()
+                    time.sleep(0.005)  # a request's work inside its transaction
+                    connection.commit()
+                    committed += 1
+                    time.sleep(0.001)  # the next request arrives
+
+        streamer = threading.Thread(target=stream)
+        streamer.start()
+        try:
+            streaming.wait(5)
+            before = committed
+            with db.engine.connect() as waiting:
+                waiting.execute(text("UPDATE providers SET name = name"))
+                passed = committed - before
+                waiting.commit()
+        finally:
+            stop.set()
+            streamer.join()
+        assert passed <= 2, f"{passed} transactions went first"
