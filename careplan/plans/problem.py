@@ -18,7 +18,7 @@ from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, select, type_coerce
+from sqlalchemy import DateTime, func, select, type_coerce
 
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import DAYS, effective_settings, timezone_name, zone
@@ -83,8 +83,19 @@ def _wall_to_real(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=65536)
 def _stamp(real: datetime, tz: ZoneInfo) -> str:
-    return real.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+    # Cached: the same instants (a grid's hours, across clinicians) are written out again and again.
+    return real.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
+
+
+def _as_naive_utc(column):
+    """The column's instants as naive UTC, converted by the database: PostgreSQL's `timezone('UTC', ...)`
+    (an aware value per row made and converted in Python was most of the document's time there), SQLite's
+    stored text as it is."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return type_coerce(func.timezone("UTC", column), DateTime())
+    return type_coerce(column, DateTime())
 
 
 def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[tuple[datetime, datetime]]]:
@@ -93,13 +104,10 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
     found: dict[int, list[tuple[datetime, datetime]]] = {}
     if not ids:
         return found
-    # As the database returns them (SQLite: naive UTC; PostgreSQL: aware), not through the column's type.
-    rows = db.session.execute(select(column, type_coerce(Appointment.starts_at, DateTime()),
-                                     type_coerce(Appointment.ends_at, DateTime())).where(
-        column.in_(ids), Appointment.status != "cancelled", overlapping(Appointment, window[0], window[1])))
+    rows = db.session.execute(select(column, _as_naive_utc(Appointment.starts_at), _as_naive_utc(Appointment.ends_at))
+                              .where(column.in_(ids), Appointment.status != "cancelled",
+                                     overlapping(Appointment, window[0], window[1])))
     for who, starts_at, ends_at in rows:
-        if starts_at.tzinfo is not None:
-            starts_at, ends_at = _real(starts_at), _real(ends_at)
         found.setdefault(who, []).append((starts_at, ends_at))
     return found
 
@@ -386,23 +394,26 @@ def _merged(intervals) -> list[list[datetime]]:
     return out
 
 
-def _hours(weekly: list[dict], reach: dict[date, int], tz: ZoneInfo) -> list[tuple[datetime, datetime, int, bool]]:
-    """The clinician's working hours on the reached days, in real time, as (start, end, shortest session,
-    steady): each
-    day's windows joined (a window's own free time lies inside its day's joined hours); `steady` is False on
-    a day the clocks change, where wall minutes are not real minutes."""
+@lru_cache(maxsize=1024)
+def _hours(weekly: tuple[tuple[str, str, str], ...], reach: tuple[tuple[date, int], ...],
+           tz: ZoneInfo) -> list[tuple[datetime, datetime, int, bool]]:
+    """The clinician's working hours (weekly: (day, start, end) windows) on the reached days ((day, shortest
+    session) pairs), in real time, as (start, end, shortest session, steady): each day's windows joined (a
+    window's own free time lies inside its day's joined hours); `steady` is False on a day the clocks
+    change, where wall minutes are not real minutes. Cached: clinicians with the same hours and sessions
+    (most of a discipline's) share it."""
     by_day: dict[str, list[tuple[int, int]]] = {}
-    for w in weekly:
-        by_day.setdefault(w["day"], []).append((_minutes(w["start"]), _minutes(w["end"])))
+    for day_name, start, end in weekly:
+        by_day.setdefault(day_name, []).append((_minutes(start), _minutes(end)))
     out = []
-    for day in sorted(reach):
+    for day, shortest in reach:
         windows = by_day.get(DAYS[day.weekday()])
         if not windows:
             continue
         midnight = datetime.combine(day, time(0))
         for start, end in _merged((midnight + timedelta(minutes=a), midnight + timedelta(minutes=b))
                                   for a, b in windows):
-            out.append((_wall_to_real(start, tz), _wall_to_real(end, tz), reach[day], _steady(day, tz)))
+            out.append((_wall_to_real(start, tz), _wall_to_real(end, tz), shortest, _steady(day, tz)))
     return out
 
 
@@ -432,21 +443,32 @@ def _provider_booked(weekly: list[dict], busy, reach: dict[date, int], tz: ZoneI
     starts = [b[0] for b in merged]
     pieces: list[list[datetime]] = []
     previous_end = None
-    for low, high, shortest, steady in _hours(weekly, reach, tz):
-        inside = []
+    for low, high, shortest, steady in _hours(tuple((w["day"], w["start"], w["end"]) for w in weekly),
+                                              tuple(sorted(reach.items())), tz):
+        # The busy time inside the hours, with the free gaps too short for the day's shortest session filled
+        # (at the edges of the hours too), in one pass over the merged intervals.
+        gap = timedelta(minutes=shortest) if steady else None
+        inside: list[list[datetime]] = []
         i = max(bisect.bisect_right(starts, low) - 1, 0)
         while i < len(merged) and merged[i][0] < high:
-            if merged[i][1] > low:
-                inside.append([max(merged[i][0], low), min(merged[i][1], high)])
+            start, end = merged[i]
             i += 1
-        if steady:
-            # Free gaps too short for the day's shortest session, at the edges of the hours too.
-            cursor, filled = low, []
-            for piece in inside + [[high, high]]:
-                if piece[0] > cursor and piece[0] - cursor < timedelta(minutes=shortest):
-                    filled.append([cursor, piece[0]])
-                cursor = max(cursor, piece[1])
-            inside = _merged(inside + filled)
+            if end <= low:
+                continue
+            start, end = max(start, low), min(end, high)
+            if inside and (start <= inside[-1][1] or (gap and start - inside[-1][1] < gap)):
+                inside[-1][1] = max(inside[-1][1], end)
+            elif not inside and gap and low < start and start - low < gap:
+                inside.append([low, end])
+            else:
+                inside.append([start, end])
+        if gap:
+            cursor = inside[-1][1] if inside else low
+            if cursor < high and high - cursor < gap:
+                if inside:
+                    inside[-1][1] = high
+                else:
+                    inside.append([low, high])
         for piece in inside:
             if pieces and (pieces[-1][1] >= piece[0] or (pieces[-1][1] == previous_end and piece[0] == low)):
                 pieces[-1][1] = max(pieces[-1][1], piece[1])
