@@ -8,7 +8,9 @@ stored UTC instants through the clinic's zone, so a daylight-saving change lands
 The document carries only what the solve can use (issue 19: 964 KB at a network's scale, now a few KB): the
 clinicians who could take one of the plans' sessions, and each one's busy time (appointments, holds, time
 off, in one `booked` list) cut to their working hours on the days those sessions may fall, merged, with the
-free gaps too short for any of them filled in. `compact` does it; it changes no option the optimizer sees.
+free gaps too short for any of them filled in, and busy time that stands at the start or end of a weekly
+window on every one of those days said once as a later start or earlier end of that window.
+`compact` does it; it changes no option the optimizer sees.
 """
 from __future__ import annotations
 
@@ -478,6 +480,56 @@ def _provider_booked(weekly: list[dict], busy, reach: dict[date, int], tz: ZoneI
     return pieces
 
 
+def _standing_cut(weekly: list[dict], booked: list[list[datetime]], reach: dict[date, int], tz: ZoneInfo,
+                  patient_windows: dict[str, list[tuple[int, int]]], longest: int) -> list[dict]:
+    """The weekly windows without the busy time that stands at their start or end on every reached day of
+    their weekday (a clinician booked 08:00-11:45 every morning of the horizon works 11:45-... for this
+    solve): one window edge instead of one busy interval a day, and the free time of every window on every
+    day the optimizer reads is the same. `booked` is `_provider_booked`'s (short gaps filled: they take no
+    session). A window busy all through is kept whole (where a clinician works stays said), and so is one on
+    a weekday whose clocks change on a reached day.
+
+    The optimizer also reads the windows alone, to say why a session has no option ("nobody works inside
+    the patient's windows" or "everybody is booked then"): so a window is cut no further than keeps its
+    overlap with each patient window of that weekday (`patient_windows`, minutes) as long as it was, up to
+    the `longest` session; that reason reads the same."""
+    starts = [piece[0] for piece in booked]
+    out = []
+    for window in weekly:
+        days = [day for day in reach if DAYS[day.weekday()] == window["day"]]
+        first, last = _minutes(window["start"]), _minutes(window["end"])
+        if not days or not all(_steady(day, tz) for day in days):
+            out.append(window)
+            continue
+        new_first, new_last = last, first
+        for day in days:
+            midnight = datetime.combine(day, time(0))
+            low = _wall_to_real(midnight + timedelta(minutes=first), tz)
+            high = _wall_to_real(midnight + timedelta(minutes=last), tz)
+            i = bisect.bisect_right(starts, low) - 1
+            covered_from_start = min(booked[i][1], high) if i >= 0 and booked[i][1] > low else low
+            j = bisect.bisect_left(starts, high) - 1
+            covered_to_end = max(booked[j][0], low) if j >= 0 and booked[j][1] >= high else high
+            # A steady day: real minutes from the window's edges are wall minutes. Rounded towards the edge:
+            # a busy part of a minute stays busy time inside the window.
+            new_first = min(new_first, first + int((covered_from_start - low).total_seconds() // 60))
+            new_last = max(new_last, last - int((high - covered_to_end).total_seconds() // 60))
+        for low, high in patient_windows.get(window["day"], []):
+            kept = min(min(last, high) - max(first, low), longest)
+            if kept > 0:
+                new_first = min(new_first, min(last, high) - kept)
+        for low, high in patient_windows.get(window["day"], []):
+            kept = min(min(last, high) - max(first, low), longest)
+            if kept > 0:
+                new_last = max(new_last, max(new_first, low) + kept)
+        if (new_first, new_last) == (first, last) or new_first >= new_last:
+            out.append(window)
+            continue
+        out.append({**window, "start": f"{new_first // 60:02d}:{new_first % 60:02d}",
+                    "end": f"{new_last // 60:02d}:{new_last % 60:02d}"})
+    return out
+
+
 def compact(document: dict, busy: _Busy) -> dict:
     """The document with only what the solve can use: the clinicians who could take one of its sessions
     (those referenced by a patient's preferences, requirements or current appointments always), each with
@@ -491,12 +543,25 @@ def compact(document: dict, busy: _Busy) -> dict:
                   for who in [*patient.get("preferred_providers", {}).values(),
                               *patient.get("required_providers", {}).values(),
                               *(a["provider"] for a in patient.get("appointments", []))]}
+    patient_windows: dict[str, list[tuple[int, int]]] = {}
+    for patient in document["patients"]:
+        for window in patient["availability"]:
+            patient_windows.setdefault(window["day"], []).append((_minutes(window["start"]), _minutes(window["end"])))
+    longest = max([line["minutes"] for patient in document["patients"] for phase in patient["plan"]["phases"]
+                   for line in phase["sessions"]]
+                  + [patient["plan"]["assessment"]["minutes"] for patient in document["patients"]
+                     if "assessment" in patient["plan"]], default=0)
     kept, idle = [], []
     for provider in document["providers"]:
         days = reach.get(provider["id"], {})
-        booked = _provider_booked(provider["weekly"], busy.providers.get(provider["id"], []), days, tz) \
-            if days else []
+        own = busy.providers.get(provider["id"], [])
+        booked = _provider_booked(provider["weekly"], own, days, tz) if days else []
         entry = {key: value for key, value in provider.items() if key not in ("time_off", "booked")}
+        if booked:
+            weekly = _standing_cut(provider["weekly"], booked, days, tz, patient_windows, longest)
+            if weekly != provider["weekly"]:
+                entry["weekly"] = weekly
+                booked = _provider_booked(weekly, own, days, tz)
         entry["booked"] = [{"start": _stamp(a, tz), "end": _stamp(b, tz)} for a, b in booked]
         if provider["id"] in referenced or _works(provider["weekly"], days):
             kept.append(entry)
