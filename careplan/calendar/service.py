@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -628,13 +629,16 @@ def find_another_time(appointment_id: int, *, now: datetime | None = None, days:
 # --- the grid as a calendar component's feed --------------------------------------------------------------
 
 def session_label(appointment: Appointment | Booked) -> str:
-    """The plan session an appointment serves, in the desk's words: "plan 12 · acute, week 3"."""
+    """The plan session an appointment serves, in the desk's words and language: "plan 12 · acute, week 3"."""
     if appointment.plan_id is None:
-        return "single visit"
+        return gettext("single visit")
     if appointment.kind == "assessment":
-        return f"plan {appointment.plan_id} · assessment"
-    week = f", week {appointment.plan_week + 1}" if appointment.plan_week is not None else ""
-    return f"plan {appointment.plan_id} · {appointment.phase_name or 'session'}{week}"
+        return gettext("plan %(plan)s · assessment", plan=appointment.plan_id)
+    phase = appointment.phase_name or gettext("session")
+    if appointment.plan_week is None:
+        return gettext("plan %(plan)s · %(phase)s", plan=appointment.plan_id, phase=phase)
+    return gettext("plan %(plan)s · %(phase)s, week %(week)s", plan=appointment.plan_id, phase=phase,
+                   week=appointment.plan_week + 1)
 
 
 def feed(grids: list[DayGrid]) -> dict:

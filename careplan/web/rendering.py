@@ -1,7 +1,7 @@
 """What every page template can use: the visitor, their navigation, the clinic, and clinic-zone times."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date
 from flask import g, has_request_context
@@ -107,6 +107,36 @@ def short_day(value: datetime | date) -> str:
         value = clinic.to_local(value).date()
     this_year = clinic.to_local(utcnow()).year
     return format_date(value, "EEE d MMM" if value.year == this_year else "EEE d MMM y", locale=language())
+
+
+@bp.app_template_filter("away_span")
+def away_span(away) -> str:
+    """A time off as people say it. It is stored as a start and an end, and whole days end at the next day's
+    midnight: "Mon 28 Dec 00:00 to Sat 2 Jan 00:00" read as if Saturday were off too."""
+    start, end = clinic.to_local(away.starts_at), clinic.to_local(away.ends_at)
+    if start.time() == time.min and end.time() == time.min:
+        last = end.date() - timedelta(days=1)
+        if last == start.date():
+            return gettext("%(day)s, all day", day=short_day(last))
+        return gettext("%(first)s to %(last)s, all day", first=short_day(start.date()), last=short_day(last))
+    if start.date() == end.date():
+        return gettext("%(day)s, %(start)s to %(end)s", day=short_day(start.date()), start=clock(away.starts_at),
+                       end=clock(away.ends_at))
+    return gettext("%(first)s %(start)s to %(last)s %(end)s", first=short_day(start.date()),
+                   start=clock(away.starts_at), last=short_day(end.date()), end=clock(away.ends_at))
+
+
+@bp.app_template_filter("away_on")
+def away_on(away, day: date) -> str:
+    """A time off as one day's list says it: a week's absence read "away 00:00–00:00" on each of its days."""
+    first, last = clinic.local_day_bounds(day)
+    if away.starts_at <= first and away.ends_at >= last:
+        return gettext("away all day")
+    if away.starts_at <= first:
+        return gettext("away until %(end)s", end=clock(away.ends_at))
+    if away.ends_at >= last:
+        return gettext("away from %(start)s", start=clock(away.starts_at))
+    return gettext("away %(start)s–%(end)s", start=clock(away.starts_at), end=clock(away.ends_at))
 
 
 @bp.app_template_filter("discipline")
