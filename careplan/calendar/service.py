@@ -24,6 +24,7 @@ from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
 # After the patients' model: an intake's mapper names Patient.
+from careplan.i18n import away_span
 from careplan.intake.models import RED_FLAGS
 from careplan.intake.service import red_flags_waiting
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
@@ -475,7 +476,7 @@ def _flagged_attention(now: datetime, limit: int) -> list[Attention]:
         items.append(Attention(
             "flagged", f"{touched[0][4]} is away{f' ({absence.reason})' if absence.reason else ''}: "
                        f"{count} appointment{'s' if count != 1 else ''} need{'s' if count == 1 else ''} a new time",
-            f"{_when(absence.starts_at)} to {_when(absence.ends_at)}: {patients}; their reminders are held.",
+            f"{away_span(absence.starts_at, absence.ends_at)}: {patients}; their reminders are held.",
             "Re-plan around the absence", f"/admin/providers/{absence.provider_id}/time-off/{absence.id}/replan",
             touched[0].patient_id))
     return items

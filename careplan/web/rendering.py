@@ -1,9 +1,8 @@
 """What every page template can use: the visitor, their navigation, the clinic, and clinic-zone times."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
-from babel.dates import format_date
 from flask import g, has_request_context
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
@@ -13,7 +12,7 @@ from careplan.clinic import service as clinic
 from careplan.clinic.models import ClinicSettings
 from careplan.clinic.service import DAYS
 from careplan.db import utcnow
-from careplan.i18n import language, long_day
+from careplan.i18n import away_span as i18n_away_span, language, long_day, short_day as i18n_short_day
 from careplan.web import bp
 
 # (label, path) per role; a page added in a later round adds its entry here.
@@ -105,25 +104,12 @@ def short_day(value: datetime | date) -> str:
     """Tue 5 Jan (and the year, when it is not this year)."""
     if isinstance(value, datetime):
         value = clinic.to_local(value).date()
-    this_year = clinic.to_local(utcnow()).year
-    return format_date(value, "EEE d MMM" if value.year == this_year else "EEE d MMM y", locale=language())
+    return i18n_short_day(value)
 
 
 @bp.app_template_filter("away_span")
 def away_span(away) -> str:
-    """A time off as people say it. It is stored as a start and an end, and whole days end at the next day's
-    midnight: "Mon 28 Dec 00:00 to Sat 2 Jan 00:00" read as if Saturday were off too."""
-    start, end = clinic.to_local(away.starts_at), clinic.to_local(away.ends_at)
-    if start.time() == time.min and end.time() == time.min:
-        last = end.date() - timedelta(days=1)
-        if last == start.date():
-            return gettext("%(day)s, all day", day=short_day(last))
-        return gettext("%(first)s to %(last)s, all day", first=short_day(start.date()), last=short_day(last))
-    if start.date() == end.date():
-        return gettext("%(day)s, %(start)s to %(end)s", day=short_day(start.date()), start=clock(away.starts_at),
-                       end=clock(away.ends_at))
-    return gettext("%(first)s %(start)s to %(last)s %(end)s", first=short_day(start.date()),
-                   start=clock(away.starts_at), last=short_day(end.date()), end=clock(away.ends_at))
+    return i18n_away_span(away.starts_at, away.ends_at)
 
 
 @bp.app_template_filter("away_on")

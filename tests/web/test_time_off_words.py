@@ -60,3 +60,15 @@ def test_the_clinicians_week_and_the_re_plan_page_say_it_the_same_way(client, ap
     replan = client.get(f"/admin/providers/{pid}/time-off/{away}/replan", headers=auth("admin")).text
     assert re.search(rf"Mon {monday.day} {monday:%b}( \d{{4}})? to Sun {sunday.day} {sunday:%b}( \d{{4}})?, all day",
                      replan)
+
+
+def test_the_calendars_needs_attention_says_the_absence_the_same_way(client, app, auth):
+    with app.app_context():
+        provider = factories.provider(name="Hugo Bellamy", hours="mon-sun 07:00-21:00")
+        booked = factories.appointment(factories.patient(name="Noor Haddad", hours="mon-sun 07:00-21:00"), provider,
+                                       days_ahead=3)
+        day = clinic.to_local(booked.starts_at).date()
+        add_time_off(provider.id, {"starts_at": _at(day), "ends_at": _at(day + timedelta(days=1)), "reason": "Sick"})
+    page = client.get(f"/desk/calendar?date={day.isoformat()}", headers=auth("front_desk")).text
+    item = re.sub(r"\s+", " ", page[page.index("Hugo Bellamy is away"):][:600])
+    assert ", all day: Noor Haddad" in item and "00:00" not in item
