@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,6 +24,7 @@ from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
 # After the patients' model: an intake's mapper names Patient.
+from careplan.i18n import away_span
 from careplan.intake.models import RED_FLAGS
 from careplan.intake.service import red_flags_waiting
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
@@ -530,7 +532,7 @@ def _flagged_attention(now: datetime, limit: int) -> list[Attention]:
         items.append(Attention(
             "flagged", f"{touched[0][4]} is away{f' ({absence.reason})' if absence.reason else ''}: "
                        f"{count} appointment{'s' if count != 1 else ''} need{'s' if count == 1 else ''} a new time",
-            f"{_when(absence.starts_at)} to {_when(absence.ends_at)}: {patients}; their reminders are held.",
+            f"{away_span(absence.starts_at, absence.ends_at)}: {patients}; their reminders are held.",
             "Re-plan around the absence", f"/admin/providers/{absence.provider_id}/time-off/{absence.id}/replan",
             touched[0].patient_id))
     return items
@@ -684,13 +686,16 @@ def find_another_time(appointment_id: int, *, now: datetime | None = None, days:
 # --- the grid as a calendar component's feed --------------------------------------------------------------
 
 def session_label(appointment: Appointment | Booked) -> str:
-    """The plan session an appointment serves, in the desk's words: "plan 12 · acute, week 3"."""
+    """The plan session an appointment serves, in the desk's words and language: "plan 12 · acute, week 3"."""
     if appointment.plan_id is None:
-        return "single visit"
+        return gettext("single visit")
     if appointment.kind == "assessment":
-        return f"plan {appointment.plan_id} · assessment"
-    week = f", week {appointment.plan_week + 1}" if appointment.plan_week is not None else ""
-    return f"plan {appointment.plan_id} · {appointment.phase_name or 'session'}{week}"
+        return gettext("plan %(plan)s · assessment", plan=appointment.plan_id)
+    phase = appointment.phase_name or gettext("session")
+    if appointment.plan_week is None:
+        return gettext("plan %(plan)s · %(phase)s", plan=appointment.plan_id, phase=phase)
+    return gettext("plan %(plan)s · %(phase)s, week %(week)s", plan=appointment.plan_id, phase=phase,
+                   week=appointment.plan_week + 1)
 
 
 def feed(grids: list[DayGrid]) -> dict:

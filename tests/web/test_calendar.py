@@ -269,3 +269,41 @@ def test_a_network_day_pages_its_clinicians_and_filters_by_location(client, app,
     bad = client.get(f"/api/v1/calendar/day?date={day.isoformat()}&page=0", headers=desk)
     assert bad.status_code == 422 and "page" in bad.json["error"]["fields"]
     assert client.get(f"/desk/calendar?date={day.isoformat()}&page=x", headers=desk).status_code == 400
+
+
+def test_the_calendar_speaks_the_staffs_language_in_its_table_and_its_component(client, auth, clinic_day,
+                                                                                monkeypatch):
+    """With the staff's language French, the day's table, its legend and blocks are French, and the words
+    calendar.js writes into the component's blocks come with the page (data-words), with its locale."""
+    import json
+    from html import unescape
+
+    from careplan import i18n
+
+    desk = auth("front_desk")
+    english = client.get(f"/desk/calendar?date={clinic_day.day.isoformat()}", headers=desk).text
+    words = json.loads(unescape(re.search(r"data-words='([^']+)'", english).group(1)))
+    assert words["booked"] == "Booked" and words["visit"] == "visit {number} ({sessions} sessions)"
+    assert 'data-locale="en"' in english
+
+    monkeypatch.setattr(i18n, "STAFF_LANGUAGE", "fr")
+    page = client.get(f"/desk/calendar?date={clinic_day.day.isoformat()}", headers=desk).text
+    assert 'data-locale="fr"' in page
+    words = json.loads(unescape(re.search(r"data-words='([^']+)'", page).group(1)))
+    assert words["booked"] == "Réservé" and words["held"] == "Retenu pour la proposition {id}"
+    assert words["visit"] == "visite {number} ({sessions} séances)" and words["red_flag"] == "Signal d'alarme"
+    # The table without JavaScript: the legend, the blocks' visit and length, the session labels.
+    assert "Calendrier de la clinique" in page and "hors des heures de travail" in page
+    assert "visite 1 (2 séances)" in page and "45 min" in page
+    assert "visite unique" in page
+    for english_word in ("Every discipline", "outside working hours", "Nothing booked.", "single visit",
+                         "sessions)", "Book with "):
+        assert english_word not in page, english_word
+    # The JSON feed the component reads labels the sessions the same way.
+    feed = client.get(f"/api/v1/calendar/day?date={clinic_day.day.isoformat()}", headers=desk).get_json()
+    assert {e["session"] for e in feed["events"] if e["kind"] == "appointment"} >= {"visite unique"}
+    week = client.get(f"/desk/calendar?provider={clinic_day.physio}&date={clinic_day.day.isoformat()}",
+                      headers=desk).text
+    assert "Semaine de " in week or "semaine du " in week
+    assert 'data-locale="fr"' in week
+    assert json.loads(unescape(re.search(r"data-words='([^']+)'", week).group(1)))["booked"] == "Réservé"
