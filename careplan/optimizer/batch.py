@@ -499,4 +499,4 @@ class Batch:
         if watcher is not None:
             watcher.schedule(scheduled=-figures[0], demand=self.space.total_demand, visits=figures[2],
                              breaks=figures[3])
-        return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits"
+        return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits, {figures[3]} breaks"
