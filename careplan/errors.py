@@ -226,7 +226,15 @@ UNAVAILABLE = "The database does not answer; nothing was saved. Try again in a m
 RETRY_AFTER_SECONDS = 30
 
 
+# PostgreSQL gave up one of two transactions that waited for each other (SQLSTATE 40P01), or a serializable
+# one that read what another changed (40001): the other went through, so this request met a concurrent
+# change, not an absent database.
+CONCURRENT_CHANGE_STATES = {"40P01", "40001"}
+
+
 def handle_unavailable(exc: Exception):
+    if getattr(getattr(exc, "orig", None), "sqlstate", None) in CONCURRENT_CHANGE_STATES:
+        return handle_changed_meanwhile(exc)
     _roll_back()
     from careplan.access_log import redact
 

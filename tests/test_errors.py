@@ -145,3 +145,23 @@ def test_a_nul_byte_in_a_path_is_404_on_every_backend(client, auth):
     _is_error(client.patch("/api/v1/disciplines/mass%00age", json={"active": False}, headers=admin), 404, "not_found")
     fhir = client.get("/fhir/Patient/1%00", headers=admin)
     assert fhir.status_code == 404 and fhir.get_json()["resourceType"] == "OperationOutcome"
+
+
+def test_a_transaction_postgresql_gave_up_for_another_is_409_changed_meanwhile(app):
+    """A deadlock's victim (40P01) or a serialization failure (40001) met a concurrent change: 409 with the
+    error body, not the 503 of a database that does not answer (the handler the app registers for
+    OperationalError, given what psycopg raises)."""
+    import psycopg
+    from sqlalchemy.exc import OperationalError
+
+    def answer(reason):
+        with app.test_request_context("/api/v1/appointments/1/move", method="POST"):
+            handler = app._find_error_handler(OperationalError("UPDATE appointments", {}, reason), [])
+            return handler(OperationalError("UPDATE appointments", {}, reason))
+
+    for reason in (psycopg.errors.DeadlockDetected("deadlock detected"),
+                   psycopg.errors.SerializationFailure("could not serialize access")):
+        response = answer(reason)
+        assert response.status_code == 409 and response.get_json()["error"]["code"] == "changed_meanwhile"
+    response = answer(psycopg.errors.AdminShutdown("terminating connection"))
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"

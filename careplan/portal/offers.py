@@ -27,6 +27,7 @@ from careplan.plans.models import CarePlan
 from careplan.portal.service import candidates, own_appointment, plan_week_window
 from careplan.providers.models import Provider
 from careplan.reminders.models import OutboundEmail
+from careplan.scheduling.attention import lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.scheduling.service import (Booking, appointment_cancelled, check_booking, find_conflicts, move_to,
                                          overlap_guard)
@@ -191,6 +192,8 @@ def accept_offer(caller: Caller, token: str, *, now: datetime | None = None) -> 
     booking = Booking(patient_id=session.patient_id, provider_id=offer.provider_id,
                       discipline=session.discipline_code, start=offer.starts_at, minutes=session.minutes)
     gone = Conflict(gettext("Sorry, this time has gone to another patient."), fields={"offer": "gone"})
+    # Patients taking the same freed time queue on its clinician, as bookings and moves do.
+    lock_providers([offer.provider_id])
     try:
         with overlap_guard([booking], [session.id]):
             check_booking(booking, now)

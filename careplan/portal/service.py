@@ -21,6 +21,7 @@ from careplan.extensions import db
 from careplan.patients.models import Patient
 from careplan.plans.models import CarePlan
 from careplan.providers.models import Provider
+from careplan.scheduling.attention import lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.scheduling.rooms import location_at
 from careplan.scheduling.service import (Booking, check_booking, find_conflicts, free_slots, move_to, overlap_guard,
@@ -291,6 +292,9 @@ def move_to_alternative(caller: Caller, appointment_id: int, *, patient_id: int,
                         options.alternatives[:ALTERNATIVES_SHOWN], fields={"start": "no longer an alternative"})
     booking = Booking(patient_id=appointment.patient_id, provider_id=provider_id,
                       discipline=appointment.discipline_code, start=chosen.start, minutes=appointment.minutes)
+    # Two patients moving into one clinician's time queue here, as bookings do, instead of meeting in the
+    # database's overlap guard, where PostgreSQL gave one up as a deadlock (a 503 to a patient).
+    lock_providers([provider_id])
     check_booking(booking, now)
     previous = (appointment.provider_id, appointment.starts_at)
     try:
