@@ -435,13 +435,14 @@ def _minutes(hhmm: str) -> int:
     return int(hhmm[:2]) * 60 + int(hhmm[3:])
 
 
-def _provider_booked(weekly: list[dict], busy, reach: dict[date, int], tz: ZoneInfo) -> list[list[datetime]]:
+def _provider_booked(weekly: list[dict], merged: list[list[datetime]], reach: dict[date, int],
+                     tz: ZoneInfo) -> list[list[datetime]]:
     """A clinician's busy time as the solve sees it: their working hours on the reached days minus the free
     time in which a session of that day could fit. The free time of every window the optimizer computes is
     unchanged for every session it may place there (a free gap shorter than the day's shortest session
     takes none, in any window); busy time outside those hours it never reads. Consecutive busy stretches
-    with no working time between them (a full day, then the night) are one."""
-    merged = _merged(busy)
+    with no working time between them (a full day, then the night) are one. `merged`: the busy time,
+    `_merged`."""
     starts = [b[0] for b in merged]
     pieces: list[list[datetime]] = []
     previous_end = None
@@ -554,7 +555,7 @@ def compact(document: dict, busy: _Busy) -> dict:
     kept, idle = [], []
     for provider in document["providers"]:
         days = reach.get(provider["id"], {})
-        own = busy.providers.get(provider["id"], [])
+        own = _merged(busy.providers.get(provider["id"], [])) if days else []
         booked = _provider_booked(provider["weekly"], own, days, tz) if days else []
         entry = {key: value for key, value in provider.items() if key not in ("time_off", "booked")}
         if booked:
