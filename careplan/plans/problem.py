@@ -419,6 +419,14 @@ def _hours(weekly: tuple[tuple[str, str, str], ...], reach: tuple[tuple[date, in
     return out
 
 
+@lru_cache(maxsize=16384)
+def _window_real(day: date, first: int, last: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """A window of minutes after local midnight on that day, in real time."""
+    midnight = datetime.combine(day, time(0))
+    return (_wall_to_real(midnight + timedelta(minutes=first), tz),
+            _wall_to_real(midnight + timedelta(minutes=last), tz))
+
+
 def _works(weekly: list[dict], reach: dict[date, int]) -> bool:
     """Whether the clinician has working hours on one of the reached days."""
     days = {w["day"] for w in weekly}
@@ -495,18 +503,21 @@ def _standing_cut(weekly: list[dict], booked: list[list[datetime]], reach: dict[
     overlap with each patient window of that weekday (`patient_windows`, minutes) as long as it was, up to
     the `longest` session; that reason reads the same."""
     starts = [piece[0] for piece in booked]
+    by_weekday: dict[str, list[date]] = {}
+    for day in reach:
+        by_weekday.setdefault(DAYS[day.weekday()], []).append(day)
     out = []
     for window in weekly:
-        days = [day for day in reach if DAYS[day.weekday()] == window["day"]]
+        days = by_weekday.get(window["day"], [])
         first, last = _minutes(window["start"]), _minutes(window["end"])
         if not days or not all(_steady(day, tz) for day in days):
             out.append(window)
             continue
         new_first, new_last = last, first
         for day in days:
-            midnight = datetime.combine(day, time(0))
-            low = _wall_to_real(midnight + timedelta(minutes=first), tz)
-            high = _wall_to_real(midnight + timedelta(minutes=last), tz)
+            if new_first == first and new_last == last:
+                break  # free at both edges on some day: nothing stands
+            low, high = _window_real(day, first, last, tz)
             i = bisect.bisect_right(starts, low) - 1
             covered_from_start = min(booked[i][1], high) if i >= 0 and booked[i][1] > low else low
             j = bisect.bisect_left(starts, high) - 1
