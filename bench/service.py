@@ -291,11 +291,14 @@ def measure(scale: str, url: str, folder: str) -> dict:
     return figures
 
 
-def dispatch_rate(app) -> float:
-    """E-mails a second one dispatcher sends through a loopback SMTP server (aiosmtpd), EMAILS reminders."""
+def dispatch_rate(app) -> tuple[float, float]:
+    """E-mails a second one dispatcher sends through a loopback SMTP server (aiosmtpd's Sink, in a process of
+    its own as a mail server would be: in this one it took the GIL from the dispatcher at every reply), EMAILS
+    reminders; and the dispatcher's CPU time an e-mail (ms)."""
     import socket
+    import subprocess
+    import sys
 
-    from aiosmtpd.controller import Controller
     from sqlalchemy import insert, select
 
     from careplan.extensions import db
@@ -303,16 +306,21 @@ def dispatch_rate(app) -> float:
     from careplan.reminders.models import OutboundEmail
     from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 
-    class Sink:
-        async def handle_DATA(self, server, session, envelope):
-            return "250 OK"
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = Controller(Sink(), hostname="127.0.0.1", port=port)
-    server.start()
+    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink",
+                               "-l", f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the loopback SMTP server did not start")
+                time.sleep(0.1)
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
         with app.app_context():
             now = datetime.now(timezone.utc)
@@ -324,14 +332,15 @@ def dispatch_rate(app) -> float:
                  "payload": {}, "due_at": now - timedelta(minutes=1), "status": "pending", "attempts": 0,
                  "last_error": "", "recipient": "", "created_at": now} for visit_id, patient_id in visits])
             db.session.commit()
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             result = dispatch.dispatch_due()
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - started_cpu
             # The demo's and the bookings' own e-mails go out in the same run, and count.
             assert len(result.sent) >= len(visits) and not result.failed, (len(result.sent), result.failed[:3])
-            return len(result.sent) / elapsed
+            return len(result.sent) / elapsed, cpu * 1000 / len(result.sent)
     finally:
-        server.stop()
+        server.terminate()
+        server.wait(timeout=10)
         app.config.update(MAIL_SERVER=None)
 
 
@@ -371,7 +380,8 @@ def main() -> None:
         cells.append(f"{statistics.median(times):.0f} / {max(times):.0f} ({span(statements)})")
     sessions = results[scales[0]]["booking"][2]
     print(f"{f'booking a {span(sessions)}-session proposal':34}" + "".join(f"{c:>24}" for c in cells))
-    print(f"{'reminders sent a second (SMTP)':34}" + "".join(f"{results[s]['dispatch']:>24.0f}" for s in scales))
+    print(f"{'reminders sent a second (SMTP)':34}" + "".join(f"{results[s]['dispatch'][0]:>24.0f}" for s in scales))
+    print(f"{'  CPU ms an e-mail, dispatcher':34}" + "".join(f"{results[s]['dispatch'][1]:>24.1f}" for s in scales))
     if len(scales) > 1 and scales[0] == "S":
         print("\nGoals at the largest scale against S (p95 within 1.5x, statements not growing):")
         last = scales[-1]
@@ -385,8 +395,9 @@ def main() -> None:
         size = results[last]["problem"][2] / 1024
         print(f"  {'problem document':32} {size:.0f} KB {'PASS' if size < 150 else 'FAIL'} (goal < 150 KB), "
               f"p95 {p95(results[last]['problem'][0]):.0f} ms")
-        rate = results[last]["dispatch"]
-        print(f"  {'dispatch':32} {rate:.0f}/s {'PASS' if rate >= 100 else 'FAIL'} (goal >= 100/s)")
+        rate, cpu = results[last]["dispatch"]
+        print(f"  {'dispatch':32} {rate:.0f}/s {'PASS' if rate >= 100 else 'FAIL'} (goal >= 100/s), "
+              f"CPU {cpu:.1f} ms an e-mail")
 
 
 if __name__ == "__main__":

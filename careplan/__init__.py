@@ -5,8 +5,10 @@ starts without loading Flask or SQLAlchemy.
 """
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from functools import partial
 from pathlib import Path
 
 # Settings the service contract lets the environment override, with their types.
@@ -42,6 +44,9 @@ ENVIRONMENT_SETTINGS = {
 REPOSITORY = Path(__file__).resolve().parent.parent
 
 
+_compact_json = partial(json.dumps, separators=(",", ":"))
+
+
 def create_app(config_name: str | None = None, overrides: dict | None = None, instance_path: str | None = None):
     from flask import Flask
 
@@ -73,6 +78,10 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
         # SQLite waits for the writer ahead of it instead of failing at once.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30},
                                                    **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    # JSON columns without the spaces json.dumps puts after separators: a proposal keeps its problem document,
+    # tens of KB at a network's scale (issue 19).
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_serializer": _compact_json,
+                                               **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
     app.config.setdefault("API_SPEC_OPTIONS", {
         "security": [{"bearerAuth": []}],
         "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},

@@ -137,3 +137,18 @@ def test_a_waiting_writer_is_served_in_turn(app):
             stop.set()
             streamer.join()
         assert passed <= 2, f"{passed} transactions went first"
+
+
+def test_json_columns_are_stored_without_spaces(ctx):
+    """A proposal keeps its problem document in a JSON column: stored compact, as it is served."""
+    from sqlalchemy import String, cast, select
+
+    from careplan.reminders.models import OutboundEmail
+
+    patient = factories.patient()
+    db.session.add(OutboundEmail(kind="reminder", patient_id=patient.id, payload={"a": 1, "b": [1, 2]},
+                                 due_at=datetime(2027, 1, 5, tzinfo=timezone.utc)))
+    db.session.commit()
+    stored = db.session.scalar(select(cast(OutboundEmail.payload, String)))
+    assert stored == '{"a":1,"b":[1,2]}'
+    assert db.session.scalar(select(OutboundEmail.payload)) == {"a": 1, "b": [1, 2]}

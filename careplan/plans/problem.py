@@ -419,6 +419,14 @@ def _hours(weekly: tuple[tuple[str, str, str], ...], reach: tuple[tuple[date, in
     return out
 
 
+@lru_cache(maxsize=16384)
+def _window_real(day: date, first: int, last: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """A window of minutes after local midnight on that day, in real time."""
+    midnight = datetime.combine(day, time(0))
+    return (_wall_to_real(midnight + timedelta(minutes=first), tz),
+            _wall_to_real(midnight + timedelta(minutes=last), tz))
+
+
 def _works(weekly: list[dict], reach: dict[date, int]) -> bool:
     """Whether the clinician has working hours on one of the reached days."""
     days = {w["day"] for w in weekly}
@@ -435,13 +443,14 @@ def _minutes(hhmm: str) -> int:
     return int(hhmm[:2]) * 60 + int(hhmm[3:])
 
 
-def _provider_booked(weekly: list[dict], busy, reach: dict[date, int], tz: ZoneInfo) -> list[list[datetime]]:
+def _provider_booked(weekly: list[dict], merged: list[list[datetime]], reach: dict[date, int],
+                     tz: ZoneInfo) -> list[list[datetime]]:
     """A clinician's busy time as the solve sees it: their working hours on the reached days minus the free
     time in which a session of that day could fit. The free time of every window the optimizer computes is
     unchanged for every session it may place there (a free gap shorter than the day's shortest session
     takes none, in any window); busy time outside those hours it never reads. Consecutive busy stretches
-    with no working time between them (a full day, then the night) are one."""
-    merged = _merged(busy)
+    with no working time between them (a full day, then the night) are one. `merged`: the busy time,
+    `_merged`."""
     starts = [b[0] for b in merged]
     pieces: list[list[datetime]] = []
     previous_end = None
@@ -494,18 +503,21 @@ def _standing_cut(weekly: list[dict], booked: list[list[datetime]], reach: dict[
     overlap with each patient window of that weekday (`patient_windows`, minutes) as long as it was, up to
     the `longest` session; that reason reads the same."""
     starts = [piece[0] for piece in booked]
+    by_weekday: dict[str, list[date]] = {}
+    for day in reach:
+        by_weekday.setdefault(DAYS[day.weekday()], []).append(day)
     out = []
     for window in weekly:
-        days = [day for day in reach if DAYS[day.weekday()] == window["day"]]
+        days = by_weekday.get(window["day"], [])
         first, last = _minutes(window["start"]), _minutes(window["end"])
         if not days or not all(_steady(day, tz) for day in days):
             out.append(window)
             continue
         new_first, new_last = last, first
         for day in days:
-            midnight = datetime.combine(day, time(0))
-            low = _wall_to_real(midnight + timedelta(minutes=first), tz)
-            high = _wall_to_real(midnight + timedelta(minutes=last), tz)
+            if new_first == first and new_last == last:
+                break  # free at both edges on some day: nothing stands
+            low, high = _window_real(day, first, last, tz)
             i = bisect.bisect_right(starts, low) - 1
             covered_from_start = min(booked[i][1], high) if i >= 0 and booked[i][1] > low else low
             j = bisect.bisect_left(starts, high) - 1
@@ -554,7 +566,7 @@ def compact(document: dict, busy: _Busy) -> dict:
     kept, idle = [], []
     for provider in document["providers"]:
         days = reach.get(provider["id"], {})
-        own = busy.providers.get(provider["id"], [])
+        own = _merged(busy.providers.get(provider["id"], [])) if days else []
         booked = _provider_booked(provider["weekly"], own, days, tz) if days else []
         entry = {key: value for key, value in provider.items() if key not in ("time_off", "booked")}
         if booked:

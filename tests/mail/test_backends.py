@@ -199,3 +199,24 @@ def test_a_french_subject_reads_without_a_leading_space(app):
     assert raw.split(b"Subject:", 1)[1].startswith(b" =?utf-8?")
     assert email.message_from_bytes(raw, policy=email.policy.default)["Subject"] == subject
     assert message.subject == subject
+
+
+@pytest.mark.parametrize("name,subject", [
+    ("Ann Example", "Reminder: Tuesday 5 January 2027 at 10:00 (EST) at Clinic"),
+    ("Zoé Lefèvre-Dubois", "Rappel : mardi 5 janvier 2027 à 10 h 00 (HNE) à la clinique"),
+    ("A very long name " * 6, "A subject long enough to be folded over two lines, " * 3),
+    ("O'Neill, James (\"Jim\")", "=?not-encoded?= words; and: colons"),
+])
+def test_short_header_lines_are_written_as_the_library_writes_them(app, ctx, name, subject):
+    """The fast path for short ASCII header lines gives byte for byte what compat32 folding gives."""
+    from email._policybase import compat32
+
+    built = build(kind="reminder", message_id="<careplan-email-3@localhost>", sender="Clinic <desk@clinic.example>",
+                  to_name=name, to_email="ann@mail.example", subject=subject, text="plain é", html="<p>html</p>",
+                  calendar="BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", calendar_method="REQUEST").message()
+    fast = built.as_bytes(linesep="\r\n")
+    built.policy = compat32
+    assert fast == built.as_bytes(linesep="\r\n")
+    boundaries = [part.get_boundary() for part in built.walk() if part.is_multipart()]
+    assert len(boundaries) == 2 and len(set(boundaries)) == 2
+    assert message_from_bytes(fast, policy=default)["To"].addresses[0].display_name == " ".join(name.split())
