@@ -82,3 +82,36 @@ def _rank(option, preferred: int | None, seen: set[int]) -> int:
         return 0
     return 1 if option.provider in seen else 2
 
+
+
+def same_clinician_first(space: Space) -> list[Booking]:
+    """Like first-available, but each session goes to a clinician the patient already sees for that
+    discipline when one is free that plan week (on a day the patient already comes in, if possible),
+    and only otherwise to whoever is free first. A batch's other starting point: first-available
+    gives a patient whoever is free first, session by session, so most of its continuity breaks are
+    chosen before any search begins."""
+    ledger = Ledger(space)
+    for patient in range(len(space.problem.patients)):
+        days: set[int] = set()
+        for demand in space.by_patient[patient]:
+            for _ in range(demand.count):
+                seen = ledger.seen.get((patient, demand.discipline), set())
+                choice = None
+                if seen:
+                    choice = _first_free(ledger, demand, lambda o: o.provider in seen and o.day in days)
+                    if choice is None:
+                        choice = _first_free(ledger, demand, lambda o: o.provider in seen)
+                if choice is None:
+                    choice = _first_free(ledger, demand, lambda o: True)
+                if choice is None:
+                    break
+                ledger.add(Booking(demand.index, *choice))
+                days.add(choice.day)
+    return ledger.bookings
+
+
+def _first_free(ledger: Ledger, demand, wanted) -> Option | None:
+    for option in ledger.space.options(demand.index):
+        if wanted(option) and ledger.blocker(demand, option) is None:
+            return option
+    return None

@@ -74,7 +74,7 @@ COMFORT_PER_PASS_1 = 1.5
 # Share of the time pass 1 (each plan alone, the whole plan) may take at
 # most: measured on 100-plan intakes (60 s, two cores) it otherwise ended at
 # 19-35 s and left the neighbourhood search 0-4 re-solves.
-PASS_1_SHARE = 0.4
+PASS_1_SHARE = 0.1
 # CP-SAT's limit for one neighbourhood re-solve, per round of `Chooser`.
 LNS_SECONDS = (1.0, 1.5, 2.0)
 
@@ -499,4 +499,4 @@ class Batch:
         if watcher is not None:
             watcher.schedule(scheduled=-figures[0], demand=self.space.total_demand, visits=figures[2],
                              breaks=figures[3])
-        return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits"
+        return f"{-figures[0]} of {self.space.total_demand} sessions, {figures[2]} visits, {figures[3]} breaks"

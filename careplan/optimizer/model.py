@@ -114,7 +114,10 @@ class PlanModel:
             for option in options:
                 held.setdefault((space.demands[d].patient, option.day), []).append(
                     (option.start - transition, option.end + transition))
-        self.fixed_vars: set[int] = set()
+        # Options are listed first, variables made after: kept appointments on days
+        # too far from any free option to interact with it are left out (below).
+        listed: list[tuple[int, Option, bool]] = []
+        free_days: dict[int, set[int]] = {}
         for demand in self.demands:
             is_free = self.free is None or demand.index in self.free
             options = space.options(demand.index) if is_free else kept.get(demand.index, [])
@@ -128,16 +131,57 @@ class PlanModel:
                     assessment_end[demand.patient] = min(assessment_end.get(demand.patient, option.end), option.end)
                 elif demand.patient in assessment_end and option.start < assessment_end[demand.patient]:
                     continue
-                var = self.model.new_bool_var()
-                self.x[demand.index, option] = var
-                if (demand.index, option) in fixed:
-                    self.model.add(var == 1)
-                    self.fixed_vars.add(var.index)
+                listed.append((demand.index, option, is_free))
+                if is_free:
+                    free_days.setdefault(demand.patient, set()).add(option.day)
+        self.pruned: list[tuple[int, Option]] = []
+        prunable = self._prunable()
+        away: dict[int, list[tuple[int, int]]] = {}
+        if prunable:
+            near = {patient: {day + k for day in free_days.get(patient, ()) for k in range(1 - reach, reach)}
+                    for patient, reach in prunable.items()}
+            for d, option, is_free in listed:
+                patient = space.demands[d].patient
+                if not is_free and patient in near and option.day not in near[patient]:
+                    # Nothing re-solved that day or near it: the appointment only holds its
+                    # provider's time (for the group's other patients) and counts in the objectives.
+                    self.pruned.append((d, option))
+                    away.setdefault(option.provider, []).append((option.start, option.end))
+            for intervals in away.values():
+                intervals.sort()
+        pruned = set(self.pruned)
+        self.fixed_vars: set[int] = set()
+        for d, option, is_free in listed:
+            if (d, option) in pruned or (is_free and overlapping(away.get(option.provider, []), option.start,
+                                                                  option.end)):
+                continue
+            var = self.model.new_bool_var()
+            self.x[d, option] = var
+            if (d, option) in fixed:
+                self.model.add(var == 1)
+                self.fixed_vars.add(var.index)
         # A plan with an assessment that has no option at all can book nothing.
         for patient in self.patients:
             if space.assessment(patient) is not None and patient not in assessment_end:
                 for key in [k for k in self.x if space.demands[k[0]].patient == patient]:
                     del self.x[key]
+
+    def _prunable(self) -> dict[int, int]:
+        """Patients whose kept appointments far from the re-solved ones may stay out of the model, with
+        how many days apart such a day must be (the widest spacing of their plan: no spacing rule reaches
+        further; daily cap, waiting and overlaps are per day). Not when the assessment is re-solved (the
+        whole plan must follow it), nor with rooms (shared capacity) or re-planning (moves counted by
+        variable), which keep every appointment in the model."""
+        space = self.space
+        if self.free is None or space.problem.rooms or space.hints:
+            return {}
+        prunable = {}
+        for patient in self.patients:
+            first = space.assessment(patient)
+            if first is not None and first.index in self.free:
+                continue
+            prunable[patient] = max([1, *space._gaps[patient].values()])
+        return prunable
 
     def _kept(self) -> dict[int, list[Option]]:
         """Outside `free`: each demand's kept bookings, the only options it gets (fixed)."""
@@ -339,9 +383,8 @@ class PlanModel:
     def _state_objectives(self) -> None:
         m = self.model
         space = self.space
-        problem = space.problem
         demand_total = sum(d.count for d in self.demands)
-        self.scheduled = total(self.x.values())
+        self.scheduled = total(self.x.values()) + len(self.pruned)
         self.unmet = demand_total - self.scheduled
         self.demand_total = demand_total
         # Continuity: one flag per provider seen and per discipline seen.
@@ -349,6 +392,13 @@ class PlanModel:
         for (d, option), var in self.x.items():
             demand = space.demands[d]
             seen.setdefault((demand.patient, demand.discipline, option.provider), []).append(var)
+        if self.pruned:
+            # A clinician seen on a day left out of the model is seen all the same.
+            seen_anyway = m.new_bool_var()
+            m.add(seen_anyway == 1)
+            for d, option in self.pruned:
+                demand = space.demands[d]
+                seen.setdefault((demand.patient, demand.discipline, option.provider), []).append(seen_anyway)
         per_discipline: dict[tuple[int, str], list] = {}
         for (patient, discipline, _), variables in seen.items():
             flag = m.new_bool_var()
@@ -365,7 +415,7 @@ class PlanModel:
                 m.add_bool_or(flags + [any_flag.Not()])
                 breaks.append(total(flags) - any_flag)
         self.breaks = total(breaks)
-        self.visits = total(self.visit.values())
+        self.visits = total(self.visit.values()) + len({(space.demands[d].patient, o.day) for d, o in self.pruned})
         # Redundant: a week needs as many visit days as its busiest discipline has sessions.
         for demand in self.demands:
             variables = self.by_demand.get(demand.index, [])
@@ -388,14 +438,18 @@ class PlanModel:
             moved.append(1 if var is None else 1 - var)
             self.hint_count += 1
         self.moved = total(moved)
-        self.first_days, self.first_max = self._days_to_first()
+
+    def _misses(self):
+        """Sessions with another provider than the one the patient prefers (stage 2 only)."""
+        space = self.space
+        problem = space.problem
         misses = []
         for (d, option), var in self.x.items():
             demand = space.demands[d]
             wanted = problem.patients[demand.patient].preferred_providers.get(demand.discipline)
             if wanted is not None and problem.providers[option.provider].id != wanted:
                 misses.append(var)
-        self.misses = total(misses)
+        return total(misses)
 
     def _days_to_first(self):
         m = self.model
@@ -505,10 +559,12 @@ class PlanModel:
         transition = self.space.problem.transition_minutes
         max_wait = self.space.problem.max_wait_minutes
         idle = total(self._day_flow(items, visit, transition, max_wait) for items, visit in self.bundle_days)
+        # Stated here, not with the model: stage 1 (all the batch's small re-solves) never reads them.
+        first_days, first_max = self._days_to_first()
         w_misses = 1
         w_first = self.demand_total + 1
-        w_idle = w_first * (self.first_max + 1)
-        m.minimize(w_idle * idle + w_first * self.first_days + w_misses * self.misses)
+        w_idle = w_first * (first_max + 1)
+        m.minimize(w_idle * idle + w_first * first_days + w_misses * self._misses())
         watched = None
         if self.report:
             def watched(value, _bound) -> dict:
@@ -551,4 +607,4 @@ class PlanModel:
         return floor, result.deterministic_time, result.wall_time
 
     def _chosen(self, solver) -> list[tuple[int, Option]]:
-        return [key for key, var in self.x.items() if solver.boolean_value(var)]
+        return [key for key, var in self.x.items() if solver.boolean_value(var)] + self.pruned

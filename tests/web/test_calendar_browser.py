@@ -185,7 +185,7 @@ def test_a_front_desks_morning(app, browser, live_server, person):
         page.get_by_label("Back at").fill((base + timedelta(minutes=100)).strftime("%Y-%m-%dT%H:%M"))
         page.get_by_label("Reason").fill("Off sick")
         page.get_by_role("button", name="Record time off").click()
-        expect(page.locator(".flash--warning")).to_contain_text("1 appointment now falls")
+        expect(page.locator(".flash--warning")).to_contain_text("1 booked appointment is inside it")
         page.goto(f"/desk/calendar?date={base.date().isoformat()}")
         flagged = page.locator(".ec-event.cal-block--flagged")
         expect(flagged).to_have_count(1)
