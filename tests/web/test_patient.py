@@ -58,3 +58,13 @@ def test_a_drafted_plan_tells_the_patient_its_times_are_coming(client, app, auth
         db.session.scalar(select(CarePlan).where(CarePlan.patient_id == patient_id)).status = "booked"
         db.session.commit()
     assert "setting the times" not in client.get("/my/plan", headers=auth("patient", patient_id=patient_id)).text
+
+
+def test_the_move_page_in_french_keeps_its_words_agreeing(client, app, auth):
+    """The move page's way back said "Le garder" (for a rendez-vous) under "La déplacer ici" (for a séance)."""
+    with app.app_context():
+        patient = factories.patient(language="fr")
+        appointment = factories.appointment(patient, factories.provider(), days_ahead=7).id
+        patient_id = patient.id
+    page = client.get(f"/my/appointments/{appointment}/move", headers=auth("patient", patient_id=patient_id)).text
+    assert "Garder cet horaire" in page and "Le garder" not in page
