@@ -39,7 +39,7 @@ def test_the_parameters_a_page_declares_are_the_ones_it_is_linked_with(app, clie
     declared = {endpoint: getattr(app.view_functions[endpoint], QUERY_ATTRIBUTE, frozenset())
                 for endpoint, _ in _page_paths(app)}
     assert declared["web.desk_today"] == {"day"}
-    assert declared["web.desk_calendar"] == {"date", "discipline", "provider"}
+    assert declared["web.desk_calendar"] == {"date", "discipline", "provider", "location", "page"}
     assert declared["auth_web.login"] == {"next"}
     assert declared["web.my_appointments"] == frozenset()
     desk = auth("front_desk")
@@ -64,6 +64,8 @@ def test_the_parameters_a_page_declares_are_the_ones_it_is_linked_with(app, clie
     ("/desk/calendar?provider=abc", "front_desk", "provider"),
     ("/desk/calendar?provider=%C2%B2", "front_desk", "provider"),
     ("/desk/calendar?provider=99999999999", "front_desk", "provider"),
+    ("/desk/calendar?page=two", "front_desk", "page"),
+    ("/desk/calendar?location=-1", "front_desk", "location"),
     ("/admin/users?role=king", "admin", "role"),
     ("/admin/providers?show=deleted", "admin", "show"),
     ("/desk/plans/{plan}/schedule?proposal=latest", "front_desk", "proposal"),
