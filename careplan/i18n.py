@@ -64,11 +64,11 @@ def away_span(starts_at: datetime, ends_at: datetime) -> str:
         if last == start.date():
             return gettext("%(day)s, all day", day=short_day(last))
         return gettext("%(first)s to %(last)s, all day", first=short_day(start.date()), last=short_day(last))
+    clocks = {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
     if start.date() == end.date():
-        return gettext("%(day)s, %(start)s to %(end)s", day=short_day(start.date()), start=f"{start:%H:%M}",
-                       end=f"{end:%H:%M}")
-    return gettext("%(first)s %(start)s to %(last)s %(end)s", first=short_day(start.date()), start=f"{start:%H:%M}",
-                   last=short_day(end.date()), end=f"{end:%H:%M}")
+        return gettext("%(day)s, %(start)s to %(end)s", day=short_day(start.date()), **clocks)
+    return gettext("%(first)s %(start)s to %(last)s %(end)s", first=short_day(start.date()),
+                   last=short_day(end.date()), **clocks)
 
 
 def clinic_language() -> str:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -24,7 +24,7 @@ from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
 # After the patients' model: an intake's mapper names Patient.
-from careplan.i18n import away_span
+from careplan.i18n import away_span, short_day
 from careplan.intake.models import RED_FLAGS
 from careplan.intake.service import red_flags_waiting
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
@@ -451,15 +451,18 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
                                     .where(Patient.id.in_({s.patient_id for s in screens}))).all()) if screens else {}
     for screen in screens:
         flags = "; ".join(RED_FLAGS[name].lower() for name in screen.positive_red_flags)
-        items.append(Attention("red_flag", f"{names.get(screen.patient_id, 'A patient')}: red flag waiting for a clinician",
-                               f"{flags[:1].upper()}{flags[1:]}; no plan or plan session until a clinician judges it.",
-                               "The screen", f"/desk/intakes/{screen.id}", screen.patient_id))
+        flags = flags[:1].upper() + flags[1:]
+        items.append(Attention("red_flag", gettext("%(name)s: red flag waiting for a clinician",
+                                                   name=names.get(screen.patient_id) or gettext("A patient")),
+                               gettext("%(flags)s; no plan or plan session until a clinician judges it.",
+                                       flags=flags),
+                               gettext("The screen"), f"/desk/intakes/{screen.id}", screen.patient_id))
     failed = db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "failed")
                                 .options(selectinload(OutboundEmail.patient))
                                 .order_by(OutboundEmail.id.desc()).limit(limit))
     for email in failed:
-        items.append(Attention("failed_email", f"E-mail to {email.patient.name} failed",
-                               email.last_error or "the mail server refused it", "Fix and send again",
+        items.append(Attention("failed_email", gettext("E-mail to %(name)s failed", name=email.patient.name),
+                               email.last_error or gettext("the mail server refused it"), gettext("Fix and send again"),
                                "/desk#failed-emails", email.patient_id))
     expiring = db.session.scalars(holds_in_force(now).where(Proposal.expires_at <= now + HOLD_EXPIRING)
                                   .options(selectinload(HeldSlot.proposal)).order_by(Proposal.expires_at))
@@ -470,26 +473,31 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
             continue
         seen.add(proposal.id)
         minutes = max(0, int((proposal.expires_at - now).total_seconds() // 60))
-        items.append(Attention("hold_expiring", f"Proposal {proposal.id}'s held slots expire in {minutes} min",
-                               "book it now or the slots go back to everyone", "Review and book",
+        items.append(Attention("hold_expiring", gettext("Proposal %(id)s's held slots expire in %(minutes)s min",
+                                                       id=proposal.id, minutes=minutes),
+                               gettext("book it now or the slots go back to everyone"), gettext("Review and book"),
                                f"/desk/plans/{proposal.plan_id}/schedule?proposal={proposal.id}", hold.patient_id))
     for plan, missing in plans_with_unscheduled_sessions(now=now, limit=limit):
-        items.append(Attention("unscheduled", f"{plan.patient.name}: {missing} session{'s' if missing != 1 else ''} "
-                               "not booked", f"plan {plan.id}, {plan.status}", "Re-plan",
+        items.append(Attention("unscheduled", ngettext("%(name)s: %(num)d session not booked",
+                                                       "%(name)s: %(num)d sessions not booked", missing,
+                                                       name=plan.patient.name),
+                               gettext("plan %(id)s, %(status)s", id=plan.id, status=plan.status),
+                               gettext("Re-plan"),
                                f"/desk/plans/{plan.id}/schedule", plan.patient_id))
     drafted = db.session.execute(select(CarePlan.id, CarePlan.patient_id, Patient.name, CarePlan.start_date)
                                  .join(Patient, Patient.id == CarePlan.patient_id).where(CarePlan.status == "draft")
                                  .order_by(CarePlan.created_at, CarePlan.id).limit(limit))
     for plan_id, patient_id, patient, start_date in drafted:
-        items.append(Attention("to_schedule", f"{patient}: care plan drafted, nothing booked yet",
-                               f"plan {plan_id}, to start {start_date.day} {start_date:%b}", "Propose a schedule",
+        items.append(Attention("to_schedule", gettext("%(name)s: care plan drafted, nothing booked yet", name=patient),
+                               gettext("plan %(id)s, to start %(day)s", id=plan_id, day=short_day(start_date)),
+                               gettext("Propose a schedule"),
                                f"/desk/plans/{plan_id}/schedule", patient_id))
     return items
 
 
 def _when(moment: datetime) -> str:
     local = clinic.to_local(moment)
-    return f"{local:%a} {local.day} {local:%b} {local:%H:%M}"
+    return f"{short_day(local.date())} {local:%H:%M}"
 
 
 def _flagged_attention(now: datetime, limit: int) -> list[Attention]:
@@ -519,9 +527,11 @@ def _flagged_attention(now: datetime, limit: int) -> list[Attention]:
         if absence is not None:
             inside.setdefault(absence.id, []).append(row)
             continue
-        reason = row.flag_reason
-        items.append(Attention("flagged", f"{row[2]}, {_when(row.starts_at)} with {row[4]}: needs a new time",
-                               f"{reason[:1].upper()}{reason[1:]}; its reminders are held.", "Find another time",
+        reason = row.flag_reason[:1].upper() + row.flag_reason[1:]
+        items.append(Attention("flagged", gettext("%(patient)s, %(when)s with %(clinician)s: needs a new time",
+                                                  patient=row[2], when=_when(row.starts_at), clinician=row[4]),
+                               gettext("%(reason)s; its reminders are held.", reason=reason),
+                               gettext("Find another time"),
                                f"/desk/appointments/{row.id}?another=1#another", row.patient_id))
     for absence in absences:
         touched = inside.get(absence.id)
@@ -529,11 +539,19 @@ def _flagged_attention(now: datetime, limit: int) -> list[Attention]:
             continue
         count = len(touched)
         patients = ", ".join(dict.fromkeys(r[2] for r in touched))
+        if absence.reason:
+            title = ngettext("%(name)s is away (%(reason)s): %(num)d appointment needs a new time",
+                             "%(name)s is away (%(reason)s): %(num)d appointments need a new time", count,
+                             name=touched[0][4], reason=absence.reason)
+        else:
+            title = ngettext("%(name)s is away: %(num)d appointment needs a new time",
+                             "%(name)s is away: %(num)d appointments need a new time", count, name=touched[0][4])
         items.append(Attention(
-            "flagged", f"{touched[0][4]} is away{f' ({absence.reason})' if absence.reason else ''}: "
-                       f"{count} appointment{'s' if count != 1 else ''} need{'s' if count == 1 else ''} a new time",
-            f"{away_span(absence.starts_at, absence.ends_at)}: {patients}; their reminders are held.",
-            "Re-plan around the absence", f"/admin/providers/{absence.provider_id}/time-off/{absence.id}/replan",
+            "flagged", title,
+            gettext("%(span)s: %(patients)s; their reminders are held.",
+                    span=away_span(absence.starts_at, absence.ends_at), patients=patients),
+            gettext("Re-plan around the absence"),
+            f"/admin/providers/{absence.provider_id}/time-off/{absence.id}/replan",
             touched[0].patient_id))
     return items
 

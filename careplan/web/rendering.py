@@ -15,14 +15,17 @@ from careplan.db import utcnow
 from careplan.i18n import away_span as i18n_away_span, language, long_day, short_day as i18n_short_day
 from careplan.web import bp
 
-# (label, path) per role; a page added in a later round adds its entry here.
+# (label, path) per role, in the page's language; a page added in a later round adds its entry here.
 NAVIGATION = {
-    "admin": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
-              ("Providers", "/admin/providers"), ("Templates", "/admin/templates"), ("Users", "/admin/users"),
-              ("Locations", "/admin/locations"), ("Audit", "/admin/audit"), ("Webhooks", "/admin/webhooks")],
-    "front_desk": [("Calendar", "/desk/calendar"), ("Today", "/desk"), ("Patients", "/desk/patients"),
-                   ("Providers", "/admin/providers")],
-    "provider": [("My day", "/me/day"), ("My week", "/me/week"), ("My patients", "/me/patients")],
+    "admin": [(lazy_gettext("Calendar"), "/desk/calendar"), (lazy_gettext("Today"), "/desk"),
+              (lazy_gettext("Patients"), "/desk/patients"), (lazy_gettext("Providers"), "/admin/providers"),
+              (lazy_gettext("Templates"), "/admin/templates"), (lazy_gettext("Users"), "/admin/users"),
+              (lazy_gettext("Locations"), "/admin/locations"), (lazy_gettext("Audit"), "/admin/audit"),
+              (lazy_gettext("Webhooks"), "/admin/webhooks")],
+    "front_desk": [(lazy_gettext("Calendar"), "/desk/calendar"), (lazy_gettext("Today"), "/desk"),
+                   (lazy_gettext("Patients"), "/desk/patients"), (lazy_gettext("Providers"), "/admin/providers")],
+    "provider": [(lazy_gettext("My day"), "/me/day"), (lazy_gettext("My week"), "/me/week"),
+                 (lazy_gettext("My patients"), "/me/patients")],
     "patient": [(lazy_gettext("My appointments"), "/my/appointments"), (lazy_gettext("My plan"), "/my/plan")],
 }
 

@@ -153,3 +153,20 @@ def test_the_clinicians_day_names_the_plan_week_as_the_desks_calendar_does(clien
     page = client.get(f"/me/day?day={day.isoformat()}", headers=auth("provider", provider_id=physio)).text
     # (careplan.calendar.service.session_label: "plan 12 · acute, week 1" for plan_week 0)
     assert "acute phase, week 1" in page and "week 0" not in page
+
+
+def test_a_clinician_who_may_read_no_note_is_not_told_there_are_none(client, app, auth):
+    """A psychotherapy note is read by its discipline's clinicians only; the physiotherapist's page said
+    "No notes yet" beside it, as if the team had written nothing."""
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau").id
+        psychotherapist = factories.provider(name="Elena Petrova", disciplines=("psychotherapy",)).id
+        patient = factories.patient(name="Aisha Mohammed").id
+        book(patient, physio, "physiotherapy", datetime(2027, 1, 12, 14, tzinfo=UTC))
+        book(patient, psychotherapist, "psychotherapy", datetime(2027, 1, 12, 15, tzinfo=UTC))
+    saved = client.post(f"/me/patients/{patient}", headers=auth("provider", provider_id=psychotherapist),
+                        data={"subjective": "Sleeps badly.", "assessment": "Pain-related anxiety."})
+    assert saved.status_code == 302
+    page = client.get(f"/me/patients/{patient}", headers=auth("provider", provider_id=physio)).text
+    assert "Sleeps badly." not in page
+    assert "No notes you may read yet." in page and "No notes yet." not in page

@@ -90,3 +90,23 @@ def test_no_page_breaks_the_content_security_policy(app, watched_tab, person, cl
     visit(page, ["/my/appointments", "/my/plan", f"/my/appointments/{upcoming_id}/cancel"])
 
     assert problems + desk_problems + admin_problems + clinician_problems + patient_problems == []
+
+
+def test_a_first_page_asks_for_nothing_that_is_not_there(browser, live_server):
+    """A fresh tab's first page asked for /favicon.ico, which answered 404: an error in every console. The
+    pages name the clinic's mark as their icon, and it is served under the policy."""
+    context = browser.new_context(base_url=live_server, viewport=LAPTOP, locale="en-CA")
+    try:
+        page = context.new_page()
+        failed: list[str] = []
+        page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
+                if response.status >= 400 else None)
+        page.on("console", lambda message: failed.append(message.text) if message.type == "error" else None)
+        page.goto("/login")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)  # the icon is asked for after the load
+        assert failed == []
+        icon = page.locator("link[rel=icon]").get_attribute("href")
+        assert context.request.get(live_server + icon).headers["content-type"].startswith("image/svg+xml")
+    finally:
+        context.close()

@@ -56,6 +56,13 @@ CLIPPED_CHOICES = """() => {
   return found;
 }"""
 
+# A badge stretched across its box reads as an empty input, not a label ("Completed" on the desk's Today, as wide
+# as the clinician's column): a badge is no wider than its words and its padding.
+STRETCHED_BADGES = """() => [...document.querySelectorAll('main .badge')].filter(el => el.offsetParent !== null)
+  .filter(el => { const range = document.createRange(); range.selectNodeContents(el);
+                  return el.getBoundingClientRect().width > range.getBoundingClientRect().width + 40; })
+  .map(el => 'badge "' + el.textContent.trim() + '" stretched to ' + Math.round(el.getBoundingClientRect().width) + ' px')"""
+
 # What sticks out past the right edge of the window, innermost first (what to fix when a page is too wide).
 STICKING_OUT = """() => {
   const edge = document.documentElement.clientWidth;
@@ -164,7 +171,8 @@ def test_no_staff_page_overflows_at_1440_or_390_px(app, browser, live_server, pe
                         problems.append(f"{role} {path} at {viewport['width']} px: the page is {width} px wide, "
                                         f"past the edge: {', '.join(page.evaluate(STICKING_OUT))}")
                     problems += [f"{role} {path} at {viewport['width']} px: {spill}"
-                                 for spill in page.evaluate(SPILLS) + page.evaluate(CLIPPED_CHOICES)]
+                                 for spill in page.evaluate(SPILLS) + page.evaluate(CLIPPED_CHOICES)
+                                 + page.evaluate(STRETCHED_BADGES)]
                     screenshot(page, f"overflow-{role}-{_name(path)}-{viewport['width']}")
         finally:
             context.close()

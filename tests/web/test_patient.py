@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from careplan.db import utcnow
 from careplan.extensions import db
+from careplan.plans.models import CarePlan
 from careplan.scheduling.models import Appointment
 from tests import factories
 from tests.web.conftest import book
@@ -39,3 +42,29 @@ def test_a_patient_confirms_cancels_and_downloads_their_appointments(client, app
     ics = client.get("/my/appointments.ics", headers=me)
     assert ics.mimetype == "text/calendar" and "attachment" in ics.headers["Content-Disposition"]
     assert ics.text.count("BEGIN:VEVENT") == 1 and "with Ana Moreau" in ics.text
+
+
+def test_a_drafted_plan_tells_the_patient_its_times_are_coming(client, app, auth):
+    """A plan the desk has not scheduled yet said when it starts and nothing else, while "My appointments" told
+    the patient to call to book: the plan now says the clinic is setting the times."""
+    with app.app_context():
+        patient = factories.patient()
+        provider = factories.provider()
+        factories.care_plan(patient, {"physiotherapy": provider}, status="draft")
+        patient_id = patient.id
+    page = client.get("/my/plan", headers=auth("patient", patient_id=patient_id)).text
+    assert "The clinic is setting the times of your sessions now." in page
+    with app.app_context():
+        db.session.scalar(select(CarePlan).where(CarePlan.patient_id == patient_id)).status = "booked"
+        db.session.commit()
+    assert "setting the times" not in client.get("/my/plan", headers=auth("patient", patient_id=patient_id)).text
+
+
+def test_the_move_page_in_french_keeps_its_words_agreeing(client, app, auth):
+    """The move page's way back said "Le garder" (for a rendez-vous) under "La déplacer ici" (for a séance)."""
+    with app.app_context():
+        patient = factories.patient(language="fr")
+        appointment = factories.appointment(patient, factories.provider(), days_ahead=7).id
+        patient_id = patient.id
+    page = client.get(f"/my/appointments/{appointment}/move", headers=auth("patient", patient_id=patient_id)).text
+    assert "Garder cet horaire" in page and "Le garder" not in page

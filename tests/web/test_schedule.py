@@ -170,3 +170,12 @@ def test_the_proposal_shows_who_treats_how_many_sessions_per_discipline(client, 
     assert shown["Sofia Lindqvist"][:2] == (held["massage"]["Sofia Lindqvist"], held["massage"].total())
     assert "2 clinicians" in panel
     assert "Care team: Ana Moreau</option>" in page
+
+
+def test_the_job_page_says_what_the_optimizer_is_working_on(client, app, auth):
+    """The stage line read "sessions, visits and continuity" under the figures, a fragment with no subject."""
+    plan_id, _ = mild_plan(app)
+    desk = auth("front_desk")
+    asked = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
+    page = client.get(asked.headers["Location"], headers=desk).text
+    assert re.search(r'What it is working on: <span data-job-figure="stage">waiting to start</span>', page)
