@@ -19,7 +19,7 @@ import ast
 import json
 from contextlib import contextmanager
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from babel.dates import format_date
 from flask import g, has_request_context
@@ -40,6 +40,35 @@ def language() -> str:
 def long_day(value: date) -> str:
     """Tuesday 5 January 2027 / mardi 5 janvier 2027."""
     return format_date(value, "EEEE d MMMM y", locale=language())
+
+
+def short_day(value: date) -> str:
+    """Tue 5 Jan (and the year, when it is not this year in the clinic)."""
+    from careplan.clinic import service as clinic
+    from careplan.db import utcnow
+
+    this_year = clinic.to_local(utcnow()).year
+    return format_date(value, "EEE d MMM" if value.year == this_year else "EEE d MMM y", locale=language())
+
+
+def away_span(starts_at: datetime, ends_at: datetime) -> str:
+    """A time off as people say it, wherever it is shown. It is stored as a start and an end, and whole days end
+    at the next day's midnight: "Mon 28 Dec 00:00 to Sat 2 Jan 00:00" read as if Saturday were off too."""
+    from flask_babel import gettext
+
+    from careplan.clinic import service as clinic
+
+    start, end = clinic.to_local(starts_at), clinic.to_local(ends_at)
+    if start.time() == time.min and end.time() == time.min:
+        last = end.date() - timedelta(days=1)
+        if last == start.date():
+            return gettext("%(day)s, all day", day=short_day(last))
+        return gettext("%(first)s to %(last)s, all day", first=short_day(start.date()), last=short_day(last))
+    if start.date() == end.date():
+        return gettext("%(day)s, %(start)s to %(end)s", day=short_day(start.date()), start=f"{start:%H:%M}",
+                       end=f"{end:%H:%M}")
+    return gettext("%(first)s %(start)s to %(last)s %(end)s", first=short_day(start.date()), start=f"{start:%H:%M}",
+                   last=short_day(end.date()), end=f"{end:%H:%M}")
 
 
 def clinic_language() -> str:

@@ -19,8 +19,10 @@ class CalendarDay(MethodView):
     @blp.arguments(DayQuerySchema, location="query")
     @blp.response(200, FeedSchema)
     def get(self, query):
-        """Every clinician working that day: their appointments, held slots, time off and hours outside work."""
-        return service.feed([service.day_grid(query["date"] or clinic_today(), discipline=query["discipline"])])
+        """Every clinician working that day, a page at a time: their appointments, held slots, time off and hours
+        outside work."""
+        return service.feed([service.day_grid(query["date"] or clinic_today(), discipline=query["discipline"],
+                                              location_id=query["location_id"], page=query["page"])])
 
 
 @blp.route("/calendar/week")

@@ -20,6 +20,11 @@ class DayQuerySchema(Schema):
     date = fields.Date(load_default=None, metadata={"description": "the clinic's day; today when left out"})
     discipline = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
                                metadata={"description": "only the clinicians of this discipline"})
+    location_id = fields.Integer(load_default=None, validate=RecordId,
+                                 metadata={"description": "only the clinicians working at this location that day, "
+                                                          "and what is booked there"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1), metadata={
+        "description": "the day's clinicians come 16 to a page, by name (`pages` and `clinicians` in the answer)"})
 
 
 class WeekQuerySchema(Schema):
@@ -64,6 +69,9 @@ class EventSchema(Schema):
 
 class FeedSchema(Schema):
     date = fields.Date()
+    page = fields.Integer(metadata={"description": "this page of the day's clinicians (from 1)"})
+    pages = fields.Integer()
+    clinicians = fields.Integer(metadata={"description": "the day's clinicians on every page"})
     slot_minutes = fields.Integer()
     opens = WallClock()
     closes = WallClock()

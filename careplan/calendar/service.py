@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -23,12 +24,14 @@ from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
 from careplan.patients.models import Patient
 # After the patients' model: an intake's mapper names Patient.
+from careplan.i18n import away_span
 from careplan.intake.models import RED_FLAGS
 from careplan.intake.service import red_flags_waiting
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff, provider_disciplines
+from careplan.rooms.service import list_locations
 from careplan.scheduling import attention, service as scheduling
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
 
@@ -41,6 +44,10 @@ ALTERNATIVE_DAYS = 14
 ALTERNATIVES = 8
 # A hold about to expire: the front desk still has time to book it.
 HOLD_EXPIRING = timedelta(minutes=5)
+# Clinicians on one page of the day grid: a network's day (120 clinicians) is read a page at a time, as a desk
+# reads it, so the page costs the same for a clinic of 15 or of 500 (issue 19: the day page of 128 columns was
+# 1.6 MB of HTML).
+COLUMNS_PER_PAGE = 16
 # A forgiving search keeps names at least this similar (rapidfuzz WRatio, 0-100).
 PATIENT_MATCH = 70
 PATIENT_MATCHES = 10
@@ -54,12 +61,13 @@ PATIENT_MATCHES = 10
 
 @dataclass(slots=True)
 class Clinician:
-    """A clinician as the grid shows them: their name, disciplines and weekly windows by weekday."""
+    """A clinician as the grid shows them: their name, disciplines and weekly windows by weekday (each with
+    the location it is at, None for the clinic's only site)."""
 
     id: int
     name: str
     discipline_codes: list[str] = field(default_factory=list)
-    windows: dict[int, list[tuple[time, time]]] = field(default_factory=dict)
+    windows: dict[int, list[tuple[time, time, int | None]]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -80,6 +88,7 @@ class Booked:
     phase_name: str | None
     plan_week: int | None
     flag_reason: str | None
+    location_id: int | None
     # The patient's latest screen is a red flag no clinician has judged yet: the desk must know at check-in.
     red_flag: bool = False
 
@@ -154,6 +163,11 @@ class DayGrid:
     # appointment id -> (visit number of the day, sessions in that visit): a visit is one trip to the clinic.
     visits: dict[int, tuple[int, int]]
     discipline: str | None = None
+    location_id: int | None = None
+    # Which page of the day's clinicians this is (from 1), of how many, and how many clinicians in all.
+    page: int = 1
+    pages: int = 1
+    clinicians: int = 0
 
     @property
     def times(self) -> list[datetime]:
@@ -198,9 +212,10 @@ class DayGrid:
         return cells
 
 
-def _hours_on(clinician: Clinician, day: date) -> list[tuple[datetime, datetime]]:
+def _hours_on(clinician: Clinician, day: date, location_id: int | None = None) -> list[tuple[datetime, datetime]]:
+    """Their hours that day; at one location only when it is given."""
     return [(clinic.local_datetime(day, s), clinic.local_datetime(day, e))
-            for s, e in clinician.windows.get(day.weekday(), ())]
+            for s, e, where in clinician.windows.get(day.weekday(), ()) if location_id is None or where == location_id]
 
 
 def visit_numbers(appointments: list[Booked]) -> dict[int, tuple[int, int]]:
@@ -245,11 +260,12 @@ def _clinicians(discipline: str | None, provider_id: int | None = None) -> list[
                                         .order_by(provider_disciplines.c.provider_id,
                                                   provider_disciplines.c.discipline_code)):
         found[pid].discipline_codes.append(code)
-    for pid, weekday, start, end in db.session.execute(
+    for pid, weekday, start, end, where in db.session.execute(
             select(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start,
-                   ProviderAvailability.end).where(ProviderAvailability.provider_id.in_(ids))
+                   ProviderAvailability.end, ProviderAvailability.location_id)
+            .where(ProviderAvailability.provider_id.in_(ids))
             .order_by(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start)):
-        found[pid].windows.setdefault(weekday, []).append((start, end))
+        found[pid].windows.setdefault(weekday, []).append((start, end, where))
     return list(found.values())
 
 
@@ -260,7 +276,7 @@ def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
     appointments = (select(Appointment.id, Appointment.patient_id, Patient.name, Appointment.provider_id,
                            Appointment.discipline_code, Appointment.kind, Appointment.status, Appointment.starts_at,
                            Appointment.ends_at, Appointment.arrived_at, Appointment.plan_id, Appointment.phase_name,
-                           Appointment.plan_week, Appointment.flag_reason)
+                           Appointment.plan_week, Appointment.flag_reason, Appointment.location_id)
                     .join(Patient, Patient.id == Appointment.patient_id)
                     .where(overlapping(Appointment, start, end), Appointment.status.in_(SHOWN))
                     .order_by(Appointment.starts_at, Appointment.id))
@@ -291,33 +307,75 @@ def _mark_red_flags(appointments: list[Booked]) -> None:
         appointment.red_flag = appointment.patient_id in waiting
 
 
-def day_grid(day: date, *, discipline: str | None = None) -> DayGrid:
-    """The clinic's day: a column per active clinician who works that day or has something booked on it.
+def _booked_on(start: datetime, end: datetime, location_id: int | None) -> set[int]:
+    """The clinicians with an appointment shown (at that location, when given) or a slot held over [start,
+    end): one statement, so a clinician booked outside their hours still gets their column."""
+    appointments = (select(Appointment.provider_id)
+                    .where(overlapping(Appointment, start, end), Appointment.status.in_(SHOWN)))
+    held = holds_in_force(utcnow()).with_only_columns(HeldSlot.provider_id).where(overlapping(HeldSlot, start, end))
+    if location_id is not None:
+        appointments = appointments.where(Appointment.location_id == location_id)
+        held = held.where(HeldSlot.location_id == location_id)
+    return set(db.session.scalars(appointments.union(held)))
 
-    Statements: the settings, the clinicians with their disciplines and hours (3), the day's appointments with
-    their patients' names (1), time off (1), holds with their plans (1): the same for 5 appointments or 5,000."""
+
+def day_grid(day: date, *, discipline: str | None = None, location_id: int | None = None,
+             page: int = 1) -> DayGrid:
+    """The clinic's day, COLUMNS_PER_PAGE clinicians at a time (`page`, from 1; past the last page, the last):
+    a column per active clinician (of a discipline, at a location, when given) who works that day or has
+    something booked or held on it.
+
+    Statements: the settings, the clinicians with their disciplines and hours (3), who is booked that day (1),
+    the page's appointments with their patients' names (1), time off (1), holds with their plans (1): the same
+    for 5 appointments or 5,000, and the page's work the same for 15 clinicians or 500."""
     if discipline and discipline not in clinic.discipline_codes():
         raise Invalid("No such discipline.", fields={"discipline": f"unknown discipline '{discipline}'"})
+    if page < 1:
+        raise Invalid("Pages count from 1.", fields={"page": "must be 1 or more"})
     # Held while the grid is built: the session's identity map then answers every later clinic.settings().
     settings = clinic.settings()
+    if location_id is not None and not any(place.id == location_id for place in list_locations(include_inactive=False)):
+        raise Invalid("No such location.", fields={"location": f"no open location {location_id}"})
     start, end = clinic.local_day_bounds(day)
-    clinicians = _clinicians(discipline)
-    ids = [c.id for c in clinicians]
-    appointments, away, held = _between(start, end, ids if discipline else None)
-    columns = {c.id: Column(c, _hours_on(c, day)) for c in clinicians}
+    booked = _booked_on(start, end, location_id)
+    shown = [c for c in _clinicians(discipline) if c.id in booked or _hours_on(c, day, location_id)]
+    pages = max(1, -(-len(shown) // COLUMNS_PER_PAGE))
+    page = min(page, pages)
+    chosen = shown[(page - 1) * COLUMNS_PER_PAGE: page * COLUMNS_PER_PAGE]
+    appointments, away, held = _between(start, end, [c.id for c in chosen])
+    if location_id is not None:
+        appointments = [a for a in appointments if a.location_id in (location_id, None)]
+    columns = {c.id: Column(c, _hours_on(c, day, location_id)) for c in chosen}
     for appointment in appointments:
-        if appointment.provider_id in columns:
-            columns[appointment.provider_id].appointments.append(appointment)
+        columns[appointment.provider_id].appointments.append(appointment)
     for absence in away:
-        if absence.provider_id in columns:
-            columns[absence.provider_id].time_off.append(absence)
+        columns[absence.provider_id].time_off.append(absence)
     for hold in held:
-        if hold.provider_id in columns:
-            columns[hold.provider_id].holds.append(hold)
-    shown = [c for c in columns.values() if c.hours or c.appointments or c.holds]
+        columns[hold.provider_id].holds.append(hold)
     _mark_red_flags(appointments)
-    return DayGrid(day, settings.slot_minutes, *_opening(day, shown), shown,
-                   visit_numbers([a for c in shown for a in c.appointments]), discipline)
+    listed = list(columns.values())
+    return DayGrid(day, settings.slot_minutes, *_opening(day, listed), listed,
+                   visit_numbers(_patients_day(start, end, {a.patient_id for a in appointments})),
+                   discipline, location_id, page, pages, len(shown))
+
+
+@dataclass(slots=True)
+class _Session:
+    id: int
+    patient_id: int
+    starts_at: datetime
+    ends_at: datetime
+
+
+def _patients_day(start: datetime, end: datetime, patient_ids: set[int]) -> list[_Session]:
+    """These patients' sessions of the day with every clinician (one statement, none for an empty page): a
+    visit is numbered over them all, not only over the clinicians on this page."""
+    if not patient_ids:
+        return []
+    return [_Session(*row) for row in db.session.execute(
+        select(Appointment.id, Appointment.patient_id, Appointment.starts_at, Appointment.ends_at)
+        .where(Appointment.patient_id.in_(patient_ids), overlapping(Appointment, start, end),
+               Appointment.status.in_(SHOWN)))]
 
 
 def _opening(day: date, columns: list[Column]) -> tuple[datetime, datetime]:
@@ -474,7 +532,7 @@ def _flagged_attention(now: datetime, limit: int) -> list[Attention]:
         items.append(Attention(
             "flagged", f"{touched[0][4]} is away{f' ({absence.reason})' if absence.reason else ''}: "
                        f"{count} appointment{'s' if count != 1 else ''} need{'s' if count == 1 else ''} a new time",
-            f"{_when(absence.starts_at)} to {_when(absence.ends_at)}: {patients}; their reminders are held.",
+            f"{away_span(absence.starts_at, absence.ends_at)}: {patients}; their reminders are held.",
             "Re-plan around the absence", f"/admin/providers/{absence.provider_id}/time-off/{absence.id}/replan",
             touched[0].patient_id))
     return items
@@ -628,13 +686,16 @@ def find_another_time(appointment_id: int, *, now: datetime | None = None, days:
 # --- the grid as a calendar component's feed --------------------------------------------------------------
 
 def session_label(appointment: Appointment | Booked) -> str:
-    """The plan session an appointment serves, in the desk's words: "plan 12 · acute, week 3"."""
+    """The plan session an appointment serves, in the desk's words and language: "plan 12 · acute, week 3"."""
     if appointment.plan_id is None:
-        return "single visit"
+        return gettext("single visit")
     if appointment.kind == "assessment":
-        return f"plan {appointment.plan_id} · assessment"
-    week = f", week {appointment.plan_week + 1}" if appointment.plan_week is not None else ""
-    return f"plan {appointment.plan_id} · {appointment.phase_name or 'session'}{week}"
+        return gettext("plan %(plan)s · assessment", plan=appointment.plan_id)
+    phase = appointment.phase_name or gettext("session")
+    if appointment.plan_week is None:
+        return gettext("plan %(plan)s · %(phase)s", plan=appointment.plan_id, phase=phase)
+    return gettext("plan %(plan)s · %(phase)s, week %(week)s", plan=appointment.plan_id, phase=phase,
+                   week=appointment.plan_week + 1)
 
 
 def feed(grids: list[DayGrid]) -> dict:
@@ -675,6 +736,7 @@ def feed(grids: list[DayGrid]) -> dict:
                     events.append({"id": f"closed-{provider.id}-{edge.isoformat()}", "kind": "closed",
                                    "resource_id": provider.id, "start": edge, "end": start, "editable": False})
                 edge = max(edge, end)
-    return {"date": first.day, "slot_minutes": first.slot_minutes,
+    return {"date": first.day, "page": first.page, "pages": first.pages,
+            "clinicians": first.clinicians if len(grids) == 1 else len(resources), "slot_minutes": first.slot_minutes,
             "opens": min(g.opens for g in grids), "closes": max(g.closes for g in grids),
             "resources": list(resources.values()), "events": events}

@@ -47,14 +47,16 @@ def _patient_id(owner: str, owner_id: int) -> int | None:
 
 
 def check_owner(owner: str, owner_id: int, *, caller: Caller) -> None:
-    """The owner themself or staff; anyone else's feed does not exist for the caller (404, audited)."""
+    """The owner themself, staff, or an operator's command or a worker (a caller with no user, trusted as
+    staff are); anyone else's feed does not exist for the caller (404, audited)."""
     user = caller.user
     if owner == "patient":
-        reach_patient(owner_id, caller=caller)
+        if user is not None:
+            reach_patient(owner_id, caller=caller)
         get_patient(owner_id)
     else:
         get_provider(owner_id)
-    if user.role in STAFF:
+    if user is None or user.role in STAFF:
         return
     if getattr(user, f"{owner}_id") != owner_id or user.role != owner:
         note_denied("calendar_feed", owner_id, patient_id=_patient_id(owner, owner_id),

@@ -24,7 +24,7 @@ from careplan.errors import NotFound
 from careplan.extensions import db
 from careplan.fhir import resources
 from careplan.fhir.search import BadSearch, Query, point_window
-from careplan.fhir.slots import booked_between, parse_slot_id, provider_slots
+from careplan.fhir.slots import away_between, booked_between, hours_of, parse_slot_id, provider_slots
 from careplan.patients.models import Patient
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan, Phase
 from careplan.providers.models import WITH_CALENDAR, Provider
@@ -184,21 +184,23 @@ def search_slots(query: Query, user: User) -> Page:
         statement = statement.where(Provider.id.in_(ids))
     statuses = query.tokens("status")
     wanted = query.tokens("specialty") or query.tokens("service-type")
-    found = []
-    # Every provider with their hours, disciplines and absences, and all their appointments over the range: a
-    # handful of statements whatever the number of clinicians.
-    providers = list(db.session.scalars(statement.options(*WITH_CALENDAR)))
-    booked = booked_between([p.id for p in providers], start, end) if end > start else {}
+    spans = []
+    # Every provider with their hours and disciplines, and their appointments and absences over the range: a
+    # handful of statements whatever the number of clinicians. Resources are made for the page only.
+    ids = list(db.session.scalars(statement.with_only_columns(Provider.id)))
+    providers = hours_of(ids)
+    booked = booked_between(ids, start, end) if end > start else {}
+    away = away_between(ids, start, end) if end > start else {}
     for provider in providers:
-        for span in provider_slots(provider, start, end, booked[provider.id]) if end > start else []:
+        for span in provider_slots(provider, start, end, booked[provider.id], away[provider.id]) if end > start else []:
             if statuses is not None and span.status not in statuses:
                 continue
             if wanted and not wanted & set(span.disciplines):
                 continue
-            found.append(resources.slot(span.id, span.provider_id, span.start, span.end, span.status,
-                                        list(span.disciplines)))
-    found.sort(key=lambda r: (r["start"], r["id"]))
-    return _list_page(found, query)
+            spans.append(span)
+    spans.sort(key=lambda s: (s.start, s.id))
+    return Page(len(spans), [resources.slot(s.id, s.provider_id, s.start, s.end, s.status, list(s.disciplines))
+                             for s in spans[query.offset: query.offset + query.count]])
 
 
 def read_slot(resource_id: str, user: User) -> dict:

@@ -6,14 +6,14 @@ recomputes that day and finds it again, or answers 404 once it changed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
 from careplan.clinic.service import local_datetime, to_local
 from careplan.extensions import db
-from careplan.providers.models import Provider
+from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff, provider_disciplines
 from careplan.schemas import plausible
 from careplan.scheduling.models import Appointment, overlapping
 
@@ -67,21 +67,77 @@ def _clip(intervals, start, end):
     return [(max(a, start), min(b, end)) for a, b in intervals if a < end and start < b]
 
 
-def booked_between(provider_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Appointment]]:
+@dataclass(frozen=True, slots=True)
+class Taken:
+    """What takes a provider's time over the range: an appointment's or an absence's bounds (and an
+    appointment's discipline), read as plain rows."""
+
+    starts_at: datetime
+    ends_at: datetime
+    discipline_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    day: int
+    start: time
+    end: time
+
+
+@dataclass(slots=True)
+class Hours:
+    """A provider as their slots need them, read as plain rows for many at once (`hours_of`): what
+    `provider_slots` reads of a Provider."""
+
+    id: int
+    discipline_codes: list[str] = field(default_factory=list)
+    availability: list[Window] = field(default_factory=list)
+
+
+def hours_of(provider_ids: list[int]) -> list[Hours]:
+    """These providers' disciplines and weekly windows, in the order given: two statements."""
+    found = {provider_id: Hours(provider_id) for provider_id in provider_ids}
+    if not found:
+        return []
+    for provider_id, code in db.session.execute(
+            select(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)
+            .where(provider_disciplines.c.provider_id.in_(provider_ids))
+            .order_by(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)):
+        found[provider_id].discipline_codes.append(code)
+    for provider_id, *window in db.session.execute(
+            select(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start,
+                   ProviderAvailability.end).where(ProviderAvailability.provider_id.in_(provider_ids))):
+        found[provider_id].availability.append(Window(*window))
+    return list(found.values())
+
+
+def booked_between(provider_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Taken]]:
     """The appointments that take up these providers' time over [start, end), by provider, in one statement."""
-    found: dict[int, list[Appointment]] = {provider_id: [] for provider_id in provider_ids}
-    for appointment in db.session.scalars(select(Appointment).where(
-            Appointment.provider_id.in_(provider_ids), Appointment.status != "cancelled",
-            overlapping(Appointment, start, end)).order_by(Appointment.starts_at)):
-        found[appointment.provider_id].append(appointment)
+    found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
+    for provider_id, *taken in db.session.execute(
+            select(Appointment.provider_id, Appointment.starts_at, Appointment.ends_at, Appointment.discipline_code)
+            .where(Appointment.provider_id.in_(provider_ids), Appointment.status != "cancelled",
+                   overlapping(Appointment, start, end)).order_by(Appointment.starts_at)):
+        found[provider_id].append(Taken(*taken))
     return found
 
 
-def provider_slots(provider: Provider, start: datetime, end: datetime,
-                   booked: list[Appointment] | None = None) -> list[SlotSpan]:
+def away_between(provider_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Taken]]:
+    """These providers' absences over [start, end), by provider, in one statement (not their whole history)."""
+    found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
+    for provider_id, *taken in db.session.execute(
+            select(ProviderTimeOff.provider_id, ProviderTimeOff.starts_at, ProviderTimeOff.ends_at)
+            .where(ProviderTimeOff.provider_id.in_(provider_ids), ProviderTimeOff.starts_at < end,
+                   start < ProviderTimeOff.ends_at)):
+        found[provider_id].append(Taken(*taken))
+    return found
+
+
+def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, booked: list[Taken] | None = None,
+                   away: list[Taken] | None = None) -> list[SlotSpan]:
     """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order.
-    `booked`: the provider's appointments over the range when the caller read them for many providers at once
-    (`booked_between`); else they are read here."""
+    `booked` and `away`: the provider's appointments and absences over the range when the caller read them for
+    many providers at once (`booked_between`, `away_between`); else they are read here."""
     working = []
     day = to_local(start).date() - timedelta(days=1)
     while local_datetime(day, datetime.min.time()) < end:
@@ -92,7 +148,7 @@ def provider_slots(provider: Provider, start: datetime, end: datetime,
     working = _clip(working, start, end)
     codes = tuple(provider.discipline_codes)
     spans = []
-    for off in provider.time_off:
+    for off in provider.time_off if away is None else away:
         for a, b in _clip(working, off.starts_at, off.ends_at):
             spans.append(SlotSpan(provider.id, a, b, "busy-unavailable", codes))
         working = _subtract(working, off.starts_at, off.ends_at)

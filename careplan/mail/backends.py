@@ -101,6 +101,9 @@ class Sender:
         # The outbox names its file by it; the other backends ignore it.
         message.outbox_name = name
         try:
+            # Opened here and kept: the library's send_messages closes a connection it opened itself, which
+            # made every e-mail of a batch connect, greet and quit again (issue 19: most of a send's time).
+            self.connection.open()
             self.connection.send_messages([message])
         except smtplib.SMTPRecipientsRefused as exc:
             self._drop()

@@ -40,7 +40,8 @@ def _when(space: Space, demand: Demand) -> str:
         return "for the assessment"
     monday = space.clock.date(space.week0(demand.patient) + 7 * demand.week)
     sunday = monday + dt.timedelta(days=6)
-    return f"in plan week {demand.week} ({monday:%a %b %d}–{sunday:%a %b %d})"
+    # People read this sentence and count a plan's weeks from 1; the `week` fields keep the problem's 0.
+    return f"in plan week {demand.week + 1} ({monday:%a %b %d}–{sunday:%a %b %d})"
 
 
 def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str:

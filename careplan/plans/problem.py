@@ -8,7 +8,9 @@ stored UTC instants through the clinic's zone, so a daylight-saving change lands
 The document carries only what the solve can use (issue 19: 964 KB at a network's scale, now a few KB): the
 clinicians who could take one of the plans' sessions, and each one's busy time (appointments, holds, time
 off, in one `booked` list) cut to their working hours on the days those sessions may fall, merged, with the
-free gaps too short for any of them filled in. `compact` does it; it changes no option the optimizer sees.
+free gaps too short for any of them filled in, and busy time that stands at the start or end of a weekly
+window on every one of those days said once as a later start or earlier end of that window.
+`compact` does it; it changes no option the optimizer sees.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, select, type_coerce
+from sqlalchemy import DateTime, func, select, type_coerce
 
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import DAYS, effective_settings, timezone_name, zone
@@ -83,8 +85,19 @@ def _wall_to_real(wall: datetime, tz: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=tz).astimezone(timezone.utc).replace(tzinfo=None)
 
 
+@lru_cache(maxsize=65536)
 def _stamp(real: datetime, tz: ZoneInfo) -> str:
-    return real.replace(tzinfo=timezone.utc).astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+    # Cached: the same instants (a grid's hours, across clinicians) are written out again and again.
+    return real.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
+
+
+def _as_naive_utc(column):
+    """The column's instants as naive UTC, converted by the database: PostgreSQL's `timezone('UTC', ...)`
+    (an aware value per row made and converted in Python was most of the document's time there), SQLite's
+    stored text as it is."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return type_coerce(func.timezone("UTC", column), DateTime())
+    return type_coerce(column, DateTime())
 
 
 def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[tuple[datetime, datetime]]]:
@@ -93,13 +106,10 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
     found: dict[int, list[tuple[datetime, datetime]]] = {}
     if not ids:
         return found
-    # As the database returns them (SQLite: naive UTC; PostgreSQL: aware), not through the column's type.
-    rows = db.session.execute(select(column, type_coerce(Appointment.starts_at, DateTime()),
-                                     type_coerce(Appointment.ends_at, DateTime())).where(
-        column.in_(ids), Appointment.status != "cancelled", overlapping(Appointment, window[0], window[1])))
+    rows = db.session.execute(select(column, _as_naive_utc(Appointment.starts_at), _as_naive_utc(Appointment.ends_at))
+                              .where(column.in_(ids), Appointment.status != "cancelled",
+                                     overlapping(Appointment, window[0], window[1])))
     for who, starts_at, ends_at in rows:
-        if starts_at.tzinfo is not None:
-            starts_at, ends_at = _real(starts_at), _real(ends_at)
         found.setdefault(who, []).append((starts_at, ends_at))
     return found
 
@@ -386,23 +396,26 @@ def _merged(intervals) -> list[list[datetime]]:
     return out
 
 
-def _hours(weekly: list[dict], reach: dict[date, int], tz: ZoneInfo) -> list[tuple[datetime, datetime, int, bool]]:
-    """The clinician's working hours on the reached days, in real time, as (start, end, shortest session,
-    steady): each
-    day's windows joined (a window's own free time lies inside its day's joined hours); `steady` is False on
-    a day the clocks change, where wall minutes are not real minutes."""
+@lru_cache(maxsize=1024)
+def _hours(weekly: tuple[tuple[str, str, str], ...], reach: tuple[tuple[date, int], ...],
+           tz: ZoneInfo) -> list[tuple[datetime, datetime, int, bool]]:
+    """The clinician's working hours (weekly: (day, start, end) windows) on the reached days ((day, shortest
+    session) pairs), in real time, as (start, end, shortest session, steady): each day's windows joined (a
+    window's own free time lies inside its day's joined hours); `steady` is False on a day the clocks
+    change, where wall minutes are not real minutes. Cached: clinicians with the same hours and sessions
+    (most of a discipline's) share it."""
     by_day: dict[str, list[tuple[int, int]]] = {}
-    for w in weekly:
-        by_day.setdefault(w["day"], []).append((_minutes(w["start"]), _minutes(w["end"])))
+    for day_name, start, end in weekly:
+        by_day.setdefault(day_name, []).append((_minutes(start), _minutes(end)))
     out = []
-    for day in sorted(reach):
+    for day, shortest in reach:
         windows = by_day.get(DAYS[day.weekday()])
         if not windows:
             continue
         midnight = datetime.combine(day, time(0))
         for start, end in _merged((midnight + timedelta(minutes=a), midnight + timedelta(minutes=b))
                                   for a, b in windows):
-            out.append((_wall_to_real(start, tz), _wall_to_real(end, tz), reach[day], _steady(day, tz)))
+            out.append((_wall_to_real(start, tz), _wall_to_real(end, tz), shortest, _steady(day, tz)))
     return out
 
 
@@ -432,21 +445,32 @@ def _provider_booked(weekly: list[dict], busy, reach: dict[date, int], tz: ZoneI
     starts = [b[0] for b in merged]
     pieces: list[list[datetime]] = []
     previous_end = None
-    for low, high, shortest, steady in _hours(weekly, reach, tz):
-        inside = []
+    for low, high, shortest, steady in _hours(tuple((w["day"], w["start"], w["end"]) for w in weekly),
+                                              tuple(sorted(reach.items())), tz):
+        # The busy time inside the hours, with the free gaps too short for the day's shortest session filled
+        # (at the edges of the hours too), in one pass over the merged intervals.
+        gap = timedelta(minutes=shortest) if steady else None
+        inside: list[list[datetime]] = []
         i = max(bisect.bisect_right(starts, low) - 1, 0)
         while i < len(merged) and merged[i][0] < high:
-            if merged[i][1] > low:
-                inside.append([max(merged[i][0], low), min(merged[i][1], high)])
+            start, end = merged[i]
             i += 1
-        if steady:
-            # Free gaps too short for the day's shortest session, at the edges of the hours too.
-            cursor, filled = low, []
-            for piece in inside + [[high, high]]:
-                if piece[0] > cursor and piece[0] - cursor < timedelta(minutes=shortest):
-                    filled.append([cursor, piece[0]])
-                cursor = max(cursor, piece[1])
-            inside = _merged(inside + filled)
+            if end <= low:
+                continue
+            start, end = max(start, low), min(end, high)
+            if inside and (start <= inside[-1][1] or (gap and start - inside[-1][1] < gap)):
+                inside[-1][1] = max(inside[-1][1], end)
+            elif not inside and gap and low < start and start - low < gap:
+                inside.append([low, end])
+            else:
+                inside.append([start, end])
+        if gap:
+            cursor = inside[-1][1] if inside else low
+            if cursor < high and high - cursor < gap:
+                if inside:
+                    inside[-1][1] = high
+                else:
+                    inside.append([low, high])
         for piece in inside:
             if pieces and (pieces[-1][1] >= piece[0] or (pieces[-1][1] == previous_end and piece[0] == low)):
                 pieces[-1][1] = max(pieces[-1][1], piece[1])
@@ -454,6 +478,56 @@ def _provider_booked(weekly: list[dict], busy, reach: dict[date, int], tz: ZoneI
                 pieces.append(piece)
         previous_end = high
     return pieces
+
+
+def _standing_cut(weekly: list[dict], booked: list[list[datetime]], reach: dict[date, int], tz: ZoneInfo,
+                  patient_windows: dict[str, list[tuple[int, int]]], longest: int) -> list[dict]:
+    """The weekly windows without the busy time that stands at their start or end on every reached day of
+    their weekday (a clinician booked 08:00-11:45 every morning of the horizon works 11:45-... for this
+    solve): one window edge instead of one busy interval a day, and the free time of every window on every
+    day the optimizer reads is the same. `booked` is `_provider_booked`'s (short gaps filled: they take no
+    session). A window busy all through is kept whole (where a clinician works stays said), and so is one on
+    a weekday whose clocks change on a reached day.
+
+    The optimizer also reads the windows alone, to say why a session has no option ("nobody works inside
+    the patient's windows" or "everybody is booked then"): so a window is cut no further than keeps its
+    overlap with each patient window of that weekday (`patient_windows`, minutes) as long as it was, up to
+    the `longest` session; that reason reads the same."""
+    starts = [piece[0] for piece in booked]
+    out = []
+    for window in weekly:
+        days = [day for day in reach if DAYS[day.weekday()] == window["day"]]
+        first, last = _minutes(window["start"]), _minutes(window["end"])
+        if not days or not all(_steady(day, tz) for day in days):
+            out.append(window)
+            continue
+        new_first, new_last = last, first
+        for day in days:
+            midnight = datetime.combine(day, time(0))
+            low = _wall_to_real(midnight + timedelta(minutes=first), tz)
+            high = _wall_to_real(midnight + timedelta(minutes=last), tz)
+            i = bisect.bisect_right(starts, low) - 1
+            covered_from_start = min(booked[i][1], high) if i >= 0 and booked[i][1] > low else low
+            j = bisect.bisect_left(starts, high) - 1
+            covered_to_end = max(booked[j][0], low) if j >= 0 and booked[j][1] >= high else high
+            # A steady day: real minutes from the window's edges are wall minutes. Rounded towards the edge:
+            # a busy part of a minute stays busy time inside the window.
+            new_first = min(new_first, first + int((covered_from_start - low).total_seconds() // 60))
+            new_last = max(new_last, last - int((high - covered_to_end).total_seconds() // 60))
+        for low, high in patient_windows.get(window["day"], []):
+            kept = min(min(last, high) - max(first, low), longest)
+            if kept > 0:
+                new_first = min(new_first, min(last, high) - kept)
+        for low, high in patient_windows.get(window["day"], []):
+            kept = min(min(last, high) - max(first, low), longest)
+            if kept > 0:
+                new_last = max(new_last, max(new_first, low) + kept)
+        if (new_first, new_last) == (first, last) or new_first >= new_last:
+            out.append(window)
+            continue
+        out.append({**window, "start": f"{new_first // 60:02d}:{new_first % 60:02d}",
+                    "end": f"{new_last // 60:02d}:{new_last % 60:02d}"})
+    return out
 
 
 def compact(document: dict, busy: _Busy) -> dict:
@@ -469,12 +543,25 @@ def compact(document: dict, busy: _Busy) -> dict:
                   for who in [*patient.get("preferred_providers", {}).values(),
                               *patient.get("required_providers", {}).values(),
                               *(a["provider"] for a in patient.get("appointments", []))]}
+    patient_windows: dict[str, list[tuple[int, int]]] = {}
+    for patient in document["patients"]:
+        for window in patient["availability"]:
+            patient_windows.setdefault(window["day"], []).append((_minutes(window["start"]), _minutes(window["end"])))
+    longest = max([line["minutes"] for patient in document["patients"] for phase in patient["plan"]["phases"]
+                   for line in phase["sessions"]]
+                  + [patient["plan"]["assessment"]["minutes"] for patient in document["patients"]
+                     if "assessment" in patient["plan"]], default=0)
     kept, idle = [], []
     for provider in document["providers"]:
         days = reach.get(provider["id"], {})
-        booked = _provider_booked(provider["weekly"], busy.providers.get(provider["id"], []), days, tz) \
-            if days else []
+        own = busy.providers.get(provider["id"], [])
+        booked = _provider_booked(provider["weekly"], own, days, tz) if days else []
         entry = {key: value for key, value in provider.items() if key not in ("time_off", "booked")}
+        if booked:
+            weekly = _standing_cut(provider["weekly"], booked, days, tz, patient_windows, longest)
+            if weekly != provider["weekly"]:
+                entry["weekly"] = weekly
+                booked = _provider_booked(weekly, own, days, tz)
         entry["booked"] = [{"start": _stamp(a, tz), "end": _stamp(b, tz)} for a, b in booked]
         if provider["id"] in referenced or _works(provider["weekly"], days):
             kept.append(entry)

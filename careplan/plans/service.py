@@ -299,18 +299,19 @@ def stale_with_reasons(plan: CarePlan, now=None) -> list[tuple[Appointment, str]
             stale.append((appointment, f"the plan has no {appointment.phase_name} phase any more"))
             continue
         week = appointment.plan_week if appointment.plan_week is not None else -1
+        # The reasons are read by people, who count a plan's weeks from 1 (plan_week counts from 0).
         if not phase.first_week <= week < phase.first_week + phase.weeks:
-            stale.append((appointment, f"plan week {week} is no longer in the {phase.name} phase"))
+            stale.append((appointment, f"plan week {week + 1} is no longer in the {phase.name} phase"))
             continue
         line = next((l for l in phase.lines if l.discipline_code == appointment.discipline_code), None)
         if line is None or not line.due_in(week):
             stale.append((appointment, f"the {phase.name} phase asks for no {appointment.discipline_code} "
-                                       f"in plan week {week}"))
+                                       f"in plan week {week + 1}"))
             continue
         key = (phase.name, week, line.discipline_code)
         taken[key] = taken.get(key, 0) + 1
         if taken[key] > line.per_week:
-            stale.append((appointment, f"more {line.discipline_code} sessions in plan week {week} "
+            stale.append((appointment, f"more {line.discipline_code} sessions in plan week {week + 1} "
                                        f"than the {line.per_week} the plan asks for"))
     return stale
 

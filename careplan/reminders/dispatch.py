@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from careplan.caller import worker_name
@@ -135,23 +135,30 @@ def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> 
     return prepared
 
 
+# The two statements every e-mail sends, built once (building and caching them anew was a tenth of an
+# e-mail's CPU), on the table rather than the class: no ORM bookkeeping for rows the batch no longer holds.
+_EMAILS = OutboundEmail.__table__
+_OURS = (_EMAILS.c.id == bindparam("email_id"), _EMAILS.c.lease_owner == bindparam("owner"),
+         _EMAILS.c.status == "pending")
+_STILL_OURS = select(_EMAILS.c.id).where(*_OURS, not_held())
+_MARK_SENT = update(_EMAILS).where(*_OURS).values(
+    status="sent", sent_at=bindparam("sent_at_now", type_=_EMAILS.c.sent_at.type), last_error="",
+    lease_owner=None, lease_expires_at=None)
+
+
 def _still_ours(email_id: int, owner: str, *, sent: int | None = None, now: datetime | None = None) -> bool:
     """Checked just before sending: a booking may have withdrawn the e-mail since the batch was composed,
     and a batch slower than its lease may have lost it to another dispatcher. `sent`: the e-mail sent just
     before this one, marked sent in the same transaction (one commit an e-mail, not two)."""
     if sent is not None:
         _mark_sent(sent, owner, now, commit=False)
-    held = db.session.scalar(select(OutboundEmail.id).where(
-        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
-        not_held()))
+    held = db.session.execute(_STILL_OURS, {"email_id": email_id, "owner": owner}).scalar()
     db.session.commit()
     return held is not None
 
 
 def _mark_sent(email_id: int, owner: str, now: datetime, *, commit: bool = True) -> None:
-    db.session.execute(update(OutboundEmail).where(
-        OutboundEmail.id == email_id, OutboundEmail.lease_owner == owner, OutboundEmail.status == "pending",
-    ).values(status="sent", sent_at=now, last_error="", lease_owner=None, lease_expires_at=None))
+    db.session.execute(_MARK_SENT, {"email_id": email_id, "owner": owner, "sent_at_now": now})
     if commit:
         db.session.commit()
 

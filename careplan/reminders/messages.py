@@ -102,9 +102,10 @@ def _compose(row: OutboundEmail) -> EmailMessage:
     if not appointments:
         raise ValueError("none of its appointments exists any more")
     first = appointments[0]
+    described = [describe(a) for a in appointments]
     context = {
         "patient_name": row.patient.name, "clinic": clinic, "late_cancel_hours": clinic.late_cancel_hours,
-        "appointments": [describe(a) for a in appointments],
+        "appointments": described,
         # The clinic's own address only where it is where to go: not for video sessions, nor when each
         # appointment names its location's address.
         "clinic_address": clinic.address if any(a.location_id is None and not a.virtual for a in appointments)
@@ -130,10 +131,10 @@ def _compose(row: OutboundEmail) -> EmailMessage:
         context["expires_when"] = when(offer.expires_at)
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     events = [{"uid": appointment_uid(a), "sequence": a.sequence, "start": to_local(a.starts_at),
-               "end": to_local(a.ends_at), "summary": gettext("%(title)s appointment, %(clinic)s", title=describe(a)["title"].capitalize(),
-                                  clinic=clinic.name),
+               "end": to_local(a.ends_at), "summary": gettext("%(title)s appointment, %(clinic)s",
+                                                             title=about["title"].capitalize(), clinic=clinic.name),
                "location": _calendar_location(a, clinic), "cancelled": row.kind == "cancellation"}
-              for a in appointments]
+              for a, about in zip(appointments, described)]
     # An offer is not an appointment yet: no calendar part until the patient takes it.
     method = CALENDAR_METHODS.get(row.kind)
     return build(

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import force_locale
 from sqlalchemy import Select, select
 
-from careplan.clinic import service as clinic
 from careplan.clinic.service import within_windows
 from careplan.db import utcnow
 from careplan.errors import NotFound
 from careplan.extensions import db
+from careplan.i18n import away_span
 from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.reminders.service import retime_reminders
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment, overlapping
@@ -57,8 +58,10 @@ def lock_providers(provider_ids) -> None:
 
 
 def _span(starts_at: datetime, ends_at: datetime) -> str:
-    start, end = clinic.to_local(starts_at), clinic.to_local(ends_at)
-    return f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
+    """The absence as the pages say it ("Tue 8 Dec, all day", where it said "2026-12-08 00:00 to 2026-12-09
+    00:00"), in English: the reason is stored, and the API answers it, whoever's request wrote it."""
+    with force_locale("en"):
+        return away_span(starts_at, ends_at)
 
 
 def absence_over(appointment: Appointment) -> ProviderTimeOff | None:

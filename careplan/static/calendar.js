@@ -36,7 +36,22 @@
     return line;
   }
 
-  var STATUS = {booked: "Booked", confirmed: "Confirmed", completed: "Completed", no_show: "No-show"};
+  // The page's words in the page's language (data-words, from the catalogue); English when a page has none.
+  var WORDS = {booked: "Booked", confirmed: "Confirmed", completed: "Completed", no_show: "No-show",
+               arrived: "arrived", held: "Held for proposal {id}", red_flag: "Red flag",
+               red_flag_title: "A red flag waits for a clinician's judgement",
+               red_flag_hidden: " waiting for a clinician", needs_new_time: "Needs a new time",
+               visit: "visit {number} ({sessions} sessions)", minutes: "{minutes} min"};
+  try {
+    var given = JSON.parse(host.getAttribute("data-words") || "{}");
+    Object.keys(given).forEach(function (key) { WORDS[key] = given[key]; });
+  } catch (e) { /* the English above */ }
+  function say(key, values) {
+    return WORDS[key].replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
+  var STATUS = {booked: WORDS.booked, confirmed: WORDS.confirmed, completed: WORDS.completed, no_show: WORDS.no_show};
 
   function toEvent(item) {
     var event = {id: item.id, start: item.start, end: item.end, extendedProps: item,
@@ -46,7 +61,7 @@
       event.display = "background";
       event.classNames = ["cal-ev", "cal-ev--" + item.kind];
     } else if (item.kind === "hold") {
-      event.title = "Held for proposal " + item.proposal_id;
+      event.title = say("held", {id: item.proposal_id});
       event.classNames = ["cal-ev", "cal-ev--held"];
     } else {
       event.title = item.patient;
@@ -62,19 +77,20 @@
     var item = info.event.extendedProps;
     if (item.kind !== "appointment") return {domNodes: [element("span", "cal-block__who", info.event.title || "")]};
     var nodes = [element("span", "cal-block__who", item.patient),
-                 phrases("cal-block__what", [info.timeText, item.minutes + " min", STATUS[item.status] || item.status]
-                         .concat(item.arrived ? ["arrived"] : [])),
-                 element("span", "cal-block__plan", item.session +
-                         (item.visit_sessions > 1 ? " · visit " + item.visit + " (" + item.visit_sessions + " sessions)" : ""))];
+                 phrases("cal-block__what", [info.timeText, say("minutes", {minutes: item.minutes}),
+                                             STATUS[item.status] || item.status]
+                         .concat(item.arrived ? [WORDS.arrived] : [])),
+                 element("span", "cal-block__plan", item.session + (item.visit_sessions > 1 ?
+                         " · " + say("visit", {number: item.visit, sessions: item.visit_sessions}) : ""))];
     // A change of hours or time off left it outside them: said in words, not only by the dashed edge.
     if (item.red_flag) {
-      var red = element("span", "cal-block__red-flag", "Red flag");
-      red.title = "A red flag waits for a clinician's judgement";
-      red.appendChild(element("span", "visually-hidden", " waiting for a clinician"));
+      var red = element("span", "cal-block__red-flag", WORDS.red_flag);
+      red.title = WORDS.red_flag_title;
+      red.appendChild(element("span", "visually-hidden", WORDS.red_flag_hidden));
       nodes.splice(1, 0, red);
     }
     if (item.flag) {
-      var flag = element("span", "cal-block__flag", "Needs a new time");
+      var flag = element("span", "cal-block__flag", WORDS.needs_new_time);
       flag.title = item.flag;
       flag.appendChild(element("span", "visually-hidden", ": " + item.flag));
       nodes.splice(1, 0, flag);  // under the name: a short block still shows it
@@ -141,6 +157,8 @@
       var options = {
         view: data.view,
         date: data.date,
+        // Day names and dates in the page's language ("lun. 7 déc."), as the table without JavaScript has them.
+        locale: data.locale || document.documentElement.lang || "en",
         timeZone: data.offset,
         headerToolbar: {start: "", center: "", end: ""},
         slotDuration: {minutes: Number(data.slotMinutes)},

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from markupsafe import Markup
 
 from careplan.auth.access import STAFF
@@ -105,20 +105,31 @@ def admin_time_off_add(provider_id: int):
     if added is None:
         return _provider_page(provider, absence=absence, absence_errors=errors)
     if added.affected:
-        flash(outside_hours_message(len(added.affected), "now fall outside these hours or inside a time off"),
-              "warning")
+        flash(_time_off_message(len(added.affected)), "warning")
     else:
         flash(gettext("Time off recorded. Re-plan the care it touches next."), "success")
     return redirect(url_for("web.desk_absence_replan", provider_id=provider_id, time_off_id=added.time_off.id))
 
 
-def outside_hours_message(count: int, where: str = "now fall outside these hours") -> Markup:
+def outside_hours_message(count: int) -> Markup:
     """Saved, and what it left for the front desk: the count and the way to the list of them."""
-    noun = "appointment" if count == 1 else "appointments"
-    verb = where.replace("fall", "falls", 1) if count == 1 else where
-    return Markup('Saved. {} {} {}: their reminders are held until the front desk moves them or re-plans '
-                  '(<a href="{}">appointments needing attention</a>).').format(
-        count, noun, verb, url_for("web.desk_flagged"))
+    return Markup(ngettext(
+        'Saved. %(num)d appointment now falls outside these hours: its reminders are held until the front desk '
+        'moves it or re-plans (<a href="%(link)s">appointments needing attention</a>).',
+        'Saved. %(num)d appointments now fall outside these hours: their reminders are held until the front desk '
+        'moves them or re-plans (<a href="%(link)s">appointments needing attention</a>).',
+        count, link=url_for("web.desk_flagged")))
+
+
+def _time_off_message(count: int) -> Markup:
+    """Recorded, and what it touches. It used to say "Saved. 2 appointments now fall outside these hours or
+    inside a time off", on a page about one time off, where no hours had changed."""
+    return Markup(ngettext(
+        'Time off recorded. %(num)d booked appointment is inside it: its reminders are held until it is '
+        're-planned below or moved (<a href="%(link)s">appointments needing attention</a>).',
+        'Time off recorded. %(num)d booked appointments are inside it: their reminders are held until they are '
+        're-planned below or moved (<a href="%(link)s">appointments needing attention</a>).',
+        count, link=url_for("web.desk_flagged")))
 
 
 @bp.post("/admin/providers/<int:provider_id>/time-off/<int:time_off_id>/delete")

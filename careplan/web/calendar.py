@@ -41,7 +41,7 @@ def _offset(day: date) -> str:
 
 
 @bp.get("/desk/calendar")
-@page_for(*STAFF, query=("date", "discipline", "provider"))
+@page_for(*STAFF, query=("date", "discipline", "provider", "location", "page"))
 def desk_calendar():
     day = _calendar_day()
     # A discipline the clinic does not give is the calendar service's 422, naming it.
@@ -52,12 +52,14 @@ def desk_calendar():
         return render_template("web/desk/calendar_week.html", week=week, day=day, today=clinic.today(),
                                offset=_offset(day), tints=discipline_tints(), session_label=calendar.session_label,
                                labels=discipline_labels())
-    grid = calendar.day_grid(day, discipline=discipline)
+    grid = calendar.day_grid(day, discipline=discipline, location_id=query_int("location"),
+                             page=query_int("page") or 1)
     return render_template("web/desk/calendar.html", grid=grid, day=day, today=clinic.today(),
                            discipline=discipline, disciplines=clinic.disciplines(), offset=_offset(day),
                            attention=calendar.needs_attention(), session_label=calendar.session_label,
                            tints=discipline_tints(), labels=discipline_labels(),
-                           locations=rooms.list_locations(include_inactive=False))
+                           locations=rooms.list_locations(include_inactive=False),
+                           per_page=calendar.COLUMNS_PER_PAGE)
 
 
 @bp.get("/desk/calendar/rooms")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from babel.dates import format_date
 from flask import g, has_request_context
 from flask_babel import gettext, lazy_gettext
 from markupsafe import Markup, escape
@@ -13,7 +12,7 @@ from careplan.clinic import service as clinic
 from careplan.clinic.models import ClinicSettings
 from careplan.clinic.service import DAYS
 from careplan.db import utcnow
-from careplan.i18n import language, long_day
+from careplan.i18n import away_span as i18n_away_span, language, long_day, short_day as i18n_short_day
 from careplan.web import bp
 
 # (label, path) per role; a page added in a later round adds its entry here.
@@ -105,8 +104,25 @@ def short_day(value: datetime | date) -> str:
     """Tue 5 Jan (and the year, when it is not this year)."""
     if isinstance(value, datetime):
         value = clinic.to_local(value).date()
-    this_year = clinic.to_local(utcnow()).year
-    return format_date(value, "EEE d MMM" if value.year == this_year else "EEE d MMM y", locale=language())
+    return i18n_short_day(value)
+
+
+@bp.app_template_filter("away_span")
+def away_span(away) -> str:
+    return i18n_away_span(away.starts_at, away.ends_at)
+
+
+@bp.app_template_filter("away_on")
+def away_on(away, day: date) -> str:
+    """A time off as one day's list says it: a week's absence read "away 00:00–00:00" on each of its days."""
+    first, last = clinic.local_day_bounds(day)
+    if away.starts_at <= first and away.ends_at >= last:
+        return gettext("away all day")
+    if away.starts_at <= first:
+        return gettext("away until %(end)s", end=clock(away.ends_at))
+    if away.ends_at >= last:
+        return gettext("away from %(start)s", start=clock(away.starts_at))
+    return gettext("away %(start)s–%(end)s", start=clock(away.starts_at), end=clock(away.ends_at))
 
 
 @bp.app_template_filter("discipline")

@@ -181,3 +181,86 @@ def test_needs_attention_lists_drafted_plans_and_groups_an_absences_appointments
     assert draft.link == f"/desk/plans/{drafted.id}/schedule" and draft.step == "Propose a schedule"
     # A fixed number of statements, not one per item.
     assert counted.count <= 10
+
+
+def _clinicians(count: int, **fields) -> list:
+    return [factories.provider(name=f"Clinician {n:02d}", hours="mon-fri 08:00-18:00", **fields) for n in range(count)]
+
+
+def test_the_day_comes_a_page_of_clinicians_at_a_time_for_the_same_statements(ctx):
+    """A network's day is read a page at a time: the page's columns and statements do not grow with the clinic."""
+    _clinicians(calendar.COLUMNS_PER_PAGE + 4)
+    db.session.remove()
+    with Statements() as smaller:
+        first = calendar.day_grid(MONDAY)
+    assert (first.page, first.pages, first.clinicians) == (1, 2, calendar.COLUMNS_PER_PAGE + 4)
+    assert [c.provider.name for c in first.columns] == [f"Clinician {n:02d}" for n in range(calendar.COLUMNS_PER_PAGE)]
+    second = calendar.day_grid(MONDAY, page=2)
+    assert [c.provider.name for c in second.columns] == [f"Clinician {n:02d}" for n in range(16, 20)]
+    # Past the last page: the last one.
+    assert calendar.day_grid(MONDAY, page=9).page == 2
+    import pytest
+    from careplan.errors import Invalid
+    with pytest.raises(Invalid) as refused:
+        calendar.day_grid(MONDAY, page=0)
+    assert "page" in refused.value.fields
+
+    more = _clinicians(3 * calendar.COLUMNS_PER_PAGE)
+    for provider in more:
+        factories.appointment(factories.patient(), provider, _at(MONDAY, "09:00"))
+    db.session.remove()
+    with Statements() as larger:
+        grid = calendar.day_grid(MONDAY)
+    assert len(grid.columns) == calendar.COLUMNS_PER_PAGE and grid.clinicians == 4 * calendar.COLUMNS_PER_PAGE + 4
+    # The red flags and the page's patients' other sessions, neither read on an empty day.
+    assert larger.count == smaller.count + 2
+    for provider in _clinicians(3 * calendar.COLUMNS_PER_PAGE):
+        factories.appointment(factories.patient(), provider, _at(MONDAY, "10:00"))
+    db.session.remove()
+    with Statements() as largest:
+        grid = calendar.day_grid(MONDAY, page=3)
+    assert len(grid.columns) == calendar.COLUMNS_PER_PAGE and largest.count == larger.count
+
+
+def test_a_visit_is_counted_across_pages(ctx):
+    """A patient seeing a clinician on page 1 and then one on page 2 makes one trip of two sessions."""
+    clinicians = _clinicians(calendar.COLUMNS_PER_PAGE + 1)
+    martha = factories.patient(name="Martha")
+    first = factories.appointment(martha, clinicians[0], _at(MONDAY, "09:00"), minutes=45)
+    last = factories.appointment(martha, clinicians[-1], _at(MONDAY, "09:45"), minutes=45)
+    assert calendar.day_grid(MONDAY).visits[first.id] == (1, 2)
+    assert calendar.day_grid(MONDAY, page=2).visits[last.id] == (1, 2)
+
+
+def test_a_location_shows_the_clinicians_working_there_and_what_is_booked_there(ctx):
+    from careplan.providers.service import update_provider
+
+    king, liberty = factories.location("King West"), factories.location("Liberty Village")
+    ana = factories.provider(name="Ana", hours=None,
+                             availability=[{"day": 0, "start": _at(MONDAY, "08:00").timetz().replace(tzinfo=None),
+                                            "end": _at(MONDAY, "12:00").timetz().replace(tzinfo=None),
+                                            "location_id": king.id},
+                                           {"day": 0, "start": _at(MONDAY, "13:00").timetz().replace(tzinfo=None),
+                                            "end": _at(MONDAY, "17:00").timetz().replace(tzinfo=None),
+                                            "location_id": liberty.id}])
+    ben = factories.provider(name="Ben", hours=None,
+                             availability=[{"day": 1, "start": _at(MONDAY, "08:00").timetz().replace(tzinfo=None),
+                                            "end": _at(MONDAY, "12:00").timetz().replace(tzinfo=None),
+                                            "location_id": liberty.id}])
+    afternoon = factories.appointment(factories.patient(), ana, _at(MONDAY, "14:00"), location_id=liberty.id)
+    # Ben does not work at Liberty Village on Mondays, but something is booked for him there.
+    factories.appointment(factories.patient(), ben, _at(MONDAY, "10:00"), location_id=liberty.id)
+    at_king = calendar.day_grid(MONDAY, location_id=king.id)
+    assert [c.provider.name for c in at_king.columns] == ["Ana"]
+    [column] = at_king.columns
+    assert [(clinic.to_local(s).hour, clinic.to_local(e).hour) for s, e in column.hours] == [(8, 12)]
+    assert column.appointments == []
+    at_liberty = calendar.day_grid(MONDAY, location_id=liberty.id)
+    assert [c.provider.name for c in at_liberty.columns] == ["Ana", "Ben"]
+    assert [a.id for a in at_liberty.columns[0].appointments] == [afternoon.id]
+    assert len(calendar.day_grid(MONDAY).columns) == 2
+    import pytest
+    from careplan.errors import Invalid
+    with pytest.raises(Invalid) as refused:
+        calendar.day_grid(MONDAY, location_id=liberty.id + 100)
+    assert "location" in refused.value.fields

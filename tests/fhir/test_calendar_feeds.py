@@ -6,7 +6,12 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import select
 
+from careplan.audit.models import AuditEvent
+from careplan.caller import Caller
+from careplan.errors import NotFound
+from careplan.extensions import db
 from careplan.fhir import feeds
 from tests import factories
 from tests.fhir.conftest import local
@@ -101,3 +106,24 @@ def test_only_the_owner_or_staff_manage_a_feed(client, auth, clinic, app):
     assert client.post(f"/api/v1/providers/{clinic.physio}/calendar-feed", headers=martha).status_code == 403
     assert client.post(f"/api/v1/patients/{clinic.martha}/calendar-feed").status_code == 401
     assert client.get("/calendar/not-a-token.ics").status_code == 404
+
+
+def test_a_command_without_a_user_opens_and_revokes_feeds(client, clinic, app, frozen):
+    """An operator's command or a worker has no user: it manages any existing owner's feed as staff do (it
+    used to crash reading the missing user's role), and an owner that does not exist is still a 404."""
+    command = Caller.system("cli")
+    with app.app_context():
+        for owner, owner_id in (("provider", clinic.physio), ("patient", clinic.martha)):
+            feed, token = feeds.open_feed(owner, owner_id, caller=command)
+            assert feeds.feed_for_token(token, caller=command).id == feed.id
+            assert feeds.get_feed(owner, owner_id, caller=command).id == feed.id
+            cal, _ = _calendar(client, f"/calendar/{token}.ics")
+            assert len(cal.walk("VEVENT")) == (3 if owner == "provider" else 5)
+        feeds.revoke_feed("provider", clinic.physio, caller=command)
+        with pytest.raises(NotFound):
+            feeds.get_feed("provider", clinic.physio, caller=command)
+        with pytest.raises(NotFound):
+            feeds.open_feed("patient", clinic.martha + 1000, caller=command)
+        made = db.session.scalars(select(AuditEvent).where(AuditEvent.resource == "calendar_feed",
+                                                           AuditEvent.action == "create")).all()
+        assert [(event.origin, event.user_id) for event in made] == [("cli", None), ("cli", None)]

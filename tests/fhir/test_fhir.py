@@ -297,3 +297,28 @@ def test_a_day_of_slots_takes_the_same_statements_for_three_clinicians_or_twelve
     many, busy_many = statements()
     assert (busy_few, busy_many) == (3, 12)
     assert many == few
+
+
+def test_slot_pages_hold_every_slot_once_in_start_order(client, auth, app):
+    """The search pages the day's slots of every clinician: page by page, each slot once, by start, and the
+    total is the whole day's."""
+    from datetime import datetime, timezone
+
+    from tests import factories
+
+    headers = auth("front_desk")
+    with app.app_context():
+        for n in range(5):
+            provider = factories.provider(hours="mon-fri 08:00-16:00")
+            factories.appointment(provider=provider, starts_at=datetime(2027, 3, 12, 14 + n, tzinfo=timezone.utc))
+    day = "start=ge2027-03-12&start=lt2027-03-13"
+    whole = fetch(client, f"/fhir/Slot?{day}&_count=500", headers)
+    every = ids(whole)
+    paged = []
+    for offset in range(0, len(every), 4):
+        bundle = fetch(client, f"/fhir/Slot?{day}&_count=4&_offset={offset}", headers)
+        assert bundle["total"] == whole["total"] == len(every)
+        paged += entries(bundle)
+    assert [s["id"] for s in paged] == every and len(set(every)) == len(every) >= 15
+    starts = [datetime.fromisoformat(s["start"]) for s in paged]
+    assert starts == sorted(starts)

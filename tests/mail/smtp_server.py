@@ -22,6 +22,8 @@ class Inbox:
     def __init__(self):
         self.messages = []
         self.envelopes = []
+        # The client's (address, port) of each message: one per connection it came on.
+        self.peers = []
         self.answer: str | None = None
         self.delay = 0.0
         self._lock = threading.Lock()
@@ -33,6 +35,7 @@ class Inbox:
             time.sleep(self.delay)
         with self._lock:
             self.envelopes.append(list(envelope.rcpt_tos))
+            self.peers.append(session.peer)
             self.messages.append(message_from_bytes(envelope.content, policy=default))
         return "250 OK"
 

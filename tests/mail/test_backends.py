@@ -38,6 +38,17 @@ def test_smtp_delivers_with_the_headers(app, ctx, smtp):
         "multipart/alternative", "text/plain", "text/html"]
 
 
+def test_a_batch_goes_through_one_connection(app, ctx, smtp):
+    """Flask-Mailman closes a connection its send_messages opened: the sender keeps its own open instead."""
+    sender = backend_for(app)
+    for n in range(3):
+        sender.send(message(subject=f"Number {n}"), f"n{n}")
+    sender.close()
+    assert len(smtp.inbox.messages) == 3
+    assert len(set(smtp.inbox.peers)) == 1
+    assert sender.connection.connection is None, "closed at the end of the batch"
+
+
 def test_the_calendar_part_keeps_its_method_and_file_name(app, ctx, smtp):
     with_calendar = build(kind="reminder", message_id="<careplan-email-2@localhost>", sender="desk@clinic.example",
                           to_name="Ann", to_email="ann@mail.example", subject="Soon", text="plain",

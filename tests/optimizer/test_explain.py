@@ -16,7 +16,7 @@ def test_nobody_works_inside_the_patients_windows_and_what_would_help():
     doc = problem([provider("dc", ["chiropractic"], [window("thu", "17:00", "20:00")])],
                   [patient("p", [window("mon", "08:00", "12:00")], [line("chiropractic", minutes=30)])])
     [entry] = solved(doc)["unscheduled"]
-    assert "no chiropractic provider works inside the patient's windows in plan week 0" in entry["reason"]
+    assert "no chiropractic provider works inside the patient's windows in plan week 1" in entry["reason"]
     assert "Thursday evenings would add 11 options" in entry["reason"]
 
 
@@ -25,7 +25,8 @@ def test_every_slot_already_booked():
                             booked=[("2027-01-04T08:00", "2027-01-04T12:00")])],
                   [patient("p", [window("mon", "08:00", "12:00")], [line("massage")])])
     [entry] = solved(doc)["unscheduled"]
-    assert "already booked or away" in entry["reason"] and "plan week 0 (Mon Jan 04–Sun Jan 10)" in entry["reason"]
+    assert "already booked or away" in entry["reason"] and "plan week 1 (Mon Jan 04–Sun Jan 10)" in entry["reason"]
+    assert entry["week"] == 0  # the field keeps the problem's count from 0
 
 
 def test_daily_cap_is_named():

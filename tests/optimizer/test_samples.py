@@ -35,7 +35,8 @@ def test_tiny_is_solved_to_optimality_and_beats_the_greedy_solution():
     assert solution["status"] == "OPTIMAL"
     assert solution["metrics"]["scheduled"] >= 6 and solution["metrics"]["visits"] < 6
     for entry in solution["unscheduled"]:
-        assert "plan week 0" in entry["reason"]
+        # Reasons are read by people, who count a plan's weeks from 1 (the `week` field counts from 0).
+        assert "plan week 1 (" in entry["reason"] and entry["week"] == 0
 
 
 @pytest.mark.parametrize("name, seconds", [("one-plan.json", 20), ("clinic.json", 8)])

@@ -147,14 +147,15 @@ def test_a_clinician_shortens_extends_and_advances_and_stale_appointments_show(c
     assert body["plan"]["phases"][0]["weeks"] == 2 and body["plan"]["version"] == 4
     stale = {s["id"]: s["why"] for s in body["stale_appointments"]}
     assert past not in stale and cancelled not in stale
-    assert stale[in_week_2] == "plan week 2 is no longer in the acute phase"
+    # The reasons are read by people, who count a plan's weeks from 1: plan_week 2 is "plan week 3".
+    assert stale[in_week_2] == "plan week 3 is no longer in the acute phase"
     # Subacute now covers plan weeks 2-5: week 3 still belongs to it.
     assert in_week_3 not in stale and set(stale) == {in_week_2, third_in_week_3[1]}
 
     extended = client.patch(url, headers=clinician, json={"change": "extend", "weeks": 1, "reason": "Flare-up."})
     stale = {s["id"]: s["why"] for s in extended.get_json()["stale_appointments"]}
     assert list(stale) == [third_in_week_3[1]]
-    assert "more physiotherapy sessions in plan week 3 than the 2" in stale[third_in_week_3[1]]
+    assert "more physiotherapy sessions in plan week 4 than the 2" in stale[third_in_week_3[1]]
     with app.app_context():
         assert [a.id for a in service.stale_appointments(service.get_plan(draft["plan_id"]))] == [third_in_week_3[1]]
 

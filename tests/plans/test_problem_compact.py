@@ -35,6 +35,24 @@ def _clinics():
     physios = [p["id"] for p in required["providers"] if "physiotherapy" in p["disciplines"]]
     required["patients"][0]["required_providers"] = {"physiotherapy": physios[0]}
     yield "required", required
+    # Across the spring's clock change (March 14th, 2027), with standing bookings.
+    yield "standing", _standing(generate(10, providers=12, patients=2, weeks=6, booked=0.4, start="2027-02-22"))
+
+
+def _standing(document: dict, providers: int = 4, hours: int = 2) -> dict:
+    """The first clinicians booked for the first `hours` of each of their windows on every day of the horizon
+    (standing appointments, a weekly meeting): busy time the document can say as later window starts."""
+    document = copy.deepcopy(document)
+    start = datetime.fromisoformat(document["clinic"]["horizon"]["start"])
+    days = [start + timedelta(days=n) for n in range(7 * document["clinic"]["horizon"]["weeks"])]
+    for provider in document["providers"][:providers]:
+        for day in days:
+            for window in provider["weekly"]:
+                if window["day"] == day.strftime("%a").lower():
+                    begins = datetime.combine(day.date(), datetime.strptime(window["start"], "%H:%M").time())
+                    provider["booked"].append({"start": begins.strftime("%Y-%m-%dT%H:%M"),
+                                               "end": (begins + timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M")})
+    return document
 
 
 def _intervals(entry: dict) -> list[tuple[str, str]]:
@@ -102,3 +120,47 @@ def test_generated_documents_carry_only_what_the_solve_uses():
         assert_only_what_the_solve_uses(compacted(document))
         with pytest.raises(AssertionError):  # as generated: time off apart, busy time unmerged
             assert_only_what_the_solve_uses(document)
+
+
+def test_busy_time_standing_at_a_window_edge_every_day_becomes_the_window_edge():
+    """A clinician booked for the first two hours of every window of the horizon works, for this solve, from
+    two hours later: the windows say so once, instead of one busy interval a day, and the optimizer's
+    options are the same (above, the "standing" clinic: schedules and reasons too)."""
+    document = _standing(generate(10, providers=12, patients=2, weeks=6, booked=0.0), providers=3)
+    for provider in document["providers"]:
+        provider["time_off"] = []
+    for patient in document["patients"]:
+        patient["availability"] = [{"day": day, "start": "06:00", "end": "22:00"}
+                                   for day in ("mon", "tue", "wed", "thu", "fri", "sat")]
+    small = compacted(document)
+    assert _options(small) == _options(document)
+    kept = {p["id"]: p for p in small["providers"]}
+    standing = [p for p in document["providers"][:3] if p["id"] in kept]
+    assert standing
+    for provider in standing:
+        cut = kept[provider["id"]]
+        assert cut["booked"] == [], "a standing booking is a window edge, not busy time"
+        for before, after in zip(provider["weekly"], cut["weekly"]):
+            shifted = datetime.strptime(before["start"], "%H:%M") + timedelta(hours=2)
+            if shifted < datetime.strptime(before["end"], "%H:%M"):
+                assert (after["day"], after["start"], after["end"]) == (before["day"], f"{shifted:%H:%M}", before["end"])
+            else:
+                assert after == before, "a window busy all through is kept whole"
+    assert_only_what_the_solve_uses(small)
+
+
+def test_a_window_is_cut_no_further_than_its_overlap_with_the_patients_windows():
+    """The optimizer says "nobody works inside the patient's windows" from the windows alone: a patient
+    available only in a clinician's standing hours keeps that overlap in the window (busy), so the reasons
+    read the same."""
+    document = _standing(generate(10, providers=12, patients=1, weeks=4, booked=0.0), providers=12, hours=3)
+    first = document["providers"][0]["weekly"][0]
+    begins = datetime.strptime(first["start"], "%H:%M")
+    document["patients"][0]["availability"] = [
+        {"day": first["day"], "start": first["start"], "end": f"{begins + timedelta(hours=2):%H:%M}"}]
+    small = compacted(document)
+    assert _options(small) == _options(document)
+    full = solve(document, time_limit=2, deterministic=True)
+    cut = solve(small, time_limit=2, deterministic=True)
+    assert cut["unscheduled"] == full["unscheduled"] and full["unscheduled"]
+    assert any("booked or away" in entry["reason"] for entry in full["unscheduled"])

@@ -81,7 +81,8 @@ def test_time_off_over_a_booking_answers_and_flags_it_and_removing_it_clears_the
     body = answer.get_json()
     [affected] = body["affected_appointments"]
     assert affected["id"] == booked["appointment"]
-    assert affected["flag_reason"] == "inside Ana Moreau's time off (2027-03-15 00:00 to 2027-03-16 00:00)"
+    # The absence in the pages' words: one whole day, not "2027-03-15 00:00 to 2027-03-16 00:00".
+    assert affected["flag_reason"] == "inside Ana Moreau's time off (Mon 15 Mar 2027, all day)"
     with app.app_context():
         assert flag_of(booked["appointment"])[0] == affected["flag_reason"]
 

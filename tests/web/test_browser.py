@@ -142,7 +142,7 @@ def test_an_admin_edits_a_provider_and_records_time_off(open_as, person, clinic_
     page.get_by_label("Reason").fill("Vacation")
     page.get_by_role("button", name="Record time off").click()
     # Next comes the re-plan the absence needs: nothing is booked inside it here.
-    expect(page.locator("h1")).to_contain_text("Hugo Bellamy is away: re-plan the care it touches")
+    expect(page.locator("h1")).to_contain_text("Hugo Bellamy is away: re-plan the care this time off touches")
     expect(page.locator("#affected-title + *")).to_have_text("No booked appointment falls inside this absence.")
     check_page_basics(page)
     screenshot(page, "admin-absence-replan")

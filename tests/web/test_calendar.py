@@ -237,3 +237,73 @@ def test_arrived_is_offered_on_the_appointments_own_day_only(client, app, auth):
     desk = auth("front_desk")
     assert 'value="arrived"' not in client.get(f"/desk/appointments/{booked}", headers=desk).text
     assert 'value="arrived"' in client.get(f"/desk/appointments/{soon}", headers=desk).text
+
+
+def test_a_network_day_pages_its_clinicians_and_filters_by_location(client, app, auth):
+    """The day page of a network shows COLUMNS_PER_PAGE clinicians, links to the next ones with the filters
+    kept, and the calendar component's feed asks for the same page."""
+    from careplan.calendar.service import COLUMNS_PER_PAGE
+
+    with app.app_context():
+        king = factories.location("King West").id
+        factories.location("Liberty Village")
+        for n in range(COLUMNS_PER_PAGE + 2):
+            factories.provider(name=f"Clinician {n:02d}", hours=None,
+                               availability=[dict(w, location_id=king) for w in factories.windows(EVERY_DAY)])
+        day = clinic.to_local(utcnow()).date() + timedelta(days=1)
+    desk = auth("front_desk")
+    first = client.get(f"/desk/calendar?date={day.isoformat()}&location={king}", headers=desk).text
+    names = re.findall(r'class="cal-table__who"><a [^>]*>([^<]+)</a>', first)
+    assert names == [f"Clinician {n:02d}" for n in range(COLUMNS_PER_PAGE)]
+    assert f"Clinicians 1–{COLUMNS_PER_PAGE} of {COLUMNS_PER_PAGE + 2}" in first
+    following = f"?date={day.isoformat()}&amp;location={king}&amp;page=2"
+    assert f'href="{following}" rel="next"' in first
+    assert f'<option value="{king}" selected>King West</option>' in first
+    assert f"location_id={king}&amp;page=1" in first
+    second = client.get("/desk/calendar" + following.replace("&amp;", "&"), headers=desk).text
+    assert re.findall(r'class="cal-table__who"><a [^>]*>([^<]+)</a>', second) == ["Clinician 16", "Clinician 17"]
+    assert 'rel="prev"' in second and 'rel="next"' not in second
+    feed = client.get(f"/api/v1/calendar/day?date={day.isoformat()}&location_id={king}&page=2", headers=desk).json
+    assert [r["title"] for r in feed["resources"]] == ["Clinician 16", "Clinician 17"]
+    assert (feed["page"], feed["pages"], feed["clinicians"]) == (2, 2, COLUMNS_PER_PAGE + 2)
+    bad = client.get(f"/api/v1/calendar/day?date={day.isoformat()}&page=0", headers=desk)
+    assert bad.status_code == 422 and "page" in bad.json["error"]["fields"]
+    assert client.get(f"/desk/calendar?date={day.isoformat()}&page=x", headers=desk).status_code == 400
+
+
+def test_the_calendar_speaks_the_staffs_language_in_its_table_and_its_component(client, auth, clinic_day,
+                                                                                monkeypatch):
+    """With the staff's language French, the day's table, its legend and blocks are French, and the words
+    calendar.js writes into the component's blocks come with the page (data-words), with its locale."""
+    import json
+    from html import unescape
+
+    from careplan import i18n
+
+    desk = auth("front_desk")
+    english = client.get(f"/desk/calendar?date={clinic_day.day.isoformat()}", headers=desk).text
+    words = json.loads(unescape(re.search(r"data-words='([^']+)'", english).group(1)))
+    assert words["booked"] == "Booked" and words["visit"] == "visit {number} ({sessions} sessions)"
+    assert 'data-locale="en"' in english
+
+    monkeypatch.setattr(i18n, "STAFF_LANGUAGE", "fr")
+    page = client.get(f"/desk/calendar?date={clinic_day.day.isoformat()}", headers=desk).text
+    assert 'data-locale="fr"' in page
+    words = json.loads(unescape(re.search(r"data-words='([^']+)'", page).group(1)))
+    assert words["booked"] == "Réservé" and words["held"] == "Retenu pour la proposition {id}"
+    assert words["visit"] == "visite {number} ({sessions} séances)" and words["red_flag"] == "Signal d'alarme"
+    # The table without JavaScript: the legend, the blocks' visit and length, the session labels.
+    assert "Calendrier de la clinique" in page and "hors des heures de travail" in page
+    assert "visite 1 (2 séances)" in page and "45 min" in page
+    assert "visite unique" in page
+    for english_word in ("Every discipline", "outside working hours", "Nothing booked.", "single visit",
+                         "sessions)", "Book with "):
+        assert english_word not in page, english_word
+    # The JSON feed the component reads labels the sessions the same way.
+    feed = client.get(f"/api/v1/calendar/day?date={clinic_day.day.isoformat()}", headers=desk).get_json()
+    assert {e["session"] for e in feed["events"] if e["kind"] == "appointment"} >= {"visite unique"}
+    week = client.get(f"/desk/calendar?provider={clinic_day.physio}&date={clinic_day.day.isoformat()}",
+                      headers=desk).text
+    assert "Semaine de " in week or "semaine du " in week
+    assert 'data-locale="fr"' in week
+    assert json.loads(unescape(re.search(r"data-words='([^']+)'", week).group(1)))["booked"] == "Réservé"

@@ -185,7 +185,7 @@ def test_a_front_desks_morning(app, browser, live_server, person):
         page.get_by_label("Back at").fill((base + timedelta(minutes=100)).strftime("%Y-%m-%dT%H:%M"))
         page.get_by_label("Reason").fill("Off sick")
         page.get_by_role("button", name="Record time off").click()
-        expect(page.locator(".flash--warning")).to_contain_text("1 appointment now falls")
+        expect(page.locator(".flash--warning")).to_contain_text("1 booked appointment is inside it")
         page.goto(f"/desk/calendar?date={base.date().isoformat()}")
         flagged = page.locator(".ec-event.cal-block--flagged")
         expect(flagged).to_have_count(1)
@@ -300,5 +300,35 @@ def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, brows
         assert all(b["lines"] >= 1 and "min" in b["title"] for b in blocks)
         assert page.evaluate(FIRST_LABEL) == {"text": "07:00", "visible": True, "inside": True}
         screenshot(page, "calendar-short-blocks")
+    finally:
+        context.close()
+
+
+def test_the_component_speaks_the_pages_language(app, browser, live_server, person, monkeypatch):
+    """With the staff's pages in French, what calendar.js writes into the blocks (status, length, red flag,
+    visit) and the component's day names are French too: they used to stay English on a French page."""
+    from careplan import i18n
+
+    base, providers, ids = _morning(app)
+    _red_flag(app, ids["martha"])
+    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
+    context.set_default_timeout(10000)
+    try:
+        page = context.new_page()
+        from tests.web.conftest import sign_in
+        sign_in(page, person("front_desk"))
+        monkeypatch.setattr(i18n, "STAFF_LANGUAGE", "fr")
+        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+        martha = page.locator(".ec-event.cal-block", has_text="Martha Kowalski")
+        expect(martha).to_contain_text("Réservé")
+        expect(martha).to_contain_text("Signal d'alarme")
+        expect(martha).to_contain_text("visite unique")
+        assert "Booked" not in martha.inner_text() and "Red flag" not in martha.inner_text()
+        page.goto(f"/desk/calendar?provider={providers['ana']}&date={base.date().isoformat()}")
+        heads = page.locator(".ec-col-head")
+        expect(heads).to_have_count(7)
+        expect(heads.first).to_contain_text("lun.")
+        expect(heads.last).to_contain_text("dim.")
+        screenshot(page, "calendar-week-fr")
     finally:
         context.close()

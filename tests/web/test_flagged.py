@@ -69,7 +69,9 @@ def test_time_off_over_bookings_says_so_and_the_desk_links_the_absence_s_re_plan
                            data={"start": "2027-03-15T00:00", "end": "2027-03-16T00:00", "reason": "Course"})
     assert recorded.status_code == 302 and "/replan" in recorded.headers["Location"]
     replan_page = client.get(recorded.headers["Location"], headers=desk).text
-    assert "2 appointments now fall outside these hours or inside a time off" in replan_page
+    # Said as what it is: time off, not a change of hours.
+    assert "Time off recorded. 2 booked appointments are inside it" in replan_page
+    assert "outside these hours" not in replan_page
 
     text = client.get("/desk/flagged", headers=desk).text
     assert "Martha Kowalski" in text and "James O&#39;Neill" in text

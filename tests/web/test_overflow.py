@@ -40,6 +40,22 @@ SPILLS = """() => {
   return found;
 }"""
 
+# A drop-down too narrow for the choice it shows: its text is cut, and nothing spills, so SPILLS misses it (the
+# provider form's location column showed "Kir" for "King West" at 1440 px). The arrow takes about 20 px.
+CLIPPED_CHOICES = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  const found = [];
+  for (const sel of document.querySelectorAll('main select')) {
+    if (sel.closest('[hidden]') || sel.offsetParent === null || sel.selectedIndex < 0) continue;
+    const style = getComputedStyle(sel);
+    ctx.font = style.font;
+    const text = sel.options[sel.selectedIndex].text.trim();
+    const room = sel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 20;
+    if (ctx.measureText(text).width > room + 1) found.push('select#' + sel.id + ' cuts "' + text + '"');
+  }
+  return found;
+}"""
+
 # What sticks out past the right edge of the window, innermost first (what to fix when a page is too wide).
 STICKING_OUT = """() => {
   const edge = document.documentElement.clientWidth;
@@ -148,7 +164,7 @@ def test_no_staff_page_overflows_at_1440_or_390_px(app, browser, live_server, pe
                         problems.append(f"{role} {path} at {viewport['width']} px: the page is {width} px wide, "
                                         f"past the edge: {', '.join(page.evaluate(STICKING_OUT))}")
                     problems += [f"{role} {path} at {viewport['width']} px: {spill}"
-                                 for spill in page.evaluate(SPILLS)]
+                                 for spill in page.evaluate(SPILLS) + page.evaluate(CLIPPED_CHOICES)]
                     screenshot(page, f"overflow-{role}-{_name(path)}-{viewport['width']}")
         finally:
             context.close()
