@@ -85,11 +85,15 @@ def _rank(option, preferred: int | None, seen: set[int]) -> int:
 
 
 def same_clinician_first(space: Space) -> list[Booking]:
-    """Like first-available, but each session goes to a clinician the patient already sees for that
-    discipline when one is free that plan week (on a day the patient already comes in, if possible),
-    and only otherwise to whoever is free first. A batch's other starting point: first-available
-    gives a patient whoever is free first, session by session, so most of its continuity breaks are
-    chosen before any search begins."""
+    """Like first-available, but each session goes where the patient's plan loses least: to a clinician
+    the patient already sees for that discipline on a day they already come in; else to anyone on such
+    a day (a visit ranks before a break), then to a clinician they see on another day; else to whoever
+    is free first. A batch's other starting point: first-available gives a patient whoever is free
+    first, session by session, so most of its continuity breaks and extra visits are chosen before any
+    search begins. (Measured on 100-plan intakes, s9601-9603: 1-14 more sessions than first-available,
+    0.90-0.91x its visits, 0.51-0.53x its breaks; a clinician seen on another day before anyone on a
+    visit day: 1.0x the visits, 0.31-0.36x the breaks, and after 40 CPU s of search on s9601 fewer
+    sessions: 1802 / 954 / 385 against 1809 / 962 / 374.)"""
     ledger = Ledger(space)
     for patient in range(len(space.problem.patients)):
         days: set[int] = set()
@@ -97,12 +101,11 @@ def same_clinician_first(space: Space) -> list[Booking]:
             for _ in range(demand.count):
                 seen = ledger.seen.get((patient, demand.discipline), set())
                 choice = None
-                if seen:
-                    choice = _first_free(ledger, demand, lambda o: o.provider in seen and o.day in days)
-                    if choice is None:
-                        choice = _first_free(ledger, demand, lambda o: o.provider in seen)
-                if choice is None:
-                    choice = _first_free(ledger, demand, lambda o: True)
+                for wanted in (lambda o: o.provider in seen and o.day in days, lambda o: o.day in days,
+                               lambda o: o.provider in seen, lambda o: True):
+                    choice = _first_free(ledger, demand, wanted)
+                    if choice is not None:
+                        break
                 if choice is None:
                     break
                 ledger.add(Booking(demand.index, *choice))

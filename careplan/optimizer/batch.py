@@ -75,6 +75,12 @@ COMFORT_PER_PASS_1 = 1.5
 # most: measured on 100-plan intakes (60 s, two cores) it otherwise ended at
 # 19-35 s and left the neighbourhood search 0-4 re-solves.
 PASS_1_SHARE = 0.1
+# Above this many patients there is no pass 1: measured on 100-plan intakes
+# from the same-clinician start, it added 0-2 sessions in 10% of the time,
+# where the neighbourhoods add about 6 a CPU second. Stage 2 of each plan then
+# gets this share of the time.
+PASS_1_PATIENTS = 40
+LARGE_COMFORT_SHARE = 0.15
 # CP-SAT's limit for one neighbourhood re-solve, per round of `Chooser`.
 LNS_SECONDS = (1.0, 1.5, 2.0)
 
@@ -308,14 +314,16 @@ class Batch:
         # Keep time at the end for each plan's comfort, and to prove a visits
         # lower bound for each plan.
         self.bound_share = JOINT_BOUND_SHARE if len(patients) <= JOINT_BOUND_PATIENTS else BOUND_SHARE
-        self.reserve = self.budget * (self.bound_share + COMFORT_SHARE)
-        # Pass 1: each plan optimised on its own, within its share of the time,
-        # those with the most to gain first (in case the share runs out).
-        self.reserve = max(self.reserve, self.budget * (1 - PASS_1_SHARE))
-        self._each_alone("stage1", self._most_wanting_first(patients), lambda fair: max(0.05, min(1.0, 0.6 * fair)))
-        self.say(f"each plan optimised: {self._summary()}")
-        pass_1 = self.budget - self.remaining()
-        self.reserve = self.budget * self.bound_share + min(self.budget * COMFORT_SHARE, COMFORT_PER_PASS_1 * pass_1)
+        comfort = self.budget * LARGE_COMFORT_SHARE
+        if len(patients) <= PASS_1_PATIENTS:
+            # Pass 1: each plan optimised on its own, within its share of the time,
+            # those with the most to gain first (in case the share runs out).
+            self.reserve = max(self.budget * (self.bound_share + COMFORT_SHARE), self.budget * (1 - PASS_1_SHARE))
+            self._each_alone("stage1", self._most_wanting_first(patients),
+                             lambda fair: max(0.05, min(1.0, 0.6 * fair)))
+            self.say(f"each plan optimised: {self._summary()}")
+            comfort = min(self.budget * COMFORT_SHARE, COMFORT_PER_PASS_1 * (self.budget - self.remaining()))
+        self.reserve = self.budget * self.bound_share + comfort
         if len(patients) <= JOINT_PROOF_PATIENTS:
             self._all_together(patients, min(self.budget * JOINT_PROOF_SHARE, self.remaining() - self.reserve))
         if not self.stage1_proven:

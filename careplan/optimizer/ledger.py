@@ -30,6 +30,9 @@ class Ledger:
         self._provider: dict[int, list[tuple[int, int]]] = {}
         self._room: dict[int, list[tuple[int, int]]] = {}
         self._patient_day: dict[tuple[int, int], list[Booking]] = {}
+        # Each patient's earliest appointment start: an assessment must end before it
+        # (read for every assessment option; scanning all patients' days took seconds on 100 plans).
+        self._first_start: dict[int, int] = {}
         self._discipline_days: dict[tuple[int, str], list[int]] = {}
         self._assessment_end: dict[int, int] = {}
         self.seen: dict[tuple[int, str], set[int]] = {}
@@ -41,6 +44,7 @@ class Ledger:
         if booking.room >= 0:
             self._room.setdefault(booking.room, []).append((booking.start, booking.end))
         day = self._patient_day.setdefault((demand.patient, booking.day), [])
+        self._first_start[demand.patient] = min(booking.start, self._first_start.get(demand.patient, booking.start))
         bisect.insort(day, booking, key=lambda b: b.start)
         if demand.is_assessment:
             self._assessment_end[demand.patient] = booking.end
@@ -59,9 +63,7 @@ class Ledger:
             end = self._assessment_end.get(patient)
             if end is None or end > option.start:
                 return BEFORE_ASSESSMENT
-        if demand.is_assessment and any(
-            b.start < option.end for (p, _), day in self._patient_day.items() if p == patient for b in day
-        ):
+        if demand.is_assessment and self._first_start.get(patient, option.end) < option.end:
             return BEFORE_ASSESSMENT
         transition = space.problem.transition_minutes
         same_day = self.day(patient, option.day)
