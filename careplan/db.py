@@ -128,7 +128,11 @@ def tune_sqlite(engine: Engine, wait_seconds: float = 30.0) -> None:
     @event.listens_for(engine, "commit")
     @event.listens_for(engine, "rollback")
     def _on_end(connection):
-        _release(connection.connection.info)
+        # An invalidated connection (a lost database, an interrupt mid-statement) has given the turn up at
+        # its pool's invalidate event, and asking it for its DBAPI connection raises: its rollback and close
+        # would fail instead of ending the transaction.
+        if not connection.invalidated:
+            _release(connection.connection.info)
 
     @event.listens_for(engine.pool, "checkin")
     def _on_checkin(_dbapi_connection, record):

@@ -152,3 +152,37 @@ def test_json_columns_are_stored_without_spaces(ctx):
     stored = db.session.scalar(select(cast(OutboundEmail.payload, String)))
     assert stored == '{"a":1,"b":[1,2]}'
     assert db.session.scalar(select(OutboundEmail.payload)) == {"a": 1, "b": [1, 2]}
+
+
+@pytest.mark.skipif("os.environ.get('CAREPLAN_TEST_ON_POSTGRES')", reason="the write turn is SQLite's")
+def test_an_invalidated_write_transaction_rolls_back_and_gives_up_the_turn(app):
+    """A connection invalidated inside a write transaction (a disconnect, an interrupt mid-statement) still
+    rolls back and closes without an error, and the next writer gets the turn at once."""
+    import threading
+    import time
+
+    with app.app_context():
+        factories.provider()
+        db.session.commit()
+        db.session.remove()
+        with db.engine.connect() as connection:
+            connection.execute(text("UPDATE providers SET name = name"))
+            connection.invalidate()
+        db.session.execute(text("UPDATE providers SET name = name"))
+        db.session.connection().invalidate()
+        db.session.rollback()
+        db.session.remove()
+
+        engine = db.engine
+        took = []
+
+        def write():
+            started = time.perf_counter()
+            with engine.begin() as other:
+                other.execute(text("UPDATE providers SET name = name"))
+            took.append(time.perf_counter() - started)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(10)
+        assert took and took[0] < 1
