@@ -108,6 +108,7 @@ class Held:
     discipline_code: str
     starts_at: datetime
     ends_at: datetime
+    location_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -286,7 +287,7 @@ def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
             .order_by(ProviderTimeOff.starts_at, ProviderTimeOff.id))
     held = (holds_in_force(utcnow()).with_only_columns(
                 HeldSlot.id, HeldSlot.proposal_id, Proposal.plan_id, HeldSlot.provider_id, HeldSlot.discipline_code,
-                HeldSlot.starts_at, HeldSlot.ends_at)
+                HeldSlot.starts_at, HeldSlot.ends_at, HeldSlot.location_id)
             .where(overlapping(HeldSlot, start, end)).order_by(HeldSlot.starts_at, HeldSlot.id))
     if provider_ids is not None:
         appointments = appointments.where(Appointment.provider_id.in_(provider_ids))
@@ -345,6 +346,7 @@ def day_grid(day: date, *, discipline: str | None = None, location_id: int | Non
     appointments, away, held = _between(start, end, [c.id for c in chosen])
     if location_id is not None:
         appointments = [a for a in appointments if a.location_id in (location_id, None)]
+        held = [h for h in held if h.location_id in (location_id, None)]
     columns = {c.id: Column(c, _hours_on(c, day, location_id)) for c in chosen}
     for appointment in appointments:
         columns[appointment.provider_id].appointments.append(appointment)

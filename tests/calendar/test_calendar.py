@@ -264,3 +264,32 @@ def test_a_location_shows_the_clinicians_working_there_and_what_is_booked_there(
     with pytest.raises(Invalid) as refused:
         calendar.day_grid(MONDAY, location_id=liberty.id + 100)
     assert "location" in refused.value.fields
+
+
+def test_a_location_shows_only_the_slots_held_there(ctx):
+    """A clinician working at two locations that day: a slot a proposal holds for them at the other location
+    is not shown on this location's page, as their appointments there are not."""
+    from careplan.proposals.models import HeldSlot
+
+    king, liberty = factories.location("King West"), factories.location("Liberty Village")
+    ana = factories.provider(name="Ana", hours=None,
+                             availability=[{"day": 0, "start": _at(MONDAY, "08:00").timetz().replace(tzinfo=None),
+                                            "end": _at(MONDAY, "12:00").timetz().replace(tzinfo=None),
+                                            "location_id": king.id},
+                                           {"day": 0, "start": _at(MONDAY, "13:00").timetz().replace(tzinfo=None),
+                                            "end": _at(MONDAY, "17:00").timetz().replace(tzinfo=None),
+                                            "location_id": liberty.id}])
+    patient = factories.patient()
+    plan = factories.care_plan(patient, {"physiotherapy": ana}, status="draft")
+    proposal = factories.proposal(plan.id)
+    for clock, where in (("09:00", king.id), ("14:00", liberty.id)):
+        db.session.add(HeldSlot(proposal_id=proposal.id, patient_id=patient.id, provider_id=ana.id,
+                                discipline_code="physiotherapy", starts_at=_at(MONDAY, clock),
+                                ends_at=_at(MONDAY, clock) + timedelta(minutes=45), location_id=where))
+    db.session.commit()
+    [at_king] = calendar.day_grid(MONDAY, location_id=king.id).columns
+    assert [clinic.to_local(h.starts_at).hour for h in at_king.holds] == [9]
+    [at_liberty] = calendar.day_grid(MONDAY, location_id=liberty.id).columns
+    assert [clinic.to_local(h.starts_at).hour for h in at_liberty.holds] == [14]
+    [everywhere] = calendar.day_grid(MONDAY).columns
+    assert [clinic.to_local(h.starts_at).hour for h in everywhere.holds] == [9, 14]
