@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 
 from flask import current_app
 from sqlalchemy import bindparam, exists, func, or_, select, update
@@ -140,7 +141,12 @@ def _prepare(ids: list[int], owner: str, now: datetime, result: BatchResult) -> 
 _EMAILS = OutboundEmail.__table__
 _OURS = (_EMAILS.c.id == bindparam("email_id"), _EMAILS.c.lease_owner == bindparam("owner"),
          _EMAILS.c.status == "pending")
-_STILL_OURS = select(_EMAILS.c.id).where(*_OURS, not_held())
+# Checked just before a send: still ours, pending and not held, and our lease not run out (after it, another
+# dispatcher may have claimed it); the lease is renewed in the same statement, so nobody can claim it while it
+# is sent. A batch slower than its lease (a mail server answering slowly) loses its e-mails rather than
+# sending one a second dispatcher sends too.
+_STILL_OURS = (update(_EMAILS).where(*_OURS, _EMAILS.c.lease_expires_at > bindparam("moment"), not_held())
+               .values(lease_expires_at=bindparam("renewed")).returning(_EMAILS.c.id))
 _MARK_SENT = update(_EMAILS).where(*_OURS).values(
     status="sent", sent_at=bindparam("sent_at_now", type_=_EMAILS.c.sent_at.type), last_error="",
     lease_owner=None, lease_expires_at=None)
@@ -156,23 +162,29 @@ _MARK_SENT_AND_CHECK = _STILL_OURS.add_cte(
         lease_owner=None, lease_expires_at=None).returning(_EMAILS.c.id).cte("marked"))
 
 
-def _mark_sent_and_check(connection, sent: int, email_id: int, owner: str, now: datetime) -> bool:
+def _lease_at(moment: datetime) -> dict:
+    return {"moment": moment, "renewed": moment + timedelta(seconds=current_app.config["REMINDER_LEASE_SECONDS"])}
+
+
+def _mark_sent_and_check(connection, sent: int, email_id: int, owner: str, now: datetime, moment: datetime) -> bool:
     """`_mark_sent` of `sent` and `_still_ours` of `email_id`, committed together, on `connection`."""
     return connection.execute(_MARK_SENT_AND_CHECK, {"sent_id": sent, "email_id": email_id, "owner": owner,
-                                                     "sent_at_now": now}).scalar() is not None
+                                                     "sent_at_now": now, **_lease_at(moment)}).scalar() is not None
 
 
 def _still_ours(email_id: int, owner: str, *, sent: int | None = None, now: datetime | None = None,
-                connection=None) -> bool:
-    """Checked just before sending: a booking may have withdrawn the e-mail since the batch was composed,
-    and a batch slower than its lease may have lost it to another dispatcher. `sent`: the e-mail sent just
-    before this one, marked sent in the same transaction (one commit an e-mail, not two); `connection`: an
-    autocommit connection on PostgreSQL, for `_mark_sent_and_check`."""
+                moment: datetime | None = None, connection=None) -> bool:
+    """Checked just before sending, and the lease renewed from `moment` (the dispatcher's clock now): a
+    booking may have withdrawn the e-mail since the batch was composed, and a batch slower than its lease may
+    have lost it to another dispatcher. `sent`: the e-mail sent just before this one, marked sent in the same
+    transaction (one commit an e-mail, not two); `connection`: an autocommit connection on PostgreSQL, for
+    `_mark_sent_and_check`."""
+    moment = moment or now or utcnow()
     if sent is not None and connection is not None:
-        return _mark_sent_and_check(connection, sent, email_id, owner, now)
+        return _mark_sent_and_check(connection, sent, email_id, owner, now, moment)
     if sent is not None:
         _mark_sent(sent, owner, now, commit=False)
-    held = db.session.execute(_STILL_OURS, {"email_id": email_id, "owner": owner}).scalar()
+    held = db.session.execute(_STILL_OURS, {"email_id": email_id, "owner": owner, **_lease_at(moment)}).scalar()
     db.session.commit()
     return held is not None
 
@@ -219,9 +231,12 @@ def dispatch_batch(*, owner: str | None = None, now: datetime | None = None,
                if prepared and db.engine.dialect.name == "postgresql" else None)
     # Sent, not marked yet: marked with the next e-mail's check, or at the end.
     unmarked = None
+    # The leases were written on the batch's clock (`now`, which a test may set): it runs on from there.
+    began = monotonic()
     try:
         for email_id, name, message in prepared:
-            ours = _still_ours(email_id, owner, sent=unmarked, now=now, connection=marking)
+            moment = now + timedelta(seconds=monotonic() - began)
+            ours = _still_ours(email_id, owner, sent=unmarked, now=now, moment=moment, connection=marking)
             unmarked = None
             if not ours:
                 result.withdrawn.append(email_id)

@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from time import monotonic
 
 from flask import current_app
 from sqlalchemy import or_, select, update
@@ -33,6 +34,8 @@ class DeliveryResult:
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    # Claimed, then not posted: the lease ran out first (another worker may hold it now), or it went away.
+    withdrawn: list[int] = field(default_factory=list)
 
 
 def claim(owner: str, *, now: datetime, limit: int) -> list[int]:
@@ -109,13 +112,31 @@ def deliver_batch(*, owner: str | None = None, now: datetime | None = None) -> D
                     WebhookDelivery.id.in_(ids), WebhookDelivery.lease_owner == owner))]
     db.session.commit()
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
+    # The leases were written on the batch's clock (`now`, which a test may set): it runs on from there.
+    began = monotonic()
     for delivery_id, url, secret, event_type, event_id, body in prepared:
+        if not _still_ours(delivery_id, owner, now + timedelta(seconds=monotonic() - began)):
+            result.withdrawn.append(delivery_id)
+            continue
         headers = {"Content-Type": "application/json", "User-Agent": "careplan-webhooks/1",
                    "X-Careplan-Event": event_type, "X-Careplan-Event-Id": event_id,
                    SIGNATURE_HEADER: sign(secret, int(utcnow().timestamp()), body)}
         status, error = post(url, body, headers, timeout)
         _record(delivery_id, owner, status, error, now, result)
     return result
+
+
+def _still_ours(delivery_id: int, owner: str, moment: datetime) -> bool:
+    """Just before a POST: still ours and pending, our lease not run out (after it another worker may have
+    claimed the delivery), and the lease renewed in the same statement, so nobody claims it while it is
+    posted. A batch slower than its lease (receivers answering slowly) posts no more of it."""
+    lease = timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
+    ours = db.session.execute(
+        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease_owner == owner,
+                                      WebhookDelivery.status == "pending", WebhookDelivery.lease_expires_at > moment)
+        .values(lease_expires_at=moment + lease).returning(WebhookDelivery.id)).scalar()
+    db.session.commit()
+    return ours is not None
 
 
 def deliver_due(*, now=utcnow) -> DeliveryResult:
@@ -128,5 +149,6 @@ def deliver_due(*, now=utcnow) -> DeliveryResult:
         total.sent += result.sent
         total.retrying += result.retrying
         total.failed += result.failed
+        total.withdrawn += result.withdrawn
         if result.claimed == 0:
             return total

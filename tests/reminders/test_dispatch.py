@@ -257,3 +257,27 @@ def test_the_dispatch_command_shows_what_is_due_and_what_went(app, ctx):
     assert result.exit_code == 0, result.output
     assert "Sending 4 due e-mails" in result.stderr
     assert result.stdout == "4 sent, 0 to retry, 0 failed, 0 withdrawn.\n"
+
+
+def test_a_batch_slower_than_its_lease_sends_no_more_of_it(app, ctx, smtp, monkeypatch):
+    """Once a batch's lease has run out another dispatcher may have claimed its e-mails: the batch sends none
+    of them after that (each check renews the lease only while it still runs), and the next dispatcher sends
+    them, each once."""
+    first, second = booked(1)
+    t0 = datetime(2027, 1, 31, 15, 0, tzinfo=timezone.utc)
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", smtp.port)
+    lease = app.config["REMINDER_LEASE_SECONDS"]
+    # The batch's clock: its first e-mail goes at once, then a slow mail server takes longer than the lease.
+    ticks = iter([0.0, 0.0])
+    monkeypatch.setattr(dispatch, "monotonic", lambda: next(ticks, lease + 1.0))
+    slow = dispatch.dispatch_batch(now=t0, due_before=AFTER_ALL)
+    monkeypatch.undo()
+    assert (slow.sent, slow.withdrawn) == ([first], [second])
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", smtp.port)
+    later = dispatch.dispatch_batch(now=t0 + timedelta(seconds=lease + 2), due_before=AFTER_ALL)
+    assert later.sent == [second]
+    assert Counter(smtp.inbox.message_ids()) == {f"<careplan-email-{first}@localhost>": 1,
+                                                 f"<careplan-email-{second}@localhost>": 1}
+    assert statuses() == {"sent": 2}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 from sqlalchemy import select
@@ -223,3 +223,24 @@ def test_the_admin_page_shows_failures_and_resends(app, client, auth, receiver, 
     assert resent.status_code == 302
     receiver.answer = 200
     assert _deliver(app).sent == [failed.id]
+
+
+def test_a_batch_slower_than_its_lease_posts_no_more_of_it(app, client, auth, receiver, registered, monkeypatch):
+    """Once a batch's lease has run out another worker may have claimed its deliveries: the batch posts none of
+    them after that, and the next worker posts them, each once."""
+    registered("appointment.booked")
+    people = _people(app)
+    assert _book(client, auth, people).status_code == 201
+    assert _book(client, auth, people, start="2027-03-16T09:00:00-04:00").status_code == 201
+    t0 = datetime(2027, 3, 1, 12, 0, tzinfo=timezone.utc)
+    lease = app.config["WEBHOOK_LEASE_SECONDS"]
+    # The batch's clock: its first delivery goes at once, then a slow receiver takes longer than the lease.
+    ticks = iter([0.0, 0.0])
+    monkeypatch.setattr(delivery, "monotonic", lambda: next(ticks, lease + 1.0))
+    slow = _deliver(app, now=clock(t0))
+    monkeypatch.undo()
+    assert len(slow.sent) == 1 and len(slow.withdrawn) == 1
+    later = _deliver(app, now=clock(t0 + timedelta(seconds=lease + 2)))
+    assert later.sent == slow.withdrawn
+    assert sorted(receiver.event_ids()) == sorted(d.event_id for d in _deliveries(app))
+    assert len(receiver.event_ids()) == 2
