@@ -336,7 +336,7 @@ def day_grid(day: date, *, discipline: str | None = None, location_id: int | Non
     # Held while the grid is built: the session's identity map then answers every later clinic.settings().
     settings = clinic.settings()
     if location_id is not None and not any(place.id == location_id for place in list_locations(include_inactive=False)):
-        raise Invalid("No such location.", fields={"location": f"no open location {location_id}"})
+        raise Invalid("No such location.", fields={"location_id": f"no open location {location_id}"})
     start, end = clinic.local_day_bounds(day)
     booked = _booked_on(start, end, location_id)
     shown = [c for c in _clinicians(discipline) if c.id in booked or _hours_on(c, day, location_id)]

@@ -263,7 +263,7 @@ def test_a_location_shows_the_clinicians_working_there_and_what_is_booked_there(
     from careplan.errors import Invalid
     with pytest.raises(Invalid) as refused:
         calendar.day_grid(MONDAY, location_id=liberty.id + 100)
-    assert "location" in refused.value.fields
+    assert "location_id" in refused.value.fields
 
 
 def test_a_location_shows_only_the_slots_held_there(ctx):
