@@ -415,7 +415,9 @@ class PlanModel:
                 m.add_bool_or(flags + [any_flag.Not()])
                 breaks.append(total(flags) - any_flag)
         self.breaks = total(breaks)
-        self.visits = total(self.visit.values()) + len({(space.demands[d].patient, o.day) for d, o in self.pruned})
+        # A day of only video sessions is no trip, as in the model's own visits.
+        self.visits = total(self.visit.values()) + len({(space.demands[d].patient, o.day) for d, o in self.pruned
+                                                        if not o.virtual})
         # Redundant: a week needs as many visit days as its busiest discipline has sessions.
         for demand in self.demands:
             variables = self.by_demand.get(demand.index, [])
