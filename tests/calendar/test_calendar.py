@@ -232,21 +232,15 @@ def test_a_visit_is_counted_across_pages(ctx):
     assert calendar.day_grid(MONDAY, page=2).visits[last.id] == (1, 2)
 
 
-def test_a_location_shows_the_clinicians_working_there_and_what_is_booked_there(ctx):
-    from careplan.providers.service import update_provider
+def _at_sites(hours: str, location) -> list[dict]:
+    return [dict(window, location_id=location.id) for window in factories.windows(hours)]
 
+
+def test_a_location_shows_the_clinicians_working_there_and_what_is_booked_there(ctx):
     king, liberty = factories.location("King West"), factories.location("Liberty Village")
-    ana = factories.provider(name="Ana", hours=None,
-                             availability=[{"day": 0, "start": _at(MONDAY, "08:00").timetz().replace(tzinfo=None),
-                                            "end": _at(MONDAY, "12:00").timetz().replace(tzinfo=None),
-                                            "location_id": king.id},
-                                           {"day": 0, "start": _at(MONDAY, "13:00").timetz().replace(tzinfo=None),
-                                            "end": _at(MONDAY, "17:00").timetz().replace(tzinfo=None),
-                                            "location_id": liberty.id}])
-    ben = factories.provider(name="Ben", hours=None,
-                             availability=[{"day": 1, "start": _at(MONDAY, "08:00").timetz().replace(tzinfo=None),
-                                            "end": _at(MONDAY, "12:00").timetz().replace(tzinfo=None),
-                                            "location_id": liberty.id}])
+    ana = factories.provider(name="Ana", hours=None, availability=_at_sites("mon 08:00-12:00", king) +
+                             _at_sites("mon 13:00-17:00", liberty))
+    ben = factories.provider(name="Ben", hours=None, availability=_at_sites("tue 08:00-12:00", liberty))
     afternoon = factories.appointment(factories.patient(), ana, _at(MONDAY, "14:00"), location_id=liberty.id)
     # Ben does not work at Liberty Village on Mondays, but something is booked for him there.
     factories.appointment(factories.patient(), ben, _at(MONDAY, "10:00"), location_id=liberty.id)
@@ -272,13 +266,8 @@ def test_a_location_shows_only_the_slots_held_there(ctx):
     from careplan.proposals.models import HeldSlot
 
     king, liberty = factories.location("King West"), factories.location("Liberty Village")
-    ana = factories.provider(name="Ana", hours=None,
-                             availability=[{"day": 0, "start": _at(MONDAY, "08:00").timetz().replace(tzinfo=None),
-                                            "end": _at(MONDAY, "12:00").timetz().replace(tzinfo=None),
-                                            "location_id": king.id},
-                                           {"day": 0, "start": _at(MONDAY, "13:00").timetz().replace(tzinfo=None),
-                                            "end": _at(MONDAY, "17:00").timetz().replace(tzinfo=None),
-                                            "location_id": liberty.id}])
+    ana = factories.provider(name="Ana", hours=None, availability=_at_sites("mon 08:00-12:00", king) +
+                             _at_sites("mon 13:00-17:00", liberty))
     patient = factories.patient()
     plan = factories.care_plan(patient, {"physiotherapy": ana}, status="draft")
     proposal = factories.proposal(plan.id)

@@ -10,14 +10,11 @@ from sqlalchemy import select
 
 from careplan.clinic import service as clinic
 from careplan.extensions import db
-from careplan.plans.service import build_plan
-from careplan.protocols.service import CLINIC_PROTOCOLS as PROTOCOLS
-from careplan.protocols.service import load_directory
 from careplan.providers.models import Provider
 from careplan.providers.service import add_time_off
 from careplan.scheduling.models import Appointment
 from tests import factories
-from tests.web.test_schedule import FAST, through_the_job
+from tests.web.test_schedule import FAST, mild_plan, through_the_job
 
 WEEK_ZERO = re.compile(r"\bweek 0\b", re.I)
 
@@ -25,18 +22,7 @@ WEEK_ZERO = re.compile(r"\bweek 0\b", re.I)
 def _plan_with_massage_nobody_can_give(app) -> tuple[int, int]:
     """A mild thoracic plan starting next Monday whose massage therapist works Sundays only, when the patient
     never comes: every massage session stays unplaced, with the optimizer's reason."""
-    with app.app_context():
-        load_directory(PROTOCOLS)
-        physio = factories.provider(name="Ana Moreau", hours="mon-sat 08:00-18:00").id
-        factories.provider(name="Sofia Lindqvist", disciplines=("massage",), hours="sun 08:00-18:00")
-        factories.provider(name="Lucas Ferreira", disciplines=("kinesiology",), hours="mon-sat 08:00-18:00")
-        patient = factories.patient(hours="mon-fri 09:00-17:00").id
-        today = datetime.now(clinic.zone()).date()
-        plan = build_plan({"patient_id": patient, "region": "thoracic", "severity": "mild",
-                           "start_date": today + timedelta(days=7 - today.weekday()),
-                           "care_team": [{"discipline": "physiotherapy", "provider_id": physio}]},
-                          caller=factories.CALLER)
-        return plan.id, physio
+    return mild_plan(app, massage_hours="sun 08:00-18:00")
 
 
 def test_the_proposal_and_the_booked_schedule_count_weeks_from_one(client, app, auth, run_jobs):
@@ -83,18 +69,10 @@ def test_the_backfill_list_counts_weeks_from_one(client, app, auth):
 def test_an_absences_re_plan_counts_weeks_from_one(client, app, auth, run_jobs):
     """The only physiotherapist is away the whole first week: its sessions cannot move, and the re-plan says
     which week they belong to as people count it."""
+    plan_id, physio = mild_plan(app)
     with app.app_context():
-        load_directory(PROTOCOLS)
-        physio = factories.provider(name="Ana Moreau", hours="mon-sat 08:00-18:00").id
-        factories.provider(name="Sofia Lindqvist", disciplines=("massage",), hours="mon-sat 08:00-18:00")
-        factories.provider(name="Lucas Ferreira", disciplines=("kinesiology",), hours="mon-sat 08:00-18:00")
-        patient = factories.patient(hours="mon-fri 09:00-17:00").id
         today = datetime.now(clinic.zone()).date()
-        monday = today + timedelta(days=7 - today.weekday())
-        plan_id = build_plan({"patient_id": patient, "region": "thoracic", "severity": "mild",
-                              "start_date": monday,
-                              "care_team": [{"discipline": "physiotherapy", "provider_id": physio}]},
-                             caller=factories.CALLER).id
+    monday = today + timedelta(days=7 - today.weekday())
     desk = auth("front_desk")
     proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
     proposal_id = int(through_the_job(client, run_jobs, proposed, desk).rsplit("proposal=", 1)[1])

@@ -21,11 +21,12 @@ from tests import factories
 FAST = {"time_limit": "1"}
 
 
-def mild_plan(app) -> tuple[int, int]:
+def mild_plan(app, *, massage_hours: str = "mon-sat 08:00-18:00") -> tuple[int, int]:
+    """A mild thoracic plan starting next Monday, its physiotherapist on the care team: (plan, physiotherapist)."""
     with app.app_context():
         load_directory(PROTOCOLS)
         physio = factories.provider(name="Ana Moreau", hours="mon-sat 08:00-18:00").id
-        factories.provider(name="Sofia Lindqvist", disciplines=("massage",), hours="mon-sat 08:00-18:00")
+        factories.provider(name="Sofia Lindqvist", disciplines=("massage",), hours=massage_hours)
         factories.provider(name="Lucas Ferreira", disciplines=("kinesiology",), hours="mon-sat 08:00-18:00")
         patient = factories.patient(hours="mon-fri 09:00-17:00").id
         today = datetime.now(clinic.zone()).date()
