@@ -1,6 +1,7 @@
 """A real SMTP server on loopback (aiosmtpd) that can be told to refuse (4xx, 5xx) or to be down."""
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 import time
@@ -58,8 +59,17 @@ class SMTPServer:
             tls = {"ssl_context": tls_context}
         else:
             tls = {"tls_context": tls_context, "require_starttls": True}
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **tls)
-        self.controller.start()
+        # The free port was found by binding and letting go of it: another process (the other backend's suite
+        # beside this one) may take it before the server binds it, so a taken port is traded for another.
+        for attempt in range(5):
+            self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port, **tls)
+            try:
+                self.controller.start()
+                return
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE or attempt == 4:
+                    raise
+                self.port = free_port()
 
     def down(self) -> None:
         if self.controller is not None:
