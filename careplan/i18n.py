@@ -42,33 +42,38 @@ def long_day(value: date) -> str:
     return format_date(value, "EEEE d MMMM y", locale=language())
 
 
-def short_day(value: date) -> str:
-    """Tue 5 Jan (and the year, when it is not this year in the clinic)."""
+def short_day(value: date, *, with_year: bool = False) -> str:
+    """Tue 5 Jan (and the year, when it is not this year in the clinic, or always `with_year`)."""
     from careplan.clinic import service as clinic
     from careplan.db import utcnow
 
     this_year = clinic.to_local(utcnow()).year
-    return format_date(value, "EEE d MMM" if value.year == this_year else "EEE d MMM y", locale=language())
+    short = value.year == this_year and not with_year
+    return format_date(value, "EEE d MMM" if short else "EEE d MMM y", locale=language())
 
 
-def away_span(starts_at: datetime, ends_at: datetime) -> str:
+def away_span(starts_at: datetime, ends_at: datetime, *, with_year: bool = False) -> str:
     """A time off as people say it, wherever it is shown. It is stored as a start and an end, and whole days end
-    at the next day's midnight: "Mon 28 Dec 00:00 to Sat 2 Jan 00:00" read as if Saturday were off too."""
+    at the next day's midnight: "Mon 28 Dec 00:00 to Sat 2 Jan 00:00" read as if Saturday were off too.
+    `with_year`: for text that is stored, and read in another year."""
     from flask_babel import gettext
 
     from careplan.clinic import service as clinic
+
+    def day(value: date) -> str:
+        return short_day(value, with_year=with_year)
 
     start, end = clinic.to_local(starts_at), clinic.to_local(ends_at)
     if start.time() == time.min and end.time() == time.min:
         last = end.date() - timedelta(days=1)
         if last == start.date():
-            return gettext("%(day)s, all day", day=short_day(last))
-        return gettext("%(first)s to %(last)s, all day", first=short_day(start.date()), last=short_day(last))
+            return gettext("%(day)s, all day", day=day(last))
+        return gettext("%(first)s to %(last)s, all day", first=day(start.date()), last=day(last))
     clocks = {"start": start.strftime("%H:%M"), "end": end.strftime("%H:%M")}
     if start.date() == end.date():
-        return gettext("%(day)s, %(start)s to %(end)s", day=short_day(start.date()), **clocks)
-    return gettext("%(first)s %(start)s to %(last)s %(end)s", first=short_day(start.date()),
-                   last=short_day(end.date()), **clocks)
+        return gettext("%(day)s, %(start)s to %(end)s", day=day(start.date()), **clocks)
+    return gettext("%(first)s %(start)s to %(last)s %(end)s", first=day(start.date()),
+                   last=day(end.date()), **clocks)
 
 
 def clinic_language() -> str:

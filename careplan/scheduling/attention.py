@@ -58,10 +58,11 @@ def lock_providers(provider_ids) -> None:
 
 
 def _span(starts_at: datetime, ends_at: datetime) -> str:
-    """The absence as the pages say it ("Tue 8 Dec, all day", where it said "2026-12-08 00:00 to 2026-12-09
-    00:00"), in English: the reason is stored, and the API answers it, whoever's request wrote it."""
+    """The absence as the pages say it ("Tue 8 Dec 2026, all day", where it said "2026-12-08 00:00 to
+    2026-12-09 00:00"), in English: the reason is stored, and the API answers it, whoever's request wrote it;
+    with its year, since it is read after the year has turned too."""
     with force_locale("en"):
-        return away_span(starts_at, ends_at)
+        return away_span(starts_at, ends_at, with_year=True)
 
 
 def absence_over(appointment: Appointment) -> ProviderTimeOff | None:

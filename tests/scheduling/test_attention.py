@@ -195,3 +195,15 @@ def test_a_booking_holds_the_provider_row_until_it_commits(app, booked):
                 other.execute("SELECT id FROM providers WHERE id = %s FOR UPDATE NOWAIT", (booked["provider"],))
             db.session.rollback()
             other.execute("SELECT id FROM providers WHERE id = %s FOR UPDATE NOWAIT", (booked["provider"],))
+
+
+def test_a_stored_reason_names_the_absences_year_even_this_year(ctx):
+    """The reason is stored and read later, after the year has turned too: "Tue 8 Dec" would not say which."""
+    from datetime import time as clock, timedelta
+
+    from careplan.clinic import service as clinic
+
+    today = clinic.to_local(datetime.now(timezone.utc)).date()
+    start = clinic.local_datetime(today, clock.min)
+    said = attention._span(start, start + timedelta(days=1))
+    assert said.endswith(f"{today.day} {today.strftime('%b')} {today.year}, all day"), said
