@@ -42,8 +42,8 @@
     var url = section.getAttribute("data-job");
     var clock = section.querySelector("[data-job-clock]");
     var state = section.querySelector("[data-job-state]");
-    var labels = {queued: "Waiting for a worker", running: "Optimizing", done: "Done",
-                  failed: "Could not be computed", cancelled: "Cancelled"};
+    // The states' words in the page's language, from the page.
+    var labels = JSON.parse(section.getAttribute("data-states") || "{}");
     function show(job) {
       var progress = job.progress || {};
       section.querySelectorAll("[data-job-figure]").forEach(function (el) {

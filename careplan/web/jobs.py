@@ -4,7 +4,7 @@ Cancel button, and, once done, straight on to the proposal."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext
 
 from careplan.auth.access import STAFF
 from careplan.auth.edge import request_caller
@@ -17,8 +17,9 @@ from careplan.web.access import page_for
 from careplan.web.planning import plan_in_reach
 from careplan.web.rendering import clock
 
-KIND_TITLES = {"proposal": "Proposing a schedule", "replan": "Re-planning", "absence_replan": "Re-planning an absence",
-               "batch_intake": "Proposing the intake's plans"}
+KIND_TITLES = {"proposal": lazy_gettext("Proposing a schedule"), "replan": lazy_gettext("Re-planning"),
+               "absence_replan": lazy_gettext("Re-planning an absence"),
+               "batch_intake": lazy_gettext("Proposing the intake's plans")}
 
 
 def _job_in_reach(job_id: int):

@@ -180,3 +180,29 @@ def test_the_job_page_says_what_the_optimizer_is_working_on(client, app, auth):
     asked = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
     page = client.get(asked.headers["Location"], headers=desk).text
     assert re.search(r'What it is working on: <span data-job-figure="stage">waiting to start</span>', page)
+
+
+def test_the_job_page_speaks_the_staffs_language_and_gives_its_script_the_states_words(client, app, auth,
+                                                                                      monkeypatch):
+    """Its labels, the state and the words careplan.js shows as the job moves on (data-states) in French on a
+    French page; the figures' spans stay where the script fills them in."""
+    import json
+    from html import unescape
+
+    from careplan import i18n
+
+    plan_id, _ = mild_plan(app)
+    desk = auth("front_desk")
+    asked = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
+    english = client.get(asked.headers["Location"], headers=desk).text
+    assert "Proposing a schedule" in english and "<dt>Sessions placed</dt>" in english
+    monkeypatch.setattr(i18n, "STAFF_LANGUAGE", "fr")
+    page = client.get(asked.headers["Location"], headers=desk).text
+    assert "Proposition d'un horaire" in unescape(page) and "En attente d'un processus" in unescape(page)
+    for label in ("Écoulé", "Séances placées", "Visites", "Minimum possible", "Changements de clinicien", "Annuler"):
+        assert label in page, label
+    for english_word in ("Elapsed", "Sessions placed", "Fewest possible", "Waiting for a worker", ">Cancel<"):
+        assert english_word not in page, english_word
+    states = json.loads(unescape(re.search(r"data-states='([^']+)'", page).group(1)))
+    assert states["running"] == "Optimisation en cours" and states["done"] == "Terminé"
+    assert re.search(r'<span data-job-figure="scheduled">–</span> sur <span data-job-figure="demand">–</span>', page)
