@@ -50,7 +50,7 @@ def rooms_day(day: date, location_id: int) -> RoomsDay:
         select(Appointment.room_id, Appointment.room_unit, Appointment.id, Appointment.patient_id, Patient.name,
                Appointment.provider_id, Appointment.discipline_code, Appointment.kind, Appointment.status,
                Appointment.starts_at, Appointment.ends_at, Appointment.arrived_at, Appointment.plan_id,
-               Appointment.phase_name, Appointment.plan_week, Appointment.flag_reason, Appointment.location_id)
+               Appointment.phase_name, Appointment.plan_week, Appointment.flag_reason)
         .join(Patient, Patient.id == Appointment.patient_id)
         .where(Appointment.room_id.in_([r.id for r in rooms]), Appointment.status.in_(SHOWN),
                overlapping(Appointment, start, end))

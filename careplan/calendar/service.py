@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext, ngettext
 from rapidfuzz import fuzz, process, utils
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from careplan.caller import Caller
@@ -88,7 +88,6 @@ class Booked:
     phase_name: str | None
     plan_week: int | None
     flag_reason: str | None
-    location_id: int | None
     # The patient's latest screen is a red flag no clinician has judged yet: the desk must know at check-in.
     red_flag: bool = False
 
@@ -108,7 +107,6 @@ class Held:
     discipline_code: str
     starts_at: datetime
     ends_at: datetime
-    location_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -271,13 +269,13 @@ def _clinicians(discipline: str | None, provider_id: int | None = None) -> list[
 
 
 
-def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
-    """Appointments with their patients' names, time off and holds in force over [start, end): three
-    statements of plain rows."""
+def _between(start: datetime, end: datetime, provider_ids: list[int] | None, location_id: int | None = None):
+    """Appointments with their patients' names, time off and holds in force over [start, end) (at a location,
+    when given, or at none): three statements of plain rows."""
     appointments = (select(Appointment.id, Appointment.patient_id, Patient.name, Appointment.provider_id,
                            Appointment.discipline_code, Appointment.kind, Appointment.status, Appointment.starts_at,
                            Appointment.ends_at, Appointment.arrived_at, Appointment.plan_id, Appointment.phase_name,
-                           Appointment.plan_week, Appointment.flag_reason, Appointment.location_id)
+                           Appointment.plan_week, Appointment.flag_reason)
                     .join(Patient, Patient.id == Appointment.patient_id)
                     .where(overlapping(Appointment, start, end), Appointment.status.in_(SHOWN))
                     .order_by(Appointment.starts_at, Appointment.id))
@@ -287,12 +285,15 @@ def _between(start: datetime, end: datetime, provider_ids: list[int] | None):
             .order_by(ProviderTimeOff.starts_at, ProviderTimeOff.id))
     held = (holds_in_force(utcnow()).with_only_columns(
                 HeldSlot.id, HeldSlot.proposal_id, Proposal.plan_id, HeldSlot.provider_id, HeldSlot.discipline_code,
-                HeldSlot.starts_at, HeldSlot.ends_at, HeldSlot.location_id)
+                HeldSlot.starts_at, HeldSlot.ends_at)
             .where(overlapping(HeldSlot, start, end)).order_by(HeldSlot.starts_at, HeldSlot.id))
     if provider_ids is not None:
         appointments = appointments.where(Appointment.provider_id.in_(provider_ids))
         away = away.where(ProviderTimeOff.provider_id.in_(provider_ids))
         held = held.where(HeldSlot.provider_id.in_(provider_ids))
+    if location_id is not None:
+        appointments = appointments.where(or_(Appointment.location_id == location_id, Appointment.location_id.is_(None)))
+        held = held.where(or_(HeldSlot.location_id == location_id, HeldSlot.location_id.is_(None)))
     return ([Booked(*row) for row in db.session.execute(appointments)],
             [Away(*row) for row in db.session.execute(away)],
             [Held(*row) for row in db.session.execute(held)])
@@ -343,10 +344,7 @@ def day_grid(day: date, *, discipline: str | None = None, location_id: int | Non
     pages = max(1, -(-len(shown) // COLUMNS_PER_PAGE))
     page = min(page, pages)
     chosen = shown[(page - 1) * COLUMNS_PER_PAGE: page * COLUMNS_PER_PAGE]
-    appointments, away, held = _between(start, end, [c.id for c in chosen])
-    if location_id is not None:
-        appointments = [a for a in appointments if a.location_id in (location_id, None)]
-        held = [h for h in held if h.location_id in (location_id, None)]
+    appointments, away, held = _between(start, end, [c.id for c in chosen], location_id)
     columns = {c.id: Column(c, _hours_on(c, day, location_id)) for c in chosen}
     for appointment in appointments:
         columns[appointment.provider_id].appointments.append(appointment)
