@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from time import monotonic
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from careplan.db import utcnow
 from careplan.extensions import db
@@ -131,12 +131,18 @@ def _still_ours(delivery_id: int, owner: str, moment: datetime) -> bool:
     claimed the delivery), and the lease renewed in the same statement, so nobody claims it while it is
     posted. A batch slower than its lease (receivers answering slowly) posts no more of it."""
     lease = timedelta(seconds=current_app.config["WEBHOOK_LEASE_SECONDS"])
-    ours = db.session.execute(
-        update(WebhookDelivery).where(WebhookDelivery.id == delivery_id, WebhookDelivery.lease_owner == owner,
-                                      WebhookDelivery.status == "pending", WebhookDelivery.lease_expires_at > moment)
-        .values(lease_expires_at=moment + lease).returning(WebhookDelivery.id)).scalar()
+    ours = db.session.execute(_STILL_OURS, {"delivery_id": delivery_id, "owner": owner, "moment": moment,
+                                            "renewed": moment + lease}).scalar()
     db.session.commit()
     return ours is not None
+
+
+# Built once, as the dispatcher's own check is (careplan.reminders.dispatch): it runs before every POST.
+_DELIVERIES = WebhookDelivery.__table__
+_STILL_OURS = (update(_DELIVERIES)
+               .where(_DELIVERIES.c.id == bindparam("delivery_id"), _DELIVERIES.c.lease_owner == bindparam("owner"),
+                      _DELIVERIES.c.status == "pending", _DELIVERIES.c.lease_expires_at > bindparam("moment"))
+               .values(lease_expires_at=bindparam("renewed")).returning(_DELIVERIES.c.id))
 
 
 def deliver_due(*, now=utcnow) -> DeliveryResult:
