@@ -25,6 +25,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 LAPTOP = {"width": 1366, "height": 900}
+WIDE = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
 # Every test person's password, for signing in through the /login form.
 PASSWORD = "correct horse battery"
 TABLET = {"width": 820, "height": 1180}
@@ -98,21 +100,33 @@ def sign_in(page, person: Person, password: str = PASSWORD) -> None:
 
 
 @pytest.fixture
-def open_as(app, browser, live_server, live_jobs):
-    """open_as(person) -> a fresh tab signed in as that person, on the live server."""
+def tab(browser, live_server):
+    """tab(viewport, timeout=10000, **options) -> a fresh page in a browser context of its own on the live
+    server (Canadian English, waits up to `timeout` ms), closed after the test; `options` go to the context
+    (java_script_enabled=False, ...)."""
     contexts = []
 
-    def open_tab(person: Person, viewport: dict = LAPTOP):
-        context = browser.new_context(base_url=live_server, viewport=viewport, locale="en-CA")
-        context.set_default_timeout(5000)
+    def open_tab(viewport: dict = LAPTOP, timeout: int = 10000, **options):
+        context = browser.new_context(base_url=live_server, viewport=viewport, locale="en-CA", **options)
+        context.set_default_timeout(timeout)
         contexts.append(context)
-        page = context.new_page()
-        sign_in(page, person)
-        return page
+        return context.new_page()
 
     yield open_tab
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def open_as(tab, live_jobs):
+    """open_as(person) -> a fresh tab signed in as that person, on the live server (with a job worker)."""
+
+    def open_tab(person: Person, viewport: dict = LAPTOP):
+        page = tab(viewport, timeout=5000)
+        sign_in(page, person)
+        return page
+
+    return open_tab
 
 
 def screenshot(page, name: str) -> None:

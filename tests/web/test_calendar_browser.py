@@ -15,11 +15,9 @@ from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.scheduling.models import Appointment
 from tests import factories
-from tests.web.conftest import check_page_basics, draft_plan, screenshot
+from tests.web.conftest import PHONE, WIDE, check_page_basics, draft_plan, screenshot, sign_in
 from tests.web.test_content_security import REPORT_VIOLATIONS
 
-PHONE = {"width": 390, "height": 844}
-WIDE = {"width": 1440, "height": 900}
 
 
 def _morning(app):
@@ -98,7 +96,6 @@ def test_a_front_desks_morning(app, browser, live_server, person):
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" and (
         "Content Security Policy" in m.text or "CSP violation" in m.text) else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    from tests.web.conftest import sign_in
     sign_in(page, desk)
     try:
         # The desk's home is the calendar.
@@ -220,40 +217,29 @@ def test_a_front_desks_morning(app, browser, live_server, person):
         context.close()
 
 
-def test_without_javascript_the_day_is_a_table(app, browser, live_server, person):
+def test_without_javascript_the_day_is_a_table(app, person, tab):
     base, providers, ids = _morning(app)
-    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA", java_script_enabled=False)
-    try:
-        page = context.new_page()
-        from tests.web.conftest import sign_in
-        sign_in(page, person("front_desk"))
-        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
-        expect(page.locator(".cal-table")).to_be_visible()
-        expect(page.locator(".cal-table .cal-block")).to_have_count(3)
-        screenshot(page, "calendar-no-js")
-    finally:
-        context.close()
+    page = tab(WIDE, timeout=30000, java_script_enabled=False)
+    sign_in(page, person("front_desk"))
+    page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+    expect(page.locator(".cal-table")).to_be_visible()
+    expect(page.locator(".cal-table .cal-block")).to_have_count(3)
+    screenshot(page, "calendar-no-js")
 
 
-def test_a_clinicians_week_runs_monday_to_sunday_like_its_feed(app, browser, live_server, person):
+def test_a_clinicians_week_runs_monday_to_sunday_like_its_feed(app, person, tab):
     base, providers, ids = _morning(app)
-    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
-    context.set_default_timeout(10000)
-    try:
-        page = context.new_page()
-        from tests.web.conftest import sign_in
-        sign_in(page, person("front_desk"))
-        page.goto(f"/desk/calendar?provider={providers['ana']}&date={base.date().isoformat()}")
-        heads = page.locator(".ec-col-head")
-        expect(heads).to_have_count(7)
-        monday = base.date() - timedelta(days=base.weekday())
-        expect(heads.first).to_contain_text(f"Mon, {monday:%b} {monday.day}")
-        expect(heads.last).to_contain_text("Sun")
-        # Ana's two appointments of the morning are in it (on whatever day of the week that is).
-        expect(page.locator(".ec-event.cal-block")).to_have_count(2)
-        screenshot(page, "calendar-week")
-    finally:
-        context.close()
+    page = tab(WIDE)
+    sign_in(page, person("front_desk"))
+    page.goto(f"/desk/calendar?provider={providers['ana']}&date={base.date().isoformat()}")
+    heads = page.locator(".ec-col-head")
+    expect(heads).to_have_count(7)
+    monday = base.date() - timedelta(days=base.weekday())
+    expect(heads.first).to_contain_text(f"Mon, {monday:%b} {monday.day}")
+    expect(heads.last).to_contain_text("Sun")
+    # Ana's two appointments of the morning are in it (on whatever day of the week that is).
+    expect(page.locator(".ec-event.cal-block")).to_have_count(2)
+    screenshot(page, "calendar-week")
 
 
 # Every block's lines lie wholly inside it (a cut-off line is the defect), the first hour of the time axis
@@ -271,7 +257,7 @@ FIRST_LABEL = """() => { const first = document.querySelector('.ec-body .ec-side
           inside: box.top >= side.top - 1}; }"""
 
 
-def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, browser, live_server, person):
+def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, person, tab):
     """Many clinicians (narrow columns) and sessions of 15 to 60 minutes: no block shows half a line; what a
     short block leaves out is in its tooltip; the grid's opening hour (07:00) has its label."""
     from datetime import time
@@ -284,51 +270,39 @@ def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, brows
             patient = factories.patient(name=f"Patient with a longer name {index:02}", hours="mon-sun 07:00-12:00")
             factories.appointment(patient, clinician, clinic.local_datetime(day, time(8 + index % 3, 0)),
                                   minutes=lengths[index % len(lengths)])
-    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
-    context.set_default_timeout(10000)
-    try:
-        page = context.new_page()
-        from tests.web.conftest import sign_in
-        sign_in(page, person("front_desk"))
-        page.goto(f"/desk/calendar?date={day.isoformat()}")
-        expect(page.locator(".ec-event.cal-block")).to_have_count(10)
-        page.wait_for_timeout(200)  # the blocks are fitted once mounted
-        blocks = page.evaluate(BLOCK_LINES)
-        assert [b for b in blocks if b["spill"] > 0.5] == []
-        # A 45-minute block still says when and what state; the 15-minute one at least who.
-        assert all(b["lines"] >= 2 for b in blocks if b["height"] >= 70)
-        assert all(b["lines"] >= 1 and "min" in b["title"] for b in blocks)
-        assert page.evaluate(FIRST_LABEL) == {"text": "07:00", "visible": True, "inside": True}
-        screenshot(page, "calendar-short-blocks")
-    finally:
-        context.close()
+    page = tab(WIDE)
+    sign_in(page, person("front_desk"))
+    page.goto(f"/desk/calendar?date={day.isoformat()}")
+    expect(page.locator(".ec-event.cal-block")).to_have_count(10)
+    page.wait_for_timeout(200)  # the blocks are fitted once mounted
+    blocks = page.evaluate(BLOCK_LINES)
+    assert [b for b in blocks if b["spill"] > 0.5] == []
+    # A 45-minute block still says when and what state; the 15-minute one at least who.
+    assert all(b["lines"] >= 2 for b in blocks if b["height"] >= 70)
+    assert all(b["lines"] >= 1 and "min" in b["title"] for b in blocks)
+    assert page.evaluate(FIRST_LABEL) == {"text": "07:00", "visible": True, "inside": True}
+    screenshot(page, "calendar-short-blocks")
 
 
-def test_the_component_speaks_the_pages_language(app, browser, live_server, person, monkeypatch):
+def test_the_component_speaks_the_pages_language(app, person, monkeypatch, tab):
     """With the staff's pages in French, what calendar.js writes into the blocks (status, length, red flag,
     visit) and the component's day names are French too: they used to stay English on a French page."""
     from careplan import i18n
 
     base, providers, ids = _morning(app)
     _red_flag(app, ids["martha"])
-    context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
-    context.set_default_timeout(10000)
-    try:
-        page = context.new_page()
-        from tests.web.conftest import sign_in
-        sign_in(page, person("front_desk"))
-        monkeypatch.setattr(i18n, "STAFF_LANGUAGE", "fr")
-        page.goto(f"/desk/calendar?date={base.date().isoformat()}")
-        martha = page.locator(".ec-event.cal-block", has_text="Martha Kowalski")
-        expect(martha).to_contain_text("Réservé")
-        expect(martha).to_contain_text("Signal d'alarme")
-        expect(martha).to_contain_text("visite unique")
-        assert "Booked" not in martha.inner_text() and "Red flag" not in martha.inner_text()
-        page.goto(f"/desk/calendar?provider={providers['ana']}&date={base.date().isoformat()}")
-        heads = page.locator(".ec-col-head")
-        expect(heads).to_have_count(7)
-        expect(heads.first).to_contain_text("lun.")
-        expect(heads.last).to_contain_text("dim.")
-        screenshot(page, "calendar-week-fr")
-    finally:
-        context.close()
+    page = tab(WIDE)
+    sign_in(page, person("front_desk"))
+    monkeypatch.setattr(i18n, "STAFF_LANGUAGE", "fr")
+    page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+    martha = page.locator(".ec-event.cal-block", has_text="Martha Kowalski")
+    expect(martha).to_contain_text("Réservé")
+    expect(martha).to_contain_text("Signal d'alarme")
+    expect(martha).to_contain_text("visite unique")
+    assert "Booked" not in martha.inner_text() and "Red flag" not in martha.inner_text()
+    page.goto(f"/desk/calendar?provider={providers['ana']}&date={base.date().isoformat()}")
+    heads = page.locator(".ec-col-head")
+    expect(heads).to_have_count(7)
+    expect(heads.first).to_contain_text("lun.")
+    expect(heads.last).to_contain_text("dim.")
+    screenshot(page, "calendar-week-fr")

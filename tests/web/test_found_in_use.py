@@ -8,7 +8,7 @@ from datetime import timedelta
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from tests import factories
-from tests.web.conftest import csrf_from
+from tests.web.conftest import WIDE, csrf_from
 
 
 def test_a_french_patient_refused_a_staff_page_reads_the_refusal_in_french(app, client, auth):
@@ -74,7 +74,7 @@ def test_arrived_is_offered_only_on_the_appointments_own_day(app, client, auth, 
     assert 'value="arrived"' not in client.get(f"/desk/calendar?date={later_day}", headers=desk).text
 
 
-def test_the_week_grid_runs_monday_to_sunday_and_the_day_grid_names_open_the_week(app, browser, live_server, person):
+def test_the_week_grid_runs_monday_to_sunday_and_the_day_grid_names_open_the_week(app, person, tab):
     """In Chromium the clinician's week started on the Sunday before its Monday (a day of the previous week,
     while that week's own Sunday was missing), and the day grid's clinician names were plain text: the week
     was out of reach from the calendar the desk works in."""
@@ -85,27 +85,22 @@ def test_the_week_grid_runs_monday_to_sunday_and_the_day_grid_names_open_the_wee
         today = clinic.to_local(utcnow()).date()
     monday = today - timedelta(days=today.weekday())
     desk = person("front_desk")
-    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
-    context.set_default_timeout(10000)
-    try:
-        page = context.new_page()
-        sign_in(page, desk)
-        page.goto(f"/desk/calendar?provider={ana}&date={monday.isoformat()}")
-        page.locator(".ec-header .ec-col-head").first.wait_for()
-        headers = [h.inner_text() for h in page.locator(".ec-header .ec-col-head").all()]
-        assert len(headers) == 7
-        assert headers[0].startswith("Mon") and headers[-1].startswith("Sun"), headers
-        assert str(monday.day) in headers[0] and str((monday + timedelta(days=6)).day) in headers[-1]
-        screenshot(page, "found-week-monday-to-sunday")
+    page = tab(WIDE)
+    sign_in(page, desk)
+    page.goto(f"/desk/calendar?provider={ana}&date={monday.isoformat()}")
+    page.locator(".ec-header .ec-col-head").first.wait_for()
+    headers = [h.inner_text() for h in page.locator(".ec-header .ec-col-head").all()]
+    assert len(headers) == 7
+    assert headers[0].startswith("Mon") and headers[-1].startswith("Sun"), headers
+    assert str(monday.day) in headers[0] and str((monday + timedelta(days=6)).day) in headers[-1]
+    screenshot(page, "found-week-monday-to-sunday")
 
-        page.goto(f"/desk/calendar?date={today.isoformat()}")
-        name = page.locator(".ec-header a", has_text="Ana Moreau")
-        screenshot(page, "found-day-names-link-to-weeks")
-        name.click()
-        page.wait_for_url(re.compile(rf"/desk/calendar\?provider={ana}&date={today.isoformat()}$"))
-        assert "Ana Moreau, week of" in page.locator("h1").inner_text()
-    finally:
-        context.close()
+    page.goto(f"/desk/calendar?date={today.isoformat()}")
+    name = page.locator(".ec-header a", has_text="Ana Moreau")
+    screenshot(page, "found-day-names-link-to-weeks")
+    name.click()
+    page.wait_for_url(re.compile(rf"/desk/calendar\?provider={ana}&date={today.isoformat()}$"))
+    assert "Ana Moreau, week of" in page.locator("h1").inner_text()
 
 
 def _active_plan_with_a_psychotherapist(app):
@@ -209,31 +204,25 @@ def test_moving_a_single_visit_does_not_speak_of_a_plan_it_is_not_in(app, client
     assert "Ces heures restent dans la même semaine" in french_page
 
 
-def test_todays_grid_is_not_tinted_the_yellow_the_legend_gives_held_slots(app, browser, live_server, person):
+def test_todays_grid_is_not_tinted_the_yellow_the_legend_gives_held_slots(app, person, tab):
     """EventCalendar's own pale-yellow "today" background filled the whole day grid, the colour the legend
     above it says marks slots held for a proposal."""
     from tests.web.conftest import sign_in
 
     with app.app_context():
         factories.provider(name="Ana Moreau", hours="mon-sun 08:00-16:00")
-    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
-    context.set_default_timeout(10000)
-    try:
-        page = context.new_page()
-        sign_in(page, person("front_desk"))
-        page.goto("/desk/calendar")
-        today = page.locator(".ec-body .ec-today").first
-        today.wait_for()
-        colour = today.evaluate("el => getComputedStyle(el).backgroundColor")
-        channels = [float(c) for c in re.findall(r"[\d.]+", colour)]
-        transparent = len(channels) == 4 and channels[3] == 0
-        assert transparent or abs(channels[0] - channels[2]) < 10, colour
-    finally:
-        context.close()
+    page = tab(WIDE)
+    sign_in(page, person("front_desk"))
+    page.goto("/desk/calendar")
+    today = page.locator(".ec-body .ec-today").first
+    today.wait_for()
+    colour = today.evaluate("el => getComputedStyle(el).backgroundColor")
+    channels = [float(c) for c in re.findall(r"[\d.]+", colour)]
+    transparent = len(channels) == 4 and channels[3] == 0
+    assert transparent or abs(channels[0] - channels[2]) < 10, colour
 
 
-def test_a_clinicians_day_keeps_the_red_flags_panel_apart_from_the_first_session(app, client, auth, browser,
-                                                                               live_server, person):
+def test_a_clinicians_day_keeps_the_red_flags_panel_apart_from_the_first_session(app, client, auth, person, tab):
     """On "My day" the red flags waiting sat flush against the first appointment card, no gap between."""
     from tests.web.conftest import at, sign_in
 
@@ -247,14 +236,9 @@ def test_a_clinicians_day_keeps_the_red_flags_panel_apart_from_the_first_session
     flagged = client.post(f"/api/v1/patients/{pierre}/intakes", headers=auth("front_desk"),
                           json=factories.intake_body(red_flags={"fever": True}))
     assert flagged.status_code == 422
-    context = browser.new_context(base_url=live_server, viewport={"width": 1440, "height": 900}, locale="en-CA")
-    context.set_default_timeout(10000)
-    try:
-        page = context.new_page()
-        sign_in(page, person("provider", provider_id=ana_id))
-        page.goto("/me/day")
-        panel = page.locator("section[aria-labelledby='red-flags-title']").bounding_box()
-        first = page.locator(".agenda__item").first.bounding_box()
-        assert first["y"] - (panel["y"] + panel["height"]) >= 12
-    finally:
-        context.close()
+    page = tab(WIDE)
+    sign_in(page, person("provider", provider_id=ana_id))
+    page.goto("/me/day")
+    panel = page.locator("section[aria-labelledby='red-flags-title']").bounding_box()
+    first = page.locator(".agenda__item").first.bounding_box()
+    assert first["y"] - (panel["y"] + panel["height"]) >= 12

@@ -24,7 +24,7 @@ def _figure(page, name: str) -> str:
     return page.locator(f"[data-job-figure={name}]").inner_text()
 
 
-def test_the_optimizers_progress_reaches_the_page_and_cancel_stops_it(app, person, watched_tab, monkeypatch):
+def test_the_optimizers_progress_reaches_the_page_and_cancel_stops_it(app, person, watched_tab, monkeypatch, tab):
     from playwright.sync_api import expect
 
     # More patients than the clinicians can take: the optimizer keeps searching to the end of the minute.
@@ -51,21 +51,15 @@ def test_the_optimizers_progress_reaches_the_page_and_cancel_stops_it(app, perso
     assert problems == []
 
 
-def test_without_javascript_the_job_page_refreshes_itself_until_the_job_ends(app, browser, live_server, live_jobs,
-                                                                             person, monkeypatch):
+def test_without_javascript_the_job_page_refreshes_itself_until_the_job_ends(app, live_jobs, person, monkeypatch, tab):
     from playwright.sync_api import expect
 
     job_id = _long_batch(app, 4.0, monkeypatch)
-    context = browser.new_context(base_url=live_server, viewport=LAPTOP, locale="en-CA", java_script_enabled=False)
-    context.set_default_timeout(15000)
-    try:
-        page = context.new_page()
-        sign_in(page, person("front_desk"))
-        page.goto(f"/desk/jobs/{job_id}")
-        expect(page.locator("[data-job-figure=scheduled]")).to_have_text(re.compile(r"^\d+$"))
-        # A batch has no one plan to go to: its page lists the proposals it made.
-        expect(page.locator("[data-job-state]")).to_have_text("Done")
-        expect(page.locator(".job a[href*='/schedule?proposal=']")).to_have_count(8)
-        screenshot(page, "job-03-done-without-javascript")
-    finally:
-        context.close()
+    page = tab(LAPTOP, timeout=15000, java_script_enabled=False)
+    sign_in(page, person("front_desk"))
+    page.goto(f"/desk/jobs/{job_id}")
+    expect(page.locator("[data-job-figure=scheduled]")).to_have_text(re.compile(r"^\d+$"))
+    # A batch has no one plan to go to: its page lists the proposals it made.
+    expect(page.locator("[data-job-state]")).to_have_text("Done")
+    expect(page.locator(".job a[href*='/schedule?proposal=']")).to_have_count(8)
+    screenshot(page, "job-03-done-without-javascript")

@@ -19,10 +19,8 @@ from careplan.plans.models import CarePlan
 from careplan.protocols.models import ProtocolTemplate
 from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.scheduling.models import Appointment
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import PHONE, WIDE, screenshot, sign_in
 
-WIDE = {"width": 1440, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 # Elements whose content is wider than themselves while they let it show (overflow visible): text or a
 # table spilling out of its cell, a panel or a column. Wrappers that scroll (overflow auto) are not counted.
@@ -148,32 +146,27 @@ def _name(path: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")[:60]
 
 
-def test_no_staff_page_overflows_at_1440_or_390_px(app, browser, live_server, person):
+def test_no_staff_page_overflows_at_1440_or_390_px(app, person, tab):
     ids = _demo_ids(app)
     people = {"admin": person("admin"), "front_desk": person("front_desk"),
               "provider": person("provider", provider_id=ids["linh_clinician"]),
               "patient": person("patient", patient_id=ids["linh"])}
     problems = []
     for role, paths in _pages(ids).items():
-        context = browser.new_context(base_url=live_server, viewport=WIDE, locale="en-CA")
-        context.set_default_timeout(10000)
-        try:
-            page = context.new_page()
-            sign_in(page, people[role])
-            for viewport in (WIDE, PHONE):
-                page.set_viewport_size(viewport)
-                for path in paths:
-                    response = page.goto(path)
-                    assert response.status == 200, (path, response.status)
-                    page.wait_for_load_state("networkidle")
-                    width = page.evaluate("document.documentElement.scrollWidth")
-                    if width > viewport["width"]:
-                        problems.append(f"{role} {path} at {viewport['width']} px: the page is {width} px wide, "
-                                        f"past the edge: {', '.join(page.evaluate(STICKING_OUT))}")
-                    problems += [f"{role} {path} at {viewport['width']} px: {spill}"
-                                 for spill in page.evaluate(SPILLS) + page.evaluate(CLIPPED_CHOICES)
-                                 + page.evaluate(STRETCHED_BADGES)]
-                    screenshot(page, f"overflow-{role}-{_name(path)}-{viewport['width']}")
-        finally:
-            context.close()
+        page = tab(WIDE)
+        sign_in(page, people[role])
+        for viewport in (WIDE, PHONE):
+            page.set_viewport_size(viewport)
+            for path in paths:
+                response = page.goto(path)
+                assert response.status == 200, (path, response.status)
+                page.wait_for_load_state("networkidle")
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > viewport["width"]:
+                    problems.append(f"{role} {path} at {viewport['width']} px: the page is {width} px wide, "
+                                    f"past the edge: {', '.join(page.evaluate(STICKING_OUT))}")
+                problems += [f"{role} {path} at {viewport['width']} px: {spill}"
+                             for spill in page.evaluate(SPILLS) + page.evaluate(CLIPPED_CHOICES)
+                             + page.evaluate(STRETCHED_BADGES)]
+                screenshot(page, f"overflow-{role}-{_name(path)}-{viewport['width']}")
     assert problems == [], "\n".join(problems)

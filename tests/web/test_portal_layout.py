@@ -10,10 +10,8 @@ from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.scheduling.models import Appointment
 from tests import factories
-from tests.web.conftest import screenshot, sign_in
+from tests.web.conftest import PHONE, WIDE, screenshot, sign_in
 
-PHONE = {"width": 390, "height": 844}
-WIDE = {"width": 1440, "height": 900}
 
 # Per session: the words' box must hold its words, and must not run under the actions' box.
 CROWDED = """() => [...document.querySelectorAll('.visit-card__session')].flatMap(session => {
@@ -26,7 +24,7 @@ CROWDED = """() => [...document.querySelectorAll('.visit-card__session')].flatMa
 })"""
 
 
-def test_a_patients_sessions_keep_their_words_clear_of_their_actions_on_a_phone(app, browser, live_server, person):
+def test_a_patients_sessions_keep_their_words_clear_of_their_actions_on_a_phone(app, person, tab):
     with app.app_context():
         physio = factories.provider(name="Ana Moreau", hours="mon-sun 07:00-21:00")
         kinesiology = factories.provider(name="Lucas Ferreira", disciplines=("kinesiology",),
@@ -44,17 +42,12 @@ def test_a_patients_sessions_keep_their_words_clear_of_their_actions_on_a_phone(
                                        phase_name="acute", plan_week=0))
         db.session.commit()
         patient_id = patient.id
-    context = browser.new_context(base_url=live_server, viewport=PHONE, locale="en-CA")
-    context.set_default_timeout(10000)
-    try:
-        page = context.new_page()
-        sign_in(page, person("patient", patient_id=patient_id))
-        page.goto("/my/appointments")
-        assert page.get_by_role("button", name="Start sooner?").count() == 1
-        for viewport in (PHONE, WIDE):
-            page.set_viewport_size(viewport)
-            page.wait_for_timeout(100)
-            assert page.evaluate(CROWDED) == [], viewport
-            screenshot(page, f"portal-sessions-{viewport['width']}")
-    finally:
-        context.close()
+    page = tab(PHONE)
+    sign_in(page, person("patient", patient_id=patient_id))
+    page.goto("/my/appointments")
+    assert page.get_by_role("button", name="Start sooner?").count() == 1
+    for viewport in (PHONE, WIDE):
+        page.set_viewport_size(viewport)
+        page.wait_for_timeout(100)
+        assert page.evaluate(CROWDED) == [], viewport
+        screenshot(page, f"portal-sessions-{viewport['width']}")

@@ -7,12 +7,11 @@ from datetime import datetime, time, timedelta
 from careplan.clinic import service as clinic
 from careplan.providers.service import add_time_off
 from tests import factories
-from tests.web.conftest import screenshot, sign_in
-
-PHONE = {"width": 390, "height": 844}
+from tests.web.conftest import PHONE, WIDE, screenshot, sign_in
 
 
-def test_time_off_reads_on_a_phone(app, browser, live_server, person):
+
+def test_time_off_reads_on_a_phone(app, person, tab):
     with app.app_context():
         provider = factories.provider(name="Ana Moreau", hours="mon-fri 08:00-16:00")
         monday = clinic.today() - timedelta(days=clinic.today().weekday()) + timedelta(weeks=3)
@@ -20,15 +19,10 @@ def test_time_off_reads_on_a_phone(app, browser, live_server, person):
                                    "ends_at": clinic.local_datetime(monday + timedelta(days=5), time.min),
                                    "reason": "Vacation"})
         provider_id = provider.id
-    context = browser.new_context(base_url=live_server, viewport=PHONE, locale="en-CA")
-    context.set_default_timeout(10000)
-    try:
-        page = context.new_page()
-        sign_in(page, person("admin"))
-        page.goto(f"/admin/providers/{provider_id}")
-        words = page.locator(".time-off__item > span").first
-        assert words.inner_text().startswith("Mon ")
-        assert words.bounding_box()["width"] >= 190, words.bounding_box()
-        screenshot(page, "time-off-phone")
-    finally:
-        context.close()
+    page = tab(PHONE)
+    sign_in(page, person("admin"))
+    page.goto(f"/admin/providers/{provider_id}")
+    words = page.locator(".time-off__item > span").first
+    assert words.inner_text().startswith("Mon ")
+    assert words.bounding_box()["width"] >= 190, words.bounding_box()
+    screenshot(page, "time-off-phone")
