@@ -1,9 +1,11 @@
 """The OpenAPI document is served, and schemathesis finds no 5xx and no response that breaks it."""
 import pytest
 import schemathesis
-# Imported here, not lazily deep inside a generated call: Python 3.11 fails to compile a module imported at a
-# deep stack ("AST constructor recursion depth mismatch").
+# Imported here, at collection, not lazily deep inside a test's stack: Python 3.11.7's ast.parse, which these
+# modules' import runs, can fail there ("AST constructor recursion depth mismatch"; seen with `definitions`,
+# then with `schemas` in a whole-suite run).
 import schemathesis.specs.openapi.definitions  # noqa: F401
+import schemathesis.specs.openapi.schemas  # noqa: F401
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
