@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+import pytest
+
 from playwright.sync_api import expect
 from sqlalchemy import select
 
@@ -26,6 +28,10 @@ def _morning(app):
     with app.app_context():
         now = datetime.now(clinic.zone()).replace(second=0, microsecond=0)
         base = now.replace(minute=0) + timedelta(hours=1)
+        if (base + timedelta(hours=3)).date() != now.date():
+            # The morning is built around the clinic's real clock (arrivals and no-shows are of today only) and
+            # takes three hours: late in the evening it ran past midnight, James on the next day's grid.
+            pytest.skip("the clinic's day has under three hours left for the morning's appointments")
         # Working hours around the morning's appointments (a short grid), inside the day.
         first = max(now - timedelta(hours=1), now.replace(hour=0, minute=0)).strftime("%H:00")
         last = min(base + timedelta(hours=4), now.replace(hour=23, minute=45)).strftime("%H:%M")
