@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 
 import pytest
 from sqlalchemy import delete, event, insert, make_url, select, text, update
@@ -53,6 +54,22 @@ def app(database_url, tmp_path_factory):
             for name in REFERENCE_TABLES}
         db.session.remove()
     return application
+
+
+# The background workers an app starts when it serves (careplan.reminders.scheduler.start_when_serving).
+BACKGROUND_THREADS = ("APScheduler", "solve-jobs-")
+
+
+@pytest.fixture(autouse=True)
+def _no_background_workers_left():
+    """A test that starts the in-process scheduler or the solve-job runners stops them. Left running, they poll a
+    database the test has removed for the rest of the run, and their logged tracebacks (Python 3.11 parses
+    each traceback line) raced the suite's own `ast.parse`: 'AST constructor recursion depth mismatch'."""
+    before = {thread.ident for thread in threading.enumerate()}
+    yield
+    left = [thread.name for thread in threading.enumerate()
+            if thread.ident not in before and thread.is_alive() and thread.name.startswith(BACKGROUND_THREADS)]
+    assert left == [], f"the test left background workers running: {left}"
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,7 @@ def test_production_starts_with_the_shared_settings(tmp_path):
 
 def test_development_still_makes_its_own_key(tmp_path):
     app = create_app("development", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'd.db'}",
-                                        "LOG_TO_STDERR": False},
+                                        "LOG_TO_STDERR": False, "SCHEDULER_IN_PROCESS": False},
                      instance_path=str(tmp_path / "instance"))
     assert (tmp_path / "instance" / "secret_key").read_text().strip() == app.config["SECRET_KEY"]
 
