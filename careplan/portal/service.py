@@ -41,7 +41,8 @@ def week_bounds(day: date) -> tuple[datetime, datetime]:
 
 
 def confirm_many(caller: Caller, *, week_of: date | None = None, now: datetime | None = None) -> list[Appointment]:
-    """Confirm the caller's booked, not yet started appointments: those of the clinic week holding `week_of`,
+    """Confirm the caller's booked, not yet started appointments that keep their time (not flagged for a new
+    one by a clinician's time off or changed hours): those of the clinic week holding `week_of`,
     or all upcoming ones when it is None. Returns the ones confirmed now (already confirmed ones stay as
     they are), all in one transaction."""
     patient_id = patient_id_of(caller)
@@ -50,7 +51,7 @@ def confirm_many(caller: Caller, *, week_of: date | None = None, now: datetime |
     now = now or utcnow()
     query = (select(Appointment)
              .where(Appointment.patient_id == patient_id, Appointment.status == "booked",
-                    Appointment.starts_at > now)
+                    Appointment.starts_at > now, Appointment.flag_reason.is_(None))
              .order_by(Appointment.starts_at, Appointment.id))
     if week_of is not None:
         start, end = week_bounds(week_of)

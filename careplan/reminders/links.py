@@ -26,7 +26,7 @@ from careplan.extensions import db
 from careplan.reminders.models import LINK_ACTIONS, AppointmentLinkUse
 from careplan.records import get_or_404
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
-from careplan.scheduling.service import cancel
+from careplan.scheduling.service import cancel, needs_new_time_message
 
 SALT = "careplan.appointment-link"
 # The "I can't make it" link: it opens the alternatives (careplan.portal); the move it leads to bumps the
@@ -114,6 +114,8 @@ def _problem(appointment: Appointment, action: str, sequence: int, now: datetime
         return gettext("This appointment is over.")
     if sequence != appointment.sequence:
         return gettext("This appointment has changed since this e-mail was sent. Please use the newest e-mail.")
+    if action == "confirm" and appointment.flag_reason is not None:
+        return needs_new_time_message()
     late_hours = settings().late_cancel_hours
     if action == "cancel" and appointment.starts_at - now < timedelta(hours=late_hours):
         return gettext("It is less than %(hours)s hours before the appointment, so it cannot be cancelled online. "

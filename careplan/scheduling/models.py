@@ -92,3 +92,13 @@ class Appointment(Base):
     @property
     def minutes(self) -> int:
         return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    @property
+    def needs_new_time(self) -> bool:
+        """Still to happen at a time its clinician can no longer keep (flagged by careplan.scheduling.attention)."""
+        return self.flag_reason is not None and self.status in ACTIVE_STATUSES
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """The patient may confirm it: booked, and at a time that holds."""
+        return self.status == "booked" and self.flag_reason is None

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from blinker import signal
+from flask_babel import gettext
 from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -429,6 +430,10 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
     if appointment.status not in TRANSITIONS[status]:
         raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it cannot become {status}.",
                        fields={"status": f"not from {appointment.status}"})
+    if status == "confirmed" and appointment.flag_reason is not None:
+        # A time the clinician can no longer keep (time off, changed hours): confirming it would promise a session
+        # that will not happen. The flag's wording (whose time off) stays with the staff.
+        raise Conflict(needs_new_time_message(), fields={"status": "the session needs a new time"})
     if status in ("completed", "no_show") and now < appointment.starts_at:
         raise Invalid(f"Appointment {appointment.id} has not started yet.",
                       fields={"status": f"{status} only once the appointment has started"})
@@ -447,6 +452,11 @@ def _set_status(appointment: Appointment, status: str, reason: str, now: datetim
     record("update", "appointment", appointment.id, appointment.patient_id,
            detail=f"{status}{': ' + reason if reason else ''}", caller=caller)
     db.session.commit()
+
+
+def needs_new_time_message() -> str:
+    return gettext("The clinic is finding a new time for this session, so it cannot be confirmed. "
+                   "They will offer you one.")
 
 
 # Sent inside the cancelling transaction with the appointment, `now` and `caller`; receivers add to it.

@@ -34,12 +34,15 @@ class Visit:
         return self.appointments[-1].ends_at
 
 
-def visits(appointments: list[Appointment]) -> list[Visit]:
-    """Arrivals in time order; sessions more than the clinic's longest wait apart are separate trips."""
+def visits(appointments: list[Appointment], *, in_person_only: bool = False) -> list[Visit]:
+    """Arrivals in time order; sessions more than the clinic's longest wait apart are separate trips.
+    in_person_only: the trips to the clinic alone (the desk's arrivals): a video session brings no one in."""
     longest_wait = timedelta(minutes=clinic.settings().max_wait_minutes)
     trips: list[Visit] = []
     latest: dict[int, Visit] = {}
     for appointment in sorted(appointments, key=lambda a: (a.starts_at, a.id)):
+        if in_person_only and appointment.virtual:
+            continue
         trip = latest.get(appointment.patient_id)
         if trip is None or appointment.starts_at - trip.leaves > longest_wait:
             trip = Visit(appointment.patient)

@@ -46,7 +46,8 @@ def desk_today():
            caller=request_caller(), patients=patients_of(appointments) + [patient.id for _, patient in waiting]
            + patients_of(failed))
     return render_template("web/desk/today.html", day=day, today=clinic.today(),
-                           columns=days.by_provider(appointments), visits=days.visits(appointments),
+                           columns=days.by_provider(appointments), visits=days.visits(appointments, in_person_only=True),
+                           by_video=[a for a in appointments if a.virtual],
                            waiting=waiting, session_count=len(appointments),
                            failed_emails=failed, email_kinds=EMAIL_KINDS,
                            flagged_count=attention.flagged_count())

@@ -34,7 +34,7 @@ def my_appointments():
     return render_template("web/my/appointments.html", patient=patient, weeks=_by_week(visits),
                            waiting_earlier=offers.open_requests(patient.id),
                            plan_openers=offers.plan_openers(patient.id),
-                           unconfirmed=any(a.status == "booked" for v in visits for a in v.appointments),
+                           unconfirmed=any(a.awaits_confirmation for v in visits for a in v.appointments),
                            late_hours=clinic.settings().late_cancel_hours, late_from=utcnow() + _late_window(),
                            where=where)
 
@@ -45,7 +45,7 @@ def _by_week(visits) -> list[tuple[date, list, bool]]:
     for visit in visits:
         day = clinic.to_local(visit.arrives).date()
         weeks.setdefault(day - timedelta(days=day.weekday()), []).append(visit)
-    return [(monday, trips, any(a.status == "booked" for v in trips for a in v.appointments))
+    return [(monday, trips, any(a.awaits_confirmation for v in trips for a in v.appointments))
             for monday, trips in weeks.items()]
 
 

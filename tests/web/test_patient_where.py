@@ -1,30 +1,57 @@
-"""The patient's appointments page says where to go or how to join, as the reminders do (issue 20): the visit's
-location and its address, "By video" for a visit with no session in person; in the patient's language."""
+"""Where a session is held or how to join it (issue 20). The patient's appointments page says it as the reminders
+do: the visit's location and its address, "By video" with the link for a visit with no session in person; in the
+patient's language. Staff pages say the site and the room held, or "By video" with the link; the desk's arrivals
+are the trips to the clinic, which a video session is not."""
 from __future__ import annotations
 
+import re
+
+import pytest
+
 from tests import factories
+from tests.web.conftest import PHONE, screenshot, sign_in
+
+# As long as a real meeting link (a meeting number and its passcode): a phone cannot show it on one line.
+LINK = "https://video.example.org/j/85012345678?pwd=bXlQZ2F0VnB4dGlNQ2hFa1Vxdz09"
 
 
-def test_the_patient_reads_where_each_visit_is_or_that_it_is_by_video(client, app, auth):
+@pytest.fixture
+def west_and_video(client, app, auth):
+    """A massage at West (room Table W) on Monday 15 March 2027 09:00 and one by video on Tuesday 09:00, for a
+    French-speaking patient who accepts video; a second patient's massage at West on Monday 11:00."""
     with app.app_context():
         west = factories.location("West", address="60 Atlantic Avenue")
         factories.room(west.id, name="Table W")
         factories.needs_room("massage")
-        therapist = factories.provider(disciplines=("massage",), hours=None,
+        therapist = factories.provider(name="Marc Dubois", disciplines=("massage",), hours=None,
                                        availability=[{**w, "location_id": west.id}
                                                      for w in factories.windows("mon-tue 08:00-16:00")])
-        patient = factories.patient(hours="mon-fri 08:00-17:00", accepts_virtual=True, language="fr")
-        ids = {"patient": patient.id, "mt": therapist.id}
+        patient = factories.patient(name="Zoé Lefèvre", hours="mon-fri 08:00-17:00", accepts_virtual=True,
+                                    language="fr")
+        other = factories.patient(name="Omar Haddad", hours="mon-fri 08:00-17:00")
+        ids = {"patient": patient.id, "other": other.id, "mt": therapist.id}
     desk = auth("front_desk")
-    for day, extra in (("2027-03-15", {}), ("2027-03-16", {"virtual": True,
-                                                          "video_link": "https://video.example.org/r/7"})):
+    for who, moment, extra in ((ids["patient"], "2027-03-15T09:00:00-04:00", {}),
+                               (ids["patient"], "2027-03-16T09:00:00-04:00", {"virtual": True, "video_link": LINK}),
+                               (ids["other"], "2027-03-15T11:00:00-04:00", {}),
+                               (ids["other"], "2027-03-16T11:00:00-04:00", {})):
         answer = client.post("/api/v1/appointments", headers=desk, json={
-            "patient_id": ids["patient"], "provider_id": ids["mt"], "discipline": "massage",
-            "start": f"{day}T09:00:00-04:00", "minutes": 60, **extra})
+            "patient_id": who, "provider_id": ids["mt"], "discipline": "massage", "start": moment, "minutes": 60,
+            **extra})
         assert answer.status_code == 201, answer.get_json()
-    page = client.get("/my/appointments", headers=auth("patient", patient_id=ids["patient"])).text
+        ids.setdefault("appointments", []).append(answer.get_json()["id"])
+    return ids
+
+
+def _figure(page: str, label: str) -> int:
+    return int(re.search(r'figures__number">(\d+)</span> ' + label, page).group(1))
+
+
+def test_the_patient_reads_where_each_visit_is_or_that_it_is_by_video(client, auth, west_and_video):
+    page = client.get("/my/appointments", headers=auth("patient", patient_id=west_and_video["patient"])).text
     assert "À West, 60 Atlantic Avenue" in page
-    assert "Par vidéo : https://video.example.org/r/7" in page
+    # The link is a link (it was plain text a phone could not open), in the patient's language.
+    assert f'Par vidéo : <a class="video-link" href="{LINK}"' in page
     # The video visit's card says so instead of an address; the room never shows.
     assert page.count("60 Atlantic Avenue") == 1 and "Table W" not in page
 
@@ -41,6 +68,46 @@ def test_the_clinician_and_the_desk_see_a_video_session_and_its_link(client, app
         "start": "2027-03-16T09:00:00-04:00", "minutes": 50, "virtual": True, "video_link": link})
     assert answer.status_code == 201, answer.get_json()
     day = client.get("/me/day?day=2027-03-16", headers=auth("provider", provider_id=psychotherapist)).text
-    assert f'By video: <a href="{link}"' in day
+    assert f'By video: <a class="video-link" href="{link}"' in day
     desk = client.get(f"/desk/appointments/{answer.get_json()['id']}", headers=auth("front_desk")).text
-    assert f'By video: <a href="{link}"' in desk
+    assert f'By video: <a class="video-link" href="{link}"' in desk
+
+
+def test_staff_pages_say_the_site_and_the_room_of_a_session(client, auth, west_and_video):
+    """Found in use: only the rooms view said where a session was; the desk's day, the clinician's day, the
+    appointment's page and the patient's record did not."""
+    desk, clinician = auth("front_desk"), auth("provider", provider_id=west_and_video["mt"])
+    monday = west_and_video["appointments"][0]
+    for url, who in (("/desk?day=2027-03-15", desk), (f"/desk/appointments/{monday}", desk),
+                     (f"/desk/patients/{west_and_video['patient']}", desk), ("/me/day?day=2027-03-15", clinician)):
+        page = client.get(url, headers=who).text
+        assert '<span class="session-place">West · Table W</span>' in page, url
+
+
+def test_the_desks_arrivals_are_trips_to_the_clinic_and_video_sessions_are_listed_apart(client, auth,
+                                                                                       west_and_video):
+    """Found in use: the desk's Today counted a video session as an arrival to wait for."""
+    desk = auth("front_desk")
+    monday = client.get("/desk?day=2027-03-15", headers=desk).text
+    assert _figure(monday, "arrivals") == 2 and "by video" not in monday
+    tuesday = client.get("/desk?day=2027-03-16", headers=desk).text
+    assert _figure(tuesday, "sessions") == 2
+    assert _figure(tuesday, "arrivals") == 1 and _figure(tuesday, "by video") == 1
+    arrivals = tuesday[tuesday.index('id="arrivals-title"'):tuesday.index('id="by-video-title"')]
+    assert "Omar Haddad" in arrivals and "Zoé Lefèvre" not in arrivals
+    by_video = tuesday[tuesday.index('id="by-video-title"'):tuesday.index('id="waiting-title"')]
+    assert "Zoé Lefèvre" in by_video and "Omar Haddad" not in by_video
+
+
+def test_on_a_phone_the_video_link_wraps_inside_the_patients_card(live_server, person, tab, west_and_video):
+    """Found in use at 390 px: the link ran past the card's edge, and was not a link."""
+    page = tab(PHONE)
+    sign_in(page, person("patient", patient_id=west_and_video["patient"]))
+    page.goto("/my/appointments")
+    link = page.locator("a.video-link")
+    assert link.get_attribute("href") == LINK
+    card = page.locator(".visit-card", has=link)
+    right_of = lambda locator: locator.bounding_box()["x"] + locator.bounding_box()["width"]  # noqa: E731
+    screenshot(page, "patient-video-link-390")
+    assert right_of(link) <= right_of(card) + 0.5
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
