@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.db import Base, UTCDateTime, utcnow
 from careplan.providers.models import Provider
+from careplan.rooms.models import Location
 
 PROPOSAL_STATUSES = ("live", "booked", "expired", "superseded")
 # What `Proposal.state` shows: the stored statuses, and `released` for one the front desk let go.
@@ -102,6 +103,7 @@ class HeldSlot(Base):
 
     proposal: Mapped[Proposal] = relationship(back_populates="holds")
     provider: Mapped[Provider] = relationship()
+    location: Mapped[Location | None] = relationship()
 
     @property
     def minutes(self) -> int:

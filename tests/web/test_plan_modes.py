@@ -54,3 +54,35 @@ def test_the_desk_sets_a_lines_mode_and_an_unknown_one_is_named(client, app, aut
     assert client.post(f"/desk/plans/{plan_id}", headers=desk, data={**legacy, "reason": "Longer."}).status_code == 302
     with app.app_context():
         assert db.session.get(CarePlan, plan_id).phases[0].lines[0].mode == "either"
+
+
+def test_the_proposal_says_which_sessions_are_by_video_and_where_the_others_are(client, app, auth):
+    """Found in use: for a line that may be either, the proposal did not say which way each session was held."""
+    from datetime import date, timedelta
+
+    from careplan.proposals import service as proposals
+
+    with app.app_context():
+        site = factories.location("King West", address="120 King Street West")
+        factories.room(site.id, name="Table 1")
+        factories.needs_room("massage")
+        masseur = factories.provider(disciplines=("massage",), hours=None, availability=[
+            {**factories.windows("mon 08:00-16:00")[0], "location_id": site.id}])
+        therapist = factories.provider(disciplines=("psychotherapy",), hours=None, availability=[
+            {**factories.windows("tue 08:00-16:00")[0], "location_id": site.id}])
+        patient = factories.patient(hours="mon-fri 09:00-15:00", accepts_virtual=True)
+        start = date.today() + timedelta(days=14 - date.today().weekday())
+        plan = factories.care_plan(patient, {"massage": masseur, "psychotherapy": therapist}, start=start,
+                                   status="draft", phases=(("acute", 2, "Calm", [("massage", 1, 1, 60),
+                                                                                 ("psychotherapy", 1, 1, 50)]),))
+        plan.phases[0].lines[1].mode = "either"
+        db.session.commit()
+        proposal = proposals.propose(plan.id, {"time_limit": 1.0, "deterministic": True}, caller=factories.CALLER)
+        assert sorted(h.virtual for h in proposal.holds) == [False, False, True, True]
+        plan_id, proposal_id = plan.id, proposal.id
+    page = client.get(f"/desk/plans/{plan_id}/schedule?proposal={proposal_id}", headers=auth("front_desk")).text
+    blocks = re.findall(r'<div class="session-block .*?</div>', page, re.S)
+    assert len(blocks) == 4
+    where = sorted((re.search(r'session-block__what">(\w+)', b)[1],
+                    re.findall(r'session-block__where[^"]*">([^<]+)', b)) for b in blocks)
+    assert where == [("Massage", ["King West"])] * 2 + [("Psychotherapy", ["By video"])] * 2
