@@ -5,12 +5,13 @@ Ids in the document are "provider-<id>" and "patient-<id>" (database ids); `prov
 make them and `record_id` reads them back. Times are the clinic's local wall times, converted from the
 stored UTC instants through the clinic's zone, so a daylight-saving change lands on the right hour.
 
-The document carries only what the solve can use (issue 19: 964 KB at a network's scale, now a few KB): the
-clinicians who could take one of the plans' sessions, and each one's busy time (appointments, holds, time
+The document carries only what the solve can use (issue 19: 964 KB at a network's scale, now under 100 KB): the
+clinicians the plans name and, per discipline, a shortlist of the freest in the patients' hours taken in turn
+from each site (`shortlist`: a clinic's own size keeps them all), and each one's busy time (appointments, holds, time
 off, in one `booked` list) cut to their working hours on the days those sessions may fall, merged, with the
 free gaps too short for any of them filled in, and busy time that stands at the start or end of a weekly
 window on every one of those days said once as a later start or earlier end of that window.
-`compact` does it; it changes no option the optimizer sees.
+`compact` does that part; it changes no option the optimizer sees.
 """
 from __future__ import annotations
 
@@ -198,12 +199,14 @@ def problem_for_plans(plans: list[CarePlan], *, start: date | None = None, weeks
     someone for it: the front desk asked for this proposal to try another clinician).
     patient_availability: {patient id: [{"day": 0..6, "start": time, "end": time}]} instead of the
     patient's recorded windows (e.g. this once, other hours).
-    Every active provider who could take one of the plans' sessions is offered, with their weekly hours and
+    The active providers who could take one of the plans' sessions are offered (a shortlist of them per
+    discipline beyond the clinic's own size: `shortlist`), with their weekly hours and
     their time off and appointments as `booked` (see `compact`); each patient's other appointments are
     `booked` on their side.
     """
-    return compact(*_problem(plans, start=start, weeks=weeks, preferred_providers=preferred_providers,
-                             patient_availability=patient_availability))
+    document, busy = _problem(plans, start=start, weeks=weeks, preferred_providers=preferred_providers,
+                              patient_availability=patient_availability)
+    return compact(*shortlist(document, busy))
 
 
 def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | None = None,
@@ -542,6 +545,124 @@ def _standing_cut(weekly: list[dict], booked: list[list[datetime]], reach: dict[
     return out
 
 
+# How many clinicians of a discipline a plan is solved over, beside those it names (its care team, the
+# clinicians it asks for, those of its current appointments): the ones with the most free time in the patient's
+# hours. Care keeps one clinician per discipline where it can (continuity is an objective), so the best few
+# serve every plan; at a network's scale (30 physiotherapists) the others' calendars were two thirds of the
+# document (issue 19: 467 KB at L) and of the search.
+CLINICIANS_PER_DISCIPLINE = 6
+
+
+def shortlist(document: dict, busy: _Busy, per_discipline: int | None = None) -> tuple[dict, _Busy]:
+    """The document with, for each discipline, the clinicians its patients name and the `per_discipline` (times
+    the number of its patients needing the discipline) with the most free minutes inside those patients'
+    windows on the days its sessions can fall; the others left out with their busy time. Nothing changes
+    where a discipline has no more clinicians than that (a clinic's own size)."""
+    per_discipline = per_discipline or CLINICIANS_PER_DISCIPLINE
+    named = _named_providers(document)
+    windows: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    needing: dict[str, int] = {}
+    accepted: dict[str, set[str] | None] = {}
+    for patient in document["patients"]:
+        plan = patient["plan"]
+        disciplines = {line["discipline"] for phase in plan["phases"] for line in phase["sessions"]}
+        if "assessment" in plan:
+            disciplines.add(plan["assessment"]["discipline"])
+        for discipline in disciplines:
+            needing[discipline] = needing.get(discipline, 0) + 1
+            # The sites its patients come to (None: any site, as soon as one patient accepts any).
+            sites = set(patient.get("locations") or []) or None
+            if discipline not in accepted:
+                accepted[discipline] = sites
+            elif accepted[discipline] is None or sites is None:
+                accepted[discipline] = None
+            else:
+                accepted[discipline] |= sites
+            by_day = windows.setdefault(discipline, {})
+            for window in patient["availability"]:
+                by_day.setdefault(window["day"], []).append((_minutes(window["start"]), _minutes(window["end"])))
+    offering: dict[str, list[dict]] = {}
+    for provider in document["providers"]:
+        for discipline in provider["disciplines"]:
+            offering.setdefault(discipline, []).append(provider)
+    if all(len(offering.get(d, [])) <= per_discipline * n for d, n in needing.items()):
+        return document, busy
+    tz = ZoneInfo(document["clinic"]["timezone"])
+    kept = set(named)
+    for discipline, providers in offering.items():
+        room = per_discipline * needing.get(discipline, 0)
+        if len(providers) <= room + sum(1 for p in providers if p["id"] in named):
+            kept.update(p["id"] for p in providers)
+            continue
+        sites = accepted.get(discipline)
+        others = [p for p in providers if p["id"] not in named
+                  and (sites is None or any(w.get("location") in sites for w in p["weekly"]))]
+        free = {p["id"]: _free_minutes(p, busy, windows.get(discipline, {}), tz) for p in others}
+        kept.update(_by_site(others, free)[:room])
+    document["providers"] = [p for p in document["providers"] if p["id"] in kept]
+    busy.providers = {who: found for who, found in busy.providers.items() if who in kept}
+    busy.reach = {who: days for who, days in busy.reach.items() if who in kept}
+    return document, busy
+
+
+def _by_site(providers: list[dict], free: dict[str, int]) -> list[str]:
+    """The clinicians, freest first, taken in turn from each site they work at (their windows' locations): a
+    patient's sessions of a day are at one location, so a visit bundles clinicians of one site, and the
+    freest of a discipline may all work at a site where none of the plan's other disciplines is offered."""
+    sites: dict[frozenset, list[str]] = {}
+    for provider in providers:
+        site = frozenset(w.get("location") for w in provider["weekly"])
+        sites.setdefault(site, []).append(provider["id"])
+    queues = sorted((sorted(ids, key=lambda who: (-free[who], record_id(who))) for ids in sites.values()),
+                    key=lambda ids: (-free[ids[0]], record_id(ids[0])))
+    ranked = []
+    while any(queues):
+        for queue in queues:
+            if queue:
+                ranked.append(queue.pop(0))
+    return ranked
+
+
+def _named_providers(document: dict) -> set[str]:
+    """The clinicians a patient names: preferred, required, or holding one of their current appointments."""
+    return {who for patient in document["patients"]
+            for who in [*patient.get("preferred_providers", {}).values(),
+                        *patient.get("required_providers", {}).values(),
+                        *(a["provider"] for a in patient.get("appointments", []))]}
+
+
+def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[tuple[int, int]]],
+                  tz: ZoneInfo) -> int:
+    """The clinician's free minutes on the days their sessions can fall, inside their working hours and the
+    patients' windows: what is left of the time a plan could use once their own calendar is taken out."""
+    days = busy.reach.get(provider["id"], {})
+    if not days:
+        return 0
+    own = _merged(busy.providers.get(provider["id"], []))
+    starts = [b[0] for b in own]
+    total = 0
+    hours = {}
+    for window in provider["weekly"]:
+        hours.setdefault(window["day"], []).append((_minutes(window["start"]), _minutes(window["end"])))
+    for day in days:
+        name = DAYS[day.weekday()]
+        for low, high in hours.get(name, []):
+            for first, last in patient_windows.get(name, []):
+                a, b = max(low, first), min(high, last)
+                if a >= b:
+                    continue
+                start, end = _window_real(day, a, b, tz)
+                taken = timedelta(0)
+                i = max(bisect.bisect_right(starts, start) - 1, 0)
+                while i < len(own) and own[i][0] < end:
+                    overlap = min(own[i][1], end) - max(own[i][0], start)
+                    if overlap > timedelta(0):
+                        taken += overlap
+                    i += 1
+                total += int(((end - start) - taken).total_seconds() // 60)
+    return total
+
+
 def compact(document: dict, busy: _Busy) -> dict:
     """The document with only what the solve can use: the clinicians who could take one of its sessions
     (those referenced by a patient's preferences, requirements or current appointments always), each with
@@ -551,10 +672,7 @@ def compact(document: dict, busy: _Busy) -> dict:
     not that nobody offers the discipline)."""
     reach = busy.reach
     tz = ZoneInfo(document["clinic"]["timezone"])
-    referenced = {who for patient in document["patients"]
-                  for who in [*patient.get("preferred_providers", {}).values(),
-                              *patient.get("required_providers", {}).values(),
-                              *(a["provider"] for a in patient.get("appointments", []))]}
+    referenced = _named_providers(document)
     patient_windows: dict[str, list[tuple[int, int]]] = {}
     for patient in document["patients"]:
         for window in patient["availability"]:
@@ -666,7 +784,7 @@ def build_problem(plans: list[CarePlan], *, start_dates: dict[int, date] | None 
     own: a re-plan's movable appointments, taken out of the busy time (they are its hints);
     hints: {plan id: [hint(...), ...]}, the current appointments the optimizer keeps where it can;
     not_before: nothing new before this instant (the patients are busy from the horizon's start to it).
-    All of it before `compact`, which keeps the hints' clinicians.
+    All of it before `shortlist` and `compact`, which keep the hints' clinicians.
     """
     originals = {plan.id: plan.start_date for plan in plans}
     with db.session.no_autoflush:
@@ -686,7 +804,7 @@ def build_problem(plans: list[CarePlan], *, start_dates: dict[int, date] | None 
     for plan, entry in zip(plans, document["patients"]):
         if hints and hints.get(plan.id) is not None:
             entry["appointments"] = list(hints[plan.id])
-    return compact(document, busy)
+    return compact(*shortlist(document, busy))
 
 
 def compacted(document: dict) -> dict:

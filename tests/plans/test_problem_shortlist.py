@@ -1,0 +1,113 @@
+"""A plan is solved over the clinicians it names and, per discipline, the few with the most free time in the
+patient's hours (issue 19: at a network's scale the other clinicians' calendars were most of a 467 KB document
+and most of the search). The names always stay; a clinic with no more clinicians than that sees no change."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from careplan.clinic import service as clinic
+from careplan.plans import problem
+from careplan.plans.problem import problem_for_plans, provider_key
+from tests import factories
+
+MONDAY = date(2027, 3, 1)
+
+
+def _booked_hours(provider, hours_a_day: int) -> None:
+    """`hours_a_day` sessions of an hour from 09:00 on each weekday of the plan's two weeks, of one patient."""
+    patient = factories.patient(hours="mon-fri 08:00-20:00")
+    for day in (MONDAY + timedelta(days=n) for n in range(14)):
+        if day.weekday() < 5:
+            for hour in range(hours_a_day):
+                factories.appointment(patient, provider, clinic.local_datetime(day, time(9 + hour)), minutes=60)
+
+
+@pytest.fixture
+def network(ctx, monkeypatch):
+    """Seven physiotherapists, each booked a different number of hours a day in the patient's hours (Ana, the
+    care team's, the most), one free all evening only (past the patient's hours), and two massage therapists;
+    plans solved over three clinicians per discipline."""
+    monkeypatch.setattr(problem, "CLINICIANS_PER_DISCIPLINE", 3)
+    physios = {}
+    for name, load in (("Ana", 7), ("Ben", 0), ("Cleo", 1), ("Dev", 2), ("Eve", 3), ("Fay", 5)):
+        physios[name] = factories.provider(name=name, hours="mon-fri 09:00-17:00")
+        _booked_hours(physios[name], load)
+    physios["Gil"] = factories.provider(name="Gil", hours="mon-fri 17:00-22:00")
+    masseurs = [factories.provider(disciplines=("massage",)) for _ in range(2)]
+    return physios, masseurs
+
+
+def _plan(team: dict, hours: str = "mon-fri 09:00-17:00"):
+    return factories.care_plan(factories.patient(hours=hours), team, start=MONDAY, status="draft",
+                               phases=(("acute", 2, "Calm", [("physiotherapy", 2, 1, 45), ("massage", 1, 1, 60)]),))
+
+
+def _offered(document: dict, discipline: str) -> set[str]:
+    return {p["id"] for p in document["providers"] if discipline in p["disciplines"]}
+
+
+def test_the_care_team_and_the_freest_clinicians_in_the_patients_hours_are_offered(network):
+    physios, masseurs = network
+    document = problem_for_plans([_plan({"physiotherapy": physios["Ana"]})])
+    keys = {name: provider_key(p.id) for name, p in physios.items()}
+    # Ana is named by the plan, busy as she is; beside her the three freest in 09:00-17:00. Gil, free all
+    # evening, is free when the patient cannot come.
+    assert _offered(document, "physiotherapy") == {keys["Ana"], keys["Ben"], keys["Cleo"], keys["Dev"]}
+    # Two massage therapists, fewer than three: both, as without the shortlist.
+    assert _offered(document, "massage") == {provider_key(m.id) for m in masseurs}
+    # A clinician left out is left out whole: no window, no busy time of theirs in the document.
+    assert keys["Fay"] not in {p["id"] for p in document["providers"]}
+
+
+def test_an_evening_patient_is_offered_the_evening_clinician(network):
+    physios, _ = network
+    document = problem_for_plans([_plan({}, hours="mon-fri 17:00-20:00")])
+    assert provider_key(physios["Gil"].id) in _offered(document, "physiotherapy")
+
+
+def test_a_batch_is_offered_as_many_clinicians_as_its_patients_need(network):
+    physios, _ = network
+    document = problem_for_plans([_plan({}), _plan({})])
+    # Two plans needing physiotherapy: up to six of the seven.
+    assert len(_offered(document, "physiotherapy")) == 6
+    assert provider_key(physios["Fay"].id) in _offered(document, "physiotherapy")
+
+
+def test_a_clinic_with_few_clinicians_per_discipline_is_offered_all_of_them(network, monkeypatch):
+    physios, _ = network
+    monkeypatch.setattr(problem, "CLINICIANS_PER_DISCIPLINE", 7)
+    document = problem_for_plans([_plan({})])
+    assert _offered(document, "physiotherapy") == {provider_key(p.id) for p in physios.values()}
+
+
+@pytest.fixture
+def two_sites(ctx, monkeypatch):
+    """Three free physiotherapists at West, a busier one at East, and massage only at East; two per discipline."""
+    monkeypatch.setattr(problem, "CLINICIANS_PER_DISCIPLINE", 2)
+    west, east = factories.location("West"), factories.location("East")
+
+    def at(site):
+        return [{**w, "location_id": site.id} for w in factories.windows("mon-fri 09:00-17:00")]
+
+    physios = {name: factories.provider(name=name, hours=None, availability=at(site))
+               for name, site in (("W1", west), ("W2", west), ("W3", west), ("E1", east))}
+    _booked_hours(physios["E1"], 3)
+    for _ in range(3):
+        factories.provider(disciplines=("massage",), hours=None, availability=at(east))
+    return {"west": west, "east": east, **{name: provider_key(p.id) for name, p in physios.items()}}
+
+
+def test_the_shortlist_takes_clinicians_from_each_site(two_sites):
+    """The freest physiotherapists all work at West, where no massage is given: a patient's sessions of a day
+    are at one site, so the East physiotherapist, busier as she is, is kept for days with a massage."""
+    document = problem_for_plans([_plan({})])
+    assert _offered(document, "physiotherapy") == {two_sites["W1"], two_sites["E1"]}
+
+
+def test_a_patient_coming_only_to_west_is_offered_west_clinicians(two_sites):
+    plan = _plan({})
+    plan.patient.locations = [two_sites["west"]]
+    document = problem_for_plans([plan])
+    assert _offered(document, "physiotherapy") == {two_sites["W1"], two_sites["W2"]}
