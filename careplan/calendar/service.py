@@ -412,17 +412,44 @@ def week_grid(provider_id: int, day: date) -> WeekGrid:
     _, end = clinic.local_day_bounds(monday + timedelta(days=6))
     appointments, away, held = _between(start, end, [provider.id])
     _mark_red_flags(appointments)
-    days = []
+    columns = []
     for offset in range(7):
         current = monday + timedelta(days=offset)
         first, last = clinic.local_day_bounds(current)
-        column = Column(provider, _hours_on(provider, current),
-                        [t for t in away if t.starts_at < last and first < t.ends_at],
-                        [a for a in appointments if first <= a.starts_at < last],
-                        [h for h in held if first <= h.starts_at < last])
-        days.append(DayGrid(current, settings.slot_minutes, *_opening(current, [column]), [column],
-                            visit_numbers(column.appointments)))
+        columns.append((current, Column(provider, _hours_on(provider, current),
+                                        [t for t in away if t.starts_at < last and first < t.ends_at],
+                                        [a for a in appointments if first <= a.starts_at < last],
+                                        [h for h in held if first <= h.starts_at < last])))
+    opens, closes = _week_hours(columns)
+    days = [DayGrid(current, settings.slot_minutes, *_on(current, opens, closes), [column],
+                    visit_numbers(column.appointments)) for current, column in columns]
     return WeekGrid(provider, days)
+
+
+def _week_hours(columns: list[tuple[date, Column]]) -> tuple[int, int]:
+    """The week's rows, as minutes after local midnight: from the earliest start of a day the clinician works
+    (or has something booked) to the latest end, so every day shows the same hours and a day that ends early
+    shows its evening closed (a day off on the grid's default hours once stretched the week past the
+    clinician's evenings, shown free)."""
+    spans = [(current, *_opening(current, [column])) for current, column in columns
+             if column.hours or column.appointments]
+    spans = spans or [(current, *_opening(current, [column])) for current, column in columns]
+
+    def minutes(current: date, moment: datetime) -> int:
+        local = clinic.to_local(moment)
+        return (local.date() - current).days * 1440 + local.hour * 60 + local.minute
+
+    return (min(minutes(current, opens) for current, opens, _ in spans),
+            max(minutes(current, closes) for current, _, closes in spans))
+
+
+def _on(day: date, opens: int, closes: int) -> tuple[datetime, datetime]:
+    def at(minutes: int) -> datetime:
+        if minutes >= 1440:
+            return clinic.local_day_bounds(day)[1]
+        return clinic.local_datetime(day, time(minutes // 60, minutes % 60))
+
+    return at(opens), at(closes)
 
 
 # --- needs attention ------------------------------------------------------------------------------------

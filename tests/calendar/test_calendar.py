@@ -282,3 +282,26 @@ def test_a_location_shows_only_the_slots_held_there(ctx):
     assert [clinic.to_local(h.starts_at).hour for h in at_liberty.holds] == [14]
     [everywhere] = calendar.day_grid(MONDAY).columns
     assert [clinic.to_local(h.starts_at).hour for h in everywhere.holds] == [9, 14]
+
+
+def test_a_clinicians_week_shows_the_same_hours_every_day_and_an_early_end_closed(client, app, auth):
+    """Found in use: Ana's week on the desk's calendar ran to 18:00 (her Sunday off on the grid's default hours)
+    while she stops at 16:00 on weekdays, so 16:00-18:00 looked free on each of them."""
+    with app.app_context():
+        ana = factories.provider(name="Ana", hours="mon 08:00-18:00, tue-fri 08:00-16:00").id
+        lea = factories.provider(name="Léa", hours="mon-fri 09:00-16:00").id
+    desk = auth("front_desk")
+    week = client.get(f"/api/v1/calendar/week?provider_id={ana}&date=2027-03-03", headers=desk).json
+    assert (week["opens"], week["closes"]) == ("2027-03-01T08:00:00", "2027-03-07T18:00:00")
+    closed = {(e["start"], e["end"]) for e in week["events"] if e["kind"] == "closed"}
+    assert ("2027-03-02T16:00:00", "2027-03-02T18:00:00") in closed and ("2027-03-05T16:00:00", "2027-03-05T18:00:00") in closed
+    assert ("2027-03-07T08:00:00", "2027-03-07T18:00:00") in closed
+    assert not any(start.startswith("2027-03-01") for start, _ in closed)
+    # Without JavaScript, the week's table: the same rows every day, the early end closed.
+    with app.app_context():
+        grid = calendar.week_grid(ana, date(2027, 3, 3))
+        assert {(clinic.to_local(d.opens).time().isoformat(), clinic.to_local(d.closes).time().isoformat())
+                for d in grid.days} == {("08:00:00", "18:00:00")}
+    # A clinician who never works past 16:00: the week ends there, not at the grid's default 18:00.
+    week = client.get(f"/api/v1/calendar/week?provider_id={lea}&date=2027-03-03", headers=desk).json
+    assert (week["opens"], week["closes"]) == ("2027-03-01T09:00:00", "2027-03-07T16:00:00")
