@@ -179,9 +179,24 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
         minutes_left=max(0, int((proposal.expires_at - now).total_seconds() // 60)) if live else 0,
         disciplines=plan_disciplines(plan), team_choices=team_choices(), team=team,
         time_limits=TIME_LIMITS, default_time_limit=DEFAULT_TIME_LIMIT, errors=errors or {},
-        values=values or {}, today=clinic.today(),
+        values=values if values is not None else _asked(proposal), today=clinic.today(),
         treating=treating, team_required={m.discipline_code for m in plan.care_team if m.required},
         names=providers.providers_by_id([a.provider_id for a in showing] + list(team.values()))), status
+
+
+def _asked(proposal) -> dict[str, str]:
+    """The form as the shown proposal was asked for (its clinicians, start and time), so "Propose again" starts
+    from what the desk chose, not from the care team (found in use: the choice was forgotten each time)."""
+    if proposal is None:
+        return {}
+    asked = proposal.parameters or {}
+    values = {f"prefer-{discipline}": str(provider_id)
+              for discipline, provider_id in (asked.get("preferred_providers") or {}).items()}
+    if asked.get("time_limit") is not None:
+        values["time_limit"] = f"{float(asked['time_limit']):g}"
+    if asked.get("start_date"):
+        values["start_date"] = asked["start_date"]
+    return values
 
 
 def _preference_inputs(errors: dict[str, str]) -> dict[str, str]:

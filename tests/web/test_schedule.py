@@ -206,3 +206,23 @@ def test_the_job_page_speaks_the_staffs_language_and_gives_its_script_the_states
     states = json.loads(unescape(re.search(r"data-states='([^']+)'", page).group(1)))
     assert states["running"] == "Optimisation en cours" and states["done"] == "Terminé"
     assert re.search(r'<span data-job-figure="scheduled">–</span> sur <span data-job-figure="demand">–</span>', page)
+
+
+def test_propose_again_starts_from_the_clinicians_and_time_the_desk_chose(client, app, auth, run_jobs):
+    """Found in use: after a proposal asked for another physiotherapist, the form under it showed the care team
+    again, so "Propose again" silently went back to the care team."""
+    plan_id, physio = mild_plan(app)
+    with app.app_context():
+        bruno = factories.provider(name="Bruno Keller", hours="mon-sat 08:00-18:00").id
+    desk = auth("front_desk")
+    proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk,
+                           data={"time_limit": "3", "deterministic": "on", "prefer-physiotherapy": str(bruno)})
+    page = client.get(through_the_job(client, run_jobs, proposed, desk), headers=desk).text
+    choice = re.search(r'<select id="prefer-physiotherapy".*?</select>', page, re.S).group(0)
+    assert re.search(rf'<option value="{bruno}" selected>Bruno Keller</option>', choice)
+    assert re.search(r'<option value="3" selected>', page)
+    # Without a proposal the form offers the care team, as before.
+    with app.app_context():
+        other_plan, _ = mild_plan(app)
+    fresh = client.get(f"/desk/plans/{other_plan}/schedule", headers=desk).text
+    assert " selected>" not in re.search(r'<select id="prefer-physiotherapy".*?</select>', fresh, re.S).group(0)
