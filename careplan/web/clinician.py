@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
+from careplan.db import utcnow
 from careplan.audit.service import patients_of, record_listed
 from careplan.auth.edge import current_user, request_caller
 from careplan.clinic import service as clinic
@@ -100,8 +101,11 @@ def my_patient(patient_id: int, amend_errors: dict | None = None, phase_error: t
                            my_disciplines=provider.discipline_codes, soap=SOAP_PARTS,
                            visibility_labels=VISIBILITY_LABELS,
                            note_defaults=[(code, notes.default_visibility(code)) for code in provider.discipline_codes],
+                           # A note is about a session that has begun: the latest first (found in use, the list
+                           # opened on the plan's last session, months ahead).
                            my_appointments=[a for a in record_data["past"] + record_data["upcoming"]
-                                            if a.provider_id == provider.id],
+                                            if a.provider_id == provider.id and a.status != "cancelled"
+                                            and a.starts_at <= utcnow()],
                            **record_data), 422 if errors or amend_errors or phase_error else 200
 
 

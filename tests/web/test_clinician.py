@@ -1,6 +1,7 @@
 """A clinician writes a SOAP note on a care-team patient's page and reads the team's notes, newest first."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -170,3 +171,24 @@ def test_a_clinician_who_may_read_no_note_is_not_told_there_are_none(client, app
     page = client.get(f"/me/patients/{patient}", headers=auth("provider", provider_id=physio)).text
     assert "Sleeps badly." not in page
     assert "No notes you may read yet." in page and "No notes yet." not in page
+
+
+def test_a_note_is_about_a_session_that_has_begun_the_latest_first(client, app, auth):
+    """Found in use: the note's session list opened on the plan's last session, months ahead."""
+    from datetime import timedelta
+
+    from careplan.db import utcnow
+
+    now = utcnow().replace(second=0, microsecond=0)
+    with app.app_context():
+        physio = factories.provider(name="Ana Moreau", hours="mon-sun 00:00-23:55").id
+        patient = factories.patient(name="Martha Kowalski").id
+        last_week = book(patient, physio, "physiotherapy", now - timedelta(days=7)).id
+        this_morning = book(patient, physio, "physiotherapy", now - timedelta(hours=2)).id
+        next_month = book(patient, physio, "physiotherapy", now + timedelta(days=30)).id
+        called_off = book(patient, physio, "physiotherapy", now - timedelta(days=3), status="cancelled").id
+    page = client.get(f"/me/patients/{patient}", headers=auth("provider", provider_id=physio)).text
+    picker = page[page.index('<select id="appointment_id"'):page.index("</select>", page.index('<select id="appointment_id"'))]
+    offered = [int(x) for x in re.findall(r'<option value="(\d+)"', picker)]
+    assert offered == [this_morning, last_week]
+    assert next_month not in offered and called_off not in offered
