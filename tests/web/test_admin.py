@@ -71,3 +71,25 @@ def test_the_audit_search_finds_who_read_a_patient_s_notes(client, app, auth):
     assert found.status_code == 200 and "listed notes" in found.text and "1 event," in found.text
     wrong = client.get("/admin/audit?from=2027-01-02T00:00&to=2027-01-01T00:00", headers=admin)
     assert "must be after" in wrong.text
+
+
+def test_the_accounts_read_as_cards_on_a_phone(app, person, tab):
+    """Found in use at 390 px: five columns left the e-mail column three letters wide."""
+    from tests.web.conftest import PHONE, screenshot, sign_in
+
+    admin = person("admin")
+    with app.app_context():
+        from careplan.auth import service as accounts
+
+        accounts.create_user(email="reception.desk.morning@riverside-clinic.example", role="front_desk",
+                             password=None)
+    page = tab(PHONE)
+    sign_in(page, admin)
+    page.goto("/admin/users")
+    cell = page.locator("td.cell-email", has_text="reception.desk.morning@riverside-clinic.example")
+    screenshot(page, "admin-users-390")
+    assert cell.bounding_box()["width"] > PHONE["width"] * 0.6
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Each line says what it is.
+    role = cell.locator("xpath=following-sibling::td[1]")
+    assert page.evaluate("el => getComputedStyle(el, '::before').content", role.element_handle()) == '"Role: "'
