@@ -281,8 +281,10 @@ DEMO_STEPS = 1 + len(PROVIDERS) + 3 + len(PATIENTS) + 2 + len(PROVIDERS) + len(P
 
 def load_demo(today: date | None = None, progress: Callable[[str], None] = lambda step: None) -> None:
     """Create the demo clinic around the weeks after `today`; `progress(step)` is called DEMO_STEPS times."""
-    today = today or date.today()
     clinic.update_settings(CLINIC)
+    # The clinic's date, not the machine's: in Toronto's evening the server's UTC date is already tomorrow, and
+    # today's visits were seeded there (the desk's Today and calendar opened empty).
+    today = today or clinic.today()
     sites = [create_location({"name": name, "address": address}, caller=LOADER) for name, address in LOCATIONS]
     for site, name, kind, capacity in ROOMS:
         create_room({"location_id": sites[site].id, "name": name, "kind": kind, "capacity": capacity}, caller=LOADER)
