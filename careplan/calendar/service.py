@@ -473,7 +473,10 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
     now = now or utcnow()
     items: list[Attention] = []
     items += _flagged_attention(now, limit)
-    screens = red_flags_waiting()[:limit]
+    waiting = red_flags_waiting()
+    # A red flag stops care: its patient's plans are not offered to schedule (the red flag's item says why).
+    stopped = {screen.patient_id for screen in waiting}
+    screens = waiting[:limit]
     names = dict(db.session.execute(select(Patient.id, Patient.name)
                                     .where(Patient.id.in_({s.patient_id for s in screens}))).all()) if screens else {}
     for screen in screens:
@@ -505,6 +508,8 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
                                gettext("book it now or the slots go back to everyone"), gettext("Review and book"),
                                f"/desk/plans/{proposal.plan_id}/schedule?proposal={proposal.id}", hold.patient_id))
     for plan, missing in plans_with_unscheduled_sessions(now=now, limit=limit):
+        if plan.patient_id in stopped:
+            continue
         items.append(Attention("unscheduled", ngettext("%(name)s: %(num)d session not booked",
                                                        "%(name)s: %(num)d sessions not booked", missing,
                                                        name=plan.patient.name),
@@ -515,6 +520,8 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
                                  .join(Patient, Patient.id == CarePlan.patient_id).where(CarePlan.status == "draft")
                                  .order_by(CarePlan.created_at, CarePlan.id).limit(limit))
     for plan_id, patient_id, patient, start_date in drafted:
+        if patient_id in stopped:
+            continue
         items.append(Attention("to_schedule", gettext("%(name)s: care plan drafted, nothing booked yet", name=patient),
                                gettext("plan %(id)s, to start %(day)s", id=plan_id, day=short_day(start_date)),
                                gettext("Propose a schedule"),

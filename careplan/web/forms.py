@@ -102,7 +102,8 @@ def submit(schema: Schema, data: dict, save) -> tuple[object | None, dict[str, s
         return None, {CHANGED: CHANGED_MEANWHILE}
     except ServiceError as exc:
         db.session.rollback()
-        errors = input_errors(exc.fields)
+        # A red flag's fields name the screen's answers, not this form's inputs: its message alone says it.
+        errors = input_errors(exc.fields) if exc.code != "red_flag" else {}
         if exc.code != "invalid" or not errors:
             # A refusal that is more than a mistyped field (a red flag, a conflict) says why in its own words.
             errors = {"_form": exc.message, **errors}

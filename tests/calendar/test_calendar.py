@@ -305,3 +305,22 @@ def test_a_clinicians_week_shows_the_same_hours_every_day_and_an_early_end_close
     # A clinician who never works past 16:00: the week ends there, not at the grid's default 18:00.
     week = client.get(f"/api/v1/calendar/week?provider_id={lea}&date=2027-03-03", headers=desk).json
     assert (week["opens"], week["closes"]) == ("2027-03-01T09:00:00", "2027-03-07T16:00:00")
+
+
+def test_a_red_flag_stops_the_patients_plans_from_being_offered_to_schedule(client, app, auth):
+    """Found in use: Needs attention listed both "red flag waiting for a clinician" and "care plan drafted ...
+    Propose a schedule" for the same patient, whose proposal the gate then refuses."""
+    with app.app_context():
+        factories.protocols()
+        martha = factories.patient(name="Martha Kowalski").id
+        factories.plan(martha)
+        factories.plan(factories.patient(name="Aisha Mohammed").id)
+    refused = client.post(f"/api/v1/patients/{martha}/intakes", headers=auth("front_desk"),
+                          json=factories.intake_body(red_flags={"fever": True}))
+    assert refused.status_code == 422
+    with app.app_context():
+        items = calendar.needs_attention()
+    assert [(i.kind, i.title) for i in items if i.patient_id == martha] == [
+        ("red_flag", "Martha Kowalski: red flag waiting for a clinician")]
+    assert [i.title for i in items if i.kind == "to_schedule"] == ["Aisha Mohammed: care plan drafted, nothing booked yet"]
+

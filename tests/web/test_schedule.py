@@ -226,3 +226,18 @@ def test_propose_again_starts_from_the_clinicians_and_time_the_desk_chose(client
         other_plan, _ = mild_plan(app)
     fresh = client.get(f"/desk/plans/{other_plan}/schedule", headers=desk).text
     assert " selected>" not in re.search(r'<select id="prefer-physiotherapy".*?</select>', fresh, re.S).group(0)
+
+
+def test_proposing_for_a_red_flagged_patient_says_why_in_words_not_as_form_fields(client, app, auth):
+    """Found in use: the refusal listed "Red flag: fever: positive: fever" as a field to check on the form."""
+    with app.app_context():
+        factories.protocols()
+        martha = factories.patient(name="Martha Kowalski").id
+        plan = factories.plan(martha).id
+    desk = auth("front_desk")
+    client.post(f"/api/v1/patients/{martha}/intakes", headers=desk,
+                json=factories.intake_body(red_flags={"fever": True}))
+    refused = client.post(f"/desk/plans/{plan}/proposals", headers=desk, data={"time_limit": "3"})
+    assert refused.status_code == 422
+    assert "Urgent medical care is needed, not a care plan" in refused.text
+    assert "positive: fever" not in refused.text and 'href="#red_flags' not in refused.text
