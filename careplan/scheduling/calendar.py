@@ -28,7 +28,8 @@ def appointment_event(appointment: Appointment, summary: str, location: str = ""
     event.add("dtstart", to_local(appointment.starts_at))
     event.add("dtend", to_local(appointment.ends_at))
     event.add("summary", f"Cancelled: {summary}" if cancelled else summary)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    # A session a clinician's time off or changed hours left without a time that holds is not firm (RFC 5545).
+    event.add("status", "CANCELLED" if cancelled else "TENTATIVE" if appointment.needs_new_time else "CONFIRMED")
     # A cancelled appointment no longer blocks the time in the owner's calendar.
     event.add("transp", "TRANSPARENT" if cancelled else "OPAQUE")
     if location:

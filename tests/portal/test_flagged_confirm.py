@@ -89,3 +89,17 @@ def test_the_patients_page_says_the_session_is_being_re_arranged_with_no_confirm
     client.post(f"/my/appointments/{thursday_off['kept']}/confirm", headers=me)
     page = client.get("/my/appointments", headers=me).text
     assert "/my/appointments/confirm" not in page
+
+
+def test_a_session_being_re_arranged_offers_no_earlier_time_and_is_tentative_in_the_calendar(client, app, auth,
+                                                                                            thursday_off):
+    from icalendar import Calendar
+
+    me = auth("patient", patient_id=thursday_off["patient"])
+    page = client.get("/my/appointments", headers=me).text
+    assert f'action="/my/appointments/{thursday_off["flagged"]}/earlier"' not in page
+    assert f'action="/my/appointments/{thursday_off["kept"]}/earlier"' in page
+    feed = Calendar.from_ical(client.get("/my/appointments.ics", headers=me).data)
+    status = {str(event["uid"]): str(event["status"]) for event in feed.walk("VEVENT")}
+    assert status == {f"appointment-{thursday_off['kept']}@careplan": "CONFIRMED",
+                      f"appointment-{thursday_off['flagged']}@careplan": "TENTATIVE"}
