@@ -80,7 +80,7 @@ def desk_calendar_rooms():
 
 
 # The booking form's inputs; a link from a free cell fills some of them in its query.
-BOOKING_FIELDS = ("provider", "start", "q", "patient_id", "discipline", "minutes", "session")
+BOOKING_FIELDS = ("provider", "start", "q", "patient_id", "discipline", "minutes", "session", "virtual", "video_link")
 
 
 def _booking_values(source) -> dict:
@@ -118,7 +118,9 @@ def desk_appointment_new():
     if request.method == "POST" and request.form.get("book"):
         booking = {"patient_id": values["patient_id"], "provider_id": values["provider"],
                    "discipline": values["discipline"], "start": local_moment(values["start"]),
-                   "minutes": values["minutes"], "kind": "treatment"}
+                   "minutes": values["minutes"], "kind": "treatment", "virtual": values["virtual"] == "on"}
+        if values["video_link"]:
+            booking["video_link"] = values["video_link"]
         chosen = next((s for s in sessions if _session_key(s) == values["session"]), None)
         if chosen is not None:
             booking.update(plan_id=chosen["plan_id"], phase=chosen["phase"], week=chosen["week"],

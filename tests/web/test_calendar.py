@@ -313,3 +313,29 @@ def test_the_calendar_speaks_the_staffs_language_in_its_table_and_its_component(
     assert "Semaine de " in week or "semaine du " in week
     assert 'data-locale="fr"' in week
     assert json.loads(unescape(re.search(r"data-words='([^']+)'", week).group(1)))["booked"] == "Réservé"
+
+
+def test_the_desk_books_a_session_by_video_with_its_link(client, app, auth):
+    """Found in use: the desk's booking form had no way to say a session is by video (the API had)."""
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    desk = auth("front_desk")
+    form = client.get(f"/desk/appointments/new?provider={ben}&start={tomorrow.isoformat()}T11:00&patient_id={martha}",
+                      headers=desk).text
+    assert 'id="virtual"' in form and 'id="video_link"' in form
+    fields = {"csrf_token": csrf_from(form), "provider": ben, "start": f"{tomorrow.isoformat()}T11:00",
+              "patient_id": martha, "discipline": "physiotherapy", "minutes": "45", "book": "1", "virtual": "on"}
+    # Martha has not said she accepts video: refused, naming the field, until her record says so.
+    unaccepted = client.post("/desk/appointments/new", headers=desk, data=fields)
+    assert unaccepted.status_code == 422 and "does not accept video sessions" in unaccepted.text
+    assert client.patch(f"/api/v1/patients/{martha}", headers=auth("admin"),
+                        json={"accepts_virtual": True}).status_code == 200
+    refused = client.post("/desk/appointments/new", headers=desk, data={**fields, "video_link": "http://insecure"})
+    assert refused.status_code == 422 and 'id="video_link-error"' in refused.text
+    with app.app_context():
+        assert db.session.scalar(select(Appointment).where(Appointment.provider_id == ben)) is None
+    link = "https://video.example.org/r/42"
+    done = client.post("/desk/appointments/new", headers=desk, data={**fields, "video_link": link})
+    assert done.status_code == 302, done.text[:500]
+    with app.app_context():
+        row = db.session.scalar(select(Appointment).where(Appointment.provider_id == ben))
+        assert (row.virtual, row.video_link, row.room_id) == (True, link, None)
