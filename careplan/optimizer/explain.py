@@ -41,7 +41,7 @@ def _when(space: Space, demand: Demand) -> str:
     monday = space.clock.date(space.week0(demand.patient) + 7 * demand.week)
     sunday = monday + dt.timedelta(days=6)
     # People read this sentence and count a plan's weeks from 1; the `week` fields keep the problem's 0.
-    return f"in plan week {demand.week + 1} ({monday:%a %b %d}–{sunday:%a %b %d})"
+    return f"in plan week {demand.week + 1} ({monday:%a} {monday.day} {monday:%b}–{sunday:%a} {sunday.day} {sunday:%b})"
 
 
 def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str:
@@ -51,7 +51,7 @@ def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str
     if not space.calendars.days(demand):
         last = clock.date(clock.days - 1)
         return (f"{discipline} {when} falls outside the scheduling horizon "
-                f"({clock.first_day:%b %d}–{last:%b %d} {last:%Y}); plan it in a later run or extend the horizon")
+                f"({clock.first_day.day} {clock.first_day:%b}–{last.day} {last:%b %Y}); plan it in a later run or extend the horizon")
     if not space.calendars.qualified.get(discipline):
         return f"no provider of the clinic offers {discipline}; add a {discipline} provider or change the plan"
     # The contract asks that a session only the required clinician may take says so, naming them.

@@ -157,8 +157,10 @@
       var options = {
         view: data.view,
         date: data.date,
-        // Day names and dates in the page's language ("lun. 7 déc."), as the table without JavaScript has them.
-        locale: data.locale || document.documentElement.lang || "en",
+        // Day names and dates in the page's language ("lun. 7 déc."), as the table without JavaScript has them;
+        // English as the clinic writes it everywhere else ("Mon 7 Dec", British order), not "Mon, Dec 7".
+        locale: ({en: "en-GB"})[data.locale || document.documentElement.lang] || data.locale ||
+          document.documentElement.lang || "en-GB",
         timeZone: data.offset,
         headerToolbar: {start: "", center: "", end: ""},
         slotDuration: {minutes: Number(data.slotMinutes)},

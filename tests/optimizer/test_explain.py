@@ -25,7 +25,7 @@ def test_every_slot_already_booked():
                             booked=[("2027-01-04T08:00", "2027-01-04T12:00")])],
                   [patient("p", [window("mon", "08:00", "12:00")], [line("massage")])])
     [entry] = solved(doc)["unscheduled"]
-    assert "already booked or away" in entry["reason"] and "plan week 1 (Mon Jan 04–Sun Jan 10)" in entry["reason"]
+    assert "already booked or away" in entry["reason"] and "plan week 1 (Mon 4 Jan–Sun 10 Jan)" in entry["reason"]
     assert entry["week"] == 0  # the field keeps the problem's count from 0
 
 
