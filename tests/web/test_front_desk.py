@@ -175,3 +175,22 @@ def test_the_desk_lowers_a_patients_sessions_per_day_on_their_record(client, app
     assert refused.status_code == 422 and "at most 3, the clinic&#39;s limit" in refused.text
     with app.app_context():
         assert db.session.get(Patient, patient_id).max_sessions_per_day == 2
+
+
+def test_an_arrival_names_each_discipline_once_with_its_count(client, app, auth):
+    """Found in use: Linh's arrival read "Physiotherapy Physiotherapy" for her two physiotherapy sessions."""
+    with app.app_context():
+        physio = factories.provider(disciplines=("physiotherapy",), hours="mon-fri 08:00-16:00").id
+        masseur = factories.provider(disciplines=("massage",), hours="mon-fri 08:00-16:00").id
+        patient = factories.patient(name="Linh Tran", hours="mon-fri 08:00-17:00").id
+    desk = auth("front_desk")
+    for who, discipline, moment in ((physio, "physiotherapy", "09:00"), (physio, "physiotherapy", "09:45"),
+                                    (masseur, "massage", "10:30")):
+        answer = client.post("/api/v1/appointments", headers=desk, json={
+            "patient_id": patient, "provider_id": who, "discipline": discipline,
+            "start": f"2027-03-15T{moment}:00-04:00", "minutes": 45})
+        assert answer.status_code == 201, answer.get_json()
+    page = client.get("/desk?day=2027-03-15", headers=desk).text
+    chips = re.search(r'<span class="arrival__chips">(.*?)</span>\s*</div>', page, re.S).group(1)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", chips)).strip()
+    assert text == "Massage therapy Physiotherapy ×2"

@@ -111,3 +111,4 @@ def test_on_a_phone_the_video_link_wraps_inside_the_patients_card(live_server, p
     screenshot(page, "patient-video-link-390")
     assert right_of(link) <= right_of(card) + 0.5
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
