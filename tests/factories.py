@@ -251,3 +251,13 @@ def busy_clinic(patients: int = 8, *, weeks: int = 8, start=None) -> list[int]:
                                        ("subacute", weeks - weeks // 2, "Build", [("physiotherapy", 2, 1, 45),
                                                                                   ("massage", 1, 1, 60)]))).id)
     return plans
+
+
+def clinic_morning(app, monkeypatch) -> None:
+    """Put the clinic in a fixed-offset time zone where it is about 09:00 now, for the test's length: a scenario
+    built on the real clock ("today", "later today") then has the day ahead of it at any hour the suite runs
+    (in Toronto's late evening "later today at 23:00" had already begun)."""
+    from datetime import datetime, timezone
+
+    offset = (9 - datetime.now(timezone.utc).hour + 12) % 24 - 12
+    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT")

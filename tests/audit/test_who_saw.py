@@ -17,8 +17,11 @@ MONDAY = datetime(2027, 3, 1).date()
 
 
 @pytest.fixture
-def seen(app):
-    """Martha with an appointment today with a physiotherapist; Omar, whom nobody looks at; a desk user."""
+def seen(app, monkeypatch):
+    """Martha with an appointment later today with a physiotherapist; Omar, whom nobody looks at; a desk user.
+    The clinic's day has hours ahead of it whenever the suite runs (after 23:00 in Toronto Martha's session had
+    begun: it was no longer affected by an absence, nor hers to move)."""
+    factories.clinic_morning(app, monkeypatch)
     with app.app_context():
         physio = factories.provider(hours="mon-sun 00:00-23:45")
         martha = factories.patient(name="Martha Kowalski")
@@ -66,7 +69,8 @@ def test_backfill_candidates_name_the_patients_offered(app, client, seen):
     with app.app_context():
         waiting = factories.care_plan(factories.patient(), {"physiotherapy": factories.provider()}, start=MONDAY)
         physio = waiting.care_team[0].provider_id
-        freed = factories.appointment(factories.patient(), physio, datetime(2027, 3, 3, 15, 0, tzinfo=timezone.utc))
+        freed = factories.appointment(factories.patient(), physio, clinic.local_datetime(MONDAY + timedelta(days=2),
+                                                                                         time(10)))
         scheduling.update_appointment(freed.id, {"status": "cancelled", "reason": "flu"}, caller=factories.CALLER)
         waiting_patient, freed_id = waiting.patient_id, freed.id
     candidates = client.get(f"/api/v1/appointments/{freed_id}/backfill", headers=seen["desk_headers"])

@@ -6,7 +6,7 @@ tests/artifacts/calendar-*.png."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -27,8 +27,7 @@ def _morning(app, monkeypatch):
     The clinic is put in a time zone where it is about 09:00 now: the morning is built on the real clock
     (arrivals and no-shows are of today only) and takes three hours, so in the evening it ran past midnight,
     James on the next day's grid."""
-    offset = (9 - datetime.now(timezone.utc).hour + 12) % 24 - 12
-    monkeypatch.setitem(app.config, "CLINIC_TIMEZONE", f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT")
+    factories.clinic_morning(app, monkeypatch)
     with app.app_context():
         assert clinic.timezone_name() == app.config["CLINIC_TIMEZONE"]
         now = datetime.now(clinic.zone()).replace(second=0, microsecond=0)
