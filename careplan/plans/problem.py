@@ -348,11 +348,11 @@ def check_required_providers(plan: CarePlan, preferred_providers: dict[str, int]
 
 # --- only what the solve can use ----------------------------------------------------------------------------
 
-def _reach(document: dict) -> dict[str, dict[date, int]]:
+def _reach(document: dict, only: str | None = None) -> dict[str, dict[date, int]]:
     """For each clinician, the days on which a session of the plans that they may take can fall, each with
     the shortest such session that day: the plan weeks of shared/scheduling-problem.md (rules 1 to 3), the
     assessment from the earliest start to the horizon's end, and a discipline with a required clinician
-    for that patient theirs alone."""
+    for that patient theirs alone. `only`: the sessions of that discipline alone."""
     horizon = date.fromisoformat(document["clinic"]["horizon"]["start"])
     end = horizon + timedelta(weeks=document["clinic"]["horizon"]["weeks"])
     qualified: dict[str, list[str]] = {}
@@ -362,6 +362,8 @@ def _reach(document: dict) -> dict[str, dict[date, int]]:
     reach: dict[str, dict[date, int]] = {}
 
     def add(patient: dict, discipline: str, first: date, last: date, minutes: int) -> None:
+        if only is not None and discipline != only:
+            return
         required = patient.get("required_providers", {}).get(discipline)
         for who in [required] if required else qualified.get(discipline, []):
             days = reach.setdefault(who, {})
@@ -594,11 +596,19 @@ def shortlist(document: dict, busy: _Busy, per_discipline: int | None = None) ->
         if len(providers) <= room + sum(1 for p in providers if p["id"] in named):
             kept.update(p["id"] for p in providers)
             continue
+        # Free time on the days this discipline's sessions can fall (a clinician of two disciplines is ranked
+        # on each one's days, not on the union).
+        days = _reach(document, discipline)
+        others = [p for p in providers if p["id"] not in named]
+        free = {p["id"]: _free_minutes(p, busy, windows.get(discipline, {}), tz, days.get(p["id"], {}))
+                for p in others}
+        # Those at the patients' sites first, then the others: a video session may be held from any site, and a
+        # discipline nobody offers at those sites keeps clinicians, so the reason given is the sites, not "no
+        # provider offers it".
         sites = accepted.get(discipline)
-        others = [p for p in providers if p["id"] not in named
-                  and (sites is None or any(w.get("location") in sites for w in p["weekly"]))]
-        free = {p["id"]: _free_minutes(p, busy, windows.get(discipline, {}), tz) for p in others}
-        kept.update(_by_site(others, free)[:room])
+        near = [p for p in others if sites is None or any(w.get("location") in sites for w in p["weekly"])]
+        far = [p for p in others if p not in near]
+        kept.update((_by_site(near, free) + _by_site(far, free))[:room])
     document["providers"] = [p for p in document["providers"] if p["id"] in kept]
     busy.providers = {who: found for who, found in busy.providers.items() if who in kept}
     busy.reach = {who: days for who, days in busy.reach.items() if who in kept}
@@ -632,10 +642,10 @@ def _named_providers(document: dict) -> set[str]:
 
 
 def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[tuple[int, int]]],
-                  tz: ZoneInfo) -> int:
-    """The clinician's free minutes on the days their sessions can fall, inside their working hours and the
-    patients' windows: what is left of the time a plan could use once their own calendar is taken out."""
-    days = busy.reach.get(provider["id"], {})
+                  tz: ZoneInfo, days: dict[date, int]) -> int:
+    """The clinician's free minutes on `days` (those a discipline's sessions can fall on), inside their working
+    hours and the patients' windows: what is left of the time a plan could use once their own calendar is
+    taken out."""
     if not days:
         return 0
     own = _merged(busy.providers.get(provider["id"], []))

@@ -286,7 +286,12 @@ def hint_with(solving: Solving, solution: dict) -> None:
     """An earlier solution's appointments as the hints of a new solve of the same plans (a proposal or a
     batch solved again after the calendar changed under it: it keeps what still fits)."""
     by_patient: dict[str, list[dict]] = {}
+    # Only clinicians the new document offers: the calendar changed, so its shortlist may have too, and a hint
+    # naming someone else would be refused by the optimizer and cost a solve of its own.
+    offered = {provider["id"] for provider in solving.document["providers"]}
     for a in solution["appointments"]:
+        if a["provider"] not in offered:
+            continue
         entry = {"provider": a["provider"], "discipline": a["discipline"], "kind": a["kind"],
                  "start": a["start"][:16], "fixed": False}
         if a["kind"] != "assessment":

@@ -111,3 +111,99 @@ def test_a_patient_coming_only_to_west_is_offered_west_clinicians(two_sites):
     plan.patient.locations = [two_sites["west"]]
     document = problem_for_plans([plan])
     assert _offered(document, "physiotherapy") == {two_sites["W1"], two_sites["W2"]}
+
+
+def _solve(document: dict) -> dict:
+    from careplan.optimizer.runner import solve
+
+    return solve(document, time_limit=2, deterministic=True, processes=1)
+
+
+@pytest.fixture
+def east_only(ctx, monkeypatch):
+    """Four physiotherapists, all at East; a patient who comes only to West; two per discipline."""
+    monkeypatch.setattr(problem, "CLINICIANS_PER_DISCIPLINE", 2)
+    west, east = factories.location("West"), factories.location("East")
+    for _ in range(4):
+        factories.provider(hours=None, availability=[{**w, "location_id": east.id}
+                                                     for w in factories.windows("mon-fri 09:00-17:00")])
+    return west
+
+
+def _west_plan(west, **patient_fields):
+    from careplan.extensions import db
+
+    plan = factories.care_plan(factories.patient(hours="mon-fri 09:00-17:00"), {}, start=MONDAY, status="draft",
+                               phases=(("acute", 2, "Calm", [("physiotherapy", 2, 1, 45)]),))
+    plan.patient.locations = [west]
+    for field, value in patient_fields.items():
+        setattr(plan.patient, field, value)
+    db.session.commit()
+    return plan
+
+
+def test_a_discipline_nobody_offers_at_the_patients_sites_keeps_clinicians_and_the_reason_says_the_sites(east_only):
+    """Found in review: the shortlist kept none of them, and the desk read "no provider of the clinic offers
+    physiotherapy" (hire someone) instead of the sites the patient accepts (change them)."""
+    plan = _west_plan(east_only)
+    document = problem_for_plans([plan])
+    assert len(_offered(document, "physiotherapy")) == 2
+    reasons = {entry["reason"] for entry in _solve(document)["unscheduled"]}
+    assert reasons and all("at the locations the patient accepts (West)" in reason for reason in reasons)
+
+
+def test_a_video_line_keeps_clinicians_of_another_site(east_only):
+    """Found in review: by video the site does not matter, and the shortlist had dropped every clinician."""
+    from careplan.extensions import db
+
+    plan = _west_plan(east_only, accepts_virtual=True)
+    for phase in plan.phases:
+        for line in phase.lines:
+            line.mode = "virtual"
+    db.session.commit()
+    result = _solve(problem_for_plans([plan]))
+    assert result["unscheduled"] == [] and sum(1 for a in result["appointments"] if a["discipline"] == "physiotherapy") >= 4
+
+
+def test_a_clinician_of_two_disciplines_is_ranked_on_each_ones_days(ctx, monkeypatch):
+    """Found in review: free time was counted over the days of every discipline a clinician offers, so a
+    physiotherapist who also gives massage, fully booked in the plan's physiotherapy weeks, ranked first on her
+    free massage weeks and took the only place."""
+    monkeypatch.setattr(problem, "CLINICIANS_PER_DISCIPLINE", 1)
+    both = factories.provider(name="Both", disciplines=("physiotherapy", "massage"), hours="mon-fri 09:00-17:00")
+    half = factories.provider(name="Half", hours="mon-fri 09:00-17:00")
+    factories.provider(disciplines=("massage",), hours="mon-fri 09:00-17:00")
+    someone, another = factories.patient(hours="mon-fri 08:00-20:00"), factories.patient(hours="mon-fri 08:00-20:00")
+    for day in (MONDAY + timedelta(days=n) for n in range(14)):
+        if day.weekday() < 5:
+            for hour in range(8):
+                factories.appointment(someone, both, clinic.local_datetime(day, time(9 + hour)), minutes=60)
+            for hour in range(4):
+                factories.appointment(another, half, clinic.local_datetime(day, time(9 + hour)), minutes=60)
+    plan = factories.care_plan(factories.patient(), {}, start=MONDAY, status="draft",
+                               phases=(("acute", 2, "Calm", [("physiotherapy", 2, 1, 45), ("massage", 1, 1, 60)]),
+                                       ("later", 6, "Build", [("massage", 1, 1, 60)])))
+    document = problem_for_plans([plan])
+    assert _offered(document, "physiotherapy") == {provider_key(half.id)} | (
+        {provider_key(both.id)} if provider_key(both.id) in _offered(document, "massage") else set())
+    result = _solve(document)
+    assert sum(1 for a in result["appointments"] if a["discipline"] == "physiotherapy") == 4
+
+
+def test_a_solve_again_hints_only_clinicians_the_new_document_offers(network):
+    """Found in review: after a conflict the job solves again from its first solution, on a document shortlisted
+    anew; a hint naming a clinician no longer offered was refused by the optimizer, each costing a solve."""
+    from types import SimpleNamespace
+
+    from careplan.proposals.service import hint_with
+
+    physios, _ = network
+    document = problem_for_plans([_plan({"physiotherapy": physios["Ana"]})])
+    kept, gone = provider_key(physios["Ana"].id), provider_key(physios["Fay"].id)
+    assert gone not in {p["id"] for p in document["providers"]}
+    patient = document["patients"][0]["id"]
+    first = {"appointments": [{"patient": patient, "provider": who, "discipline": "physiotherapy",
+                               "kind": "treatment", "start": f"{MONDAY.isoformat()}T{hour}:00", "phase": "acute",
+                               "week": 0} for who, hour in ((kept, "10"), (gone, "14"))]}
+    hint_with(SimpleNamespace(document=document), first)
+    assert [hint["provider"] for hint in document["patients"][0]["appointments"]] == [kept]
