@@ -103,9 +103,10 @@ def my_patient(patient_id: int, amend_errors: dict | None = None, phase_error: t
                            note_defaults=[(code, notes.default_visibility(code)) for code in provider.discipline_codes],
                            # A note is about a session that has begun: the latest first (found in use, the list
                            # opened on the plan's last session, months ahead).
-                           my_appointments=[a for a in record_data["past"] + record_data["upcoming"]
-                                            if a.provider_id == provider.id and a.status != "cancelled"
-                                            and a.starts_at <= utcnow()],
+                           # (The session under way is both past and upcoming: once.)
+                           my_appointments=list({a.id: a for a in record_data["past"] + record_data["upcoming"]
+                                                 if a.provider_id == provider.id and a.status != "cancelled"
+                                                 and a.starts_at <= utcnow()}.values()),
                            **record_data), 422 if errors or amend_errors or phase_error else 200
 
 

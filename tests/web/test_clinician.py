@@ -187,8 +187,10 @@ def test_a_note_is_about_a_session_that_has_begun_the_latest_first(client, app, 
         this_morning = book(patient, physio, "physiotherapy", now - timedelta(hours=2)).id
         next_month = book(patient, physio, "physiotherapy", now + timedelta(days=30)).id
         called_off = book(patient, physio, "physiotherapy", now - timedelta(days=3), status="cancelled").id
+        # Under way: in the record's past and its upcoming alike, offered once.
+        under_way = book(patient, physio, "physiotherapy", now - timedelta(minutes=10)).id
     page = client.get(f"/me/patients/{patient}", headers=auth("provider", provider_id=physio)).text
     picker = page[page.index('<select id="appointment_id"'):page.index("</select>", page.index('<select id="appointment_id"'))]
     offered = [int(x) for x in re.findall(r'<option value="(\d+)"', picker)]
-    assert offered == [this_morning, last_week]
+    assert offered == [under_way, this_morning, last_week]
     assert next_month not in offered and called_off not in offered

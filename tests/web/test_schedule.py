@@ -241,3 +241,21 @@ def test_proposing_for_a_red_flagged_patient_says_why_in_words_not_as_form_field
     assert refused.status_code == 422
     assert "Urgent medical care is needed, not a care plan" in refused.text
     assert "positive: fever" not in refused.text and 'href="#red_flags' not in refused.text
+
+
+def test_propose_again_never_offers_a_start_now_past_nor_a_time_the_menu_lacks(client, app, auth):
+    """Found in review: a proposal asked for days ago pre-filled its start, now in the past (refused on submit)."""
+    from datetime import timezone
+
+    plan_id, _ = mild_plan(app)
+    with app.app_context():
+        today = datetime.now(clinic.zone()).date()
+        asked = factories.proposal(plan_id, parameters={"start_date": (today - timedelta(days=3)).isoformat(),
+                                                       "time_limit": 7.5, "deterministic": True})
+        asked.expires_at = datetime.now(timezone.utc) - timedelta(days=3)
+        db.session.commit()
+    page = client.get(f"/desk/plans/{plan_id}/schedule", headers=auth("front_desk")).text
+    start = re.search(r'<input id="start_date"[^>]*value="([^"]+)"', page).group(1)
+    assert start > today.isoformat()
+    menu = re.search(r'<select id="time_limit".*?</select>', page, re.S).group(0)
+    assert re.findall(r'<option value="(\d+)" selected', menu) == ["5"]
