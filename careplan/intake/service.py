@@ -130,14 +130,21 @@ def latest_intake(patient_id: int) -> Intake | None:
                              .order_by(Intake.created_at.desc(), Intake.id.desc()).limit(1))
 
 
+def standing_red_flag(patient_id: int) -> Intake | None:
+    """The patient's latest screen when it is a red flag no clinician has overridden: it stops all care."""
+    screen = latest_intake(patient_id)
+    return screen if screen is not None and screen.screen_result == "red_flag" else None
+
+
 def check_no_red_flag(patient_id: int, intake: Intake | None = None) -> None:
     """The one gate of every path to care: building a plan, proposing or re-planning its schedule, booking
     it or a session of it. The patient's latest screen decides (an older clear intake does not get around
     a newer red flag; a newer clear one, asked again, supersedes it), and so does the intake a plan is
     built from, when one is named. Only a clinician's override resolves a red flag."""
-    for screen in (intake, latest_intake(patient_id)):
-        if screen is not None and screen.screen_result == "red_flag":
-            raise red_flag_error(screen)
+    if intake is not None and intake.screen_result == "red_flag":
+        raise red_flag_error(intake)
+    if (standing := standing_red_flag(patient_id)) is not None:
+        raise red_flag_error(standing)
 
 
 def intakes_of(patient_id: int) -> list[Intake]:

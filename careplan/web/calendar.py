@@ -13,7 +13,7 @@ from careplan.clinic import service as clinic
 from careplan.errors import ServiceError
 from careplan.extensions import db
 from careplan.intake.models import RED_FLAGS
-from careplan.intake.service import latest_intake
+from careplan.intake.service import standing_red_flag
 from careplan.page_query import query_date, query_int
 from careplan.providers.service import get_provider
 from careplan.rooms import service as rooms
@@ -106,8 +106,7 @@ def desk_appointment_new():
     sessions = calendar.unscheduled_sessions(patient.id) if patient is not None else []
     # A red flag no clinician has judged: plan sessions are refused, a single visit stays the desk's call,
     # made knowingly.
-    screen = latest_intake(patient.id) if patient is not None else None
-    red_flag = screen if screen is not None and screen.screen_result == "red_flag" else None
+    red_flag = standing_red_flag(patient.id) if patient is not None else None
     drafts = calendar.plans_to_schedule(patient.id) if patient is not None else []
     try:
         start = datetime.fromisoformat(local_moment(values["start"]) or "")

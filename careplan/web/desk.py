@@ -163,10 +163,8 @@ def record_of(patient) -> dict:
     """A patient's plans and appointments, for the desk's record and the care team's view alike."""
     plans = plan_service.plans_of(patient.id)
     team = providers.providers_by_id(m.provider_id for plan in plans for m in plan.care_team)
-    screens = intakes.intakes_of(patient.id)
-    # The latest screen decides (careplan.intake.service.check_no_red_flag): a red flag on it stops all care.
-    red_flag = screens[0] if screens and screens[0].screen_result == "red_flag" else None
+    red_flag = intakes.standing_red_flag(patient.id)
     return {"plans": plans, "team": team, "upcoming": scheduling.upcoming_for_patient(patient.id),
-            "intakes": screens, "red_flag": red_flag,
+            "intakes": intakes.intakes_of(patient.id), "red_flag": red_flag,
             "red_flag_signs": [RED_FLAGS[name] for name in red_flag.positive_red_flags] if red_flag else [],
             "past": scheduling.past_for_patient(patient.id), "moves": portal.moves_by_patient(patient.id)}
