@@ -41,7 +41,12 @@ def _when(space: Space, demand: Demand) -> str:
     monday = space.clock.date(space.week0(demand.patient) + 7 * demand.week)
     sunday = monday + dt.timedelta(days=6)
     # People read this sentence and count a plan's weeks from 1; the `week` fields keep the problem's 0.
-    return f"in plan week {demand.week + 1} ({monday:%a} {monday.day} {monday:%b}–{sunday:%a} {sunday.day} {sunday:%b})"
+    return f"in plan week {demand.week + 1} ({_day(monday)}–{_day(sunday)})"
+
+
+def _day(day: dt.date) -> str:
+    """"Mon 4 Jan", as the clinic's pages write a day."""
+    return f"{day:%a} {day.day} {day:%b}"
 
 
 def _reason(space: Space, final: Ledger, demand: Demand, booked: Counter) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from careplan.db import utcnow
 from careplan.audit.service import patients_of, record_listed
 from careplan.auth.edge import current_user, request_caller
 from careplan.clinic import service as clinic
@@ -101,12 +100,10 @@ def my_patient(patient_id: int, amend_errors: dict | None = None, phase_error: t
                            my_disciplines=provider.discipline_codes, soap=SOAP_PARTS,
                            visibility_labels=VISIBILITY_LABELS,
                            note_defaults=[(code, notes.default_visibility(code)) for code in provider.discipline_codes],
-                           # A note is about a session that has begun: the latest first (found in use, the list
-                           # opened on the plan's last session, months ahead).
-                           # (The session under way is both past and upcoming: once.)
-                           my_appointments=list({a.id: a for a in record_data["past"] + record_data["upcoming"]
-                                                 if a.provider_id == provider.id and a.status != "cancelled"
-                                                 and a.starts_at <= utcnow()}.values()),
+                           # A note is about a session that has begun (the record's past holds the one under
+                           # way too), the latest first: the list opened on the plan's last session, months ahead.
+                           my_appointments=[a for a in record_data["past"]
+                                            if a.provider_id == provider.id and a.status != "cancelled"],
                            **record_data), 422 if errors or amend_errors or phase_error else 200
 
 

@@ -192,8 +192,8 @@ def _asked(proposal) -> dict[str, str]:
     asked = proposal.parameters or {}
     values = {f"prefer-{discipline}": str(provider_id)
               for discipline, provider_id in (asked.get("preferred_providers") or {}).items()}
-    if asked.get("time_limit") is not None and f"{float(asked['time_limit']):g}" in {str(t) for t in TIME_LIMITS}:
-        values["time_limit"] = f"{float(asked['time_limit']):g}"
+    if asked.get("time_limit") in TIME_LIMITS:
+        values["time_limit"] = f"{asked['time_limit']:g}"
     # A start now past is not offered again (the form's own default, tomorrow at the earliest, stands).
     if asked.get("start_date") and date.fromisoformat(asked["start_date"]) > clinic.today():
         values["start_date"] = asked["start_date"]
