@@ -3,6 +3,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
+from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.plans import service
 from careplan.scheduling.models import Appointment
@@ -119,7 +120,10 @@ def _appointment(plan_id, patient_id, provider_id, discipline, phase, week, star
 
 
 def test_a_clinician_shortens_extends_and_advances_and_stale_appointments_show(client, auth, app, draft):
-    today = date.today()
+    with app.app_context():
+        # The clinic's today, not the machine's: late on a Sunday in Toronto the machine (UTC) is in Monday, and
+        # a plan started that Monday had not begun yet for the clinic, so it had no phase to advance.
+        today = clinic.today()
     monday = today - timedelta(days=today.weekday())
     _activate(app, draft["plan_id"], start=monday)
     # This plan: acute weeks 0-2, subacute 3-6, maintenance 7-9; it started this week.

@@ -93,7 +93,10 @@ def test_a_move_shows_what_changes_before_anything_moves(client, app, auth):
         assert now_moved.provider_id == ben and clinic.to_local(now_moved.starts_at).hour == 11
 
 
-def test_the_days_life_check_in_no_show_completed_and_a_cancellation_with_backfill(client, app, auth):
+def test_the_days_life_check_in_no_show_completed_and_a_cancellation_with_backfill(client, app, auth, monkeypatch):
+    # Sessions begun ten minutes and seventy minutes ago are today's only in the clinic's morning (just after
+    # midnight in Toronto the first was yesterday's, and the desk had no check-in for it).
+    factories.clinic_morning(app, monkeypatch)
     with app.app_context():
         ana = factories.provider(name="Ana Moreau", hours=EVERY_DAY)
         started = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=10)
