@@ -348,25 +348,35 @@ def check_required_providers(plan: CarePlan, preferred_providers: dict[str, int]
 
 # --- only what the solve can use ----------------------------------------------------------------------------
 
-def _reach(document: dict, only: str | None = None) -> dict[str, dict[date, int]]:
+def _reach(document: dict) -> dict[str, dict[date, int]]:
     """For each clinician, the days on which a session of the plans that they may take can fall, each with
-    the shortest such session that day: the plan weeks of shared/scheduling-problem.md (rules 1 to 3), the
-    assessment from the earliest start to the horizon's end, and a discipline with a required clinician
-    for that patient theirs alone. `only`: the sessions of that discipline alone."""
+    the shortest such session that day (`_reach_by_discipline`, all disciplines together)."""
+    union: dict[str, dict[date, int]] = {}
+    for by_clinician in _reach_by_discipline(document).values():
+        for who, days in by_clinician.items():
+            into = union.setdefault(who, {})
+            for day, minutes in days.items():
+                into[day] = min(into.get(day, minutes), minutes)
+    return union
+
+
+def _reach_by_discipline(document: dict) -> dict[str, dict[str, dict[date, int]]]:
+    """For each discipline and clinician, the days on which a session of that discipline of the plans that
+    they may take can fall, each with the shortest such session that day: the plan weeks of
+    shared/scheduling-problem.md (rules 1 to 3), the assessment from the earliest start to the horizon's end,
+    and a discipline with a required clinician for that patient theirs alone."""
     horizon = date.fromisoformat(document["clinic"]["horizon"]["start"])
     end = horizon + timedelta(weeks=document["clinic"]["horizon"]["weeks"])
     qualified: dict[str, list[str]] = {}
     for provider in document["providers"]:
         for discipline in provider["disciplines"]:
             qualified.setdefault(discipline, []).append(provider["id"])
-    reach: dict[str, dict[date, int]] = {}
+    reach: dict[str, dict[str, dict[date, int]]] = {}
 
     def add(patient: dict, discipline: str, first: date, last: date, minutes: int) -> None:
-        if only is not None and discipline != only:
-            return
         required = patient.get("required_providers", {}).get(discipline)
         for who in [required] if required else qualified.get(discipline, []):
-            days = reach.setdefault(who, {})
+            days = reach.setdefault(discipline, {}).setdefault(who, {})
             day = max(first, horizon)
             while day < min(last, end):
                 days[day] = min(days.get(day, minutes), minutes)
@@ -590,6 +600,7 @@ def shortlist(document: dict, busy: _Busy, per_discipline: int | None = None) ->
     if all(len(offering.get(d, [])) <= per_discipline * n for d, n in needing.items()):
         return document, busy
     tz = ZoneInfo(document["clinic"]["timezone"])
+    reach = _reach_by_discipline(document)
     kept = set(named)
     for discipline, providers in offering.items():
         room = per_discipline * needing.get(discipline, 0)
@@ -598,7 +609,7 @@ def shortlist(document: dict, busy: _Busy, per_discipline: int | None = None) ->
             continue
         # Free time on the days this discipline's sessions can fall (a clinician of two disciplines is ranked
         # on each one's days, not on the union).
-        days = _reach(document, discipline)
+        days = reach.get(discipline, {})
         others = [p for p in providers if p["id"] not in named]
         free = {p["id"]: _free_minutes(p, busy, windows.get(discipline, {}), tz, days.get(p["id"], {}))
                 for p in others}
