@@ -187,10 +187,11 @@ def search_slots(query: Query, user: User) -> Page:
     spans = []
     # Every provider with their hours and disciplines, and their appointments and absences over the range: a
     # handful of statements whatever the number of clinicians. Resources are made for the page only.
+    chosen = statement.with_only_columns(Provider.id).order_by(None)
     ids = list(db.session.scalars(statement.with_only_columns(Provider.id)))
-    providers = hours_of(ids)
-    booked = booked_between(ids, start, end) if end > start else {}
-    away = away_between(ids, start, end) if end > start else {}
+    providers = hours_of(ids, chosen)
+    booked = booked_between(ids, start, end, chosen) if end > start else {}
+    away = away_between(ids, start, end, chosen) if end > start else {}
     for provider in providers:
         for span in provider_slots(provider, start, end, booked[provider.id], away[provider.id]) if end > start else []:
             if statuses is not None and span.status not in statuses:

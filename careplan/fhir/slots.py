@@ -7,11 +7,13 @@ recomputes that day and finds it again, or answers 404 once it changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from functools import lru_cache
+from typing import NamedTuple
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
-from careplan.clinic.service import to_local, zone
+from careplan.clinic.service import zone
 from careplan.extensions import db
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff, provider_disciplines
 from careplan.schemas import plausible
@@ -23,8 +25,9 @@ _STAMP = "%Y%m%d%H%M"
 LONGEST_SLOT = timedelta(days=1)
 
 
-@dataclass(frozen=True)
-class SlotSpan:
+class SlotSpan(NamedTuple):
+    """A stretch of one provider's time (a tuple: a day's search makes a thousand of them)."""
+
     provider_id: int
     start: datetime
     end: datetime
@@ -94,43 +97,65 @@ class Hours:
     availability: list[Window] = field(default_factory=list)
 
 
-def hours_of(provider_ids: list[int]) -> list[Hours]:
-    """These providers' disciplines and weekly windows, in the order given: two statements."""
+# The providers' ids, or the statement that chose them: a network's 135 ids spelled out as parameters made
+# each statement new to the driver (no cached query), and its preparation cost more than its execution.
+Chosen = list[int] | Select
+
+
+def hours_of(provider_ids: list[int], chosen: Chosen | None = None) -> list[Hours]:
+    """These providers' disciplines and weekly windows, in the order given: two statements. `chosen`: the
+    statement that selected their ids, used in the statements' place of the ids."""
     found = {provider_id: Hours(provider_id) for provider_id in provider_ids}
     if not found:
         return []
+    among = provider_ids if chosen is None else chosen
     for provider_id, code in db.session.execute(
             select(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)
-            .where(provider_disciplines.c.provider_id.in_(provider_ids))
+            .where(provider_disciplines.c.provider_id.in_(among))
             .order_by(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)):
-        found[provider_id].discipline_codes.append(code)
+        if provider_id in found:
+            found[provider_id].discipline_codes.append(code)
     for provider_id, *window in db.session.execute(
             select(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start,
-                   ProviderAvailability.end).where(ProviderAvailability.provider_id.in_(provider_ids))):
-        found[provider_id].availability.append(Window(*window))
+                   ProviderAvailability.end).where(ProviderAvailability.provider_id.in_(among))):
+        if provider_id in found:
+            found[provider_id].availability.append(Window(*window))
     return list(found.values())
 
 
-def booked_between(provider_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Taken]]:
+def booked_between(provider_ids: list[int], start: datetime, end: datetime,
+                   chosen: Chosen | None = None) -> dict[int, list[Taken]]:
     """The appointments that take up these providers' time over [start, end), by provider, in one statement."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
     for provider_id, *taken in db.session.execute(
             select(Appointment.provider_id, Appointment.starts_at, Appointment.ends_at, Appointment.discipline_code)
-            .where(Appointment.provider_id.in_(provider_ids), Appointment.status != "cancelled",
-                   overlapping(Appointment, start, end)).order_by(Appointment.starts_at)):
-        found[provider_id].append(Taken(*taken))
+            .where(Appointment.provider_id.in_(provider_ids if chosen is None else chosen),
+                   Appointment.status != "cancelled", overlapping(Appointment, start, end))
+            .order_by(Appointment.starts_at)):
+        if provider_id in found:
+            found[provider_id].append(Taken(*taken))
     return found
 
 
-def away_between(provider_ids: list[int], start: datetime, end: datetime) -> dict[int, list[Taken]]:
+def away_between(provider_ids: list[int], start: datetime, end: datetime,
+                 chosen: Chosen | None = None) -> dict[int, list[Taken]]:
     """These providers' absences over [start, end), by provider, in one statement (not their whole history)."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
     for provider_id, *taken in db.session.execute(
             select(ProviderTimeOff.provider_id, ProviderTimeOff.starts_at, ProviderTimeOff.ends_at)
-            .where(ProviderTimeOff.provider_id.in_(provider_ids), ProviderTimeOff.starts_at < end,
-                   start < ProviderTimeOff.ends_at)):
-        found[provider_id].append(Taken(*taken))
+            .where(ProviderTimeOff.provider_id.in_(provider_ids if chosen is None else chosen),
+                   ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)):
+        if provider_id in found:
+            found[provider_id].append(Taken(*taken))
     return found
+
+
+@lru_cache(maxsize=4096)
+def _in_utc(day: date, start: time, end: time, tz: tzinfo) -> tuple[datetime, datetime]:
+    """A weekly window on a day, in UTC: a clinic's clinicians share a handful of windows, so a day's search
+    converts each once, not once per clinician."""
+    return (datetime.combine(day, start, tzinfo=tz).astimezone(timezone.utc),
+            datetime.combine(day, end, tzinfo=tz).astimezone(timezone.utc))
 
 
 def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, booked: list[Taken] | None = None,
@@ -138,16 +163,17 @@ def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, b
     """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order.
     `booked` and `away`: the provider's appointments and absences over the range when the caller read them for
     many providers at once (`booked_between`, `away_between`); else they are read here."""
-    working = []
-    # The clinic's zone read once (local_datetime reads it from the session each time: at a network's scale,
-    # 135 clinicians' windows over a search's days, that lookup was a fifth of a day's Slot search).
+    # Computed in UTC: comparing times of the clinic's zone asks the zone for each one's offset, and a day's
+    # search at a network's scale (135 clinicians) compares thousands of them. The zone is read once.
     tz = zone()
-    day = to_local(start).date() - timedelta(days=1)
-    while datetime.combine(day, time(0), tzinfo=tz) < end:
-        for window in provider.availability:
-            if window.day == day.weekday():
-                working.append((datetime.combine(day, window.start, tzinfo=tz),
-                                datetime.combine(day, window.end, tzinfo=tz)))
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    by_weekday: dict[int, list[Window]] = {}
+    for window in provider.availability:
+        by_weekday.setdefault(window.day, []).append(window)
+    working = []
+    day, last = start.astimezone(tz).date() - timedelta(days=1), end.astimezone(tz).date()
+    while day <= last:
+        working += [_in_utc(day, window.start, window.end, tz) for window in by_weekday.get(day.weekday(), ())]
         day += timedelta(days=1)
     working = _clip(working, start, end)
     codes = tuple(provider.discipline_codes)
