@@ -207,3 +207,46 @@ def test_a_solve_again_hints_only_clinicians_the_new_document_offers(network):
                                "week": 0} for who, hour in ((kept, "10"), (gone, "14"))]}
     hint_with(SimpleNamespace(document=document), first)
     assert [hint["provider"] for hint in document["patients"][0]["appointments"]] == [kept]
+
+
+def test_free_minutes_match_a_minute_by_minute_count():
+    """The ranking's free minutes (sums over merged busy time) equal counting each minute of the working hours
+    inside the patients' windows that no busy interval covers: random overlapping, touching and boundary-
+    crossing calendars, split working hours, a day the clocks change."""
+    import random
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("America/Toronto")
+    chance = random.Random(19)
+    days = {MONDAY + timedelta(days=n): 30 for n in range(14)} | {date(2027, 3, 14): 30}
+    weekly = [{"day": d, "start": "08:00", "end": "12:00"} for d in problem.DAYS[:5]] + \
+             [{"day": d, "start": "13:00", "end": "18:30"} for d in problem.DAYS[:5]] + \
+             [{"day": "sun", "start": "01:00", "end": "05:00"}]
+    windows = {d: [(9 * 60, 11 * 60), (10 * 60 + 30, 17 * 60)] for d in problem.DAYS[:5]} | {"sun": [(0, 24 * 60)]}
+    for _ in range(20):
+        busy = []
+        for day in days:
+            for _ in range(chance.randrange(6)):
+                start = datetime.combine(day, time(0)) + timedelta(minutes=chance.randrange(0, 24 * 60, 5))
+                busy.append((problem._wall_to_real(start, tz),
+                             problem._wall_to_real(start + timedelta(minutes=chance.choice((15, 45, 60, 200))), tz)))
+        taken = set()
+        for a, b in busy:
+            moment = a
+            while moment < b:
+                taken.add(moment)
+                moment += timedelta(minutes=1)
+        expected = 0
+        for day in days:
+            name = problem.DAYS[day.weekday()]
+            for hours in (w for w in weekly if w["day"] == name):
+                low, high = problem._minutes(hours["start"]), problem._minutes(hours["end"])
+                for first, last in windows.get(name, []):
+                    a, b = max(low, first), min(high, last)
+                    if a < b:
+                        start, end = problem._window_real(day, a, b, tz)
+                        minutes = int((end - start).total_seconds() // 60)
+                        expected += sum(1 for m in range(minutes) if start + timedelta(minutes=m) not in taken)
+        found = problem._free_minutes({"id": "provider-1", "weekly": weekly},
+                                      problem._Busy(reach={}, providers={"provider-1": busy}), windows, tz, days)
+        assert found == expected
