@@ -97,6 +97,11 @@ class Hours:
     availability: list[Window] = field(default_factory=list)
 
 
+def _rows(statement) -> list:
+    """Plain rows on the session's connection: no ORM loading for the hundreds a day's search reads."""
+    return db.session.connection().execute(statement).all()
+
+
 # The providers' ids, or the statement that chose them: a network's 135 ids spelled out as parameters made
 # each statement new to the driver (no cached query), and its preparation cost more than its execution.
 Chosen = list[int] | Select
@@ -109,13 +114,13 @@ def hours_of(provider_ids: list[int], chosen: Chosen | None = None) -> list[Hour
     if not found:
         return []
     among = provider_ids if chosen is None else chosen
-    for provider_id, code in db.session.execute(
+    for provider_id, code in _rows(
             select(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)
             .where(provider_disciplines.c.provider_id.in_(among))
             .order_by(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)):
         if provider_id in found:
             found[provider_id].discipline_codes.append(code)
-    for provider_id, *window in db.session.execute(
+    for provider_id, *window in _rows(
             select(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start,
                    ProviderAvailability.end).where(ProviderAvailability.provider_id.in_(among))):
         if provider_id in found:
@@ -127,7 +132,7 @@ def booked_between(provider_ids: list[int], start: datetime, end: datetime,
                    chosen: Chosen | None = None) -> dict[int, list[Taken]]:
     """The appointments that take up these providers' time over [start, end), by provider, in one statement."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
-    for provider_id, *taken in db.session.execute(
+    for provider_id, *taken in _rows(
             select(Appointment.provider_id, Appointment.starts_at, Appointment.ends_at, Appointment.discipline_code)
             .where(Appointment.provider_id.in_(provider_ids if chosen is None else chosen),
                    Appointment.status != "cancelled", overlapping(Appointment, start, end))
@@ -141,7 +146,7 @@ def away_between(provider_ids: list[int], start: datetime, end: datetime,
                  chosen: Chosen | None = None) -> dict[int, list[Taken]]:
     """These providers' absences over [start, end), by provider, in one statement (not their whole history)."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
-    for provider_id, *taken in db.session.execute(
+    for provider_id, *taken in _rows(
             select(ProviderTimeOff.provider_id, ProviderTimeOff.starts_at, ProviderTimeOff.ends_at)
             .where(ProviderTimeOff.provider_id.in_(provider_ids if chosen is None else chosen),
                    ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)):
