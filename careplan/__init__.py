@@ -78,6 +78,16 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
         # SQLite waits for the writer ahead of it instead of failing at once.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30},
                                                    **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+        # No server-side prepared statements: after a statement's fifth run psycopg prepares it, and PostgreSQL
+        # may then plan it once for any parameters. For a time range over the appointments that generic plan
+        # was slower (a plan's problem document at L went from 140 to 200 ms from its tenth request on); each
+        # statement is now planned for its own values, as psycopg2 always did. (A PgBouncer in transaction
+        # mode needs this too.)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+            "connect_args": {"prepare_threshold": None,
+                             **app.config["SQLALCHEMY_ENGINE_OPTIONS"].get("connect_args", {})}}
     # JSON columns without the spaces json.dumps puts after separators: a proposal keeps its problem document,
     # tens of KB at a network's scale (issue 19).
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"json_serializer": _compact_json,
