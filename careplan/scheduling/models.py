@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, and_
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, and_, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from careplan.db import Base, UTCDateTime, utcnow
@@ -46,8 +46,10 @@ class Appointment(Base):
         Index("ix_appointments_patient_time", "patient_id", "starts_at"),
         # The clinic's day and week (desk calendar, day lists, FHIR searches) across every clinician.
         Index("ix_appointments_starts_at", "starts_at"),
-        # The front desk's list of flagged appointments (careplan.scheduling.attention).
-        Index("ix_appointments_flagged_at", "flagged_at"),
+        # The front desk's list of flagged appointments from now on (careplan.scheduling.attention): the few
+        # flagged ones by start, not every appointment to come.
+        Index("ix_appointments_flagged_start", "starts_at", postgresql_where=text("flag_reason IS NOT NULL"),
+              sqlite_where=text("flag_reason IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
