@@ -443,24 +443,22 @@ def main() -> None:
           f"appointments, L = +120, 5,000, 100,000 over a year): median / p95 ms (SQL statements), {RUNS} runs")
     header = f"{'request':34}" + "".join(f"{s:>24}" for s in scales)
     print(header)
+    def timing(values: list[float]) -> str:
+        return f"{statistics.median(values):.1f} / {p95(values):.1f}"
+
+    def row(label: str, cells) -> None:
+        print(f"{label:34}" + "".join(f"{c:>24}" for c in cells))
+
     for name in results[scales[0]]["requests"]:
-        cells = []
-        for scale in scales:
-            times, statements, cpu = results[scale]["requests"][name]
-            cells.append(f"{statistics.median(times):.1f} / {p95(times):.1f} ({span(statements)})")
-        print(f"{name:34}" + "".join(f"{c:>24}" for c in cells))
-        cells = [f"{statistics.median(results[s]['requests'][name][2]):.1f} / {p95(results[s]['requests'][name][2]):.1f}"
-                 for s in scales]
-        print(f"{'  its CPU time in the service':34}" + "".join(f"{c:>24}" for c in cells))
+        measured = [results[s]["requests"][name] for s in scales]
+        row(name, [f"{timing(times)} ({span(statements)})" for times, statements, _ in measured])
+        row("  its CPU time in the service", [timing(cpu) for _, _, cpu in measured])
         if results[scales[0]]["rows"][name] is not None:
-            print(f"{'  rows returned (a page of 10)':34}" + "".join(f"{results[s]['rows'][name]:>24}" for s in scales))
+            row("  rows returned (a page of 10)", [results[s]["rows"][name] for s in scales])
     print("A page of 100 rows (not a goal: its cost follows the rows returned, about 0.35 ms each):")
     for name in results[scales[0]]["requests_of_100"]:
-        cells = []
-        for scale in scales:
-            times, statements, cpu = results[scale]["requests_of_100"][name]
-            cells.append(f"{statistics.median(times):.1f} / {p95(times):.1f}, {results[scale]['rows_of_100'][name]} rows")
-        print(f"{'  ' + name:34}" + "".join(f"{c:>24}" for c in cells))
+        row("  " + name, [f"{timing(results[s]['requests_of_100'][name][0])}, {results[s]['rows_of_100'][name]} rows"
+                          for s in scales])
     if results[scales[0]]["day_query_ms"] is not None:
         print(f"{'the day query in PostgreSQL (ms)':34}" + "".join(f"{results[s]['day_query_ms']:>24.2f}"
                                                                    for s in scales))
