@@ -107,13 +107,19 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
     found: dict[int, list[tuple[datetime, datetime]]] = {}
     if not ids:
         return found
-    # On the session's connection, not through the ORM: plain rows (at L, 17,000 of them for a plan's
-    # clinicians) without the ORM's per-row loading, about a tenth of the document's time.
-    rows = db.session.connection().execute(
-        select(column, _as_naive_utc(Appointment.starts_at), _as_naive_utc(Appointment.ends_at))
-        .where(column.in_(ids), Appointment.status != "cancelled", overlapping(Appointment, window[0], window[1]))
-    ).all()
-    for who, starts_at, ends_at in rows:
+    condition = (column.in_(ids), Appointment.status != "cancelled", overlapping(Appointment, window[0], window[1]))
+    starts, ends = _as_naive_utc(Appointment.starts_at), _as_naive_utc(Appointment.ends_at)
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        # One row a person, their appointments' bounds as two arrays: at a network's scale a plan's hundred
+        # clinicians have 18,000 appointments over its weeks, and a Python row for each was a third of the
+        # document's time.
+        for who, firsts, lasts in connection.execute(
+                select(column, func.array_agg(starts), func.array_agg(ends)).where(*condition).group_by(column)):
+            found[who] = list(zip(firsts, lasts))
+        return found
+    # SQLite: plain rows on the session's connection, without the ORM's per-row loading.
+    for who, starts_at, ends_at in connection.execute(select(column, starts, ends).where(*condition)).all():
         found.setdefault(who, []).append((starts_at, ends_at))
     return found
 
