@@ -706,14 +706,23 @@ def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[t
     total = 0
     for day in days:
         for a, b in usable[DAYS[day.weekday()]]:
-            start, end = _window_real(day, a, b, tz)
-            taken = 0.0
+            start, end, seconds = _window_span(day, a, b, tz)
             i, j = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
             if i < j:
-                taken = (lengths[j] - lengths[i] - max((start - starts[i]).total_seconds(), 0.0)
-                         - max((ends[j - 1] - end).total_seconds(), 0.0))
-            total += int(((end - start).total_seconds() - taken) // 60)
+                seconds -= lengths[j] - lengths[i]
+                if starts[i] < start:
+                    seconds += (start - starts[i]).total_seconds()
+                if end < ends[j - 1]:
+                    seconds += (ends[j - 1] - end).total_seconds()
+            total += int(seconds // 60)
     return total
+
+
+@lru_cache(maxsize=16384)
+def _window_span(day: date, first: int, last: int, tz: ZoneInfo) -> tuple[datetime, datetime, float]:
+    """`_window_real` and its length in seconds."""
+    start, end = _window_real(day, first, last, tz)
+    return start, end, (end - start).total_seconds()
 
 
 def compact(document: dict, busy: _Busy) -> dict:
