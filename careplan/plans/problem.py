@@ -16,6 +16,7 @@ window on every one of those days said once as a later start or earlier end of t
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
@@ -692,10 +693,10 @@ def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[t
     # The busy time taken out of a window by sums: merged intervals do not overlap, so the seconds taken are
     # those of the intervals it meets, less the parts of the first and last outside it (at a network's scale
     # this runs for a hundred clinicians over a plan's every day).
+    # Sums of timedeltas, exact: time off may be given to the microsecond, where float seconds would round a
+    # fully booked window to -1 minute.
     starts, ends = [a for a, _ in own], [b for _, b in own]
-    lengths = [0.0]
-    for a, b in own:
-        lengths.append(lengths[-1] + (b - a).total_seconds())
+    lengths = [timedelta(0), *itertools.accumulate(b - a for a, b in own)]
     hours: dict[str, list[tuple[int, int]]] = {}
     for window in provider["weekly"]:
         hours.setdefault(window["day"], []).append((_minutes(window["start"]), _minutes(window["end"])))
@@ -706,23 +707,26 @@ def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[t
     total = 0
     for day in days:
         for a, b in usable[DAYS[day.weekday()]]:
-            start, end, seconds = _window_span(day, a, b, tz)
+            start, end, free = _window_span(day, a, b, tz)
             i, j = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
             if i < j:
-                seconds -= lengths[j] - lengths[i]
+                free -= lengths[j] - lengths[i]
                 if starts[i] < start:
-                    seconds += (start - starts[i]).total_seconds()
+                    free += start - starts[i]
                 if end < ends[j - 1]:
-                    seconds += (ends[j - 1] - end).total_seconds()
-            total += int(seconds // 60)
+                    free += ends[j - 1] - end
+            total += free // ONE_MINUTE
     return total
 
 
+ONE_MINUTE = timedelta(minutes=1)
+
+
 @lru_cache(maxsize=16384)
-def _window_span(day: date, first: int, last: int, tz: ZoneInfo) -> tuple[datetime, datetime, float]:
-    """`_window_real` and its length in seconds."""
+def _window_span(day: date, first: int, last: int, tz: ZoneInfo) -> tuple[datetime, datetime, timedelta]:
+    """`_window_real` and its length."""
     start, end = _window_real(day, first, last, tz)
-    return start, end, (end - start).total_seconds()
+    return start, end, end - start
 
 
 def compact(document: dict, busy: _Busy) -> dict:

@@ -250,3 +250,32 @@ def test_free_minutes_match_a_minute_by_minute_count():
         found = problem._free_minutes({"id": "provider-1", "weekly": weekly},
                                       problem._Busy(reach={}, providers={"provider-1": busy}), windows, tz, days)
         assert found == expected
+
+
+def test_free_minutes_are_exact_with_busy_time_given_to_the_microsecond():
+    """Time off may be recorded to the microsecond: the free minutes of a window are its free time, counted
+    exactly, rounded down (a fully booked window is 0, never -1)."""
+    import random
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("America/Toronto")
+    chance = random.Random(30)
+    monday = MONDAY
+    window_start, window_end = problem._window_real(monday, 9 * 60, 10 * 60, tz)
+    weekly = [{"day": "mon", "start": "09:00", "end": "10:00"}]
+    for _ in range(300):
+        busy = []
+        for _ in range(chance.randrange(1, 6)):
+            start = window_start + timedelta(microseconds=chance.randrange(-3_600_000_000, 3_600_000_000))
+            busy.append((start, start + timedelta(microseconds=chance.randrange(1, 3_600_000_000))))
+        # The reference: the window less the union of the busy intervals cut to it.
+        taken, reach = timedelta(0), window_start
+        for a, b in sorted((max(a, window_start), min(b, window_end)) for a, b in busy):
+            if a < b and b > reach:
+                taken += b - max(a, reach)
+                reach = b
+        expected = (window_end - window_start - taken) // timedelta(minutes=1)
+        found = problem._free_minutes({"id": "provider-1", "weekly": weekly},
+                                      problem._Busy(reach={}, providers={"provider-1": busy}),
+                                      {"mon": [(0, 24 * 60)]}, tz, {monday: 30})
+        assert found == expected >= 0
