@@ -11,6 +11,8 @@ import secrets
 from functools import partial
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 # Settings the service contract lets the environment override, with their types.
 ENVIRONMENT_SETTINGS = {
     "SECRET_KEY": str,
@@ -78,7 +80,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None, in
         # SQLite waits for the writer ahead of it instead of failing at once.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30},
                                                    **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg"):
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).drivername == "postgresql+psycopg":
         # No server-side prepared statements: after a statement's fifth run psycopg prepares it, and PostgreSQL
         # may then plan it once for any parameters. For a time range over the appointments that generic plan
         # was slower (a plan's problem document at L went from 140 to 200 ms from its tenth request on); each
