@@ -130,8 +130,6 @@ class _Busy:
     """Busy intervals (real time) by document id while the document is built: holds, a re-plan's own appointments
     and "not before now" change them before `compact` turns them into `booked` lists."""
     reach: dict[str, dict[date, int]]   # _reach of the document (hints and busy time do not change it)
-    # _reach_by_discipline of the document, when it was read for `reach`: the shortlist ranks on it.
-    by_discipline: dict[str, dict[str, dict[date, int]]] | None = None
     providers: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
     patients: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
 
@@ -303,11 +301,10 @@ def _problem(plans: list[CarePlan], *, start: date | None = None, weeks: int | N
         document["rooms"] = rooms
     # Busy time is read only for the clinicians who could take a session of these plans on some day: at a
     # network's scale the others' appointments are most of the rows.
-    by_discipline = _reach_by_discipline(document)
-    reach = _reach(document, by_discipline)
+    reach = _reach(document)
     weekly = {entry["id"]: entry["weekly"] for entry in document["providers"]}
     reached = [p for p in providers if _works(weekly[provider_key(p.id)], reach.get(provider_key(p.id), {}))]
-    busy = _Busy(reach=reach, by_discipline=by_discipline, patients={patient_key(who): found for who, found in
+    busy = _Busy(reach=reach, patients={patient_key(who): found for who, found in
                            _busy(Appointment.patient_id, patients, window).items()})
     for who, found in _busy(Appointment.provider_id, [p.id for p in reached], window).items():
         busy.providers[provider_key(who)] = found
@@ -361,13 +358,11 @@ def check_required_providers(plan: CarePlan, preferred_providers: dict[str, int]
 
 # --- only what the solve can use ----------------------------------------------------------------------------
 
-def _reach(document: dict, by_discipline: dict[str, dict[str, dict[date, int]]] | None = None
-           ) -> dict[str, dict[date, int]]:
+def _reach(document: dict) -> dict[str, dict[date, int]]:
     """For each clinician, the days on which a session of the plans that they may take can fall, each with
-    the shortest such session that day (`_reach_by_discipline`, all disciplines together; given when the caller
-    has it already)."""
+    the shortest such session that day (`_reach_by_discipline`, all disciplines together)."""
     union: dict[str, dict[date, int]] = {}
-    for by_clinician in (by_discipline if by_discipline is not None else _reach_by_discipline(document)).values():
+    for by_clinician in _reach_by_discipline(document).values():
         for who, days in by_clinician.items():
             into = union.get(who)
             if into is None:
@@ -628,7 +623,7 @@ def shortlist(document: dict, busy: _Busy, per_discipline: int | None = None) ->
     if all(len(offering.get(d, [])) <= per_discipline * n for d, n in needing.items()):
         return document, busy
     tz = ZoneInfo(document["clinic"]["timezone"])
-    reach = busy.by_discipline if busy.by_discipline is not None else _reach_by_discipline(document)
+    reach = _reach_by_discipline(document)
     kept = set(named)
     for discipline, providers in offering.items():
         room = per_discipline * needing.get(discipline, 0)
@@ -680,6 +675,9 @@ def _named_providers(document: dict) -> set[str]:
                         *(a["provider"] for a in patient.get("appointments", []))]}
 
 
+ONE_MINUTE = timedelta(minutes=1)
+
+
 def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[tuple[int, int]]],
                   tz: ZoneInfo, days: dict[date, int]) -> int:
     """The clinician's free minutes on `days` (those a discipline's sessions can fall on), inside their working
@@ -688,8 +686,6 @@ def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[t
     if not days:
         return 0
     own = _merged(busy.providers.get(provider["id"], []))
-    # Kept merged: `compact` merges the kept clinicians' busy time again, now from fewer, sorted intervals.
-    busy.providers[provider["id"]] = [(a, b) for a, b in own]
     # The busy time taken out of a window by sums: merged intervals do not overlap, so the seconds taken are
     # those of the intervals it meets, less the parts of the first and last outside it (at a network's scale
     # this runs for a hundred clinicians over a plan's every day).
@@ -707,7 +703,8 @@ def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[t
     total = 0
     for day in days:
         for a, b in usable[DAYS[day.weekday()]]:
-            start, end, free = _window_span(day, a, b, tz)
+            start, end = _window_real(day, a, b, tz)
+            free = end - start
             i, j = bisect.bisect_right(ends, start), bisect.bisect_left(starts, end)
             if i < j:
                 free -= lengths[j] - lengths[i]
@@ -717,16 +714,6 @@ def _free_minutes(provider: dict, busy: _Busy, patient_windows: dict[str, list[t
                     free += ends[j - 1] - end
             total += free // ONE_MINUTE
     return total
-
-
-ONE_MINUTE = timedelta(minutes=1)
-
-
-@lru_cache(maxsize=16384)
-def _window_span(day: date, first: int, last: int, tz: ZoneInfo) -> tuple[datetime, datetime, timedelta]:
-    """`_window_real` and its length."""
-    start, end = _window_real(day, first, last, tz)
-    return start, end, end - start
 
 
 def compact(document: dict, busy: _Busy) -> dict:
