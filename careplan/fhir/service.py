@@ -188,7 +188,7 @@ def search_slots(query: Query, user: User) -> Page:
     # Every provider with their hours and disciplines, and their appointments and absences over the range: a
     # handful of statements whatever the number of clinicians. Resources are made for the page only.
     chosen = statement.with_only_columns(Provider.id).order_by(None)
-    ids = list(db.session.scalars(statement.with_only_columns(Provider.id)))
+    ids = list(db.session.scalars(chosen.order_by(Provider.id)))
     providers = hours_of(ids, chosen)
     booked = booked_between(ids, start, end, chosen) if end > start else {}
     away = away_between(ids, start, end, chosen) if end > start else {}

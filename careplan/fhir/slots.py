@@ -7,9 +7,9 @@ recomputes that day and finds it again, or answers 404 once it changed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import NamedTuple
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
 
 from sqlalchemy import Select, select
 
@@ -102,18 +102,19 @@ def _rows(statement) -> list:
     return db.session.connection().execute(statement).all()
 
 
-# The providers' ids, or the statement that chose them: a network's 135 ids spelled out as parameters made
-# each statement new to the driver (no cached query), and its preparation cost more than its execution.
-Chosen = list[int] | Select
+def _among(provider_ids: list[int], chosen: Select | None):
+    """What the statements below match the providers against: `chosen`, the statement that selected their ids,
+    when the caller has one (a network's 135 ids spelled out as parameters made each statement new to the
+    driver, and its preparation cost more than its execution), else the ids."""
+    return provider_ids if chosen is None else chosen
 
 
-def hours_of(provider_ids: list[int], chosen: Chosen | None = None) -> list[Hours]:
-    """These providers' disciplines and weekly windows, in the order given: two statements. `chosen`: the
-    statement that selected their ids, used in the statements' place of the ids."""
+def hours_of(provider_ids: list[int], chosen: Select | None = None) -> list[Hours]:
+    """These providers' disciplines and weekly windows, in the order given: two statements."""
     found = {provider_id: Hours(provider_id) for provider_id in provider_ids}
     if not found:
         return []
-    among = provider_ids if chosen is None else chosen
+    among = _among(provider_ids, chosen)
     for provider_id, code in _rows(
             select(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)
             .where(provider_disciplines.c.provider_id.in_(among))
@@ -129,12 +130,12 @@ def hours_of(provider_ids: list[int], chosen: Chosen | None = None) -> list[Hour
 
 
 def booked_between(provider_ids: list[int], start: datetime, end: datetime,
-                   chosen: Chosen | None = None) -> dict[int, list[Taken]]:
+                   chosen: Select | None = None) -> dict[int, list[Taken]]:
     """The appointments that take up these providers' time over [start, end), by provider, in one statement."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
     for provider_id, *taken in _rows(
             select(Appointment.provider_id, Appointment.starts_at, Appointment.ends_at, Appointment.discipline_code)
-            .where(Appointment.provider_id.in_(provider_ids if chosen is None else chosen),
+            .where(Appointment.provider_id.in_(_among(provider_ids, chosen)),
                    Appointment.status != "cancelled", overlapping(Appointment, start, end))
             .order_by(Appointment.starts_at)):
         if provider_id in found:
@@ -143,12 +144,12 @@ def booked_between(provider_ids: list[int], start: datetime, end: datetime,
 
 
 def away_between(provider_ids: list[int], start: datetime, end: datetime,
-                 chosen: Chosen | None = None) -> dict[int, list[Taken]]:
+                 chosen: Select | None = None) -> dict[int, list[Taken]]:
     """These providers' absences over [start, end), by provider, in one statement (not their whole history)."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
     for provider_id, *taken in _rows(
             select(ProviderTimeOff.provider_id, ProviderTimeOff.starts_at, ProviderTimeOff.ends_at)
-            .where(ProviderTimeOff.provider_id.in_(provider_ids if chosen is None else chosen),
+            .where(ProviderTimeOff.provider_id.in_(_among(provider_ids, chosen)),
                    ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)):
         if provider_id in found:
             found[provider_id].append(Taken(*taken))
