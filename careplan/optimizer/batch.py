@@ -13,7 +13,11 @@ held fixed:
    options, so slots can change hands when that books more or bundles
    better; then each patient seeing several providers of a discipline, with
    the patients holding the time of the providers they already see;
-3. then each plan's stage 2 (idle time, earliest care, preferences).
+3. then each plan's stage 2 (idle time, earliest care, preferences);
+4. last, the clinicians exchanged between patients over the whole intake,
+   every appointment kept at its time (`exchange.py`): two patients who
+   each see the other's usual clinician at the same hour are beyond any
+   re-solve of one of them.
 
 A batch small enough (a week's intake of a small clinic) is also solved as
 one model after pass 1, hinted with its schedule: when CP-SAT proves that
@@ -41,6 +45,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, NamedTuple
 
 from . import observe, resources
+from .exchange import exchange
 from .metrics import score, visits_lower_bound
 from .model import PlanModel
 from .neighbourhood import Chooser
@@ -83,6 +88,10 @@ PASS_1_PATIENTS = 40
 LARGE_COMFORT_SHARE = 0.15
 # CP-SAT's limit for one neighbourhood re-solve, per round of `Chooser`.
 LNS_SECONDS = (1.0, 1.5, 2.0)
+# The clinicians exchanged over the whole intake at the end (exchange.py): 0.1-0.2 s on 100 plans with
+# CP-SAT's portfolio, which a single worker took 1 s to match.
+EXCHANGE_SECONDS = 2.0
+EXCHANGE_WORKERS = 8
 
 
 class Task(NamedTuple):
@@ -334,6 +343,23 @@ class Batch:
         self._each_alone("polish", [p for p in patients if self.by_patient.get(p)],
                          lambda fair: max(0.02, min(1.0, fair)))
         self.say(f"days made comfortable: {self._summary()}")
+        if not self.stage1_proven:
+            self._exchange()
+
+    def _exchange(self) -> None:
+        """Clinicians exchanged between patients, every appointment at its time, when that is better."""
+        seconds = min(EXCHANGE_SECONDS, 0.3 * self.remaining())
+        if seconds < 0.05:
+            return
+        current = self.bookings()
+        # A re-plan's current appointments count as moved when their clinician changes.
+        pinned = set(self.space.fixed) | {b for _, _, b in self.space.hints if b is not None}
+        bookings, deterministic_time, wall_time = exchange(self.space, current, pinned, seconds, self.deterministic,
+                                                           EXCHANGE_WORKERS)
+        self._charge(deterministic_time, wall_time)
+        if score(self.space, bookings) < score(self.space, current):
+            self._replace(list(self.by_patient), bookings)
+            self.say(f"clinicians exchanged between patients: {self._summary()}")
 
     def _most_wanting_first(self, patients: list[int]) -> list[int]:
         """Patients by what they miss: unmet sessions, then visits above their weeks' needs and breaks."""
