@@ -116,7 +116,7 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
         # clinicians have 18,000 appointments over its weeks, and a Python row for each was a third of the
         # document's time.
         for who, firsts, lasts in connection.execute(
-                select(column, func.array_agg(starts), func.array_agg(ends)).where(*condition).group_by(column)):
+                select(column, func.array_agg(starts), func.array_agg(ends)).where(*condition).group_by(column)).all():
             found[who] = list(zip(firsts, lasts))
         return found
     # SQLite: plain rows on the session's connection, without the ORM's per-row loading.
@@ -321,28 +321,30 @@ class _Clinician:
 def _clinicians(needed: set[str], window: tuple[datetime, datetime]) -> list[_Clinician]:
     """The active providers of any of these disciplines, by id, in three statements of plain rows: at a network's
     scale the ORM's loading of 135 providers with their calendars was a tenth of the document's time, and their
-    whole history of time off was read for a horizon of weeks. Each statement chooses the providers again (read
-    committed: one activated meanwhile is left out of the later ones)."""
+    whole history of time off was read for a horizon of weeks. Each statement chooses the providers anew: the
+    rows of one that only a later statement chooses (activated meanwhile) are left out."""
     chosen = select(Provider.id).where(Provider.active.is_(True), Provider.disciplines.any(Discipline.code.in_(needed)))
     connection = db.session.connection()
     found: dict[int, _Clinician] = {}
     for who, code in connection.execute(
             select(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)
             .where(provider_disciplines.c.provider_id.in_(chosen))
-            .order_by(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)):
-        found.setdefault(who, _Clinician(who)).discipline_codes.append(code)
+            .order_by(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)).all():
+        if who not in found:
+            found[who] = _Clinician(who)
+        found[who].discipline_codes.append(code)
     for row in connection.execute(
             select(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start,
                    ProviderAvailability.end, ProviderAvailability.location_id)
             .where(ProviderAvailability.provider_id.in_(chosen))
-            .order_by(ProviderAvailability.day, ProviderAvailability.start)):
+            .order_by(ProviderAvailability.day, ProviderAvailability.start)).all():
         if row.provider_id in found:
             found[row.provider_id].availability.append(row)
     for who, starts_at, ends_at in connection.execute(
             select(ProviderTimeOff.provider_id, _as_naive_utc(ProviderTimeOff.starts_at),
                    _as_naive_utc(ProviderTimeOff.ends_at))
             .where(ProviderTimeOff.provider_id.in_(chosen), ProviderTimeOff.starts_at < window[1],
-                   ProviderTimeOff.ends_at > window[0])):
+                   ProviderTimeOff.ends_at > window[0])).all():
         if who in found:
             found[who].time_off.append((starts_at, ends_at))
     return list(found.values())
