@@ -7,6 +7,7 @@ themself, their plans and their appointments. Anything else is "not found".
 """
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -18,13 +19,14 @@ from sqlalchemy.orm import selectinload
 from careplan.auth.access import STAFF, care_team_patient_ids
 from careplan.auth.models import User
 from careplan.clinic.models import Discipline
-from careplan.clinic.service import local_datetime, to_local
+from careplan.clinic.service import local_datetime, to_local, zone
 from careplan.db import utcnow
 from careplan.errors import NotFound
 from careplan.extensions import db
 from careplan.fhir import resources
 from careplan.fhir.search import BadSearch, Query, point_window
-from careplan.fhir.slots import away_between, booked_between, hours_of, parse_slot_id, provider_slots
+from careplan.fhir.slots import (away_between, booked_between, hours_of, local_days, parse_slot_id, provider_slots,
+                                 provider_spans)
 from careplan.patients.models import Patient
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan, Phase
 from careplan.providers.models import WITH_CALENDAR, Provider
@@ -188,22 +190,23 @@ def search_slots(query: Query, user: User) -> Page:
     # Every provider with their hours and disciplines, and their appointments and absences over the range: a
     # handful of statements whatever the number of clinicians. Resources are made for the page only.
     chosen = statement.with_only_columns(Provider.id).order_by(None)
-    ids = list(db.session.scalars(chosen.order_by(Provider.id)))
-    providers = hours_of(ids, chosen)
+    providers = hours_of(chosen, {day.weekday() for day in local_days(start, end, zone())})
+    ids = [provider.id for provider in providers]
     booked = booked_between(ids, start, end, chosen) if end > start else {}
     away = away_between(ids, start, end, chosen) if end > start else {}
     for provider in providers:
-        for span in provider_slots(provider, start, end, booked[provider.id], away[provider.id]) if end > start else []:
+        for span in provider_spans(provider, start, end, booked[provider.id], away[provider.id]) if end > start else []:
             if statuses is not None and span.status not in statuses:
                 continue
             if wanted and not wanted & set(span.disciplines):
                 continue
             spans.append(span)
     # By start, then clinician and end: the same order each time, without formatting every span's id (at a
-    # network's scale a day has over a thousand spans, and only a page of them is shown).
-    spans.sort(key=lambda s: (s.start, s.provider_id, s.end, s.status))
+    # network's scale a day has over a thousand spans, and only a page of them is shown). Only the spans up to
+    # the page's end are put in order: heapq.nsmallest gives sorted()'s first ones, ties as sorted() has them.
+    first = heapq.nsmallest(query.offset + query.count, spans, key=lambda s: (s.start, s.provider_id, s.end, s.status))
     return Page(len(spans), [resources.slot(s.id, s.provider_id, s.start, s.end, s.status, list(s.disciplines))
-                             for s in spans[query.offset: query.offset + query.count]])
+                             for s in first[query.offset:]])
 
 
 def read_slot(resource_id: str, user: User) -> dict:

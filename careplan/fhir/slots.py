@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import aliased
 
 from careplan.clinic.service import zone
 from careplan.extensions import db
@@ -70,10 +71,9 @@ def _clip(intervals, start, end):
     return [(max(a, start), min(b, end)) for a, b in intervals if a < end and start < b]
 
 
-@dataclass(frozen=True, slots=True)
-class Taken:
+class Taken(NamedTuple):
     """What takes a provider's time over the range: an appointment's or an absence's bounds (and an
-    appointment's discipline), read as plain rows."""
+    appointment's discipline), read as plain rows (a tuple: a day's search at a network's scale reads 500)."""
 
     starts_at: datetime
     ends_at: datetime
@@ -109,23 +109,34 @@ def _among(provider_ids: list[int], chosen: Select | None):
     return provider_ids if chosen is None else chosen
 
 
-def hours_of(provider_ids: list[int], chosen: Select | None = None) -> list[Hours]:
-    """These providers' disciplines and weekly windows, in the order given: two statements."""
-    found = {provider_id: Hours(provider_id) for provider_id in provider_ids}
-    if not found:
-        return []
-    among = _among(provider_ids, chosen)
-    for provider_id, code in _rows(
-            select(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)
-            .where(provider_disciplines.c.provider_id.in_(among))
-            .order_by(provider_disciplines.c.provider_id, provider_disciplines.c.discipline_code)):
-        if provider_id in found:
-            found[provider_id].discipline_codes.append(code)
-    for provider_id, *window in _rows(
-            select(ProviderAvailability.provider_id, ProviderAvailability.day, ProviderAvailability.start,
-                   ProviderAvailability.end).where(ProviderAvailability.provider_id.in_(among))):
-        if provider_id in found:
-            found[provider_id].availability.append(Window(*window))
+# Joined under names of their own: a filter on the providers' disciplines (`Provider.disciplines.any`) is a
+# subquery of provider_disciplines that would otherwise be correlated to the joined table.
+_CODES, _WINDOWS = provider_disciplines.alias("slot_codes"), aliased(ProviderAvailability, name="slot_windows")
+
+
+def hours_of(chosen: Select, weekdays: set[int] | None = None) -> list[Hours]:
+    """The providers `chosen` selects (a statement of their ids), by id, with their disciplines and weekly windows
+    (only those of `weekdays` when given: a day's search lays out one weekday's windows of five), in one
+    statement of a row per discipline and window: statements, not these few rows, were what a day's search
+    spent its time on."""
+    codes, windows = _CODES, _WINDOWS
+    on = windows.provider_id == Provider.id
+    if weekdays is not None:
+        on &= windows.day.in_(weekdays)
+    found: dict[int, Hours] = {}
+    laid: set[int] = set()
+    for provider_id, code, window_id, day, start, end in _rows(
+            chosen.add_columns(codes.c.discipline_code, windows.id, windows.day, windows.start, windows.end)
+            .outerjoin(codes, codes.c.provider_id == Provider.id).outerjoin(windows, on)
+            .order_by(Provider.id, codes.c.discipline_code, windows.id)):
+        hours = found.get(provider_id)
+        if hours is None:
+            hours = found[provider_id] = Hours(provider_id)
+        if code is not None and code not in hours.discipline_codes:
+            hours.discipline_codes.append(code)
+        if window_id is not None and window_id not in laid:
+            laid.add(window_id)
+            hours.availability.append(Window(day, start, end))
     return list(found.values())
 
 
@@ -164,24 +175,56 @@ def _in_utc(day: date, start: time, end: time, tz: tzinfo) -> tuple[datetime, da
             datetime.combine(day, end, tzinfo=tz).astimezone(timezone.utc))
 
 
-def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, booked: list[Taken] | None = None,
+def local_days(start: datetime, end: datetime, tz: tzinfo) -> list[date]:
+    """The clinic's days whose weekly windows `provider_slots` lays over [start, end)."""
+    first, last = start.astimezone(tz).date() - timedelta(days=1), end.astimezone(tz).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+@lru_cache(maxsize=1024)
+def _working(windows: tuple[tuple[int, time, time], ...], start: datetime, end: datetime,
+             tz: tzinfo) -> tuple[tuple[datetime, datetime], ...]:
+    """Weekly windows (day, start, end) laid over [start, end), in UTC: most of a clinic's clinicians share their
+    hours, so a day's search lays each set of windows out once, not once per clinician."""
+    by_weekday: dict[int, list[tuple[time, time]]] = {}
+    for day, first, last in windows:
+        by_weekday.setdefault(day, []).append((first, last))
+    working = []
+    for day in local_days(start, end, tz):
+        working += [_in_utc(day, first, last, tz) for first, last in by_weekday.get(day.weekday(), ())]
+    return tuple(_clip(working, start, end))
+
+
+def _free(working, booked: list[Taken]) -> list[tuple[datetime, datetime]]:
+    """The working pieces less the appointments (`booked`, by start), in one pass over each piece: taking the
+    appointments out one at a time rebuilt every piece for each of them. Each piece is cut on its own, so two
+    pieces that touch stay two Slots, as before."""
+    free = []
+    for low, high in working:
+        cursor = low
+        for starts_at, ends_at, _ in booked:
+            if starts_at >= high:
+                break
+            if ends_at <= cursor:
+                continue
+            if starts_at > cursor:
+                free.append((cursor, starts_at))
+            cursor = ends_at
+            if cursor >= high:
+                break
+        if cursor < high:
+            free.append((cursor, high))
+    return free
+
+
+def provider_spans(provider: Provider | Hours, start: datetime, end: datetime, booked: list[Taken] | None = None,
                    away: list[Taken] | None = None) -> list[SlotSpan]:
-    """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order.
-    `booked` and `away`: the provider's appointments and absences over the range when the caller read them for
-    many providers at once (`booked_between`, `away_between`); else they are read here."""
+    """`provider_slots` in no particular order, for a caller that orders the spans of many providers together.
+    `booked`, when given, is by start (as `booked_between` reads it)."""
     # Computed in UTC: comparing times of the clinic's zone asks the zone for each one's offset, and a day's
     # search at a network's scale (135 clinicians) compares thousands of them. The zone is read once.
-    tz = zone()
     start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-    by_weekday: dict[int, list[Window]] = {}
-    for window in provider.availability:
-        by_weekday.setdefault(window.day, []).append(window)
-    working = []
-    day, last = start.astimezone(tz).date() - timedelta(days=1), end.astimezone(tz).date()
-    while day <= last:
-        working += [_in_utc(day, window.start, window.end, tz) for window in by_weekday.get(day.weekday(), ())]
-        day += timedelta(days=1)
-    working = _clip(working, start, end)
+    working = _working(tuple((w.day, w.start, w.end) for w in provider.availability), start, end, zone())
     codes = tuple(provider.discipline_codes)
     spans = []
     for off in provider.time_off if away is None else away:
@@ -190,9 +233,15 @@ def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, b
         working = _subtract(working, off.starts_at, off.ends_at)
     if booked is None:
         booked = booked_between([provider.id], start, end)[provider.id]
-    for appointment in booked:
-        spans.append(SlotSpan(provider.id, max(appointment.starts_at, start), min(appointment.ends_at, end),
-                              "busy", (appointment.discipline_code,)))
-        working = _subtract(working, appointment.starts_at, appointment.ends_at)
-    spans += [SlotSpan(provider.id, a, b, "free", codes) for a, b in working]
-    return sorted(spans, key=lambda s: (s.start, s.end, s.status))
+    spans += [SlotSpan(provider.id, max(appointment.starts_at, start), min(appointment.ends_at, end), "busy",
+                       (appointment.discipline_code,)) for appointment in booked]
+    spans += [SlotSpan(provider.id, a, b, "free", codes) for a, b in _free(working, booked)]
+    return spans
+
+
+def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, booked: list[Taken] | None = None,
+                   away: list[Taken] | None = None) -> list[SlotSpan]:
+    """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order.
+    `booked` and `away`: the provider's appointments and absences over the range when the caller read them for
+    many providers at once (`booked_between`, `away_between`); else they are read here."""
+    return sorted(provider_spans(provider, start, end, booked, away), key=lambda s: (s.start, s.end, s.status))

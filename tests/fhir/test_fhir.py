@@ -196,6 +196,43 @@ def test_slots_are_free_and_busy_time_around_hours_absences_and_appointments(cli
     fetch(client, f"/fhir/Slot/{clinic.physio}-202703121300-202703121301", headers, 404)
 
 
+def test_slots_of_two_windows_a_day_and_two_disciplines(client, auth, app):
+    """Each window is cut on its own: windows that touch stay two free Slots, an appointment across their
+    boundary takes time from both; a clinician of two disciplines is found by either, their free time
+    offers both, and the search reads only the day's windows."""
+    from tests import factories
+    from tests.fhir.conftest import local
+
+    headers = auth("front_desk")
+    with app.app_context():
+        both = factories.provider(disciplines=("physiotherapy", "massage"),
+                                  hours="fri 08:00-12:00, fri 12:00-16:00, mon 07:00-09:00")
+        factories.appointment(provider=both, starts_at=local(2027, 3, 12, 9), discipline="physiotherapy")
+        factories.appointment(provider=both, starts_at=local(2027, 3, 12, 11, 30), discipline="massage")
+        factories.appointment(provider=both, starts_at=local(2027, 3, 19, 9), discipline="physiotherapy")
+        provider_id = both.id
+
+    def day(date: str, extra: str = "") -> list[tuple]:
+        bundle = fetch(client, f"/fhir/Slot?schedule={provider_id}&start={date}{extra}", headers)
+        assert bundle["total"] == len(entries(bundle))
+        return [(s["status"], s["start"][11:16], s["end"][11:16], [c["coding"][0]["code"] for c in s["specialty"]])
+                for s in entries(bundle)]
+
+    assert day("2027-03-12") == [
+        ("free", "08:00", "09:00", ["massage", "physiotherapy"]), ("busy", "09:00", "09:45", ["physiotherapy"]),
+        ("free", "09:45", "11:30", ["massage", "physiotherapy"]), ("busy", "11:30", "12:15", ["massage"]),
+        ("free", "12:15", "16:00", ["massage", "physiotherapy"])]
+    assert day("2027-03-19") == [
+        ("free", "08:00", "09:00", ["massage", "physiotherapy"]), ("busy", "09:00", "09:45", ["physiotherapy"]),
+        ("free", "09:45", "12:00", ["massage", "physiotherapy"]),
+        ("free", "12:00", "16:00", ["massage", "physiotherapy"])]
+    assert day("2027-03-12", "&specialty=massage") == [
+        ("free", "08:00", "09:00", ["massage", "physiotherapy"]),
+        ("free", "09:45", "11:30", ["massage", "physiotherapy"]), ("busy", "11:30", "12:15", ["massage"]),
+        ("free", "12:15", "16:00", ["massage", "physiotherapy"])]
+    assert day("2027-03-15") == [("free", "07:00", "09:00", ["massage", "physiotherapy"])]
+
+
 def test_each_caller_sees_only_what_they_may(client, clinic, app):
     a = clinic.appointments
     martha = _role(app, "patient", patient_id=clinic.martha)

@@ -145,6 +145,20 @@ def test_the_problem_follows_the_format(clinic):
         "discipline": "physiotherapy", "per_week": 2, "minutes": 45, "every_weeks": 1, "min_gap_days": 2}
 
 
+def test_time_off_is_read_over_the_horizon_alone(clinic):
+    """Time off is read from the database over the horizon: an absence reaching into it from before is busy
+    time where it overlaps it, one wholly before or after it is not read."""
+    add_time_off(clinic["physio"], {"starts_at": _at("2027-02-20T00:00"), "ends_at": _at("2027-03-10T09:00")})
+    add_time_off(clinic["physio"], {"starts_at": _at("2027-01-04T08:00"), "ends_at": _at("2027-01-05T08:00")})
+    add_time_off(clinic["physio"], {"starts_at": _at("2027-05-17T00:00"), "ends_at": _at("2027-05-19T00:00")})
+    db.session.commit()
+    doc = problem_for_plans([get_plan(clinic["plan"])])
+    physio = next(p for p in doc["providers"] if p["id"] == provider_key(clinic["physio"]))
+    assert physio["booked"] == [{"start": "2027-03-10T08:00", "end": "2027-03-10T09:00"},
+                                {"start": "2027-03-15T08:00", "end": "2027-03-15T10:00"},
+                                {"start": "2027-03-16T09:00", "end": "2027-03-16T09:45"}]
+
+
 def test_overrides_of_horizon_preferences_and_availability(clinic):
     plan = get_plan(clinic["plan"])
     doc = problem_for_plans([plan], start=date(2027, 3, 1), weeks=14,
