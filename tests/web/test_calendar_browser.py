@@ -249,8 +249,9 @@ def test_a_clinicians_week_runs_monday_to_sunday_like_its_feed(app, person, tab,
     screenshot(page, "calendar-week")
 
 
-# Every block's lines lie wholly inside it (a cut-off line is the defect), the first hour of the time axis
-# is labelled and visible like every other.
+# Every block's lines lie wholly inside it (a cut-off line is the defect); the first hour of the time axis is
+# labelled, centred on its grid line as the second is on its own (it sat half a slot under it), and not painted
+# over by the header.
 BLOCK_LINES = """() => [...document.querySelectorAll('.ec-event.cal-block')].map(block => {
   const edge = block.getBoundingClientRect().bottom;
   const shown = [...block.querySelectorAll('.ec-event-body > *')].filter(l => !l.classList.contains('cal-line--cut'));
@@ -258,10 +259,16 @@ BLOCK_LINES = """() => [...document.querySelectorAll('.ec-event.cal-block')].map
           lines: shown.length, spill: Math.max(0, ...shown.map(l => l.getBoundingClientRect().bottom - edge)),
           title: block.title};
 })"""
-FIRST_LABEL = """() => { const first = document.querySelector('.ec-body .ec-sidebar .ec-slot');
-  const side = document.querySelector('.ec-body .ec-sidebar').getBoundingClientRect(), box = first.getBoundingClientRect();
+FIRST_LABEL = """() => { const top = document.querySelector('.ec-body .ec-day').getBoundingClientRect().top;
+  const [first, second] = document.querySelectorAll('.ec-body .ec-sidebar .ec-slot');
+  const row = first.getBoundingClientRect().height;
+  const off = (slot, line) => { const t = slot.querySelector('time').getBoundingClientRect();
+    return Math.abs(t.top + t.height / 2 - line); };
+  const t = first.querySelector('time').getBoundingClientRect();
+  const seen = document.elementFromPoint(t.right - 3, t.top + t.height / 2);
   return {text: first.textContent, visible: getComputedStyle(first).visibility === 'visible',
-          inside: box.top >= side.top - 1}; }"""
+          centred: off(first, top) <= 1.5 && off(second, top + row) <= 1.5,
+          on_top: !!seen && first.contains(seen)}; }"""
 
 
 def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, person, tab):
@@ -287,7 +294,7 @@ def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, perso
     # A 45-minute block still says when and what state; the 15-minute one at least who.
     assert all(b["lines"] >= 2 for b in blocks if b["height"] >= 70)
     assert all(b["lines"] >= 1 and "min" in b["title"] for b in blocks)
-    assert page.evaluate(FIRST_LABEL) == {"text": "07:00", "visible": True, "inside": True}
+    assert page.evaluate(FIRST_LABEL) == {"text": "07:00", "visible": True, "centred": True, "on_top": True}
     screenshot(page, "calendar-short-blocks")
 
 
