@@ -62,10 +62,27 @@ def _figure(page: str, label: str) -> int:
 def test_the_patient_reads_where_each_visit_is_or_that_it_is_by_video(client, auth, west_and_video):
     page = client.get("/my/appointments", headers=auth("patient", patient_id=west_and_video["patient"])).text
     assert "À West, 60 Atlantic Avenue" in page
-    # The link is a link (it was plain text a phone could not open), in the patient's language.
-    assert f'Par vidéo : <a class="video-link" href="{LINK}"' in page
-    # The video visit's card says so instead of an address; the room never shows.
+    # The link is a link (it was plain text a phone could not open).
+    assert f'<a class="video-link" href="{LINK}"' in page
+    # The video visit's card says so instead of an address, in the patient's language, and once: its session
+    # said "Par vidéo :" again above the link. The room never shows.
+    assert page.count("Par vidéo") == 1 and "Par vidéo :" not in page
     assert page.count("60 Atlantic Avenue") == 1 and "Table W" not in page
+
+
+def test_a_video_session_on_a_day_the_patient_comes_in_says_by_video_beside_its_link(client, app, auth,
+                                                                                      west_and_video):
+    """A card whose visit is in person names its site; a video session in it says how it is held, with its link."""
+    with app.app_context():
+        psychotherapist = factories.provider(disciplines=("psychotherapy",), hours="mon-fri 08:00-16:00").id
+    answer = client.post("/api/v1/appointments", headers=auth("front_desk"), json={
+        "patient_id": west_and_video["patient"], "provider_id": psychotherapist, "discipline": "psychotherapy",
+        "start": "2027-03-15T10:15:00-04:00", "minutes": 50, "virtual": True, "video_link": LINK})
+    assert answer.status_code == 201, answer.get_json()
+    page = client.get("/my/appointments", headers=auth("patient", patient_id=west_and_video["patient"])).text
+    monday = page[page.index("lundi 15 mars 2027"):page.index("mardi 16 mars 2027")]
+    assert "À West, 60 Atlantic Avenue" in monday
+    assert f'Par vidéo : <a class="video-link" href="{LINK}"' in monday
 
 
 def test_a_video_link_marks_where_it_may_wrap(client, auth, west_and_video):
