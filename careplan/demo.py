@@ -152,6 +152,15 @@ def _intake(patient, user, **answers):
         return get_intake(refused.extra["intake_id"])
 
 
+def _either(plan, disciplines) -> None:
+    """The plan's sessions of these disciplines held in person or by video, whichever the optimizer finds better."""
+    for phase in plan.phases:
+        for line in phase.lines:
+            if line.discipline_code in disciplines:
+                line.mode = "either"
+    db.session.commit()
+
+
 def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
     """Plans in several states, so every page has something to show."""
     martha = _intake(patients[0], desk, region="lumbar", side="left", severity="moderate",
@@ -167,11 +176,7 @@ def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
                     preferences="Prefers a female practitioner for hands-on care.")
     aisha_plan = build_plan({"intake_id": aisha.id, "start_date": monday + timedelta(days=1)}, caller=_as(desk))
     # She accepts video: her psychotherapy and nutrition sessions may be held so (no trip, no room).
-    for phase in aisha_plan.phases:
-        for line in phase.lines:
-            if line.discipline_code in ("psychotherapy", "nutrition"):
-                line.mode = "either"
-    db.session.commit()
+    _either(aisha_plan, ("psychotherapy", "nutrition"))
     robert = _intake(patients[3], desk, region="lumbar", side="both", severity="severe",
                      symptoms=["low back pain", "night pain"], red_flags={"constant_pain_at_rest": True})
     override_red_flag(robert.id, "Seen by Dr. Moreau: pain eases with position change; imaging already "
@@ -182,9 +187,19 @@ def _demo_plans(monday: date, patients, providers, desk, admin) -> None:
     linh = build_plan({"patient_id": patients[4].id, "region": "thoracic", "severity": "mild",
                        "start_date": monday - timedelta(weeks=1), "reason": "Referred by her physician; "
                        "assessed at her first visit."}, caller=_as(desk))
+    # Her nutrition session either way too. Aisha's either-way sessions fall on days she comes in anyway, where
+    # the optimizer has no reason to prefer video, so no either-way line of the demo was ever booked by video;
+    # Linh's nutrition session in person was a Saturday trip of its own to Liberty Village, and by video it is none.
+    _either(linh, ("nutrition",))
     # Booked the way the front desk books: the optimizer's proposal, then all of it at once.
     proposal = propose(linh.id, {"start_date": monday, **DEMO_SOLVER}, caller=_as(desk))
-    book_proposal(proposal.id, caller=_as(desk))
+    booked = book_proposal(proposal.id, caller=_as(desk))
+    # A proposal books a video session without its link (nothing in careplan makes one): the clinic's video
+    # service would, so the demo writes one, as the desk gives one to a video session it books itself.
+    for appointment in db.session.scalars(select(Appointment).where(Appointment.plan_id == booked.plan_id,
+                                                                    Appointment.virtual.is_(True))):
+        appointment.video_link = f"{VIDEO_LINK}{appointment.patient_id}-{appointment.provider_id}"
+    db.session.commit()
     set_status(linh.id, "active", "Care has started.", caller=_as(desk))
 
 

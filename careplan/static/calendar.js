@@ -52,6 +52,11 @@
     });
   }
   var STATUS = {booked: WORDS.booked, confirmed: WORDS.confirmed, completed: WORDS.completed, no_show: WORDS.no_show};
+  // Disciplines by name as the page writes them (data-labels); the feed gives codes only.
+  var LABELS = {};
+  try { LABELS = JSON.parse(host.getAttribute("data-labels") || "{}"); } catch (e) { /* codes, then */ }
+  // Clinicians' names by id, from the feed: a block's tooltip says whose column it is in.
+  var CLINICIANS = {};
 
   function toEvent(item) {
     var event = {id: item.id, start: item.start, end: item.end, extendedProps: item,
@@ -80,8 +85,9 @@
                  phrases("cal-block__what", [info.timeText, say("minutes", {minutes: item.minutes}),
                                              STATUS[item.status] || item.status]
                          .concat(item.arrived ? [WORDS.arrived] : [])),
-                 element("span", "cal-block__plan", item.session + (item.visit_sessions > 1 ?
-                         " · " + say("visit", {number: item.visit, sessions: item.visit_sessions}) : ""))];
+                 phrases("cal-block__plan", [LABELS[item.discipline] || item.discipline, item.session]
+                         .concat(item.visit_sessions > 1 ?
+                                 [say("visit", {number: item.visit, sessions: item.visit_sessions})] : []))];
     // A change of hours or time off left it outside them: said in words, not only by the dashed edge.
     if (item.red_flag) {
       var red = element("span", "cal-block__red-flag", WORDS.red_flag);
@@ -98,38 +104,34 @@
     return {domNodes: nodes};
   }
 
-  // A block shows whole lines only: a short one (45 minutes or less on a narrow column) keeps its first lines,
-  // the line that would be cut mid-height ends on an ellipsis, and what is left out stays in the block for
-  // screen readers and in its tooltip. Fitted again whenever the block's size changes (window, columns).
+  // A block shows whole lines only. When its lines wrapped as they come do not all fit (a short session, a
+  // narrow column), it turns compact: each line on one line ending on an ellipsis, as many as fit under the
+  // name, the others left out (still read by screen readers, and in the block's tooltip); room left under them
+  // goes to the first lines that can use it whole, wrapped. Wrapped into a short block the details were cut
+  // mid-phrase ("50 min ·...") and the session's discipline never showed.
+  // Fitted again whenever the block's size changes (window, columns).
   function fit(el) {
     var body = el.querySelector(".ec-event-body");
     if (!body) return;
     var lines = Array.prototype.slice.call(body.children);
-    lines.forEach(function (line) {
-      line.classList.remove("cal-line--cut", "cal-line--clamped");
-      line.style.removeProperty("-webkit-line-clamp");
-    });
+    el.classList.remove("cal-block--compact");
+    lines.forEach(function (line) { line.classList.remove("cal-line--cut", "cal-line--whole"); });
     var limit = el.getBoundingClientRect().bottom - parseFloat(getComputedStyle(el).paddingBottom || 0);
-    // The name takes two lines at most, and one when that leaves room for the time under it.
-    var who = lines[0], nameLine = parseFloat(getComputedStyle(who).lineHeight) || 16;
-    var room = Math.floor((limit - who.getBoundingClientRect().top) / nameLine + 0.01);
-    who.classList.add("cal-line--clamped");
-    who.style.setProperty("-webkit-line-clamp", String(Math.max(1, Math.min(2, room - 1))));
+    function below(line) { return line.getBoundingClientRect().bottom > limit + 0.5; }
+    // A phrase never wraps inside itself: one wider than the block would be cut at its edge.
+    function wider(line) { return line.scrollWidth > line.clientWidth + 1; }
+    if (!lines.some(below) && !lines.some(wider)) return;
+    el.classList.add("cal-block--compact");
     var cut = false;
     lines.forEach(function (line, index) {
-      if (!index) return;
-      if (cut) { line.classList.add("cal-line--cut"); return; }
-      var box = line.getBoundingClientRect();
-      if (box.bottom <= limit + 0.5) return;
-      cut = true;
-      var lineHeight = parseFloat(getComputedStyle(line).lineHeight) || box.height;
-      var whole = Math.floor((limit - box.top) / lineHeight + 0.01);
-      if (whole >= 1) {
-        line.classList.add("cal-line--clamped");
-        line.style.setProperty("-webkit-line-clamp", String(whole));
-      } else {
-        line.classList.add("cal-line--cut");
-      }
+      if (!index) return;  // the patient's name always shows, whatever the block's height
+      cut = cut || below(line);
+      if (cut) line.classList.add("cal-line--cut");
+    });
+    var shown = lines.filter(function (line) { return !line.classList.contains("cal-line--cut"); });
+    shown.slice(1).concat(shown.slice(0, 1)).forEach(function (line) {
+      line.classList.add("cal-line--whole");
+      if (wider(line) || shown.some(below)) line.classList.remove("cal-line--whole");
     });
   }
 
@@ -139,7 +141,7 @@
     var body = info.el.querySelector(".ec-event-body");
     if (body) info.el.title = Array.prototype.map.call(body.children, function (line) {
       return line.textContent;
-    }).join("\n");
+    }).concat(CLINICIANS[item.resource_id] ? [CLINICIANS[item.resource_id]] : []).join("\n");
     fit(info.el);
     if (window.ResizeObserver) new ResizeObserver(function () { fit(info.el); }).observe(info.el);
   }
@@ -154,6 +156,7 @@
     .then(function (feed) {
       var tints = JSON.parse(host.getAttribute("data-tints") || "{}");
       feed.events.forEach(function (item) { item.tint = tints[item.discipline] || 0; });
+      feed.resources.forEach(function (r) { CLINICIANS[r.id] = r.title; });
       var options = {
         view: data.view,
         date: data.date,

@@ -1,6 +1,7 @@
 """What every page template can use: the visitor, their navigation, the clinic, and clinic-zone times."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 from flask import g, has_request_context
@@ -231,6 +232,19 @@ def practitioner(code: str) -> str:
     """The clinic's word for a provider of this discipline ("physiotherapist")."""
     titles = {d.code: d.practitioner_title for d in _disciplines()}
     return gettext(titles[code]) if code in titles else discipline(code).lower()
+
+
+# Where an address may wrap without tearing a word: after a slash (not between the two of "//"), before a dot, a
+# query's ? and & or a #, and after an = (a parameter keeps its name: "?pwd=" / "bXlQ..."), as style guides
+# break a URL across lines.
+_URL_JOINTS = re.compile(r"(?<=/)(?!/)|(?=[.?&#])|(?<==)")
+
+
+@bp.app_template_filter("breakable_url")
+def breakable_url(url: str) -> Markup:
+    """The address as a link's text that a phone's narrow line wraps at its joints (<wbr>): wrapped anywhere, a
+    video link read "https://video.riverside.exampl" / "e/join/2-8"."""
+    return Markup("<wbr>").join(escape(part) for part in _URL_JOINTS.split(url) if part)
 
 
 @bp.app_template_filter("iso")

@@ -15,7 +15,7 @@ from careplan.clinic import service as clinic
 from careplan.extensions import db
 from careplan.scheduling.models import Appointment
 from tests import factories
-from tests.web.conftest import PHONE, WIDE, check_page_basics, draft_plan, screenshot, sign_in
+from tests.web.conftest import LAPTOP, PHONE, WIDE, check_page_basics, draft_plan, screenshot, sign_in
 from tests.web.test_content_security import REPORT_VIOLATIONS
 
 
@@ -249,8 +249,9 @@ def test_a_clinicians_week_runs_monday_to_sunday_like_its_feed(app, person, tab,
     screenshot(page, "calendar-week")
 
 
-# Every block's lines lie wholly inside it (a cut-off line is the defect), the first hour of the time axis
-# is labelled and visible like every other.
+# Every block's lines lie wholly inside it (a cut-off line is the defect); the first hour of the time axis is
+# labelled, centred on its grid line as the second is on its own (it sat half a slot under it), and not painted
+# over by the header.
 BLOCK_LINES = """() => [...document.querySelectorAll('.ec-event.cal-block')].map(block => {
   const edge = block.getBoundingClientRect().bottom;
   const shown = [...block.querySelectorAll('.ec-event-body > *')].filter(l => !l.classList.contains('cal-line--cut'));
@@ -258,10 +259,16 @@ BLOCK_LINES = """() => [...document.querySelectorAll('.ec-event.cal-block')].map
           lines: shown.length, spill: Math.max(0, ...shown.map(l => l.getBoundingClientRect().bottom - edge)),
           title: block.title};
 })"""
-FIRST_LABEL = """() => { const first = document.querySelector('.ec-body .ec-sidebar .ec-slot');
-  const side = document.querySelector('.ec-body .ec-sidebar').getBoundingClientRect(), box = first.getBoundingClientRect();
+FIRST_LABEL = """() => { const top = document.querySelector('.ec-body .ec-day').getBoundingClientRect().top;
+  const [first, second] = document.querySelectorAll('.ec-body .ec-sidebar .ec-slot');
+  const row = first.getBoundingClientRect().height;
+  const off = (slot, line) => { const t = slot.querySelector('time').getBoundingClientRect();
+    return Math.abs(t.top + t.height / 2 - line); };
+  const t = first.querySelector('time').getBoundingClientRect();
+  const seen = document.elementFromPoint(t.right - 3, t.top + t.height / 2);
   return {text: first.textContent, visible: getComputedStyle(first).visibility === 'visible',
-          inside: box.top >= side.top - 1}; }"""
+          centred: off(first, top) <= 1.5 && off(second, top + row) <= 1.5,
+          on_top: !!seen && first.contains(seen)}; }"""
 
 
 def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, person, tab):
@@ -287,8 +294,51 @@ def test_short_blocks_show_whole_lines_and_the_first_hour_is_labelled(app, perso
     # A 45-minute block still says when and what state; the 15-minute one at least who.
     assert all(b["lines"] >= 2 for b in blocks if b["height"] >= 70)
     assert all(b["lines"] >= 1 and "min" in b["title"] for b in blocks)
-    assert page.evaluate(FIRST_LABEL) == {"text": "07:00", "visible": True, "inside": True}
+    assert page.evaluate(FIRST_LABEL) == {"text": "07:00", "visible": True, "centred": True, "on_top": True}
     screenshot(page, "calendar-short-blocks")
+
+
+# Each line a block shows: its text, whether it lies inside the block (right and bottom), and whether it is cut
+# at the block's edge without an ellipsis to say so.
+SHOWN_LINES = """(block) => { const box = block.getBoundingClientRect();
+  const bottom = box.bottom - parseFloat(getComputedStyle(block).paddingBottom);
+  return [...block.querySelectorAll('.ec-event-body > *')].filter(l => !l.classList.contains('cal-line--cut'))
+    .map(l => { const r = l.getBoundingClientRect();
+      return {text: l.textContent, inside: r.bottom <= bottom + 0.5 && r.right <= box.right + 0.5,
+              cut_silently: l.scrollWidth > l.clientWidth + 1 && getComputedStyle(l).textOverflow !== 'ellipsis'}; }); }"""
+
+
+def test_a_50_minute_block_in_a_narrow_column_reads_who_when_and_what(app, person, tab):
+    """Eleven clinicians on a laptop (columns about 100 px): a 50-minute session wrapped its name on two lines
+    and cut its time mid-phrase ("50 min ·..."), and the block never said its discipline. Now: the patient, the
+    time and the discipline each on a line of their own, ending on an ellipsis where they are too long, inside
+    the block; the whole of it, with the clinician, in the tooltip."""
+    from datetime import time
+
+    with app.app_context():
+        day = clinic.today() + timedelta(days=1)
+        for index in range(10):
+            factories.provider(name=f"Clinician {index:02}", hours="mon-sun 07:00-20:00")
+        elena = factories.provider(name="Elena Petrova", disciplines=("psychotherapy",), hours="mon-sun 07:00-20:00")
+        james = factories.patient(name="James O'Neill", hours="mon-sun 07:00-20:00")
+        factories.appointment(james, elena, clinic.local_datetime(day, time(17, 0)), minutes=50,
+                              discipline="psychotherapy")
+    page = tab(LAPTOP)
+    sign_in(page, person("front_desk"))
+    page.goto(f"/desk/calendar?date={day.isoformat()}")
+    block = page.locator(".ec-event.cal-block")
+    expect(block).to_have_count(1)
+    page.wait_for_timeout(200)  # fitted once mounted
+    assert block.bounding_box()["width"] < 130
+    lines = block.evaluate(SHOWN_LINES)
+    assert [line for line in lines if not line["inside"] or line["cut_silently"]] == []
+    texts = [line["text"] for line in lines]
+    assert texts[0] == "James O'Neill" and texts[1].startswith("17:00–17:50")
+    assert any(text.startswith("Psychotherapy") for text in texts[2:])
+    title = block.get_attribute("title")
+    for words in ("James O'Neill", "50 min", "Psychotherapy", "single visit", "Elena Petrova"):
+        assert words in title
+    screenshot(page, "calendar-50-minutes")
 
 
 def test_the_component_speaks_the_pages_language(app, person, monkeypatch, tab):

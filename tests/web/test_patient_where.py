@@ -15,6 +15,18 @@ from tests.web.conftest import PHONE, screenshot, sign_in
 LINK = "https://video.example.org/j/85012345678?pwd=bXlQZ2F0VnB4dGlNQ2hFa1Vxdz09"
 
 
+# Where a link's text goes onto a new line: [text before, text after] for each break.
+LINE_BREAKS = """(link) => { const text = link.textContent, tops = [];
+  const walker = document.createTreeWalker(link, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode())
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange(); range.setStart(node, i); range.setEnd(node, i + 1);
+      tops.push(Math.round(range.getBoundingClientRect().top)); }
+  const breaks = [];
+  for (let i = 1; i < tops.length; i++) if (tops[i] > tops[i - 1]) breaks.push([text.slice(0, i), text.slice(i)]);
+  return breaks; }"""
+
+
 @pytest.fixture
 def west_and_video(client, app, auth):
     """A massage at West (room Table W) on Monday 15 March 2027 09:00 and one by video on Tuesday 09:00, for a
@@ -50,10 +62,36 @@ def _figure(page: str, label: str) -> int:
 def test_the_patient_reads_where_each_visit_is_or_that_it_is_by_video(client, auth, west_and_video):
     page = client.get("/my/appointments", headers=auth("patient", patient_id=west_and_video["patient"])).text
     assert "À West, 60 Atlantic Avenue" in page
-    # The link is a link (it was plain text a phone could not open), in the patient's language.
-    assert f'Par vidéo : <a class="video-link" href="{LINK}"' in page
-    # The video visit's card says so instead of an address; the room never shows.
+    # The link is a link (it was plain text a phone could not open).
+    assert f'<a class="video-link" href="{LINK}"' in page
+    # The video visit's card says so instead of an address, in the patient's language, and once: its session
+    # said "Par vidéo :" again above the link. The room never shows.
+    assert page.count("Par vidéo") == 1 and "Par vidéo :" not in page
     assert page.count("60 Atlantic Avenue") == 1 and "Table W" not in page
+
+
+def test_a_video_session_on_a_day_the_patient_comes_in_says_by_video_beside_its_link(client, app, auth,
+                                                                                      west_and_video):
+    """A card whose visit is in person names its site; a video session in it says how it is held, with its link."""
+    with app.app_context():
+        psychotherapist = factories.provider(disciplines=("psychotherapy",), hours="mon-fri 08:00-16:00").id
+    answer = client.post("/api/v1/appointments", headers=auth("front_desk"), json={
+        "patient_id": west_and_video["patient"], "provider_id": psychotherapist, "discipline": "psychotherapy",
+        "start": "2027-03-15T10:15:00-04:00", "minutes": 50, "virtual": True, "video_link": LINK})
+    assert answer.status_code == 201, answer.get_json()
+    page = client.get("/my/appointments", headers=auth("patient", patient_id=west_and_video["patient"])).text
+    monday = page[page.index("lundi 15 mars 2027"):page.index("mardi 16 mars 2027")]
+    assert "À West, 60 Atlantic Avenue" in monday
+    assert f'Par vidéo : <a class="video-link" href="{LINK}"' in monday
+
+
+def test_a_video_link_marks_where_it_may_wrap(client, auth, west_and_video):
+    """Found in use at 390 px: the link wrapped mid-word ("https://video.riverside.exampl" / "e/join/2-8"). Its
+    text marks the joints a line may break at (after a slash, before a dot or a query's parts); the address
+    itself is untouched."""
+    page = client.get("/my/appointments", headers=auth("patient", patient_id=west_and_video["patient"])).text
+    assert (f'href="{LINK}" rel="noopener noreferrer">https://<wbr>video<wbr>.example<wbr>.org/<wbr>j/<wbr>'
+            '85012345678<wbr>?pwd=<wbr>bXlQZ2F0VnB4dGlNQ2hFa1Vxdz09</a>') in page
 
 
 def test_the_clinician_and_the_desk_see_a_video_session_and_its_link(client, app, auth):
@@ -110,5 +148,11 @@ def test_on_a_phone_the_video_link_wraps_inside_the_patients_card(live_server, p
     right_of = lambda locator: locator.bounding_box()["x"] + locator.bounding_box()["width"]  # noqa: E731
     screenshot(page, "patient-video-link-390")
     assert right_of(link) <= right_of(card) + 0.5
+    # It wraps (390 px cannot hold it) at its joints, never inside a part that a line of its own would hold: the
+    # passcode, longer than the line, is the only part that may break inside, and only once it has a line to itself.
+    breaks = [len(before) for before, after in page.evaluate(LINE_BREAKS, link.element_handle())]
+    joints = {m.start() for m in re.finditer(r"(?<=/)(?!/)|(?=[.?&#])|(?<==)", LINK)} | {0}
+    inside_a_word = [at for at in breaks if LINK[at - 1].isalnum() and LINK[at].isalnum() and at not in joints]
+    assert breaks and all(max(j for j in joints if j < at) in breaks for at in inside_a_word), breaks
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
