@@ -25,8 +25,8 @@ from careplan.errors import NotFound
 from careplan.extensions import db
 from careplan.fhir import resources
 from careplan.fhir.search import BadSearch, Query, point_window
-from careplan.fhir.slots import (away_between, booked_between, hours_of, local_days, parse_slot_id, provider_slots,
-                                 provider_spans)
+from careplan.fhir.slots import (SlotSpan, away_between, booked_between, hours_of, in_naive_utc, local_days,
+                                 parse_slot_id, provider_slots, provider_spans)
 from careplan.patients.models import Patient
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan, Phase
 from careplan.providers.models import WITH_CALENDAR, Provider
@@ -190,12 +190,15 @@ def search_slots(query: Query, user: User) -> Page:
     # Every provider with their hours and disciplines, and their appointments and absences over the range: a
     # handful of statements whatever the number of clinicians. Resources are made for the page only.
     chosen = statement.with_only_columns(Provider.id).order_by(None)
-    providers = hours_of(chosen, {day.weekday() for day in local_days(start, end, zone())})
+    tz = zone()
+    providers = hours_of(chosen, {day.weekday() for day in local_days(start, end, tz)})
     ids = [provider.id for provider in providers]
     booked = booked_between(ids, start, end, chosen) if end > start else {}
     away = away_between(ids, start, end, chosen) if end > start else {}
+    low, high = in_naive_utc(start), in_naive_utc(end)
     for provider in providers:
-        for span in provider_spans(provider, start, end, booked[provider.id], away[provider.id]) if end > start else []:
+        for span in provider_spans(provider, low, high, booked[provider.id], away[provider.id], tz) \
+                if end > start else []:
             if statuses is not None and span.status not in statuses:
                 continue
             if wanted and not wanted & set(span.disciplines):
@@ -205,8 +208,7 @@ def search_slots(query: Query, user: User) -> Page:
     # network's scale a day has over a thousand spans, and only a page of them is shown). Only the spans up to
     # the page's end are put in order: heapq.nsmallest gives sorted()'s first ones, ties as sorted() has them.
     first = heapq.nsmallest(query.offset + query.count, spans, key=lambda s: (s.start, s.provider_id, s.end, s.status))
-    return Page(len(spans), [resources.slot(s.id, s.provider_id, s.start, s.end, s.status, list(s.disciplines))
-                             for s in first[query.offset:]])
+    return Page(len(spans), [_slot(span) for span in first[query.offset:]])
 
 
 def read_slot(resource_id: str, user: User) -> dict:
@@ -220,8 +222,11 @@ def read_slot(resource_id: str, user: User) -> dict:
         raise NotFound(f"No Slot {resource_id}.")
     # A margin around the slot, so that a slot reaching past it is not cut and its id still matches.
     spans = provider_slots(provider, start - timedelta(days=1), end + timedelta(days=1))
-    return _one([resources.slot(s.id, s.provider_id, s.start, s.end, s.status, list(s.disciplines))
-                 for s in spans if s.id == resource_id], "Slot", resource_id)
+    return _one([_slot(span) for span in spans if span.id == resource_id], "Slot", resource_id)
+
+
+def _slot(span: SlotSpan) -> dict:
+    return resources.slot(span.id, span.provider_id, *span.bounds, span.status, list(span.disciplines))
 
 
 # Appointment

@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from careplan.clinic.service import zone
+from careplan.db import naive_utc
 from careplan.extensions import db
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff, provider_disciplines
 from careplan.schemas import plausible
@@ -27,7 +28,9 @@ LONGEST_SLOT = timedelta(days=1)
 
 
 class SlotSpan(NamedTuple):
-    """A stretch of one provider's time (a tuple: a day's search makes a thousand of them)."""
+    """A stretch of one provider's time (a tuple: a day's search makes a thousand of them). `start` and `end`
+    are naive UTC, as the rows are read: a day's search at a network's scale compares thousands of times, and
+    aware ones were each converted and compared through their zones. `bounds` gives them aware."""
 
     provider_id: int
     start: datetime
@@ -37,8 +40,19 @@ class SlotSpan(NamedTuple):
 
     @property
     def id(self) -> str:
-        return (f"{self.provider_id}-{self.start.astimezone(timezone.utc):{_STAMP}}-"
-                f"{self.end.astimezone(timezone.utc):{_STAMP}}")
+        return f"{self.provider_id}-{self.start:{_STAMP}}-{self.end:{_STAMP}}"
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        return _aware(self.start, self.end)
+
+
+def in_naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _aware(*naive: datetime) -> tuple[datetime, ...]:
+    return tuple(moment.replace(tzinfo=timezone.utc) for moment in naive)
 
 
 def parse_slot_id(slot_id: str) -> tuple[int, datetime, datetime] | None:
@@ -72,8 +86,8 @@ def _clip(intervals, start, end):
 
 
 class Taken(NamedTuple):
-    """What takes a provider's time over the range: an appointment's or an absence's bounds (and an
-    appointment's discipline), read as plain rows (a tuple: a day's search at a network's scale reads 500)."""
+    """What takes a provider's time over the range: an appointment's or an absence's bounds in naive UTC (and
+    an appointment's discipline), read as plain rows (a tuple: a day's search at a network's scale reads 500)."""
 
     starts_at: datetime
     ends_at: datetime
@@ -100,6 +114,10 @@ class Hours:
 def _rows(statement) -> list:
     """Plain rows on the session's connection: no ORM loading for the hundreds a day's search reads."""
     return db.session.connection().execute(statement).all()
+
+
+def _utc(column):
+    return naive_utc(column, db.session.get_bind().dialect.name)
 
 
 def _among(provider_ids: list[int], chosen: Select | None):
@@ -145,7 +163,8 @@ def booked_between(provider_ids: list[int], start: datetime, end: datetime,
     """The appointments that take up these providers' time over [start, end), by provider, in one statement."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
     for provider_id, *taken in _rows(
-            select(Appointment.provider_id, Appointment.starts_at, Appointment.ends_at, Appointment.discipline_code)
+            select(Appointment.provider_id, _utc(Appointment.starts_at), _utc(Appointment.ends_at),
+                   Appointment.discipline_code)
             .where(Appointment.provider_id.in_(_among(provider_ids, chosen)),
                    Appointment.status != "cancelled", overlapping(Appointment, start, end))
             .order_by(Appointment.starts_at)):
@@ -159,7 +178,7 @@ def away_between(provider_ids: list[int], start: datetime, end: datetime,
     """These providers' absences over [start, end), by provider, in one statement (not their whole history)."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
     for provider_id, *taken in _rows(
-            select(ProviderTimeOff.provider_id, ProviderTimeOff.starts_at, ProviderTimeOff.ends_at)
+            select(ProviderTimeOff.provider_id, _utc(ProviderTimeOff.starts_at), _utc(ProviderTimeOff.ends_at))
             .where(ProviderTimeOff.provider_id.in_(_among(provider_ids, chosen)),
                    ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)):
         if provider_id in found:
@@ -169,10 +188,9 @@ def away_between(provider_ids: list[int], start: datetime, end: datetime,
 
 @lru_cache(maxsize=4096)
 def _in_utc(day: date, start: time, end: time, tz: tzinfo) -> tuple[datetime, datetime]:
-    """A weekly window on a day, in UTC: a clinic's clinicians share a handful of windows, so a day's search
-    converts each once, not once per clinician."""
-    return (datetime.combine(day, start, tzinfo=tz).astimezone(timezone.utc),
-            datetime.combine(day, end, tzinfo=tz).astimezone(timezone.utc))
+    """A weekly window on a day, in naive UTC: a clinic's clinicians share a handful of windows, so a day's
+    search converts each once, not once per clinician."""
+    return in_naive_utc(datetime.combine(day, start, tzinfo=tz)), in_naive_utc(datetime.combine(day, end, tzinfo=tz))
 
 
 def local_days(start: datetime, end: datetime, tz: tzinfo) -> list[date]:
@@ -184,8 +202,8 @@ def local_days(start: datetime, end: datetime, tz: tzinfo) -> list[date]:
 @lru_cache(maxsize=1024)
 def _working(windows: tuple[tuple[int, time, time], ...], start: datetime, end: datetime,
              tz: tzinfo) -> tuple[tuple[datetime, datetime], ...]:
-    """Weekly windows (day, start, end) laid over [start, end), in UTC: most of a clinic's clinicians share their
-    hours, so a day's search lays each set of windows out once, not once per clinician."""
+    """Weekly windows (day, start, end) laid over [start, end), in naive UTC: most of a clinic's clinicians share
+    their hours, so a day's search lays each set of windows out once, not once per clinician."""
     by_weekday: dict[int, list[tuple[time, time]]] = {}
     for day, first, last in windows:
         by_weekday.setdefault(day, []).append((first, last))
@@ -218,21 +236,23 @@ def _free(working, booked: list[Taken]) -> list[tuple[datetime, datetime]]:
 
 
 def provider_spans(provider: Provider | Hours, start: datetime, end: datetime, booked: list[Taken] | None = None,
-                   away: list[Taken] | None = None) -> list[SlotSpan]:
+                   away: list[Taken] | None = None, tz: tzinfo | None = None) -> list[SlotSpan]:
     """`provider_slots` in no particular order, for a caller that orders the spans of many providers together.
-    `booked`, when given, is by start (as `booked_between` reads it)."""
-    # Computed in UTC: comparing times of the clinic's zone asks the zone for each one's offset, and a day's
-    # search at a network's scale (135 clinicians) compares thousands of them. The zone is read once.
-    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-    working = _working(tuple((w.day, w.start, w.end) for w in provider.availability), start, end, zone())
+    `start` and `end` are naive UTC (a day's search converts them once for all its providers); `booked`, when
+    given, is by start (as `booked_between` reads it); `tz`, the clinic's zone, when the caller has it at hand."""
+    # Computed in naive UTC: comparing times of the clinic's zone asks the zone for each one's offset, and a
+    # day's search at a network's scale (135 clinicians) compares thousands of them.
+    working = _working(tuple((w.day, w.start, w.end) for w in provider.availability), start, end, tz or zone())
     codes = tuple(provider.discipline_codes)
     spans = []
-    for off in provider.time_off if away is None else away:
+    if away is None:
+        away = [Taken(in_naive_utc(off.starts_at), in_naive_utc(off.ends_at)) for off in provider.time_off]
+    for off in away:
         for a, b in _clip(working, off.starts_at, off.ends_at):
             spans.append(SlotSpan(provider.id, a, b, "busy-unavailable", codes))
         working = _subtract(working, off.starts_at, off.ends_at)
     if booked is None:
-        booked = booked_between([provider.id], start, end)[provider.id]
+        booked = booked_between([provider.id], *_aware(start, end))[provider.id]
     spans += [SlotSpan(provider.id, max(appointment.starts_at, start), min(appointment.ends_at, end), "busy",
                        (appointment.discipline_code,)) for appointment in booked]
     spans += [SlotSpan(provider.id, a, b, "free", codes) for a, b in _free(working, booked)]
@@ -244,4 +264,5 @@ def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, b
     """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order.
     `booked` and `away`: the provider's appointments and absences over the range when the caller read them for
     many providers at once (`booked_between`, `away_between`); else they are read here."""
-    return sorted(provider_spans(provider, start, end, booked, away), key=lambda s: (s.start, s.end, s.status))
+    return sorted(provider_spans(provider, in_naive_utc(start), in_naive_utc(end), booked, away),
+                  key=lambda s: (s.start, s.end, s.status))

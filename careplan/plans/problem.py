@@ -22,10 +22,11 @@ from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, func, select, type_coerce
+from sqlalchemy import func, select
 
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import DAYS, effective_settings, timezone_name, zone
+from careplan.db import naive_utc
 from careplan.errors import Invalid
 from careplan.extensions import db
 from careplan.plans.models import CarePlan
@@ -94,12 +95,7 @@ def _stamp(real: datetime, tz: ZoneInfo) -> str:
 
 
 def _as_naive_utc(column):
-    """The column's instants as naive UTC, converted by the database: PostgreSQL's `timezone('UTC', ...)`
-    (an aware value per row made and converted in Python was most of the document's time there), SQLite's
-    stored text as it is."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return type_coerce(func.timezone("UTC", column), DateTime())
-    return type_coerce(column, DateTime())
+    return naive_utc(column, db.session.get_bind().dialect.name)
 
 
 def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[tuple[datetime, datetime]]]:
