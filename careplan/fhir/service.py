@@ -197,18 +197,18 @@ def search_slots(query: Query, user: User) -> Page:
     away = away_between(ids, start, end, chosen) if end > start else {}
     low, high = in_naive_utc(start), in_naive_utc(end)
     for provider in providers:
-        for span in provider_spans(provider, low, high, booked[provider.id], away[provider.id], tz) \
-                if end > start else []:
-            if statuses is not None and span.status not in statuses:
-                continue
-            if wanted and not wanted & set(span.disciplines):
-                continue
-            spans.append(span)
-    # By start, then clinician and end: the same order each time, without formatting every span's id (at a
-    # network's scale a day has over a thousand spans, and only a page of them is shown). Only the spans up to
-    # the page's end are put in order: heapq.nsmallest gives sorted()'s first ones, ties as sorted() has them.
-    first = heapq.nsmallest(query.offset + query.count, spans, key=lambda s: (s.start, s.provider_id, s.end, s.status))
-    return Page(len(spans), [_slot(span) for span in first[query.offset:]])
+        found = provider_spans(provider, low, high, booked[provider.id], away[provider.id], tz) if end > start else []
+        if statuses is not None or wanted:
+            # A span is (start, provider, end, status, disciplines): a day's search at a network's scale makes a
+            # thousand and more, as plain tuples (see SlotSpan).
+            found = [span for span in found if (statuses is None or span[3] in statuses)
+                     and (not wanted or not wanted.isdisjoint(span[4]))]
+        spans += found
+    # By start, then clinician, end and status (the spans' own order as tuples): the same order each time,
+    # without formatting every span's id (at a network's scale a day has over a thousand spans, and only a page
+    # of them is shown). Only the spans up to the page's end are put in order, by heapq.nsmallest.
+    first = heapq.nsmallest(query.offset + query.count, spans)
+    return Page(len(spans), [_slot(SlotSpan(*span)) for span in first[query.offset:]])
 
 
 def read_slot(resource_id: str, user: User) -> dict:

@@ -28,12 +28,15 @@ LONGEST_SLOT = timedelta(days=1)
 
 
 class SlotSpan(NamedTuple):
-    """A stretch of one provider's time (a tuple: a day's search makes a thousand of them). `start` and `end`
-    are naive UTC, as the rows are read: a day's search at a network's scale compares thousands of times, and
-    aware ones were each converted and compared through their zones. `bounds` gives them aware."""
+    """A stretch of one provider's time. `start` and `end` are naive UTC, as the rows are read: a day's search
+    at a network's scale compares thousands of times, and aware ones were each converted and compared through
+    their zones. `bounds` gives them aware. The fields are in the order Slots are listed (by start, then
+    provider, end and status), so that spans compare in that order as plain tuples: `provider_spans` makes
+    those, a day's search at a network's scale a thousand and more of them, and only the page's become
+    SlotSpans."""
 
-    provider_id: int
     start: datetime
+    provider_id: int
     end: datetime
     status: str
     disciplines: tuple[str, ...]
@@ -236,8 +239,9 @@ def _free(working, booked: list[Taken]) -> list[tuple[datetime, datetime]]:
 
 
 def provider_spans(provider: Provider | Hours, start: datetime, end: datetime, booked: list[Taken] | None = None,
-                   away: list[Taken] | None = None, tz: tzinfo | None = None) -> list[SlotSpan]:
-    """`provider_slots` in no particular order, for a caller that orders the spans of many providers together.
+                   away: list[Taken] | None = None, tz: tzinfo | None = None) -> list[tuple]:
+    """`provider_slots` as plain tuples of SlotSpan's fields, in no particular order, for a caller that orders the
+    spans of many providers together.
     `start` and `end` are naive UTC (a day's search converts them once for all its providers); `booked`, when
     given, is by start (as `booked_between` reads it); `tz`, the clinic's zone, when the caller has it at hand."""
     # Computed in naive UTC: comparing times of the clinic's zone asks the zone for each one's offset, and a
@@ -249,13 +253,13 @@ def provider_spans(provider: Provider | Hours, start: datetime, end: datetime, b
         away = [Taken(in_naive_utc(off.starts_at), in_naive_utc(off.ends_at)) for off in provider.time_off]
     for off in away:
         for a, b in _clip(working, off.starts_at, off.ends_at):
-            spans.append(SlotSpan(provider.id, a, b, "busy-unavailable", codes))
+            spans.append((a, provider.id, b, "busy-unavailable", codes))
         working = _subtract(working, off.starts_at, off.ends_at)
     if booked is None:
         booked = booked_between([provider.id], *_aware(start, end))[provider.id]
-    spans += [SlotSpan(provider.id, max(appointment.starts_at, start), min(appointment.ends_at, end), "busy",
-                       (appointment.discipline_code,)) for appointment in booked]
-    spans += [SlotSpan(provider.id, a, b, "free", codes) for a, b in _free(working, booked)]
+    who = provider.id
+    spans += [(max(starts_at, start), who, min(ends_at, end), "busy", (code,)) for starts_at, ends_at, code in booked]
+    spans += [(a, who, b, "free", codes) for a, b in _free(working, booked)]
     return spans
 
 
@@ -264,5 +268,5 @@ def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, b
     """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order.
     `booked` and `away`: the provider's appointments and absences over the range when the caller read them for
     many providers at once (`booked_between`, `away_between`); else they are read here."""
-    return sorted(provider_spans(provider, in_naive_utc(start), in_naive_utc(end), booked, away),
-                  key=lambda s: (s.start, s.end, s.status))
+    return [SlotSpan(*span) for span in sorted(provider_spans(provider, in_naive_utc(start), in_naive_utc(end),
+                                                              booked, away))]
