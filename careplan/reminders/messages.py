@@ -31,9 +31,10 @@ SUBJECTS = {
     "reschedule": lazy_gettext("Moved: your appointment at %(clinic)s is now %(first)s"),
     "slot-offer": lazy_gettext("An earlier time at %(clinic)s: %(first)s"),
     "slot-gone": lazy_gettext("The earlier time at %(clinic)s has gone"),
+    "video-link": lazy_gettext("How to join your video session at %(clinic)s, %(first)s"),
 }
 CALENDAR_METHODS = {"reminder": "REQUEST", "reschedule": "REQUEST", "cancellation": "CANCEL",
-                    "booking-confirmation": "PUBLISH"}
+                    "booking-confirmation": "PUBLISH", "video-link": "REQUEST"}
 
 
 def mail_domain() -> str:

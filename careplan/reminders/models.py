@@ -9,7 +9,8 @@ from careplan.db import Base, UTCDateTime, utcnow
 from careplan.patients.models import Patient
 from careplan.scheduling.models import Appointment
 
-EMAIL_KINDS = ("reminder", "booking-confirmation", "cancellation", "reschedule")
+EMAIL_KINDS = ("reminder", "booking-confirmation", "cancellation", "reschedule", "slot-offer", "slot-gone",
+               "video-link")
 EMAIL_STATUSES = ("pending", "sent", "failed", "cancelled")
 LINK_ACTIONS = ("confirm", "cancel")
 
@@ -26,7 +27,8 @@ class OutboundEmail(Base):
     __tablename__ = "outbound_emails"
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('reminder', 'booking-confirmation', 'cancellation', 'reschedule', 'slot-offer', 'slot-gone')",
+            "kind IN ('reminder', 'booking-confirmation', 'cancellation', 'reschedule', 'slot-offer', 'slot-gone', "
+            "'video-link')",
             name="known_kind"),
         CheckConstraint("status IN ('pending', 'sent', 'failed', 'cancelled')", name="known_status"),
         # The dispatcher's claim scans pending rows by due time.

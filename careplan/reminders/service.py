@@ -101,7 +101,7 @@ def cancel_reminders(appointment: Appointment, *, notify: bool = True,
     """Withdraw the unsent reminders and reschedule notices; with notify, queue a cancellation notice
     (sent even to patients who opted out of reminders: it is not a reminder)."""
     db.session.flush()
-    _withdraw(_pending(appointment, ("reminder", "reschedule")), "appointment cancelled")
+    _withdraw(_pending(appointment, ("reminder", "reschedule", "video-link")), "appointment cancelled")
     if not notify:
         db.session.flush()
         return None
@@ -123,6 +123,14 @@ def queue_reschedule_notice(appointment: Appointment, *, previous_starts_at: dat
     _withdraw(_pending(appointment, ("reschedule",)), "superseded by a later change")
     payload = {"previous_starts_at": previous_starts_at.astimezone(timezone.utc).isoformat()} if previous_starts_at else {}
     return _queue("reschedule", appointment.patient_id, appointment.id, payload, now)
+
+
+def queue_video_link_notice(appointment: Appointment, *, now: datetime | None = None) -> OutboundEmail:
+    """Tell the patient how to join a video session whose link was given after booking (the booking's own
+    e-mails said the clinic would send it); an earlier such notice not yet sent is superseded."""
+    db.session.flush()
+    _withdraw(_pending(appointment, ("video-link",)), "superseded by a later link")
+    return _queue("video-link", appointment.patient_id, appointment.id, {}, now)
 
 
 def _queue(kind: str, patient_id: int, appointment_id: int | None, payload: dict,

@@ -56,14 +56,21 @@ class AppointmentById(MethodView):
         "move": {"summary": "Move to another time (and clinician)",
                  "value": {"start": "2027-01-14T15:00:00-05:00", "provider_id": 4}},
         "cancel": {"summary": "Cancel", "value": {"status": "cancelled", "reason": "the patient is unwell"}},
-        "no_show": {"summary": "The patient did not come", "value": {"status": "no_show"}}})
+        "no_show": {"summary": "The patient did not come", "value": {"status": "no_show"}},
+        "video_link": {"summary": "Give a video session its link (the patient is told how to join)",
+                       "value": {"video_link": "https://video.example.org/room/5c1e"}}})
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="busy then, or a change its status does not allow")
     @blp.alt_response(403, schema=ErrorSchema, description="a change the caller's role may not make: a patient "
                                                            "confirms or cancels, a provider marks their own "
-                                                           "appointments completed or no-show")
+                                                           "appointments completed or no-show and gives their own "
+                                                           "video sessions' links")
     def patch(self, changes, appointment_id):
-        """Move an appointment (a new `start`, another `provider_id`), cancel it (`status: cancelled`) or mark it."""
+        """Move, cancel or mark an appointment, or give a video session its link.
+
+        A new `start` (or `minutes`, another `provider_id`) moves it; `status: cancelled` with a `reason` cancels
+        it; `confirmed`, `completed` and `no_show` mark it; `video_link`, on its own, gives a video session its
+        address (https) or another one, and the patient gets an e-mail saying how to join."""
         return service.update_appointment(appointment_id, changes, caller=request_caller())
 
 

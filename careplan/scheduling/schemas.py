@@ -6,6 +6,20 @@ from careplan.scheduling.models import APPOINTMENT_STATUSES
 RecordId = validate.Range(min=1, max=2**31 - 1)
 
 
+class VideoLink(fields.Url):
+    """A video session's address: https, at most 500 characters, or empty for none."""
+
+    default_error_messages = {"invalid": "Not a valid https address."}
+
+    def __init__(self, **kwargs):
+        super().__init__(schemes={"https"}, require_tld=False, allow_none=False, validate=validate.Length(max=500),
+                         **kwargs)
+
+    def _validate(self, value):
+        if value != "":
+            super()._validate(value)
+
+
 class AppointmentSchema(Schema):
     id = WholeNumber(dump_only=True)
     patient_id = WholeNumber(required=True, validate=RecordId)
@@ -24,7 +38,8 @@ class AppointmentSchema(Schema):
     late_cancellation = fields.Boolean(dump_only=True)
     arrived_at = ClinicDateTime(dump_only=True, allow_none=True,
                                 metadata={"description": "when the front desk checked the patient in"})
-    sequence = WholeNumber(dump_only=True, metadata={"description": "bumped on every move or cancellation"})
+    sequence = WholeNumber(dump_only=True, metadata={"description": "bumped on every move, cancellation or change "
+                                                                    "of video link"})
     flag_reason = fields.String(dump_only=True, allow_none=True, metadata={
         "description": "set when a change of the provider's hours or time off left it outside them: the front "
                        "desk moves it or re-plans; its reminders are held meanwhile"})
@@ -34,9 +49,7 @@ class AppointmentSchema(Schema):
     room_id = WholeNumber(allow_none=True, validate=RecordId, metadata={
         "description": "the room it holds; by default a free one of the kind its discipline needs"})
     virtual = fields.Boolean(load_default=False, metadata={"description": "held by video: no room, no trip"})
-    video_link = fields.Url(load_default="", schemes={"https"}, require_tld=False, allow_none=False,
-                            validate=validate.Length(max=500),
-                            metadata={"description": "the video session's address (https)"})
+    video_link = VideoLink(load_default="", metadata={"description": "the video session's address (https)"})
     created_at = ClinicDateTime(dump_only=True)
     updated_at = ClinicDateTime(dump_only=True)
 
@@ -65,6 +78,8 @@ class AppointmentChangeSchema(Schema):
     start = ClinicDateTime(validate=Plausible, metadata={"description": "a new start moves the appointment"})
     minutes = SessionMinutes()
     provider_id = WholeNumber(validate=RecordId)
+    video_link = VideoLink(metadata={"description": "a video session's address (https), given or changed after "
+                                                    "booking: the patient is told how to join; empty takes it away"})
 
 
 class AppointmentQuerySchema(Schema):

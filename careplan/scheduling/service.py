@@ -35,6 +35,7 @@ from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.providers.service import get_provider
 from careplan.webhooks import service as webhooks
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
+                                        queue_video_link_notice,
                                         retime_reminders, schedule_reminders)
 from careplan.scheduling.attention import clear_flag, lock_providers
 from careplan.scheduling import rooms
@@ -378,7 +379,8 @@ def list_appointments(user, *, patient_id: int | None = None, provider_id: int |
 
 # What each role may change through PATCH; staff may change anything.
 _ROLE_MAY = {
-    "provider": ({"status"}, {"completed", "no_show"}),
+    # A clinician marks their own sessions and gives their own video sessions' links.
+    "provider": ({"status", "video_link"}, {"completed", "no_show"}),
     "patient": ({"status", "reason"}, {"confirmed", "cancelled"}),
 }
 
@@ -404,13 +406,18 @@ def _allowed(caller: Caller, appointment: Appointment, changes: dict) -> None:
 
 def update_appointment(appointment_id: int, changes: dict, *, caller: Caller,
                        now: datetime | None = None) -> Appointment:
-    """Change status (confirm, cancel with a reason, completed, no-show) or move it (start/minutes/provider)."""
+    """Change status (confirm, cancel with a reason, completed, no-show), move it (start/minutes/provider) or
+    give a video session its link (video_link)."""
     now = now or utcnow()
     appointment = get_appointment(appointment_id, caller.user)
     _allowed(caller, appointment, changes)
     moving = {k for k in ("start", "minutes", "provider_id") if k in changes}
     if not changes:
-        raise Invalid("Nothing to change.", fields={"_schema": "give status, start, minutes or provider_id"})
+        raise Invalid("Nothing to change.",
+                      fields={"_schema": "give status, start, minutes, provider_id or video_link"})
+    if "video_link" in changes and len(changes) > 1:
+        raise Invalid("Give a video link on its own, not with another change.",
+                      fields={"video_link": "on its own"})
     if moving and "status" in changes:
         raise Invalid("Change the status or move the appointment, not both at once.",
                       fields={"status": "not with start, minutes or provider_id"})
@@ -419,11 +426,34 @@ def update_appointment(appointment_id: int, changes: dict, *, caller: Caller,
     if appointment.status not in ACTIVE_STATUSES:
         raise Conflict(f"Appointment {appointment.id} is {appointment.status}; it can no longer change.",
                        fields={"status": f"already {appointment.status}"})
-    if moving:
+    if "video_link" in changes:
+        _set_video_link(appointment, changes["video_link"], now, caller)
+    elif moving:
         _move(appointment, changes, now, caller)
     else:
         _set_status(appointment, changes["status"], changes.get("reason", ""), now, caller)
     return appointment
+
+
+def _set_video_link(appointment: Appointment, link: str, now: datetime, caller: Caller) -> None:
+    """A video session booked without its link (a plan's proposal never has one) gets it, or another: the
+    patient is told how to join (their booking's e-mails said the clinic would send it), and calendars that
+    hold the session update its place. An empty link takes it away; nobody is told of that."""
+    if not appointment.virtual:
+        raise Invalid("Only a video session has a video link.",
+                      fields={"video_link": "this session is held in person"})
+    if appointment.ends_at <= now:
+        raise Conflict("This session is over; its link no longer matters.", fields={"video_link": "session over"})
+    if link == appointment.video_link:
+        return
+    appointment.video_link = link
+    # Calendars that hold the session (the feed, the e-mails' calendar parts) replace it by its sequence.
+    appointment.sequence += 1
+    record("update", "appointment", appointment.id, appointment.patient_id,
+           detail="video link given" if link else "video link taken away", caller=caller)
+    if link:
+        queue_video_link_notice(appointment, now=now)
+    db.session.commit()
 
 
 def _set_status(appointment: Appointment, status: str, reason: str, now: datetime, caller: Caller) -> None:

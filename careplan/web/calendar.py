@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from careplan.auth.access import STAFF
 from careplan.auth.edge import current_user, request_caller
@@ -201,6 +202,32 @@ def appointment_day_action(appointment_id: int):
     except ServiceError as refused:
         db.session.rollback()
         flash(refused.message, "error")
+    return redirect(back)
+
+
+@bp.post("/desk/appointments/<int:appointment_id>/video-link")
+@page_for(*STAFF, "provider")
+def appointment_video_link(appointment_id: int):
+    """A video session's link, given after booking (a plan's proposal books video sessions without one): from the
+    desk's page of the appointment or the clinician's own day. The patient is told how to join."""
+    user = current_user()
+    appointment = scheduling.get_appointment(appointment_id, user)
+    back = request.form.get("back", "")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for("web.desk_appointment", appointment_id=appointment_id)
+    link = request.form.get("video_link", "").strip()
+    loaded, errors = load(AppointmentChangeSchema(), {"video_link": link})
+    if errors:
+        flash(gettext("The video link: %(problem)s", problem=errors.get("video_link", "not valid")), "error")
+        return redirect(back)
+    try:
+        scheduling.update_appointment(appointment_id, loaded, caller=request_caller())
+    except ServiceError as refused:
+        db.session.rollback()
+        flash(refused.message, "error")
+    else:
+        flash(gettext("%(name)s will get the link by e-mail.", name=appointment.patient.name) if link
+              else gettext("The link is taken away."), "success")
     return redirect(back)
 
 

@@ -66,7 +66,8 @@ def desk_flagged():
 
 
 EMAIL_KINDS = {"reminder": "Reminder", "booking-confirmation": "Booking confirmation",
-               "cancellation": "Cancellation notice", "reschedule": "Change of time"}
+               "cancellation": "Cancellation notice", "reschedule": "Change of time",
+               "slot-offer": "Earlier time offered", "slot-gone": "Earlier time gone", "video-link": "Video link"}
 
 
 @bp.post("/desk/emails/<int:email_id>/retry")

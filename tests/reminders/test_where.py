@@ -47,7 +47,8 @@ def test_a_video_reminder_gives_the_link_and_no_address(app, smtp):
     link = "https://video.example.org/join/7f3a"
     text, html, location = _reminder(app, smtp, 5, location_id=None, room_id=None, room_unit=None, virtual=True,
                                      video_link=link)
+    assert f"By video: {link}" in text
+    assert f'By video: <a href="{link}"' in html, "a link the patient can open from the e-mail"
     for body in (text, html):
-        assert f"By video: {link}" in body
         assert "1 Queen St E" not in body and "99 Clinic Road" not in body
     assert location == link
