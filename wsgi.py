@@ -8,8 +8,10 @@ from careplan.operations.settings_check import ConfigurationError
 try:
     app = create_app()
 except ConfigurationError as refused:
-    # The message names each missing variable; a traceback would bury it.
-    sys.exit(str(refused))
+    # The message names each missing variable; a traceback would bury it. Exit status 3 is gunicorn's "worker
+    # failed to boot", on which its master stops instead of starting the worker again.
+    print(refused, file=sys.stderr)
+    sys.exit(3)
 
 # Everything built at start-up (the app, SQLAlchemy's and marshmallow's machinery, OR-Tools) lives as long as
 # the worker: out of the collector's sight, a full collection no longer walks ~200,000 objects in the middle

@@ -49,23 +49,47 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 _compact_json = partial(json.dumps, separators=(",", ":"))
 
 
+def _configure(config, name: str, overrides: dict | None) -> None:
+    """The named settings, then the environment's, then the caller's."""
+    from config.settings import BY_NAME
+
+    config.from_object(BY_NAME[name])
+    for key, cast in ENVIRONMENT_SETTINGS.items():
+        if os.environ.get(key):
+            config[key] = cast(os.environ[key])
+    if os.environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if config.get("PUBLIC_BASE_URL_FOLLOWS_PORT") and not os.environ.get("PUBLIC_BASE_URL"):
+        # `make run PORT=8001` serves on 8001: the links it e-mails must point there, not to 5000.
+        config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{int(os.environ.get('PORT') or 5000)}"
+    config.update(overrides or {})
+
+
+def environment_settings():
+    """The settings the environment chooses (CAREPLAN_ENV and the contract's variables), without an app: for
+    gunicorn's master, which makes none."""
+    from flask import Config
+
+    config = Config(str(REPOSITORY))
+    _configure(config, os.environ.get("CAREPLAN_ENV", "development"), None)
+    return config
+
+
+def check_environment() -> None:
+    """Refuse (ConfigurationError) a production environment that lacks what every host must share, before any
+    app is made: gunicorn's master calls it, since a worker that refuses is only started again."""
+    if os.environ.get("CAREPLAN_ENV", "development") == "production":
+        from careplan.operations.settings_check import check_production
+
+        check_production(environment_settings())
+
+
 def create_app(config_name: str | None = None, overrides: dict | None = None, instance_path: str | None = None):
     from flask import Flask
 
-    from config.settings import BY_NAME
-
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     name = config_name or os.environ.get("CAREPLAN_ENV", "development")
-    app.config.from_object(BY_NAME[name])
-    for key, cast in ENVIRONMENT_SETTINGS.items():
-        if os.environ.get(key):
-            app.config[key] = cast(os.environ[key])
-    if os.environ.get("DATABASE_URL"):
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    if app.config.get("PUBLIC_BASE_URL_FOLLOWS_PORT") and not os.environ.get("PUBLIC_BASE_URL"):
-        # `make run PORT=8001` serves on 8001: the links it e-mails must point there, not to 5000.
-        app.config["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{int(os.environ.get('PORT') or 5000)}"
-    app.config.update(overrides or {})
+    _configure(app.config, name, overrides)
     if name == "production":
         from careplan.operations.settings_check import check_production
 

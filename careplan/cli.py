@@ -19,6 +19,14 @@ def _fail(exc: ServiceError):
     raise click.ClickException(exc.message + (f" ({fields})" if fields else ""))
 
 
+def _schema_ready() -> None:
+    """A command run before the migrations says so, instead of a database error's traceback."""
+    from sqlalchemy import inspect
+
+    if not inspect(db.engine).has_table("alembic_version"):
+        raise click.ClickException("The database has no tables yet: run `flask --app wsgi db upgrade` first.")
+
+
 @careplan_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the clinic already has providers.")
 def seed_demo(if_empty: bool):
@@ -26,7 +34,12 @@ def seed_demo(if_empty: bool):
     from careplan.demo import DEMO_LOGINS, DEMO_PASSWORD, DEMO_STEPS, load_demo
     from careplan.providers.models import Provider
 
-    if if_empty and db.session.scalar(select(Provider.id).limit(1)) is not None:
+    _schema_ready()
+    has_clinic = db.session.scalar(select(Provider.id).limit(1)) is not None
+    if has_clinic and not if_empty:
+        raise click.ClickException("The database has a clinic already: the demo loads into an empty one "
+                                   "(--if-empty leaves a clinic as it is).")
+    if has_clinic:
         click.echo("The database has a clinic already; demo not loaded.")
     else:
         with click.progressbar(length=DEMO_STEPS, label="Loading the demo clinic", show_pos=True,
@@ -44,6 +57,7 @@ def load_protocols():
     new version, unchanged ones are left (safe to run on every deployment)."""
     from careplan.protocols.service import CLINIC_PROTOCOLS, load_directory
 
+    _schema_ready()
     try:
         templates = load_directory(CLINIC_PROTOCOLS)
     except ServiceError as exc:

@@ -10,6 +10,20 @@ accesslog = "-"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
 
 
+def on_starting(server):
+    """In production, the master refuses to start without what every host must share, naming each variable: a
+    worker that refused would only be started again, for ever."""
+    import sys
+
+    from careplan import check_environment
+    from careplan.operations.settings_check import ConfigurationError
+
+    try:
+        check_environment()
+    except ConfigurationError as refused:
+        sys.exit(str(refused))
+
+
 def child_exit(server, worker):
     """With PROMETHEUS_MULTIPROC_DIR set, a dead worker's live gauges stop counting (its counters stay summed)."""
     import os

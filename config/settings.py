@@ -159,6 +159,8 @@ class Testing(Default):
 
 class Production(Default):
     LOG_FORMAT = "json"
+    # Where patients reach the service: every host must say the same, and no default would be it.
+    PUBLIC_BASE_URL = None
 
 
 BY_NAME = {

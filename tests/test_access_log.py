@@ -2,6 +2,7 @@
 run here as `make run` runs it, and Werkzeug's development server."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -127,3 +128,26 @@ def test_the_audit_trail_and_error_log_keep_no_feed_url(app, client):
         details = list(db.session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "denied")))
     assert details and all(guessed not in detail for detail in details)
     assert any("/calendar/[redacted]" in detail for detail in details)
+
+
+def test_in_production_gunicorns_own_lines_are_json_like_the_services(database_url, tmp_path):
+    """A log shipper reads stderr one JSON object a line: gunicorn's lines (starting, booting, exiting) too."""
+    port = free_port()
+    environment = {**os.environ, "CAREPLAN_ENV": "production", "DATABASE_URL": database_url,
+                   "SECRET_KEY": "a-long-random-value-every-host-shares", "MAIL_SERVER": "127.0.0.1",
+                   # The machine's Redis (the limiter connects only when a limited route is asked for).
+                   "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15", "PUBLIC_BASE_URL": "https://care.example.org"}
+    process = subprocess.Popen(
+        [str(GUNICORN), "-c", "config/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--access-logfile", str(tmp_path / "access.log"), "wsgi:app"],
+        cwd=REPOSITORY, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+    finally:
+        process.terminate()
+        errors = process.communicate(timeout=30)[1].decode()
+    lines = errors.splitlines()
+    assert any("Booting worker" in line for line in lines), errors
+    for line in lines:
+        entry = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= set(entry)

@@ -31,6 +31,23 @@ def test_seed_demo_loads_a_realistic_clinic_once(app):
     assert "not loaded" in again.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Provider)) == len(providers)
+    # Without --if-empty, a clinic already there is a plain refusal, not a traceback of a name conflict.
+    refused = runner.invoke(args=["careplan", "seed-demo"])
+    assert refused.exit_code == 1 and "The database has a clinic already" in refused.output
+    assert "Traceback" not in refused.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Provider)) == len(providers)
+
+
+def test_commands_before_the_migrations_say_to_run_them(tmp_path):
+    from careplan import create_app
+
+    empty = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.db'}"},
+                       instance_path=str(tmp_path / "instance"))
+    for command in (["careplan", "load-protocols"], ["careplan", "seed-demo", "--if-empty"]):
+        result = empty.test_cli_runner().invoke(args=command)
+        assert result.exit_code == 1, result.output
+        assert "run `flask --app wsgi db upgrade` first" in result.output
 
 
 def test_users_and_tokens(app):

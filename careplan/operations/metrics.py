@@ -122,7 +122,7 @@ def metrics():
         counted = REGISTRY
     from_database = CollectorRegistry(auto_describe=False)
     from_database.register(QueueCollector())
-    return Response(generate_latest(counted) + generate_latest(from_database), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(counted) + generate_latest(from_database), content_type=CONTENT_TYPE_LATEST)
 
 
 def register(app) -> None:

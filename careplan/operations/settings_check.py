@@ -8,6 +8,10 @@ service refuses to start without them, naming each variable, instead of starting
 """
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
 
 class ConfigurationError(RuntimeError):
     """Raised by create_app in production when a setting several hosts must share is missing."""
@@ -25,6 +29,18 @@ def production_problems(config) -> list[str]:
     if not config.get("MAIL_SERVER"):
         problems.append("MAIL_SERVER is not set: e-mails would be written to this host's outbox directory "
                         "instead of being sent (set the SMTP server)")
+    address = config.get("PUBLIC_BASE_URL") or ""
+    parts = urlsplit(address)
+    if not address:
+        problems.append("PUBLIC_BASE_URL is not set: links in e-mails (confirm, cancel, move, calendar feeds) "
+                        "would point nowhere patients can reach (set the address patients use, e.g. "
+                        "https://care.example.org)")
+    elif parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append(f"PUBLIC_BASE_URL is {address!r}, not an address: set the one patients use, e.g. "
+                        "https://care.example.org")
+    elif parts.hostname in LOOPBACK:
+        problems.append(f"PUBLIC_BASE_URL is {address}: links in e-mails would point at the patient's own "
+                        "computer (set the address patients use, e.g. https://care.example.org)")
     if config.get("MAIL_USE_TLS") and config.get("MAIL_USE_SSL"):
         problems.append("MAIL_USE_TLS and MAIL_USE_SSL are both set: use STARTTLS (MAIL_USE_TLS, port 587) "
                         "or TLS from the start (MAIL_USE_SSL, port 465), not both")

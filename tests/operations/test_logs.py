@@ -100,3 +100,13 @@ def test_gunicorn_access_lines_end_with_the_request_id(app, database_url, tmp_pa
         process.communicate(timeout=30)
     assert any(line.startswith("127.0.0.1 ") and line.endswith(" lb-7f3a")
                for line in log.read_text().splitlines())
+
+
+def test_the_schedulers_every_run_is_not_logged_at_info(service_log):
+    """APScheduler's "Running job" and "executed successfully", every 30 s a process, are not written; its
+    warnings (a missed or failed run) are."""
+    import logging
+
+    scheduler = logging.getLogger("apscheduler.executors.default")
+    assert not scheduler.isEnabledFor(logging.INFO)
+    assert scheduler.isEnabledFor(logging.WARNING)

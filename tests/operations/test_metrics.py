@@ -17,6 +17,7 @@ from tests import factories
 def _samples(response) -> dict[tuple, float]:
     assert response.status_code == 200, response.text
     assert response.mimetype == "text/plain"
+    assert response.headers["Content-Type"].count("charset") == 1, response.headers["Content-Type"]
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(response.text) for s in family.samples}
 

