@@ -157,11 +157,12 @@ class OperationDocs(BasePlugin):
             # A route's own alt_response (with its own description) stays; flask-smorest's generic one is
             # replaced by ours, which says what it means here and shows an example.
             current = responses.get(str(status))
-            if isinstance(current, dict) and "$ref" not in current and "content" not in current and not pages:
-                # A route's own words for the status (`alt_response(401, description=...)`): the body is still
-                # the one error format.
-                current["content"] = {"application/json": {"schema": self._error_schema(),
-                                                           "example": error_example(status)}}
+            if isinstance(current, dict) and "$ref" not in current and not pages:
+                # A route's own words for the status (`alt_response(409, description=...)`, with the error
+                # schema or none): the body is still the one error format, and shows an example.
+                body = current.setdefault("content", {}).setdefault("application/json", {})
+                body.setdefault("schema", self._error_schema())
+                body.setdefault("example", error_example(status))
                 if status in (429, 503):
                     current.setdefault("headers", {}).setdefault("Retry-After", "Retry-After")
             if current is None or generic(current):

@@ -37,7 +37,7 @@ def test_every_operation_has_an_id_a_summary_a_description_and_its_error_answers
     problems = []
     ids = []
     all_operations = list(operations(document))
-    assert len(all_operations) >= 90
+    assert len(all_operations) >= 101
     for name, operation in all_operations:
         ids.append(operation.get("operationId"))
         for key in ("operationId", "summary", "description"):
@@ -60,6 +60,8 @@ def test_every_operation_has_an_id_a_summary_a_description_and_its_error_answers
                 error = resolve(document, schema)
                 if "error" not in error.get("properties", {}):
                     problems.append(f"{name}: {status} is not the error schema")
+                if "example" not in content["application/json"]:
+                    problems.append(f"{name}: {status} has no example")
             elif "text/html" not in content:
                 problems.append(f"{name}: {status} has no body documented")
         for status in ("201", "202"):
