@@ -19,7 +19,7 @@ SEARCH_PARAM_DOCS = {
     "name": "part of the name, any case",
     "email": "the e-mail address",
     "active": "true or false",
-    "partof": "Location/site-<id>: the rooms of that site",
+    "partof": "Location/<id>: the rooms of that site",
 }
 
 

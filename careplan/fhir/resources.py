@@ -263,7 +263,8 @@ def phase_care_plan(plan: CarePlan, phase: Phase, patient_name: str, providers: 
 # --- Location and HealthcareService (issue 20) ---------------------------------------------------------------
 
 def site_id(location_id: int) -> str:
-    return f"site-{location_id}"
+    """A site's Location id is the API's id (the service contract); a room's is room-<id>, so the two never meet."""
+    return str(location_id)
 
 
 def room_id(room_id_: int) -> str:

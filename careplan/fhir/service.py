@@ -411,7 +411,7 @@ def _registry() -> dict[str, ResourceType]:
                      documentation="One per plan (id = the plan's id) and one per phase (id <plan>-phase-<n>), "
                                    "each phase partOf its plan."),
         ResourceType("Location", {"_id": "token", "name": "string", "partof": "reference"}, search_locations,
-                     documentation="The clinic's sites (id site-<n>) and their rooms (id room-<n>, partOf the site)."),
+                     documentation="The clinic's sites (id <n>, the API's) and their rooms (id room-<n>, partOf the site)."),
         ResourceType("HealthcareService", {"_id": "token", "active": "token"}, search_healthcare_services,
                      documentation="One per discipline (id: its code, _ as -), at the open sites."),
     ]

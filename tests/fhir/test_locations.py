@@ -27,12 +27,14 @@ def test_sites_and_rooms_are_locations(client, auth, app):
     site, table, _, _ = _places(app)
     headers = auth("patient")
     found = {r["id"]: r for r in entries(fetch(client, "/fhir/Location", headers))}
-    assert found[f"site-{site}"]["address"] == {"text": "120 King Street West"}
+    assert found[str(site)]["address"] == {"text": "120 King Street West"}
     room = found[f"room-{table}"]
-    assert room["partOf"]["reference"] == f"Location/site-{site}"
+    assert room["partOf"]["reference"] == f"Location/{site}"
     assert room["physicalType"]["coding"][0]["code"] == "ro" and "treatment-table" in room["description"]
     assert fetch(client, f"/fhir/Location/room-{table}", headers) == room
-    rooms = entries(fetch(client, f"/fhir/Location?partof=Location/site-{site}", headers))
+    # A site's id is the API's (the service contract), and reading it by that id finds it.
+    assert fetch(client, f"/fhir/Location/{site}", headers) == found[str(site)]
+    rooms = entries(fetch(client, f"/fhir/Location?partof=Location/{site}", headers))
     assert [r["id"] for r in rooms] == [f"room-{table}"]
     assert client.get("/fhir/Location/room-999999", headers=headers).status_code == 404
 
@@ -41,7 +43,7 @@ def test_disciplines_are_healthcare_services_at_the_sites(client, auth, app):
     site, _, _, _ = _places(app)
     service = fetch(client, "/fhir/HealthcareService/massage", auth("front_desk"))
     assert service["type"][0]["coding"][0]["code"] == "massage"
-    assert service["location"] == [{"reference": f"Location/site-{site}", "display": "King West"}]
+    assert service["location"] == [{"reference": f"Location/{site}", "display": "King West"}]
     assert fetch(client, "/fhir/HealthcareService/mental-performance", auth("front_desk"))["name"]
 
 
