@@ -185,7 +185,7 @@ def test_the_docs_page_serves_the_vendored_swagger_ui_5(client):
     assert (vendored / "LICENSE").exists()
     page = client.get("/api/docs")
     assert page.status_code == 200
-    for name in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+    for name in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css", "favicon-32x32.png"):
         assert f"/api/docs/static/{name}".encode() in page.data
         served = client.get(f"/api/docs/static/{name}")
         assert served.status_code == 200 and served.data == (vendored / name).read_bytes()

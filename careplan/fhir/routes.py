@@ -36,6 +36,12 @@ def fhir_response(resource: dict, status: int = 200, headers: dict | None = None
 
 
 def operation_outcome(status: int, message: str, fields: dict | None = None, code: str | None = None) -> dict:
+    from careplan.operations.logs import current_request_id
+
+    # The request id, as on the log lines and in X-Request-ID: what a client quotes to the clinic's IT.
+    request_id = current_request_id()
+    if request_id:
+        message = f"{message} (request id {request_id})"
     issues = [{"severity": "error", "code": code or ISSUE_CODES.get(status, "processing"), "diagnostics": message}]
     issues += [{"severity": "error", "code": code or ISSUE_CODES.get(status, "processing"),
                 "diagnostics": f"{name}: {problem}", "expression": [name]} for name, problem in (fields or {}).items()]

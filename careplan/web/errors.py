@@ -33,13 +33,21 @@ def error_page(status: int, message: str):
         from careplan.web.access import login_redirect
 
         return login_redirect()
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from careplan.operations.logs import current_request_id
+
     context = {"status": status, "title": str(TITLES.get(status) or gettext("That did not work")),
-               "message": message, "advice": str(ADVICE.get(status, ""))}
+               "message": message, "advice": str(ADVICE.get(status, "")), "request_id": current_request_id()}
     try:
         html = render_template("web/error.html", **context)
-    except Exception:
+    except Exception as failed:
         # The layout's context reads the database (visitor, clinic name); when that is what failed,
-        # answer with a page that needs nothing (no context processors run).
-        log.exception("could not render the %s page", status)
+        # answer with a page that needs nothing (no context processors run). A database that does not answer
+        # was logged already, once, by the error that led here.
+        if isinstance(failed, (OperationalError, InterfaceError)):
+            log.warning("the %s page was answered without the layout: the database does not answer", status)
+        else:
+            log.exception("could not render the %s page", status)
         html = current_app.jinja_env.get_template("web/error_plain.html").render(**context)
     return make_response(html, status)

@@ -82,12 +82,12 @@ def _record(delivery_id: int, owner: str, status: int | None, error: str, now: d
     row.lease_owner = row.lease_expires_at = None
     row.last_status_code = status
     if status is not None and 200 <= status < 300:
-        row.status, row.delivered_at, row.last_error = "sent", now, ""
+        row.status, row.delivered_at, row.last_error, row.next_attempt_at = "sent", now, "", None
         result.sent.append(delivery_id)
     else:
         row.last_error = f"attempt {row.attempts}: {error}"[:1000]
         if row.attempts >= config["WEBHOOK_MAX_ATTEMPTS"]:
-            row.status = "failed"
+            row.status, row.next_attempt_at = "failed", None
             result.failed.append(delivery_id)
             log.warning("webhook delivery %s failed for good after %s attempts: %s", delivery_id, row.attempts,
                         error)

@@ -110,3 +110,14 @@ def test_the_schedulers_every_run_is_not_logged_at_info(service_log):
     scheduler = logging.getLogger("apscheduler.executors.default")
     assert not scheduler.isEnabledFor(logging.INFO)
     assert scheduler.isEnabledFor(logging.WARNING)
+
+
+def test_every_error_body_carries_the_request_id_fhir_and_pages_too(client, auth):
+    """What a caller quotes to the clinic's IT: the JSON API's error, FHIR's OperationOutcome and an error page."""
+    headers = {**auth("front_desk"), "X-Request-ID": "desk-7.b"}
+    api = client.get("/api/v1/patients/999999", headers=headers)
+    assert api.status_code == 404 and api.get_json()["error"]["request_id"] == "desk-7.b"
+    fhir = client.get("/fhir/Patient/999999", headers=headers)
+    assert fhir.status_code == 404 and "(request id desk-7.b)" in fhir.get_json()["issue"][0]["diagnostics"]
+    page = client.get("/desk/patients/999999", headers=headers)
+    assert page.status_code == 404 and "Request id: desk-7.b" in page.text

@@ -123,10 +123,13 @@ def test_a_failing_receiver_is_retried_with_backoff_then_failed_and_resent(app, 
     admin = auth("admin")
     failures = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries?status=failed", headers=admin).get_json()
     assert [(f["id"], f["attempts"]) for f in failures] == [(row.id, 3)]
+    assert failures[0]["next_attempt_at"] is None, "no further attempt is coming"
 
     receiver.answer = 204
     assert client.post(f"/api/v1/webhooks/deliveries/{row.id}/resend", headers=admin).status_code == 202
     assert _deliver(app).sent == [row.id]
+    [sent] = client.get(f"/api/v1/webhooks/{endpoint['id']}/deliveries", headers=admin).get_json()
+    assert sent["status"] == "sent" and sent["next_attempt_at"] is None
     # Every attempt carried the same event id, by which the receiver drops repeats.
     assert set(receiver.event_ids()) == {row.event_id} and len(receiver.received) == 4
 
