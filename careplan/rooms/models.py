@@ -56,3 +56,7 @@ class Room(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     location: Mapped[Location] = relationship(back_populates="rooms")
+    # The disciplines whose sessions hold a room of this kind (the service contract's "disciplines" of a room).
+    served: Mapped[list["Discipline"]] = relationship(  # noqa: F821  (careplan.clinic.models)
+        "Discipline", primaryjoin="foreign(Discipline.room_kind) == Room.kind", viewonly=True,
+        order_by="Discipline.code")

@@ -81,9 +81,39 @@ def _check_location(location_id: int) -> Location:
     return location
 
 
+def _kind_of(data: dict, current: str | None, caller: Caller) -> dict:
+    """`data` with the room's kind, from `disciplines` when given (the service contract's way of saying it): the
+    kind those disciplines hold (it must be one), or `kind`, or the room's; a discipline that holds no room
+    yet comes to hold this kind. Answers the data without `disciplines`."""
+    data = dict(data)
+    codes = data.pop("disciplines", None)
+    if codes is None:
+        return data
+    found = {d.code: d for d in db.session.scalars(select(Discipline).where(Discipline.code.in_(codes)))}
+    unknown = {f"disciplines[{i}]": f"no discipline {code}" for i, code in enumerate(codes) if code not in found}
+    if unknown:
+        raise Invalid("Unknown discipline.", fields=unknown)
+    held = {found[code].room_kind for code in codes} - {None}
+    kind = data.get("kind") or (held.pop() if len(held) == 1 else None) or current
+    if len(held) > 1 or (kind is not None and held - {kind}):
+        named = ", ".join(f"{code}: {found[code].room_kind}" for code in codes if found[code].room_kind)
+        raise Invalid("These disciplines hold different kinds of room.",
+                      fields={"disciplines": f"they hold different kinds of room ({named}); a room is of one kind"})
+    if kind is None:
+        # None holds a room yet: the room's kind is named after them, and they come to hold it.
+        kind = "-".join(sorted(code.replace("_", "-") for code in codes))[:40].strip("-")
+    for code in codes:
+        if found[code].room_kind is None:
+            found[code].room_kind = kind
+            record("update", "discipline", code, detail=f"holds a {kind} room", caller=caller)
+    data["kind"] = kind
+    return data
+
+
 def create_room(data: dict, *, caller: Caller) -> Room:
     _check_location(data["location_id"])
     _name_free(Room, data["name"], None, location_id=data["location_id"])
+    data = _kind_of(data, None, caller)
     row = Room(**data)
     db.session.add(row)
     db.session.flush()
@@ -108,6 +138,7 @@ def update_room(room_id: int, changes: dict, *, caller: Caller) -> Room:
     if location_id != row.location_id and places_in_use(row.id, utcnow()):
         raise Conflict("Coming appointments hold this room.",
                        fields={"location_id": "coming appointments hold this room here; move them first"})
+    changes = _kind_of(changes, row.kind, caller)
     for key, value in changes.items():
         setattr(row, key, value)
     record("update", "room", row.id, detail=", ".join(sorted(changes)), caller=caller)
