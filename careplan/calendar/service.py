@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from careplan.caller import Caller
 from careplan.audit.service import record
 from careplan.clinic import service as clinic
+from careplan.clinic.models import Discipline
 from careplan.db import utcnow
 from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
@@ -454,9 +455,13 @@ def _on(day: date, opens: int, closes: int) -> tuple[datetime, datetime]:
 
 # --- needs attention ------------------------------------------------------------------------------------
 
+# How far ahead the desk is told of video sessions that still have no link to send.
+VIDEO_LINK_AHEAD = timedelta(days=14)
+
+
 @dataclass
 class Attention:
-    kind: str  # "failed_email", "hold_expiring", "unscheduled", "flagged"
+    kind: str  # "failed_email", "hold_expiring", "unscheduled", "flagged", "video_link", ...
     title: str
     detail: str
     step: str  # the one next step, as a link's words
@@ -507,6 +512,21 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
                                                        id=proposal.id, minutes=minutes),
                                gettext("book it now or the slots go back to everyone"), gettext("Review and book"),
                                f"/desk/plans/{proposal.plan_id}/schedule?proposal={proposal.id}", hold.patient_id))
+    unlinked = db.session.execute(
+        select(Appointment.id, Appointment.patient_id, Patient.name, Appointment.starts_at, Appointment.discipline_code)
+        .join(Patient, Patient.id == Appointment.patient_id)
+        .where(Appointment.virtual.is_(True), Appointment.video_link == "",
+               Appointment.status.in_(("booked", "confirmed")), Appointment.starts_at >= now,
+               Appointment.starts_at < now + VIDEO_LINK_AHEAD)
+        .order_by(Appointment.starts_at).limit(limit))
+    unlinked = unlinked.all()
+    titles = dict(db.session.execute(select(Discipline.code, Discipline.name)).all()) if unlinked else {}
+    for appointment_id, patient_id, name, starts_at, code in unlinked:
+        # The patient's e-mails said the clinic would send the link; nobody has yet.
+        items.append(Attention("video_link", gettext("%(name)s: video session without a link", name=name),
+                               gettext("%(discipline)s, %(when)s", discipline=gettext(titles.get(code, code)),
+                                       when=_when(starts_at)),
+                               gettext("Give the link"), f"/desk/appointments/{appointment_id}", patient_id))
     for plan, missing in plans_with_unscheduled_sessions(now=now, limit=limit):
         if plan.patient_id in stopped:
             continue

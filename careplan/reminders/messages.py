@@ -116,6 +116,13 @@ def _compose(row: OutboundEmail) -> EmailMessage:
         context["confirm_url"] = link_url(first, "confirm")
         context["cancel_url"] = link_url(first, "cancel")
         context["move_url"] = link_url(first, "move")
+    if row.kind == "video-link":
+        context["replaces"] = bool(row.payload.get("replaces"))
+    if row.kind == "cancellation":
+        # A cancelled session is joined by no link: the e-mail says it was by video, not where to join.
+        for about, appointment in zip(described, appointments):
+            if appointment.virtual:
+                about["where"] = gettext("By video")
     if row.kind == "reschedule" and row.payload.get("previous_starts_at"):
         context["previous_when"] = when(datetime.fromisoformat(row.payload["previous_starts_at"]))
     subject_first = when(first.starts_at)

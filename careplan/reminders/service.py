@@ -125,12 +125,21 @@ def queue_reschedule_notice(appointment: Appointment, *, previous_starts_at: dat
     return _queue("reschedule", appointment.patient_id, appointment.id, payload, now)
 
 
-def queue_video_link_notice(appointment: Appointment, *, now: datetime | None = None) -> OutboundEmail:
+def queue_video_link_notice(appointment: Appointment, *, replaces: bool = False,
+                             now: datetime | None = None) -> OutboundEmail:
     """Tell the patient how to join a video session whose link was given after booking (the booking's own
-    e-mails said the clinic would send it); an earlier such notice not yet sent is superseded."""
+    e-mails said the clinic would send it), or that it has a new one (`replaces`); an earlier such notice not
+    yet sent is superseded."""
     db.session.flush()
     _withdraw(_pending(appointment, ("video-link",)), "superseded by a later link")
-    return _queue("video-link", appointment.patient_id, appointment.id, {}, now)
+    return _queue("video-link", appointment.patient_id, appointment.id, {"replaces": replaces} if replaces else {},
+                  now)
+
+
+def withdraw_video_link_notice(appointment: Appointment) -> None:
+    """The link was taken away: a notice of it not yet sent is not sent."""
+    db.session.flush()
+    _withdraw(_pending(appointment, ("video-link",)), "the link was taken away")
 
 
 def _queue(kind: str, patient_id: int, appointment_id: int | None, payload: dict,

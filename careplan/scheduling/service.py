@@ -35,7 +35,7 @@ from careplan.providers.models import Provider, ProviderTimeOff
 from careplan.providers.service import get_provider
 from careplan.webhooks import service as webhooks
 from careplan.reminders.service import (cancel_reminders, queue_booking_confirmation, queue_reschedule_notice,
-                                        queue_video_link_notice,
+                                        queue_video_link_notice, withdraw_video_link_notice,
                                         retime_reminders, schedule_reminders)
 from careplan.scheduling.attention import clear_flag, lock_providers
 from careplan.scheduling import rooms
@@ -446,13 +446,16 @@ def _set_video_link(appointment: Appointment, link: str, now: datetime, caller: 
         raise Conflict("This session is over; its link no longer matters.", fields={"video_link": "session over"})
     if link == appointment.video_link:
         return
+    replaces = bool(appointment.video_link)
     appointment.video_link = link
     # Calendars that hold the session (the feed, the e-mails' calendar parts) replace it by its sequence.
     appointment.sequence += 1
     record("update", "appointment", appointment.id, appointment.patient_id,
            detail="video link given" if link else "video link taken away", caller=caller)
     if link:
-        queue_video_link_notice(appointment, now=now)
+        queue_video_link_notice(appointment, replaces=replaces, now=now)
+    else:
+        withdraw_video_link_notice(appointment)
     db.session.commit()
 
 

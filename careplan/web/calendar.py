@@ -23,7 +23,7 @@ from careplan.scheduling.schemas import AppointmentChangeSchema, BookingSchema
 from careplan.web import bp
 from careplan.web.access import page_for, patient_in_reach
 from careplan.web.forms import input_errors, load, local_input, local_moment
-from careplan.web.rendering import clock, discipline_labels, discipline_tints
+from careplan.web.rendering import clock, discipline_labels, discipline_tints, short_day
 from careplan.providers import service as providers
 
 # Lengths offered on the booking form; any other whole number of minutes can be typed.
@@ -159,8 +159,23 @@ def _appointment(appointment_id: int):
     return appointment
 
 
+# A refused video link comes back to its page in these, so that the form shows what was typed and why it was
+# refused beside the field (careplan/templates/web/_appointments.html, video_link_form).
+LINK_QUERY = ("link_for", "link", "link_error")
+
+
+def with_query(path: str, **values) -> str:
+    """`path` (a page of this service, maybe with a query already) with these query values put in."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in values]
+    query += [(k, str(v)) for k, v in values.items()]
+    return urlunsplit(("", "", parts.path, urlencode(query), ""))
+
+
 @bp.get("/desk/appointments/<int:appointment_id>")
-@page_for(*STAFF, query=("another",))
+@page_for(*STAFF, query=("another", *LINK_QUERY))
 def desk_appointment(appointment_id: int):
     appointment = _appointment(appointment_id)
     alternatives = []
@@ -216,18 +231,27 @@ def appointment_video_link(appointment_id: int):
     if not back.startswith("/") or back.startswith("//"):
         back = url_for("web.desk_appointment", appointment_id=appointment_id)
     link = request.form.get("video_link", "").strip()
+    before = appointment.video_link
     loaded, errors = load(AppointmentChangeSchema(), {"video_link": link})
-    if errors:
-        flash(gettext("The video link: %(problem)s", problem=errors.get("video_link", "not valid")), "error")
-        return redirect(back)
-    try:
-        scheduling.update_appointment(appointment_id, loaded, caller=request_caller())
-    except ServiceError as refused:
-        db.session.rollback()
-        flash(refused.message, "error")
+    problem = errors.get("video_link") if errors else None
+    if loaded is not None:
+        try:
+            scheduling.update_appointment(appointment_id, loaded, caller=request_caller())
+        except ServiceError as refused:
+            db.session.rollback()
+            problem = refused.fields.get("video_link") or refused.message
+    if problem:
+        which = gettext("%(name)s, %(when)s", name=appointment.patient.name,
+                        when=f"{short_day(appointment.starts_at)} {clock(appointment.starts_at)}")
+        flash(gettext("The video link for %(session)s was not saved: %(problem)s", session=which, problem=problem),
+              "error")
+        return redirect(with_query(back, link_for=appointment_id, link=link, link_error=problem))
+    if link == before:
+        flash(gettext("That is the session's link already; nothing was sent."), "info")
+    elif link:
+        flash(gettext("%(name)s will get the link by e-mail.", name=appointment.patient.name), "success")
     else:
-        flash(gettext("%(name)s will get the link by e-mail.", name=appointment.patient.name) if link
-              else gettext("The link is taken away."), "success")
+        flash(gettext("The link is taken away."), "success")
     return redirect(back)
 
 

@@ -25,7 +25,7 @@ from careplan.web import days as web_days
 
 
 @bp.get("/me/day")
-@page_for("provider", query=("day",))
+@page_for("provider", query=("day", "link_for", "link", "link_error"))
 def my_day():
     provider = get_provider(current_user().provider_id)
     day = requested_day()

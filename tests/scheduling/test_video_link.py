@@ -67,10 +67,11 @@ def test_a_changed_link_supersedes_the_notice_not_yet_sent_and_the_same_link_cha
                         headers=desk).json["sequence"] == 2
     notices = sorted(_emails(app, session, "video-link"), key=lambda row: row.id)
     assert [row.status for row in notices] == ["cancelled", "pending"]
-    # An empty link takes it away and tells nobody.
+    # An empty link takes it away and tells nobody: the notice not yet sent is withdrawn too.
     cleared = client.patch(f"/api/v1/appointments/{session}", json={"video_link": ""}, headers=desk)
     assert cleared.status_code == 200 and cleared.json["video_link"] == "" and cleared.json["sequence"] == 3
-    assert len(_emails(app, session, "video-link")) == 2
+    assert [row.status for row in sorted(_emails(app, session, "video-link"), key=lambda row: row.id)] == [
+        "cancelled", "cancelled"]
 
 
 def test_the_sessions_own_clinician_gives_it_and_nobody_else_but_staff(app, client, auth):
@@ -142,3 +143,29 @@ def test_a_french_speaking_patient_is_told_in_french(app, client, auth, smtp):
     message = smtp.inbox.messages[-1]
     assert message["Subject"].startswith("Comment rejoindre votre séance vidéo")
     assert "a son lien. Ouvrez-le quelques minutes avant le début" in message.get_body(("plain",)).get_content()
+
+
+def test_a_new_link_says_the_one_before_no_longer_works(app, client, auth, smtp):
+    session, _, _ = _video_session(app)
+    desk = auth("front_desk")
+    client.patch(f"/api/v1/appointments/{session}", json={"video_link": LINK}, headers=desk)
+    with app.app_context():
+        dispatch.dispatch_due()
+    first = smtp.inbox.messages[-1].get_body(("plain",)).get_content()
+    assert "has its link" in first and "no longer works" not in first
+    client.patch(f"/api/v1/appointments/{session}", json={"video_link": LINK + "-new"}, headers=desk)
+    with app.app_context():
+        dispatch.dispatch_due()
+    second = smtp.inbox.messages[-1].get_body(("plain",)).get_content()
+    assert "has a new link; the one sent before no longer works" in second and f"{LINK}-new" in second
+
+
+def test_a_cancelled_video_session_is_said_to_be_by_video_without_its_link(app, client, auth, smtp):
+    session, _, _ = _video_session(app, video_link=LINK)
+    client.patch(f"/api/v1/appointments/{session}", json={"status": "cancelled", "reason": "unwell"},
+                 headers=auth("front_desk"))
+    with app.app_context():
+        dispatch.dispatch_due()
+    [cancellation] = [m for m in smtp.inbox.messages if m["X-Careplan-Kind"] == "cancellation"]
+    text = cancellation.get_body(("plain",)).get_content()
+    assert "By video" in text and LINK not in text

@@ -29,13 +29,19 @@ def test_the_desk_sends_the_link_from_the_appointments_page(app, client, auth):
     wrong = client.post(f"/desk/appointments/{video}/video-link", headers=desk, follow_redirects=True,
                         data={"csrf_token": csrf_from(page), "video_link": "http://video.example.org/x",
                               "back": f"/desk/appointments/{video}"})
-    assert "The video link: Not a valid https address." in wrong.text
+    # Which session's link, why, and what was typed, kept in the field with the reason beside it.
+    assert "The video link for James O&#39;Neill," in wrong.text and "was not saved" in wrong.text
+    assert 'value="http://video.example.org/x"' in wrong.text and 'aria-invalid="true"' in wrong.text
+    assert f'<p class="field-error" id="video-link-error-{video}">Not a valid https address.</p>' in wrong.text
     with app.app_context():
         assert db.session.get(Appointment, video).video_link == ""
     sent = client.post(f"/desk/appointments/{video}/video-link", headers=desk, follow_redirects=True,
                        data={"csrf_token": csrf_from(page), "video_link": LINK, "back": f"/desk/appointments/{video}"})
     assert "James O&#39;Neill will get the link by e-mail." in sent.text
     assert f'href="{LINK}"' in sent.text and "Change the link" in sent.text
+    again = client.post(f"/desk/appointments/{video}/video-link", headers=desk, follow_redirects=True,
+                        data={"csrf_token": csrf_from(page), "video_link": LINK, "back": f"/desk/appointments/{video}"})
+    assert "That is the session&#39;s link already; nothing was sent." in again.text
     with app.app_context():
         assert db.session.get(Appointment, video).video_link == LINK
 
@@ -57,3 +63,15 @@ def test_the_clinician_gives_the_link_from_their_own_day(app, client, auth):
     assert refused.status_code == 404, "a colleague's patient outside their care team is not theirs to see"
     with app.app_context():
         assert db.session.get(Appointment, video).video_link == LINK
+
+
+def test_the_desk_is_told_of_video_sessions_coming_without_a_link(app, client, auth):
+    video, _, _, _ = _sessions(app)
+    desk = auth("front_desk")
+    today = client.get("/desk/calendar", headers=desk).text
+    assert "James O&#39;Neill: video session without a link" in today
+    assert f'href="/desk/appointments/{video}">Give the link</a>' in today
+    page = client.get(f"/desk/appointments/{video}", headers=desk).text
+    client.post(f"/desk/appointments/{video}/video-link", headers=desk,
+                data={"csrf_token": csrf_from(page), "video_link": LINK, "back": f"/desk/appointments/{video}"})
+    assert "video session without a link" not in client.get("/desk/calendar", headers=desk).text
