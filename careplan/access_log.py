@@ -41,19 +41,8 @@ def redact(text: str) -> str:
 
 class RedactingLogger(Logger):
     """gunicorn's logger; every access-log atom (request line, path, query, referer, headers) is redacted,
-    whatever access_log_format picks. gunicorn's own lines (starting, workers booting and exiting) are written
-    as the service's are: one JSON object a line in production, so that its stderr is one format."""
-
-    def setup(self, cfg):
-        super().setup(cfg)
-        from careplan import environment_settings
-        from careplan.operations.logs import RequestIdFilter, formatter_for
-
-        kind = environment_settings()["LOG_FORMAT"]
-        if kind == "json":
-            for handler in self.error_log.handlers:
-                handler.setFormatter(formatter_for(kind))
-                handler.addFilter(RequestIdFilter())
+    whatever access_log_format picks (config/gunicorn.conf.py uses careplan.operations.logs.GunicornLogger,
+    which also writes gunicorn's own lines as the service's)."""
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

@@ -1,9 +1,9 @@
 """gunicorn's settings: `gunicorn -c config/gunicorn.conf.py wsgi:app` (`make run` does so).
 
-The access log goes through careplan.access_log.RedactingLogger, which cuts the tokens of calendar feeds and
+The access log goes through careplan.operations.logs.GunicornLogger (a careplan.access_log.RedactingLogger), which cuts the tokens of calendar feeds and
 e-mail links out of paths and referers, and every value out of query strings, before a line is written.
 """
-logger_class = "careplan.access_log.RedactingLogger"
+logger_class = "careplan.operations.logs.GunicornLogger"
 accesslog = "-"
 # gunicorn's usual line, ending with the request id the service answered (X-Request-ID), which the service's
 # own log lines of that request carry too.

@@ -21,7 +21,7 @@ import uuid
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
-from careplan.access_log import redact
+from careplan.access_log import RedactingLogger, redact
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's id is kept when it is short and plain; anything else (a log-injection attempt, a huge value)
@@ -70,6 +70,22 @@ def formatter_for(kind: str) -> logging.Formatter:
         return RedactingJsonFormatter(JSON_FIELDS, rename_fields={"asctime": "time", "levelname": "level",
                                                                   "name": "logger"})
     return RedactingTextFormatter(TEXT_FORMAT)
+
+
+class GunicornLogger(RedactingLogger):
+    """gunicorn's logger (config/gunicorn.conf.py): the access log redacted, and gunicorn's own lines (starting,
+    workers booting and exiting) written as the service's are: one JSON object a line in production, so that its
+    stderr is one format for a log shipper."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        from careplan import environment_settings
+
+        kind = environment_settings()["LOG_FORMAT"]
+        if kind == "json":
+            for handler in self.error_log.handlers:
+                handler.setFormatter(formatter_for(kind))
+                handler.addFilter(RequestIdFilter())
 
 
 class ServiceLogHandler(logging.StreamHandler):
