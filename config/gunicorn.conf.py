@@ -1,7 +1,8 @@
 """gunicorn's settings: `gunicorn -c config/gunicorn.conf.py wsgi:app` (`make run` does so).
 
-The access log goes through careplan.operations.logs.GunicornLogger (a careplan.access_log.RedactingLogger), which cuts the tokens of calendar feeds and
-e-mail links out of paths and referers, and every value out of query strings, before a line is written.
+The access log goes through careplan.operations.logs.GunicornLogger (a careplan.access_log.RedactingLogger),
+which cuts the tokens of calendar feeds and e-mail links out of paths and referers, and every value out of query
+strings, before a line is written; in production it writes gunicorn's own lines as JSON, as the service's.
 """
 logger_class = "careplan.operations.logs.GunicornLogger"
 accesslog = "-"
