@@ -138,6 +138,11 @@ class Column:
         return next((t for t in self.time_off if t.starts_at < end and start < t.ends_at), None)
 
     @property
+    def bookable(self) -> bool:
+        """Some of their hours lie outside every time off: a clinician away all day takes no booking."""
+        return any(not any(t.starts_at <= s and e <= t.ends_at for t in self.time_off) for s, e in self.hours)
+
+    @property
     def flagged(self) -> list[Booked]:
         return [a for a in self.appointments if a.flag_reason]
 

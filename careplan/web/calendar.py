@@ -241,8 +241,8 @@ def appointment_video_link(appointment_id: int):
             db.session.rollback()
             problem = refused.fields.get("video_link") or refused.message
     if problem:
-        which = gettext("%(name)s, %(when)s", name=appointment.patient.name,
-                        when=f"{short_day(appointment.starts_at)} {clock(appointment.starts_at)}")
+        when = f"{short_day(appointment.starts_at)} {clock(appointment.starts_at)}"
+        which = gettext("%(name)s, %(when)s", name=appointment.patient.name, when=when)
         flash(gettext("The video link for %(session)s was not saved: %(problem)s", session=which, problem=problem),
               "error")
         return redirect(with_query(back, link_for=appointment_id, link=link, link_error=problem))

@@ -36,6 +36,8 @@ def my_day():
     return render_template("web/me/day.html", provider=provider, day=day, today=clinic.today(),
                            appointments=appointments, time_off=_time_off_on(provider, day, day),
                            red_flags_waiting=waiting,
+                           # Their sessions show the mark, as the desk's calendar blocks do.
+                           red_flag_patients={intake.patient_id for intake in waiting},
                            red_flags=RED_FLAGS)
 
 
@@ -49,10 +51,18 @@ def my_week():
     appointments = scheduling.appointments_between(start, end, provider_id=provider.id)
     record_listed("appointment", appointments, caller=request_caller())
     by_day = {day: [a for a in appointments if clinic.to_local(a.starts_at).date() == day] for day in days}
-    return render_template("web/me/week.html", provider=provider, days=days, by_day=by_day,
+    time_off = _time_off_on(provider, days[0], days[-1])
+    # Each day's time off, as the day's card says it ("away all day"): the week's banner alone left each day
+    # of a week away reading "08:00-16:00 · Nothing booked".
+    away = {day: [t for t in time_off if t in _time_off_on(provider, day, day)] for day in days}
+    bounds = {day: clinic.local_day_bounds(day) for day in days}
+    all_day = {day: any(t.starts_at <= bounds[day][0] and t.ends_at >= bounds[day][1] for t in away[day])
+               for day in days}
+    return render_template("web/me/week.html", provider=provider, days=days, by_day=by_day, away=away,
+                           all_day=all_day,
                            today=clinic.today(), minutes=sum(a.minutes for a in appointments),
                            hours={d: [w for w in provider.availability if w.day == d] for d in range(7)},
-                           time_off=_time_off_on(provider, days[0], days[-1]))
+                           time_off=time_off)
 
 
 def _time_off_on(provider, first, last):

@@ -342,3 +342,17 @@ def test_the_desk_books_a_session_by_video_with_its_link(client, app, auth):
     with app.app_context():
         row = db.session.scalar(select(Appointment).where(Appointment.provider_id == ben))
         assert (row.virtual, row.video_link, row.room_id) == (True, link, None)
+
+
+def test_a_clinician_away_all_day_offers_no_booking_one_away_part_of_it_does(client, app, auth):
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    with app.app_context():
+        from careplan.providers import service as providers
+
+        providers.add_time_off(ben, {"starts_at": at(tomorrow, "00:00"), "ends_at": at(tomorrow + timedelta(days=1),
+                                                                                       "00:00"), "reason": "sick"})
+        providers.add_time_off(ana, {"starts_at": at(tomorrow, "07:00"), "ends_at": at(tomorrow, "12:00"),
+                                     "reason": "sick"})
+    html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=auth("front_desk")).text
+    assert "Book with Ben Okafor" not in html and "away all day" in html
+    assert "Book with Ana Moreau" in html

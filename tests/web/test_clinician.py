@@ -194,3 +194,28 @@ def test_a_note_is_about_a_session_that_has_begun_the_latest_first(client, app, 
     offered = [int(x) for x in re.findall(r'<option value="(\d+)"', picker)]
     assert offered == [under_way, this_morning, last_week]
     assert next_month not in offered and called_off not in offered
+
+
+def test_the_clinicians_week_says_each_day_away_and_each_video_session(client, app, auth):
+    """A week of time off read, day by day, "08:00-16:00 · Nothing booked" under the banner that said away."""
+    from datetime import timedelta
+
+    from careplan.clinic import service as clinic
+    from careplan.providers.service import add_time_off
+
+    with app.app_context():
+        therapist = factories.provider(name="Elena Petrova", disciplines=("psychotherapy",),
+                                       hours="mon-fri 08:00-16:00").id
+        monday = clinic.today() + timedelta(days=7 - clinic.today().weekday())
+        patient = factories.patient(name="James O'Neill", accepts_virtual=True).id
+        factories.appointment(patient, therapist, clinic.local_datetime(monday, datetime.min.time().replace(hour=10)),
+                              discipline="psychotherapy", virtual=True)
+        add_time_off(therapist, {"starts_at": clinic.local_datetime(monday + timedelta(days=2), datetime.min.time()),
+                                 "ends_at": clinic.local_datetime(monday + timedelta(days=4), datetime.min.time()),
+                                 "reason": "Course"})
+    page = client.get(f"/me/week?day={monday.isoformat()}", headers=auth("provider", provider_id=therapist)).text
+    cards = page.split('<section class="week__day')[1:]
+    assert "Psychotherapy · By video" in cards[0]
+    for away in (cards[2], cards[3]):
+        assert "away all day" in away and "Nothing booked" not in away
+    assert "Nothing booked" in cards[1] and "Nothing booked" in cards[4] and "away" not in cards[4]

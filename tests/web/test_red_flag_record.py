@@ -41,3 +41,25 @@ def test_a_clear_record_has_no_banner(client, app, auth):
     assert client.post(f"/api/v1/patients/{someone}/intakes", headers=desk,
                        json=factories.intake_body()).status_code == 201
     assert "Red flag: sent for urgent medical care." not in client.get(f"/desk/patients/{someone}", headers=desk).text
+
+
+def test_the_clinicians_day_marks_the_session_of_a_patient_whose_red_flag_waits(client, app, auth):
+    """As the desk's calendar block does: Ana's day listed Pierre's session like any other."""
+    with app.app_context():
+        pierre = factories.patient(name="Pierre Gagnon")
+        other = factories.patient(name="Martha Kowalski")
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 07:00-20:00")
+        session = factories.appointment(pierre, ana, days_ahead=1)
+        factories.appointment(other, ana, session.starts_at.replace(hour=(session.starts_at.hour + 2) % 24))
+        day, ids = session.starts_at, (pierre.id, ana.id)
+    desk = auth("front_desk")
+    client.post(f"/api/v1/patients/{ids[0]}/intakes", headers=desk,
+                json=factories.intake_body(red_flags={"fever": True, "unexplained_weight_loss": True}))
+    from careplan.clinic import service as clinic
+
+    with app.app_context():
+        local_day = clinic.to_local(day).date()
+    page = client.get(f"/me/day?day={local_day.isoformat()}", headers=auth("provider", provider_id=ids[1])).text
+    items = page.split('<li class="agenda__item')[1:]
+    marked = [item for item in items if "Red flag" in item]
+    assert len(items) == 2 and len(marked) == 1 and "Pierre Gagnon" in marked[0]
