@@ -51,7 +51,9 @@ def desk_today():
                            by_video=[a for a in appointments if a.virtual],
                            waiting=waiting, session_count=len(appointments),
                            failed_emails=failed, email_kinds=EMAIL_KINDS,
-                           flagged_count=attention.flagged_count())
+                           flagged_count=attention.flagged_count(),
+                           # Said on each arrival, as the calendar's blocks say it.
+                           red_flag_patients={screen.patient_id for screen in intakes.red_flags_waiting()})
 
 
 @bp.get("/desk/flagged")

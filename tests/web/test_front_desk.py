@@ -3,7 +3,7 @@ failed e-mails sent again."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -194,3 +194,32 @@ def test_an_arrival_names_each_discipline_once_with_its_count(client, app, auth)
     chips = re.search(r'<span class="arrival__chips">(.*?)</span>\s*</div>', page, re.S).group(1)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", chips)).strip()
     assert text == "Massage therapy Physiotherapy ×2"
+
+
+def test_todays_arrivals_say_a_waiting_red_flag_a_session_to_move_and_a_video_link_to_give(client, app, auth):
+    """Found in use: the desk's Today listed Pierre (red flag waiting) and Linh (her clinician off sick) as any
+    other arrival, and a video session without its link as any other."""
+    from careplan.clinic import service as clinic
+    from careplan.providers.service import add_time_off
+
+    with app.app_context():
+        day = clinic.today() + timedelta(days=1)
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 07:00-20:00")
+        daniel = factories.provider(name="Daniel Okafor", hours="mon-sun 07:00-20:00", disciplines=("nutrition",))
+        pierre, linh = factories.patient(name="Pierre Gagnon"), factories.patient(name="Linh Tran")
+        james = factories.patient(name="James O'Neill", accepts_virtual=True)
+        ten = clinic.local_datetime(day, datetime.min.time().replace(hour=10))
+        factories.appointment(pierre, ana, ten)
+        moved = factories.appointment(linh, daniel, ten + timedelta(hours=3), discipline="nutrition")
+        video = factories.appointment(james, daniel, ten + timedelta(hours=5), discipline="nutrition", virtual=True)
+        add_time_off(daniel.id, {"starts_at": moved.starts_at, "ends_at": moved.ends_at, "reason": "sick"})
+        ids = (pierre.id, video.id)
+    desk = auth("front_desk")
+    client.post(f"/api/v1/patients/{ids[0]}/intakes", headers=desk,
+                json=factories.intake_body(red_flags={"fever": True, "unexplained_weight_loss": True}))
+    page = client.get(f"/desk?day={day.isoformat()}", headers=desk).text
+    arrivals = {re.search(r'class="arrival__name"[^>]*>([^<]+)<', item).group(1): item
+                for item in page.split('<li class="arrival">')[1:]}
+    assert "Red flag" in arrivals["Pierre Gagnon"] and "Needs a new time" not in arrivals["Pierre Gagnon"]
+    assert "Needs a new time" in arrivals["Linh Tran"] and "Red flag" not in arrivals["Linh Tran"]
+    assert f'href="/desk/appointments/{ids[1]}">no link yet</a>' in page
