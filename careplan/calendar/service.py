@@ -89,6 +89,7 @@ class Booked:
     phase_name: str | None
     plan_week: int | None
     flag_reason: str | None
+    virtual: bool = False
     # The patient's latest screen is a red flag no clinician has judged yet: the desk must know at check-in.
     red_flag: bool = False
 
@@ -225,10 +226,13 @@ def _hours_on(clinician: Clinician, day: date, location_id: int | None = None) -
 
 def visit_numbers(appointments: list[Booked]) -> dict[int, tuple[int, int]]:
     """Number each patient's trips to the clinic of each day (1, 2, ... per patient and day, never counted
-    across patients or days): a patient's sessions follow each other within the longest wait."""
+    across patients or days): a patient's sessions follow each other within the longest wait. A video session
+    is no trip: it is in none."""
     longest_wait = timedelta(minutes=clinic.settings().max_wait_minutes)
     trips: dict[tuple[int, date], list[list[Booked]]] = {}
     for appointment in sorted(appointments, key=lambda a: (a.starts_at, a.id)):
+        if appointment.virtual:
+            continue
         days_trips = trips.setdefault((appointment.patient_id, clinic.to_local(appointment.starts_at).date()), [])
         if not days_trips or appointment.starts_at - days_trips[-1][-1].ends_at > longest_wait:
             days_trips.append([])
@@ -281,7 +285,7 @@ def _between(start: datetime, end: datetime, provider_ids: list[int] | None, loc
     appointments = (select(Appointment.id, Appointment.patient_id, Patient.name, Appointment.provider_id,
                            Appointment.discipline_code, Appointment.kind, Appointment.status, Appointment.starts_at,
                            Appointment.ends_at, Appointment.arrived_at, Appointment.plan_id, Appointment.phase_name,
-                           Appointment.plan_week, Appointment.flag_reason)
+                           Appointment.plan_week, Appointment.flag_reason, Appointment.virtual)
                     .join(Patient, Patient.id == Appointment.patient_id)
                     .where(overlapping(Appointment, start, end), Appointment.status.in_(SHOWN))
                     .order_by(Appointment.starts_at, Appointment.id))
@@ -371,6 +375,7 @@ class _Session:
     patient_id: int
     starts_at: datetime
     ends_at: datetime
+    virtual: bool
 
 
 def _patients_day(start: datetime, end: datetime, patient_ids: set[int]) -> list[_Session]:
@@ -379,7 +384,7 @@ def _patients_day(start: datetime, end: datetime, patient_ids: set[int]) -> list
     if not patient_ids:
         return []
     return [_Session(*row) for row in db.session.execute(
-        select(Appointment.id, Appointment.patient_id, Appointment.starts_at, Appointment.ends_at)
+        select(Appointment.id, Appointment.patient_id, Appointment.starts_at, Appointment.ends_at, Appointment.virtual)
         .where(Appointment.patient_id.in_(patient_ids), overlapping(Appointment, start, end),
                Appointment.status.in_(SHOWN)))]
 

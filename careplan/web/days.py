@@ -34,20 +34,23 @@ class Visit:
         return self.appointments[-1].ends_at
 
 
-def visits(appointments: list[Appointment], *, in_person_only: bool = False) -> list[Visit]:
+def visits(appointments: list[Appointment], *, in_person_only: bool = False, video_apart: bool = False) -> list[Visit]:
     """Arrivals in time order; sessions more than the clinic's longest wait apart are separate trips.
-    in_person_only: the trips to the clinic alone (the desk's arrivals): a video session brings no one in."""
+    in_person_only: the trips to the clinic alone (the desk's arrivals): a video session brings no one in.
+    video_apart: video sessions make visits of their own (the patient's page): a card "12:00-14:50 at King West"
+    holding a video session at 14:00 told the patient they were at King West until 14:50."""
     longest_wait = timedelta(minutes=clinic.settings().max_wait_minutes)
     trips: list[Visit] = []
-    latest: dict[int, Visit] = {}
+    latest: dict[tuple[int, bool], Visit] = {}
     for appointment in sorted(appointments, key=lambda a: (a.starts_at, a.id)):
         if in_person_only and appointment.virtual:
             continue
-        trip = latest.get(appointment.patient_id)
+        key = (appointment.patient_id, video_apart and appointment.virtual)
+        trip = latest.get(key)
         if trip is None or appointment.starts_at - trip.leaves > longest_wait:
             trip = Visit(appointment.patient)
             trips.append(trip)
-            latest[appointment.patient_id] = trip
+            latest[key] = trip
         trip.appointments.append(appointment)
     return sorted(trips, key=lambda t: (t.arrives, t.patient.name))
 

@@ -30,7 +30,7 @@ from careplan.web import days
 @page_for("patient")
 def my_appointments():
     patient = patient_in_reach(current_user().patient_id)
-    visits = days.visits(scheduling.upcoming_for_patient(patient.id))
+    visits = days.visits(scheduling.upcoming_for_patient(patient.id), video_apart=True)
     return render_template("web/my/appointments.html", patient=patient, weeks=_by_week(visits),
                            waiting_earlier=offers.open_requests(patient.id),
                            plan_openers=offers.plan_openers(patient.id),

@@ -356,3 +356,19 @@ def test_a_clinician_away_all_day_offers_no_booking_one_away_part_of_it_does(cli
     html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=auth("front_desk")).text
     assert "Book with Ben Okafor" not in html and "away all day" in html
     assert "Book with Ana Moreau" in html
+
+
+def test_a_video_session_block_says_so_and_is_no_part_of_the_trip(client, app, auth):
+    """Found in use: Aisha's video psychotherapy read "visit 1 (3 sessions)" with her two sessions in person."""
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    with app.app_context():
+        therapist = factories.provider(name="Elena Petrova", disciplines=("psychotherapy",), hours=EVERY_DAY).id
+        factories.appointment(martha, ben, at(tomorrow, "09:50"))
+        from careplan.patients.models import Patient
+
+        db.session.get(Patient, martha).accepts_virtual = True
+        db.session.commit()
+        factories.appointment(martha, therapist, at(tomorrow, "10:45"), discipline="psychotherapy", virtual=True)
+    html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=auth("front_desk")).text
+    assert "visit 1 (2 sessions)" in html and "3 sessions" not in html
+    assert "Psychotherapy · by video" in html

@@ -70,9 +70,10 @@ def test_the_patient_reads_where_each_visit_is_or_that_it_is_by_video(client, au
     assert page.count("60 Atlantic Avenue") == 1 and "Table W" not in page
 
 
-def test_a_video_session_on_a_day_the_patient_comes_in_says_by_video_beside_its_link(client, app, auth,
-                                                                                      west_and_video):
-    """A card whose visit is in person names its site; a video session in it says how it is held, with its link."""
+def test_a_video_session_on_a_day_the_patient_comes_in_is_a_card_of_its_own(client, app, auth, west_and_video):
+    """A card is a trip: the in-person visit names its site and ends with its last session in person; the video
+    session after it is a card of its own, by video, with its link. Found in use: one card "12:00 - 14:50, at
+    King West" held a video session at 14:00, telling the patient they were at King West until 14:50."""
     with app.app_context():
         psychotherapist = factories.provider(disciplines=("psychotherapy",), hours="mon-fri 08:00-16:00").id
     answer = client.post("/api/v1/appointments", headers=auth("front_desk"), json={
@@ -81,8 +82,10 @@ def test_a_video_session_on_a_day_the_patient_comes_in_says_by_video_beside_its_
     assert answer.status_code == 201, answer.get_json()
     page = client.get("/my/appointments", headers=auth("patient", patient_id=west_and_video["patient"])).text
     monday = page[page.index("lundi 15 mars 2027"):page.index("mardi 16 mars 2027")]
-    assert "À West, 60 Atlantic Avenue" in monday
-    assert f'Par vidéo : <a class="video-link" href="{LINK}"' in monday
+    cards = monday.split('<li class="visit-card">')
+    in_person, video = cards[1], cards[2]
+    assert "À West, 60 Atlantic Avenue" in in_person and "09:00 – 10:00" in in_person and LINK not in in_person
+    assert "Par vidéo" in video and f'<a class="video-link" href="{LINK}"' in video and "West" not in video
 
 
 def test_a_video_link_marks_where_it_may_wrap(client, auth, west_and_video):
