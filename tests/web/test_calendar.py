@@ -372,3 +372,12 @@ def test_a_video_session_block_says_so_and_is_no_part_of_the_trip(client, app, a
     html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=auth("front_desk")).text
     assert "visit 1 (2 sessions)" in html and "3 sessions" not in html
     assert "Psychotherapy · by video" in html
+
+
+def test_a_free_cells_label_names_the_clinician_escaped(client, app, auth):
+    """The label is translated once for the page and filled in each cell: a name is still escaped in it."""
+    with app.app_context():
+        factories.provider(name='Zoë "Z" O\'Brien & <Co>', hours=EVERY_DAY)
+        tomorrow = clinic.to_local(utcnow()).date() + timedelta(days=1)
+    html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=auth("front_desk")).text
+    assert 'aria-label="Book Zoë &#34;Z&#34; O&#39;Brien &amp; &lt;Co&gt; at 09:00"' in html
