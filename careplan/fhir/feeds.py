@@ -25,7 +25,7 @@ from careplan.fhir.models import CalendarFeed
 from careplan.i18n import speaking
 from careplan.patients.service import get_patient
 from careplan.providers.service import get_provider
-from careplan.scheduling.calendar import appointment_event
+from careplan.scheduling.calendar import appointment_event, event_location, patient_summary
 from careplan.scheduling.models import Appointment
 
 # A feed shows the recent past (so this week's sessions stay visible) and the months of care ahead.
@@ -127,16 +127,6 @@ def calendar(feed: CalendarFeed, now: datetime | None = None) -> bytes:
         return icalendar_of(feed_appointments(feed, now), patient.name, for_provider=False, now=now)
 
 
-def _where(appointment: Appointment, clinic_name: str, clinic_location: str) -> str:
-    """Where it is held (issue 20): the site and its address, or the video link; else the clinic's address."""
-    if appointment.virtual:
-        return appointment.video_link or gettext("By video")
-    if appointment.location is not None:
-        return ", ".join(part for part in (clinic_name, appointment.location.name, appointment.location.address)
-                         if part)
-    return clinic_location
-
-
 def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provider: bool, now: datetime) -> bytes:
     """Appointments as an iCalendar file: a feed's, or a patient's download from their page."""
     settings = clinic.settings()
@@ -153,11 +143,10 @@ def icalendar_of(appointments: list[Appointment], owner_name: str, *, for_provid
         if for_provider:
             summary = f"{_title(appointment, names)}: {appointment.patient.name}"
         else:
-            discipline = gettext(names.get(appointment.discipline_code, appointment.discipline_code))
-            summary = (gettext("%(discipline)s assessment with %(name)s", discipline=discipline,
-                               name=appointment.provider.name) if appointment.kind == "assessment" else
-                       gettext("%(discipline)s with %(name)s", discipline=discipline, name=appointment.provider.name))
-        cal.add_component(appointment_event(appointment, summary, _where(appointment, settings.name, location)))
+            summary = patient_summary(appointment,
+                                      gettext(names.get(appointment.discipline_code, appointment.discipline_code)))
+        cal.add_component(appointment_event(appointment, summary, event_location(appointment, settings.name,
+                                                                                  location)))
     # The zone's rules for the feed's window only (with a year's margin), not from 1970 on.
     cal.add_missing_timezones(first_date=(now - FEED_PAST - timedelta(days=366)).date(),
                               last_date=(now + FEED_AHEAD + timedelta(days=366)).date())

@@ -20,7 +20,7 @@ from careplan.i18n import long_day, speaking
 from careplan.mail.message import build, calendar, domain_of
 from careplan.reminders.links import link_url
 from careplan.reminders.models import OutboundEmail
-from careplan.scheduling.calendar import appointment_uid
+from careplan.scheduling.calendar import appointment_uid, event_location, patient_summary
 from careplan.providers.models import Provider
 from careplan.scheduling.models import Appointment
 
@@ -74,13 +74,6 @@ def where(appointment: Appointment) -> str | None:
         return gettext("At %(place)s, %(address)s", place=location.name, address=location.address)
     return gettext("At %(place)s", place=location.name)
 
-
-def _calendar_location(appointment: Appointment, clinic) -> str:
-    if appointment.virtual:
-        return appointment.video_link or gettext("By video")
-    if appointment.location is not None:
-        return ", ".join(part for part in (appointment.location.name, appointment.location.address) if part)
-    return clinic.address
 
 
 def appointments_of(row: OutboundEmail) -> list[Appointment]:
@@ -138,11 +131,15 @@ def _compose(row: OutboundEmail) -> EmailMessage:
         context["accept_url"] = offer_url(offer)
         context["expires_when"] = when(offer.expires_at)
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    # Titled and placed as the patient's calendar feed and download do: the same UID, so a calendar that holds
+    # the event from both shows one title and one place.
+    names = dict(db.session.execute(select(Discipline.code, Discipline.name)).all())
+    clinic_location = ", ".join(part for part in (clinic.name, clinic.address) if part)
     events = [{"uid": appointment_uid(a), "sequence": a.sequence, "start": to_local(a.starts_at),
-               "end": to_local(a.ends_at), "summary": gettext("%(title)s appointment, %(clinic)s",
-                                                             title=about["title"].capitalize(), clinic=clinic.name),
-               "location": _calendar_location(a, clinic), "cancelled": row.kind == "cancellation"}
-              for a, about in zip(appointments, described)]
+               "end": to_local(a.ends_at),
+               "summary": patient_summary(a, gettext(names.get(a.discipline_code, a.discipline_code))),
+               "location": event_location(a, clinic.name, clinic_location), "cancelled": row.kind == "cancellation"}
+              for a in appointments]
     # An offer is not an appointment yet: no calendar part until the patient takes it.
     method = CALENDAR_METHODS.get(row.kind)
     return build(

@@ -6,6 +6,7 @@ adding a second one), so it is defined here and nowhere else.
 """
 from __future__ import annotations
 
+from flask_babel import gettext
 from icalendar import Event
 
 from careplan.clinic.service import to_local
@@ -14,6 +15,27 @@ from careplan.scheduling.models import Appointment
 
 def appointment_uid(appointment: Appointment) -> str:
     return f"appointment-{appointment.id}@careplan"
+
+
+def patient_summary(appointment: Appointment, discipline_name: str) -> str:
+    """What a patient's calendar calls the appointment: the same in their feed, their download and their e-mails'
+    calendar parts, which share its UID (the e-mails said "Psychotherapist appointment, <clinic>" and the feed
+    "Psychotherapy with Elena Petrova", so the title changed with whichever updated the event last)."""
+    if appointment.kind == "assessment":
+        return gettext("%(discipline)s assessment with %(name)s", discipline=discipline_name,
+                       name=appointment.provider.name)
+    return gettext("%(discipline)s with %(name)s", discipline=discipline_name, name=appointment.provider.name)
+
+
+def event_location(appointment: Appointment, clinic_name: str, clinic_location: str) -> str:
+    """Where it is held, as every calendar part says it (issue 20): the site and its address, or the video link;
+    else the clinic's address (`clinic_location`)."""
+    if appointment.virtual:
+        return appointment.video_link or gettext("By video")
+    if appointment.location is not None:
+        return ", ".join(part for part in (clinic_name, appointment.location.name, appointment.location.address)
+                         if part)
+    return clinic_location
 
 
 def appointment_event(appointment: Appointment, summary: str, location: str = "") -> Event:

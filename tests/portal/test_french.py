@@ -69,7 +69,8 @@ def test_a_french_patient_reads_the_portal_the_plan_and_the_email_in_french(app,
         assert FRENCH_DAYS.search(body) and not ENGLISH_DAYS.search(body)
     [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     event = Calendar.from_ical(part.get_content()).walk("VEVENT")[0]
-    assert str(event["SUMMARY"]).startswith("Rendez-vous : Physiothérapeute")
+    # Titled as their calendar feed and download title it (one UID: one title, whichever updated it last).
+    assert str(event["SUMMARY"]) == "Physiothérapie avec Ana Moreau"
 
     # Their calendar speaks French too: the download from the portal and the private feed.
     download = client.get("/my/appointments.ics", headers=me).text

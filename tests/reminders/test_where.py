@@ -40,7 +40,8 @@ def test_an_in_person_reminder_names_the_location_and_its_address_not_the_room(a
     for body in (text, html):
         assert "At East clinic, 1 Queen St E, Toronto" in body
         assert "Table by the window" not in body and "99 Clinic Road" not in body
-    assert location == "East clinic, 1 Queen St E, Toronto"
+    # As the patient's calendar feed says it (the same event, by UID): the clinic, the site and its address.
+    assert location.endswith(", East clinic, 1 Queen St E, Toronto") and "Table by the window" not in location
 
 
 def test_a_video_reminder_gives_the_link_and_no_address(app, smtp):
@@ -52,3 +53,22 @@ def test_a_video_reminder_gives_the_link_and_no_address(app, smtp):
     for body in (text, html):
         assert "1 Queen St E" not in body and "99 Clinic Road" not in body
     assert location == link
+
+
+def test_the_emails_calendar_part_titles_and_places_the_event_as_the_patients_calendar_download(app, client,
+                                                                                                  auth, smtp):
+    """One UID, one title and one place: a calendar holding the event from both no longer flips between
+    "Massage therapist appointment, <clinic>" and "Massage therapy with Dana Whitfield"."""
+    _reminder(app, smtp, 4)
+    message = smtp.inbox.messages[-1]
+    mailed = Calendar.from_ical([p for p in message.walk() if p.get_content_type() == "text/calendar"][0]
+                                .get_content()).walk("VEVENT")[0]
+    with app.app_context():
+        from careplan.scheduling.models import Appointment
+
+        patient_id = db.session.get(Appointment, int(str(mailed["UID"]).split("-")[1].split("@")[0])).patient_id
+    download = Calendar.from_ical(client.get("/my/appointments.ics",
+                                             headers=auth("patient", patient_id=patient_id)).data)
+    [fed] = [e for e in download.walk("VEVENT") if str(e["UID"]) == str(mailed["UID"])]
+    assert str(mailed["SUMMARY"]) == str(fed["SUMMARY"]) == "Massage therapy with Dana Whitfield"
+    assert str(mailed["LOCATION"]) == str(fed["LOCATION"])
