@@ -231,3 +231,19 @@ def test_emails_say_nothing_of_the_condition_or_the_plan(app, smtp):
         raw = message.as_string().lower()
         for secret in ("radiculopathy", "lumbar", "severe", "acute", "assessment", born):
             assert secret not in raw
+
+
+def test_a_video_sessions_link_page_says_how_to_join(app, smtp, client):
+    """The page behind the e-mail's confirm link says what the e-mail says: by video, with the link."""
+    link = "https://video.example.org/room/77"
+    with app.app_context():
+        therapist = factories.provider(name="Elena Petrova", disciplines=("psychotherapy",))
+        patient = factories.patient(accepts_virtual=True)
+        start = (utcnow() + timedelta(days=next(_days))).replace(second=0, microsecond=0)
+        visit = factories.appointment(patient, therapist, start, discipline="psychotherapy", virtual=True,
+                                      video_link=link)
+        service.schedule_reminders(visit, now=utcnow() - timedelta(days=10))
+        db.session.commit()
+        assert dispatch.dispatch_due(due_before=start - timedelta(hours=24)).sent
+    page = client.get(links_in(smtp.inbox.messages[-1])["confirm"]).text
+    assert f'By video: <a href="{link}"' in page
