@@ -9,8 +9,10 @@ from __future__ import annotations
 import threading
 from datetime import datetime, time, timezone
 
-from sqlalchemy import CheckConstraint, DateTime, MetaData, SmallInteger, Time, event, func, type_coerce
+from sqlalchemy import CheckConstraint, DateTime, MetaData, SmallInteger, Time, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -69,13 +71,24 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def naive_utc(column, dialect_name: str):
-    """The column's instants as naive UTC, converted by the database: PostgreSQL's `timezone('UTC', ...)`,
-    SQLite's stored text as it is. For reads of thousands of rows: an aware value made and converted in Python
-    for each (`UTCDateTime`) was most of what such a read cost."""
-    if dialect_name == "postgresql":
-        return type_coerce(func.timezone("UTC", column), DateTime())
-    return type_coerce(column, DateTime())
+class naive_utc(FunctionElement):  # noqa: N801  (used as a SQL function: naive_utc(Appointment.starts_at))
+    """A `UTCDateTime` column's instants as naive UTC, converted by the database: PostgreSQL's
+    `timezone('UTC', ...)`, SQLite's stored text as it is; each dialect writes its own form when the statement
+    is compiled. For reads of thousands of rows: an aware value made and converted in Python for each
+    (`UTCDateTime`) was most of what such a read cost."""
+
+    type = DateTime()
+    inherit_cache = True
+
+
+@compiles(naive_utc)
+def _naive_utc_as_stored(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(naive_utc, "postgresql")
+def _naive_utc_on_postgresql(element, compiler, **kw):
+    return f"timezone('UTC', {compiler.process(element.clauses, **kw)})"
 
 
 # The execution option `reading` marks a transaction that only reads (careplan.jobs: a solve's read of the

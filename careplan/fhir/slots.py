@@ -119,10 +119,6 @@ def _rows(statement) -> list:
     return db.session.connection().execute(statement).all()
 
 
-def _utc(column):
-    return naive_utc(column, db.session.get_bind().dialect.name)
-
-
 def _among(provider_ids: list[int], chosen: Select | None):
     """What the statements below match the providers against: `chosen`, the statement that selected their ids,
     when the caller has one (a network's 135 ids spelled out as parameters made each statement new to the
@@ -166,7 +162,7 @@ def booked_between(provider_ids: list[int], start: datetime, end: datetime,
     """The appointments that take up these providers' time over [start, end), by provider, in one statement."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
     for provider_id, *taken in _rows(
-            select(Appointment.provider_id, _utc(Appointment.starts_at), _utc(Appointment.ends_at),
+            select(Appointment.provider_id, naive_utc(Appointment.starts_at), naive_utc(Appointment.ends_at),
                    Appointment.discipline_code)
             .where(Appointment.provider_id.in_(_among(provider_ids, chosen)),
                    Appointment.status != "cancelled", overlapping(Appointment, start, end))
@@ -181,7 +177,8 @@ def away_between(provider_ids: list[int], start: datetime, end: datetime,
     """These providers' absences over [start, end), by provider, in one statement (not their whole history)."""
     found: dict[int, list[Taken]] = {provider_id: [] for provider_id in provider_ids}
     for provider_id, *taken in _rows(
-            select(ProviderTimeOff.provider_id, _utc(ProviderTimeOff.starts_at), _utc(ProviderTimeOff.ends_at))
+            select(ProviderTimeOff.provider_id, naive_utc(ProviderTimeOff.starts_at),
+                   naive_utc(ProviderTimeOff.ends_at))
             .where(ProviderTimeOff.provider_id.in_(_among(provider_ids, chosen)),
                    ProviderTimeOff.starts_at < end, start < ProviderTimeOff.ends_at)):
         if provider_id in found:

@@ -94,10 +94,6 @@ def _stamp(real: datetime, tz: ZoneInfo) -> str:
     return real.replace(tzinfo=timezone.utc).astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
 
 
-def _as_naive_utc(column):
-    return naive_utc(column, db.session.get_bind().dialect.name)
-
-
 def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int, list[tuple[datetime, datetime]]]:
     """Every appointment that is not cancelled, by provider or patient, inside the horizon, in real time.
     Three columns, not the rows: at a network's scale a plan's clinicians have tens of thousands."""
@@ -105,7 +101,7 @@ def _busy(column, ids: list[int], window: tuple[datetime, datetime]) -> dict[int
     if not ids:
         return found
     condition = (column.in_(ids), Appointment.status != "cancelled", overlapping(Appointment, window[0], window[1]))
-    starts, ends = _as_naive_utc(Appointment.starts_at), _as_naive_utc(Appointment.ends_at)
+    starts, ends = naive_utc(Appointment.starts_at), naive_utc(Appointment.ends_at)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         # One row a person, their appointments' bounds as two arrays: at a network's scale a plan's hundred
@@ -337,8 +333,8 @@ def _clinicians(needed: set[str], window: tuple[datetime, datetime]) -> list[_Cl
         if row.provider_id in found:
             found[row.provider_id].availability.append(row)
     for who, starts_at, ends_at in connection.execute(
-            select(ProviderTimeOff.provider_id, _as_naive_utc(ProviderTimeOff.starts_at),
-                   _as_naive_utc(ProviderTimeOff.ends_at))
+            select(ProviderTimeOff.provider_id, naive_utc(ProviderTimeOff.starts_at),
+                   naive_utc(ProviderTimeOff.ends_at))
             .where(ProviderTimeOff.provider_id.in_(chosen), ProviderTimeOff.starts_at < window[1],
                    ProviderTimeOff.ends_at > window[0])).all():
         if who in found:
