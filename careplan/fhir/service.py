@@ -186,6 +186,8 @@ def search_slots(query: Query, user: User) -> Page:
         statement = statement.where(Provider.id.in_(ids))
     statuses = query.tokens("status")
     wanted = query.tokens("specialty") or query.tokens("service-type")
+    if end <= start:
+        return Page(0, [])
     spans = []
     # Every provider with their hours and disciplines, and their appointments and absences over the range: a
     # handful of statements whatever the number of clinicians. Resources are made for the page only.
@@ -193,11 +195,11 @@ def search_slots(query: Query, user: User) -> Page:
     tz = zone()
     providers = hours_of(chosen, {day.weekday() for day in local_days(start, end, tz)})
     ids = [provider.id for provider in providers]
-    booked = booked_between(ids, start, end, chosen) if end > start else {}
-    away = away_between(ids, start, end, chosen) if end > start else {}
+    booked = booked_between(ids, start, end, chosen)
+    away = away_between(ids, start, end, chosen)
     low, high = in_naive_utc(start), in_naive_utc(end)
     for provider in providers:
-        found = provider_spans(provider, low, high, booked[provider.id], away[provider.id], tz) if end > start else []
+        found = provider_spans(provider, low, high, booked[provider.id], away[provider.id], tz)
         if statuses is not None or wanted:
             # A span is (start, provider, end, status, disciplines): a day's search at a network's scale makes a
             # thousand and more, as plain tuples (see SlotSpan).

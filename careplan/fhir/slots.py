@@ -131,15 +131,12 @@ def _among(provider_ids: list[int], chosen: Select | None):
 _CODES, _WINDOWS = provider_disciplines.alias("slot_codes"), aliased(ProviderAvailability, name="slot_windows")
 
 
-def hours_of(chosen: Select, weekdays: set[int] | None = None) -> list[Hours]:
-    """The providers `chosen` selects (a statement of their ids), by id, with their disciplines and weekly windows
-    (only those of `weekdays` when given: a day's search lays out one weekday's windows of five), in one
-    statement of a row per discipline and window: statements, not these few rows, were what a day's search
-    spent its time on."""
+def hours_of(chosen: Select, weekdays: set[int]) -> list[Hours]:
+    """The providers `chosen` selects (a statement of their ids), by id, with their disciplines and the weekly
+    windows of these weekdays (a day's search lays out one weekday's windows of five), in one statement of a row
+    per discipline and window: statements, not these few rows, were what a day's search spent its time on."""
     codes, windows = _CODES, _WINDOWS
-    on = windows.provider_id == Provider.id
-    if weekdays is not None:
-        on &= windows.day.in_(weekdays)
+    on = (windows.provider_id == Provider.id) & windows.day.in_(weekdays)
     found: dict[int, Hours] = {}
     laid: set[int] = set()
     for provider_id, code, window_id, day, start, end in _rows(
@@ -260,10 +257,7 @@ def provider_spans(provider: Provider | Hours, start: datetime, end: datetime, b
     return spans
 
 
-def provider_slots(provider: Provider | Hours, start: datetime, end: datetime, booked: list[Taken] | None = None,
-                   away: list[Taken] | None = None) -> list[SlotSpan]:
-    """Free working time, absences within working hours (busy-unavailable) and appointments (busy), in order.
-    `booked` and `away`: the provider's appointments and absences over the range when the caller read them for
-    many providers at once (`booked_between`, `away_between`); else they are read here."""
-    return [SlotSpan(*span) for span in sorted(provider_spans(provider, in_naive_utc(start), in_naive_utc(end),
-                                                              booked, away))]
+def provider_slots(provider: Provider, start: datetime, end: datetime) -> list[SlotSpan]:
+    """One provider's free working time, absences within working hours (busy-unavailable) and appointments
+    (busy), in order, their appointments read here (a day's search reads many providers' at once)."""
+    return [SlotSpan(*span) for span in sorted(provider_spans(provider, in_naive_utc(start), in_naive_utc(end)))]
