@@ -19,7 +19,6 @@ from sqlalchemy.orm import selectinload
 from careplan.caller import Caller
 from careplan.audit.service import record
 from careplan.clinic import service as clinic
-from careplan.clinic.models import Discipline
 from careplan.db import utcnow
 from careplan.errors import Invalid, NotFound
 from careplan.extensions import db
@@ -529,12 +528,10 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
                Appointment.status.in_(("booked", "confirmed")), Appointment.starts_at >= now,
                Appointment.starts_at < now + VIDEO_LINK_AHEAD)
         .order_by(Appointment.starts_at).limit(limit))
-    unlinked = unlinked.all()
-    titles = dict(db.session.execute(select(Discipline.code, Discipline.name)).all()) if unlinked else {}
     for appointment_id, patient_id, name, starts_at, code in unlinked:
         # The patient's e-mails said the clinic would send the link; nobody has yet.
         items.append(Attention("video_link", gettext("%(name)s: video session without a link", name=name),
-                               gettext("%(discipline)s, %(when)s", discipline=gettext(titles.get(code, code)),
+                               gettext("%(discipline)s, %(when)s", discipline=clinic.discipline_name(code),
                                        when=_when(starts_at)),
                                gettext("Give the link"), f"/desk/appointments/{appointment_id}", patient_id))
     for plan, missing in plans_with_unscheduled_sessions(now=now, limit=limit):

@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 
 from careplan.clinic.models import ClinicSettings, Discipline
@@ -89,6 +90,13 @@ def disciplines(include_inactive: bool = False) -> list[Discipline]:
     if not include_inactive:
         query = query.where(Discipline.active.is_(True))
     return list(db.session.scalars(query))
+
+
+def discipline_name(code: str) -> str:
+    """A discipline's name in the language being rendered (the clinic's names are data; the catalogue knows the
+    reference ones), or its code once it is gone; read through the session's identity map."""
+    discipline = db.session.get(Discipline, code)
+    return gettext(discipline.name) if discipline else code
 
 
 def discipline_codes() -> set[str]:

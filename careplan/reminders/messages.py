@@ -13,7 +13,7 @@ from flask_mailman import EmailMessage
 from sqlalchemy import select
 
 from careplan.clinic.models import Discipline
-from careplan.clinic.service import settings, to_local
+from careplan.clinic.service import discipline_name, settings, to_local
 from careplan.db import utcnow
 from careplan.extensions import db
 from careplan.i18n import long_day, speaking
@@ -133,11 +133,9 @@ def _compose(row: OutboundEmail) -> EmailMessage:
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     # Titled and placed as the patient's calendar feed and download do: the same UID, so a calendar that holds
     # the event from both shows one title and one place.
-    names = dict(db.session.execute(select(Discipline.code, Discipline.name)).all())
     clinic_location = ", ".join(part for part in (clinic.name, clinic.address) if part)
     events = [{"uid": appointment_uid(a), "sequence": a.sequence, "start": to_local(a.starts_at),
-               "end": to_local(a.ends_at),
-               "summary": patient_summary(a, gettext(names.get(a.discipline_code, a.discipline_code))),
+               "end": to_local(a.ends_at), "summary": patient_summary(a, discipline_name(a.discipline_code)),
                "location": event_location(a, clinic.name, clinic_location), "cancelled": row.kind == "cancellation"}
               for a in appointments]
     # An offer is not an appointment yet: no calendar part until the patient takes it.

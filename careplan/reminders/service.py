@@ -130,16 +130,15 @@ def queue_video_link_notice(appointment: Appointment, *, replaces: bool = False,
     """Tell the patient how to join a video session whose link was given after booking (the booking's own
     e-mails said the clinic would send it), or that it has a new one (`replaces`); an earlier such notice not
     yet sent is superseded."""
-    db.session.flush()
-    _withdraw(_pending(appointment, ("video-link",)), "superseded by a later link")
+    withdraw_video_link_notice(appointment, "superseded by a later link")
     return _queue("video-link", appointment.patient_id, appointment.id, {"replaces": replaces} if replaces else {},
                   now)
 
 
-def withdraw_video_link_notice(appointment: Appointment) -> None:
-    """The link was taken away: a notice of it not yet sent is not sent."""
+def withdraw_video_link_notice(appointment: Appointment, reason: str = "the link was taken away") -> None:
+    """A notice of the session's link not yet sent is not sent (the link was taken away, or another follows)."""
     db.session.flush()
-    _withdraw(_pending(appointment, ("video-link",)), "the link was taken away")
+    _withdraw(_pending(appointment, ("video-link",)), reason)
 
 
 def _queue(kind: str, patient_id: int, appointment_id: int | None, payload: dict,
