@@ -8,6 +8,7 @@ being quietly replaced or failing deeper down.
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app, request
 
@@ -17,6 +18,22 @@ from careplan.errors import ServiceError
 QUERY_ATTRIBUTE = "page_query"
 # The blueprints of pages (the API's and FHIR's operations have their own strict checks).
 PAGE_BLUEPRINTS = ("web", "auth_web")
+
+
+def local_path(value: str | None, default: str) -> str:
+    """`value` when it is a path on this site (a form's `next` or `back`), else `default`: a form cannot be used
+    to bounce a user elsewhere."""
+    if value and value.startswith("/") and not value.startswith("//") and not urlsplit(value).netloc:
+        return value
+    return default
+
+
+def with_query(path: str, **values) -> str:
+    """`path` (a page of this site, maybe with a query already) with these query values put in."""
+    parts = urlsplit(path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in values]
+    query += [(k, str(v)) for k, v in values.items()]
+    return urlunsplit(("", "", parts.path, urlencode(query), ""))
 
 
 class BadQuery(ServiceError):

@@ -4,14 +4,13 @@ X-CSRFToken header's) token; bearer-token API calls carry no ambient credential 
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, redirect, render_template, request, url_for
 
 from careplan.auth import edge, service
 from careplan.errors import ServiceError
 from careplan.extensions import csrf, db, limiter
-from careplan.page_query import takes_query
+from careplan.page_query import local_path, takes_query
 
 bp = Blueprint("auth_web", __name__)
 
@@ -34,14 +33,6 @@ def failed(response) -> bool:
 login_failures = limiter.shared_limit(login_limit, scope="login", methods=["POST"], deduct_when=failed)
 
 
-def _next_page(value: str | None) -> str:
-    """Only a path on this site, so the form cannot be used to bounce a user elsewhere."""
-    if value and value.startswith("/") and not value.startswith("//") and not urlsplit(value).netloc:
-        return value
-    # Each role's start page (the web pages' home sends it on).
-    return "/"
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @takes_query("next")
 @login_failures
@@ -59,7 +50,8 @@ def login():
             return render_template("auth/login.html", error=error, email=email,
                                    next=request.form.get("next", "")), status, headers
         edge.login_user(user)
-        return redirect(_next_page(request.form.get("next")))
+        # Only a path on this site; else each role's start page (the web pages' home sends it on).
+        return redirect(local_path(request.form.get("next"), "/"))
     return render_template("auth/login.html", error=error, email=email, next=request.args.get("next", "")), status
 
 

@@ -15,7 +15,7 @@ from careplan.errors import ServiceError
 from careplan.extensions import db
 from careplan.intake.models import RED_FLAGS
 from careplan.intake.service import standing_red_flag
-from careplan.page_query import query_date, query_int
+from careplan.page_query import local_path, query_date, query_int, with_query
 from careplan.providers.service import get_provider
 from careplan.rooms import service as rooms
 from careplan.scheduling import service as scheduling
@@ -164,16 +164,6 @@ def _appointment(appointment_id: int):
 LINK_QUERY = ("link_for", "link", "link_error")
 
 
-def with_query(path: str, **values) -> str:
-    """`path` (a page of this service, maybe with a query already) with these query values put in."""
-    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-    parts = urlsplit(path)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in values]
-    query += [(k, str(v)) for k, v in values.items()]
-    return urlunsplit(("", "", parts.path, urlencode(query), ""))
-
-
 @bp.get("/desk/appointments/<int:appointment_id>")
 @page_for(*STAFF, query=("another", *LINK_QUERY))
 def desk_appointment(appointment_id: int):
@@ -197,9 +187,8 @@ def appointment_day_action(appointment_id: int):
     user = current_user()
     appointment = scheduling.get_appointment(appointment_id, user)
     action = request.form.get("action", "")
-    back = request.form.get("back", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("web.desk_calendar", date=clinic.to_local(appointment.starts_at).date().isoformat())
+    back = local_path(request.form.get("back"), url_for(
+        "web.desk_calendar", date=clinic.to_local(appointment.starts_at).date().isoformat()))
     try:
         if action == "arrived":
             if user.role not in STAFF:
@@ -227,9 +216,7 @@ def appointment_video_link(appointment_id: int):
     desk's page of the appointment or the clinician's own day. The patient is told how to join."""
     user = current_user()
     appointment = scheduling.get_appointment(appointment_id, user)
-    back = request.form.get("back", "")
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("web.desk_appointment", appointment_id=appointment_id)
+    back = local_path(request.form.get("back"), url_for("web.desk_appointment", appointment_id=appointment_id))
     link = request.form.get("video_link", "").strip()
     before = appointment.video_link
     loaded, errors = load(AppointmentChangeSchema(), {"video_link": link})

@@ -18,6 +18,7 @@ from careplan.providers.service import get_provider
 from careplan.web import bp
 from careplan.web.rendering import discipline
 from careplan.web.access import page_for, patient_in_reach
+from careplan.web.calendar import LINK_QUERY
 from careplan.web.desk import record_of, requested_day
 from careplan.web.forms import CHANGED, form_version, submit, text
 from careplan.scheduling import service as scheduling
@@ -25,7 +26,7 @@ from careplan.web import days as web_days
 
 
 @bp.get("/me/day")
-@page_for("provider", query=("day", "link_for", "link", "link_error"))
+@page_for("provider", query=("day", *LINK_QUERY))
 def my_day():
     provider = get_provider(current_user().provider_id)
     day = requested_day()
@@ -54,10 +55,11 @@ def my_week():
     time_off = _time_off_on(provider, days[0], days[-1])
     # Each day's time off, as the day's card says it ("away all day"): the week's banner alone left each day
     # of a week away reading "08:00-16:00 · Nothing booked".
-    away = {day: [t for t in time_off if t in _time_off_on(provider, day, day)] for day in days}
     bounds = {day: clinic.local_day_bounds(day) for day in days}
-    all_day = {day: any(t.starts_at <= bounds[day][0] and t.ends_at >= bounds[day][1] for t in away[day])
-               for day in days}
+    away = {day: [t for t in time_off if t.starts_at < last and t.ends_at > first]
+            for day, (first, last) in bounds.items()}
+    all_day = {day: any(t.starts_at <= first and t.ends_at >= last for t in away[day])
+               for day, (first, last) in bounds.items()}
     return render_template("web/me/week.html", provider=provider, days=days, by_day=by_day, away=away,
                            all_day=all_day,
                            today=clinic.today(), minutes=sum(a.minutes for a in appointments),
