@@ -62,8 +62,11 @@ def describe(appointment: Appointment) -> dict:
 
 def where(appointment: Appointment) -> str | None:
     """Where to go (the location and its address) or how to join (the video link), and nothing more: no room,
-    no floor plan. None for a clinic without locations (its address closes the message)."""
+    no floor plan. None for a clinic without locations (its address closes the message). A cancelled video
+    session is joined by no link: it was by video, and that is all."""
     if appointment.virtual:
+        if appointment.status == "cancelled":
+            return gettext("By video")
         if appointment.video_link:
             return gettext("By video: %(link)s", link=appointment.video_link)
         return gettext("By video (the clinic will send the link)")
@@ -111,11 +114,6 @@ def _compose(row: OutboundEmail) -> EmailMessage:
         context["move_url"] = link_url(first, "move")
     if row.kind == "video-link":
         context["replaces"] = bool(row.payload.get("replaces"))
-    if row.kind == "cancellation":
-        # A cancelled session is joined by no link: the e-mail says it was by video, not where to join.
-        for about, appointment in zip(described, appointments):
-            if appointment.virtual:
-                about["where"] = gettext("By video")
     if row.kind == "reschedule" and row.payload.get("previous_starts_at"):
         context["previous_when"] = when(datetime.fromisoformat(row.payload["previous_starts_at"]))
     subject_first = when(first.starts_at)

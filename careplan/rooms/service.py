@@ -94,8 +94,8 @@ def _kind_of(data: dict, current: str | None, caller: Caller) -> dict:
     if unknown:
         raise Invalid("Unknown discipline.", fields=unknown)
     held = {found[code].room_kind for code in codes} - {None}
-    kind = data.get("kind") or (held.pop() if len(held) == 1 else None) or current
-    if len(held) > 1 or (kind is not None and held - {kind}):
+    kind = data.get("kind") or next(iter(held), None) or current
+    if len(held) > 1 or (held and kind not in held):
         named = ", ".join(f"{code}: {found[code].room_kind}" for code in codes if found[code].room_kind)
         raise Invalid("These disciplines hold different kinds of room.",
                       fields={"disciplines": f"they hold different kinds of room ({named}); a room is of one kind"})
