@@ -223,3 +223,6 @@ def test_todays_arrivals_say_a_waiting_red_flag_a_session_to_move_and_a_video_li
     assert "Red flag" in arrivals["Pierre Gagnon"] and "Needs a new time" not in arrivals["Pierre Gagnon"]
     assert "Needs a new time" in arrivals["Linh Tran"] and "Red flag" not in arrivals["Linh Tran"]
     assert f'href="/desk/appointments/{ids[1]}">no link yet</a>' in page
+    # Linh's session in Daniel's time off says so in Daniel's column too (it is the only one there).
+    column = page[page.index('aria-label="Daniel Okafor"'):]
+    assert column.index("Needs a new time") < column.index("</section>")
