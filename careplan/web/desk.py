@@ -46,10 +46,13 @@ def desk_today():
     record("read", "page", "", detail=f"desk day {day.isoformat()}: {len(appointments)} sessions",
            caller=request_caller(), patients=patients_of(appointments) + [patient.id for _, patient in waiting]
            + patients_of(failed))
+    columns = days.by_provider(appointments)
     return render_template("web/desk/today.html", day=day, today=clinic.today(),
-                           columns=days.by_provider(appointments), visits=days.visits(appointments, in_person_only=True),
+                           columns=columns, visits=days.visits(appointments, in_person_only=True),
                            by_video=[a for a in appointments if a.virtual],
                            waiting=waiting, session_count=len(appointments),
+                           # A clinician off sick keeps a column for the sessions to move, but is not busy.
+                           busy_count=sum(1 for _, theirs in columns if not all(a.needs_new_time for a in theirs)),
                            failed_emails=failed, email_kinds=EMAIL_KINDS,
                            flagged_count=attention.flagged_count(),
                            # Said on each arrival, as the calendar's blocks say it.

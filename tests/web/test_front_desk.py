@@ -226,3 +226,26 @@ def test_todays_arrivals_say_a_waiting_red_flag_a_session_to_move_and_a_video_li
     # Linh's session in Daniel's time off says so in Daniel's column too (it is the only one there).
     column = page[page.index('aria-label="Daniel Okafor"'):]
     assert column.index("Needs a new time") < column.index("</section>")
+
+
+def test_a_clinician_off_sick_is_not_counted_busy_on_todays_figures(client, app, auth):
+    """Found in use: Elena off sick all Monday still counted among Today's "clinicians busy"."""
+    from careplan.clinic import service as clinic
+    from careplan.providers.service import add_time_off
+
+    with app.app_context():
+        day = clinic.today() + timedelta(days=1)
+        ana = factories.provider(name="Ana Moreau", hours="mon-sun 07:00-20:00")
+        elena = factories.provider(name="Elena Petrova", hours="mon-sun 07:00-20:00")
+        ten = clinic.local_datetime(day, datetime.min.time().replace(hour=10))
+        factories.appointment(factories.patient(name="Pierre Gagnon"), ana, ten)
+        factories.appointment(factories.patient(name="Linh Tran"), elena, ten + timedelta(hours=2))
+        busy = re.compile(r'figures__number">(\d+)</span> clinicians busy')
+        assert busy.search(client.get(f"/desk?day={day.isoformat()}", headers=auth("front_desk")).text).group(1) == "2"
+        add_time_off(elena.id, {"starts_at": clinic.local_datetime(day, datetime.min.time()),
+                                "ends_at": clinic.local_datetime(day + timedelta(days=1), datetime.min.time()),
+                                "reason": "sick"})
+    page = client.get(f"/desk?day={day.isoformat()}", headers=auth("front_desk")).text
+    assert busy.search(page).group(1) == "1"
+    # Her column stays, for the session to move.
+    assert 'aria-label="Elena Petrova"' in page and "Needs a new time" in page

@@ -222,8 +222,13 @@ def test_the_admin_page_shows_failures_and_resends(app, client, auth, receiver, 
     assert receiver.url in page.text and f'id="delivery-{failed.id}"' in page.text and "Failed" in page.text
     assert "HTTP 500" in page.text
     assert client.get("/admin/webhooks", headers=auth("front_desk")).status_code == 403
+    assert "Before the resend" not in page.text
     resent = client.post(f"/admin/webhooks/deliveries/{failed.id}/resend", headers=admin)
     assert resent.status_code == 302
+    # Queued again with a fresh count: the answer shown is the one before the resend, and says so.
+    queued = client.get("/admin/webhooks", headers=admin).text
+    row = queued.split(f'id="delivery-{failed.id}"')[1].split("</tr>")[0]
+    assert "Pending" in row and "<td>0</td>" in row and "Before the resend:" in row and "HTTP 500" in row
     receiver.answer = 200
     assert _deliver(app).sent == [failed.id]
 
