@@ -117,7 +117,10 @@ def _problem(appointment: Appointment, action: str, sequence: int, now: datetime
     if action == "confirm" and appointment.flag_reason is not None:
         return needs_new_time_message()
     late_hours = settings().late_cancel_hours
-    if action == "cancel" and appointment.starts_at - now < timedelta(hours=late_hours):
+    # Inside the window only a signed-in patient or the desk records a late cancellation; one the clinic
+    # cannot keep (its clinician is away) is never late, so its link cancels it.
+    if (action == "cancel" and appointment.starts_at - now < timedelta(hours=late_hours)
+            and appointment.flag_reason is None):
         return gettext("It is less than %(hours)s hours before the appointment, so it cannot be cancelled online. "
                        "Please call the clinic.", hours=late_hours)
     return None
@@ -135,7 +138,8 @@ def use_link(token: str, *, caller: Caller, now: datetime | None = None) -> Link
     if link.action == "confirm":
         appointment.status = "confirmed"
     else:
-        # Never late: a link inside the late-cancellation window was refused above.
+        # Never late: a link inside the late-cancellation window was refused above, unless the clinic
+        # could not keep the time.
         cancel(appointment, "Cancelled by the patient from an e-mail link.", now, caller=caller)
     record("update", "appointment", appointment.id, appointment.patient_id,
            detail=f"{appointment.status} from an e-mail link", caller=caller)

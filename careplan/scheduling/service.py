@@ -497,11 +497,13 @@ appointment_cancelled = signal("careplan.appointment-cancelled")
 
 
 def cancel(appointment: Appointment, reason: str, now: datetime, *, caller: Caller) -> None:
-    """Cancel it (late inside the clinic's window), withdraw its reminders and tell the patient; no commit."""
+    """Cancel it (late inside the clinic's window, unless the clinic could not keep its time), withdraw its
+    reminders and tell the patient; no commit."""
     late = timedelta(hours=clinic.settings().late_cancel_hours)
     appointment.cancel_reason = reason[:400]
     appointment.cancelled_at = now
-    appointment.late_cancellation = appointment.starts_at - now < late
+    # Not the patient's doing when the clinician cannot keep the time (off sick): never a late cancellation.
+    appointment.late_cancellation = appointment.starts_at - now < late and not appointment.needs_new_time
     appointment.sequence += 1
     appointment.status = "cancelled"
     clear_flag(appointment)

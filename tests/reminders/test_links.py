@@ -164,6 +164,23 @@ def test_inside_the_late_cancellation_window_the_link_asks_to_call(app, smtp, cl
     assert appointment(app, appointment_id).status == "booked"
 
 
+def test_a_session_its_clinician_cannot_keep_is_cancelled_by_its_link_inside_the_window(app, smtp, client):
+    """Inside the window a link refuses to cancel (only a signed-in patient or the desk records a late
+    cancellation), but a session the clinic itself cannot keep is never a late cancellation."""
+    from careplan.providers.service import add_time_off
+
+    appointment_id, message = reminder_email(app, smtp, starts_in=timedelta(hours=20))
+    with app.app_context():
+        row = db.session.get(Appointment, appointment_id)
+        add_time_off(row.provider_id, {"starts_at": row.starts_at - timedelta(hours=1),
+                                       "ends_at": row.ends_at + timedelta(hours=1), "reason": "sick"})
+    cancel = links_in(message)["cancel"]
+    assert b"call the clinic" not in client.get(cancel).data
+    assert client.post(cancel).status_code == 200
+    cancelled = appointment(app, appointment_id)
+    assert cancelled.status == "cancelled" and not cancelled.late_cancellation
+
+
 def test_links_expire(app, smtp, client, monkeypatch):
     appointment_id, message = reminder_email(app, smtp)
     later = time.time() + app.config["EMAIL_LINK_MAX_AGE_HOURS"] * 3600 + 5

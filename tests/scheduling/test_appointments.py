@@ -346,3 +346,21 @@ def test_a_plan_session_goes_only_to_the_clinician_its_care_team_requires(client
         "provider_id": f"the care plan requires provider {chosen_id} for physiotherapy"}
     booked = client.post("/api/v1/appointments", json=body(people, provider_id=chosen_id, **session), headers=desk)
     assert booked.status_code == 201, booked.get_json()
+
+
+def test_cancelling_a_session_its_clinician_cannot_keep_is_never_late(ctx):
+    """Found in use: Linh cancelled, 20 hours ahead, the session her clinician off sick could not keep, and was
+    recorded as a late cancellation."""
+    from careplan.providers.service import add_time_off
+
+    provider, patient = factories.provider(), factories.patient()
+    start = datetime(2027, 3, 15, 13, 0, tzinfo=timezone.utc)
+    session = service.book_appointment({"patient_id": patient.id, "provider_id": provider.id,
+                                        "discipline": "physiotherapy", "start": start, "minutes": 45},
+                                       caller=factories.CALLER)
+    add_time_off(provider.id, {"starts_at": start - timedelta(hours=1), "ends_at": start + timedelta(hours=8),
+                               "reason": "sick"}, now=start - timedelta(hours=30))
+    assert session.needs_new_time
+    service.update_appointment(session.id, {"status": "cancelled"}, now=start - timedelta(hours=20),
+                               caller=factories.CALLER)
+    assert (session.status, session.late_cancellation) == ("cancelled", False)

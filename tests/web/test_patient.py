@@ -44,6 +44,30 @@ def test_a_patient_confirms_cancels_and_downloads_their_appointments(client, app
     assert ics.text.count("BEGIN:VEVENT") == 1 and "with Ana Moreau" in ics.text
 
 
+def test_a_session_the_clinic_cannot_keep_is_cancelled_without_a_late_mark(client, app, auth):
+    """Found in use: with her clinician off sick, Linh's cancel page said "This is a late cancellation... please
+    keep it", and the cancellation was recorded as late; "I can't make it" offered to keep the time."""
+    from careplan.providers.service import add_time_off
+
+    with app.app_context():
+        physio = factories.provider(name="Daniel Okafor").id
+        mine = factories.patient(name="Linh Tran").id
+        start = utcnow().replace(second=0, microsecond=0) + timedelta(hours=5)
+        soon = book(mine, physio, "physiotherapy", start).id
+        add_time_off(physio, {"starts_at": start - timedelta(hours=1), "ends_at": start + timedelta(hours=3),
+                              "reason": "sick"})
+    me = auth("patient", patient_id=mine)
+    page = client.get(f"/my/appointments/{soon}/cancel", headers=me).text
+    assert "Your clinician cannot keep this time." in page and "This is a late cancellation." not in page
+    assert "Keep this time" not in client.get(f"/my/appointments/{soon}/move", headers=me).text
+    answer = client.post(f"/my/appointments/{soon}/cancel", headers=me, data={"reason": "Sick"})
+    assert answer.status_code == 302
+    assert "It was a late cancellation." not in client.get("/my/appointments", headers=me).text
+    with app.app_context():
+        cancelled = db.session.get(Appointment, soon)
+        assert cancelled.status == "cancelled" and not cancelled.late_cancellation
+
+
 def test_a_drafted_plan_tells_the_patient_its_times_are_coming(client, app, auth):
     """A plan the desk has not scheduled yet said when it starts and nothing else, while "My appointments" told
     the patient to call to book: the plan now says the clinic is setting the times."""
