@@ -9,6 +9,7 @@ from sqlalchemy import select
 from careplan.clinic.models import Discipline
 from careplan.clinic.service import check_disciplines
 from careplan.errors import Conflict, Invalid, NotFound
+from careplan.i18n import away_span
 from careplan.extensions import db
 from careplan.providers.models import Provider, ProviderAvailability, ProviderTimeOff
 from careplan.rooms.models import Location
@@ -146,8 +147,11 @@ def add_time_off(provider_id: int, data: dict, *, now: datetime | None = None) -
     provider = lock_provider(provider_id)
     for existing in provider.time_off:
         if existing.starts_at < data["ends_at"] and data["starts_at"] < existing.ends_at:
+            # Said as the pages say an absence: its id told the admin nothing.
+            said = away_span(existing.starts_at, existing.ends_at, with_year=True)
             raise Invalid("This absence overlaps one already recorded; change that one instead.",
-                          fields={"start": f"overlaps time off {existing.id}"})
+                          fields={"start": f"overlaps the time off {said}"
+                                           + (f" ({existing.reason})" if existing.reason else "")})
     row = ProviderTimeOff(provider=provider, starts_at=data["starts_at"], ends_at=data["ends_at"],
                           reason=data.get("reason", ""))
     db.session.add(row)
