@@ -618,8 +618,13 @@ def _flagged_attention(now: datetime, limit: int) -> list[Attention]:
 
 
 def _missing_per_line(plan: CarePlan, booked: Counter, from_week: int) -> list[dict]:
-    """The plan's sessions, week by week from `from_week`, that no appointment answers."""
+    """The plan's sessions, week by week from `from_week`, that no appointment answers; first its opening
+    assessment, whatever the week, when none is booked (cancelled, its sessions would run without one)."""
     missing = []
+    if plan.assessment_discipline and not booked[(plan.assessment_discipline, None, None)]:
+        missing.append({"plan_id": plan.id, "phase": None, "week": None, "kind": "assessment",
+                        "discipline": plan.assessment_discipline, "minutes": plan.assessment_minutes,
+                        "missing": 1, "monday": plan.week_zero})
     for phase in plan.phases:
         for week in range(max(phase.first_week, from_week), phase.first_week + phase.weeks):
             for line in phase.lines:
@@ -627,7 +632,7 @@ def _missing_per_line(plan: CarePlan, booked: Counter, from_week: int) -> list[d
                     continue
                 wanting = line.per_week - booked[(line.discipline_code, phase.name, week)]
                 if wanting > 0:
-                    missing.append({"plan_id": plan.id, "phase": phase.name, "week": week,
+                    missing.append({"plan_id": plan.id, "phase": phase.name, "week": week, "kind": "treatment",
                                     "discipline": line.discipline_code, "minutes": line.minutes,
                                     "missing": wanting, "monday": plan.week_zero + timedelta(weeks=week)})
     return missing

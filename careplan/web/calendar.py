@@ -124,7 +124,7 @@ def desk_appointment_new():
         chosen = next((s for s in sessions if _session_key(s) == values["session"]), None)
         if chosen is not None:
             booking.update(plan_id=chosen["plan_id"], phase=chosen["phase"], week=chosen["week"],
-                           discipline=chosen["discipline"])
+                           discipline=chosen["discipline"], kind=chosen["kind"])
         loaded, errors = load(BookingSchema(), booking)
         if loaded is not None:
             try:

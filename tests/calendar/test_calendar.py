@@ -156,6 +156,28 @@ def test_unscheduled_sessions_of_a_plan_are_listed_and_counted(ctx):
     assert [(p.id, n) for p, n in calendar.plans_with_unscheduled_sessions()] == [(plan.id, 3)]
 
 
+def test_a_cancelled_opening_assessment_is_a_session_not_booked(ctx):
+    """Found in use: Linh cancelled her plan's assessment; Needs attention said nothing while her treatments went
+    on without one."""
+    ana = factories.provider()
+    linh = factories.patient(name="Linh Tran")
+    start = clinic.to_local(utcnow()).date() + timedelta(days=14)
+    plan = factories.care_plan(linh, {"physiotherapy": ana}, start=start, assessment="physiotherapy",
+                               phases=(("acute", 1, "Calm the irritation", [("physiotherapy", 1, 1, 45)]),))
+    first = factories.appointment(linh, ana, _at(start, "09:00"), minutes=60, plan_id=plan.id, kind="assessment")
+    factories.appointment(linh, ana, _at(start + timedelta(days=2), "10:00"), plan_id=plan.id, phase_name="acute",
+                          plan_week=0)
+    assert calendar.unscheduled_sessions(linh.id) == []
+    first.status = "cancelled"
+    db.session.commit()
+    [missing] = calendar.unscheduled_sessions(linh.id)
+    assert (missing["kind"], missing["discipline"], missing["minutes"], missing["phase"]) == (
+        "assessment", "physiotherapy", 60, None)
+    assert [(p.id, n) for p, n in calendar.plans_with_unscheduled_sessions()] == [(plan.id, 1)]
+    [item] = [i for i in calendar.needs_attention() if i.kind == "unscheduled"]
+    assert item.title == "Linh Tran: 1 session not booked"
+
+
 def test_needs_attention_lists_drafted_plans_and_groups_an_absences_appointments(ctx):
     from careplan.providers import service as providers
 

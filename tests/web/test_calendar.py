@@ -10,6 +10,8 @@ from sqlalchemy import select
 from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.extensions import db
+from careplan.patients.models import Patient
+from careplan.providers.models import Provider
 from careplan.scheduling.models import Appointment
 from tests import factories
 from tests.web.conftest import at, csrf_from
@@ -381,3 +383,30 @@ def test_a_free_cells_label_names_the_clinician_escaped(client, app, auth):
         tomorrow = clinic.to_local(utcnow()).date() + timedelta(days=1)
     html = client.get(f"/desk/calendar?date={tomorrow.isoformat()}", headers=auth("front_desk")).text
     assert 'aria-label="Book Zoë &#34;Z&#34; O&#39;Brien &amp; &lt;Co&gt; at 09:00"' in html
+
+
+def test_the_desk_books_a_cancelled_assessment_again_from_the_booking_form(client, app, auth):
+    """A cancelled opening assessment is among the plan's sessions not booked, and books as the assessment."""
+    ana, ben, martha, tomorrow, booked = _clinic(app)
+    with app.app_context():
+        plan = factories.care_plan(db.session.get(Patient, martha), {"physiotherapy": db.session.get(Provider, ben)},
+                                   start=tomorrow, assessment="physiotherapy",
+                                   phases=(("acute", 1, "Calm the irritation", [("physiotherapy", 1, 1, 45)]),))
+        first = factories.appointment(martha, ben, at(tomorrow, "11:00"), minutes=60, plan_id=plan.id,
+                                      kind="assessment", status="cancelled")
+        factories.appointment(martha, ben, at(tomorrow, "15:00"), plan_id=plan.id, phase_name="acute", plan_week=0)
+        plan_id, cancelled = plan.id, first.id
+    desk = auth("front_desk")
+    form = client.get(f"/desk/appointments/new?provider={ben}&start={tomorrow.isoformat()}T12:00&patient_id={martha}",
+                      headers=desk).text
+    assert "Physiotherapy assessment, before the plan's other sessions · 60 min · not booked" in form
+    done = client.post("/desk/appointments/new", headers=desk, data={
+        "csrf_token": csrf_from(form), "provider": ben, "start": f"{tomorrow.isoformat()}T12:00",
+        "patient_id": martha, "discipline": "physiotherapy", "minutes": "60", "book": "1",
+        "session": f"{plan_id}:None:None:physiotherapy"})
+    assert done.status_code == 302
+    with app.app_context():
+        again = db.session.scalar(select(Appointment).where(Appointment.plan_id == plan_id,
+                                                            Appointment.kind == "assessment",
+                                                            Appointment.id != cancelled))
+        assert (again.status, again.phase_name, again.plan_week, again.minutes) == ("booked", None, None, 60)
