@@ -12,7 +12,11 @@ def document(space: Space, bookings: list[Booking], status: str, seconds: float,
     problem = space.problem
     clock = space.clock
     bookings = sorted(bookings, key=lambda b: (space.demands[b.demand].patient, b.start, b.demand))
-    hinted = {(h.provider, clock.minute(h.start), h.discipline): h for _, h, _ in space.hints}
+    # Kept means the patient's same session at the same time, as the model counts it: an assessment placed in
+    # a treatment's slot, or another patient's session in it, moved that one (found in use: a re-plan called
+    # the assessment kept, and the service never booked it).
+    hinted = {(problem.patients[p].id, h.provider, clock.minute(h.start), h.discipline, h.kind): h
+              for p, h, _ in space.hints}
     fixed = set(space.fixed)
     replanned = {p.index for p in problem.patients if p.current}
     appointments = []
@@ -36,7 +40,7 @@ def document(space: Space, bookings: list[Booking], status: str, seconds: float,
         if demand.patient in replanned:
             if booking in fixed:
                 appointment["rebooking"] = "fixed"
-            elif (provider, booking.start, demand.discipline) in hinted:
+            elif (appointment["patient"], provider, booking.start, demand.discipline, demand.kind) in hinted:
                 appointment["rebooking"] = "kept"
             else:
                 appointment["rebooking"] = "new"
@@ -45,7 +49,8 @@ def document(space: Space, bookings: list[Booking], status: str, seconds: float,
     if visits_bound is not None:
         figures["visits_lower_bound"] = max(figures["visits_lower_bound"], visits_bound)
     if space.hints:
-        kept = {(problem.providers[b.provider].id, b.start, space.demands[b.demand].discipline) for b in bookings}
+        kept = {(problem.patients[space.demands[b.demand].patient].id, problem.providers[b.provider].id, b.start,
+                 space.demands[b.demand].discipline, space.demands[b.demand].kind) for b in bookings}
         figures["moved"] = sum(1 for key in hinted if key not in kept)
     unscheduled = []
     for demand, reason in explain(space, bookings):

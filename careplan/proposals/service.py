@@ -606,10 +606,11 @@ def _changes(plan: CarePlan, solution: dict, currents: list[Appointment], needs:
              carried: dict[int, tuple[str, int]]) -> tuple[list[HeldSlot], list[dict], list[dict]]:
     """The solution as changes: which current appointment moves where, which go, which are new, and which
     stay where they are under another plan week or phase (carried over)."""
-    placed = {(a["provider"], _instant(a["start"]), a["discipline"]): a for a in solution["appointments"]}
+    placed = {(a["provider"], _instant(a["start"]), a["discipline"], a["kind"]): a for a in solution["appointments"]}
     unmoved, moving, relabels = [], [], []
     for appointment in currents:
-        key = (provider_key(appointment.provider_id), appointment.starts_at, appointment.discipline_code)
+        key = (provider_key(appointment.provider_id), appointment.starts_at, appointment.discipline_code,
+               appointment.kind)
         if key in placed and placed[key].get("rebooking") == "kept":
             placed.pop(key)
             unmoved.append(appointment)

@@ -95,8 +95,9 @@ def plan_calendar(plan, sessions) -> tuple[list[CalendarWeek], list[int]]:
     return weeks, weekdays
 
 
-def _figures(metrics: dict) -> list[tuple[str, str, str]]:
+def _figures(proposal) -> list[tuple[str, str, str]]:
     """(label, value, explanation) for the figures beside the calendar."""
+    metrics = proposal.metrics
     figures = [("Sessions placed", f"{metrics.get('scheduled', 0)} of {metrics.get('demand', 0)}",
                 "what the plan asks for and what the schedule gives"),
                ("Visits", f"{metrics.get('visits', 0)}",
@@ -105,7 +106,12 @@ def _figures(metrics: dict) -> list[tuple[str, str, str]]:
                 "times a discipline changes clinician"),
                ("Days to first session", f"{metrics.get('days_to_first', 0)}", "from the start date")]
     if "moved" in metrics:
-        figures.append(("Appointments moved", f"{metrics['moved']}", "of those already booked"))
+        why = "of those already booked"
+        if metrics["moved"] and any(h.action == "create" and h.kind == "assessment" for h in proposal.holds):
+            # Found in use: a re-plan around one clinician's absence moved eleven sessions, and nothing said
+            # that the plan's assessment, cancelled earlier, was booked again and must come before them all.
+            why += "; the plan's assessment is booked again, and every other session comes after it"
+        figures.append(("Appointments moved", f"{metrics['moved']}", why))
     return figures
 
 
@@ -172,7 +178,7 @@ def _schedule_page(plan, proposal_id=None, *, errors=None, values=None, status=2
     return render_template(
         "web/desk/schedule.html", plan=plan, patient=plan.patient, proposal=proposal, live=live, booked=booked,
         showing_proposal=showing is not booked, weeks=weeks, weekdays=weekdays, now=now,
-        figures=_figures(proposal.metrics) if proposal is not None else [],
+        figures=_figures(proposal) if proposal is not None else [],
         search=search_said(proposal.solution or {}, proposal.solve_seconds) if proposal is not None else "",
         moving=moving, cancelling={c["appointment_id"]: c["reason"] for c in (proposal.cancellations or [])}
         if live else {},

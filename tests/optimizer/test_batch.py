@@ -67,7 +67,13 @@ def test_a_small_intake_re_planned_keeps_a_visits_bound_that_holds():
             [a for a in first["appointments"] if a["patient"] == patient["id"]])
     solution = solve(problem, time_limit=6, deterministic=True)
     assert check(problem, solution) == []
-    assert solution["bounds"]["stage1_proven"] and solution["metrics"]["moved"] <= 1
+    # Moved: the patient's current sessions not kept as they were (another patient's session or another kind
+    # in the same slot is a move; it was counted as kept).
+    placed = {(a["patient"], a["provider"], a["start"][:16], a["discipline"], a["kind"])
+              for a in solution["appointments"]}
+    moved = sum((patient["id"], a["provider"], a["start"][:16], a["discipline"], a["kind"]) not in placed
+                for patient in problem["patients"] for a in patient["appointments"])
+    assert solution["bounds"]["stage1_proven"] and solution["metrics"]["moved"] == moved <= 3
     index = {patient["id"]: i for i, patient in enumerate(problem["patients"])}
     sessions = Counter((index[a["patient"]], a["week"], a["discipline"]) for a in solution["appointments"])
     fewest = lexicographic_optimum(problem, sessions)[1]

@@ -52,3 +52,21 @@ def test_a_short_re_plan_moves_only_the_assessment():
     kept = sorted(a["start"][:16] for a in solution["appointments"] if a["rebooking"] == "kept")
     assert kept == ["2027-01-06T08:00", "2027-01-08T08:00", "2027-01-11T08:00", "2027-01-13T08:00",
                     "2027-01-18T08:00", "2027-01-20T08:00"]
+
+
+def test_an_assessment_placed_in_a_treatments_slot_is_new_and_that_treatment_moved():
+    """Found in use: a re-plan that booked a cancelled assessment again in the slot of the first treatment
+    called it "kept" (same clinician, time and discipline), so the service kept the treatment and never booked
+    the assessment, and the moves were under-counted."""
+    appointments = [_current("2027-01-06T08:00", 0), _current("2027-01-08T08:00", 0)]
+    doc = problem(
+        [provider("pt1", ["physiotherapy"], WEEKDAYS, time_off=[("2027-01-04T00:00", "2027-01-06T00:00")])],
+        [patient("p", WEEKDAYS, [line("physiotherapy", per_week=2, minutes=45, min_gap_days=2)], weeks=1,
+                 assessment={"discipline": "physiotherapy", "minutes": 60}, appointments=appointments)],
+        weeks=1)
+    solution = solved(doc, time_limit=1.0)
+    [assessment] = [a for a in solution["appointments"] if a["kind"] == "assessment"]
+    assert assessment["start"][:16] == "2027-01-06T08:00" and assessment["rebooking"] == "new"
+    kept = [a["start"][:16] for a in solution["appointments"] if a["rebooking"] == "kept"]
+    assert "2027-01-06T08:00" not in kept
+    assert solution["metrics"]["moved"] == 2 - len(kept) >= 1

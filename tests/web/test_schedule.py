@@ -259,3 +259,38 @@ def test_propose_again_never_offers_a_start_now_past_nor_a_time_the_menu_lacks(c
     assert start > today.isoformat()
     menu = re.search(r'<select id="time_limit".*?</select>', page, re.S).group(0)
     assert re.findall(r'<option value="(\d+)" selected', menu) == ["5"]
+
+
+def test_a_re_plan_that_books_a_cancelled_assessment_again_says_why_the_sessions_move(client, app, auth, run_jobs):
+    """Found in use: the re-plan of Linh's plan moved eleven sessions; her assessment, cancelled earlier, was
+    booked again, and the rules put it before every other session, but the page did not say so."""
+    plan_id, physio = mild_plan(app)
+    desk = auth("front_desk")
+    proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
+    proposal_id = int(through_the_job(client, run_jobs, proposed, desk).rsplit("proposal=", 1)[1])
+    client.post(f"/desk/proposals/{proposal_id}/book", headers=desk)
+    with app.app_context():
+        first = db.session.scalar(select(Appointment).where(Appointment.plan_id == plan_id,
+                                                            Appointment.kind == "assessment"))
+        assert first is not None, "the mild plan opens with an assessment"
+        assessment_id = first.id
+        treatment = db.session.scalar(select(Appointment).where(Appointment.plan_id == plan_id,
+                                                                Appointment.kind == "treatment")
+                                      .order_by(Appointment.starts_at).limit(1))
+        # The physiotherapist is away until the first treatment: the assessment cannot go before it any more.
+        add_time_off(physio, {"starts_at": clinic.local_datetime(clinic.today(), datetime.min.time()),
+                              "ends_at": treatment.starts_at, "reason": "Course"})
+    client.post(f"/desk/appointments/{assessment_id}/cancel", headers=desk, data={"reason": "Patient ill"})
+    asked = client.post(f"/desk/plans/{plan_id}/replans", headers=desk, data={**FAST, "deterministic": "on"})
+    page = client.get(through_the_job(client, run_jobs, asked, desk), headers=desk).text
+    moved = int(re.search(r'Appointments moved</dt><dd><span class="figures-list__value">(\d+)', page).group(1))
+    assert moved > 0
+    assert "the plan&#39;s assessment is booked again, and every other session comes after it" in page
+    # Booked, the plan has its assessment again, before every other session of the plan.
+    replan_id = int(re.search(r"/desk/proposals/(\d+)/book", page).group(1))
+    assert client.post(f"/desk/proposals/{replan_id}/book", headers=desk).status_code == 302
+    with app.app_context():
+        live = list(db.session.scalars(select(Appointment).where(Appointment.plan_id == plan_id,
+                                                                 Appointment.status != "cancelled")))
+        [assessment] = [a for a in live if a.kind == "assessment"]
+        assert all(assessment.ends_at <= a.starts_at for a in live if a is not assessment)
