@@ -81,6 +81,16 @@ def test_time_off_over_bookings_says_so_and_the_desk_links_the_absence_s_re_plan
     assert text.count("/replans\"") == 1
 
 
+def test_an_absence_over_one_off_appointments_only_offers_no_re_plan(client, auth, week):
+    """Found in use: "Propose the re-plans" was offered for James's one-off session, which has no plan."""
+    desk = auth("front_desk")
+    recorded = client.post(f"/admin/providers/{week['ana']}/time-off", headers=desk,
+                           data={"start": "2027-03-15T12:00", "end": "2027-03-15T16:00", "reason": "Sick"})
+    page = client.get(recorded.headers["Location"], headers=desk).text
+    assert "No plan: move by hand" in page and f'href="/desk/appointments/{week["afternoon"]}/move"' in page
+    assert "Propose the re-plans" not in page and "None of them belongs to a care plan" in page
+
+
 def test_moving_a_flagged_appointment_on_the_page_takes_it_off_the_list(client, auth, week, app):
     desk = auth("front_desk")
     client.post(f"/admin/providers/{week['ana']}/time-off", headers=desk,
