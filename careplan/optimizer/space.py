@@ -91,7 +91,7 @@ class Space:
             provider = self.problem.provider(current.provider).index
             start = self.clock.minute(current.start)
             booking = next(
-                (Booking(demand.index, o.provider, o.start, o.end, o.day)
+                (Booking(demand.index, *o)
                  for o in self.options(demand.index)
                  if o.provider == provider and o.start == start and self._same_place(current, o)),
                 None,

@@ -17,7 +17,10 @@ import pytest
 
 from careplan.optimizer import check, solve, validate
 from careplan.optimizer import resources
+from careplan.optimizer.demand import Option
 from careplan.optimizer.generator import generate, with_resources
+from careplan.optimizer.problem import parse
+from careplan.optimizer.space import Space
 
 from .builders import line, patient, problem, provider, solved, window
 from .oracle import lexicographic_optimum
@@ -241,3 +244,23 @@ def test_generated_room_bound_clinic_is_valid_and_uses_its_rooms():
     assert solution["method"] == "cp-sat"
     assert any(a["room"] for a in solution["appointments"])
     assert {a["location"] for a in solution["appointments"] if a["mode"] == "in_person"} <= {"east", "west"}
+
+
+def test_a_re_plan_keeps_current_appointments_that_hold_a_room():
+    """Found in use: re-planning one session of Linh's plan (her clinician off sick) moved 11 of her 12 booked
+    sessions at a clinic with rooms: a current appointment was read without its location and room, so no
+    option of the model was ever it, and keeping it was impossible."""
+    doc = one_table_clinic()
+    first = solved(copy.deepcopy(doc))
+    for entry in doc["patients"]:
+        entry["appointments"] = [
+            {"provider": a["provider"], "discipline": a["discipline"], "kind": a["kind"], "phase": a["phase"],
+             "week": a["week"], "start": a["start"][:16], "room": a["room"], "fixed": False}
+            for a in first["appointments"] if a["patient"] == entry["id"]]
+    # Each current appointment is one of the model's options: the same room and location.
+    space = Space(parse(doc))
+    assert [(b.room, b.location) for _, _, b in space.hints] == [(0, 0), (0, 0)]
+    assert all(Option(*b[1:]) in space.options(b.demand) for _, _, b in space.hints)
+    again = solved(doc)
+    assert again["metrics"]["moved"] == 0 and again["metrics"]["scheduled"] == 2
+    assert {a["rebooking"] for a in again["appointments"]} == {"kept"}
