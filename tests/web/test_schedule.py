@@ -55,6 +55,16 @@ def through_the_job(client, run_jobs, answer, headers) -> str:
     return done.headers["Location"]
 
 
+def booked_mild_plan(client, app, auth, run_jobs) -> tuple[int, int, dict]:
+    """The mild plan proposed (deterministic) and booked by the desk: (plan, physiotherapist, desk's headers)."""
+    plan_id, physio = mild_plan(app)
+    desk = auth("front_desk")
+    proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
+    proposal_id = int(through_the_job(client, run_jobs, proposed, desk).rsplit("proposal=", 1)[1])
+    assert client.post(f"/desk/proposals/{proposal_id}/book", headers=desk).status_code == 302
+    return plan_id, physio, desk
+
+
 def test_propose_book_move_cancel_and_backfill(client, app, auth, run_jobs):
     plan_id, physio = mild_plan(app)
     desk = auth("front_desk")
@@ -94,11 +104,7 @@ def test_propose_book_move_cancel_and_backfill(client, app, auth, run_jobs):
 
 
 def test_an_absence_leads_to_re_plan_proposals_that_book(client, app, auth, run_jobs):
-    plan_id, physio = mild_plan(app)
-    desk = auth("front_desk")
-    proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
-    proposal_id = int(through_the_job(client, run_jobs, proposed, desk).rsplit("proposal=", 1)[1])
-    client.post(f"/desk/proposals/{proposal_id}/book", headers=desk)
+    plan_id, physio, desk = booked_mild_plan(client, app, auth, run_jobs)
     with app.app_context():
         first = db.session.scalar(select(Appointment).where(Appointment.plan_id == plan_id,
                                                             Appointment.provider_id == physio)
@@ -264,11 +270,7 @@ def test_propose_again_never_offers_a_start_now_past_nor_a_time_the_menu_lacks(c
 def test_a_re_plan_that_books_a_cancelled_assessment_again_says_why_the_sessions_move(client, app, auth, run_jobs):
     """Found in use: the re-plan of Linh's plan moved eleven sessions; her assessment, cancelled earlier, was
     booked again, and the rules put it before every other session, but the page did not say so."""
-    plan_id, physio = mild_plan(app)
-    desk = auth("front_desk")
-    proposed = client.post(f"/desk/plans/{plan_id}/proposals", headers=desk, data={**FAST, "deterministic": "on"})
-    proposal_id = int(through_the_job(client, run_jobs, proposed, desk).rsplit("proposal=", 1)[1])
-    client.post(f"/desk/proposals/{proposal_id}/book", headers=desk)
+    plan_id, physio, desk = booked_mild_plan(client, app, auth, run_jobs)
     with app.app_context():
         first = db.session.scalar(select(Appointment).where(Appointment.plan_id == plan_id,
                                                             Appointment.kind == "assessment"))
