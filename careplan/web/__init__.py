@@ -16,6 +16,7 @@ from careplan.web import (  # noqa: F401  (views register on bp)
     admin_rooms,
     admin_webhooks,
     calendar,
+    calendar_feed,
     clinician,
     desk,
     jobs,

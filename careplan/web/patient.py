@@ -13,7 +13,6 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, Invalid, NotFound, ServiceError
 from careplan.extensions import db
-from careplan.fhir import feeds
 from careplan.fhir.feeds import icalendar_of
 from careplan.portal import offers
 from careplan.portal import service as portal
@@ -215,27 +214,3 @@ def my_appointment_earlier(appointment_id: int):
         flash(gettext("We will e-mail you if an earlier time opens for this session."), "success")
     return redirect(url_for("web.my_appointments"))
 
-
-@bp.route("/my/calendar-feed", methods=["GET", "POST"])
-@page_for("patient")
-def my_calendar_feed():
-    """A private link the patient's calendar app subscribes to, so moves and cancellations reach it by
-    themselves (the .ics download is a copy of one moment). The link is shown once, when it is made."""
-    patient = patient_in_reach(current_user().patient_id)
-    caller = request_caller()
-    url = None
-    if request.method == "POST":
-        if request.form.get("action") == "stop":
-            try:
-                feeds.revoke_feed("patient", patient.id, caller=caller)
-            except NotFound:
-                pass
-            flash(gettext("Your calendar link is stopped: calendars that used it get nothing more."), "success")
-            return redirect(url_for("web.my_calendar_feed"))
-        _, token = feeds.open_feed("patient", patient.id, caller=caller)
-        url = url_for("calendar.feed", token=token, _external=True)
-    try:
-        made = feeds.get_feed("patient", patient.id, caller=caller).created_at
-    except NotFound:
-        made = None
-    return render_template("web/my/calendar_feed.html", url=url, made=made)

@@ -1,7 +1,6 @@
 """A patient confirms and cancels their own appointments (the late-cancellation rule holds) and downloads them."""
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -94,27 +93,3 @@ def test_the_move_page_in_french_keeps_its_words_agreeing(client, app, auth):
     page = client.get(f"/my/appointments/{appointment}/move", headers=auth("patient", patient_id=patient_id)).text
     assert "Garder cet horaire" in page and "Le garder" not in page
 
-
-def test_a_patient_makes_replaces_and_stops_their_calendar_link(client, app, auth):
-    """Found in use: the calendar feed could only be made through the API; no page offered it."""
-    with app.app_context():
-        physio = factories.provider(name="Ana Moreau").id
-        mine = factories.patient(name="Linh Tran").id
-        book(mine, physio, "physiotherapy", utcnow().replace(second=0, microsecond=0) + timedelta(days=3))
-    me = auth("patient", patient_id=mine)
-    assert 'href="/my/calendar-feed"' in client.get("/my/appointments", headers=me).text
-    page = client.get("/my/calendar-feed", headers=me).text
-    assert "Make my calendar link" in page and "Stop the link" not in page
-    made = client.post("/my/calendar-feed", headers=me, data={"action": "make"}).text
-    first = re.search(r'<code class="feed-url">http://localhost(/calendar/[^<]+\.ics)</code>', made).group(1)
-    feed = client.get(first)
-    assert feed.status_code == 200 and "BEGIN:VEVENT" in feed.text and "Ana Moreau" in feed.text
-    # Shown once: the page afterwards says when it was made, not the link.
-    again = client.get("/my/calendar-feed", headers=me).text
-    assert "/calendar/" not in again and "You made a calendar link on" in again and "Stop the link" in again
-    second = re.search(r'<code class="feed-url">http://localhost(/calendar/[^<]+\.ics)</code>',
-                       client.post("/my/calendar-feed", headers=me, data={"action": "make"}).text).group(1)
-    assert client.get(first).status_code == 404 and client.get(second).status_code == 200
-    stopped = client.post("/my/calendar-feed", headers=me, data={"action": "stop"})
-    assert stopped.status_code == 302 and client.get(second).status_code == 404
-    assert "Make my calendar link" in client.get("/my/calendar-feed", headers=me).text
