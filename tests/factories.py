@@ -125,6 +125,21 @@ NO_RED_FLAGS = {"loss_of_bladder_or_bowel_control": False, "sudden_severe_limb_w
                 "trauma_with_head_injury": False}
 
 
+def confirmations_sent() -> None:
+    """The booking confirmations queued so far have gone out (as a dispatcher does within a minute), so a later
+    cancellation tells the patient; one still unsent would rather leave the cancelled appointment out."""
+    from sqlalchemy import update
+
+    from careplan.db import utcnow
+    from careplan.extensions import db
+    from careplan.reminders.models import OutboundEmail
+
+    db.session.execute(update(OutboundEmail).where(OutboundEmail.kind == "booking-confirmation",
+                                                   OutboundEmail.status == "pending")
+                       .values(status="sent", sent_at=utcnow()))
+    db.session.commit()
+
+
 def protocols():
     """The clinic's protocol templates from config/protocols/."""
     from careplan import REPOSITORY

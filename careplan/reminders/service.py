@@ -102,10 +102,33 @@ def cancel_reminders(appointment: Appointment, *, notify: bool = True,
     (sent even to patients who opted out of reminders: it is not a reminder)."""
     db.session.flush()
     _withdraw(_pending(appointment, ("reminder", "reschedule", "video-link")), "appointment cancelled")
-    if not notify:
+    if _unannounced(appointment) or not notify:
         db.session.flush()
         return None
     return _queue("cancellation", appointment.patient_id, appointment.id, {}, now)
+
+
+def _unannounced(appointment: Appointment) -> bool:
+    """Take the appointment out of its booking confirmation if that has not gone out yet; whether it had not.
+
+    Found in use: a video visit booked and cancelled within a minute got a confirmation (composed after the
+    cancellation, so without its link) and a cancellation in the same minute. A confirmation left with nothing
+    is not sent, and the patient is not told of cancelling a booking they never heard of."""
+    unannounced = False
+    # Locked, so a dispatcher cannot claim one meanwhile; one it already claimed may be going out: the patient
+    # is then told of the cancellation as before.
+    for row in db.session.scalars(select(OutboundEmail).where(
+            OutboundEmail.patient_id == appointment.patient_id, OutboundEmail.kind == "booking-confirmation",
+            OutboundEmail.status == "pending").with_for_update()):
+        ids = row.payload.get("appointment_ids") or []
+        if appointment.id not in ids or row.lease_owner is not None:
+            continue
+        unannounced = True
+        rest = [i for i in ids if i != appointment.id]
+        row.payload = {**row.payload, "appointment_ids": rest}
+        if not rest:
+            _withdraw([row], "every appointment in it was cancelled before it went out")
+    return unannounced
 
 
 def queue_booking_confirmation(patient: Patient, appointments: list[Appointment], *,
@@ -117,11 +140,20 @@ def queue_booking_confirmation(patient: Patient, appointments: list[Appointment]
 
 
 def queue_reschedule_notice(appointment: Appointment, *, previous_starts_at: datetime | None = None,
+                            previous_provider_id: int | None = None,
                             now: datetime | None = None) -> OutboundEmail:
-    """Tell the patient where the appointment moved; an earlier notice not yet sent is superseded."""
+    """Tell the patient where the appointment moved, and from whom when the clinician changed; an earlier
+    notice not yet sent is superseded, and what it would have said was before stays what the patient knew."""
     db.session.flush()
-    _withdraw(_pending(appointment, ("reschedule",)), "superseded by a later change")
     payload = {"previous_starts_at": previous_starts_at.astimezone(timezone.utc).isoformat()} if previous_starts_at else {}
+    if previous_provider_id is not None and previous_provider_id != appointment.provider_id:
+        payload["previous_provider_id"] = previous_provider_id
+    unsent = _pending(appointment, ("reschedule",))
+    if unsent:
+        payload = {key: value for key, value in unsent[0].payload.items() if key.startswith("previous_")}
+        if payload.get("previous_provider_id") == appointment.provider_id:
+            del payload["previous_provider_id"]
+    _withdraw(unsent, "superseded by a later change")
     return _queue("reschedule", appointment.patient_id, appointment.id, payload, now)
 
 

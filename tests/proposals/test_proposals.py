@@ -218,6 +218,7 @@ def test_a_clinicians_phase_change_is_re_planned(ctx):
     assert {h.plan_week for h in proposal.holds} == {2}
     service.book_proposal(proposal.id, caller=factories.CALLER)
     assert len(_appointments(plan.id)) == 6
+    factories.confirmations_sent()
     change_phase(plan.id, "acute", {"change": "shorten", "weeks": 2, "reason": "Recovered fast."},
                  today=MONDAY - timedelta(days=7), caller=factories.CALLER)
     shorter = service.propose_replan(plan.id, dict(FAST), caller=factories.CALLER)

@@ -51,10 +51,31 @@ def test_a_refused_booking_queues_nothing(ctx):
 def test_a_cancellation_withdraws_the_reminders_and_tells_the_patient(ctx):
     patient, provider = factories.patient(), factories.provider()
     appointment = _book(patient, provider)
+    factories.confirmations_sent()
     service.update_appointment(appointment.id, {"status": "cancelled", "reason": "flu"}, caller=factories.CALLER)
     assert {r.status for r in _emails(appointment.id, kind="reminder")} == {"cancelled"}
     [notice] = _emails(appointment.id, kind="cancellation")
     assert notice.status == "pending"
+
+
+def test_a_booking_cancelled_before_its_confirmation_went_out_sends_neither(ctx):
+    """Found in use: a video visit booked and cancelled within the minute got a confirmation, composed after the
+    cancellation and so without its link, and a cancellation, in the same minute."""
+    patient, provider = factories.patient(), factories.provider()
+    first = _book(patient, provider)
+    second = _book(patient, provider, START + timedelta(days=1))
+    service.update_appointment(first.id, {"status": "cancelled"}, caller=factories.CALLER)
+    [confirmation] = [e for e in _emails(kind="booking-confirmation") if first.id in e.payload["appointment_ids"]
+                      or e.payload["appointment_ids"] == []]
+    assert (confirmation.status, confirmation.payload["appointment_ids"]) == ("cancelled", [])
+    assert _emails(first.id, kind="cancellation") == []
+    # A confirmation a dispatcher has claimed may be going out: the cancellation is then sent as before.
+    pending = next(e for e in _emails(kind="booking-confirmation") if e.payload["appointment_ids"] == [second.id])
+    pending.lease_owner = "a dispatcher"
+    db.session.commit()
+    service.update_appointment(second.id, {"status": "cancelled"}, caller=factories.CALLER)
+    assert [n.status for n in _emails(second.id, kind="cancellation")] == ["pending"]
+    assert pending.payload["appointment_ids"] == [second.id]
 
 
 def test_a_move_retimes_the_reminders_and_sends_a_reschedule_notice(ctx):
@@ -69,3 +90,4 @@ def test_a_move_retimes_the_reminders_and_sends_a_reschedule_notice(ctx):
                                                                       later - timedelta(hours=48)}
     [notice] = _emails(appointment.id, kind="reschedule")
     assert notice.payload["previous_starts_at"].startswith("2027-03-02T15:00")
+
