@@ -64,6 +64,7 @@ class EventSchema(Schema):
                        "outside them (null when it fits)"})
     red_flag = fields.Boolean(metadata={
         "description": "the patient's latest screen is a red flag no clinician has judged yet"})
+    virtual = fields.Boolean(metadata={"description": "held by video: no trip, no room"})
     proposal_id = fields.Integer()
 
 

@@ -802,7 +802,7 @@ def feed(grids: list[DayGrid]) -> dict:
                     "status": appointment.status, "arrived": appointment.arrived_at is not None,
                     "session": session_label(appointment), "visit": number, "visit_sessions": size,
                     "editable": appointment.status in ACTIVE_STATUSES, "flag": appointment.flag_reason,
-                    "red_flag": appointment.red_flag,
+                    "red_flag": appointment.red_flag, "virtual": appointment.virtual,
                     "url": f"/desk/appointments/{appointment.id}"})
             for hold in column.holds:
                 events.append({"id": f"hold-{hold.id}", "kind": "hold", "resource_id": provider.id,

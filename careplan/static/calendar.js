@@ -41,7 +41,7 @@
                arrived: "arrived", held: "Held for proposal {id}", red_flag: "Red flag",
                red_flag_title: "A red flag waits for a clinician's judgement",
                red_flag_hidden: " waiting for a clinician", needs_new_time: "Needs a new time",
-               visit: "visit {number} ({sessions} sessions)", minutes: "{minutes} min"};
+               visit: "visit {number} ({sessions} sessions)", minutes: "{minutes} min", by_video: "by video"};
   try {
     var given = JSON.parse(host.getAttribute("data-words") || "{}");
     Object.keys(given).forEach(function (key) { WORDS[key] = given[key]; });
@@ -84,6 +84,7 @@
     var nodes = [element("span", "cal-block__who", item.patient),
                  phrases("cal-block__what", [info.timeText, say("minutes", {minutes: item.minutes}),
                                              STATUS[item.status] || item.status]
+                         .concat(item.virtual ? [WORDS.by_video] : [])
                          .concat(item.arrived ? [WORDS.arrived] : [])),
                  phrases("cal-block__plan", [LABELS[item.discipline] || item.discipline, item.session]
                          .concat(item.visit_sessions > 1 ?

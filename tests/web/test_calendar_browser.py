@@ -363,3 +363,19 @@ def test_the_component_speaks_the_pages_language(app, person, monkeypatch, tab):
     expect(heads.first).to_contain_text("lun.")
     expect(heads.last).to_contain_text("dim.")
     screenshot(page, "calendar-week-fr")
+
+
+def test_a_video_session_says_so_in_the_component_as_in_the_table(app, person, tab, monkeypatch):
+    """Found in use: a single video visit read "Physiotherapy · single visit" on the desk's calendar, like any
+    visit in person (the table said "by video"; the component's feed did not carry it)."""
+    base, providers, ids = _morning(app, monkeypatch)
+    with app.app_context():
+        karen = factories.patient(name="Karen Lee", accepts_virtual=True)
+        factories.appointment(karen, providers["ben"], base + timedelta(hours=1), virtual=True,
+                              video_link="https://meet.example/karen")
+    page = tab(WIDE, timeout=30000)
+    sign_in(page, person("front_desk"))
+    page.goto(f"/desk/calendar?date={base.date().isoformat()}")
+    video = page.locator(".ec-event.cal-block", has_text="Karen Lee")
+    expect(video.locator(".cal-block__what")).to_contain_text("by video")
+    expect(page.locator(".ec-event.cal-block", has_text="Martha Kowalski")).not_to_contain_text("by video")
