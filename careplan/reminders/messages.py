@@ -116,6 +116,10 @@ def _compose(row: OutboundEmail) -> EmailMessage:
         context["replaces"] = bool(row.payload.get("replaces"))
     if row.kind == "reschedule" and row.payload.get("previous_starts_at"):
         context["previous_when"] = when(datetime.fromisoformat(row.payload["previous_starts_at"]))
+        # Found in use: a move to the same hour with another clinician read as if nothing had changed.
+        before = db.session.get(Provider, row.payload["previous_provider_id"]) \
+            if row.payload.get("previous_provider_id") else None
+        context["previous_with"] = before.name if before is not None else ""
     subject_first = when(first.starts_at)
     if row.kind in ("slot-offer", "slot-gone"):
         from careplan.portal.models import SlotOffer

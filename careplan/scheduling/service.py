@@ -545,7 +545,8 @@ def move_to(appointment: Appointment, provider_id: int, start: datetime, end: da
     # The new place was checked against the hours (or chosen by a re-plan inside them).
     clear_flag(appointment)
     retime_reminders(appointment, now=now)
-    queue_reschedule_notice(appointment, previous_starts_at=previous_start, now=now)
+    queue_reschedule_notice(appointment, previous_starts_at=previous_start, previous_provider_id=previous_provider,
+                            now=now)
     webhooks.emit("appointment.moved", [webhooks.appointment_data(
         appointment, previous_start=clinic.to_local(previous_start).isoformat(), previous_provider_id=previous_provider)], now=now)
 

@@ -239,6 +239,8 @@ def test_emails_say_nothing_of_the_condition_or_the_plan(app, smtp):
                                       phase_name="acute", plan_week=1, kind="assessment")
         service.schedule_reminders(visit)
         service.queue_booking_confirmation(patient, [visit])
+        db.session.commit()
+        dispatch.dispatch_due()
         service.cancel_reminders(visit, notify=True)
         db.session.commit()
         born = str(patient.date_of_birth)
@@ -264,3 +266,28 @@ def test_a_video_sessions_link_page_says_how_to_join(app, smtp, client):
         assert dispatch.dispatch_due(due_before=start - timedelta(hours=24)).sent
     page = client.get(links_in(smtp.inbox.messages[-1])["confirm"]).text
     assert f'By video: <a href="{link}"' in page
+
+
+def test_a_move_to_another_clinician_says_whom_it_was_with(app, ctx, smtp):
+    """Found in use: Pierre's session moved to the same hour with Ana Moreau, and the e-mail read as if nothing
+    had changed ("until now on Tuesday ... at 11:15 ... It is now: ... 11:15 with Ana Moreau")."""
+    from careplan.scheduling import service
+
+    patient = factories.patient()
+    priya, ana = factories.provider(name="Priya Raman"), factories.provider(name="Ana Moreau")
+    start = (utcnow() + timedelta(days=5)).replace(hour=15, minute=0, second=0, microsecond=0)
+    appointment = service.book_appointment({"patient_id": patient.id, "provider_id": priya.id,
+                                            "discipline": "physiotherapy", "start": start, "minutes": 45},
+                                           caller=factories.CALLER)
+    factories.confirmations_sent()
+    service.update_appointment(appointment.id, {"provider_id": ana.id}, caller=factories.CALLER)
+    # Moved again before the notice went out: it says what the patient knew, Priya at the first time.
+    service.update_appointment(appointment.id, {"start": start + timedelta(hours=1)}, caller=factories.CALLER)
+    [notice] = db.session.scalars(select(OutboundEmail).where(OutboundEmail.appointment_id == appointment.id,
+                                                             OutboundEmail.kind == "reschedule",
+                                                             OutboundEmail.status == "pending")).all()
+    assert notice.payload["previous_provider_id"] == priya.id
+    assert notice.payload["previous_starts_at"].startswith(start.isoformat()[:16])
+    dispatch.dispatch_due()
+    text = smtp.inbox.messages[-1].get_body(("plain",)).get_content()
+    assert "with Priya Raman, has moved" in text and "with Ana Moreau" in text
