@@ -22,6 +22,7 @@ from careplan.clinic import service as clinic
 from careplan.db import utcnow
 from careplan.errors import Conflict, NotFound
 from careplan.extensions import db
+from careplan.patients.models import Patient
 from careplan.portal.models import EarlierSlotRequest, SlotOffer
 from careplan.plans.models import CarePlan
 from careplan.portal.service import candidates, own_appointment, plan_week_window
@@ -144,6 +145,17 @@ def offer_freed_slot(freed: Appointment, *, caller: Caller, now: datetime | None
         offers.append(offer)
     db.session.flush()
     return offers
+
+
+def offers_of(freed_appointment_id: int) -> list[tuple[SlotOffer, str]]:
+    """The offers a cancelled appointment's time made, with each patient's name, first offered first: the desk's
+    backfill page says who was e-mailed the time (found in use: it said nobody could use the slot while an
+    offer went out)."""
+    rows = db.session.execute(
+        select(SlotOffer, Patient.name).join(SlotOffer.request)
+        .join(Patient, Patient.id == EarlierSlotRequest.patient_id)
+        .where(SlotOffer.freed_appointment_id == freed_appointment_id).order_by(SlotOffer.id))
+    return [(offer, name) for offer, name in rows]
 
 
 def offer_token(offer: SlotOffer) -> str:

@@ -18,6 +18,7 @@ from careplan.errors import Invalid, ServiceError
 from careplan.extensions import db
 from careplan.jobs import service as jobs
 from careplan.page_query import query_int
+from careplan.portal import offers
 from careplan.proposals import service as proposals
 from careplan.proposals.backfill import backfill_candidates
 from careplan.proposals.schemas import ProposalRequestSchema, ReplanRequestSchema
@@ -336,7 +337,8 @@ def desk_backfill(appointment_id: int):
         db.session.rollback()
         candidates, problem = [], refused.message
     return render_template("web/desk/backfill.html", appointment=appointment, candidates=candidates,
-                           problem=problem, back=_back(appointment))
+                           problem=problem, back=_back(appointment), offers=offers.offers_of(appointment.id),
+                           now=utcnow())
 
 
 @bp.post("/desk/appointments/<int:appointment_id>/backfill")

@@ -83,6 +83,10 @@ def test_a_cancellation_offers_its_time_and_the_first_yes_gets_it(app, client, a
     links = _offer_links(app, smtp)
     # Three at a time, those already treated by Ana first; massage does not fit a physiotherapy time.
     assert sorted(links) == ["Alma", "Bert", "Cleo"]
+    # The desk's page of the freed slot says whom it was offered to (found in use: it said nobody).
+    backfill = client.get(f"/desk/appointments/{freed}/backfill", headers=auth("front_desk")).text
+    offered = backfill[backfill.index('id="offers-title"'):backfill.index("</section>", backfill.index('id="offers-title"'))]
+    assert [name for name in ("Alma", "Bert", "Cleo") if f">{name}</a> · open until" in offered] == ["Alma", "Bert", "Cleo"]
     offer_mail = next(m for m in smtp.inbox.messages if m["X-Careplan-Kind"] == "slot-offer")
     assert "with Ana Moreau" in offer_mail.get_body(("plain",)).get_content()
     assert not [p for p in offer_mail.walk() if p.get_content_type() == "text/calendar"]
@@ -98,6 +102,8 @@ def test_a_cancellation_offers_its_time_and_the_first_yes_gets_it(app, client, a
         refused = client.post(links[late])
         assert refused.status_code == 409 and "gone to another patient" in refused.text
     assert "You have taken this time already." in client.get(links["Bert"]).text
+    backfill = client.get(f"/desk/appointments/{freed}/backfill", headers=auth("front_desk")).text
+    assert ">Bert</a> · took it" in backfill and ">Alma</a> · no longer open" in backfill
     with app.app_context():
         bert = db.session.get(Appointment, waiting["Bert"][1])
         assert bert.starts_at == at(1, "10:00") and bert.provider_id == ana and bert.sequence == 1
