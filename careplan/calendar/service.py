@@ -26,7 +26,7 @@ from careplan.patients.models import Patient
 # After the patients' model: an intake's mapper names Patient.
 from careplan.i18n import away_span, short_day
 from careplan.intake.models import RED_FLAGS
-from careplan.intake.service import red_flags_waiting
+from careplan.intake.service import overrider_name, red_flags_waiting, screens_for_the_desk
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
@@ -487,12 +487,14 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
     now = now or utcnow()
     items: list[Attention] = []
     items += _flagged_attention(now, limit)
-    waiting = red_flags_waiting()
+    waiting, cleared = screens_for_the_desk()
+    cleared = cleared[:limit]
     # A red flag stops care: its patient's plans are not offered to schedule (the red flag's item says why).
     stopped = {screen.patient_id for screen in waiting}
     screens = waiting[:limit]
+    named = {s.patient_id for s in screens + cleared}
     names = dict(db.session.execute(select(Patient.id, Patient.name)
-                                    .where(Patient.id.in_({s.patient_id for s in screens}))).all()) if screens else {}
+                                    .where(Patient.id.in_(named))).all()) if named else {}
     for screen in screens:
         flags = "; ".join(RED_FLAGS[name].lower() for name in screen.positive_red_flags)
         flags = flags[:1].upper() + flags[1:]
@@ -501,6 +503,14 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
                                gettext("%(flags)s; no plan or plan session until a clinician judges it.",
                                        flags=flags),
                                gettext("The screen"), f"/desk/intakes/{screen.id}", screen.patient_id))
+    for screen in cleared:
+        items.append(Attention("red_flag_cleared", gettext("%(name)s: red flag judged, no care plan yet",
+                                                           name=names.get(screen.patient_id)
+                                                           or gettext("A patient")),
+                               gettext("%(clinician)s judged it on %(day)s: care may begin.",
+                                       clinician=overrider_name(screen) or gettext("A clinician"),
+                                       day=short_day(clinic.to_local(screen.overridden_at).date())),
+                               gettext("Build the plan"), f"/desk/intakes/{screen.id}", screen.patient_id))
     failed = db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "failed")
                                 .options(selectinload(OutboundEmail.patient))
                                 .order_by(OutboundEmail.id.desc()).limit(limit))

@@ -100,6 +100,27 @@ def red_flags_waiting(patient_ids=None) -> list[Intake]:
     return list(db.session.scalars(query))
 
 
+def screens_for_the_desk() -> tuple[list[Intake], list[Intake]]:
+    """In one statement, each patient's latest screen the desk acts on: red flags no clinician has judged yet,
+    oldest first, and red flags judged with no care plan made since, whose next step is the plan (found in
+    use: once the flag was judged, the desk was told nothing)."""
+    from careplan.plans.models import CarePlan
+
+    newer = Intake.__table__.alias("newer")
+    screens = list(db.session.scalars(select(Intake).where(
+        ~select(newer.c.id).where(newer.c.patient_id == Intake.patient_id,
+                                  (newer.c.created_at > Intake.created_at)
+                                  | ((newer.c.created_at == Intake.created_at) & (newer.c.id > Intake.id)))
+        .exists(),
+        (Intake.screen_result == "red_flag")
+        | ((Intake.screen_result == "overridden")
+           & ~select(CarePlan.id).where(CarePlan.patient_id == Intake.patient_id,
+                                        CarePlan.created_at >= Intake.overridden_at).exists()))
+        .order_by(Intake.created_at, Intake.id)))
+    return ([s for s in screens if s.screen_result == "red_flag"],
+            sorted((s for s in screens if s.screen_result == "overridden"), key=lambda s: (s.overridden_at, s.id)))
+
+
 def overrider_name(intake: Intake) -> str | None:
     """Who overrode the red flag, as colleagues know them: the clinician's name, else the account's e-mail."""
     from careplan.auth.models import User

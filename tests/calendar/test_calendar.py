@@ -346,3 +346,4 @@ def test_a_red_flag_stops_the_patients_plans_from_being_offered_to_schedule(clie
         ("red_flag", "Martha Kowalski: red flag waiting for a clinician")]
     assert [i.title for i in items if i.kind == "to_schedule"] == ["Aisha Mohammed: care plan drafted, nothing booked yet"]
 
+

@@ -231,7 +231,16 @@ def test_a_patient_with_a_red_flag_waiting_is_marked_on_the_grid_until_a_clinici
 
         override_red_flag(refused.json["error"]["intake_id"], "Afebrile on review, conservative care may begin.",
                           caller=factories.caller(factories.user("admin")))
-    assert "Red flag waiting" not in client.get(page, headers=desk).text
+    html = client.get(page, headers=desk).text
+    assert "Red flag waiting" not in html
+    # Found in use: then nothing said the plan was the desk's next step.
+    section = html[html.index('id="needs-attention"'):html.index("</section>", html.index('id="needs-attention"'))]
+    assert "Martha Kowalski: red flag judged, no care plan yet" in section and "judged it on" in section
+    assert f'href="/desk/intakes/{refused.json["error"]["intake_id"]}">Build the plan' in section
+    with app.app_context():
+        factories.protocols()
+        factories.plan(martha)
+    assert "red flag judged" not in client.get(page, headers=desk).text
 
 
 def test_arrived_is_offered_on_the_appointments_own_day_only(client, app, auth):
