@@ -104,6 +104,13 @@ def test_the_desk_builds_a_plan_from_a_clear_intake_and_revises_it(client, app, 
     recorded = client.post(f"/desk/patients/{patient_id}/intake", headers=desk, data=intake_form())
     intake_page = client.get(recorded.headers["Location"], headers=desk)
     assert "Red-flag screen clear" in intake_page.text and "Build the plan" in intake_page.text
+    # The first day care may start is tomorrow by default, as the schedule's form starts (found in use: a plan
+    # built on a Sunday started that day, its proposal the next, a week apart in the plan's weeks).
+    with app.app_context():
+        from careplan.clinic import service as clinic
+
+        tomorrow = clinic.today() + timedelta(days=1)
+    assert f'id="start_date" name="start_date" type="date" value="{tomorrow.isoformat()}"' in intake_page.text
     intake_id = int(recorded.headers["Location"].rsplit("/", 1)[1])
     built = client.post(f"/desk/intakes/{intake_id}/plan", headers=desk, data={"start_date": "2027-03-01"})
     assert built.status_code == 302
