@@ -275,7 +275,15 @@ def test_a_move_to_another_clinician_says_whom_it_was_with(app, ctx, smtp):
 
     patient = factories.patient()
     priya, ana = factories.provider(name="Priya Raman"), factories.provider(name="Ana Moreau")
-    start = (utcnow() + timedelta(days=5)).replace(hour=15, minute=0, second=0, microsecond=0)
+    from datetime import datetime, time as clock_time
+
+    from careplan.clinic import service as clinic
+
+    # A weekday five days or more ahead, at 10:00 in the clinic, inside the factories' Monday-to-Friday hours.
+    day = clinic.today() + timedelta(days=5)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    start = clinic.local_datetime(day, clock_time(10, 0))
     appointment = service.book_appointment({"patient_id": patient.id, "provider_id": priya.id,
                                             "discipline": "physiotherapy", "start": start, "minutes": 45},
                                            caller=factories.CALLER)
@@ -287,7 +295,7 @@ def test_a_move_to_another_clinician_says_whom_it_was_with(app, ctx, smtp):
                                                              OutboundEmail.kind == "reschedule",
                                                              OutboundEmail.status == "pending")).all()
     assert notice.payload["previous_provider_id"] == priya.id
-    assert notice.payload["previous_starts_at"].startswith(start.isoformat()[:16])
+    assert datetime.fromisoformat(notice.payload["previous_starts_at"]) == start
     dispatch.dispatch_due()
     text = smtp.inbox.messages[-1].get_body(("plain",)).get_content()
     assert "with Priya Raman, has moved" in text and "with Ana Moreau" in text
