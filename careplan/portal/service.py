@@ -24,8 +24,8 @@ from careplan.providers.models import Provider
 from careplan.scheduling.attention import lock_providers
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
 from careplan.scheduling.rooms import location_at
-from careplan.scheduling.service import (Booking, check_booking, find_conflicts, free_slots, move_to, overlap_guard,
-                                         within_windows)
+from careplan.scheduling.service import (Booking, check_booking, find_conflicts, free_slots, inside_late_window,
+                                         move_to, overlap_guard, within_windows)
 
 
 def patient_id_of(caller: Caller) -> int:
@@ -127,10 +127,6 @@ def own_appointment(appointment_id: int, patient_id: int) -> Appointment:
     return appointment
 
 
-def _late(appointment: Appointment, now: datetime) -> bool:
-    return appointment.starts_at - now < timedelta(hours=clinic.settings().late_cancel_hours)
-
-
 def plan_week_window(appointment: Appointment) -> tuple[datetime, datetime]:
     """The plan week the session answers (week 0 holds the plan's start), else the clinic week it is in."""
     plan = db.session.get(CarePlan, appointment.plan_id) if appointment.plan_id is not None else None
@@ -173,7 +169,7 @@ def alternatives_for(appointment_id: int, *, patient_id: int, now: datetime | No
         raise Conflict(gettext("This appointment can no longer be moved."),
                        fields={"status": f"already {appointment.status}" if appointment.status not in
                                ACTIVE_STATUSES else "it has started"})
-    if _late(appointment, now):
+    if inside_late_window(appointment, now):
         return MoveOptions(appointment, late=True)
     start, end = plan_week_window(appointment)
     options = candidates(appointment, max(start, now), end)

@@ -9,7 +9,7 @@ that the front desk, not a click, decides how a late cancellation is handled.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext
@@ -26,7 +26,7 @@ from careplan.extensions import db
 from careplan.reminders.models import LINK_ACTIONS, AppointmentLinkUse
 from careplan.records import get_or_404
 from careplan.scheduling.models import ACTIVE_STATUSES, Appointment
-from careplan.scheduling.service import cancel, needs_new_time_message
+from careplan.scheduling.service import cancel, late_cancellation, needs_new_time_message
 
 SALT = "careplan.appointment-link"
 # The "I can't make it" link: it opens the alternatives (careplan.portal); the move it leads to bumps the
@@ -116,13 +116,11 @@ def _problem(appointment: Appointment, action: str, sequence: int, now: datetime
         return gettext("This appointment has changed since this e-mail was sent. Please use the newest e-mail.")
     if action == "confirm" and appointment.flag_reason is not None:
         return needs_new_time_message()
-    late_hours = settings().late_cancel_hours
-    # Inside the window only a signed-in patient or the desk records a late cancellation; one the clinic
-    # cannot keep (its clinician is away) is never late, so its link cancels it.
-    if (action == "cancel" and appointment.starts_at - now < timedelta(hours=late_hours)
-            and appointment.flag_reason is None):
+    # Only a signed-in patient or the desk records a late cancellation; one the clinic cannot keep (its
+    # clinician is away) is never late, so its link cancels it.
+    if action == "cancel" and late_cancellation(appointment, now):
         return gettext("It is less than %(hours)s hours before the appointment, so it cannot be cancelled online. "
-                       "Please call the clinic.", hours=late_hours)
+                       "Please call the clinic.", hours=settings().late_cancel_hours)
     return None
 
 

@@ -496,14 +496,23 @@ def needs_new_time_message() -> str:
 appointment_cancelled = signal("careplan.appointment-cancelled")
 
 
+def inside_late_window(appointment: Appointment, now: datetime) -> bool:
+    """Less than the clinic's late-cancellation hours before it starts: a patient no longer moves it online."""
+    return appointment.starts_at - now < timedelta(hours=clinic.settings().late_cancel_hours)
+
+
+def late_cancellation(appointment: Appointment, now: datetime) -> bool:
+    """Whether cancelling it now is a late cancellation: inside the window, and not a time its clinician cannot
+    keep (off sick), which is not the patient's doing. The record, the cancel page and the e-mail link agree."""
+    return inside_late_window(appointment, now) and not appointment.needs_new_time
+
+
 def cancel(appointment: Appointment, reason: str, now: datetime, *, caller: Caller) -> None:
-    """Cancel it (late inside the clinic's window, unless the clinic could not keep its time), withdraw its
-    reminders and tell the patient; no commit."""
-    late = timedelta(hours=clinic.settings().late_cancel_hours)
+    """Cancel it (`late_cancellation` says whether it is late), withdraw its reminders and tell the patient; no
+    commit."""
     appointment.cancel_reason = reason[:400]
     appointment.cancelled_at = now
-    # Not the patient's doing when the clinician cannot keep the time (off sick): never a late cancellation.
-    appointment.late_cancellation = appointment.starts_at - now < late and not appointment.needs_new_time
+    appointment.late_cancellation = late_cancellation(appointment, now)
     appointment.sequence += 1
     appointment.status = "cancelled"
     clear_flag(appointment)

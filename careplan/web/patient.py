@@ -118,7 +118,7 @@ def my_appointment_cancel(appointment_id: int):
             flash(gettext("Your appointment is cancelled. It was a late cancellation.") if appointment.late_cancellation
                   else gettext("Your appointment is cancelled."), "success")
             return redirect(url_for("web.my_appointments"))
-    late = appointment.starts_at - utcnow() < _late_window() and not appointment.needs_new_time
+    late = scheduling.late_cancellation(appointment, utcnow())
     record("read", "appointment", appointment.id, appointment.patient_id, detail=f"page {request.path}",
            caller=request_caller())
     return render_template("web/my/cancel.html", appointment=appointment, late=late, reason=reason, errors=errors,
