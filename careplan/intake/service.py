@@ -85,16 +85,19 @@ def may_judge_red_flag(user, intake: Intake | None) -> bool:
     return provider is not None and provider.active
 
 
+def _latest_screen():
+    """The condition that an intake is its patient's latest screen (a newer one, asked again, settles it)."""
+    newer = Intake.__table__.alias("newer")
+    return ~select(newer.c.id).where(newer.c.patient_id == Intake.patient_id,
+                                     (newer.c.created_at > Intake.created_at)
+                                     | ((newer.c.created_at == Intake.created_at) & (newer.c.id > Intake.id))).exists()
+
+
 def red_flags_waiting(patient_ids=None) -> list[Intake]:
     """Red flags no clinician has judged yet, oldest first: each patient's latest screen, when it is positive
     (a newer clear screen, asked again, has settled an older one). `patient_ids`: only these patients'."""
-    newer = Intake.__table__.alias("newer")
-    query = select(Intake).where(
-        Intake.screen_result == "red_flag",
-        ~select(newer.c.id).where(newer.c.patient_id == Intake.patient_id,
-                                  (newer.c.created_at > Intake.created_at)
-                                  | ((newer.c.created_at == Intake.created_at) & (newer.c.id > Intake.id)))
-        .exists()).order_by(Intake.created_at, Intake.id)
+    query = select(Intake).where(Intake.screen_result == "red_flag", _latest_screen()).order_by(
+        Intake.created_at, Intake.id)
     if patient_ids is not None:
         query = query.where(Intake.patient_id.in_(list(patient_ids)))
     return list(db.session.scalars(query))
@@ -106,12 +109,8 @@ def screens_for_the_desk() -> tuple[list[Intake], list[Intake]]:
     use: once the flag was judged, the desk was told nothing)."""
     from careplan.plans.models import CarePlan
 
-    newer = Intake.__table__.alias("newer")
     screens = list(db.session.scalars(select(Intake).where(
-        ~select(newer.c.id).where(newer.c.patient_id == Intake.patient_id,
-                                  (newer.c.created_at > Intake.created_at)
-                                  | ((newer.c.created_at == Intake.created_at) & (newer.c.id > Intake.id)))
-        .exists(),
+        _latest_screen(),
         (Intake.screen_result == "red_flag")
         | ((Intake.screen_result == "overridden")
            & ~select(CarePlan.id).where(CarePlan.patient_id == Intake.patient_id,
