@@ -145,14 +145,16 @@ def queue_reschedule_notice(appointment: Appointment, *, previous_starts_at: dat
     """Tell the patient where the appointment moved, and from whom when the clinician changed; an earlier
     notice not yet sent is superseded, and what it would have said was before stays what the patient knew."""
     db.session.flush()
-    payload = {"previous_starts_at": previous_starts_at.astimezone(timezone.utc).isoformat()} if previous_starts_at else {}
-    if previous_provider_id is not None and previous_provider_id != appointment.provider_id:
-        payload["previous_provider_id"] = previous_provider_id
     unsent = _pending(appointment, ("reschedule",))
     if unsent:
         payload = {key: value for key, value in unsent[0].payload.items() if key.startswith("previous_")}
-        if payload.get("previous_provider_id") == appointment.provider_id:
-            del payload["previous_provider_id"]
+    else:
+        payload = {"previous_provider_id": previous_provider_id}
+        if previous_starts_at:
+            payload["previous_starts_at"] = previous_starts_at.astimezone(timezone.utc).isoformat()
+    # Back with the clinician they had, the patient need not hear of another one.
+    if payload.get("previous_provider_id") in (None, appointment.provider_id):
+        payload.pop("previous_provider_id", None)
     _withdraw(unsent, "superseded by a later change")
     return _queue("reschedule", appointment.patient_id, appointment.id, payload, now)
 
