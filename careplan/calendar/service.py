@@ -26,7 +26,7 @@ from careplan.patients.models import Patient
 # After the patients' model: an intake's mapper names Patient.
 from careplan.i18n import away_span, short_day
 from careplan.intake.models import RED_FLAGS
-from careplan.intake.service import overrider_name, red_flags_waiting, screens_for_the_desk
+from careplan.intake.service import overrider_names, red_flags_waiting, screens_for_the_desk
 from careplan.plans.models import WITH_LINES_AND_TEAM, CarePlan
 from careplan.proposals.holds import holds_in_force
 from careplan.proposals.models import HeldSlot, Proposal
@@ -503,12 +503,13 @@ def needs_attention(*, now: datetime | None = None, limit: int = 50) -> list[Att
                                gettext("%(flags)s; no plan or plan session until a clinician judges it.",
                                        flags=flags),
                                gettext("The screen"), f"/desk/intakes/{screen.id}", screen.patient_id))
+    judges = overrider_names(cleared)
     for screen in cleared:
         items.append(Attention("red_flag_cleared", gettext("%(name)s: red flag judged, no care plan yet",
                                                            name=names.get(screen.patient_id)
                                                            or gettext("A patient")),
                                gettext("%(clinician)s judged it on %(day)s: care may begin.",
-                                       clinician=overrider_name(screen) or gettext("A clinician"),
+                                       clinician=judges.get(screen.id) or gettext("A clinician"),
                                        day=short_day(clinic.to_local(screen.overridden_at).date())),
                                gettext("Build the plan"), f"/desk/intakes/{screen.id}", screen.patient_id))
     failed = db.session.scalars(select(OutboundEmail).where(OutboundEmail.status == "failed")
